@@ -1,0 +1,27 @@
+# Two entry points for a fresh Debian machine: `make run` and `make test`.
+SWIFT ?= swift
+# OS packages the build needs, and those the tests use (real runc, etcd, busybox, CNI, iptables, kubectl's peers).
+BUILD_PACKAGES := libsqlite3-dev zlib1g-dev
+TEST_PACKAGES := $(BUILD_PACKAGES) runc etcd-server etcd-client busybox-static containernetworking-plugins iptables skopeo
+
+.PHONY: run test build build-deps test-deps bench clean
+
+run: build-deps
+	$(SWIFT) build -c release --product skiff
+	exec "$$($(SWIFT) build -c release --show-bin-path)/skiff" server
+
+build: build-deps
+	$(SWIFT) build
+
+test: test-deps
+	$(SWIFT) build --build-tests
+	$(SWIFT) test --skip-build
+
+build-deps:
+	@scripts/install-packages.sh $(BUILD_PACKAGES)
+
+test-deps:
+	@scripts/install-packages.sh $(TEST_PACKAGES)
+
+clean:
+	rm -rf .build

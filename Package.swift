@@ -1,0 +1,121 @@
+// swift-tools-version: 6.1
+import PackageDescription
+
+let upcoming: [SwiftSetting] = [
+    .enableUpcomingFeature("ExistentialAny"),
+    .enableUpcomingFeature("InternalImportsByDefault"),
+]
+
+let package = Package(
+    name: "skiff",
+    platforms: [.macOS(.v15)],
+    products: [
+        .executable(name: "skiff", targets: ["skiff"]),
+        .library(name: "SkiffAPI", targets: ["SkiffAPI"]),
+        .library(name: "SkiffClient", targets: ["SkiffClient"]),
+    ],
+    dependencies: [
+        .package(url: "https://github.com/apple/swift-nio.git", from: "2.101.2"),
+        .package(url: "https://github.com/apple/swift-nio-ssl.git", from: "2.37.6"),
+        .package(url: "https://github.com/apple/swift-certificates.git", from: "1.21.1"),
+        .package(url: "https://github.com/apple/swift-crypto.git", "3.12.3"..<"5.0.0"),
+        .package(url: "https://github.com/apple/swift-asn1.git", from: "1.7.4"),
+        .package(url: "https://github.com/apple/swift-collections.git", from: "1.6.0"),
+        .package(url: "https://github.com/apple/swift-log.git", from: "1.16.2"),
+        .package(url: "https://github.com/apple/swift-metrics.git", from: "2.13.0"),
+        .package(url: "https://github.com/swift-server/swift-prometheus.git", from: "2.4.1"),
+        .package(url: "https://github.com/swift-server/swift-service-lifecycle.git", from: "2.13.0"),
+        .package(url: "https://github.com/swift-server/async-http-client.git", from: "1.37.0"),
+        .package(url: "https://github.com/apple/swift-argument-parser.git", from: "1.8.2"),
+        .package(url: "https://github.com/jpsim/Yams.git", from: "6.2.2"),
+    ],
+    targets: [
+        // JSON values: parser, serializer and Codable bridges. No dependencies beyond the standard library.
+        .target(
+            name: "SkiffJSON",
+            dependencies: [.product(name: "OrderedCollections", package: "swift-collections")],
+            swiftSettings: upcoming
+        ),
+        // Typed models generated from the official OpenAPI documents (Tools/modelgen).
+        .target(name: "SkiffAPIModels", dependencies: ["SkiffJSON"], swiftSettings: upcoming),
+        // API machinery: meta, selectors, quantities, registry of kinds, YAML, patch and apply, schemas.
+        .target(
+            name: "SkiffAPI",
+            dependencies: ["SkiffJSON", "SkiffAPIModels", "Yams"],
+            swiftSettings: upcoming
+        ),
+        .systemLibrary(
+            name: "CSQLite",
+            path: "Sources/CSQLite",
+            pkgConfig: "sqlite3",
+            providers: [.apt(["libsqlite3-dev"])]
+        ),
+        // The MVCC store and its backends: SQLite, etcd v3 and memory.
+        .target(
+            name: "SkiffStorage",
+            dependencies: [
+                "SkiffAPI", "CSQLite",
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "Metrics", package: "swift-metrics"),
+                .product(name: "AsyncHTTPClient", package: "async-http-client"),
+                .product(name: "NIOCore", package: "swift-nio"),
+            ],
+            swiftSettings: upcoming
+        ),
+        // The API server: HTTP, REST, watch cache, admission, discovery, OpenAPI, tables, auth.
+        .target(
+            name: "SkiffAPIServer",
+            dependencies: [
+                "SkiffAPI", "SkiffStorage",
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "NIOHTTP1", package: "swift-nio"),
+                .product(name: "NIOWebSocket", package: "swift-nio"),
+                .product(name: "NIOSSL", package: "swift-nio-ssl"),
+                .product(name: "X509", package: "swift-certificates"),
+                .product(name: "Crypto", package: "swift-crypto"),
+                .product(name: "SwiftASN1", package: "swift-asn1"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "Metrics", package: "swift-metrics"),
+                .product(name: "Prometheus", package: "swift-prometheus"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+            ],
+            swiftSettings: upcoming
+        ),
+        // Client machinery: REST client, kubeconfig, informers, work queues, leader election, events.
+        .target(
+            name: "SkiffClient",
+            dependencies: [
+                "SkiffAPI",
+                .product(name: "AsyncHTTPClient", package: "async-http-client"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOSSL", package: "swift-nio-ssl"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+            ],
+            swiftSettings: upcoming
+        ),
+        // Test kit: an in-process API server on memory storage, helpers to run the real kubectl.
+        .target(
+            name: "SkiffTesting",
+            dependencies: ["SkiffAPIServer", "SkiffClient", "SkiffStorage"],
+            swiftSettings: upcoming
+        ),
+        .executableTarget(
+            name: "skiff",
+            dependencies: [
+                "SkiffAPI", "SkiffStorage", "SkiffAPIServer", "SkiffClient",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+            ],
+            swiftSettings: upcoming
+        ),
+        .testTarget(name: "SkiffJSONTests", dependencies: ["SkiffJSON"], swiftSettings: upcoming),
+        .testTarget(name: "SkiffAPITests", dependencies: ["SkiffAPI"], swiftSettings: upcoming),
+        .testTarget(name: "SkiffStorageTests", dependencies: ["SkiffStorage", "SkiffTesting"], swiftSettings: upcoming),
+        .testTarget(name: "SkiffAPIServerTests", dependencies: ["SkiffAPIServer", "SkiffTesting"], swiftSettings: upcoming),
+        .testTarget(name: "SkiffClientTests", dependencies: ["SkiffClient", "SkiffTesting"], swiftSettings: upcoming),
+        .testTarget(name: "IntegrationTests", dependencies: ["SkiffTesting"], swiftSettings: upcoming),
+    ]
+)

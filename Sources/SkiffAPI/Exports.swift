@@ -1,0 +1,2 @@
+@_exported public import SkiffJSON
+@_exported public import SkiffAPIModels
