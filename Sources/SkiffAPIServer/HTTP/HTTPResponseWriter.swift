@@ -1,0 +1,63 @@
+public import NIOCore
+public import NIOHTTP1
+
+/// Writes the response to one request: either a whole response at once, or a head followed by a
+/// stream of body chunks (watch). Safe to use from any task; each write completes when flushed,
+/// which gives a streaming writer back-pressure from a slow client.
+public struct HTTPResponseWriter: Sendable {
+    let channel: any Channel
+    let keepAlive: Bool
+    let version: HTTPVersion
+    /// Tells the connection handler this response is finished (written or abandoned).
+    let completion: ResponseCompletion
+
+    /// The allocator to build body buffers with.
+    public var allocator: ByteBufferAllocator { channel.allocator }
+
+    /// Sends a complete response with `Content-Length`.
+    public func send(status: HTTPResponseStatus, headers: HTTPHeaders = HTTPHeaders(), body: ByteBuffer) async {
+        var headers = headers
+        headers.replaceOrAdd(name: "Content-Length", value: String(body.readableBytes))
+        if !keepAlive { headers.replaceOrAdd(name: "Connection", value: "close") }
+        let head = HTTPResponseHead(version: version, status: status, headers: headers)
+        channel.write(HTTPServerResponsePart.head(head), promise: nil)
+        if body.readableBytes > 0 {
+            channel.write(HTTPServerResponsePart.body(.byteBuffer(body)), promise: nil)
+        }
+        try? await channel.writeAndFlush(HTTPServerResponsePart.end(nil))
+        finish()
+    }
+
+    /// Starts a chunked response; write the body with the returned stream and then `end()` it.
+    public func startStream(status: HTTPResponseStatus, headers: HTTPHeaders) async throws -> HTTPBodyStream {
+        var headers = headers
+        headers.remove(name: "Content-Length")
+        headers.replaceOrAdd(name: "Transfer-Encoding", value: "chunked")
+        let head = HTTPResponseHead(version: version, status: status, headers: headers)
+        try await channel.writeAndFlush(HTTPServerResponsePart.head(head))
+        return HTTPBodyStream(writer: self)
+    }
+
+    /// Resolves when the client has gone away (the connection closed).
+    public var closed: EventLoopFuture<Void> { channel.closeFuture }
+
+    func finish() { completion.complete() }
+}
+
+/// The body of a streaming response. `end()` must be called once; writes after the client left throw.
+public struct HTTPBodyStream: Sendable {
+    let writer: HTTPResponseWriter
+
+    public var allocator: ByteBufferAllocator { writer.allocator }
+
+    /// Writes and flushes one chunk; waits until the socket took it.
+    public func write(_ buffer: ByteBuffer) async throws {
+        try await writer.channel.writeAndFlush(HTTPServerResponsePart.body(.byteBuffer(buffer)))
+    }
+
+    /// Ends the response (the final empty chunk).
+    public func end() async {
+        try? await writer.channel.writeAndFlush(HTTPServerResponsePart.end(nil))
+        writer.finish()
+    }
+}

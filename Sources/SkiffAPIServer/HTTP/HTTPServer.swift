@@ -1,0 +1,120 @@
+public import Logging
+public import NIOCore
+public import NIOHTTP1
+import NIOPosix
+public import NIOSSL
+public import ServiceLifecycle
+import Synchronization
+
+/// An HTTP/1.1 server (over TLS when given a context) that hands complete requests to a responder.
+/// A `Service`: `run()` listens until graceful shutdown, then stops accepting and closes.
+public final class HTTPServer: Service, Sendable {
+    public struct Configuration: Sendable {
+        public var host: String
+        /// 0 picks a free port; read it from `listeningPort()`.
+        public var port: Int
+        public var tls: NIOSSLContext?
+        /// Larger request bodies are refused with the response `tooLargeBody` builds.
+        public var maxBodySize: Int
+
+        public init(host: String, port: Int, tls: NIOSSLContext?, maxBodySize: Int = 3 * 1024 * 1024) {
+            self.host = host
+            self.port = port
+            self.tls = tls
+            self.maxBodySize = maxBodySize
+        }
+    }
+
+    let configuration: Configuration
+    let responder: any HTTPResponder
+    let group: any EventLoopGroup
+    let logger: Logger
+    let tooLargeBody: @Sendable (Int) -> (HTTPResponseStatus, HTTPHeaders, [UInt8])
+    let listening = Mutex<ListeningState>(.notYet([]))
+
+    enum ListeningState {
+        case notYet([CheckedContinuation<Int, any Error>])
+        case listening(Int)
+        case failed(any Error)
+    }
+
+    public init(configuration: Configuration, responder: any HTTPResponder, group: any EventLoopGroup, logger: Logger,
+                tooLargeBody: @escaping @Sendable (Int) -> (HTTPResponseStatus, HTTPHeaders, [UInt8])) {
+        self.configuration = configuration
+        self.responder = responder
+        self.group = group
+        self.logger = logger
+        self.tooLargeBody = tooLargeBody
+    }
+
+    /// The port the server listens on, once it does (waits until then; throws if binding failed).
+    public func listeningPort() async throws -> Int {
+        try await withCheckedThrowingContinuation { continuation in
+            listening.withLock { state in
+                switch state {
+                case .notYet(var waiters):
+                    waiters.append(continuation)
+                    state = .notYet(waiters)
+                case .listening(let port): continuation.resume(returning: port)
+                case .failed(let error): continuation.resume(throwing: error)
+                }
+            }
+        }
+    }
+
+    public func run() async throws {
+        let channel: any Channel
+        do {
+            channel = try await bind()
+        } catch {
+            settle(.failed(error))
+            throw error
+        }
+        let port = channel.localAddress?.port ?? configuration.port
+        settle(.listening(port))
+        logger.info("listening", metadata: ["address": "\(configuration.host):\(port)", "tls": "\(configuration.tls != nil)"])
+        try await withGracefulShutdownHandler {
+            try await channel.closeFuture.get()
+        } onGracefulShutdown: {
+            channel.close(promise: nil)
+        }
+    }
+
+    private func settle(_ new: ListeningState) {
+        let waiters = listening.withLock { state -> [CheckedContinuation<Int, any Error>] in
+            guard case .notYet(let waiters) = state else { return [] }
+            state = new
+            return waiters
+        }
+        for waiter in waiters {
+            switch new {
+            case .listening(let port): waiter.resume(returning: port)
+            case .failed(let error): waiter.resume(throwing: error)
+            case .notYet: break
+            }
+        }
+    }
+
+    private func bind() async throws -> any Channel {
+        let tls = configuration.tls
+        let responder = self.responder
+        let maxBodySize = configuration.maxBodySize
+        let tooLargeBody = self.tooLargeBody
+        return try await ServerBootstrap(group: group)
+            .serverChannelOption(.backlog, value: 1024)
+            .serverChannelOption(.socketOption(.so_reuseaddr), value: 1)
+            .childChannelOption(.socketOption(.tcp_nodelay), value: 1)
+            .childChannelOption(.maxMessagesPerRead, value: 16)
+            .childChannelInitializer { channel in
+                channel.eventLoop.makeCompletedFuture {
+                    let operations = channel.pipeline.syncOperations
+                    if let tls { try operations.addHandler(NIOSSLServerHandler(context: tls)) }
+                    try operations.configureHTTPServerPipeline(withErrorHandling: true)
+                    try operations.addHandler(HTTPConnectionHandler(responder: responder, maxBodySize: maxBodySize,
+                                                                    tooLargeBody: tooLargeBody))
+                }
+            }
+            .bind(host: configuration.host, port: configuration.port)
+            .get()
+    }
+}

@@ -1,0 +1,97 @@
+import Foundation
+import NIOCore
+import NIOHTTP1
+import SkiffAPI
+import SkiffStorage
+
+extension RESTHandler {
+    func create(_ request: RESTRequest) async throws -> RESTResponse {
+        try requireVerb(request)
+        let resource = request.resource
+        let dryRun = try request.dryRun()
+        let manager = try request.fieldManager()
+        let format = try request.output()
+        let body = try RequestBody(request, validation: try request.fieldValidation())
+        var object = body.object
+        try checkNamespace(of: &object, request: request)
+
+        let metadata = object["metadata"]
+        let givenName = metadata?["name"]?.stringValue ?? ""
+        let generateName = metadata?["generateName"]?.stringValue ?? ""
+        if givenName.isEmpty && generateName.isEmpty {
+            throw invalid(resource, name: "", [FieldProblem.required("metadata.name", "name or generateName is required")])
+        }
+        let context = StrategyContext(namespace: request.namespace, user: request.user, dryRun: dryRun)
+        resource.strategy.prepareForCreate(&object, context: context)
+        ObjectLifecycle.prepareForCreate(&object, resource: resource, namespace: request.namespace, now: clock())
+        try await admission.admitCreate(&object, resource: resource, namespace: request.namespace, handler: self)
+
+        // A generated name that collides is retried with a new one, as upstream's RetryGenerateName does.
+        for attempt in 0..<8 {
+            var candidate = object
+            if givenName.isEmpty {
+                candidate.setValue(.string(ObjectLifecycle.generatedName(generateName)), at: ["metadata", "name"])
+            }
+            let name = candidate["metadata"]?["name"]?.stringValue ?? ""
+            if let error = validateCreate(candidate, resource: resource, context: context) { throw error }
+            candidate = managedFields.recordCreate(candidate, manager: manager, resource: resource, now: clock())
+            if dryRun {
+                return try respond(candidate, status: .created, resource: resource, format: format, warnings: body.warnings)
+            }
+            let outcome: Result<Int64, StoreError>
+            do {
+                outcome = .success(try await store.create(resource.key(namespace: request.namespace, name: name),
+                                                          value: ObjectLifecycle.storageBytes(candidate)))
+            } catch {
+                outcome = .failure(error)
+            }
+            let revision: Int64
+            switch outcome {
+            case .success(let r): revision = r
+            case .failure(let error) where error.isKeyExists:
+                if givenName.isEmpty && attempt < 7 { continue }
+                throw APIError.alreadyExists(group: resource.group, resource: resource.resource, name: name)
+            case .failure(let error): throw error
+            }
+            let stored = ObjectLifecycle.settingRevision(candidate, revision)
+            return try respond(stored, status: .created, resource: resource, format: format, warnings: body.warnings)
+        }
+        throw APIError.alreadyExists(group: resource.group, resource: resource.resource, name: givenName)
+    }
+
+    /// The namespace in the body must agree with the URL's; it is filled in from the URL when missing.
+    func checkNamespace(of object: inout JSONValue, request: RESTRequest) throws(APIError) {
+        guard request.resource.namespaced else {
+            object.setValue(nil, at: ["metadata", "namespace"])
+            return
+        }
+        guard let namespace = request.namespace else {
+            throw .badRequest("the server could not find the requested resource")
+        }
+        let given = object["metadata"]?["namespace"]?.stringValue ?? ""
+        if !given.isEmpty && given != namespace {
+            throw .badRequest("the namespace of the provided object does not match the namespace sent on the request")
+        }
+        object.setValue(.string(namespace), at: ["metadata", "namespace"])
+    }
+
+    func validateCreate(_ object: JSONValue, resource: ServedResource, context: StrategyContext) -> APIError? {
+        let problems = ObjectMetaValidation.validateCreate(object, resource: resource)
+        if !problems.isEmpty { return invalid(resource, name: object["metadata"]?["name"]?.stringValue ?? "", problems) }
+        return resource.strategy.validateCreate(object, context: context)
+    }
+
+    /// A 422 Invalid for `problems` on the named object.
+    func invalid(_ resource: ServedResource, name: String, _ problems: [FieldProblem]) -> APIError {
+        FieldProblem.invalid(group: resource.group, kind: resource.kind, name: name, problems)
+    }
+
+    /// Encodes `object` in the negotiated format.
+    func respond(_ object: JSONValue, status: HTTPResponseStatus, resource: ServedResource, format: OutputFormat,
+                 warnings: [String] = []) throws -> RESTResponse {
+        let encoder = ResponseEncoder(resource: resource, format: format, now: clock())
+        return RESTResponse(status: status, contentType: encoder.contentType,
+                            body: try encoder.object(object.serialized(), allocator: ByteBufferAllocator()),
+                            warnings: warnings)
+    }
+}

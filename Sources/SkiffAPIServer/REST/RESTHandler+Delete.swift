@@ -1,0 +1,142 @@
+import Foundation
+import NIOCore
+import NIOHTTP1
+import SkiffAPI
+import SkiffStorage
+
+/// `DeleteOptions` from the body or the query.
+struct DeleteOptions {
+    var gracePeriodSeconds: Int64?
+    /// Orphan, Background or Foreground.
+    var propagationPolicy: String?
+    var preconditionUID: String?
+    var preconditionResourceVersion: String?
+    var dryRun: Bool
+
+    init(_ request: RESTRequest) throws(APIError) {
+        var body: JSONValue = [:]
+        if request.http.body.readableBytes > 0 {
+            body = try RequestBody.parse(request.http)
+            guard case .object = body else { throw .badRequest("DeleteOptions must be an object") }
+        }
+        if let grace = body["gracePeriodSeconds"]?.intValue {
+            gracePeriodSeconds = grace
+        } else {
+            gracePeriodSeconds = try request.integer("gracePeriodSeconds")
+        }
+        propagationPolicy = body["propagationPolicy"]?.stringValue ?? request.query["propagationPolicy"]
+        if propagationPolicy == nil {
+            let orphan = body["orphanDependents"]?.boolValue ?? request.query["orphanDependents"].map { $0 == "true" }
+            if let orphan { propagationPolicy = orphan ? "Orphan" : "Background" }
+        }
+        if let policy = propagationPolicy, !["Orphan", "Background", "Foreground"].contains(policy) {
+            throw .badRequest("DeleteOptions.propagationPolicy: Unsupported value: \"\(policy)\": supported values: \"Foreground\", \"Background\", \"Orphan\"")
+        }
+        if let grace = gracePeriodSeconds, grace < 0 { gracePeriodSeconds = 0 }
+        preconditionUID = body["preconditions"]?["uid"]?.stringValue
+        preconditionResourceVersion = body["preconditions"]?["resourceVersion"]?.stringValue
+        let bodyDryRun = body["dryRun"]?.arrayValue?.compactMap(\.stringValue) ?? []
+        dryRun = try request.dryRun() || bodyDryRun.contains("All")
+    }
+}
+
+extension RESTHandler {
+    func delete(_ request: RESTRequest) async throws -> RESTResponse {
+        try requireVerb(request)
+        let resource = request.resource
+        guard let name = request.name else { throw APIError.badRequest("name is required") }
+        let options = try DeleteOptions(request)
+        let format = try request.output()
+        let object = try await deleteObject(resource, namespace: request.namespace, name: name, options: options)
+        return try respond(object, status: .ok, resource: resource, format: format)
+    }
+
+    /// Deletes one object honouring grace periods, finalizers and the propagation policy; returns the
+    /// object as it was deleted (or as it now waits, with its deletion timestamp).
+    func deleteObject(_ resource: ServedResource, namespace: String?, name: String, options: DeleteOptions) async throws
+        -> JSONValue
+    {
+        let now = clock()
+        let outcome = try await guaranteedUpdate(resource, namespace: namespace, name: name, dryRun: options.dryRun,
+                                                 precondition: nil) { old, revision in
+            guard var object = old else { throw resource.notFound(name) }
+            let metadata = object["metadata"] ?? [:]
+            if let uid = options.preconditionUID, uid != metadata["uid"]?.stringValue ?? "" {
+                throw APIError.conflict(group: resource.group, resource: resource.resource, name: name,
+                                        detail: "Precondition failed: UID in precondition: \(uid), UID in object meta: \(metadata["uid"]?.stringValue ?? "")")
+            }
+            if let rv = options.preconditionResourceVersion, rv != String(revision) {
+                throw APIError.conflict(group: resource.group, resource: resource.resource, name: name,
+                                        detail: "Precondition failed: ResourceVersion in precondition: \(rv), ResourceVersion in object meta: \(revision)")
+            }
+            if let special = try resource.strategy.beforeDelete(&object, now: now) { return special }
+
+            var finalizers = metadata["finalizers"]?.arrayValue?.compactMap(\.stringValue) ?? []
+            let policy = options.propagationPolicy ?? resource.strategy.defaultPropagationPolicy
+            switch policy {
+            case "Orphan":
+                if !finalizers.contains("orphan") { finalizers.append("orphan") }
+                finalizers.removeAll { $0 == "foregroundDeletion" }
+            case "Foreground":
+                if !finalizers.contains("foregroundDeletion") { finalizers.append("foregroundDeletion") }
+                finalizers.removeAll { $0 == "orphan" }
+            default:
+                // Background: an explicit request drops the other GC finalizers if the object is not yet deleting.
+                if options.propagationPolicy != nil, metadata["deletionTimestamp"] == nil {
+                    finalizers.removeAll { $0 == "orphan" || $0 == "foregroundDeletion" }
+                }
+            }
+            let grace = resource.strategy.gracePeriod(for: object, requested: options.gracePeriodSeconds)
+            let existingGrace = metadata["deletionGracePeriodSeconds"]?.intValue
+
+            if metadata["deletionTimestamp"] != nil {
+                // Already being deleted: only a shorter grace period changes anything.
+                if let existingGrace, grace < existingGrace {
+                    if grace == 0 && finalizers.isEmpty { return .delete(object) }
+                    object.setValue(.int(grace), at: ["metadata", "deletionGracePeriodSeconds"])
+                    object.setValue(.string(ObjectLifecycle.timestamp(now.addingTimeInterval(TimeInterval(grace)))),
+                                    at: ["metadata", "deletionTimestamp"])
+                    return .write(object)
+                }
+                if finalizers.isEmpty && (existingGrace ?? 0) == 0 { return .delete(object) }
+                return .unchanged
+            }
+            if grace == 0 && finalizers.isEmpty { return .delete(object) }
+            object.setValue(.string(ObjectLifecycle.timestamp(now.addingTimeInterval(TimeInterval(grace)))),
+                            at: ["metadata", "deletionTimestamp"])
+            object.setValue(.int(grace), at: ["metadata", "deletionGracePeriodSeconds"])
+            object.setValue(finalizers.isEmpty ? nil : .array(finalizers.map { .string($0) }), at: ["metadata", "finalizers"])
+            if metadata["generation"] != nil, resource.strategy.tracksGeneration {
+                // Upstream bumps generation when deletion starts on kinds that track it.
+                object.setValue(.int((metadata["generation"]?.intValue ?? 0) + 1), at: ["metadata", "generation"])
+            }
+            return .write(object)
+        }
+        return outcome.object
+    }
+
+    func deleteCollection(_ request: RESTRequest) async throws -> RESTResponse {
+        try requireVerb(request)
+        let resource = request.resource
+        let options = try DeleteOptions(request)
+        let format = try request.output()
+        let filter = try Selectors.filter(for: request)
+        try await hub.waitUntilFresh()
+        let (objects, revision) = resource.cache.list(namespace: request.namespace, atLeast: hub.revision)
+        var deleted: [CachedObject] = []
+        for object in objects where filter.matches(object) {
+            do {
+                let result = try await deleteObject(resource, namespace: request.namespace, name: object.name, options: options)
+                deleted.append(CachedObject(key: object.key, namespace: object.namespace, name: object.name,
+                                            revision: object.revision, json: result.serialized(), labels: object.labels,
+                                            fields: object.fields))
+            } catch let error as APIError where error.isNotFound {
+                continue
+            }
+        }
+        let encoder = ResponseEncoder(resource: resource, format: format, now: clock())
+        return RESTResponse(status: .ok, contentType: encoder.contentType,
+                            body: try encoder.list(deleted, metadata: ["resourceVersion": .string(String(revision))],
+                                                   allocator: ByteBufferAllocator()))
+    }
+}

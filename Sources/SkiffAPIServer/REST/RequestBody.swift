@@ -1,0 +1,96 @@
+import NIOCore
+import SkiffAPI
+
+/// Reads a request body into a JSON object of the resource's kind: content type, syntax, apiVersion
+/// and kind (filled in from the URL when missing, as upstream's decoder defaults them), then the
+/// schema check (unknown fields per `fieldValidation`, type mismatches as Go's decoder words them).
+struct RequestBody {
+    var object: JSONValue
+    var warnings: [String]
+
+    init(_ request: RESTRequest, validation: FieldValidation, expectedKind: GroupVersionKind? = nil) throws(APIError) {
+        let resource = request.resource
+        let gvk = expectedKind ?? resource.info.groupVersionKind
+        var value = try Self.parse(request.http)
+        guard case .object = value else {
+            throw .badRequest("couldn't get version/kind; json parse error: json: cannot unmarshal \(value.goTypeName) into Go value of type struct { APIVersion string \"json:\\\"apiVersion,omitempty\\\"\"; Kind string \"json:\\\"kind,omitempty\\\"\" }")
+        }
+        if let apiVersion = value["apiVersion"]?.stringValue, !apiVersion.isEmpty {
+            let given = GroupVersionKind(apiVersion: apiVersion, kind: value["kind"]?.stringValue ?? gvk.kind)
+            if given.group != gvk.group || given.version != gvk.version {
+                throw .badRequest("the API version in the data (\(apiVersion)) does not match the expected API version (\(gvk.apiVersion))")
+            }
+        } else {
+            value["apiVersion"] = .string(gvk.apiVersion)
+        }
+        if let kind = value["kind"]?.stringValue, !kind.isEmpty {
+            if kind != gvk.kind {
+                throw .badRequest("the kind in the data (\(kind)) does not match the expected kind (\(gvk.kind))")
+            }
+        } else {
+            value["kind"] = .string(gvk.kind)
+        }
+        var warnings: [String] = []
+        if let schema = resource.schemas.schema(for: gvk) {
+            let result = SchemaChecker.check(&value, schema: schema)
+            if let typeError = result.typeErrors.first {
+                throw .badRequest("\(gvk.kind) in version \"\(gvk.version)\" cannot be handled as a \(gvk.kind): \(typeError)")
+            }
+            if !result.unknownFields.isEmpty {
+                switch validation {
+                case .strict:
+                    throw .badRequest("strict decoding error: " + result.unknownFields.map { "unknown field \"\($0)\"" }.joined(separator: ", "))
+                case .warn:
+                    warnings = result.unknownFields.map { "unknown field \"\($0)\"" }
+                case .ignore:
+                    break
+                }
+            }
+        }
+        object = value
+        self.warnings = warnings
+    }
+
+    /// Parses a body as JSON or YAML according to its Content-Type.
+    static func parse(_ request: HTTPRequest) throws(APIError) -> JSONValue {
+        let contentType = request.header("Content-Type").flatMap { MediaType(parsing: $0[...]) }
+        var body = request.body
+        let bytes = body.readBytes(length: body.readableBytes) ?? []
+        if let contentType, contentType.isProtobuf || !(contentType.isJSON || contentType.isYAML || contentType.essence == "application/apply-patch+yaml") {
+            throw .unsupportedMediaType("the body of the request was in an unknown format - accepted media types include: application/json, application/yaml")
+        }
+        if bytes.isEmpty { throw .badRequest("Object 'Kind' is missing in ''") }
+        if let contentType, contentType.isYAML || contentType.essence == "application/apply-patch+yaml" {
+            return try parseYAML(bytes)
+        }
+        do {
+            return try JSONValue(parsing: bytes)
+        } catch {
+            throw .badRequest("couldn't get version/kind; json parse error: \(error.message)")
+        }
+    }
+
+    static func parseYAML(_ bytes: [UInt8]) throws(APIError) -> JSONValue {
+        // JSON is YAML too; parse it as JSON first (faster, exact numbers).
+        if let json = try? JSONValue(parsing: bytes) { return json }
+        do {
+            return try JSONValue(yaml: String(decoding: bytes, as: UTF8.self))
+        } catch {
+            throw .badRequest(error.message)
+        }
+    }
+}
+
+extension JSONValue {
+    /// The name Go's encoding/json gives this value's JSON type in unmarshal errors.
+    var goTypeName: String {
+        switch self {
+        case .null: return "null"
+        case .bool: return "bool"
+        case .int, .double: return "number"
+        case .string: return "string"
+        case .array: return "array"
+        case .object: return "object"
+        }
+    }
+}

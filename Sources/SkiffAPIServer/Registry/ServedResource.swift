@@ -1,0 +1,48 @@
+import SkiffAPI
+
+/// A resource this server stores and serves: discovery facts, storage layout, kind behaviour,
+/// selectable fields, table columns, and its watch cache.
+final class ServedResource: Sendable {
+    let info: ResourceInfo
+    /// Storage key segment: `pods`, `deployments.apps`.
+    let segment: String
+    let strategy: any ResourceStrategy
+    let fields: ResourceFields
+    let table: any TableConvertor
+    let cache: ResourceCache
+    let schemas: SchemaRegistry
+
+    init(info: ResourceInfo, strategy: any ResourceStrategy, fields: ResourceFields, table: any TableConvertor,
+         schemas: SchemaRegistry, windowCapacity: Int = 4096) {
+        self.info = info
+        self.segment = info.group.isEmpty ? info.resource : "\(info.resource).\(info.group)"
+        self.strategy = strategy
+        self.fields = fields
+        self.table = table
+        self.schemas = schemas
+        self.cache = ResourceCache(groupResource: segment, fields: fields, windowCapacity: windowCapacity)
+    }
+
+    var group: String { info.group }
+    var resource: String { info.resource }
+    var kind: String { info.kind }
+    var namespaced: Bool { info.namespaced }
+    var apiVersion: String { info.group.isEmpty ? info.version : "\(info.group)/\(info.version)" }
+
+    /// The storage key of one object.
+    func key(namespace: String?, name: String) -> String {
+        if namespaced, let namespace { return "\(WatchCacheHub.keyPrefix)\(segment)/\(namespace)/\(name)" }
+        return "\(WatchCacheHub.keyPrefix)\(segment)/\(name)"
+    }
+
+    /// The storage prefix of a namespace's objects (or all of them).
+    func prefix(namespace: String?) -> String {
+        if namespaced, let namespace { return "\(WatchCacheHub.keyPrefix)\(segment)/\(namespace)/" }
+        return "\(WatchCacheHub.keyPrefix)\(segment)/"
+    }
+
+    /// The object's schema (from the embedded OpenAPI document).
+    var schema: Schema? { schemas.schema(for: info.groupVersionKind) }
+
+    func notFound(_ name: String) -> APIError { .notFound(group: group, resource: resource, name: name) }
+}
