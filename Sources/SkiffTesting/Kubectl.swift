@@ -1,0 +1,76 @@
+public import Foundation
+
+/// Runs the real kubectl binary against a kubeconfig. Tests that need it fail (not skip) when
+/// `CI=true` and it is missing.
+public struct Kubectl: Sendable {
+    /// What a kubectl run printed and returned.
+    public struct Result: Sendable, CustomStringConvertible {
+        public var status: Int32
+        public var stdout: String
+        public var stderr: String
+        public var succeeded: Bool { status == 0 }
+        public var output: String { stdout + stderr }
+        public var description: String { "exit \(status)\nstdout: \(stdout)\nstderr: \(stderr)" }
+    }
+
+    public let binary: String
+    public let kubeconfig: URL
+
+    /// `KUBECTL` from the environment, else `/usr/bin/kubectl`, else the first `kubectl` on PATH.
+    public static func locate() -> String? {
+        let env = ProcessInfo.processInfo.environment
+        if let explicit = env["KUBECTL"], FileManager.default.isExecutableFile(atPath: explicit) { return explicit }
+        var candidates = ["/usr/bin/kubectl"]
+        for dir in (env["PATH"] ?? "").split(separator: ":") { candidates.append("\(dir)/kubectl") }
+        return candidates.first { FileManager.default.isExecutableFile(atPath: $0) }
+    }
+
+    public static var isRequired: Bool { ProcessInfo.processInfo.environment["CI"] == "true" }
+
+    public init(binary: String, kubeconfig: URL) {
+        self.binary = binary
+        self.kubeconfig = kubeconfig
+    }
+
+    /// Runs `kubectl args...` with `stdin` piped in; waits for it to exit.
+    @discardableResult
+    public func run(_ args: [String], stdin: String? = nil, timeout: Duration = .seconds(60)) async throws -> Result {
+        try await Self.runProcess(binary, args, environment: ["KUBECONFIG": kubeconfig.path], stdin: stdin, timeout: timeout)
+    }
+
+    public func run(_ args: String..., stdin: String? = nil) async throws -> Result {
+        try await run(args, stdin: stdin)
+    }
+
+    /// Runs a process to completion, collecting its output; kills it after `timeout`.
+    public static func runProcess(_ path: String, _ args: [String], environment: [String: String] = [:], stdin: String? = nil,
+                                  timeout: Duration = .seconds(60)) async throws -> Result {
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: path)
+        process.arguments = args
+        var env = ProcessInfo.processInfo.environment
+        for (k, v) in environment { env[k] = v }
+        process.environment = env
+        let out = Pipe()
+        let err = Pipe()
+        let input = Pipe()
+        process.standardOutput = out
+        process.standardError = err
+        process.standardInput = input
+        try process.run()
+        if let stdin { input.fileHandleForWriting.write(Data(stdin.utf8)) }
+        try? input.fileHandleForWriting.close()
+        let outTask = Task.detached { out.fileHandleForReading.readDataToEndOfFile() }
+        let errTask = Task.detached { err.fileHandleForReading.readDataToEndOfFile() }
+        let killer = Task.detached {
+            try await Task.sleep(for: timeout)
+            if process.isRunning { process.terminate() }
+        }
+        let stdout = await outTask.value
+        let stderr = await errTask.value
+        process.waitUntilExit()
+        killer.cancel()
+        return Result(status: process.terminationStatus, stdout: String(decoding: stdout, as: UTF8.self),
+                      stderr: String(decoding: stderr, as: UTF8.self))
+    }
+}

@@ -1,0 +1,54 @@
+public import Foundation
+import Logging
+import NIOPosix
+public import SkiffAPIServer
+public import SkiffStorage
+
+/// An API server in this process on a free port, over a store of the caller's choice (memory by default),
+/// with its data directory in a fresh temporary directory. Stop it with `stop()`.
+public final class TestAPIServer: Sendable {
+    public let server: APIServer
+    public let store: any Store
+    public let dataDirectory: URL
+    let task: Task<Void, any Error>
+
+    /// Starts a server and waits until `/readyz` would pass.
+    public init(store: (any Store)? = nil, dataDirectory: URL? = nil, configure: (inout APIServer.Configuration) -> Void = { _ in })
+        async throws
+    {
+        let directory = dataDirectory ?? FileManager.default.temporaryDirectory
+            .appendingPathComponent("skiff-test-\(UUID().uuidString.prefix(8))")
+        self.dataDirectory = directory
+        let store = store ?? MemoryStore()
+        self.store = store
+        var configuration = APIServer.Configuration(dataDirectory: directory, port: 0)
+        configure(&configuration)
+        var logger = Logger(label: "skiff.test.apiserver")
+        logger.logLevel = ProcessInfo.processInfo.environment["SKIFF_TEST_LOG"].flatMap(Logger.Level.init(rawValue:)) ?? .warning
+        let server = try APIServer(configuration: configuration, store: store, group: MultiThreadedEventLoopGroup.singleton,
+                                   logger: logger)
+        self.server = server
+        task = Task { try await server.run() }
+        _ = try await server.listeningPort()
+        let deadline = ContinuousClock.now + .seconds(30)
+        while !server.isReady {
+            guard ContinuousClock.now < deadline else { throw TestServerError(message: "API server not ready within 30s") }
+            try await Task.sleep(for: .milliseconds(10))
+        }
+        while !FileManager.default.fileExists(atPath: server.kubeconfigURL.path) { try await Task.sleep(for: .milliseconds(5)) }
+    }
+
+    /// The admin kubeconfig.
+    public var kubeconfig: URL { server.kubeconfigURL }
+
+    /// Stops the server (cancels its tasks) and removes nothing (the caller may restart on the same directory).
+    public func stop() async {
+        task.cancel()
+        _ = try? await task.value
+    }
+}
+
+public struct TestServerError: Error, CustomStringConvertible {
+    public let message: String
+    public var description: String { message }
+}
