@@ -22,12 +22,8 @@ struct StoreOptions: ParsableArguments {
         switch datastore {
         case "memory":
             return MemoryStore()
-        case "sqlite":
-            try FileManager.default.createDirectory(at: dataDirectory, withIntermediateDirectories: true)
-            return try SQLiteStore(path: dataDirectory.appendingPathComponent("state.db").path, logger: logger)
         default:
-            let endpoints = datastore.dropFirst("etcd://".count).split(separator: ",").map { "http://\($0)" }
-            return try EtcdStore(endpoints: endpoints, logger: logger)
+            throw ValidationError("--datastore \(datastore) is not available in this build")
         }
     }
 }

@@ -1,4 +1,5 @@
 import NIOHTTP1
+import SkiffAPI
 import Testing
 @testable import SkiffAPIServer
 
@@ -64,8 +65,10 @@ import Testing
 }
 
 @Suite struct AgeTests {
-    @Test(arguments: [(5.0, "5s"), (119, "119s"), (125, "2m5s"), (600, "10m"), (3 * 3600 + 60, "3h1m"),
-                      (9 * 3600, "9h"), (50 * 3600, "2d2h"), (10 * 86400, "10d"), (800 * 86400, "2y70d")])
+    static let cases: [(Double, String)] = [(5, "5s"), (119, "119s"), (125, "2m5s"), (600, "10m"), (10_860, "3h1m"),
+                                            (32_400, "9h"), (180_000, "2d2h"), (864_000, "10d"), (69_120_000, "2y70d")]
+
+    @Test(arguments: cases)
     func printsAsKubectl(seconds: Double, text: String) {
         #expect(Age.humanDuration(seconds) == text)
     }

@@ -32,8 +32,9 @@ struct RequestInfo: Sendable, Equatable {
         guard !segments.isEmpty else { return nil }
         version = segments.removeFirst()
         guard !segments.isEmpty else { return nil }
-        // `namespaces/<ns>/<resource>...`; `namespaces/<name>` alone (or with a subresource) is the namespace itself.
-        if segments[0] == "namespaces", segments.count >= 3 {
+        // `namespaces/<ns>/<resource>...`; `namespaces/<name>` alone, or with its own subresources
+        // (status, finalize), is the namespace itself.
+        if segments[0] == "namespaces", segments.count >= 3, segments[2] != "status", segments[2] != "finalize" {
             namespace = segments[1]
             segments.removeFirst(2)
         } else {

@@ -50,7 +50,7 @@ enum SchemaChecker {
                 }
                 object[key] = .null
                 walk(&member, schema: child, path: memberPath, goPath: memberGoPath,
-                     goStruct: goPath.isEmpty ? structName : goStruct, result: &result, depth: depth + 1)
+                     goStruct: structName, result: &result, depth: depth + 1)
                 object[key] = member
             }
             value = .object(object)
