@@ -101,10 +101,22 @@ let package = Package(
             dependencies: ["SkiffAPIServer", "SkiffClient", "SkiffStorage"],
             swiftSettings: upcoming
         ),
+        // Benchmarks behind `skiff bench`: load generators and measurements, printing JSON.
+        .target(
+            name: "SkiffBench",
+            dependencies: [
+                "SkiffAPI", "SkiffStorage",
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "NIOHTTP1", package: "swift-nio"),
+                .product(name: "NIOSSL", package: "swift-nio-ssl"),
+            ],
+            swiftSettings: upcoming
+        ),
         .executableTarget(
             name: "skiff",
             dependencies: [
-                "SkiffAPI", "SkiffStorage", "SkiffAPIServer", "SkiffClient",
+                "SkiffAPI", "SkiffStorage", "SkiffAPIServer", "SkiffClient", "SkiffBench",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),

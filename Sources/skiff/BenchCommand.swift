@@ -1,7 +1,53 @@
 import ArgumentParser
+import Foundation
+import SkiffBench
 
 /// `skiff bench`: benchmarks that print one JSON object per result.
 struct BenchCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
-        commandName: "bench", abstract: "Run a benchmark and print its results as JSON.", subcommands: [])
+        commandName: "bench", abstract: "Run a benchmark and print its results as JSON lines.",
+        subcommands: [APIBench.self])
+
+    /// The path of this very binary (the benchmarks start it as the server under test).
+    static var ownBinary: String {
+        (try? FileManager.default.destinationOfSymbolicLink(atPath: "/proc/self/exe")) ?? CommandLine.arguments[0]
+    }
+}
+
+/// `skiff bench api`.
+struct APIBench: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "api",
+        abstract: "API server: start-up, idle memory, create rate and p99, full list, memory, watch fan-out.")
+
+    @Option(help: "The store of the server under test: sqlite or memory.")
+    var datastore: String = "sqlite"
+    @Option(help: "ConfigMaps to create.")
+    var objects: Int = 40_000
+    @Option(help: "Concurrent connections creating them.")
+    var connections: Int = 32
+    @Option(help: "Concurrent watchers for the fan-out measurement.")
+    var watchers: Int = 1_000
+    @Option(help: "Events each watcher must receive.")
+    var watchEvents: Int = 100
+
+    func validate() throws {
+        guard ["sqlite", "memory"].contains(datastore) else { throw ValidationError("--datastore must be sqlite or memory") }
+        guard objects > 0, connections > 0, watchers >= 0, watchEvents > 0 else {
+            throw ValidationError("counts must be positive")
+        }
+    }
+
+    func run() async throws {
+        var options = APIBenchmark.Options(binary: BenchCommand.ownBinary)
+        options.datastore = datastore
+        options.objects = objects
+        options.connections = connections
+        options.watchers = watchers
+        options.watchEvents = watchEvents
+        try await APIBenchmark.run(options) { result in
+            // One line per result, written at once so a reader sees whole lines as they come.
+            FileHandle.standardOutput.write(Data((result.jsonString + "\n").utf8))
+        }
+    }
 }
