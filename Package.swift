@@ -87,6 +87,7 @@ let package = Package(
             name: "SkiffClient",
             dependencies: [
                 "SkiffAPI",
+                .product(name: "DequeModule", package: "swift-collections"),
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOSSL", package: "swift-nio-ssl"),
@@ -128,6 +129,6 @@ let package = Package(
         .testTarget(name: "SkiffStorageTests", dependencies: ["SkiffStorage", "SkiffTesting"], swiftSettings: upcoming),
         .testTarget(name: "SkiffAPIServerTests", dependencies: ["SkiffAPIServer", "SkiffTesting"], swiftSettings: upcoming),
         .testTarget(name: "SkiffClientTests", dependencies: ["SkiffClient", "SkiffTesting"], swiftSettings: upcoming),
-        .testTarget(name: "IntegrationTests", dependencies: ["SkiffTesting"], swiftSettings: upcoming),
+        .testTarget(name: "IntegrationTests", dependencies: ["SkiffTesting", "SkiffClient", "SkiffAPI"], swiftSettings: upcoming),
     ]
 )

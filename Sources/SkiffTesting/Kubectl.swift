@@ -1,4 +1,5 @@
 public import Foundation
+import Synchronization
 
 /// Runs the real kubectl binary against a kubeconfig. Tests that need it fail (not skip) when
 /// `CI=true` and it is missing.
@@ -42,7 +43,8 @@ public struct Kubectl: Sendable {
         try await run(args, stdin: stdin)
     }
 
-    /// Runs a process to completion, collecting its output; kills it after `timeout`.
+    /// Runs a process to completion, collecting its output; kills it after `timeout`. The blocking waits
+    /// happen on Dispatch threads, never on Swift's cooperative pool (which an in-process server needs).
     public static func runProcess(_ path: String, _ args: [String], environment: [String: String] = [:], stdin: String? = nil,
                                   timeout: Duration = .seconds(60)) async throws -> Result {
         let process = Process()
@@ -58,19 +60,35 @@ public struct Kubectl: Sendable {
         process.standardError = err
         process.standardInput = input
         try process.run()
-        if let stdin { input.fileHandleForWriting.write(Data(stdin.utf8)) }
-        try? input.fileHandleForWriting.close()
-        let outTask = Task.detached { out.fileHandleForReading.readDataToEndOfFile() }
-        let errTask = Task.detached { err.fileHandleForReading.readDataToEndOfFile() }
-        let killer = Task.detached {
-            try await Task.sleep(for: timeout)
-            if process.isRunning { process.terminate() }
+        let seconds = Double(timeout.components.seconds)
+        return await withCheckedContinuation { continuation in
+            DispatchQueue.global().async {
+                if let stdin { input.fileHandleForWriting.write(Data(stdin.utf8)) }
+                try? input.fileHandleForWriting.close()
+                let group = DispatchGroup()
+                let collected = Mutex<(out: Data, err: Data)>((Data(), Data()))
+                group.enter()
+                DispatchQueue.global().async {
+                    let data = out.fileHandleForReading.readDataToEndOfFile()
+                    collected.withLock { $0.out = data }
+                    group.leave()
+                }
+                group.enter()
+                DispatchQueue.global().async {
+                    let data = err.fileHandleForReading.readDataToEndOfFile()
+                    collected.withLock { $0.err = data }
+                    group.leave()
+                }
+                if group.wait(timeout: .now() + seconds) == .timedOut {
+                    process.terminate()
+                    group.wait()
+                }
+                process.waitUntilExit()
+                let (stdout, stderr) = collected.withLock { ($0.out, $0.err) }
+                continuation.resume(returning: Result(status: process.terminationStatus,
+                                                      stdout: String(decoding: stdout, as: UTF8.self),
+                                                      stderr: String(decoding: stderr, as: UTF8.self)))
+            }
         }
-        let stdout = await outTask.value
-        let stderr = await errTask.value
-        process.waitUntilExit()
-        killer.cancel()
-        return Result(status: process.terminationStatus, stdout: String(decoding: stdout, as: UTF8.self),
-                      stderr: String(decoding: stderr, as: UTF8.self))
     }
 }

@@ -73,8 +73,13 @@ public final class HTTPServer: Service, Sendable {
         let port = channel.localAddress?.port ?? configuration.port
         settle(.listening(port))
         logger.info("listening", metadata: ["address": "\(configuration.host):\(port)", "tls": "\(configuration.tls != nil)"])
+        // Stop listening on graceful shutdown, and on cancellation (tests, failed siblings).
         try await withGracefulShutdownHandler {
-            try await channel.closeFuture.get()
+            try await withTaskCancellationHandler {
+                try await channel.closeFuture.get()
+            } onCancel: {
+                channel.close(promise: nil)
+            }
         } onGracefulShutdown: {
             channel.close(promise: nil)
         }

@@ -22,8 +22,8 @@ extension RESTHandler {
             throw invalid(resource, name: "", [FieldProblem.required("metadata.name", "name or generateName is required")])
         }
         let context = StrategyContext(namespace: request.namespace, user: request.user, dryRun: dryRun)
-        resource.strategy.prepareForCreate(&object, context: context)
         ObjectLifecycle.prepareForCreate(&object, resource: resource, namespace: request.namespace, now: clock())
+        resource.strategy.prepareForCreate(&object, context: context)
         try await admission.admitCreate(&object, resource: resource, namespace: request.namespace, handler: self)
 
         // A generated name that collides is retried with a new one, as upstream's RetryGenerateName does.
@@ -34,6 +34,7 @@ extension RESTHandler {
             }
             let name = candidate["metadata"]?["name"]?.stringValue ?? ""
             if let error = validateCreate(candidate, resource: resource, context: context) { throw error }
+            try resource.strategy.beforeStore(&candidate, old: nil, dryRun: dryRun)
             candidate = managedFields.recordCreate(candidate, manager: manager, resource: resource, now: clock())
             if dryRun {
                 return try respond(candidate, status: .created, resource: resource, format: format, warnings: body.warnings)

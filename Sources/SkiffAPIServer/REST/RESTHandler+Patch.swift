@@ -52,10 +52,11 @@ extension RESTHandler {
                                                 resource: resource, now: self.clock())
                 warnings = try self.checkPatched(&created, resource: resource, validation: validation, name: name)
                 try self.checkNamespace(of: &created, request: request)
-                resource.strategy.prepareForCreate(&created, context: context)
                 ObjectLifecycle.prepareForCreate(&created, resource: resource, namespace: request.namespace, now: self.clock())
+                resource.strategy.prepareForCreate(&created, context: context)
                 try await self.admission.admitCreate(&created, resource: resource, namespace: request.namespace, handler: self)
                 if let error = self.validateCreate(created, resource: resource, context: context) { throw error }
+                try resource.strategy.beforeStore(&created, old: nil, dryRun: dryRun)
                 return .create(created)
             }
             var patched: JSONValue

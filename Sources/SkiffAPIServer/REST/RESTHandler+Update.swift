@@ -58,10 +58,11 @@ extension RESTHandler {
             guard let old else {
                 guard subresource == nil, resource.strategy.allowCreateOnUpdate else { throw resource.notFound(name) }
                 var created = object
-                resource.strategy.prepareForCreate(&created, context: context)
                 ObjectLifecycle.prepareForCreate(&created, resource: resource, namespace: request.namespace, now: self.clock())
+                resource.strategy.prepareForCreate(&created, context: context)
                 try await self.admission.admitCreate(&created, resource: resource, namespace: request.namespace, handler: self)
                 if let error = self.validateCreate(created, resource: resource, context: context) { throw error }
+                try resource.strategy.beforeStore(&created, old: nil, dryRun: dryRun)
                 return .create(self.managedFields.recordCreate(created, manager: manager, resource: resource, now: self.clock()))
             }
             if let preconditionRevision, preconditionRevision != revision {
@@ -79,9 +80,15 @@ extension RESTHandler {
                       context: StrategyContext, manager: String?) async throws -> UpdateDecision {
         var object = new
         let name = old["metadata"]?["name"]?.stringValue ?? ""
-        if subresource == "status" {
+        switch subresource {
+        case "status":
             resource.strategy.prepareForStatusUpdate(&object, old: old, context: context)
-        } else {
+        case "finalize":
+            // Only spec.finalizers may change through `finalize`.
+            let finalizers = object["spec"]?["finalizers"]
+            object = old
+            object.setValue(finalizers, at: ["spec", "finalizers"])
+        default:
             resource.strategy.prepareForUpdate(&object, old: old, context: context)
         }
         ObjectLifecycle.prepareForUpdate(&object, old: old, resource: resource)
@@ -92,13 +99,14 @@ extension RESTHandler {
             : resource.strategy.validateUpdate(object, old: old, context: context)
         if let strategyError { throw strategyError }
         try await admission.admitUpdate(&object, old: old, resource: resource, handler: self)
+        try resource.strategy.beforeStore(&object, old: old, dryRun: context.dryRun)
         if let manager {
             object = managedFields.recordUpdate(object, old: old, manager: manager, subresource: subresource,
                                                 resource: resource, now: clock())
         }
         if ObjectLifecycle.storageBytes(object) == ObjectLifecycle.storageBytes(old) { return .unchanged }
         let metadata = object["metadata"]
-        if metadata?["deletionTimestamp"] != nil, (metadata?["finalizers"]?.arrayValue ?? []).isEmpty,
+        if metadata?["deletionTimestamp"] != nil, resource.strategy.readyToDelete(object),
            (metadata?["deletionGracePeriodSeconds"]?.intValue ?? 0) == 0
         {
             return .delete(object)

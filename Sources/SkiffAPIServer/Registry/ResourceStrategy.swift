@@ -40,6 +40,10 @@ protocol ResourceStrategy: Sendable {
     var defaultPropagationPolicy: String { get }
     /// A kind-specific delete (namespaces start terminating instead); `nil` for the generic behaviour.
     func beforeDelete(_ object: inout JSONValue, now: Date) throws -> UpdateDecision?
+    /// Whether an object being deleted has nothing left holding it (finalizers) and can go.
+    func readyToDelete(_ object: JSONValue) -> Bool
+    /// Last step before a create (`old` nil) or update is stored: allocations (service IPs and ports).
+    func beforeStore(_ object: inout JSONValue, old: JSONValue?, dryRun: Bool) throws(APIError)
 }
 
 extension ResourceStrategy {
@@ -77,6 +81,12 @@ extension ResourceStrategy {
     var defaultPropagationPolicy: String { "Background" }
 
     func beforeDelete(_ object: inout JSONValue, now: Date) throws -> UpdateDecision? { nil }
+
+    func readyToDelete(_ object: JSONValue) -> Bool {
+        (object["metadata"]?["finalizers"]?.arrayValue ?? []).isEmpty
+    }
+
+    func beforeStore(_ object: inout JSONValue, old: JSONValue?, dryRun: Bool) throws(APIError) {}
 }
 
 /// The behaviour of kinds with nothing special: metadata checks only (done by the REST layer).

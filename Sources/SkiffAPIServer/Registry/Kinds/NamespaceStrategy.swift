@@ -1,0 +1,48 @@
+import Foundation
+import SkiffAPI
+
+/// Namespaces: `Active` on create, the `kubernetes` finalizer that the namespace controller removes
+/// through `namespaces/<name>/finalize` after emptying it, `Terminating` on delete, and the
+/// `kubernetes.io/metadata.name` label (upstream's `pkg/registry/core/namespace`).
+struct NamespaceStrategy: ResourceStrategy {
+    var hasStatusSubresource: Bool { true }
+
+    func prepareForCreate(_ object: inout JSONValue, context: StrategyContext) {
+        object["status"] = ["phase": "Active"]
+        if object["spec"]?["finalizers"] == nil { object.setValue(["kubernetes"], at: ["spec", "finalizers"]) }
+        labelWithName(&object)
+    }
+
+    func prepareForUpdate(_ object: inout JSONValue, old: JSONValue, context: StrategyContext) {
+        object["status"] = old["status"]
+        object.setValue(old["spec"]?["finalizers"], at: ["spec", "finalizers"])
+        labelWithName(&object)
+    }
+
+    func labelWithName(_ object: inout JSONValue) {
+        if let name = object["metadata"]?["name"]?.stringValue {
+            object.setValue(.string(name), at: ["metadata", "labels", "kubernetes.io/metadata.name"])
+        }
+    }
+
+    func beforeDelete(_ object: inout JSONValue, now: Date) throws -> UpdateDecision? {
+        let name = object["metadata"]?["name"]?.stringValue ?? ""
+        if Admission.immortalNamespaces.contains(name) {
+            throw APIError.forbidden(group: "", resource: "namespaces", name: name, detail: "this namespace may not be deleted")
+        }
+        if object["metadata"]?["deletionTimestamp"] != nil {
+            return readyToDelete(object) ? .delete(object) : .unchanged
+        }
+        if (object["spec"]?["finalizers"]?.arrayValue ?? []).isEmpty && (object["metadata"]?["finalizers"]?.arrayValue ?? []).isEmpty {
+            return .delete(object)
+        }
+        object.setValue(.string(ObjectLifecycle.timestamp(now)), at: ["metadata", "deletionTimestamp"])
+        object.setValue(0, at: ["metadata", "deletionGracePeriodSeconds"])
+        object.setValue("Terminating", at: ["status", "phase"])
+        return .write(object)
+    }
+
+    func readyToDelete(_ object: JSONValue) -> Bool {
+        (object["metadata"]?["finalizers"]?.arrayValue ?? []).isEmpty && (object["spec"]?["finalizers"]?.arrayValue ?? []).isEmpty
+    }
+}

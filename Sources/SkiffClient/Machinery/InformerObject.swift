@@ -1,0 +1,38 @@
+public import SkiffAPI
+
+/// What informers, indexers and listers need of an object: its cache key, its resourceVersion and a
+/// way to read it from JSON. `JSONValue` conforms (dynamic informers); typed models conform too.
+public protocol InformerObject: Sendable {
+    /// `namespace/name` for namespaced objects, `name` otherwise (client-go's `MetaNamespaceKeyFunc`).
+    var objectKey: String { get }
+    var objectNamespace: String { get }
+    var objectName: String { get }
+    var objectResourceVersion: String { get }
+    var objectLabels: [String: String] { get }
+    /// Decodes one object of a list or watch event.
+    init(informerJSON json: JSONValue) throws
+}
+
+extension InformerObject {
+    public var objectKey: String { objectNamespace.isEmpty ? objectName : "\(objectNamespace)/\(objectName)" }
+}
+
+extension JSONValue: InformerObject {
+    public var objectNamespace: String { self["metadata"]?["namespace"]?.stringValue ?? "" }
+    public var objectName: String { self["metadata"]?["name"]?.stringValue ?? "" }
+    public var objectResourceVersion: String { self["metadata"]?["resourceVersion"]?.stringValue ?? "" }
+
+    public var objectLabels: [String: String] {
+        var labels: [String: String] = [:]
+        for (k, v) in self["metadata"]?["labels"]?.objectValue ?? [:] { if let s = v.stringValue { labels[k] = s } }
+        return labels
+    }
+
+    public init(informerJSON json: JSONValue) { self = json }
+}
+
+/// Splits a cache key into namespace and name.
+public func splitObjectKey(_ key: String) -> (namespace: String, name: String) {
+    guard let slash = key.firstIndex(of: "/") else { return ("", key) }
+    return (String(key[..<slash]), String(key[key.index(after: slash)...]))
+}

@@ -1,0 +1,87 @@
+import SkiffAPI
+
+/// One page of a list.
+public struct ListPage<Object: InformerObject>: Sendable {
+    public var items: [Object]
+    public var resourceVersion: String
+    /// Set when more pages follow.
+    public var continueToken: String?
+
+    public init(items: [Object], resourceVersion: String, continueToken: String?) {
+        self.items = items
+        self.resourceVersion = resourceVersion
+        self.continueToken = continueToken
+    }
+}
+
+/// How a reflector lists and watches one collection (client-go's `ListerWatcher`).
+public struct ListWatch<Object: InformerObject>: Sendable {
+    /// Lists one page; `continueToken` nil for the first.
+    public var list: @Sendable (_ continueToken: String?) async throws -> ListPage<Object>
+    /// Watches from a resourceVersion.
+    public var watch: @Sendable (_ resourceVersion: String) -> AsyncThrowingStream<WatchEvent, any Error>
+
+    public init(list: @escaping @Sendable (String?) async throws -> ListPage<Object>,
+                watch: @escaping @Sendable (String) -> AsyncThrowingStream<WatchEvent, any Error>) {
+        self.list = list
+        self.watch = watch
+    }
+}
+
+/// The REST path of a collection: `/api/v1/pods`, `/apis/apps/v1/namespaces/web/deployments`.
+public struct ResourcePath: Sendable, Hashable, CustomStringConvertible {
+    public var group: String
+    public var version: String
+    public var resource: String
+    /// nil: all namespaces (or a cluster-scoped resource).
+    public var namespace: String?
+
+    public init(group: String, version: String, resource: String, namespace: String? = nil) {
+        self.group = group
+        self.version = version
+        self.resource = resource
+        self.namespace = namespace
+    }
+
+    /// The collection's path.
+    public var collection: String {
+        let base = group.isEmpty ? "/api/\(version)" : "/apis/\(group)/\(version)"
+        if let namespace { return "\(base)/namespaces/\(namespace)/\(resource)" }
+        return "\(base)/\(resource)"
+    }
+
+    /// The path of one object (in `namespace`, or this path's namespace).
+    public func object(_ name: String, namespace: String? = nil) -> String {
+        var copy = self
+        if let namespace { copy.namespace = namespace.isEmpty ? nil : namespace }
+        return "\(copy.collection)/\(name)"
+    }
+
+    public var description: String { collection }
+}
+
+extension ListWatch {
+    /// Lists (500 per page) and watches (with bookmarks, 5–10 minute server timeouts) a collection over REST.
+    public static func rest(_ client: RESTClient, _ path: ResourcePath, labelSelector: String? = nil,
+                            fieldSelector: String? = nil) -> ListWatch<Object> {
+        var selectors: [(String, String)] = []
+        if let labelSelector, !labelSelector.isEmpty { selectors.append(("labelSelector", labelSelector)) }
+        if let fieldSelector, !fieldSelector.isEmpty { selectors.append(("fieldSelector", fieldSelector)) }
+        let fixed = selectors
+        return ListWatch(
+            list: { token in
+                var query = fixed + [("limit", "500")]
+                if let token { query.append(("continue", token)) }
+                let list = try await client.json(.GET, path.collection, query: query)
+                let items = try (list["items"]?.arrayValue ?? []).map { try Object(informerJSON: $0) }
+                let token = list["metadata"]?["continue"]?.stringValue
+                return ListPage(items: items, resourceVersion: list["metadata"]?["resourceVersion"]?.stringValue ?? "",
+                                continueToken: token?.isEmpty == false ? token : nil)
+            },
+            watch: { resourceVersion in
+                client.watch(path.collection, query: fixed + [("resourceVersion", resourceVersion),
+                                                             ("allowWatchBookmarks", "true"),
+                                                             ("timeoutSeconds", String(Int.random(in: 300...600)))])
+            })
+    }
+}
