@@ -5,8 +5,13 @@ enum GoValueFormatting {
 
     /// `t.UTC().Format(time.RFC3339)`, or with `microseconds` the `RFC3339Micro` layout of `metav1.MicroTime`.
     static func rfc3339(unixSeconds seconds: Int64, microseconds: Int64? = nil) -> String {
-        let days = seconds >= 0 ? seconds / 86_400 : (seconds + 1) / 86_400 - 1
-        let secondOfDay = seconds - days * 86_400
+        // Floor division without overflow: any Int64 can arrive from the wire.
+        var days = seconds / 86_400
+        var secondOfDay = seconds % 86_400
+        if secondOfDay < 0 {
+            days -= 1
+            secondOfDay += 86_400
+        }
         // Civil date from days since 1970-01-01 (Howard Hinnant's `civil_from_days`).
         let z = days + 719_468
         let era = (z >= 0 ? z : z - 146_096) / 146_097
