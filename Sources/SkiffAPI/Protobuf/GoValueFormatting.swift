@@ -23,20 +23,37 @@ enum GoValueFormatting {
         let month = shiftedMonth < 10 ? shiftedMonth + 3 : shiftedMonth - 9
         let year = yearOfEra + era * 400 + (month <= 2 ? 1 : 0)
 
-        var text = ""
+        var text: [UInt8] = []
         text.reserveCapacity(32)
-        if year < 0 { text += "-" }
-        text += padded(year.magnitude, width: 4)
-        text += "-" + padded(UInt64(month), width: 2) + "-" + padded(UInt64(day), width: 2)
-        text += "T" + padded(UInt64(secondOfDay / 3600), width: 2) + ":"
-        text += padded(UInt64(secondOfDay / 60 % 60), width: 2) + ":" + padded(UInt64(secondOfDay % 60), width: 2)
-        if let microseconds { text += "." + padded(UInt64(microseconds), width: 6) }
-        return text + "Z"
-    }
-
-    private static func padded(_ value: UInt64, width: Int) -> String {
-        let digits = String(value)
-        return digits.count >= width ? digits : String(repeating: "0", count: width - digits.count) + digits
+        func append(_ value: UInt64, width: Int) {
+            // Digits least significant first, zero-padded, then turned around in place.
+            let start = text.count
+            var rest = value
+            repeat {
+                text.append(UInt8(ascii: "0") + UInt8(rest % 10))
+                rest /= 10
+            } while rest > 0
+            while text.count - start < width { text.append(UInt8(ascii: "0")) }
+            text[start...].reverse()
+        }
+        if year < 0 { text.append(UInt8(ascii: "-")) }
+        append(year.magnitude, width: 4)
+        text.append(UInt8(ascii: "-"))
+        append(UInt64(month), width: 2)
+        text.append(UInt8(ascii: "-"))
+        append(UInt64(day), width: 2)
+        text.append(UInt8(ascii: "T"))
+        append(UInt64(secondOfDay / 3600), width: 2)
+        text.append(UInt8(ascii: ":"))
+        append(UInt64(secondOfDay / 60 % 60), width: 2)
+        text.append(UInt8(ascii: ":"))
+        append(UInt64(secondOfDay % 60), width: 2)
+        if let microseconds {
+            text.append(UInt8(ascii: "."))
+            append(UInt64(microseconds), width: 6)
+        }
+        text.append(UInt8(ascii: "Z"))
+        return String(decoding: text, as: UTF8.self)
     }
 
     /// `time.Duration(nanoseconds).String()`: "1m30s", "1.5s", "100ms", "0s", "-2h0m0s".
@@ -109,20 +126,36 @@ enum GoValueFormatting {
 
     /// Whether text has the shape `resource.ParseQuantity` accepts: a decimal number and an optional binary-SI
     /// (Ki…Ei), decimal-SI (n u m k M G T P E) or exponent (e3, E-2) suffix.
+    private static let decimalSuffixes: [UInt8] = Array("numkMGTPE".utf8)
+    private static let binaryPrefixes: [UInt8] = Array("KMGTPE".utf8)
+
     static func isQuantity(_ text: String) -> Bool {
-        var bytes = Substring(text).utf8[...]
-        if let sign = bytes.first, sign == UInt8(ascii: "+") || sign == UInt8(ascii: "-") { bytes = bytes.dropFirst() }
-        let number = bytes.prefix { ($0 >= UInt8(ascii: "0") && $0 <= UInt8(ascii: "9")) || $0 == UInt8(ascii: ".") }
-        guard number.contains(where: { $0 != UInt8(ascii: ".") }), number.filter({ $0 == UInt8(ascii: ".") }).count <= 1
-        else { return false }
-        let suffix = String(Substring(bytes.dropFirst(number.count)))
-        switch suffix {
-        case "", "Ki", "Mi", "Gi", "Ti", "Pi", "Ei", "n", "u", "m", "k", "M", "G", "T", "P", "E": return true
+        let bytes = text.utf8
+        var index = bytes.startIndex
+        func isDigit(_ byte: UInt8) -> Bool { byte >= UInt8(ascii: "0") && byte <= UInt8(ascii: "9") }
+        if index != bytes.endIndex, bytes[index] == UInt8(ascii: "+") || bytes[index] == UInt8(ascii: "-") {
+            index = bytes.index(after: index)
+        }
+        var digits = 0
+        var dots = 0
+        while index != bytes.endIndex, isDigit(bytes[index]) || bytes[index] == UInt8(ascii: ".") {
+            if bytes[index] == UInt8(ascii: ".") { dots += 1 } else { digits += 1 }
+            index = bytes.index(after: index)
+        }
+        guard digits > 0, dots <= 1 else { return false }
+        let suffix = bytes[index...]
+        switch suffix.count {
+        case 0: return true
+        case 1 where decimalSuffixes.contains(suffix[suffix.startIndex]): return true
+        case 2 where suffix.last == UInt8(ascii: "i") && binaryPrefixes.contains(suffix[suffix.startIndex]): return true
         default:
-            guard let first = suffix.first, first == "e" || first == "E" else { return false }
+            // A decimal exponent: e or E, an optional sign, digits.
             var exponent = suffix.dropFirst()
-            if exponent.first == "+" || exponent.first == "-" { exponent = exponent.dropFirst() }
-            return !exponent.isEmpty && exponent.allSatisfy(\.isASCII) && exponent.allSatisfy(\.isNumber)
+            guard suffix.first == UInt8(ascii: "e") || suffix.first == UInt8(ascii: "E") else { return false }
+            if exponent.first == UInt8(ascii: "+") || exponent.first == UInt8(ascii: "-") {
+                exponent = exponent.dropFirst()
+            }
+            return !exponent.isEmpty && exponent.allSatisfy(isDigit)
         }
     }
 }

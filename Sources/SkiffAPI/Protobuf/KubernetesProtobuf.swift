@@ -55,15 +55,14 @@ public enum KubernetesProtobuf {
                 throw KubernetesProtobufError(
                     .unknownKind, "no kind \"\(envelope.kind)\" is registered for version \"\(envelope.apiVersion)\"")
             }
-            let converter = ProtobufJSONConverter(schema: schema, bytes: buffer)
+            var converter = ProtobufJSONConverter(schema: schema, bytes: buffer)
             let message = schema.messages[index]
-            let entries = try converter.collectEntries(of: message, parts: CollectionOfOne(envelope.raw))
-            let fields = try converter.convertObject(message, entries: entries, depth: 0)
+            let base = try converter.pushEntries(of: message, parts: .one(envelope.raw))
             // TypeMeta comes first in every Kubernetes type, `kind` before `apiVersion`.
-            var object = JSONObject(minimumCapacity: fields.count + 2)
+            var object = JSONObject(minimumCapacity: message.fields.count + 2)
             object["kind"] = .string(envelope.kind)
             object["apiVersion"] = .string(envelope.apiVersion)
-            for (key, value) in fields where object[key] == nil { object[key] = value }
+            try converter.convertObject(message, entries: base..<converter.stack.count, depth: 0, into: &object)
             return .object(object)
         }
     }

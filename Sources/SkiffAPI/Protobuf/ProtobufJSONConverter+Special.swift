@@ -1,13 +1,10 @@
 extension ProtobufJSONConverter {
     /// Messages whose Go types write custom JSON (`MarshalJSON`): times, durations, quantities, int-or-strings,
     /// embedded raw JSON and the apiextensions schema unions.
-    func convertSpecial(
-        _ message: ProtobufMessageDescriptor, entries: [Entry], isEmpty: Bool, depth: Int
+    mutating func convertSpecial(
+        _ message: ProtobufMessageDescriptor, entries: Range<Int>, isEmpty: Bool, depth: Int
     ) throws(KubernetesProtobufError) -> JSONValue? {
-        func last(_ number: Int) -> Entry? {
-            guard let slot = message.slot(forNumber: number) else { return nil }
-            return entries.last { $0.slot == Int32(slot) }
-        }
+        func last(_ number: Int) -> Entry? { lastEntry(number: number, of: message, entries: entries) }
         func text(_ number: Int) -> String? { last(number).map { string($0.range) } }
 
         switch message.conversion {
@@ -66,7 +63,9 @@ extension ProtobufJSONConverter {
             }
             return try groupValue(number: 1, of: message, entries: entries, depth: depth)
         case .object, .wrapper:
-            return .object(try convertObject(message, entries: entries, depth: depth))
+            var object = JSONObject()
+            try convertObject(message, entries: entries, depth: depth, into: &object)
+            return .object(object)
         }
     }
 

@@ -1,11 +1,15 @@
 /// Turns protobuf-encoded Kubernetes messages into the JSON that Go's encoding/json writes for the decoded Go value.
 ///
 /// A message is read in two steps: its fields are first collected as `Entry`s (wire-type checked, unknown fields
-/// skipped), then sorted into the table's field order, which is Go's declaration order, and converted group by
-/// group. Collecting first lets repeated occurrences of a singular message merge, as protobuf requires.
+/// skipped) onto the end of `stack`, then sorted into the table's field order, which is Go's declaration order,
+/// and converted group by group. Collecting first lets repeated occurrences of a singular message merge, as
+/// protobuf requires. Nested messages push their entries above their parent's and pop them when done, so one
+/// buffer serves the whole body.
 struct ProtobufJSONConverter {
-    let schema: ProtobufSchema
+    let messages: [ProtobufMessageDescriptor]
     let bytes: UnsafeBufferPointer<UInt8>
+    /// The entries of every message being converted, innermost last.
+    private(set) var stack: [Entry] = []
 
     /// Deeper nesting than any Kubernetes object needs (CRD schemas included) is refused, not recursed into.
     static let maximumDepth = 128
@@ -22,92 +26,156 @@ struct ProtobufJSONConverter {
         var range: Range<Int>
     }
 
+    init(schema: ProtobufSchema, bytes: UnsafeBufferPointer<UInt8>) {
+        self.messages = schema.messages
+        self.bytes = bytes
+        stack.reserveCapacity(256)
+    }
+
     // MARK: - Collecting
 
-    func collectEntries(
-        of message: ProtobufMessageDescriptor, parts: some Sequence<Range<Int>>
-    ) throws(KubernetesProtobufError) -> [Entry] {
-        var entries: [Entry] = []
-        for part in parts {
-            var reader = ProtobufWireReader(bytes, range: part)
-            while let (number, wireType) = try reader.readTag() {
-                let tagOffset = reader.offset
-                guard let slot = message.slot(forNumber: number) else {
-                    try reader.skipValue(of: wireType, number: number)
-                    continue
-                }
+    /// Pushes the entries of the message encoded in `part`, unsorted.
+    private mutating func collectEntries(
+        of message: ProtobufMessageDescriptor, part: Range<Int>, base: Int
+    ) throws(KubernetesProtobufError) {
+        var reader = ProtobufWireReader(bytes, range: part)
+        while let (number, wireType) = try reader.readTag() {
+            let tagOffset = reader.offset
+            guard let slot = message.slot(forNumber: number) else {
+                try reader.skipValue(of: wireType, number: number)
+                continue
+            }
+            let expected: ProtobufWireType
+            let isRepeated: Bool
+            do {
                 let field = message.fields[slot]
-                var entry = Entry(slot: Int32(slot), sequence: Int32(truncatingIfNeeded: entries.count),
-                                  wireType: wireType, value: 0, range: 0..<0)
-                let expected: ProtobufWireType
+                isRepeated = field.isRepeated
                 switch field.type {
                 case .scalar(let scalar) where field.mapKey == nil: expected = scalar.wireType
                 default: expected = .lengthDelimited
                 }
-                if wireType == expected || (field.isRepeated && wireType == .lengthDelimited) {
-                    switch wireType {
-                    case .varint: entry.value = try reader.readVarint()
-                    case .fixed64: entry.value = try reader.readFixed64()
-                    case .fixed32: entry.value = try reader.readFixed32()
-                    case .lengthDelimited: entry.range = try reader.readLengthDelimited()
-                    case .startGroup, .endGroup: throw wrongWireType(wireType, field, message, at: tagOffset)
-                    }
-                } else {
-                    throw wrongWireType(wireType, field, message, at: tagOffset)
-                }
-                entries.append(entry)
             }
+            guard wireType == expected || (isRepeated && wireType == .lengthDelimited) else {
+                throw wrongWireType(wireType, slot: slot, message, at: tagOffset)
+            }
+            var entry = Entry(slot: Int32(slot), sequence: Int32(truncatingIfNeeded: stack.count - base),
+                              wireType: wireType, value: 0, range: 0..<0)
+            switch wireType {
+            case .varint: entry.value = try reader.readVarint()
+            case .fixed64: entry.value = try reader.readFixed64()
+            case .fixed32: entry.value = try reader.readFixed32()
+            case .lengthDelimited: entry.range = try reader.readLengthDelimited()
+            case .startGroup, .endGroup: throw wrongWireType(wireType, slot: slot, message, at: tagOffset)
+            }
+            stack.append(entry)
+        }
+    }
+
+    /// Pushes and sorts the entries of a message made of the concatenation of `parts` (usually one); returns
+    /// where they start on the stack.
+    mutating func pushEntries(
+        of message: ProtobufMessageDescriptor, parts: PartList
+    ) throws(KubernetesProtobufError) -> Int {
+        let base = stack.count
+        switch parts {
+        case .one(let part):
+            try collectEntries(of: message, part: part, base: base)
+        case .stacked(let indices):
+            for index in indices { try collectEntries(of: message, part: stack[index].range, base: base) }
         }
         // Usually already in order (Go writes fields by number, which mostly follows declaration order).
-        if !entries.isSortedBySlot {
-            entries.sort { ($0.slot, $0.sequence) < ($1.slot, $1.sequence) }
+        var sorted = true
+        var previous: Int32 = -1
+        for index in base..<stack.count {
+            if stack[index].slot < previous {
+                sorted = false
+                break
+            }
+            previous = stack[index].slot
         }
-        return entries
+        if !sorted {
+            stack[base...].sort { ($0.slot, $0.sequence) < ($1.slot, $1.sequence) }
+        }
+        return base
     }
 
     private func wrongWireType(
-        _ wireType: ProtobufWireType, _ field: ProtobufFieldDescriptor, _ message: ProtobufMessageDescriptor,
-        at offset: Int
+        _ wireType: ProtobufWireType, slot: Int, _ message: ProtobufMessageDescriptor, at offset: Int
     ) -> KubernetesProtobufError {
-        .malformed("wrong wire type \(wireType.rawValue) for field \(message.name).\(field.jsonName)", at: offset)
+        .malformed("wrong wire type \(wireType.rawValue) for field \(message.name).\(message.fields[slot].jsonName)",
+                   at: offset)
     }
 
     // MARK: - Converting
 
-    /// The JSON of a message made of the concatenation of `parts`; `nil` where Go writes `null` (the zero time,
-    /// an empty raw extension), which an object leaves out.
-    func convertMessage(
-        _ index: Int, parts: some Collection<Range<Int>>, depth: Int
-    ) throws(KubernetesProtobufError) -> JSONValue? {
-        let message = schema.messages[index]
-        guard depth < Self.maximumDepth else {
-            throw KubernetesProtobufError(.invalidValue, "protobuf body nests deeper than \(Self.maximumDepth) messages")
-        }
-        let entries = try collectEntries(of: message, parts: parts)
-        switch message.conversion {
-        case .object:
-            return .object(try convertObject(message, entries: entries, depth: depth))
-        case .wrapper:
-            return try groupValue(number: 1, of: message, entries: entries, depth: depth) ?? .array([])
-        default:
-            let isEmpty = parts.allSatisfy(\.isEmpty)
-            return try convertSpecial(message, entries: entries, isEmpty: isEmpty, depth: depth)
+    /// The bytes of a message: one range, or (for a singular message sent more than once) the ranges of the stack
+    /// entries at `indices`, which protobuf merges.
+    enum PartList {
+        case one(Range<Int>)
+        case stacked(Range<Int>)
+
+        var isEmpty: Bool {
+            if case .one(let range) = self { return range.isEmpty }
+            return false
         }
     }
 
-    func convertObject(
-        _ message: ProtobufMessageDescriptor, entries: [Entry], depth: Int
-    ) throws(KubernetesProtobufError) -> JSONObject {
-        var object = JSONObject(minimumCapacity: entries.count)
-        var start = 0
-        while start < entries.count {
-            let slot = entries[start].slot
+    /// The JSON of a message; `nil` where Go writes `null` (the zero time, an empty raw extension), which an
+    /// object leaves out.
+    mutating func convertMessage(
+        _ index: Int, parts: PartList, depth: Int
+    ) throws(KubernetesProtobufError) -> JSONValue? {
+        let message = messages[index]
+        guard depth < Self.maximumDepth else {
+            throw KubernetesProtobufError(.invalidValue, "protobuf body nests deeper than \(Self.maximumDepth) messages")
+        }
+        let base = try pushEntries(of: message, parts: parts)
+        defer { stack.removeLast(stack.count - base) }
+        switch message.conversion {
+        case .object:
+            var object = JSONObject(minimumCapacity: fieldCount(in: base..<stack.count))
+            try convertObject(message, entries: base..<stack.count, depth: depth, into: &object)
+            return .object(object)
+        case .wrapper:
+            return try groupValue(number: 1, of: message, entries: base..<stack.count, depth: depth) ?? .array([])
+        default:
+            var isEmpty = parts.isEmpty
+            if case .stacked(let indices) = parts { isEmpty = indices.allSatisfy { stack[$0].range.isEmpty } }
+            return try convertSpecial(message, entries: base..<stack.count, isEmpty: isEmpty, depth: depth)
+        }
+    }
+
+    /// How many distinct fields the sorted entries hold: the members an object will have, at most. (Reserving
+    /// one per entry would give objects with many repeated entries a hash table they do not need.)
+    private func fieldCount(in entries: Range<Int>) -> Int {
+        var count = 0
+        var previous: Int32 = -1
+        for index in entries where stack[index].slot != previous {
+            count += 1
+            previous = stack[index].slot
+        }
+        return count
+    }
+
+    /// Appends the members of a message whose sorted entries are `entries` to `object`.
+    mutating func convertObject(
+        _ message: ProtobufMessageDescriptor, entries: Range<Int>, depth: Int, into object: inout JSONObject
+    ) throws(KubernetesProtobufError) {
+        var start = entries.lowerBound
+        while start < entries.upperBound {
+            let slot = stack[start].slot
             var end = start + 1
-            while end < entries.count, entries[end].slot == slot { end += 1 }
+            while end < entries.upperBound, stack[end].slot == slot { end += 1 }
             let field = message.fields[Int(slot)]
-            let value = try convertGroup(field, entries: entries[start..<end], depth: depth)
+            let group = start..<end
             start = end
-            guard let value else { continue }
+            // A zero scalar under omitempty is dropped before any string is made of it.
+            if field.omitEmpty, !field.isRepeated, field.mapKey == nil, case .scalar = field.type,
+                let last = group.last.map({ stack[$0] }), last.value == 0, last.range.isEmpty
+            {
+                continue
+            }
+            guard let value = try convertGroup(field, entries: group, depth: depth) else { continue }
             if field.omitEmpty, value.isGoEmpty { continue }
             if field.isInline, case .object(let members) = value {
                 // The enclosing struct's own fields win over promoted ones, as in Go.
@@ -116,22 +184,28 @@ struct ProtobufJSONConverter {
             }
             object[field.jsonName] = value
         }
-        return object
     }
 
-    /// The value of the field numbered `number` of a message whose entries were collected, or `nil` if absent.
-    func groupValue(
-        number: Int, of message: ProtobufMessageDescriptor, entries: [Entry], depth: Int
+    /// The value of the field numbered `number` among a message's sorted entries, or `nil` if absent.
+    mutating func groupValue(
+        number: Int, of message: ProtobufMessageDescriptor, entries: Range<Int>, depth: Int
     ) throws(KubernetesProtobufError) -> JSONValue? {
         guard let slot = message.slot(forNumber: number) else { return nil }
-        let group = entries.lazy.filter { $0.slot == Int32(slot) }
-        guard !group.isEmpty else { return nil }
-        return try convertGroup(message.fields[slot], entries: ArraySlice(group), depth: depth)
+        guard let first = entries.first(where: { stack[$0].slot == Int32(slot) }) else { return nil }
+        var end = first + 1
+        while end < entries.upperBound, stack[end].slot == Int32(slot) { end += 1 }
+        return try convertGroup(message.fields[slot], entries: first..<end, depth: depth)
+    }
+
+    /// The last entry of the field numbered `number` among a message's sorted entries.
+    func lastEntry(number: Int, of message: ProtobufMessageDescriptor, entries: Range<Int>) -> Entry? {
+        guard let slot = message.slot(forNumber: number) else { return nil }
+        return entries.last { stack[$0].slot == Int32(slot) }.map { stack[$0] }
     }
 
     /// The value of all occurrences of one field: a map, an array, or the singular (merged or last) value.
-    func convertGroup(
-        _ field: ProtobufFieldDescriptor, entries: ArraySlice<Entry>, depth: Int
+    mutating func convertGroup(
+        _ field: ProtobufFieldDescriptor, entries: Range<Int>, depth: Int
     ) throws(KubernetesProtobufError) -> JSONValue? {
         if let key = field.mapKey {
             return .object(try convertMap(field, key: key, entries: entries, depth: depth))
@@ -141,7 +215,8 @@ struct ProtobufJSONConverter {
             if field.isRepeated {
                 var array: [JSONValue] = []
                 array.reserveCapacity(entries.count)
-                for entry in entries {
+                for index in entries {
+                    let entry = stack[index]
                     if entry.wireType == .lengthDelimited, scalar.wireType != .lengthDelimited {
                         try appendPacked(scalar, range: entry.range, to: &array)
                     } else {
@@ -151,29 +226,32 @@ struct ProtobufJSONConverter {
                 return .array(array)
             }
             guard let last = entries.last else { return nil }
-            return try scalarValue(scalar, last)
+            return try scalarValue(scalar, stack[last])
         case .message(let index):
             if field.isRepeated {
                 var array: [JSONValue] = []
                 array.reserveCapacity(entries.count)
                 for entry in entries {
-                    array.append(try convertMessage(index, parts: CollectionOfOne(entry.range), depth: depth + 1) ?? .null)
+                    array.append(try convertMessage(index, parts: .one(stack[entry].range), depth: depth + 1) ?? .null)
                 }
                 return .array(array)
             }
-            if entries.count == 1, let only = entries.first {
-                return try convertMessage(index, parts: CollectionOfOne(only.range), depth: depth + 1)
+            if entries.count == 1 {
+                return try convertMessage(index, parts: .one(stack[entries.lowerBound].range), depth: depth + 1)
             }
-            return try convertMessage(index, parts: entries.map(\.range), depth: depth + 1)
+            return try convertMessage(index, parts: .stacked(entries), depth: depth + 1)
         }
     }
 
-    private func convertMap(
-        _ field: ProtobufFieldDescriptor, key keyType: ProtobufScalar, entries: ArraySlice<Entry>, depth: Int
+    private mutating func convertMap(
+        _ field: ProtobufFieldDescriptor, key keyType: ProtobufScalar, entries: Range<Int>, depth: Int
     ) throws(KubernetesProtobufError) -> JSONObject {
         var object = JSONObject(minimumCapacity: entries.count)
-        for entry in entries {
-            var reader = ProtobufWireReader(bytes, range: entry.range)
+        // Go writes map keys sorted, so they usually arrive in order and need no sorting here.
+        var previousKey: String?
+        var isSorted = true
+        for index in entries {
+            var reader = ProtobufWireReader(bytes, range: stack[index].range)
             var key: JSONValue?
             var value: JSONValue?
             var valueRange: Range<Int>?
@@ -201,7 +279,7 @@ struct ProtobufJSONConverter {
             }
             if case .message(let index) = field.type {
                 // A missing value is the zero message, as in Go's generated code.
-                value = try convertMessage(index, parts: CollectionOfOne(valueRange ?? 0..<0), depth: depth + 1) ?? .null
+                value = try convertMessage(index, parts: .one(valueRange ?? 0..<0), depth: depth + 1) ?? .null
             }
             let keyString: String
             switch key {
@@ -210,10 +288,13 @@ struct ProtobufJSONConverter {
             case .bool(let flag): keyString = String(flag)
             default: keyString = ""
             }
+            if isSorted, let previousKey, !(previousKey < keyString) { isSorted = false }
+            previousKey = keyString
+            // A key sent twice keeps its last value, as in Go's map.
             object[keyString] = value ?? zeroValue(of: field.type)
         }
         // Go's encoding/json writes map keys sorted.
-        object.sortKeys()
+        if !isSorted { object.sortKeys() }
         return object
     }
 
@@ -239,17 +320,6 @@ struct ProtobufJSONConverter {
         case .scalar: return .int(0)
         case .message: return .null
         }
-    }
-}
-
-extension [ProtobufJSONConverter.Entry] {
-    fileprivate var isSortedBySlot: Bool {
-        var previous: Int32 = -1
-        for entry in self {
-            if entry.slot < previous { return false }
-            previous = entry.slot
-        }
-        return true
     }
 }
 

@@ -92,7 +92,8 @@ enum ProtobufMessageConversion: Sendable {
     }
 }
 
-struct ProtobufMessageDescriptor: Sendable {
+/// A class, so that the decoder's many lookups of a message retain one object rather than copy three arrays.
+final class ProtobufMessageDescriptor: Sendable {
     let fullName: String
     /// The Go type name, for error messages (`Container`).
     var name: Substring { fullName[(fullName.lastIndex(of: ".").map(fullName.index(after:)) ?? fullName.startIndex)...] }
@@ -101,6 +102,13 @@ struct ProtobufMessageDescriptor: Sendable {
     let fields: [ProtobufFieldDescriptor]
     /// Field number → index in `fields`, or -1; sized to the largest field number + 1.
     let slotByNumber: [Int32]
+
+    init(fullName: String, conversion: ProtobufMessageConversion, fields: [ProtobufFieldDescriptor], slotByNumber: [Int32]) {
+        self.fullName = fullName
+        self.conversion = conversion
+        self.fields = fields
+        self.slotByNumber = slotByNumber
+    }
 
     func slot(forNumber number: Int) -> Int? {
         guard number < slotByNumber.count else { return nil }
