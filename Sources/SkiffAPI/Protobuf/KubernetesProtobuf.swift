@@ -21,7 +21,8 @@ public enum KubernetesProtobuf {
         guard !bytes.isEmpty else { throw KubernetesProtobufError(.notProtobuf, "protobuf body is empty") }
         guard bytes.count >= magic.count, bytes.starts(with: magic) else {
             throw KubernetesProtobufError(
-                .notProtobuf, "body does not appear to be a Kubernetes protobuf message: it does not start with \"k8s\\0\"")
+                .notProtobuf,
+                "body does not appear to be a Kubernetes protobuf message: it does not start with \"k8s\\0\"")
         }
         guard bytes.count > magic.count else {
             throw KubernetesProtobufError(.notProtobuf, "protobuf body is empty after the \"k8s\\0\" prefix")

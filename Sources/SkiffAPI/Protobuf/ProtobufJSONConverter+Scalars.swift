@@ -45,7 +45,8 @@ extension ProtobufJSONConverter {
     private func finite(_ number: Double) throws(KubernetesProtobufError) -> JSONValue {
         // Go's encoding/json refuses NaN and infinities ("json: unsupported value").
         guard number.isFinite else {
-            throw KubernetesProtobufError(.invalidValue, "protobuf body holds a number JSON cannot represent: \(number)")
+            throw KubernetesProtobufError(
+                .invalidValue, "protobuf body holds a number JSON cannot represent: \(number)")
         }
         return .double(number)
     }

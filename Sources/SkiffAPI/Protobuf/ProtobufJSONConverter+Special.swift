@@ -40,7 +40,8 @@ extension ProtobufJSONConverter {
             case 0: return .int(Int64(Int32(truncatingIfNeeded: last(2)?.value ?? 0)))
             case 1: return .string(text(3) ?? "")
             case let type:
-                throw KubernetesProtobufError(.invalidValue, "protobuf body holds an IntOrString of impossible type \(type)")
+                throw KubernetesProtobufError(
+                    .invalidValue, "protobuf body holds an IntOrString of impossible type \(type)")
             }
         case .rawJSON:
             guard let range = last(1)?.range, !range.isEmpty else { return nil }
@@ -76,7 +77,8 @@ extension ProtobufJSONConverter {
         let raw = UnsafeBufferPointer(rebasing: bytes[range])
         // CBOR's self-described tag 55799, which apimachinery uses to tell CBOR from JSON.
         if raw.count >= 3, raw[0] == 0xD9, raw[1] == 0xD9, raw[2] == 0xF7 {
-            throw KubernetesProtobufError(.unsupported, "protobuf body embeds CBOR in a \(message.name); only JSON is supported")
+            throw KubernetesProtobufError(
+                .unsupported, "protobuf body embeds CBOR in a \(message.name); only JSON is supported")
         }
         do {
             return try JSONValue(parsing: raw)

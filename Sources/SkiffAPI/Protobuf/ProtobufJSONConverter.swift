@@ -127,7 +127,8 @@ struct ProtobufJSONConverter {
     ) throws(KubernetesProtobufError) -> JSONValue? {
         let message = messages[index]
         guard depth < Self.maximumDepth else {
-            throw KubernetesProtobufError(.invalidValue, "protobuf body nests deeper than \(Self.maximumDepth) messages")
+            throw KubernetesProtobufError(
+                .invalidValue, "protobuf body nests deeper than \(Self.maximumDepth) messages")
         }
         let base = try pushEntries(of: message, parts: parts)
         defer { stack.removeLast(stack.count - base) }

@@ -30,9 +30,8 @@ extension ProtobufSchema {
             var header = line[..<colon]
             let isWrapper = header.count > 2 && header.suffix(2).elementsEqual(" w".utf8)
             if isWrapper { header = header.dropLast(2) }
-            guard let dot = header.firstIndex(of: UInt8(ascii: ".")), let package = packageByAlias[header[..<dot]] else {
-                throw broken(line, "unknown package alias")
-            }
+            guard let dot = header.firstIndex(of: UInt8(ascii: ".")), let package = packageByAlias[header[..<dot]]
+            else { throw broken(line, "unknown package alias") }
             let fullName = package + text(header[dot...])
             guard indexByFullName.updateValue(messageLines.count, forKey: fullName) == nil else {
                 throw broken(line, "duplicate message")

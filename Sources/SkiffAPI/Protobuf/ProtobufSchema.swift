@@ -96,14 +96,19 @@ enum ProtobufMessageConversion: Sendable {
 final class ProtobufMessageDescriptor: Sendable {
     let fullName: String
     /// The Go type name, for error messages (`Container`).
-    var name: Substring { fullName[(fullName.lastIndex(of: ".").map(fullName.index(after:)) ?? fullName.startIndex)...] }
+    var name: Substring {
+        fullName[(fullName.lastIndex(of: ".").map(fullName.index(after:)) ?? fullName.startIndex)...]
+    }
     let conversion: ProtobufMessageConversion
     /// Fields in the order Go's JSON writes them.
     let fields: [ProtobufFieldDescriptor]
     /// Field number → index in `fields`, or -1; sized to the largest field number + 1.
     let slotByNumber: [Int32]
 
-    init(fullName: String, conversion: ProtobufMessageConversion, fields: [ProtobufFieldDescriptor], slotByNumber: [Int32]) {
+    init(
+        fullName: String, conversion: ProtobufMessageConversion, fields: [ProtobufFieldDescriptor],
+        slotByNumber: [Int32]
+    ) {
         self.fullName = fullName
         self.conversion = conversion
         self.fields = fields

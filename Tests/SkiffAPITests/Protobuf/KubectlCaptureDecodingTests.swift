@@ -6,7 +6,9 @@ import Testing
 /// equals it, member order included, less the `null` members Go writes for unset times.
 @Suite("Kubernetes protobuf: bodies captured from kubectl 1.32")
 struct KubectlCaptureDecodingTests {
-    @Test("each captured body decodes to Go's JSON for the same object", arguments: KubectlProtobufFixtures.all.map(\.name))
+    @Test(
+        "each captured body decodes to Go's JSON for the same object",
+        arguments: KubectlProtobufFixtures.all.map(\.name))
     func matchesGoJSON(name: String) throws {
         let capture = try #require(KubectlProtobufFixtures.all.first { $0.name == name })
         let decoded = try KubernetesProtobuf.decode(fixtureBytes(capture.body))

@@ -35,7 +35,8 @@ struct ProtobufBadInputTests {
         let version = try #require(error(decoding: protobufBody(apiVersion: "apps/v9", kind: "Deployment", raw: raw)))
         #expect(version.message == #"no kind "Deployment" is registered for version "apps/v9""#)
         // Helper messages are no top-level kinds.
-        #expect(error(decoding: protobufBody(apiVersion: "meta.k8s.io/v1", kind: "Time", raw: []))?.isUnknownKind == true)
+        let time = protobufBody(apiVersion: "meta.k8s.io/v1", kind: "Time", raw: [])
+        #expect(error(decoding: time)?.isUnknownKind == true)
         let missing = try #require(error(decoding: protobufBody(apiVersion: "v1", kind: "", raw: raw)))
         #expect(missing.isUnknownKind && missing.message.contains("'Kind' is missing"))
     }
@@ -76,11 +77,13 @@ struct ProtobufBadInputTests {
                 }
             }
         }
-        let badQuantity = try #require(error(decoding: protobufBody(apiVersion: "v1", kind: "ResourceQuota", raw: quantity)))
+        let badQuantity = try #require(
+            error(decoding: protobufBody(apiVersion: "v1", kind: "ResourceQuota", raw: quantity)))
         #expect(badQuantity.message.contains(#"invalid quantity "lots""#))
 
         let revision = ProtoWriter.message { $0.field(2) { $0.field(1, string: "{not json") } }
-        let badJSON = try #require(error(decoding: protobufBody(apiVersion: "apps/v1", kind: "ControllerRevision", raw: revision)))
+        let badJSON = try #require(
+            error(decoding: protobufBody(apiVersion: "apps/v1", kind: "ControllerRevision", raw: revision)))
         #expect(badJSON.message.contains("invalid JSON in a RawExtension"))
 
         let surge = ProtoWriter.message { deployment in
@@ -88,7 +91,8 @@ struct ProtobufBadInputTests {
                 spec.field(4) { strategy in strategy.field(2) { $0.field(2) { $0.field(1, int: 7) } } }
             }
         }
-        let badIntOrString = try #require(error(decoding: protobufBody(apiVersion: "apps/v1", kind: "Deployment", raw: surge)))
+        let badIntOrString = try #require(
+            error(decoding: protobufBody(apiVersion: "apps/v1", kind: "Deployment", raw: surge)))
         #expect(badIntOrString.message.contains("IntOrString of impossible type 7"))
     }
 

@@ -85,9 +85,11 @@ struct ProtobufWireDecodingTests {
             options.field(4, string: "Foreground")
         }
         for apiVersion in ["v1", "apps/v1", "meta.k8s.io/v1"] {
-            let decoded = try KubernetesProtobuf.decode(protobufBody(apiVersion: apiVersion, kind: "DeleteOptions", raw: raw))
-            #expect(decoded.jsonString
-                == #"{"kind":"DeleteOptions","apiVersion":"\#(apiVersion)","gracePeriodSeconds":0,"propagationPolicy":"Foreground"}"#)
+            let body = protobufBody(apiVersion: apiVersion, kind: "DeleteOptions", raw: raw)
+            #expect(try KubernetesProtobuf.decode(body).jsonString == """
+                {"kind":"DeleteOptions","apiVersion":"\(apiVersion)","gracePeriodSeconds":0,\
+                "propagationPolicy":"Foreground"}
+                """)
         }
     }
 

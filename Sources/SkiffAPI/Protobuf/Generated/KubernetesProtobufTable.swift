@@ -12,7 +12,8 @@
 //
 // Format, one entry a line:
 //   @ALIAS PROTO-PACKAGE API-VERSION      a package; API-VERSION is `-` for packages that are no group-version
-//   ALIAS.MESSAGE[ w]: FIELD; FIELD; …    a message; `w` marks a wrapper of a Go named slice (its `items` is the value)
+//   ALIAS.MESSAGE[ w]: FIELD; FIELD; …    a message; `w` marks a wrapper of a Go named slice, whose JSON is
+//                                         the array in its `items`
 // FIELD is `NUMBER JSON-NAME TYPE[ FLAGS]`, in the order Go's encoding/json writes the fields, where
 //   TYPE is a proto scalar (int32, string, bytes, …) or ALIAS.MESSAGE, prefixed by `[]` when repeated,
 //   or `map[KEY]VALUE`; FLAGS: `o` omitted when empty (Go `omitempty` on a non-pointer scalar, slice or map),

@@ -65,7 +65,9 @@ struct TableWriter {
                         if go.omitEmpty, !go.isPointer, isScalar || collection { flags += "o" }
                     } else {
                         unmatched.append("\(package.file.package).\(message.name).\(field.name)")
-                        if field.type == "string" || field.type == "bytes", case .optional = field.label { flags += "o" }
+                        if field.type == "string" || field.type == "bytes", case .optional = field.label {
+                            flags += "o"
+                        }
                     }
                     guard !jsonName.contains(where: { $0 == " " || $0 == ";" || $0 == ":" }) else {
                         throw Failure("JSON name \(jsonName) cannot be written to the table")
@@ -77,7 +79,8 @@ struct TableWriter {
             }
         }
         if !unmatched.isEmpty {
-            FileHandle.standardError.write(Data("protogen: no Go field for (proto names kept): \(unmatched.joined(separator: ", "))\n".utf8))
+            let list = unmatched.joined(separator: ", ")
+            FileHandle.standardError.write(Data("protogen: no Go field for (proto names kept): \(list)\n".utf8))
         }
         return lines.joined(separator: "\n")
     }
@@ -101,7 +104,8 @@ struct TableWriter {
 let tableFormat = """
     // Format, one entry a line:
     //   @ALIAS PROTO-PACKAGE API-VERSION      a package; API-VERSION is `-` for packages that are no group-version
-    //   ALIAS.MESSAGE[ w]: FIELD; FIELD; …    a message; `w` marks a wrapper of a Go named slice (its `items` is the value)
+    //   ALIAS.MESSAGE[ w]: FIELD; FIELD; …    a message; `w` marks a wrapper of a Go named slice, whose JSON is
+    //                                         the array in its `items`
     // FIELD is `NUMBER JSON-NAME TYPE[ FLAGS]`, in the order Go's encoding/json writes the fields, where
     //   TYPE is a proto scalar (int32, string, bytes, …) or ALIAS.MESSAGE, prefixed by `[]` when repeated,
     //   or `map[KEY]VALUE`; FLAGS: `o` omitted when empty (Go `omitempty` on a non-pointer scalar, slice or map),
