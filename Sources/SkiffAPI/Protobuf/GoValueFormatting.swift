@@ -3,7 +3,8 @@ enum GoValueFormatting {
     /// `time.Time{}` as Unix seconds (January 1, year 1, UTC): metav1 writes it as `null`.
     static let zeroTimeUnixSeconds: Int64 = -62_135_596_800
 
-    /// `t.UTC().Format(time.RFC3339)`, or with `microseconds` the `RFC3339Micro` layout of `metav1.MicroTime`.
+    /// `t.UTC().Format(time.RFC3339)`, or with `microseconds` (0 to 999,999) the `RFC3339Micro` layout of
+    /// `metav1.MicroTime`.
     static func rfc3339(unixSeconds seconds: Int64, microseconds: Int64? = nil) -> String {
         // Floor division without overflow: any Int64 can arrive from the wire.
         var days = seconds / 86_400
@@ -50,7 +51,7 @@ enum GoValueFormatting {
         append(UInt64(secondOfDay % 60), width: 2)
         if let microseconds {
             text.append(UInt8(ascii: "."))
-            append(UInt64(microseconds), width: 6)
+            append(UInt64(clamping: microseconds), width: 6)
         }
         text.append(UInt8(ascii: "Z"))
         return String(decoding: text, as: UTF8.self)

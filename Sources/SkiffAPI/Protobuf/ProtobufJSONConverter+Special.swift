@@ -17,8 +17,11 @@ extension ProtobufJSONConverter {
             if isEmpty { return nil }
             var seconds = Int64(bitPattern: last(1)?.value ?? 0)
             let nanos = Int64(Int32(truncatingIfNeeded: last(2)?.value ?? 0))
-            // Truncated to microseconds, then normalized into [0, 1s) as Go's time.Unix does.
+            // Truncated to microseconds, then normalized into [0, 1s) as Go's time.Unix does (nanos may be any
+            // int32, more than a second either way).
             var nanoseconds = nanos - nanos % 1_000
+            seconds &+= nanoseconds / 1_000_000_000
+            nanoseconds %= 1_000_000_000
             if nanoseconds < 0 {
                 nanoseconds += 1_000_000_000
                 seconds &-= 1

@@ -152,6 +152,54 @@ struct ProtobufBadInputTests {
     }
 }
 
+extension ProtobufBadInputTests {
+    /// Random but well-formed messages: small field numbers of every wire type, nested messages, edge values.
+    private static func randomMessage(_ random: inout SplitMix64, depth: Int) -> [UInt8] {
+        var writer = ProtoWriter()
+        for _ in 0..<Int(random.next() % 8) {
+            let number = 1 + Int(random.next() % 20)
+            switch random.next() % 6 {
+            case 0, 1:
+                let values: [Int64] = [0, 1, 42, -1, -62_135_596_800, Int64(bitPattern: random.next())]
+                writer.field(number, int: values[Int(random.next() % UInt64(values.count))])
+            case 2: writer.field(number, fixed64: random.next())
+            case 3:
+                let texts = ["", "x", "1Gi", #"{"a":1}"#, "25%", "500m", "\u{FFFF}"]
+                writer.field(number, string: texts[Int(random.next() % UInt64(texts.count))])
+            default:
+                writer.field(number, bytes: depth < 8 ? randomMessage(&random, depth: depth + 1) : [])
+            }
+        }
+        return writer.bytes
+    }
+
+    @Test("fuzz: random well-formed messages under many kinds throw or decode, never trap")
+    func structuredFuzz() {
+        let kinds = [
+            ("v1", "Pod"), ("v1", "Service"), ("v1", "Secret"), ("v1", "Node"), ("apps/v1", "Deployment"),
+            ("apps/v1", "StatefulSet"), ("batch/v1", "CronJob"), ("coordination.k8s.io/v1", "Lease"),
+            ("discovery.k8s.io/v1", "EndpointSlice"), ("events.k8s.io/v1", "Event"), ("policy/v1", "Eviction"),
+            ("rbac.authorization.k8s.io/v1", "ClusterRole"), ("autoscaling/v2", "HorizontalPodAutoscaler"),
+            ("networking.k8s.io/v1", "NetworkPolicy"), ("storage.k8s.io/v1", "StorageClass"),
+            ("authentication.k8s.io/v1", "TokenRequest"), ("authorization.k8s.io/v1", "SubjectAccessReview"),
+            ("apiextensions.k8s.io/v1", "CustomResourceDefinition"), ("v1", "DeleteOptions"),
+        ]
+        var random = SplitMix64(seed: 0xF0_22)
+        var decodedCount = 0
+        for _ in 0..<4_000 {
+            let (apiVersion, kind) = kinds[Int(random.next() % UInt64(kinds.count))]
+            let body = protobufBody(apiVersion: apiVersion, kind: kind, raw: Self.randomMessage(&random, depth: 0))
+            do {
+                _ = try KubernetesProtobuf.decode(body)
+                decodedCount += 1
+            } catch {
+                #expect(!error.message.isEmpty && !error.isInternal)
+            }
+        }
+        #expect(decodedCount > 0)
+    }
+}
+
 /// A small seeded generator, so a fuzz failure can be replayed.
 struct SplitMix64 {
     private var state: UInt64

@@ -111,6 +111,25 @@ struct ProtobufWireDecodingTests {
         #expect(try creationTimestamp(withNanos) == "2023-11-14T22:13:20Z")
     }
 
+    @Test("micro times normalize nanoseconds beyond a second either way, as Go's time.Unix does")
+    func microTimeNormalization() throws {
+        func renewTime(nanos: Int64) throws -> JSONValue? {
+            let raw = ProtoWriter.message { lease in
+                lease.field(2) { spec in
+                    spec.field(4) { time in
+                        time.field(1, int: 1_700_000_000)
+                        time.field(2, int: nanos)
+                    }
+                }
+            }
+            let body = protobufBody(apiVersion: "coordination.k8s.io/v1", kind: "Lease", raw: raw)
+            return try KubernetesProtobuf.decode(body).value(at: ["spec", "renewTime"])
+        }
+        #expect(try renewTime(nanos: Int64(Int32.max)) == "2023-11-14T22:13:22.147483Z")
+        #expect(try renewTime(nanos: Int64(Int32.min)) == "2023-11-14T22:13:17.852517Z")
+        #expect(try renewTime(nanos: -1_500) == "2023-11-14T22:13:19.999999Z")
+    }
+
     @Test("IntOrString: type 0 is a number, type 1 a string")
     func intOrString() throws {
         func maxSurge(_ value: [UInt8]) throws -> JSONValue? {
