@@ -13,9 +13,10 @@ run: build-deps
 build: build-deps
 	$(SWIFT) build
 
+# The time limit turns a hung test into a failure CI can report instead of a killed job.
 test: test-deps
 	$(SWIFT) build --build-tests
-	$(SWIFT) test --skip-build
+	timeout --kill-after=30s 30m $(SWIFT) test --skip-build
 
 build-deps:
 	@scripts/install-packages.sh $(BUILD_PACKAGES)

@@ -30,6 +30,10 @@ final class HTTPConnectionHandler: ChannelInboundHandler, RemovableChannelHandle
     var identity: ClientCertificateIdentity?
     var identityResolved = false
     var task: Task<Void, Never>?
+    /// Counts dispatched requests, so a finished response resets state only if no newer request
+    /// has begun: the client may send its next request as soon as the last byte of this response
+    /// is written, before the completion below runs.
+    var dispatched: UInt64 = 0
 
     init(responder: any HTTPResponder, maxBodySize: Int,
          tooLargeBody: @escaping @Sendable (Int) -> (HTTPResponseStatus, HTTPHeaders, [UInt8])) {
@@ -85,6 +89,8 @@ final class HTTPConnectionHandler: ChannelInboundHandler, RemovableChannelHandle
 
     private func dispatch(context: ChannelHandlerContext, head: HTTPRequestHead, body: ByteBuffer) {
         state = .responding
+        dispatched &+= 1
+        let number = dispatched
         let request = HTTPRequest(head: head, body: body, clientCertificate: identity,
                                   remoteAddress: context.channel.remoteAddress)
         let promise = context.eventLoop.makePromise(of: Void.self)
@@ -95,9 +101,10 @@ final class HTTPConnectionHandler: ChannelInboundHandler, RemovableChannelHandle
         let loopBound = NIOLoopBound((self, context), eventLoop: context.eventLoop)
         promise.futureResult.whenComplete { _ in
             let (handler, context) = loopBound.value
-            handler.task = nil
-            handler.state = .idle
             if !keepAlive { context.close(promise: nil) }
+            guard handler.dispatched == number else { return }
+            handler.task = nil
+            if case .responding = handler.state { handler.state = .idle }
         }
         task = Task {
             await responder.respond(to: request, writer: writer)

@@ -20,6 +20,8 @@ final class WatchCacheHub: Sendable {
         var revision: Int64 = 0
         var ready = false
         var waiters: [UInt64: (revision: Int64, continuation: CheckedContinuation<Void, any Error>)] = [:]
+        /// Waits begun but not yet suspended (or timed out before they suspended).
+        var pending: [UInt64: Bool] = [:]
         var nextWaiter: UInt64 = 0
     }
 
@@ -135,27 +137,45 @@ final class WatchCacheHub: Sendable {
         if state.withLock({ $0.ready && $0.revision >= revision }) { return }
         let id = state.withLock { state -> UInt64 in
             state.nextWaiter += 1
+            state.pending[state.nextWaiter] = false
             return state.nextWaiter
         }
+        // Whichever of the two children ends first decides; the other is always released too, so the
+        // group never waits on a continuation nobody will resume.
         try await withThrowingTaskGroup(of: Void.self) { group in
             group.addTask {
                 try await withCheckedThrowingContinuation { continuation in
-                    let resumeNow = self.state.withLock { state -> Bool in
+                    let outcome = self.state.withLock { state -> Bool? in
+                        let expired = state.pending.removeValue(forKey: id) ?? true
+                        if expired { return false }
                         if state.ready && state.revision >= revision { return true }
                         state.waiters[id] = (revision, continuation)
-                        return false
+                        return nil
                     }
-                    if resumeNow { continuation.resume() }
+                    switch outcome {
+                    case true?: continuation.resume()
+                    case false?: continuation.resume(throwing: CancellationError())
+                    case nil: break
+                    }
                 }
             }
             group.addTask {
-                try await Task.sleep(for: timeout)
-                // Only a waiter still pending times out; one already resumed has succeeded.
-                guard let waiter = self.state.withLock({ $0.waiters.removeValue(forKey: id) }) else { return }
-                let error = APIError.timeout("Too large resource version: \(revision), current: \(self.revision)",
-                                             retryAfterSeconds: 1)
-                waiter.continuation.resume(throwing: error)
-                throw error
+                let slept: Bool
+                do {
+                    try await Task.sleep(for: timeout)
+                    slept = true
+                } catch {
+                    slept = false
+                }
+                let waiter = self.state.withLock { state in
+                    if state.pending[id] != nil { state.pending[id] = true }
+                    return state.waiters.removeValue(forKey: id)
+                }
+                waiter?.continuation.resume(throwing: CancellationError())
+                if slept {
+                    throw APIError.timeout("Too large resource version: \(revision), current: \(self.revision)", retryAfterSeconds: 1)
+                }
+                throw CancellationError()
             }
             defer { group.cancelAll() }
             try await group.next()

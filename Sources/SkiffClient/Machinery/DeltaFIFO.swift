@@ -67,6 +67,13 @@ public final class DeltaFIFO<Object: InformerObject>: Sendable {
         }
         let handOff = state.withLock { state -> ((String, [Delta<Object>]), CheckedContinuation<(String, [Delta<Object>])?, Never>)? in
             guard !state.closed else { return nil }
+            // Keys still queued (not yet in the cache) that the new list lacks are deleted too, as
+            // client-go's Replace does; otherwise a relist racing the consumer would lose the deletion.
+            for (key, queued) in state.items where !present.contains(key) && known.get(key: key) == nil {
+                if let last = queued.last, last.type != .deleted {
+                    deltas.append(Delta(type: .deleted, object: last.object, finalStateUnknown: true))
+                }
+            }
             let firstTime = !state.populated
             state.populated = true
             var newlyQueued = 0
