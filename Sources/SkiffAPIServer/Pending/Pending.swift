@@ -3,70 +3,11 @@ import SkiffAPI
 
 // Interim shims until the selector, validation and patch libraries land from their branches.
 
-struct FieldProblem: Sendable {
-    var field: String
-    var reason: String
-    var message: String
-
-    static func required(_ field: String, _ detail: String) -> FieldProblem {
-        FieldProblem(field: field, reason: "FieldValueRequired", message: "Required value" + (detail.isEmpty ? "" : ": \(detail)"))
-    }
-
-    static func invalid(_ field: String, _ value: JSONValue?, _ detail: String) -> FieldProblem {
-        FieldProblem(field: field, reason: "FieldValueInvalid", message: "Invalid value: \((value ?? .null).jsonString): \(detail)")
-    }
-
-    static func invalid(group: String, kind: String, name: String, _ problems: [FieldProblem]) -> APIError {
-        .invalid(group: group, kind: kind, name: name,
-                 causes: problems.map { .init(reason: $0.reason, message: $0.message, field: $0.field) },
-                 errorStrings: problems.map { "\($0.field): \($0.message)" })
-    }
-}
-
-enum ObjectMetaValidation {
-    static func validateCreate(_ object: JSONValue, resource: ServedResource) -> [FieldProblem] { [] }
-    static func validateUpdate(_ object: JSONValue, old: JSONValue, resource: ServedResource) -> [FieldProblem] { [] }
-}
-
-enum Selectors {
-    static func filter(for request: RESTRequest) throws(APIError) -> WatchFilter {
-        WatchFilter(namespace: request.namespace, name: nil, matchesSelectors: { _ in true })
-    }
-
-    static func labelSelectorString(_ selector: JSONValue) -> String { "" }
-}
-
-enum Patcher {
-    static func jsonPatch(_ patch: JSONValue, to object: JSONValue) throws(APIError) -> JSONValue { object }
-    static func mergePatch(_ patch: JSONValue, to object: JSONValue) throws(APIError) -> JSONValue { object }
-    static func strategicMergePatch(_ patch: JSONValue, to object: JSONValue, schema: Schema) throws(APIError) -> JSONValue { object }
-    static func apply(_ config: JSONValue, to object: JSONValue?, manager: String, force: Bool, schema: Schema?,
-                      resource: ServedResource, now: Date) throws(APIError) -> JSONValue { object ?? config }
-}
-
-struct ManagedFieldsRecorder: Sendable {
-    func recordCreate(_ object: JSONValue, manager: String, resource: ServedResource, now: Date) -> JSONValue { object }
-    func recordUpdate(_ object: JSONValue, old: JSONValue, manager: String, subresource: String?, resource: ServedResource,
-                      now: Date) -> JSONValue { object }
-}
-
 /// The built-in resources (interim: a few kinds until the discovery table lands).
 enum BuiltinCatalog {
-    static var schemaSource: any SchemaSource {
-        let url = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
-            .deletingLastPathComponent().deletingLastPathComponent().appendingPathComponent("api/openapi/swagger.json")
-        let document = (try? Data(contentsOf: url)).flatMap { try? JSONValue(parsing: Array($0)) } ?? [:]
-        return DocumentSchemaSource(document: document)
-    }
+    static var schemaSource: any SchemaSource { EmbeddedOpenAPI.schemaSource }
 
-    static var openAPISource: any OpenAPIDocumentSource { EmptyOpenAPI() }
-
-    struct EmptyOpenAPI: OpenAPIDocumentSource {
-        func swaggerJSON() -> [UInt8] { Array("{}".utf8) }
-        func swaggerProtobuf() throws -> [UInt8] { [] }
-        var v3Paths: [String] { [] }
-        func v3Document(_ path: String) -> [UInt8]? { nil }
-    }
+    static var openAPISource: any OpenAPIDocumentSource { EmbeddedOpenAPIDocuments() }
 
     static func registry(schemas: SchemaRegistry) -> ResourceRegistry {
         let all = ["create", "delete", "deletecollection", "get", "list", "patch", "update", "watch"]

@@ -78,6 +78,7 @@ extension RESTHandler {
 
     func validateCreate(_ object: JSONValue, resource: ServedResource, context: StrategyContext) -> APIError? {
         let problems = ObjectMetaValidation.validateCreate(object, resource: resource)
+            + KindValidation.validateCreate(object, group: resource.group, resource: resource.resource)
         if !problems.isEmpty { return invalid(resource, name: object["metadata"]?["name"]?.stringValue ?? "", problems) }
         return resource.strategy.validateCreate(object, context: context)
     }

@@ -92,7 +92,10 @@ extension RESTHandler {
             resource.strategy.prepareForUpdate(&object, old: old, context: context)
         }
         ObjectLifecycle.prepareForUpdate(&object, old: old, resource: resource)
-        let problems = ObjectMetaValidation.validateUpdate(object, old: old, resource: resource)
+        var problems = ObjectMetaValidation.validateUpdate(object, old: old, resource: resource)
+        if subresource == nil {
+            problems += KindValidation.validateUpdate(object, old: old, group: resource.group, resource: resource.resource)
+        }
         if !problems.isEmpty { throw invalid(resource, name: name, problems) }
         let strategyError = subresource == "status"
             ? resource.strategy.validateStatusUpdate(object, old: old, context: context)

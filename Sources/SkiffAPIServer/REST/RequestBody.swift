@@ -11,7 +11,7 @@ struct RequestBody {
     init(_ request: RESTRequest, validation: FieldValidation, expectedKind: GroupVersionKind? = nil) throws(APIError) {
         let resource = request.resource
         let gvk = expectedKind ?? resource.info.groupVersionKind
-        var value = try Self.parse(request.http)
+        var value = try Self.parse(request.http, defaultKind: gvk)
         guard case .object = value else {
             throw .badRequest("couldn't get version/kind; json parse error: json: cannot unmarshal \(value.goTypeName) into Go value of type struct { APIVersion string \"json:\\\"apiVersion,omitempty\\\"\"; Kind string \"json:\\\"kind,omitempty\\\"\" }")
         }
@@ -51,13 +51,21 @@ struct RequestBody {
         self.warnings = warnings
     }
 
-    /// Parses a body as JSON or YAML according to its Content-Type.
-    static func parse(_ request: HTTPRequest) throws(APIError) -> JSONValue {
+    /// Parses a body as JSON, YAML or Kubernetes protobuf according to its Content-Type; protobuf
+    /// bodies without apiVersion/kind in their envelope take `defaultKind`'s.
+    static func parse(_ request: HTTPRequest, defaultKind: GroupVersionKind? = nil) throws(APIError) -> JSONValue {
         let contentType = request.header("Content-Type").flatMap { MediaType(parsing: $0[...]) }
         var body = request.body
         let bytes = body.readBytes(length: body.readableBytes) ?? []
-        if let contentType, contentType.isProtobuf || !(contentType.isJSON || contentType.isYAML || contentType.essence == "application/apply-patch+yaml") {
-            throw .unsupportedMediaType("the body of the request was in an unknown format - accepted media types include: application/json, application/yaml")
+        if let contentType, contentType.isProtobuf {
+            do {
+                return try KubernetesProtobuf.decode(bytes, defaultAPIVersion: defaultKind?.apiVersion, defaultKind: defaultKind?.kind)
+            } catch {
+                throw error.apiError
+            }
+        }
+        if let contentType, !(contentType.isJSON || contentType.isYAML || contentType.essence == "application/apply-patch+yaml") {
+            throw .unsupportedMediaType("the body of the request was in an unknown format - accepted media types include: application/json, application/yaml, application/vnd.kubernetes.protobuf")
         }
         if bytes.isEmpty { throw .badRequest("Object 'Kind' is missing in ''") }
         if let contentType, contentType.isYAML || contentType.essence == "application/apply-patch+yaml" {

@@ -1,0 +1,15 @@
+import SkiffAPI
+
+/// The official OpenAPI documents compiled into the binary, served as they are.
+struct EmbeddedOpenAPIDocuments: OpenAPIDocumentSource {
+    func swaggerJSON() -> [UInt8] { Array(EmbeddedOpenAPI.swaggerBytes) }
+
+    func swaggerProtobuf() throws -> [UInt8] {
+        // Until the gnostic encoder lands, protobuf-only clients are told plainly rather than sent JSON.
+        throw APIError.notAcceptable("only application/json is available for /openapi/v2")
+    }
+
+    var v3Paths: [String] { EmbeddedOpenAPI.v3Paths }
+
+    func v3Document(_ path: String) -> [UInt8]? { EmbeddedOpenAPI.v3Document(path).map { Array($0) } }
+}
