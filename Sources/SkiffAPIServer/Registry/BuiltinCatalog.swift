@@ -1,0 +1,27 @@
+import Foundation
+import SkiffAPI
+
+/// The built-in resources with their behaviour, schemas from the embedded OpenAPI documents, and
+/// the OpenAPI documents the server publishes.
+enum BuiltinCatalog {
+    static var schemaSource: any SchemaSource { EmbeddedOpenAPI.schemaSource }
+
+    static var openAPISource: any OpenAPIDocumentSource { EmbeddedOpenAPIDocuments() }
+
+    static func registry(schemas: SchemaRegistry) -> ResourceRegistry {
+        let infos = BuiltinResources.infos
+        let allocator = ServiceAllocator()
+        let served = infos.map {
+            ServedResource(info: $0, strategy: KindBehaviours.strategy(group: $0.group, resource: $0.resource, services: allocator),
+                           fields: KindBehaviours.fields(group: $0.group, resource: $0.resource), 
+                           table: Printers.convertor(group: $0.group, resource: $0.resource),
+                           schemas: schemas)
+        }
+        let registry = ResourceRegistry(resources: served, groupOrder: BuiltinResources.groupOrder)
+        if let services = registry.resource(group: "", resource: "services") {
+            let cache = services.cache
+            allocator.services.withLock { $0 = { cache.list(namespace: nil, atLeast: 0).objects.compactMap { try? $0.parsed() } } }
+        }
+        return registry
+    }
+}
