@@ -18,7 +18,8 @@ public enum MergePatch {
     /// The merge patch that turns `original` into `modified` (deletions as `null`).
     public static func diff(from original: JSONValue, to modified: JSONValue) -> JSONValue? {
         guard case .object(let old) = original, case .object(let new) = modified else {
-            return original == modified ? nil : modified
+            if original == modified { return nil }
+            return modified
         }
         var patch = JSONObject()
         for (key, value) in new {
@@ -28,7 +29,7 @@ public enum MergePatch {
                 patch[key] = value
             }
         }
-        for key in old.keys where new[key] == nil { patch[key] = .null }
-        return patch.isEmpty ? nil : .object(patch)
+        for key in old.keys where !new.keys.contains(key) { patch[key] = .null }
+        return patch.isEmpty ? JSONValue?.none : .object(patch)
     }
 }

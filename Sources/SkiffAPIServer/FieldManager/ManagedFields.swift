@@ -48,7 +48,7 @@ struct ManagedFieldsEntry {
 
     static func write(_ entries: [ManagedFieldsEntry], to object: inout JSONValue) {
         let kept = entries.filter { !$0.fields.isEmpty }
-        object.setValue(kept.isEmpty ? nil : .array(kept.map(\.json)), at: ["metadata", "managedFields"])
+        object.setValue(kept.isEmpty ? JSONValue?.none : .array(kept.map(\.json)), at: ["metadata", "managedFields"])
     }
 }
 
@@ -67,7 +67,13 @@ struct ManagedFieldsRecorder: Sendable {
         let after = FieldSetWalker(object, schema: schema, skipStatus: skipStatus, statusOnly: statusOnly).entries
         let before = old.map { FieldSetWalker($0, schema: schema, skipStatus: skipStatus, statusOnly: statusOnly).entries } ?? [:]
         var changed = Set<FieldPath>()
-        for (path, value) in after where before[path] == nil || before[path].map({ $0 != value }) == true { changed.insert(path) }
+        for (path, value) in after {
+            guard let previous = before[path] else {
+                changed.insert(path)
+                continue
+            }
+            if previous != value { changed.insert(path) }
+        }
         let removed = Set(before.keys).subtracting(after.keys)
         // Start from the stored entries: a client cannot forge ownership through the body.
         var entries = old.map(ManagedFieldsEntry.read) ?? []

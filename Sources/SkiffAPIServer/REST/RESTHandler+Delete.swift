@@ -105,7 +105,7 @@ extension RESTHandler {
             object.setValue(.string(ObjectLifecycle.timestamp(now.addingTimeInterval(TimeInterval(grace)))),
                             at: ["metadata", "deletionTimestamp"])
             object.setValue(.int(grace), at: ["metadata", "deletionGracePeriodSeconds"])
-            object.setValue(finalizers.isEmpty ? nil : .array(finalizers.map { .string($0) }), at: ["metadata", "finalizers"])
+            object.setValue(finalizers.isEmpty ? JSONValue?.none : .array(finalizers.map { .string($0) }), at: ["metadata", "finalizers"])
             if metadata["generation"] != nil, resource.strategy.tracksGeneration {
                 // Upstream bumps generation when deletion starts on kinds that track it.
                 object.setValue(.int((metadata["generation"]?.intValue ?? 0) + 1), at: ["metadata", "generation"])
