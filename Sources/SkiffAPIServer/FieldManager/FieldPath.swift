@@ -158,3 +158,69 @@ enum FieldsV1 {
         return text
     }
 }
+
+extension FieldsV1 {
+    /// The FieldsV1 tree of everything `object` sets, built in one pass (the create path: no
+    /// previous owners to compare with, so no path sets are needed). Same rules as `FieldSetWalker`.
+    static func tree(of object: JSONValue, schema: Schema?, skipStatus: Bool) -> JSONValue {
+        guard case .object(let members) = object else { return [:] }
+        var root: [(String, JSONValue)] = []
+        for (key, value) in members {
+            if key == "apiVersion" || key == "kind" || (skipStatus && key == "status") { continue }
+            let child = schema?.property(key)
+            if key == "metadata", case .object(let metadata) = value {
+                var fields: [(String, JSONValue)] = []
+                for (field, inner) in metadata where !FieldSetWalker.ignoredMetadata.contains(field) {
+                    fields.append(("f:" + field, node(inner, schema: child?.property(field))))
+                }
+                if !fields.isEmpty { root.append(("f:metadata", sorted(fields, member: false))) }
+                continue
+            }
+            root.append(("f:" + key, node(value, schema: child)))
+        }
+        return sorted(root, member: false)
+    }
+
+    static func node(_ value: JSONValue, schema: Schema?) -> JSONValue {
+        guard let schema else { return [:] }
+        switch (schema.kind, value) {
+        case (.object, .object(let members)) where schema.mapType != .atomic && !members.isEmpty:
+            var children: [(String, JSONValue)] = []
+            for (key, inner) in members where !inner.isNull {
+                children.append(("f:" + key, node(inner, schema: schema.property(key))))
+            }
+            return sorted(children, member: false)
+        case (.map, .object(let members)) where schema.mapType != .atomic:
+            return sorted(members.map { ("f:" + $0.key, node($0.value, schema: schema.values)) }, member: true)
+        case (.array, .array(let items)):
+            switch FieldSetWalker.listKeys(schema) {
+            case .keyed(let names):
+                var children: [(String, JSONValue)] = []
+                for item in items {
+                    guard let name = FieldSetWalker.itemName(item, keys: names) else { return [:] }
+                    var inner = node(item, schema: schema.elements).objectValue ?? JSONObject()
+                    var withDot = JSONObject()
+                    withDot["."] = [:]
+                    for (k, v) in inner { withDot[k] = v }
+                    inner = withDot
+                    children.append((name, .object(inner)))
+                }
+                return sorted(children, member: false)
+            case .set:
+                return sorted(items.map { ("v:" + $0.jsonString, [:]) }, member: false)
+            case .atomic:
+                return [:]
+            }
+        default:
+            return [:]
+        }
+    }
+
+    /// An object of `children` in key order, led by `"."` when the node itself is a member.
+    static func sorted(_ children: [(String, JSONValue)], member: Bool) -> JSONValue {
+        var object = JSONObject(minimumCapacity: children.count + 1)
+        if member && !children.isEmpty { object["."] = [:] }
+        for (key, value) in children.sorted(by: { $0.0 < $1.0 }) { object[key] = value }
+        return .object(object)
+    }
+}

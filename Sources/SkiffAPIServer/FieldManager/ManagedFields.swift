@@ -56,7 +56,16 @@ struct ManagedFieldsEntry {
 /// server's field manager does for create, update and non-apply patches.
 struct ManagedFieldsRecorder: Sendable {
     func recordCreate(_ object: JSONValue, manager: String, resource: ServedResource, now: Date) -> JSONValue {
-        recordUpdate(object, old: nil, manager: manager, subresource: nil, resource: resource, now: now)
+        let tree = FieldsV1.tree(of: object, schema: resource.schema, skipStatus: resource.strategy.hasStatusSubresource)
+        var result = object
+        if tree.objectValue?.isEmpty ?? true {
+            result.setValue(nil, at: ["metadata", "managedFields"])
+            return result
+        }
+        let entry: JSONValue = ["manager": .string(manager), "operation": "Update", "apiVersion": .string(resource.info.groupVersionKind.apiVersion),
+                                "time": .string(ObjectLifecycle.timestamp(now)), "fieldsType": "FieldsV1", "fieldsV1": tree]
+        result.setValue([entry], at: ["metadata", "managedFields"])
+        return result
     }
 
     func recordUpdate(_ object: JSONValue, old: JSONValue?, manager: String, subresource: String?, resource: ServedResource,
