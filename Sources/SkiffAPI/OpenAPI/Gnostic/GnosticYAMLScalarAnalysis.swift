@@ -1,7 +1,8 @@
 /// Which styles `yaml.v3`'s emitter allows for a string in block context (`yaml_emitter_analyze_scalar`),
 /// and whether a plain string would read back as something else (`resolve`).
 struct GnosticYAMLScalarAnalysis {
-    private(set) var hasLineBreak = false
+    /// May be written as a `|` block (when it has line breaks).
+    private(set) var blockAllowed = true
     /// May be written without quotes.
     private(set) var plainAllowed = true
     /// May be written in single quotes.
@@ -12,6 +13,9 @@ struct GnosticYAMLScalarAnalysis {
         guard !scalars.isEmpty else { return }
         var indicators = false
         var leadingOrTrailingSpace = false
+        var trailingSpace = false
+        var hasLineBreak = false
+        var tab = false
         var spaceThenBreak = false
         var breakThenSpace = false
         var special = false
@@ -33,9 +37,14 @@ struct GnosticYAMLScalarAnalysis {
             } else if (scalar == ":" && followedByWhitespace) || (scalar == "#" && precededByWhitespace) {
                 indicators = true
             }
-            if value == 0x09 || !Self.isPrintable(value) { special = true }
+            if value == 0x09 {
+                tab = true
+            } else if !Self.isPrintable(value) {
+                special = true
+            }
             if value == 0x20 {
                 if index == 0 || index == scalars.count - 1 { leadingOrTrailingSpace = true }
+                if index == scalars.count - 1 { trailingSpace = true }
                 if previousBreak { breakThenSpace = true }
                 previousSpace = true
                 previousBreak = false
@@ -52,10 +61,11 @@ struct GnosticYAMLScalarAnalysis {
             precededByWhitespace = Self.isBlank(value) || Self.isBreak(value) || value == 0
         }
         if leadingOrTrailingSpace || hasLineBreak || indicators { plainAllowed = false }
-        if breakThenSpace || spaceThenBreak || special {
+        if breakThenSpace || spaceThenBreak || tab || special {
             plainAllowed = false
             singleQuotedAllowed = false
         }
+        if trailingSpace || spaceThenBreak || special { blockAllowed = false }
     }
 
     /// `yaml.v3`'s printable set: LF, ASCII graphic and space, U+00A0–U+D7FF, U+E000–U+FFFD but not the BOM.
