@@ -23,9 +23,12 @@ struct ServerCommand: AsyncParsableCommand {
         let store = try await storeOptions.makeStore(dataDirectory: common.dataDirectory, logger: Logger(label: "skiff.storage"))
         let apiServer = try apiOptions.makeServer(dataDirectory: common.dataDirectory, store: store)
         logger.info("starting", metadata: ["dataDir": "\(common.dataDirectory.path)", "datastore": "\(storeOptions.datastore)"])
+        var services: [ServiceGroupConfiguration.ServiceConfiguration] = [.init(service: apiServer)]
+        if let compactor = storeOptions.makeCompactor(store: store, logger: Logger(label: "skiff.storage")) {
+            services.append(.init(service: compactor))
+        }
         let group = ServiceGroup(
-            configuration: .init(services: [.init(service: apiServer)], gracefulShutdownSignals: [.sigterm, .sigint],
-                                 logger: logger))
+            configuration: .init(services: services, gracefulShutdownSignals: [.sigterm, .sigint], logger: logger))
         try await group.run()
         await store.close()
     }
@@ -45,9 +48,12 @@ struct APIServerCommand: AsyncParsableCommand {
         let logger = Logger(label: "skiff.apiserver")
         let store = try await storeOptions.makeStore(dataDirectory: common.dataDirectory, logger: Logger(label: "skiff.storage"))
         let apiServer = try apiOptions.makeServer(dataDirectory: common.dataDirectory, store: store)
+        var services: [ServiceGroupConfiguration.ServiceConfiguration] = [.init(service: apiServer)]
+        if let compactor = storeOptions.makeCompactor(store: store, logger: Logger(label: "skiff.storage")) {
+            services.append(.init(service: compactor))
+        }
         let group = ServiceGroup(
-            configuration: .init(services: [.init(service: apiServer)], gracefulShutdownSignals: [.sigterm, .sigint],
-                                 logger: logger))
+            configuration: .init(services: services, gracefulShutdownSignals: [.sigterm, .sigint], logger: logger))
         try await group.run()
         await store.close()
     }

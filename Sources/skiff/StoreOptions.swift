@@ -1,6 +1,7 @@
 import ArgumentParser
 import Foundation
 import Logging
+import ServiceLifecycle
 import SkiffStorage
 
 /// `--datastore sqlite|memory|etcd://host:port[,host:port...]`.
@@ -18,12 +19,31 @@ struct StoreOptions: ParsableArguments {
         }
     }
 
+    /// Opens the store; SQLite lives in `DIR/db/state.db` (created on first start).
     func makeStore(dataDirectory: URL, logger: Logger) async throws -> any Store {
         switch datastore {
         case "memory":
             return MemoryStore()
+        case "sqlite":
+            let directory = dataDirectory.appendingPathComponent("db")
+            try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
+            return try SQLiteStore(path: directory.appendingPathComponent("state.db").path, logger: logger)
         default:
-            throw ValidationError("--datastore \(datastore) is not available in this build")
+            return try EtcdStore(url: datastore, logger: logger)
         }
+    }
+
+    /// The background compaction loop for stores that keep history (not the memory store's bounded log).
+    func makeCompactor(store: any Store, logger: Logger) -> CompactorService? {
+        datastore == "memory" ? nil : CompactorService(compactor: StoreCompactor(store: store, logger: logger))
+    }
+}
+
+/// Runs the store's compaction loop until the service group shuts down.
+struct CompactorService: Service {
+    let compactor: StoreCompactor
+
+    func run() async throws {
+        await cancelWhenGracefulShutdown { await compactor.run() }
     }
 }

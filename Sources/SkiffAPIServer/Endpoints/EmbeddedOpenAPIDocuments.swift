@@ -5,8 +5,7 @@ struct EmbeddedOpenAPIDocuments: OpenAPIDocumentSource {
     func swaggerJSON() -> [UInt8] { Array(EmbeddedOpenAPI.swaggerBytes) }
 
     func swaggerProtobuf() throws -> [UInt8] {
-        // Until the gnostic encoder lands, protobuf-only clients are told plainly rather than sent JSON.
-        throw APIError.notAcceptable("only application/json is available for /openapi/v2")
+        try GnosticEncoder.encode(swagger: EmbeddedOpenAPI.swaggerBytes)
     }
 
     var v3Paths: [String] { EmbeddedOpenAPI.v3Paths }

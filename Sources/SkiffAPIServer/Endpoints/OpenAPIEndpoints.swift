@@ -78,7 +78,8 @@ final class OpenAPIEndpoints: Sendable {
         let contentType: String
         if wantsProtobuf {
             entry = try cached("v2.pb") { try source.swaggerProtobuf() }
-            contentType = Self.protobufType
+            // Answered in the dotted form whichever was asked: Go's mime parser refuses the '@' one.
+            contentType = Self.protobufTypeAlternative
         } else {
             entry = cached("v2.json") { source.swaggerJSON() }
             contentType = "application/json"

@@ -2,8 +2,11 @@ import SkiffAPI
 import Testing
 
 private func encode(_ json: String) throws(GnosticEncodingError) -> [UInt8] {
-    var text = json
-    return try text.withUTF8 { buffer throws(GnosticEncodingError) in try GnosticEncoder.encode(swagger: buffer) }
+    let bytes = Array(json.utf8)
+    let result = bytes.withUnsafeBufferPointer { buffer in
+        Result { () throws(GnosticEncodingError) in try GnosticEncoder.encode(swagger: buffer) }
+    }
+    return try result.get()
 }
 
 /// The YAML text gnostic stores for `valueJSON` as a vendor extension of a definition.
