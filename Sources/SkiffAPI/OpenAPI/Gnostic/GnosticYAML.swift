@@ -40,7 +40,9 @@ struct GnosticYAML {
         switch value {
         case .object(let object) where !object.isEmpty:
             let indent = Self.increasedIndent(parentIndent, inSequenceItem: inSequenceItem, isScalar: false)
-            for (key, member) in object {
+            for position in 0..<object.count {
+                let key = object.storage.keys[position]
+                let member = object.storage.values[position]
                 writeIndent(indent)
                 writeString(key, scalarIndent: nil)
                 writeIndicator(":", needsWhitespace: false, isWhitespace: false, isIndention: false)
@@ -120,6 +122,10 @@ struct GnosticYAML {
     /// A string in the style `yaml.v3` picks. `scalarIndent` is where a block's lines (or the lines after a
     /// Unicode line separator) start; `nil` for a mapping key, which is never written as a block.
     private mutating func writeString(_ text: String, scalarIndent: Int?) {
+        if Self.isPlainWord(text) {
+            writePlain(text)
+            return
+        }
         let analysis = GnosticYAMLScalarAnalysis(text)
         if text.utf8.contains(UInt8(ascii: "\n")) {
             // The encoder asks for a literal block; the emitter falls back to double quotes where one cannot stand.
@@ -137,6 +143,30 @@ struct GnosticYAML {
         } else {
             writeDoubleQuoted(text)
         }
+    }
+
+    /// Whether `text` is a word such as `merge`, `apps`, `io.k8s.api.core.v1.Pod` or `retainKeys,merge`: it starts
+    /// with a letter other than those of `true`, `false`, `null` and holds only letters, digits and `._/,-`,
+    /// so `yaml.v3` writes it plain. Most extension values are; they skip the full analysis.
+    private static func isPlainWord(_ text: String) -> Bool {
+        var bytes = text.utf8.makeIterator()
+        guard let first = bytes.next() else { return false }
+        switch first | 0x20 {
+        case UInt8(ascii: "a")...UInt8(ascii: "z"):
+            let lower = first | 0x20
+            if lower == UInt8(ascii: "t") || lower == UInt8(ascii: "f") || lower == UInt8(ascii: "n") { return false }
+        default: return false
+        }
+        while let byte = bytes.next() {
+            switch byte {
+            case UInt8(ascii: "a")...UInt8(ascii: "z"), UInt8(ascii: "A")...UInt8(ascii: "Z"),
+                UInt8(ascii: "0")...UInt8(ascii: "9"), UInt8(ascii: "."), UInt8(ascii: "_"), UInt8(ascii: "/"),
+                UInt8(ascii: ","), UInt8(ascii: "-"):
+                continue
+            default: return false
+            }
+        }
+        return true
     }
 
     /// A plain scalar (never one with a line break: those are not allowed plain).
