@@ -2,8 +2,10 @@ import SkiffAPI
 import Testing
 
 private func encode(_ json: String) throws(GnosticEncodingError) -> [UInt8] {
-    var text = json
-    return try text.withUTF8 { buffer throws(GnosticEncodingError) in try GnosticEncoder.encode(swagger: buffer) }
+    let result = Array(json.utf8).withUnsafeBufferPointer { buffer in
+        Result { () throws(GnosticEncodingError) in try GnosticEncoder.encode(swagger: buffer) }
+    }
+    return try result.get()
 }
 
 /// The YAML text gnostic stores for `valueJSON` as a vendor extension of a definition.
