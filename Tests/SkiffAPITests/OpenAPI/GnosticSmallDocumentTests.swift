@@ -41,6 +41,13 @@ struct GnosticSmallDocumentTests {
             (#""a\n""#, "|\n    a\n"),
             (#""a\n\n""#, "|+\n    a\n\n"),
             (#"" a\nb""#, "|4-\n     a\n    b\n"),
+            (#""\nx""#, "|4-\n    x\n"),
+            (#""\u2028@""#, "'\u{2028}    @'\n"),
+            (#"{"\u2028@":1}"#, "? '\u{2028}    @'\n: 1\n"),
+            (#"{"a\rb":{"c":1}}"#, "? \"a\\rb\"\n:   c: 1\n"),
+            (#"{"k\nx":[1]}"#, "? |-\n    k\n    x\n:   - 1\n"),
+            (#""\ufeff@\t""#, "\"\\uFEFF\\x40\\t\"\n"),
+            (#""<<""#, "<<\n"),
             (#""a \nb""#, "\"a \\nb\"\n"),
             (#"{"k":"a\nb"}"#, "k: |-\n    a\n    b\n"),
             (#"["a\nb"]"#, "- |-\n  a\n  b\n"),
@@ -74,6 +81,14 @@ struct GnosticSmallDocumentTests {
         let words = Array(repeating: "word", count: 30).joined(separator: " ")
         #expect(try extensionYAML("\"\(words)\"") == words + "\n")
         #expect(try extensionYAML("{\"k\":\"\(words)\"}") == "k: " + words + "\n")
+    }
+
+    @Test("a key over 128 bytes is written as a complex key")
+    func longKey() throws {
+        let key = String(repeating: "k", count: 129)
+        #expect(try extensionYAML("{\"\(key)\":1}") == "? \(key)\n: 1\n")
+        let shorter = String(repeating: "k", count: 128)
+        #expect(try extensionYAML("{\"\(shorter)\":1}") == "\(shorter): 1\n")
     }
 
     @Test("schema fields: type list, boolean additionalProperties, enum, default, numbers, allOf")

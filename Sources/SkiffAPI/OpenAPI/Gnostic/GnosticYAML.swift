@@ -44,8 +44,17 @@ struct GnosticYAML {
                 let key = object.storage.keys[position]
                 let member = object.storage.values[position]
                 writeIndent(indent)
-                writeString(key, scalarIndent: nil)
-                writeIndicator(":", needsWhitespace: false, isWhitespace: false, isIndention: false)
+                if Self.isSimpleKey(key) {
+                    writeString(key, scalarIndent: nil)
+                    writeIndicator(":", needsWhitespace: false, isWhitespace: false, isIndention: false)
+                } else {
+                    // `yaml_emitter_emit_block_mapping_key` without a simple key: `? key` and `: value` lines.
+                    writeIndicator("?", needsWhitespace: true, isWhitespace: false, isIndention: true)
+                    let keyIndent = Self.increasedIndent(indent, inSequenceItem: false, isScalar: true)
+                    writeString(key, scalarIndent: keyIndent)
+                    writeIndent(indent)
+                    writeIndicator(":", needsWhitespace: true, isWhitespace: false, isIndention: true)
+                }
                 emit(member, parentIndent: indent, inSequenceItem: false)
             }
         case .array(let items) where !items.isEmpty:
@@ -81,6 +90,12 @@ struct GnosticYAML {
     private static func increasedIndent(_ parentIndent: Int, inSequenceItem: Bool, isScalar: Bool) -> Int {
         if parentIndent < 0 { return isScalar ? bestIndent : 0 }
         return inSequenceItem ? parentIndent + 2 : bestIndent * ((parentIndent + bestIndent) / bestIndent)
+    }
+
+    /// `yaml_emitter_check_simple_key`: one line, at most 128 bytes.
+    private static func isSimpleKey(_ key: String) -> Bool {
+        if isPlainWord(key) { return key.utf8.count <= 128 }
+        return key.utf8.count <= 128 && !GnosticYAMLScalarAnalysis(key).hasLineBreak
     }
 
     // MARK: Writing
@@ -207,9 +222,12 @@ struct GnosticYAML {
 
     private mutating func writeDoubleQuoted(_ text: String) {
         writeIndicator("\"", needsWhitespace: true, isWhitespace: false, isIndention: false)
+        // yaml.v3's `is_bom` looks at the first three bytes whatever the position it is asked about, so a
+        // string that starts with U+FEFF has every character escaped.
+        let escapesAll = text.unicodeScalars.first == "\u{FEFF}"
         for scalar in text.unicodeScalars {
             let value = scalar.value
-            if !GnosticYAMLScalarAnalysis.isPrintable(value) || GnosticYAMLScalarAnalysis.isBreak(value)
+            if escapesAll || !GnosticYAMLScalarAnalysis.isPrintable(value) || GnosticYAMLScalarAnalysis.isBreak(value)
                 || value == 0x22 || value == 0x5C
             {
                 writeEscape(value)
@@ -271,7 +289,9 @@ struct GnosticYAML {
                 writeIndicator("+", needsWhitespace: false, isWhitespace: false, isIndention: false)
             }
         }
-        putLineBreak()
+        // No line break here: the first line's indentation, or the text's own leading break, starts the block.
+        // (yaml.v3 3.0.1, which Kubernetes 1.27–1.32 build gnostic with; 3.0.4 adds one, so a leading
+        // break survives a round trip.)
         whitespace = true
         var breaks = true
         for scalar in scalars {

@@ -1,6 +1,8 @@
 /// Which styles `yaml.v3`'s emitter allows for a string in block context (`yaml_emitter_analyze_scalar`),
 /// and whether a plain string would read back as something else (`resolve`).
 struct GnosticYAMLScalarAnalysis {
+    /// Holds a line break character (`\n`, `\r`, U+0085, U+2028, U+2029); such a key is not a simple key.
+    private(set) var hasLineBreak = false
     /// May be written as a `|` block (when it has line breaks).
     private(set) var blockAllowed = true
     /// May be written without quotes.
@@ -14,7 +16,6 @@ struct GnosticYAMLScalarAnalysis {
         var indicators = false
         var leadingOrTrailingSpace = false
         var trailingSpace = false
-        var hasLineBreak = false
         var tab = false
         var spaceThenBreak = false
         var breakThenSpace = false
@@ -82,6 +83,8 @@ struct GnosticYAMLScalarAnalysis {
 
     /// Whether `yaml.v3` would read `text`, unquoted, as null, a boolean, a number or a timestamp;
     /// gnostic then double-quotes it to keep it a string.
+    /// (`<<`, the merge key, is not among them: `resolve` only looks words up when they start with one of
+    /// `yYnNtTfFoO~.+-` or a digit.)
     static func resolvesToNonString(_ text: String) -> Bool {
         if reservedWords.contains(text) { return true }
         guard let first = text.utf8.first else { return true }
@@ -98,7 +101,7 @@ struct GnosticYAMLScalarAnalysis {
 
     private static let reservedWords: Set<String> = [
         "true", "True", "TRUE", "false", "False", "FALSE", "~", "null", "Null", "NULL",
-        ".nan", ".NaN", ".NAN", ".inf", ".Inf", ".INF", "+.inf", "+.Inf", "+.INF", "-.inf", "-.Inf", "-.INF", "<<",
+        ".nan", ".NaN", ".NAN", ".inf", ".Inf", ".INF", "+.inf", "+.Inf", "+.INF", "-.inf", "-.Inf", "-.INF",
     ]
 
     private static func isDigit(_ byte: UInt8) -> Bool { byte >= UInt8(ascii: "0") && byte <= UInt8(ascii: "9") }
