@@ -138,7 +138,8 @@ enum GnosticDocumentWriter {
     }
 
     /// `NamedAny` entries for every `x-*` member, in document order.
-    private static func writeVendorExtensions(_ field: Int, from object: JSONObject, into wire: inout GnosticWireWriter) {
+    private static func writeVendorExtensions(_ field: Int, from object: JSONObject, into wire: inout GnosticWireWriter)
+    {
         let keys = object.storage.keys
         let values = object.storage.values
         for position in 0..<keys.count where isExtensionKey(keys[position]) {

@@ -127,7 +127,9 @@ struct GnosticYAML {
         whitespace = true
     }
 
-    private mutating func writeIndicator(_ indicator: String, needsWhitespace: Bool, isWhitespace: Bool, isIndention: Bool) {
+    private mutating func writeIndicator(
+        _ indicator: String, needsWhitespace: Bool, isWhitespace: Bool, isIndention: Bool
+    ) {
         if needsWhitespace && !whitespace { put(UInt8(ascii: " ")) }
         for byte in indicator.utf8 { put(byte) }
         whitespace = isWhitespace

@@ -23,7 +23,9 @@ struct GnosticYAMLScalarAnalysis {
         var previousSpace = false
         var previousBreak = false
         var precededByWhitespace = true
-        if scalars.count >= 3, scalars.prefix(3).allSatisfy({ $0 == "-" }) || scalars.prefix(3).allSatisfy({ $0 == "." }) {
+        if scalars.count >= 3,
+            scalars.prefix(3).allSatisfy({ $0 == "-" }) || scalars.prefix(3).allSatisfy({ $0 == "." })
+        {
             indicators = true
         }
         for (index, scalar) in scalars.enumerated() {
@@ -127,7 +129,9 @@ struct GnosticYAMLScalarAnalysis {
     /// Go's `strconv.ParseInt(text, 0, 64)` syntax: sign, then `0x`/`0o`/`0b` digits, a legacy octal, or decimal.
     private static func matchesInteger(_ bytes: [UInt8]) -> Bool {
         var digits = bytes[...]
-        if let sign = digits.first, sign == UInt8(ascii: "+") || sign == UInt8(ascii: "-") { digits = digits.dropFirst() }
+        if let sign = digits.first, sign == UInt8(ascii: "+") || sign == UInt8(ascii: "-") {
+            digits = digits.dropFirst()
+        }
         guard let first = digits.first else { return false }
         if first == UInt8(ascii: "0"), digits.count > 1 {
             let prefix = digits[digits.startIndex + 1] | 0x20
@@ -164,7 +168,9 @@ struct GnosticYAMLScalarAnalysis {
         }
         if index < bytes.count, bytes[index] | 0x20 == UInt8(ascii: "e") {
             index += 1
-            if index < bytes.count, bytes[index] == UInt8(ascii: "+") || bytes[index] == UInt8(ascii: "-") { index += 1 }
+            if index < bytes.count, bytes[index] == UInt8(ascii: "+") || bytes[index] == UInt8(ascii: "-") {
+                index += 1
+            }
             guard digitRun() > 0 else { return false }
         }
         return index == bytes.count
