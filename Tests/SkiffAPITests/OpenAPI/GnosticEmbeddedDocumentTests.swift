@@ -2,12 +2,12 @@ import SkiffAPI
 import Testing
 
 /// The embedded Kubernetes OpenAPI v2 document, encoded once for all tests here.
-enum EncodedEmbeddedSwagger {
+enum GnosticEncodedEmbeddedSwagger {
     static let result = Result { () throws(GnosticEncodingError) -> [UInt8] in
         try GnosticEncoder.encode(swagger: EmbeddedOpenAPI.swaggerBytes)
     }
 
-    static func document() throws -> DecodedProto { try DecodedProto(result.get()) }
+    static func document() throws -> DecodedGnosticProto { try DecodedGnosticProto(result.get()) }
 }
 
 // Field numbers below are those of gnostic-models `openapiv2/OpenAPIv2.proto`:
@@ -16,15 +16,15 @@ enum EncodedEmbeddedSwagger {
 // vendor_extension 31. Named*: name 1, value 2. Any: yaml 2.
 
 @Suite("Gnostic encoding of the embedded OpenAPI v2 document")
-struct GnosticEmbeddedDocumentTests {
-    private func definition(_ name: String) throws -> DecodedProto {
-        let definitions = try #require(try EncodedEmbeddedSwagger.document().message(9))
+struct OpenAPIGnosticEmbeddedDocumentTests {
+    private func definition(_ name: String) throws -> DecodedGnosticProto {
+        let definitions = try #require(try GnosticEncodedEmbeddedSwagger.document().message(9))
         return try #require(try definitions.named(1, name), "definition \(name)")
     }
 
     @Test("document header: swagger version, info, security")
     func header() throws {
-        let document = try EncodedEmbeddedSwagger.document()
+        let document = try GnosticEncodedEmbeddedSwagger.document()
         #expect(document.string(1) == "2.0")
         let info = try #require(try document.message(2))
         #expect(info.string(1) == "Kubernetes")
@@ -52,7 +52,7 @@ struct GnosticEmbeddedDocumentTests {
     @Test("every definition and path of the JSON document is encoded, in document order")
     func completeness() throws {
         let json = try JSONValue(parsing: EmbeddedOpenAPI.swaggerBytes)
-        let document = try EncodedEmbeddedSwagger.document()
+        let document = try GnosticEncodedEmbeddedSwagger.document()
         let definitionNames = try #require(try document.message(9)).names(1)
         #expect(definitionNames == Array(try #require(json["definitions"]?.objectValue).keys))
         #expect(definitionNames.count > 600)
@@ -86,14 +86,17 @@ struct GnosticEmbeddedDocumentTests {
         let containerPorts = try #require(try definition("io.k8s.api.core.v1.Container").message(25)?.named(1, "ports"))
         #expect(try containerPorts.extensionYAML(31, "x-kubernetes-patch-merge-key") == "containerPort\n")
         #expect(try containerPorts.extensionYAML(31, "x-kubernetes-list-map-keys") == "- containerPort\n- protocol\n")
-        let strategy = try #require(try definition("io.k8s.api.apps.v1.DeploymentSpec").message(25)?.named(1, "strategy"))
+        let strategy = try #require(
+            try definition("io.k8s.api.apps.v1.DeploymentSpec").message(25)?.named(1, "strategy"))
         #expect(try strategy.extensionYAML(31, "x-kubernetes-patch-strategy") == "retainKeys\n")
     }
 
     @Test("Pod carries x-kubernetes-group-version-kind as a YAML list")
     func podGroupVersionKind() throws {
         let pod = try definition("io.k8s.api.core.v1.Pod")
-        #expect(try pod.extensionYAML(31, "x-kubernetes-group-version-kind") == "- group: \"\"\n  kind: Pod\n  version: v1\n")
+        #expect(
+            try pod.extensionYAML(31, "x-kubernetes-group-version-kind")
+                == "- group: \"\"\n  kind: Pod\n  version: v1\n")
         let deployment = try definition("io.k8s.api.apps.v1.Deployment")
         #expect(
             try deployment.extensionYAML(31, "x-kubernetes-group-version-kind")
@@ -103,7 +106,8 @@ struct GnosticEmbeddedDocumentTests {
 
     @Test("ObjectMeta.labels is a map of strings (additionalProperties)")
     func additionalProperties() throws {
-        let labels = try #require(try definition("io.k8s.apimachinery.pkg.apis.meta.v1.ObjectMeta").message(25)?.named(1, "labels"))
+        let labels = try #require(
+            try definition("io.k8s.apimachinery.pkg.apis.meta.v1.ObjectMeta").message(25)?.named(1, "labels"))
         #expect(try labels.message(22)?.strings(1) == ["object"])
         // AdditionalPropertiesItem.schema = 1.
         let valueSchema = try #require(try labels.message(21)?.message(1))
@@ -112,7 +116,7 @@ struct GnosticEmbeddedDocumentTests {
 
     @Test("/api/v1/namespaces/{namespace}/pods: operations, parameters, responses")
     func podsPath() throws {
-        let paths = try #require(try EncodedEmbeddedSwagger.document().message(8))
+        let paths = try #require(try GnosticEncodedEmbeddedSwagger.document().message(8))
         let pathItem = try #require(try paths.named(2, "/api/v1/namespaces/{namespace}/pods"))
         // PathItem: get 2, post 4, delete 5, parameters 9. Operation: tags 1, operation_id 5, produces 6,
         // parameters 8, responses 9, schemes 10, vendor_extension 13.
@@ -122,16 +126,18 @@ struct GnosticEmbeddedDocumentTests {
         #expect(list.strings(10) == ["https"])
         #expect(list.strings(6).contains("application/json"))
         #expect(try list.extensionYAML(13, "x-kubernetes-action") == "list\n")
-        #expect(try list.extensionYAML(13, "x-kubernetes-group-version-kind") == "group: \"\"\nkind: Pod\nversion: v1\n")
+        #expect(
+            try list.extensionYAML(13, "x-kubernetes-group-version-kind") == "group: \"\"\nkind: Pod\nversion: v1\n")
         #expect(try pathItem.message(4)?.string(5) == "createCoreV1NamespacedPod")
-        #expect(try pathItem.message(5)?.string(5) == "deleteCollectionCoreV1NamespacedPod")
+        #expect(try pathItem.message(5)?.string(5) == "deleteCoreV1CollectionNamespacedPod")
         #expect(!pathItem.has(3))
 
         // Path-level parameters are references: ParametersItem.json_reference = 2, _ref = 1.
         let pathParameters = try pathItem.messages(9)
-        #expect(try pathParameters.map { try $0.message(2)?.string(1) } == [
-            "#/parameters/namespace-vgWSWtn3", "#/parameters/pretty-tJGM1-ng",
-        ])
+        #expect(
+            try pathParameters.map { try $0.message(2)?.string(1) } == [
+                "#/parameters/namespace-vgWSWtn3", "#/parameters/pretty-tJGM1-ng",
+            ])
 
         // Responses.response_code = 1 → ResponseValue.response = 1 → Response { description 1, schema 2 }.
         let responses = try #require(try list.message(9))
@@ -142,14 +148,15 @@ struct GnosticEmbeddedDocumentTests {
 
         // POST's inline parameters: ParametersItem.parameter = 1 → Parameter.body_parameter = 1 or non_body = 2.
         let create = try #require(try pathItem.message(4))
-        let parameters = try create.messages(8).map { try #require(try $0.message(1)) }
+        let parameters = try create.messages(8).compactMap { try $0.message(1) }
         let body = try #require(try parameters.first?.message(1))
         #expect(body.string(2) == "body")
         #expect(body.string(3) == "body")
         #expect(body.varint(4) == 1)
         #expect(try body.message(5)?.string(1) == "#/definitions/io.k8s.api.core.v1.Pod")
         // NonBodyParameter.query_parameter_sub_schema = 3: in 2, name 4, type 6, unique_items 20.
-        let dryRun = try #require(try parameters.compactMap { try $0.message(2)?.message(3) }.first { $0.string(4) == "dryRun" })
+        let dryRun = try #require(
+            try parameters.compactMap { try $0.message(2)?.message(3) }.first { $0.string(4) == "dryRun" })
         #expect(dryRun.string(2) == "query")
         #expect(dryRun.string(6) == "string")
         #expect(dryRun.varint(20) == 1)
@@ -157,7 +164,7 @@ struct GnosticEmbeddedDocumentTests {
 
     @Test("shared parameter definitions keep their kind: body or query")
     func sharedParameters() throws {
-        let parameters = try #require(try EncodedEmbeddedSwagger.document().message(10))
+        let parameters = try #require(try GnosticEncodedEmbeddedSwagger.document().message(10))
         let body = try #require(try parameters.named(1, "body-2Y1dVQaQ")?.message(1))
         #expect(try body.message(5)?.string(1) == "#/definitions/io.k8s.apimachinery.pkg.apis.meta.v1.DeleteOptions")
         let bookmarks = try #require(try parameters.named(1, "allowWatchBookmarks-HC2hJt-J")?.message(2)?.message(3))

@@ -2,8 +2,7 @@ import SkiffAPI
 import Testing
 
 private func encode(_ json: String) throws(GnosticEncodingError) -> [UInt8] {
-    let bytes = Array(json.utf8)
-    let result = bytes.withUnsafeBufferPointer { buffer in
+    let result = Array(json.utf8).withUnsafeBufferPointer { buffer in
         Result { () throws(GnosticEncodingError) in try GnosticEncoder.encode(swagger: buffer) }
     }
     return try result.get()
@@ -12,12 +11,12 @@ private func encode(_ json: String) throws(GnosticEncodingError) -> [UInt8] {
 /// The YAML text gnostic stores for `valueJSON` as a vendor extension of a definition.
 private func extensionYAML(_ valueJSON: String) throws -> String? {
     let bytes = try encode(#"{"swagger":"2.0","definitions":{"A":{"x-value":"# + valueJSON + "}}}")
-    let schema = try DecodedProto(bytes).message(9)?.named(1, "A")
+    let schema = try DecodedGnosticProto(bytes).message(9)?.named(1, "A")
     return try schema?.extensionYAML(31, "x-value")
 }
 
 @Suite("Gnostic encoding of small documents")
-struct GnosticSmallDocumentTests {
+struct OpenAPIGnosticSmallDocumentTests {
     // Expected texts are what gnostic-models' `compiler.Marshal` (yaml.v3, styles cleared) printed for
     // the same JSON values.
     @Test(
@@ -42,6 +41,13 @@ struct GnosticSmallDocumentTests {
             (#""a\n""#, "|\n    a\n"),
             (#""a\n\n""#, "|+\n    a\n\n"),
             (#"" a\nb""#, "|4-\n     a\n    b\n"),
+            (#""\nx""#, "|4-\n    x\n"),
+            (#""\u2028@""#, "'\u{2028}    @'\n"),
+            (#"{"\u2028@":1}"#, "? '\u{2028}    @'\n: 1\n"),
+            (#"{"a\rb":{"c":1}}"#, "? \"a\\rb\"\n:   c: 1\n"),
+            (#"{"k\nx":[1]}"#, "? |-\n    k\n    x\n:   - 1\n"),
+            (#""\ufeff@\t""#, "\"\\uFEFF\\x40\\t\"\n"),
+            (#""<<""#, "<<\n"),
             (#""a \nb""#, "\"a \\nb\"\n"),
             (#"{"k":"a\nb"}"#, "k: |-\n    a\n    b\n"),
             (#"["a\nb"]"#, "- |-\n  a\n  b\n"),
@@ -77,6 +83,14 @@ struct GnosticSmallDocumentTests {
         #expect(try extensionYAML("{\"k\":\"\(words)\"}") == "k: " + words + "\n")
     }
 
+    @Test("a key over 128 bytes is written as a complex key")
+    func longKey() throws {
+        let key = String(repeating: "k", count: 129)
+        #expect(try extensionYAML("{\"\(key)\":1}") == "? \(key)\n: 1\n")
+        let shorter = String(repeating: "k", count: 128)
+        #expect(try extensionYAML("{\"\(shorter)\":1}") == "\(shorter): 1\n")
+    }
+
     @Test("schema fields: type list, boolean additionalProperties, enum, default, numbers, allOf")
     func schemaFields() throws {
         let bytes = try encode(
@@ -86,7 +100,7 @@ struct GnosticSmallDocumentTests {
             "allOf":[{"$ref":"#/definitions/B"}],"readOnly":true,"unknownKeyword":"skipped"}}}
             """#
         )
-        let schema = try #require(try DecodedProto(bytes).message(9)?.named(1, "A"))
+        let schema = try #require(try DecodedGnosticProto(bytes).message(9)?.named(1, "A"))
         #expect(try schema.message(22)?.strings(1) == ["object", "null"])
         // AdditionalPropertiesItem.boolean = 2 is written even when false (a set oneof member).
         let additional = try #require(try schema.message(21))
@@ -111,14 +125,15 @@ struct GnosticSmallDocumentTests {
             {"paths":{"/x":{"get":{"parameters":[
               {"in":"header","name":"h","type":"string"},
               {"in":"formData","name":"f","type":"file"},
-              {"in":"query","name":"q","type":"array","items":{"type":"integer","format":"int32"},"collectionFormat":"csv"},
+              {"in":"query","name":"q","type":"array","items":{"type":"integer","format":"int32"},
+               "collectionFormat":"csv"},
               {"in":"path","name":"p","required":true,"type":"string"},
               {"in":"body","name":"b","schema":{"type":"object"}},
               {"$ref":"#/parameters/shared"}
             ],"responses":{"default":{"description":"d","schema":{"type":"file"}},"x-r":1}}}}}
             """#
         )
-        let operation = try #require(try DecodedProto(bytes).message(8)?.named(2, "/x")?.message(2))
+        let operation = try #require(try DecodedGnosticProto(bytes).message(8)?.named(2, "/x")?.message(2))
         let items = try operation.messages(8)
         #expect(items.count == 6)
         // NonBodyParameter: header 1, form data 2, query 3, path 4; each with `name` at 4.
@@ -152,7 +167,7 @@ struct GnosticSmallDocumentTests {
             "scopes":{"read":"Read things"}}}}
             """#
         )
-        let definitions = try #require(try DecodedProto(bytes).message(13))
+        let definitions = try #require(try DecodedGnosticProto(bytes).message(13))
         #expect(try definitions.named(1, "basic")?.message(1)?.string(1) == "basic")
         let code = try #require(try definitions.named(1, "code")?.message(6))
         #expect(code.string(4) == "https://a")

@@ -1,6 +1,6 @@
 /// A minimal protobuf reader for the tests: it knows wire types, not messages, so a test names each
 /// field by its number in gnostic's `OpenAPIv2.proto` and checks the encoder against that, not against itself.
-struct DecodedProto {
+struct DecodedGnosticProto {
     enum Value {
         case varint(UInt64)
         case fixed64(UInt64)
@@ -22,7 +22,9 @@ struct DecodedProto {
             var result: UInt64 = 0
             var shift: UInt64 = 0
             while true {
-                guard index < bytes.count, shift < 64 else { throw DecodingError(description: "bad varint at \(index)") }
+                guard index < bytes.count, shift < 64 else {
+                    throw DecodingError(description: "bad varint at \(index)")
+                }
                 let byte = bytes[index]
                 index += 1
                 result |= UInt64(byte & 0x7F) << shift
@@ -31,7 +33,9 @@ struct DecodedProto {
             }
         }
         func take(_ count: Int) throws -> ArraySlice<UInt8> {
-            guard count >= 0, index + count <= bytes.count else { throw DecodingError(description: "truncated at \(index)") }
+            guard count >= 0, index + count <= bytes.count else {
+                throw DecodingError(description: "truncated at \(index)")
+            }
             defer { index += count }
             return bytes[index..<(index + count)]
         }
@@ -52,15 +56,15 @@ struct DecodedProto {
     }
 
     /// Every length-delimited value of field `number`, decoded as a message.
-    func messages(_ number: Int) throws -> [DecodedProto] {
-        try fields.compactMap { field -> DecodedProto? in
+    func messages(_ number: Int) throws -> [DecodedGnosticProto] {
+        try fields.compactMap { field -> DecodedGnosticProto? in
             guard field.number == number, case .bytes(let bytes) = field.value else { return nil }
-            return try DecodedProto(bytes)
+            return try DecodedGnosticProto(bytes)
         }
     }
 
     /// The last value of message field `number` (protobuf's rule for a repeated non-repeated field).
-    func message(_ number: Int) throws -> DecodedProto? { try messages(number).last }
+    func message(_ number: Int) throws -> DecodedGnosticProto? { try messages(number).last }
 
     /// Every length-delimited value of field `number`, as UTF-8 text.
     func strings(_ number: Int) -> [String] {
@@ -89,7 +93,7 @@ struct DecodedProto {
     func has(_ number: Int) -> Bool { fields.contains { $0.number == number } }
 
     /// The `value` (2) of the `Named*` entry (field `number`) whose `name` (1) is `name`.
-    func named(_ number: Int, _ name: String) throws -> DecodedProto? {
+    func named(_ number: Int, _ name: String) throws -> DecodedGnosticProto? {
         try messages(number).first { $0.string(1) == name }?.message(2)
     }
 

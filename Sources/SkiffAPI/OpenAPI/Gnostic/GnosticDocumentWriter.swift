@@ -37,10 +37,14 @@ enum GnosticDocumentWriter {
         var found = [JSONValue?](repeating: nil, count: layout.fields.count)
         var hasExtensions = false
         var hasNamedEntries = false
-        for (key, value) in object {
+        // Index loops over the members: tuple iteration costs generic metadata look-ups in debug builds.
+        let keys = object.storage.keys
+        let values = object.storage.values
+        for position in 0..<keys.count {
+            let key = keys[position]
             if let index = layout.fieldIndexByKey[key] {
-                found[index] = value
-            } else if layout.vendorExtensionIndex != nil, key.utf8.starts(with: "x-".utf8) {
+                found[index] = values[position]
+            } else if layout.vendorExtensionIndex != nil, isExtensionKey(key) {
                 hasExtensions = true
             } else if let index = layout.namedEntriesIndex, case .namedEntries(_, let keys) = layout.fields[index].kind,
                 keys.accepts(key)
@@ -48,7 +52,8 @@ enum GnosticDocumentWriter {
                 hasNamedEntries = true
             }
         }
-        for (index, field) in layout.fields.enumerated() {
+        for index in 0..<layout.fields.count {
+            let field = layout.fields[index]
             switch field.kind {
             case .vendorExtensions:
                 if hasExtensions { writeVendorExtensions(field.number, from: object, into: &wire) }
@@ -133,8 +138,13 @@ enum GnosticDocumentWriter {
     }
 
     /// `NamedAny` entries for every `x-*` member, in document order.
-    private static func writeVendorExtensions(_ field: Int, from object: JSONObject, into wire: inout GnosticWireWriter) {
-        for (key, value) in object where key.utf8.starts(with: "x-".utf8) {
+    private static func writeVendorExtensions(_ field: Int, from object: JSONObject, into wire: inout GnosticWireWriter)
+    {
+        let keys = object.storage.keys
+        let values = object.storage.values
+        for position in 0..<keys.count where isExtensionKey(keys[position]) {
+            let key = keys[position]
+            let value = values[position]
             wire.writeLengthDelimited(field) { wire in
                 wire.writeString(1, key)
                 writeAny(2, value, into: &wire)
@@ -147,9 +157,13 @@ enum GnosticDocumentWriter {
         _ field: Int, _ valueKind: GnosticNamedValue, keys: GnosticKeyFilter, layout: GnosticMessageLayout,
         from object: JSONObject, into wire: inout GnosticWireWriter
     ) throws(GnosticEncodingError) {
-        for (key, value) in object where keys.accepts(key) {
+        let names = object.storage.keys
+        let values = object.storage.values
+        for position in 0..<names.count where keys.accepts(names[position]) {
+            let key = names[position]
+            let value = values[position]
             if layout.fieldIndexByKey[key] != nil { continue }
-            if layout.vendorExtensionIndex != nil, key.utf8.starts(with: "x-".utf8) { continue }
+            if layout.vendorExtensionIndex != nil, isExtensionKey(key) { continue }
             do {
                 try wire.writeLengthDelimited(field) { (wire: inout GnosticWireWriter) throws(GnosticEncodingError) in
                     if !key.isEmpty { wire.writeString(1, key) }
@@ -174,6 +188,11 @@ enum GnosticDocumentWriter {
         wire.writeLengthDelimited(field) { wire in
             wire.writeLengthDelimited(2) { wire in wire.appendRaw(contentsOf: GnosticYAML.render(value)) }
         }
+    }
+
+    /// Whether `key` names a vendor extension (`^x-`).
+    private static func isExtensionKey(_ key: String) -> Bool {
+        key.hasPrefix("x-")
     }
 
     /// A scalar as gnostic's `StringForScalarNode` reads it: strings and integers as written, `null` as empty.

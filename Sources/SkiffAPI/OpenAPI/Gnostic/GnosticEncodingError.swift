@@ -22,7 +22,8 @@ public struct GnosticEncodingError: Error, Sendable, Equatable, CustomStringConv
 
     /// A sentence naming the problem and, where there is one, its place in the document.
     public var message: String {
-        path.isEmpty ? "OpenAPI v2 document: \(problem)" : "OpenAPI v2 document at \(path.joined(separator: ".")): \(problem)"
+        path.isEmpty
+            ? "OpenAPI v2 document: \(problem)" : "OpenAPI v2 document at \(path.joined(separator: ".")): \(problem)"
     }
 
     public var description: String { message }

@@ -258,10 +258,11 @@ enum GnosticLayouts {
             GnosticField(1, "type", .string),
             GnosticField(2, "format", .string),
             GnosticField(3, "items", .message(.primitivesItems)),
-        ] + primitiveFields(from: 4).map { field in
-            // Header puts `description` (18) before its extensions, which move to 19.
-            field.number == 18 ? GnosticField(19, "", .vendorExtensions) : field
-        } + [GnosticField(18, "description", .string)]
+        ]
+            + primitiveFields(from: 4).map { field in
+                // Header puts `description` (18) before its extensions, which move to 19.
+                field.number == 18 ? GnosticField(19, "", .vendorExtensions) : field
+            } + [GnosticField(18, "description", .string)]
     )
 
     static let schema = GnosticMessageLayout([

@@ -40,10 +40,21 @@ struct GnosticYAML {
         switch value {
         case .object(let object) where !object.isEmpty:
             let indent = Self.increasedIndent(parentIndent, inSequenceItem: inSequenceItem, isScalar: false)
-            for (key, member) in object {
+            for position in 0..<object.count {
+                let key = object.storage.keys[position]
+                let member = object.storage.values[position]
                 writeIndent(indent)
-                writeString(key, scalarIndent: nil)
-                writeIndicator(":", needsWhitespace: false, isWhitespace: false, isIndention: false)
+                if Self.isSimpleKey(key) {
+                    writeString(key, scalarIndent: nil)
+                    writeIndicator(":", needsWhitespace: false, isWhitespace: false, isIndention: false)
+                } else {
+                    // `yaml_emitter_emit_block_mapping_key` without a simple key: `? key` and `: value` lines.
+                    writeIndicator("?", needsWhitespace: true, isWhitespace: false, isIndention: true)
+                    let keyIndent = Self.increasedIndent(indent, inSequenceItem: false, isScalar: true)
+                    writeString(key, scalarIndent: keyIndent)
+                    writeIndent(indent)
+                    writeIndicator(":", needsWhitespace: true, isWhitespace: false, isIndention: true)
+                }
                 emit(member, parentIndent: indent, inSequenceItem: false)
             }
         case .array(let items) where !items.isEmpty:
@@ -81,6 +92,12 @@ struct GnosticYAML {
         return inSequenceItem ? parentIndent + 2 : bestIndent * ((parentIndent + bestIndent) / bestIndent)
     }
 
+    /// `yaml_emitter_check_simple_key`: one line, at most 128 bytes.
+    private static func isSimpleKey(_ key: String) -> Bool {
+        if isPlainWord(key) { return key.utf8.count <= 128 }
+        return key.utf8.count <= 128 && !GnosticYAMLScalarAnalysis(key).hasLineBreak
+    }
+
     // MARK: Writing
 
     private mutating func put(_ byte: UInt8) {
@@ -110,7 +127,9 @@ struct GnosticYAML {
         whitespace = true
     }
 
-    private mutating func writeIndicator(_ indicator: String, needsWhitespace: Bool, isWhitespace: Bool, isIndention: Bool) {
+    private mutating func writeIndicator(
+        _ indicator: String, needsWhitespace: Bool, isWhitespace: Bool, isIndention: Bool
+    ) {
         if needsWhitespace && !whitespace { put(UInt8(ascii: " ")) }
         for byte in indicator.utf8 { put(byte) }
         whitespace = isWhitespace
@@ -120,6 +139,10 @@ struct GnosticYAML {
     /// A string in the style `yaml.v3` picks. `scalarIndent` is where a block's lines (or the lines after a
     /// Unicode line separator) start; `nil` for a mapping key, which is never written as a block.
     private mutating func writeString(_ text: String, scalarIndent: Int?) {
+        if Self.isPlainWord(text) {
+            writePlain(text)
+            return
+        }
         let analysis = GnosticYAMLScalarAnalysis(text)
         if text.utf8.contains(UInt8(ascii: "\n")) {
             // The encoder asks for a literal block; the emitter falls back to double quotes where one cannot stand.
@@ -137,6 +160,30 @@ struct GnosticYAML {
         } else {
             writeDoubleQuoted(text)
         }
+    }
+
+    /// Whether `text` is a word such as `merge`, `apps`, `io.k8s.api.core.v1.Pod` or `retainKeys,merge`: it starts
+    /// with a letter other than those of `true`, `false`, `null` and holds only letters, digits and `._/,-`,
+    /// so `yaml.v3` writes it plain. Most extension values are; they skip the full analysis.
+    private static func isPlainWord(_ text: String) -> Bool {
+        var bytes = text.utf8.makeIterator()
+        guard let first = bytes.next() else { return false }
+        switch first | 0x20 {
+        case UInt8(ascii: "a")...UInt8(ascii: "z"):
+            let lower = first | 0x20
+            if lower == UInt8(ascii: "t") || lower == UInt8(ascii: "f") || lower == UInt8(ascii: "n") { return false }
+        default: return false
+        }
+        while let byte = bytes.next() {
+            switch byte {
+            case UInt8(ascii: "a")...UInt8(ascii: "z"), UInt8(ascii: "A")...UInt8(ascii: "Z"),
+                UInt8(ascii: "0")...UInt8(ascii: "9"), UInt8(ascii: "."), UInt8(ascii: "_"), UInt8(ascii: "/"),
+                UInt8(ascii: ","), UInt8(ascii: "-"):
+                continue
+            default: return false
+            }
+        }
+        return true
     }
 
     /// A plain scalar (never one with a line break: those are not allowed plain).
@@ -177,9 +224,12 @@ struct GnosticYAML {
 
     private mutating func writeDoubleQuoted(_ text: String) {
         writeIndicator("\"", needsWhitespace: true, isWhitespace: false, isIndention: false)
+        // yaml.v3's `is_bom` looks at the first three bytes whatever the position it is asked about, so a
+        // string that starts with U+FEFF has every character escaped.
+        let escapesAll = text.unicodeScalars.first == "\u{FEFF}"
         for scalar in text.unicodeScalars {
             let value = scalar.value
-            if !GnosticYAMLScalarAnalysis.isPrintable(value) || GnosticYAMLScalarAnalysis.isBreak(value)
+            if escapesAll || !GnosticYAMLScalarAnalysis.isPrintable(value) || GnosticYAMLScalarAnalysis.isBreak(value)
                 || value == 0x22 || value == 0x5C
             {
                 writeEscape(value)
@@ -241,7 +291,9 @@ struct GnosticYAML {
                 writeIndicator("+", needsWhitespace: false, isWhitespace: false, isIndention: false)
             }
         }
-        putLineBreak()
+        // No line break here: the first line's indentation, or the text's own leading break, starts the block.
+        // (yaml.v3 3.0.1, which Kubernetes 1.27–1.32 build gnostic with; 3.0.4 adds one, so a leading
+        // break survives a round trip.)
         whitespace = true
         var breaks = true
         for scalar in scalars {

@@ -1,6 +1,8 @@
 /// Which styles `yaml.v3`'s emitter allows for a string in block context (`yaml_emitter_analyze_scalar`),
 /// and whether a plain string would read back as something else (`resolve`).
 struct GnosticYAMLScalarAnalysis {
+    /// Holds a line break character (`\n`, `\r`, U+0085, U+2028, U+2029); such a key is not a simple key.
+    private(set) var hasLineBreak = false
     /// May be written as a `|` block (when it has line breaks).
     private(set) var blockAllowed = true
     /// May be written without quotes.
@@ -14,7 +16,6 @@ struct GnosticYAMLScalarAnalysis {
         var indicators = false
         var leadingOrTrailingSpace = false
         var trailingSpace = false
-        var hasLineBreak = false
         var tab = false
         var spaceThenBreak = false
         var breakThenSpace = false
@@ -22,7 +23,9 @@ struct GnosticYAMLScalarAnalysis {
         var previousSpace = false
         var previousBreak = false
         var precededByWhitespace = true
-        if scalars.count >= 3, scalars.prefix(3).allSatisfy({ $0 == "-" }) || scalars.prefix(3).allSatisfy({ $0 == "." }) {
+        if scalars.count >= 3,
+            scalars.prefix(3).allSatisfy({ $0 == "-" }) || scalars.prefix(3).allSatisfy({ $0 == "." })
+        {
             indicators = true
         }
         for (index, scalar) in scalars.enumerated() {
@@ -82,6 +85,8 @@ struct GnosticYAMLScalarAnalysis {
 
     /// Whether `yaml.v3` would read `text`, unquoted, as null, a boolean, a number or a timestamp;
     /// gnostic then double-quotes it to keep it a string.
+    /// (`<<`, the merge key, is not among them: `resolve` only looks words up when they start with one of
+    /// `yYnNtTfFoO~.+-` or a digit.)
     static func resolvesToNonString(_ text: String) -> Bool {
         if reservedWords.contains(text) { return true }
         guard let first = text.utf8.first else { return true }
@@ -98,7 +103,7 @@ struct GnosticYAMLScalarAnalysis {
 
     private static let reservedWords: Set<String> = [
         "true", "True", "TRUE", "false", "False", "FALSE", "~", "null", "Null", "NULL",
-        ".nan", ".NaN", ".NAN", ".inf", ".Inf", ".INF", "+.inf", "+.Inf", "+.INF", "-.inf", "-.Inf", "-.INF", "<<",
+        ".nan", ".NaN", ".NAN", ".inf", ".Inf", ".INF", "+.inf", "+.Inf", "+.INF", "-.inf", "-.Inf", "-.INF",
     ]
 
     private static func isDigit(_ byte: UInt8) -> Bool { byte >= UInt8(ascii: "0") && byte <= UInt8(ascii: "9") }
@@ -124,7 +129,9 @@ struct GnosticYAMLScalarAnalysis {
     /// Go's `strconv.ParseInt(text, 0, 64)` syntax: sign, then `0x`/`0o`/`0b` digits, a legacy octal, or decimal.
     private static func matchesInteger(_ bytes: [UInt8]) -> Bool {
         var digits = bytes[...]
-        if let sign = digits.first, sign == UInt8(ascii: "+") || sign == UInt8(ascii: "-") { digits = digits.dropFirst() }
+        if let sign = digits.first, sign == UInt8(ascii: "+") || sign == UInt8(ascii: "-") {
+            digits = digits.dropFirst()
+        }
         guard let first = digits.first else { return false }
         if first == UInt8(ascii: "0"), digits.count > 1 {
             let prefix = digits[digits.startIndex + 1] | 0x20
@@ -161,7 +168,9 @@ struct GnosticYAMLScalarAnalysis {
         }
         if index < bytes.count, bytes[index] | 0x20 == UInt8(ascii: "e") {
             index += 1
-            if index < bytes.count, bytes[index] == UInt8(ascii: "+") || bytes[index] == UInt8(ascii: "-") { index += 1 }
+            if index < bytes.count, bytes[index] == UInt8(ascii: "+") || bytes[index] == UInt8(ascii: "-") {
+                index += 1
+            }
             guard digitRun() > 0 else { return false }
         }
         return index == bytes.count
