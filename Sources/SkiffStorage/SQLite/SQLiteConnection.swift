@@ -9,7 +9,7 @@ private let transient = unsafeBitCast(-1, to: sqlite3_destructor_type.self)
 /// Not thread-safe: each connection belongs to one thread (the writer or one reader) for its whole
 /// life. It is `@unchecked Sendable` only so that `SQLiteStore.init` can open it and hand it over.
 final class SQLiteConnection: @unchecked Sendable {
-    private let handle: OpaquePointer
+    let handle: OpaquePointer
     let path: String
     private var statements: [String: SQLiteStatement] = [:]
 

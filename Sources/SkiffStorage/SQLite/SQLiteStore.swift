@@ -27,8 +27,14 @@ public final class SQLiteStore: Store {
         public var compactionSlice: Int64 = 1_000
         /// Live events a watcher may have unread before it is ended as too slow.
         public var watchBuffer: Int = 100_000
+        /// WAL pages (4 KiB) after which a background checkpoint copies them into the database file.
+        public var checkpointPages: Int32 = 1_000
+        /// WAL pages after which the writer finishes the checkpoint itself so the WAL can start over.
+        public var checkpointResetPages: Int32 = 4_000
         /// How long a connection waits for a lock another process holds.
         public var busyTimeoutMilliseconds: Int32 = 5_000
+        /// Compaction the store runs for itself until it closes; `nil` leaves compaction to the owner.
+        public var compaction: StoreCompactor.Schedule? = .standard
 
         public init() {}
     }
@@ -40,6 +46,7 @@ public final class SQLiteStore: Store {
     let readers: SQLiteReaderPool
     private let lock: FileLock
     private let closed = Mutex(false)
+    private let compactionLoop = Mutex<Task<Void, Never>?>(nil)
 
     /// Opens (creating if needed) the database at `path`. Fails with `unavailable` when the file cannot be
     /// opened, has a newer layout, or is in use by another process.
@@ -52,7 +59,7 @@ public final class SQLiteStore: Store {
         lock = try FileLock(path: path + ".lock")
         let connection = try SQLiteConnection(path: path, readOnly: false, busyTimeoutMilliseconds: options.busyTimeoutMilliseconds)
         try SQLiteSchema.prepare(connection, synchronous: options.synchronous)
-        let revision = try SQLiteSchema.meta(connection, SQLiteSchema.revisionKey)
+        let revision = try SQLiteSchema.currentRevision(connection)
         let compacted = try SQLiteSchema.meta(connection, SQLiteSchema.compactedKey)
         let compactDone = try SQLiteSchema.meta(connection, SQLiteSchema.compactDoneKey)
         var readerConnections: [SQLiteConnection] = []
@@ -60,8 +67,13 @@ public final class SQLiteStore: Store {
             readerConnections.append(try SQLiteConnection(path: path, readOnly: true,
                                                           busyTimeoutMilliseconds: options.busyTimeoutMilliseconds))
         }
+        let checkpointConnection = try SQLiteConnection(path: path, readOnly: false,
+                                                        busyTimeoutMilliseconds: options.busyTimeoutMilliseconds)
+        let checkpointer = SQLiteCheckpointer(connection: checkpointConnection, threshold: max(1, options.checkpointPages),
+                                              resetPages: max(options.checkpointPages, options.checkpointResetPages))
         hub = WatchHub(revision: revision, compacted: compacted, bufferLimit: options.watchBuffer)
-        writer = SQLiteWriter(connection: connection, hub: hub, revision: revision, compacted: compacted,
+        writer = SQLiteWriter(connection: connection, checkpointer: checkpointer, hub: hub, revision: revision,
+                              compacted: compacted,
                               compactDone: compactDone, maxBatch: max(1, options.maxBatch),
                               compactionSlice: max(1, options.compactionSlice), logger: logger)
         readers = SQLiteReaderPool(connections: readerConnections)
@@ -71,6 +83,10 @@ public final class SQLiteStore: Store {
         ])
         if compactDone < compacted {
             logger.info("resuming interrupted compaction", metadata: ["from": "\(compactDone)", "to": "\(compacted)"])
+        }
+        if let schedule = options.compaction {
+            let loop = StoreCompactor.loop(for: self, schedule: schedule, logger: logger)
+            compactionLoop.withLock { $0 = loop }
         }
     }
 
@@ -149,6 +165,7 @@ public final class SQLiteStore: Store {
             return closed
         }
         guard !wasClosed else { return }
+        compactionLoop.withLock { $0 }?.cancel()
         hub.close()
         await writer.stop()
         await readers.stop()
@@ -158,6 +175,7 @@ public final class SQLiteStore: Store {
 
     deinit {
         // Dropped without close(): let the threads finish what they hold and exit.
+        compactionLoop.withLock { $0 }?.cancel()
         hub.close()
         writer.queue.close()
         readers.stopAccepting()

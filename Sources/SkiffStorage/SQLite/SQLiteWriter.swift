@@ -22,6 +22,8 @@ enum WriterJob: Sendable {
 final class SQLiteWriter: @unchecked Sendable {
     let queue = BlockingQueue<WriterJob>()
     private let connection: SQLiteConnection
+    /// Kept alive as long as the writer: the connection's WAL hook points at it.
+    private let checkpointer: SQLiteCheckpointer
     private let hub: WatchHub
     private let logger: Logger
     private let maxBatch: Int
@@ -37,9 +39,11 @@ final class SQLiteWriter: @unchecked Sendable {
     private var compactionRetry: Date?
     let completion = ThreadCompletion(threads: 1)
 
-    init(connection: SQLiteConnection, hub: WatchHub, revision: Int64, compacted: Int64, compactDone: Int64,
-         maxBatch: Int, compactionSlice: Int64, logger: Logger) {
+    init(connection: SQLiteConnection, checkpointer: SQLiteCheckpointer, hub: WatchHub, revision: Int64,
+         compacted: Int64, compactDone: Int64, maxBatch: Int, compactionSlice: Int64, logger: Logger) {
         self.connection = connection
+        self.checkpointer = checkpointer
+        checkpointer.install(on: connection)
         self.hub = hub
         self.revision = revision
         self.compacted = compacted
@@ -62,6 +66,7 @@ final class SQLiteWriter: @unchecked Sendable {
     func stop() async {
         queue.close()
         await completion.wait()
+        await checkpointer.stop()
     }
 
     private var compactionPending: Bool { compactDone < compacted }
@@ -112,7 +117,6 @@ final class SQLiteWriter: @unchecked Sendable {
                 }
                 results.append(result)
             }
-            if next != revision { try SQLiteSchema.setMeta(connection, SQLiteSchema.revisionKey, next) }
             try connection.execute("COMMIT")
         } catch {
             if connection.inTransaction { try? connection.execute("ROLLBACK") }
@@ -227,6 +231,7 @@ final class SQLiteWriter: @unchecked Sendable {
         do {
             try connection.execute("BEGIN")
             try SQLiteSchema.setMeta(connection, SQLiteSchema.compactedKey, target)
+            try SQLiteSchema.setMeta(connection, SQLiteSchema.revisionKey, revision)
             try connection.execute("COMMIT")
         } catch {
             if connection.inTransaction { try? connection.execute("ROLLBACK") }
