@@ -22,8 +22,11 @@ struct StoreOptions: ParsableArguments {
         switch datastore {
         case "memory":
             return MemoryStore()
+        case "sqlite":
+            try FileManager.default.createDirectory(at: dataDirectory, withIntermediateDirectories: true)
+            return try SQLiteStore(path: dataDirectory.appendingPathComponent("skiff.db").path, logger: logger)
         default:
-            throw ValidationError("--datastore \(datastore) is not available in this build")
+            return try EtcdStore(url: datastore, logger: logger)
         }
     }
 }
