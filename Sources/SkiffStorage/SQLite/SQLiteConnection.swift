@@ -9,7 +9,7 @@ private let transient = unsafeBitCast(-1, to: sqlite3_destructor_type.self)
 /// Not thread-safe: each connection belongs to one thread (the writer or one reader) for its whole
 /// life. It is `@unchecked Sendable` only so that `SQLiteStore.init` can open it and hand it over.
 final class SQLiteConnection: @unchecked Sendable {
-    let handle: OpaquePointer
+    private let handle: OpaquePointer
     let path: String
     private var statements: [String: SQLiteStatement] = [:]
 
@@ -77,11 +77,6 @@ final class SQLiteConnection: @unchecked Sendable {
 
     /// Whether a transaction is open (false after SQLite rolled one back by itself, e.g. on SQLITE_FULL).
     var inTransaction: Bool { sqlite3_get_autocommit(handle) == 0 }
-
-    /// Runs a PASSIVE checkpoint: copies what it can from the WAL without waiting for readers or writers.
-    func checkpointPassive() {
-        sqlite3_wal_checkpoint_v2(handle, nil, SQLITE_CHECKPOINT_PASSIVE, nil, nil)
-    }
 }
 
 /// A prepared statement. Parameters are 1-based, columns 0-based, as in SQLite.

@@ -27,10 +27,9 @@ public final class SQLiteStore: Store {
         public var compactionSlice: Int64 = 1_000
         /// Live events a watcher may have unread before it is ended as too slow.
         public var watchBuffer: Int = 100_000
-        /// WAL pages (4 KiB) after which a background checkpoint copies them into the database file.
+        /// WAL pages (4 KiB) after which the writer copies the WAL back into the database file (SQLite's
+        /// automatic checkpoint, inside the commit that crosses it).
         public var checkpointPages: Int32 = 1_000
-        /// WAL pages after which the writer finishes the checkpoint itself so the WAL can start over.
-        public var checkpointResetPages: Int32 = 4_000
         /// How long a connection waits for a lock another process holds.
         public var busyTimeoutMilliseconds: Int32 = 5_000
         /// Compaction the store runs for itself until it closes; `nil` leaves compaction to the owner.
@@ -67,13 +66,9 @@ public final class SQLiteStore: Store {
             readerConnections.append(try SQLiteConnection(path: path, readOnly: true,
                                                           busyTimeoutMilliseconds: options.busyTimeoutMilliseconds))
         }
-        let checkpointConnection = try SQLiteConnection(path: path, readOnly: false,
-                                                        busyTimeoutMilliseconds: options.busyTimeoutMilliseconds)
-        let checkpointer = SQLiteCheckpointer(connection: checkpointConnection, threshold: max(1, options.checkpointPages),
-                                              resetPages: max(options.checkpointPages, options.checkpointResetPages))
+        try connection.execute("PRAGMA wal_autocheckpoint = \(max(1, options.checkpointPages))")
         hub = WatchHub(revision: revision, compacted: compacted, bufferLimit: options.watchBuffer)
-        writer = SQLiteWriter(connection: connection, checkpointer: checkpointer, hub: hub, revision: revision,
-                              compacted: compacted,
+        writer = SQLiteWriter(connection: connection, hub: hub, revision: revision, compacted: compacted,
                               compactDone: compactDone, maxBatch: max(1, options.maxBatch),
                               compactionSlice: max(1, options.compactionSlice), logger: logger)
         readers = SQLiteReaderPool(connections: readerConnections)

@@ -22,8 +22,6 @@ enum WriterJob: Sendable {
 final class SQLiteWriter: @unchecked Sendable {
     let queue = BlockingQueue<WriterJob>()
     private let connection: SQLiteConnection
-    /// Kept alive as long as the writer: the connection's WAL hook points at it.
-    private let checkpointer: SQLiteCheckpointer
     private let hub: WatchHub
     private let logger: Logger
     private let maxBatch: Int
@@ -39,11 +37,9 @@ final class SQLiteWriter: @unchecked Sendable {
     private var compactionRetry: Date?
     let completion = ThreadCompletion(threads: 1)
 
-    init(connection: SQLiteConnection, checkpointer: SQLiteCheckpointer, hub: WatchHub, revision: Int64,
-         compacted: Int64, compactDone: Int64, maxBatch: Int, compactionSlice: Int64, logger: Logger) {
+    init(connection: SQLiteConnection, hub: WatchHub, revision: Int64, compacted: Int64, compactDone: Int64,
+         maxBatch: Int, compactionSlice: Int64, logger: Logger) {
         self.connection = connection
-        self.checkpointer = checkpointer
-        checkpointer.install(on: connection)
         self.hub = hub
         self.revision = revision
         self.compacted = compacted
@@ -66,7 +62,6 @@ final class SQLiteWriter: @unchecked Sendable {
     func stop() async {
         queue.close()
         await completion.wait()
-        await checkpointer.stop()
     }
 
     private var compactionPending: Bool { compactDone < compacted }
@@ -77,8 +72,23 @@ final class SQLiteWriter: @unchecked Sendable {
         return compactionRetry
     }
 
+    /// When the last batch committed (for lingering under load).
+    private var lastCommit = ContinuousClock.now
+
+    /// Under steady load a batch waits this long for company before it commits: every commit writes a few
+    /// whole pages to the WAL however few rows it carries, so fewer, larger commits mean less writer time
+    /// and fewer checkpoints (each stalls the writer for their fsyncs). Measured at 6,000 creates/s: a
+    /// third of the commits, 40% less writer time, half the checkpoints. A write arriving after a quiet
+    /// spell commits at once.
+    static let linger: TimeInterval = 0.000_25
+    static let lingerBelow = 64
+
     private func run() {
-        while let jobs = queue.popAll(limit: maxBatch, waitUntil: waitDeadline) {
+        while var jobs = queue.popAll(limit: maxBatch, waitUntil: waitDeadline) {
+            if !jobs.isEmpty, jobs.count < Self.lingerBelow, ContinuousClock.now - lastCommit < .milliseconds(2) {
+                Thread.sleep(forTimeInterval: Self.linger)
+                jobs += queue.popAll(limit: maxBatch - jobs.count, waitUntil: nil) ?? []
+            }
             var writes: [(WriteRequest, CheckedContinuation<Result<StoreEvent, StoreError>, Never>)] = []
             for job in jobs {
                 switch job {
@@ -126,6 +136,7 @@ final class SQLiteWriter: @unchecked Sendable {
             return
         }
         revision = next
+        lastCommit = .now
         hub.publish(events, revision: next)
         for (index, (_, continuation)) in writes.enumerated() { continuation.resume(returning: results[index]) }
     }

@@ -76,7 +76,6 @@ struct SQLiteCompactionTests {
             let path = directory.appendingPathComponent("skiff.db").path
             var options = Self.options()
             options.checkpointPages = 100
-            options.checkpointResetPages = 400
             let store = try SQLiteStore(path: path, options: options, logger: testLogger)
             let value = [UInt8](repeating: 120, count: 2_000)
             try await withThrowingTaskGroup(of: Void.self) { group in
