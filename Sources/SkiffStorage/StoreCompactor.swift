@@ -5,20 +5,6 @@ public import Logging
 /// least one interval of history, and it keeps at least `minimumRetainedRevisions` revisions (as k3s'
 /// kine does). The owner runs `run()` in a task it cancels on shutdown.
 public struct StoreCompactor: Sendable {
-    /// How often to compact and how much history to keep.
-    public struct Schedule: Sendable, Equatable {
-        public var interval: Duration
-        public var minimumRetainedRevisions: Int64
-
-        public init(interval: Duration, minimumRetainedRevisions: Int64) {
-            self.interval = interval
-            self.minimumRetainedRevisions = minimumRetainedRevisions
-        }
-
-        /// The API server's default (`--etcd-compaction-interval=5m`) with kine's 1,000 retained revisions.
-        public static let standard = Schedule(interval: .seconds(300), minimumRetainedRevisions: 1_000)
-    }
-
     public let store: any Store
     public let interval: Duration
     public let minimumRetainedRevisions: Int64
@@ -30,11 +16,6 @@ public struct StoreCompactor: Sendable {
         self.interval = interval
         self.minimumRetainedRevisions = max(0, minimumRetainedRevisions)
         self.logger = logger
-    }
-
-    public init(store: any Store, schedule: Schedule, logger: Logger) {
-        self.init(store: store, interval: schedule.interval, minimumRetainedRevisions: schedule.minimumRetainedRevisions,
-                  logger: logger)
     }
 
     /// Compacts every `interval` of `clock` until the task is cancelled. Failures are logged and retried
@@ -76,25 +57,3 @@ public struct StoreCompactor: Sendable {
     }
 }
 
-extension StoreCompactor {
-    /// The loop a store runs for itself when given a schedule. It holds the store only weakly between
-    /// ticks, so a store that is dropped can go; the store cancels the task when it closes.
-    static func loop<S: Store & AnyObject>(for store: S, schedule: Schedule, logger: Logger) -> Task<Void, Never> {
-        Task { [weak store] in
-            var previous: Int64? = nil
-            while !Task.isCancelled {
-                do {
-                    try await Task.sleep(for: schedule.interval)
-                } catch {
-                    return
-                }
-                guard let store else { return }
-                do throws(StoreError) {
-                    previous = try await StoreCompactor(store: store, schedule: schedule, logger: logger).tick(previous: previous)
-                } catch {
-                    logger.warning("compaction failed", metadata: ["error": "\(error.message)"])
-                }
-            }
-        }
-    }
-}

@@ -22,11 +22,8 @@ struct StoreOptions: ParsableArguments {
         switch datastore {
         case "memory":
             return MemoryStore()
-        case "sqlite":
-            try FileManager.default.createDirectory(at: dataDirectory, withIntermediateDirectories: true)
-            return try SQLiteStore(path: dataDirectory.appendingPathComponent("skiff.db").path, logger: logger)
         default:
-            return try EtcdStore(url: datastore, logger: logger)
+            throw ValidationError("--datastore \(datastore) is not available in this build")
         }
     }
 }

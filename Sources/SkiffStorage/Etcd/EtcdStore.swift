@@ -18,23 +18,15 @@ public final class EtcdStore: Store {
         var watchContinuations: [UInt64: AsyncThrowingStream<StoreEvent, any Error>.Continuation] = [:]
         var nextWatch: UInt64 = 0
         var closed = false
-        var compactionLoop: Task<Void, Never>?
     }
 
     let state = Mutex(State())
 
     /// Connects lazily to `etcd://host:port[,host:port...]` (plain HTTP). Throws `invalid` for a malformed URL.
-    /// With a `compaction` schedule the store compacts etcd until it closes, as the API server does;
-    /// several stores on one cluster may all do so (compacting what is compacted already does nothing).
-    public init(url: String, compaction: StoreCompactor.Schedule? = .standard, watchBuffer: Int = 100_000,
-                logger: Logger) throws(StoreError) {
+    public init(url: String, watchBuffer: Int = 100_000, logger: Logger) throws(StoreError) {
         client = EtcdClient(endpoints: try EtcdClient.endpoints(from: url), logger: logger)
         self.logger = logger
         self.watchBuffer = watchBuffer
-        if let compaction {
-            let loop = StoreCompactor.loop(for: self, schedule: compaction, logger: logger)
-            state.withLock { $0.compactionLoop = loop }
-        }
     }
 
     /// A key that never exists, for requests that only want a header (the current revision).
@@ -181,7 +173,6 @@ public final class EtcdStore: Store {
     public func close() async {
         let (tasks, continuations) = state.withLock { state in
             state.closed = true
-            state.compactionLoop?.cancel()
             defer {
                 state.watchTasks = [:]
                 state.watchContinuations = [:]

@@ -32,8 +32,6 @@ public final class SQLiteStore: Store {
         public var checkpointPages: Int32 = 1_000
         /// How long a connection waits for a lock another process holds.
         public var busyTimeoutMilliseconds: Int32 = 5_000
-        /// Compaction the store runs for itself until it closes; `nil` leaves compaction to the owner.
-        public var compaction: StoreCompactor.Schedule? = .standard
 
         public init() {}
     }
@@ -45,7 +43,6 @@ public final class SQLiteStore: Store {
     let readers: SQLiteReaderPool
     private let lock: FileLock
     private let closed = Mutex(false)
-    private let compactionLoop = Mutex<Task<Void, Never>?>(nil)
 
     /// Opens (creating if needed) the database at `path`. Fails with `unavailable` when the file cannot be
     /// opened, has a newer layout, or is in use by another process.
@@ -78,10 +75,6 @@ public final class SQLiteStore: Store {
         ])
         if compactDone < compacted {
             logger.info("resuming interrupted compaction", metadata: ["from": "\(compactDone)", "to": "\(compacted)"])
-        }
-        if let schedule = options.compaction {
-            let loop = StoreCompactor.loop(for: self, schedule: schedule, logger: logger)
-            compactionLoop.withLock { $0 = loop }
         }
     }
 
@@ -160,7 +153,6 @@ public final class SQLiteStore: Store {
             return closed
         }
         guard !wasClosed else { return }
-        compactionLoop.withLock { $0 }?.cancel()
         hub.close()
         await writer.stop()
         await readers.stop()
@@ -170,7 +162,6 @@ public final class SQLiteStore: Store {
 
     deinit {
         // Dropped without close(): let the threads finish what they hold and exit.
-        compactionLoop.withLock { $0 }?.cancel()
         hub.close()
         writer.queue.close()
         readers.stopAccepting()

@@ -13,7 +13,6 @@ struct SQLiteCompactionTests {
     static func options(slice: Int64 = 1_000) -> SQLiteStore.Options {
         var options = SQLiteStore.Options()
         options.compactionSlice = slice
-        options.compaction = nil
         return options
     }
 
