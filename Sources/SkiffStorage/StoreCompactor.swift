@@ -56,3 +56,4 @@ public struct StoreCompactor: Sendable {
         return target > 0 ? target : nil
     }
 }
+

@@ -11,7 +11,19 @@ final class EtcdClient: Sendable {
     let http: HTTPClient
     let logger: Logger
     /// The endpoint that answered last; requests start there.
-    private let preferred = Mutex(0)
+    private let preferredIndex = Mutex(0)
+
+    /// The endpoints in the order to try them: the one that answered last first.
+    var endpointsToTry: [(index: Int, url: String)] {
+        let start = preferredIndex.withLock { $0 }
+        return (0..<endpoints.count).map { offset in
+            let index = (start + offset) % endpoints.count
+            return (index, endpoints[index])
+        }
+    }
+
+    /// Remembers an endpoint that answered.
+    func answered(_ index: Int) { preferredIndex.withLock { $0 = index } }
 
     static let requestTimeout: TimeAmount = .seconds(15)
 
@@ -53,10 +65,8 @@ final class EtcdClient: Sendable {
     func call(_ path: String, _ body: JSONValue, idempotent: Bool) async throws(StoreError) -> JSONValue {
         let bytes = body.serialized()
         var lastError: (any Error)?
-        let start = preferred.withLock { $0 }
-        for attempt in 0..<endpoints.count {
-            let index = (start + attempt) % endpoints.count
-            var request = HTTPClientRequest(url: endpoints[index] + path)
+        for (index, endpoint) in endpointsToTry {
+            var request = HTTPClientRequest(url: endpoint + path)
             request.method = .POST
             request.headers.add(name: "Content-Type", value: "application/json")
             request.body = .bytes(ByteBuffer(bytes: bytes))
@@ -68,12 +78,12 @@ final class EtcdClient: Sendable {
             } catch {
                 lastError = error
                 if idempotent || Self.neverSent(error) {
-                    logger.debug("etcd endpoint failed", metadata: ["endpoint": "\(endpoints[index])", "error": "\(error)"])
+                    logger.debug("etcd endpoint failed", metadata: ["endpoint": "\(endpoint)", "error": "\(error)"])
                     continue
                 }
                 break
             }
-            preferred.withLock { $0 = index }
+            answered(index)
             let json: JSONValue
             do {
                 json = try JSONValue(parsing: answer.body.readableBytesView)

@@ -97,14 +97,16 @@ extension EtcdStore {
     /// Opens the watch stream on the first endpoint that accepts a connection.
     private func openWatch(_ body: [UInt8]) async throws -> HTTPClientResponse {
         var lastError: (any Error)?
-        for endpoint in client.endpoints {
+        for (index, endpoint) in client.endpointsToTry {
             var request = HTTPClientRequest(url: endpoint + "/v3/watch")
             request.method = .POST
             request.headers.add(name: "Content-Type", value: "application/json")
             request.body = .bytes(ByteBuffer(bytes: body))
             do {
                 // A watch lasts as long as its consumer wants it.
-                return try await client.http.execute(request, deadline: .now() + .hours(24 * 365))
+                let response = try await client.http.execute(request, deadline: .now() + .hours(24 * 365))
+                client.answered(index)
+                return response
             } catch {
                 if Task.isCancelled { throw error }
                 lastError = error

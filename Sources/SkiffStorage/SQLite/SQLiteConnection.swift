@@ -77,11 +77,6 @@ final class SQLiteConnection: @unchecked Sendable {
 
     /// Whether a transaction is open (false after SQLite rolled one back by itself, e.g. on SQLITE_FULL).
     var inTransaction: Bool { sqlite3_get_autocommit(handle) == 0 }
-
-    /// Runs a PASSIVE checkpoint: copies what it can from the WAL without waiting for readers or writers.
-    func checkpointPassive() {
-        sqlite3_wal_checkpoint_v2(handle, nil, SQLITE_CHECKPOINT_PASSIVE, nil, nil)
-    }
 }
 
 /// A prepared statement. Parameters are 1-based, columns 0-based, as in SQLite.

@@ -23,7 +23,7 @@ enum SQLiteReads {
                      revision: Int64) throws(StoreError) -> StoreListResult {
         guard revision >= 0 else { throw StoreError(.invalid, message: "revision \(revision) is negative") }
         return try inReadTransaction(connection) { () throws(StoreError) -> StoreListResult in
-            let current = try SQLiteSchema.meta(connection, SQLiteSchema.revisionKey)
+            let current = try SQLiteSchema.currentRevision(connection)
             let at = revision == 0 ? current : revision
             if at != current {
                 let compacted = try SQLiteSchema.meta(connection, SQLiteSchema.compactedKey)

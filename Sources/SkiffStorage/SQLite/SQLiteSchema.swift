@@ -26,7 +26,9 @@ enum SQLiteSchema {
         INSERT OR IGNORE INTO meta (name, value) VALUES ('revision', 0), ('compacted', 0), ('compact_done', 0);
         """
 
-    /// The store's current revision (rows of compacted deletions may be gone, so max(id) is not enough).
+    /// The current revision when the last compaction began. The current revision is the larger of this
+    /// and the newest row: compaction may delete the newest rows (deletions), so max(id) alone is not
+    /// enough, and keeping this up to date on every commit would cost a page write per batch.
     static let revisionKey = "revision"
     /// Reads and watches from before this revision fail with `compacted`.
     static let compactedKey = "compacted"
@@ -40,6 +42,8 @@ enum SQLiteSchema {
             throw StoreError(.unavailable, message: "SQLite database \(connection.path) cannot use WAL mode (got \(mode ?? "nothing"))")
         }
         try connection.execute("PRAGMA synchronous = \(synchronous == .full ? "FULL" : "NORMAL")")
+        // After a checkpoint lets the WAL start over, cut the file back rather than keep its peak size.
+        try connection.execute("PRAGMA journal_size_limit = \(64 * 1024 * 1024)")
         let found = try connection.integer("PRAGMA user_version") ?? 0
         guard found <= version else {
             throw StoreError(.unavailable, message: "SQLite database \(connection.path) has layout version \(found); "
@@ -54,6 +58,13 @@ enum SQLiteSchema {
             try? connection.execute("ROLLBACK")
             throw error
         }
+    }
+
+    /// The store's current revision, as of the connection's snapshot.
+    static func currentRevision(_ connection: SQLiteConnection) throws(StoreError) -> Int64 {
+        try connection.integer("""
+            SELECT max(ifnull((SELECT max(id) FROM kv), 0), ifnull((SELECT value FROM meta WHERE name = 'revision'), 0))
+            """) ?? 0
     }
 
     /// A named counter from `meta`.

@@ -27,6 +27,9 @@ public final class SQLiteStore: Store {
         public var compactionSlice: Int64 = 1_000
         /// Live events a watcher may have unread before it is ended as too slow.
         public var watchBuffer: Int = 100_000
+        /// WAL pages (4 KiB) after which the writer copies the WAL back into the database file (SQLite's
+        /// automatic checkpoint, inside the commit that crosses it).
+        public var checkpointPages: Int32 = 1_000
         /// How long a connection waits for a lock another process holds.
         public var busyTimeoutMilliseconds: Int32 = 5_000
 
@@ -52,7 +55,7 @@ public final class SQLiteStore: Store {
         lock = try FileLock(path: path + ".lock")
         let connection = try SQLiteConnection(path: path, readOnly: false, busyTimeoutMilliseconds: options.busyTimeoutMilliseconds)
         try SQLiteSchema.prepare(connection, synchronous: options.synchronous)
-        let revision = try SQLiteSchema.meta(connection, SQLiteSchema.revisionKey)
+        let revision = try SQLiteSchema.currentRevision(connection)
         let compacted = try SQLiteSchema.meta(connection, SQLiteSchema.compactedKey)
         let compactDone = try SQLiteSchema.meta(connection, SQLiteSchema.compactDoneKey)
         var readerConnections: [SQLiteConnection] = []
@@ -60,6 +63,7 @@ public final class SQLiteStore: Store {
             readerConnections.append(try SQLiteConnection(path: path, readOnly: true,
                                                           busyTimeoutMilliseconds: options.busyTimeoutMilliseconds))
         }
+        try connection.execute("PRAGMA wal_autocheckpoint = \(max(1, options.checkpointPages))")
         hub = WatchHub(revision: revision, compacted: compacted, bufferLimit: options.watchBuffer)
         writer = SQLiteWriter(connection: connection, hub: hub, revision: revision, compacted: compacted,
                               compactDone: compactDone, maxBatch: max(1, options.maxBatch),

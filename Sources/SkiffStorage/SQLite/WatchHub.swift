@@ -32,7 +32,6 @@ final class WatchHub: Sendable {
 
     var revision: Int64 { state.withLock { $0.revision } }
     var compacted: Int64 { state.withLock { $0.compacted } }
-    var isClosed: Bool { state.withLock { $0.closed } }
 
     /// Registers a watcher of `prefix` for changes after `revision`.
     func subscribe(prefix: String, after revision: Int64) -> Subscribe {

@@ -112,7 +112,7 @@ struct StoreWatchTests {
     }
 
     /// A watch from a revision not reached yet delivers only changes after it (as etcd's does).
-    @Test(arguments: Backend.persistent)
+    @Test(arguments: Backend.waitingForFutureRevisions)
     func watchFromFutureRevisionWaitsForIt(_ backend: Backend) async throws {
         try await withStore(backend) { store in
             let now = try await store.currentRevision()

@@ -22,7 +22,7 @@ enum Backend: String, Sendable, CaseIterable, CustomTestStringConvertible {
     static var validating: [Backend] { available.filter { $0 != .memory } }
 
     /// Backends whose watch starting past the current revision waits for it (MemoryStore's does not).
-    static var persistent: [Backend] { available.filter { $0 != .memory } }
+    static var waitingForFutureRevisions: [Backend] { available.filter { $0 != .memory } }
 }
 
 let testLogger: Logger = {
@@ -45,8 +45,14 @@ func withStore<T>(_ backend: Backend, _ body: (any Store) async throws -> T) asy
     switch backend {
     case .memory:
         let store = MemoryStore()
-        defer { Task { await store.close() } }
-        return try await body(store)
+        do {
+            let result = try await body(store)
+            await store.close()
+            return result
+        } catch {
+            await store.close()
+            throw error
+        }
     case .sqlite:
         return try await withTemporaryDirectory { directory in
             let store = try SQLiteStore(path: directory.appendingPathComponent("skiff.db").path, logger: testLogger)
