@@ -91,7 +91,6 @@ public enum APIBenchmark {
         let deadline = ContinuousClock.now + .seconds(30)
         while fanout.deliveries < expected && ContinuousClock.now < deadline { try await Task.sleep(for: .milliseconds(50)) }
         let latencies = fanout.state.withLockedValue { $0.latencies }.sorted()
-        await fanout.stop()
         func ms(_ q: Double) -> Double {
             guard !latencies.isEmpty else { return 0 }
             return Double(latencies[min(latencies.count - 1, Int(Double(latencies.count) * q))]) / 1e6
@@ -99,6 +98,7 @@ public enum APIBenchmark {
         emit(["bench": "api.watch", "watchers": .int(Int64(options.watchers)), "events": .int(Int64(events)),
               "deliveries": .int(Int64(latencies.count)), "missing": .int(Int64(expected - latencies.count)),
               "p50_ms": .double(round3(ms(0.5))), "p99_ms": .double(round3(ms(0.99))), "target_p99_ms": 100])
+        await fanout.stop()
     }
 
     static func round1(_ x: Double) -> Double { (x * 10).rounded() / 10 }

@@ -12,6 +12,9 @@ final class WatchFanout: Sendable {
         var latencies: [UInt64] = []
         var deliveries = 0
         var started = 0
+        /// Watches whose connection ended before the response head (retried by `start`).
+        var failed = 0
+        var lastError = ""
     }
 
     let state = NIOLockedValueBox(State())
@@ -21,23 +24,38 @@ final class WatchFanout: Sendable {
     /// Opens `count` watches of `path` from `resourceVersion` and waits until the server has answered each.
     func start(target: BenchTarget, path: String, resourceVersion: String, count: Int) async throws {
         let tls = try target.tlsContext()
-        for _ in 0..<count {
-            let channel = try await ClientBootstrap(group: group)
-                .channelInitializer { channel in
-                    channel.eventLoop.makeCompletedFuture {
-                        try channel.pipeline.syncOperations.addHandler(NIOSSLClientHandler(context: tls, serverHostname: nil))
-                        try channel.pipeline.syncOperations.addHTTPClientHandlers()
-                        try channel.pipeline.syncOperations.addHandler(
-                            WatchHandler(head: target.head(.GET, "\(path)?watch=true&resourceVersion=\(resourceVersion)"), fanout: self))
+        var wanted = count
+        // A connection the server drops before answering (a failed handshake under a burst of them) is
+        // opened again, so the fan-out measures `count` live watchers.
+        for _ in 0..<5 where wanted > 0 {
+            for _ in 0..<wanted {
+                let channel = try await ClientBootstrap(group: group)
+                    .channelInitializer { channel in
+                        channel.eventLoop.makeCompletedFuture {
+                            try channel.pipeline.syncOperations.addHandler(NIOSSLClientHandler(context: tls, serverHostname: nil))
+                            try channel.pipeline.syncOperations.addHTTPClientHandlers()
+                            try channel.pipeline.syncOperations.addHandler(
+                                WatchHandler(head: target.head(.GET, "\(path)?watch=true&resourceVersion=\(resourceVersion)"), fanout: self))
+                        }
                     }
+                    .connect(host: target.host, port: target.port).get()
+                channels.withLockedValue { $0.append(channel) }
+            }
+            let deadline = ContinuousClock.now + .seconds(60)
+            while state.withLockedValue({ $0.started + $0.failed }) < count {
+                guard ContinuousClock.now < deadline else {
+                    let (started, failed) = state.withLockedValue { ($0.started, $0.failed) }
+                    throw BenchError("watches did not start: \(started) answered, \(failed) dropped of \(count)")
                 }
-                .connect(host: target.host, port: target.port).get()
-            channels.withLockedValue { $0.append(channel) }
+                try await Task.sleep(for: .milliseconds(20))
+            }
+            wanted = state.withLockedValue { state in
+                defer { state.failed = 0 }
+                return state.failed
+            }
         }
-        let deadline = ContinuousClock.now + .seconds(60)
-        while state.withLockedValue({ $0.started }) < count {
-            guard ContinuousClock.now < deadline else { throw BenchError("watches did not start") }
-            try await Task.sleep(for: .milliseconds(20))
+        if wanted > 0 {
+            throw BenchError("\(wanted) watches could not be started: \(state.withLockedValue { $0.lastError })")
         }
     }
 
@@ -50,8 +68,14 @@ final class WatchFanout: Sendable {
 
     var deliveries: Int { state.withLockedValue { $0.deliveries } }
 
+    /// Closes every watch at once (one by one, each TLS close waiting for the peer's close_notify
+    /// would take minutes for a thousand).
     func stop() async {
-        for channel in channels.withLockedValue({ $0 }) { try? await channel.close() }
+        await withTaskGroup(of: Void.self) { group in
+            for channel in channels.withLockedValue({ $0 }) {
+                group.addTask { try? await channel.close() }
+            }
+        }
     }
 
     final class WatchHandler: ChannelInboundHandler {
@@ -62,6 +86,7 @@ final class WatchFanout: Sendable {
         let head: HTTPRequestHead
         let fanout: WatchFanout
         var carry: [UInt8] = []
+        var answered = false
 
         init(head: HTTPRequestHead, fanout: WatchFanout) {
             self.head = head
@@ -77,6 +102,7 @@ final class WatchFanout: Sendable {
         func channelRead(context: ChannelHandlerContext, data: NIOAny) {
             switch unwrapInboundIn(data) {
             case .head:
+                answered = true
                 fanout.state.withLockedValue { $0.started += 1 }
             case .body(let buffer):
                 let now = DispatchTime.now().uptimeNanoseconds
@@ -111,7 +137,14 @@ final class WatchFanout: Sendable {
         }
 
         func errorCaught(context: ChannelHandlerContext, error: any Error) {
+            fanout.state.withLockedValue { $0.lastError = "\(error)" }
             context.close(promise: nil)
+        }
+
+        func channelInactive(context: ChannelHandlerContext) {
+            if !answered { fanout.state.withLockedValue { $0.failed += 1 } }
+            answered = true
+            context.fireChannelInactive()
         }
     }
 }
