@@ -129,6 +129,8 @@ let package = Package(
         .testTarget(name: "SkiffStorageTests", dependencies: ["SkiffStorage", "SkiffTesting"], swiftSettings: upcoming),
         .testTarget(name: "SkiffAPIServerTests", dependencies: ["SkiffAPIServer", "SkiffTesting"], swiftSettings: upcoming),
         .testTarget(name: "SkiffClientTests", dependencies: ["SkiffClient", "SkiffTesting"], swiftSettings: upcoming),
-        .testTarget(name: "IntegrationTests", dependencies: ["SkiffTesting", "SkiffClient", "SkiffAPI"], swiftSettings: upcoming),
+        .testTarget(name: "IntegrationTests",
+                    dependencies: ["SkiffTesting", "SkiffClient", "SkiffAPI", "SkiffStorage", .product(name: "Logging", package: "swift-log")],
+                    swiftSettings: upcoming),
     ]
 )

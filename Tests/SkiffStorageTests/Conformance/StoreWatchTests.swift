@@ -1,3 +1,4 @@
+import Synchronization
 import SkiffStorage
 import Testing
 
@@ -78,13 +79,19 @@ struct StoreWatchTests {
     func closeEndsWatches(_ backend: Backend) async throws {
         try await withStore(backend) { store in
             let stream = store.watch(prefix: "/z/", afterRevision: try await store.currentRevision())
+            let seen = Mutex(0)
             let consumer = Task {
                 var count = 0
-                for try await _ in stream { count += 1 }
+                for try await _ in stream {
+                    count += 1
+                    seen.withLock { $0 = count }
+                }
                 return count
             }
             _ = try await store.create("/z/1", value: bytes("1"))
-            try await Task.sleep(for: .milliseconds(100))
+            // Close only once the event is in (a remote watch may take a while to deliver it).
+            let deadline = ContinuousClock.now + .seconds(20)
+            while seen.withLock({ $0 }) < 1 && ContinuousClock.now < deadline { try await Task.sleep(for: .milliseconds(10)) }
             await store.close()
             // Ends without an error, after the event it had.
             #expect(try await consumer.value == 1)
