@@ -17,6 +17,7 @@ struct ServerCommand: AsyncParsableCommand {
     @OptionGroup var apiOptions: APIServerOptions
 
     func run() async throws {
+        MemoryTuning.limitMallocArenas()
         let level = try common.validateLogLevel()
         Observability.bootstrap(level: level)
         let logger = Logger(label: "skiff.server")
@@ -43,6 +44,7 @@ struct APIServerCommand: AsyncParsableCommand {
     @OptionGroup var apiOptions: APIServerOptions
 
     func run() async throws {
+        MemoryTuning.limitMallocArenas()
         let level = try common.validateLogLevel()
         Observability.bootstrap(level: level)
         let logger = Logger(label: "skiff.apiserver")

@@ -25,35 +25,34 @@ struct CacheEvent: Sendable {
 /// The most recent events of one resource, oldest first, bounded; what a watch from a recent
 /// resourceVersion replays before it goes live.
 struct EventWindow {
-    private var buffer: [CacheEvent?]
+    /// Grows to `capacity`, then is used as a ring: idle resources (most of them) cost nothing.
+    private var buffer: [CacheEvent] = []
     private var start = 0
-    private(set) var count = 0
+    let capacity: Int
     /// Events after this revision are all in the window (it moves forward as old events are evicted).
     private(set) var coveredAfter: Int64
 
     init(capacity: Int, coveredAfter: Int64) {
-        buffer = Array(repeating: nil, count: max(1, capacity))
+        self.capacity = max(1, capacity)
         self.coveredAfter = coveredAfter
     }
 
-    var capacity: Int { buffer.count }
+    var count: Int { buffer.count }
 
     mutating func append(_ event: CacheEvent) {
-        if count == buffer.count {
-            if let evicted = buffer[start] { coveredAfter = evicted.revision }
-            buffer[start] = event
-            start = (start + 1) % buffer.count
+        if buffer.count < capacity {
+            buffer.append(event)
         } else {
-            buffer[(start + count) % buffer.count] = event
-            count += 1
+            coveredAfter = buffer[start].revision
+            buffer[start] = event
+            start = (start + 1) % capacity
         }
     }
 
     /// Restarts the window after a relist at `revision`.
     mutating func reset(coveredAfter revision: Int64) {
-        buffer = Array(repeating: nil, count: buffer.count)
+        buffer = []
         start = 0
-        count = 0
         coveredAfter = revision
     }
 
@@ -63,7 +62,8 @@ struct EventWindow {
         var result: [CacheEvent] = []
         // Binary search would do; windows are small and watches from far back are rare.
         for i in 0..<count {
-            if let event = buffer[(start + i) % buffer.count], event.revision > revision { result.append(event) }
+            let event = buffer[(start + i) % buffer.count]
+            if event.revision > revision { result.append(event) }
         }
         return result
     }
