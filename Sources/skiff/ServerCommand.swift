@@ -17,7 +17,6 @@ struct ServerCommand: AsyncParsableCommand {
     @OptionGroup var apiOptions: APIServerOptions
 
     func run() async throws {
-        MemoryTuning.limitMallocArenas()
         let level = try common.validateLogLevel()
         Observability.bootstrap(level: level)
         let logger = Logger(label: "skiff.server")
@@ -44,7 +43,6 @@ struct APIServerCommand: AsyncParsableCommand {
     @OptionGroup var apiOptions: APIServerOptions
 
     func run() async throws {
-        MemoryTuning.limitMallocArenas()
         let level = try common.validateLogLevel()
         Observability.bootstrap(level: level)
         let logger = Logger(label: "skiff.apiserver")
