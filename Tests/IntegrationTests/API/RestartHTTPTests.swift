@@ -8,6 +8,21 @@ import Testing
 
 /// Restart keeps everything: objects, resourceVersions, and a watch resumes from the last version seen.
 @Suite struct RestartHTTPTests {
+    /// Opens the store again. The first one's lock is released by `close()`, but a child process another
+    /// test is spawning at that moment may briefly share the lock's file description (fork before exec).
+    func reopen(_ path: String) async throws -> SQLiteStore {
+        let deadline = ContinuousClock.now + .seconds(10)
+        while true {
+            let attempt = Result { () throws(StoreError) in try SQLiteStore(path: path, logger: Logger(label: "test.sqlite")) }
+            switch attempt {
+            case .success(let store): return store
+            case .failure(let error):
+                guard error.code == .unavailable, ContinuousClock.now < deadline else { throw error }
+                try await Task.sleep(for: .milliseconds(50))
+            }
+        }
+    }
+
     @Test func objectsAndResourceVersionsSurviveARestartOnSQLite() async throws {
         let directory = FileManager.default.temporaryDirectory.appendingPathComponent("skiff-restart-\(UUID().uuidString.prefix(8))")
         try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
@@ -27,7 +42,7 @@ import Testing
         await first.stop()
         await firstStore.close()
 
-        let secondStore = try SQLiteStore(path: database, logger: Logger(label: "test.sqlite"))
+        let secondStore = try await reopen(database)
         let second = try await TestAPIServer(store: secondStore, dataDirectory: directory)
         client = try RESTClient(config: try ClientConfig.fromKubeconfig(path: second.kubeconfig.path))
         do {
