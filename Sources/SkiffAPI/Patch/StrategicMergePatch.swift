@@ -58,8 +58,7 @@ public enum StrategicMergePatch {
             switch (result[key], value) {
             case (.object(let before)?, .object(let change)):
                 if let merged = try mergeMap(before, change, schema: child) { result[key] = .object(merged) } else { result[key] = nil }
-            case (let before, .object(let change)):
-                _ = before
+            case (_, .object(let change)):
                 if let merged = try mergeMap(JSONObject(), change, schema: child) { result[key] = .object(merged) } else { result[key] = nil }
             case (let before, .array(let change)):
                 if let child, child.mergesList {

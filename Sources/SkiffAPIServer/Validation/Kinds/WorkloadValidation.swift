@@ -9,14 +9,12 @@ enum WorkloadValidation {
         if resource != "daemonsets", let replicas = spec["replicas"]?.intValue, replicas < 0 {
             problems.append(.invalid("spec.replicas", .int(replicas), "must be greater than or equal to 0"))
         }
-        problems += selectorMatchesTemplate(spec, required: true)
+        problems += selectorMatchesTemplate(spec)
         if resource == "deployments" || resource == "replicasets" || resource == "daemonsets" {
             problems += alwaysRestart(spec)
         }
-        if resource == "statefulsets" {
-            if (spec["serviceName"]?.stringValue).map({ !$0.isEmpty && !NameValidation.dns1123Label($0).isEmpty }) == true {
-                problems += FieldProblem.each("spec.serviceName", spec["serviceName"]?.stringValue ?? "", NameValidation.dns1123Label)
-            }
+        if resource == "statefulsets", let serviceName = spec["serviceName"]?.stringValue, !serviceName.isEmpty {
+            problems += FieldProblem.each("spec.serviceName", serviceName, NameValidation.dns1123Label)
         }
         if resource == "deployments", let strategy = spec["strategy"]?["type"]?.stringValue,
            !["Recreate", "RollingUpdate"].contains(strategy) {
@@ -80,10 +78,8 @@ enum WorkloadValidation {
     }
 
     /// A required, non-empty selector that matches the template's labels.
-    static func selectorMatchesTemplate(_ spec: JSONValue, required: Bool) -> [FieldProblem] {
-        guard let selectorObject = spec["selector"], selectorObject != .null else {
-            return required ? [.required("spec.selector")] : []
-        }
+    static func selectorMatchesTemplate(_ spec: JSONValue) -> [FieldProblem] {
+        guard let selectorObject = spec["selector"], selectorObject != .null else { return [.required("spec.selector")] }
         let selector: LabelSelector
         do {
             selector = try LabelSelector(object: selectorObject)
