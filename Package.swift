@@ -96,6 +96,17 @@ let package = Package(
             ],
             swiftSettings: upcoming
         ),
+        // Controller manager: leader election, garbage collector, namespace controller and the other control loops.
+        .target(
+            name: "SkiffControllers",
+            dependencies: [
+                "SkiffClient", "SkiffAPI",
+                .product(name: "DequeModule", package: "swift-collections"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+            ],
+            swiftSettings: upcoming
+        ),
         // Test kit: an in-process API server on memory storage, helpers to run the real kubectl.
         .target(
             name: "SkiffTesting",
@@ -117,7 +128,7 @@ let package = Package(
         .executableTarget(
             name: "skiff",
             dependencies: [
-                "SkiffAPI", "SkiffStorage", "SkiffAPIServer", "SkiffClient", "SkiffBench",
+                "SkiffAPI", "SkiffStorage", "SkiffAPIServer", "SkiffClient", "SkiffControllers", "SkiffBench",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
@@ -129,6 +140,9 @@ let package = Package(
         .testTarget(name: "SkiffStorageTests", dependencies: ["SkiffStorage", "SkiffTesting"], swiftSettings: upcoming),
         .testTarget(name: "SkiffAPIServerTests", dependencies: ["SkiffAPIServer", "SkiffTesting"], swiftSettings: upcoming),
         .testTarget(name: "SkiffClientTests", dependencies: ["SkiffClient", "SkiffTesting"], swiftSettings: upcoming),
+        .testTarget(name: "SkiffControllersTests",
+                    dependencies: ["SkiffControllers", "SkiffClient", "SkiffTesting", .product(name: "Logging", package: "swift-log")],
+                    swiftSettings: upcoming),
         .testTarget(name: "IntegrationTests",
                     dependencies: ["SkiffTesting", "SkiffClient", "SkiffAPI", "SkiffStorage", .product(name: "Logging", package: "swift-log")],
                     swiftSettings: upcoming),
