@@ -15,7 +15,8 @@ import Testing
             try await cluster.createConfigMap("child-2", owners: [ownerReference(to: owner, block: true)])
             try await cluster.createConfigMap("kept", owners: [ownerReference(to: other)])
             // Two owners, one gone: the reference to it is dropped, the object stays.
-            try await cluster.createConfigMap("shared", owners: [ownerReference(to: owner), ownerReference(to: other)])
+            try await cluster.createConfigMap("shared", owners: [ownerReference(to: owner),
+                                                                ownerReference(to: other, controller: false)])
             try await cluster.delete(TestCluster.configMaps.object("owner", namespace: "default"))
             try await eventually("the dependents are gone") {
                 let first = try await cluster.configMap("child-1")
@@ -38,7 +39,8 @@ import Testing
             let owner = try await cluster.createConfigMap("owner")
             let other = try await cluster.createConfigMap("other")
             try await cluster.createConfigMap("child-1", owners: [ownerReference(to: owner, block: true)])
-            try await cluster.createConfigMap("child-2", owners: [ownerReference(to: owner), ownerReference(to: other)])
+            try await cluster.createConfigMap("child-2", owners: [ownerReference(to: owner),
+                                                                 ownerReference(to: other, controller: false)])
             try await eventually("the collector watches config maps") { await collectorSees(cluster, "child-2") }
             try await cluster.delete(TestCluster.configMaps.object("owner", namespace: "default"), propagationPolicy: "Orphan")
             try await eventually("the owner is gone") { try await cluster.configMap("owner") == nil }
