@@ -134,6 +134,31 @@ import Testing
             await manager.stop()
         }
     }
+
+    /// References the collector cannot resolve (an unknown kind) or that are invalid (a cluster-scoped
+    /// object owned by a namespaced one) delete nothing.
+    @Test func invalidOwnerReferencesDeleteNothing() async throws {
+        try await TestCluster.with { cluster in
+            let manager = RunningManager(client: cluster.client)
+            let namespaces = ResourcePath(group: "", version: "v1", resource: "namespaces")
+            try await cluster.createConfigMap("widget-child", owners: [[
+                "apiVersion": "example.com/v1", "kind": "Widget", "name": "w", "uid": "11111111-1111-1111-1111-111111111111"]])
+            _ = try await cluster.client.json(.POST, namespaces.collection, body: [
+                "apiVersion": "v1", "kind": "Namespace",
+                "metadata": ["name": "owned-by-a-config-map", "ownerReferences": [[
+                    "apiVersion": "v1", "kind": "ConfigMap", "name": "gone", "uid": "22222222-2222-2222-2222-222222222222"]]]])
+            // Probes made afterwards, which the collector does delete, show it has caught up.
+            try await eventually("the collector caught up with config maps") { await collectorSees(cluster, "widget-child") }
+            _ = try await cluster.client.json(.POST, namespaces.collection, body: [
+                "apiVersion": "v1", "kind": "Namespace",
+                "metadata": ["name": "probe", "ownerReferences": [[
+                    "apiVersion": "v1", "kind": "Node", "name": "gone", "uid": "33333333-3333-3333-3333-333333333333"]]]])
+            try await eventually("the probe namespace is collected") { try await cluster.get(namespaces.object("probe")) == nil }
+            #expect(try await cluster.configMap("widget-child") != nil)
+            #expect(try await cluster.get(namespaces.object("owned-by-a-config-map")) != nil)
+            await manager.stop()
+        }
+    }
 }
 
 /// Whether a collector has seen `name` yet. There is no API to ask it: a probe object that the
