@@ -84,10 +84,7 @@ struct ControllerManagerCommand: AsyncParsableCommand {
         let level = try common.validateLogLevel()
         Observability.bootstrap(level: level)
         let logger = Logger(label: "skiff.controller-manager")
-        let config: ClientConfig
-        do { config = try ClientConfig.fromKubeconfig(path: kubeconfigPath()) } catch {
-            throw ValidationError("\(error)")
-        }
+        let config = try ClientConfig.fromKubeconfig(path: kubeconfigPath())
         let manager = ControllerManager(
             config: config,
             configuration: .init(
