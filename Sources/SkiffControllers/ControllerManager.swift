@@ -94,17 +94,16 @@ public final class ControllerManager: Service, Sendable {
 
     public var identity: String { configuration.identity }
 
+    /// Connects, waits for the API server to be ready, then campaigns and leads until graceful shutdown or
+    /// cancellation (releasing the lease if configured). Throws only when the kubeconfig cannot be used.
     public func run() async throws {
         try await cancelWhenGracefulShutdown {
             let client: RESTClient
-            do { client = try await self.connect() } catch {
+            do { client = try await self.connectWhenReady() } catch {
                 if error is CancellationError || Task.isCancelled { return }
                 throw error
             }
-            do {
-                try await self.waitForServer(client)
-                try await self.campaign(client)
-            } catch {
+            do { try await self.campaign(client) } catch {
                 try? await client.shutdown()
                 if error is CancellationError || Task.isCancelled { return }
                 throw error
@@ -113,35 +112,46 @@ public final class ControllerManager: Service, Sendable {
         }
     }
 
-    func connect() async throws -> RESTClient {
-        var config: ClientConfig
-        switch source {
-        case .config(let given):
-            config = given
-        case .kubeconfig(let url):
-            while !FileManager.default.fileExists(atPath: url.path) {
-                try await Task.sleep(for: .milliseconds(100))
-            }
-            config = try ClientConfig.fromKubeconfig(path: url.path)
-        }
+    func makeClient(_ config: ClientConfig) throws -> RESTClient {
+        var config = config
         config.userAgent = "skiff-controller-manager/0.1.0"
         return try RESTClient(config: config, maximumConnections: configuration.maximumConnections)
     }
 
-    /// Waits until the API server answers `/readyz` with 200 (upstream waits on `/healthz`).
-    func waitForServer(_ client: RESTClient) async throws {
+    /// A client of an API server that answers `/readyz` with 200 (upstream waits on `/healthz`). A
+    /// kubeconfig is read again whenever the file changes meanwhile (a server restarting on another port).
+    func connectWhenReady() async throws -> RESTClient {
+        var client: RESTClient?
+        var readStamp: Date?
         var warned = false
-        while true {
-            try Task.checkCancellation()
-            if let response = try? await client.send(.GET, "/readyz", accept: "text/plain", timeout: .seconds(5)),
-               response.status.code == 200 {
-                return
+        do {
+            while true {
+                try Task.checkCancellation()
+                switch source {
+                case .config(let config):
+                    if client == nil { client = try makeClient(config) }
+                case .kubeconfig(let url):
+                    let stamp = (try? FileManager.default.attributesOfItem(atPath: url.path))?[.modificationDate] as? Date
+                    if let stamp, stamp != readStamp {
+                        try? await client?.shutdown()
+                        client = nil
+                        client = try makeClient(try ClientConfig.fromKubeconfig(path: url.path))
+                        readStamp = stamp
+                    }
+                }
+                if let client, let response = try? await client.send(.GET, "/readyz", accept: "text/plain", timeout: .seconds(5)),
+                   response.status.code == 200 {
+                    return client
+                }
+                if !warned {
+                    logger.info("waiting for the API server to be ready", metadata: ["server": "\(client?.config.server ?? "-")"])
+                    warned = true
+                }
+                try await Task.sleep(for: .milliseconds(250))
             }
-            if !warned {
-                logger.info("waiting for the API server to be ready", metadata: ["server": "\(client.config.server)"])
-                warned = true
-            }
-            try await Task.sleep(for: .milliseconds(500))
+        } catch {
+            try? await client?.shutdown()
+            throw error
         }
     }
 

@@ -1,3 +1,4 @@
+import Foundation
 import SkiffAPI
 import SkiffClient
 import SkiffControllers
@@ -93,6 +94,33 @@ final class CrashingController: Controller {
             try await eventually("the second leads") { second.manager.isLeader }
             await second.stop()
         }
+    }
+
+    /// The way `skiff server` starts it: from a kubeconfig the API server writes once it listens.
+    @Test func aManagerWaitsForItsKubeconfigAndTheServer() async throws {
+        try await TestCluster.with { cluster in
+            let path = FileManager.default.temporaryDirectory.appendingPathComponent("skiff-cm-\(UUID().uuidString).yaml")
+            defer { try? FileManager.default.removeItem(at: path) }
+            let probe = ProbeController()
+            let manager = ControllerManager(kubeconfig: path, configuration: Self.configuration("from-file", [probe]),
+                                            logger: testLogger("skiff.test.cm"))
+            let task = Task { try await manager.run() }
+            try await Task.sleep(for: .milliseconds(300))
+            #expect(!manager.isLeader)
+            try FileManager.default.copyItem(at: cluster.server.kubeconfig, to: path)
+            try await eventually("it leads") { manager.isLeader && probe.runs.withLock { $0 } == 1 }
+            task.cancel()
+            try await task.value
+        }
+    }
+
+    @Test func anUnusableKubeconfigStopsTheManagerWithItsError() async throws {
+        let path = FileManager.default.temporaryDirectory.appendingPathComponent("skiff-cm-\(UUID().uuidString).yaml")
+        defer { try? FileManager.default.removeItem(at: path) }
+        try "apiVersion: v1\nkind: Config\ncontexts: []\n".write(to: path, atomically: true, encoding: .utf8)
+        let manager = ControllerManager(kubeconfig: path, configuration: .init(controllers: []), logger: testLogger("skiff.test.cm"))
+        await #expect(throws: ClientConfigError.self) { try await manager.run() }
+        #expect(!manager.isLeader)
     }
 
     @Test func aCrashedControllerIsRunAgain() async throws {
