@@ -26,6 +26,7 @@ final class SQLiteWriter: @unchecked Sendable {
     private let logger: Logger
     private let maxBatch: Int
     private let compactionSlice: Int64
+    private let checkpointer: SQLiteCheckpointer
 
     /// The last committed revision (the writer's own copy of `hub.revision`).
     private var revision: Int64
@@ -38,7 +39,7 @@ final class SQLiteWriter: @unchecked Sendable {
     let completion = ThreadCompletion(threads: 1)
 
     init(connection: SQLiteConnection, hub: WatchHub, revision: Int64, compacted: Int64, compactDone: Int64,
-         maxBatch: Int, compactionSlice: Int64, logger: Logger) {
+         maxBatch: Int, compactionSlice: Int64, checkpointer: SQLiteCheckpointer, logger: Logger) {
         self.connection = connection
         self.hub = hub
         self.revision = revision
@@ -46,6 +47,7 @@ final class SQLiteWriter: @unchecked Sendable {
         self.compactDone = compactDone
         self.maxBatch = maxBatch
         self.compactionSlice = compactionSlice
+        self.checkpointer = checkpointer
         self.logger = logger
     }
 
@@ -148,6 +150,7 @@ final class SQLiteWriter: @unchecked Sendable {
         revision = next
         lastCommit = .now
         lastBatchSize = writes.count
+        checkpointer.walGrew(to: connection.walPages)
         hub.publish(events, revision: next)
         for (index, (_, continuation)) in writes.enumerated() { continuation.resume(returning: results[index]) }
     }
@@ -294,6 +297,7 @@ final class SQLiteWriter: @unchecked Sendable {
             return
         }
         compactionRetry = nil
+        checkpointer.walGrew(to: connection.walPages)
         compactDone = high
         if !compactionPending {
             for waiter in compactionWaiters { waiter.resume(returning: .success(())) }
