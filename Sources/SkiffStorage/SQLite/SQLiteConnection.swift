@@ -97,14 +97,17 @@ final class SQLiteConnection: @unchecked Sendable {
     }
 
     /// Backfills as much of the WAL into the database as readers allow, without blocking the writer.
-    func checkpointPassive() throws(StoreError) {
+    /// Returns false when another connection's checkpoint was running (that one does the work).
+    @discardableResult
+    func checkpointPassive() throws(StoreError) -> Bool {
         var logPages: Int32 = 0
         var backfilled: Int32 = 0
         let code = sqlite3_wal_checkpoint_v2(handle, nil, SQLITE_CHECKPOINT_PASSIVE, &logPages, &backfilled)
-        // BUSY: another checkpoint is running; it will do the work.
-        guard code == SQLITE_OK || code == SQLITE_BUSY else {
+        if code == SQLITE_BUSY { return false }
+        guard code == SQLITE_OK else {
             throw StoreError(.unavailable, message: "SQLite checkpoint: \(lastError)")
         }
+        return true
     }
 }
 

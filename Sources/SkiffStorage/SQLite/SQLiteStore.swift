@@ -1,4 +1,5 @@
 import Foundation
+public import SkiffAPI
 public import Logging
 import Synchronization
 
@@ -64,7 +65,7 @@ public final class SQLiteStore: Store {
                                                           busyTimeoutMilliseconds: options.busyTimeoutMilliseconds))
         }
         connection.trackWALSize()
-        checkpointer = SQLiteCheckpointer(
+        checkpointer = try SQLiteCheckpointer(
             connection: try SQLiteConnection(path: path, readOnly: false, busyTimeoutMilliseconds: options.busyTimeoutMilliseconds),
             thresholdPages: options.checkpointPages, logger: logger)
         hub = WatchHub(revision: revision, compacted: compacted, bufferLimit: options.watchBuffer)
@@ -112,11 +113,21 @@ public final class SQLiteStore: Store {
     }
 
     public func create(_ key: String, value: [UInt8]) async throws(StoreError) -> Int64 {
-        try await write(.create(key: key, value: value)).revision
+        try await write(.create(key: key, value: value, decoded: nil)).revision
+    }
+
+    public func create(_ key: String, value: [UInt8], decoded: JSONValue?) async throws(StoreError) -> Int64 {
+        try await write(.create(key: key, value: value, decoded: decoded)).revision
     }
 
     public func update(_ key: String, value: [UInt8], expectedRevision: Int64) async throws(StoreError) -> Int64 {
-        try await write(.update(key: key, value: value, expectedRevision: expectedRevision)).revision
+        try await write(.update(key: key, value: value, expectedRevision: expectedRevision, decoded: nil)).revision
+    }
+
+    public func update(_ key: String, value: [UInt8], expectedRevision: Int64, decoded: JSONValue?) async throws(StoreError)
+        -> Int64
+    {
+        try await write(.update(key: key, value: value, expectedRevision: expectedRevision, decoded: decoded)).revision
     }
 
     public func delete(_ key: String, expectedRevision: Int64?) async throws(StoreError) -> StoredValue {
@@ -127,7 +138,7 @@ public final class SQLiteStore: Store {
     private func write(_ request: WriteRequest) async throws(StoreError) -> StoreEvent {
         let key: String
         switch request {
-        case .create(let k, _), .update(let k, _, _), .delete(let k, _): key = k
+        case .create(let k, _, _), .update(let k, _, _, _), .delete(let k, _): key = k
         }
         guard !key.isEmpty else { throw StoreError(.invalid, message: "key must not be empty") }
         let result = await withCheckedContinuation { (continuation: CheckedContinuation<Result<StoreEvent, StoreError>, Never>) in
