@@ -135,6 +135,7 @@ let package = Package(
             swiftSettings: upcoming
         ),
         .testTarget(name: "SkiffJSONTests", dependencies: ["SkiffJSON"], swiftSettings: upcoming),
+        .testTarget(name: "SkiffAPIModelsTests", dependencies: ["SkiffAPIModels", "SkiffJSON"], swiftSettings: upcoming),
         .testTarget(name: "SkiffAPITests", dependencies: ["SkiffAPI"], swiftSettings: upcoming),
         .testTarget(name: "SkiffStorageTests", dependencies: ["SkiffStorage", "SkiffTesting"], swiftSettings: upcoming),
         .testTarget(name: "SkiffAPIServerTests", dependencies: ["SkiffAPIServer", "SkiffTesting"], swiftSettings: upcoming),
