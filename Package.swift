@@ -96,6 +96,17 @@ let package = Package(
             ],
             swiftSettings: upcoming
         ),
+        // Controller manager: leader election, garbage collector, namespace controller and the other control loops.
+        .target(
+            name: "SkiffControllers",
+            dependencies: [
+                "SkiffClient", "SkiffAPI",
+                .product(name: "DequeModule", package: "swift-collections"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+            ],
+            swiftSettings: upcoming
+        ),
         // Test kit: an in-process API server on memory storage, helpers to run the real kubectl.
         // The node agent: simulated nodes now; the kubelet with its runtimes next (issue 4).
         .target(
@@ -127,7 +138,8 @@ let package = Package(
         .executableTarget(
             name: "skiff",
             dependencies: [
-                "SkiffAPI", "SkiffStorage", "SkiffAPIServer", "SkiffClient", "SkiffKubelet", "SkiffBench",
+                "SkiffAPI", "SkiffStorage", "SkiffAPIServer", "SkiffClient", "SkiffControllers", "SkiffKubelet",
+                "SkiffBench",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
@@ -140,6 +152,9 @@ let package = Package(
         .testTarget(name: "SkiffStorageTests", dependencies: ["SkiffStorage", "SkiffTesting"], swiftSettings: upcoming),
         .testTarget(name: "SkiffAPIServerTests", dependencies: ["SkiffAPIServer", "SkiffTesting"], swiftSettings: upcoming),
         .testTarget(name: "SkiffClientTests", dependencies: ["SkiffClient", "SkiffTesting"], swiftSettings: upcoming),
+        .testTarget(name: "SkiffControllersTests",
+                    dependencies: ["SkiffControllers", "SkiffClient", "SkiffTesting", .product(name: "Logging", package: "swift-log")],
+                    swiftSettings: upcoming),
         .testTarget(name: "IntegrationTests",
                     dependencies: ["SkiffTesting", "SkiffClient", "SkiffAPI", "SkiffStorage", "SkiffKubelet",
                                    .product(name: "Logging", package: "swift-log")],

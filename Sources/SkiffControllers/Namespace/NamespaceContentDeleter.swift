@@ -1,0 +1,241 @@
+import Foundation
+import Logging
+import SkiffAPI
+import SkiffClient
+
+/// Content is still going away (graceful deletion, finalizers): sync again in about `estimate` seconds.
+struct ResourcesRemaining: Error, CustomStringConvertible {
+    var estimate: Int64
+    var description: String { "some content remains in the namespace, estimate \(estimate) seconds before it is removed" }
+}
+
+/// Empties a terminating namespace and then removes the `kubernetes` finalizer through
+/// `namespaces/<name>/finalize`, after which the API server deletes the namespace (upstream's
+/// `namespacedResourcesDeleter`).
+struct NamespaceContentDeleter: Sendable {
+    let client: RESTClient
+    let logger: Logger
+    /// The finalizer this controller owns.
+    static let finalizer = "kubernetes"
+    /// How long to assume finalizers on remaining items take (upstream: 15 s).
+    static let finalizerEstimateSeconds: Int64 = 15
+
+    static let namespaces = ResourcePath(group: "", version: "v1", resource: "namespaces")
+
+    /// Runs one pass for namespace `name`; throws `ResourcesRemaining` when content is still going away.
+    func delete(namespace name: String) async throws {
+        guard var namespace = try await get(name), namespace["metadata"]?["deletionTimestamp"] != nil else { return }
+        namespace = try await markTerminating(namespace)
+        guard Self.specFinalizers(namespace).contains(Self.finalizer) else { return }
+        let estimate = try await deleteAllContent(namespace)
+        if estimate > 0 { throw ResourcesRemaining(estimate: estimate) }
+        try await finalize(namespace)
+        logger.info("namespace emptied and finalized", metadata: ["namespace": "\(name)"])
+    }
+
+    func get(_ name: String) async throws -> JSONValue? {
+        do { return try await client.json(.GET, Self.namespaces.object(name)) } catch let error as APIError where error.isNotFound {
+            return nil
+        }
+    }
+
+    static func specFinalizers(_ namespace: JSONValue) -> [String] {
+        namespace["spec"]?["finalizers"]?.arrayValue?.compactMap(\.stringValue) ?? []
+    }
+
+    /// Sets `status.phase: Terminating` if the server has not (upstream's `updateNamespaceStatusFunc`).
+    func markTerminating(_ namespace: JSONValue) async throws -> JSONValue {
+        guard namespace["status"]?["phase"]?.stringValue != "Terminating" else { return namespace }
+        var updated = namespace
+        updated.setValue("Terminating", at: ["status", "phase"])
+        let name = namespace["metadata"]?["name"]?.stringValue ?? ""
+        return try await client.json(.PUT, Self.namespaces.object(name) + "/status", body: updated)
+    }
+
+    /// Deletes everything in the namespace; returns how many seconds until what remains should be gone.
+    func deleteAllContent(_ namespace: JSONValue) async throws -> Int64 {
+        let name = namespace["metadata"]?["name"]?.stringValue ?? ""
+        var conditions = NamespaceConditions()
+        var resources: [APIResource] = []
+        do {
+            let discovered = try await ResourceDiscovery(client: client).discover()
+            resources = discovered.preferred.filter { $0.namespaced && $0.supports("delete") }
+            if !discovered.failedGroupVersions.isEmpty {
+                let failed = discovered.failedGroupVersions.map { "\($0.key): \($0.value)" }.sorted()
+                conditions.discoveryFailed("Discovery failed for some groups, \(failed.count) failing: \(failed.joined(separator: ", "))")
+            }
+        } catch {
+            conditions.discoveryFailed("\(error)")
+        }
+        let deletedAt = Self.parseTime(namespace["metadata"]?["deletionTimestamp"]?.stringValue) ?? Date()
+        var estimate: Int64 = 0
+        var remaining: [String: Int] = [:]
+        var finalizers: [String: Int] = [:]
+        var errors: [String] = []
+        await withTaskGroup(of: (APIResource, Result<ContentLeft, any Error>).self) { group in
+            for resource in resources {
+                group.addTask {
+                    do { return (resource, .success(try await self.deleteAll(resource, in: name, deletedAt: deletedAt))) } catch {
+                        return (resource, .failure(error))
+                    }
+                }
+            }
+            for await (resource, outcome) in group {
+                switch outcome {
+                case .success(let left):
+                    estimate = max(estimate, left.estimate)
+                    remaining["\(resource.resource).\(resource.group)"] = left.count
+                    for (finalizer, count) in left.finalizers { finalizers[finalizer, default: 0] += count }
+                    if let problem = left.problem { errors.append(problem) }
+                case .failure(let error):
+                    errors.append("\(error)")
+                }
+            }
+        }
+        for error in errors { conditions.deleteContentFailed(error) }
+        conditions.contentRemaining(resources: remaining, finalizers: finalizers)
+        await updateConditions(name, conditions)
+        if let first = errors.sorted().first { throw NamespaceDeletionError(message: first, count: errors.count) }
+        if resources.isEmpty { throw NamespaceDeletionError(message: "no namespaced resources discovered", count: 1) }
+        return estimate
+    }
+
+    /// What is left of one resource in the namespace after deleting it all.
+    struct ContentLeft: Sendable {
+        var count = 0
+        var estimate: Int64 = 0
+        var finalizers: [String: Int] = [:]
+        /// Items remain that nothing explains (no finalizers, no graceful deletion).
+        var problem: String?
+    }
+
+    /// Deletes a resource's collection in the namespace (item by item when the resource has no
+    /// `deletecollection`), in the background, then counts what is left.
+    func deleteAll(_ resource: APIResource, in namespace: String, deletedAt: Date) async throws -> ContentLeft {
+        let path = resource.path(namespace: namespace)
+        let estimate = resource.group.isEmpty && resource.resource == "pods"
+            ? try await estimateGracefulTermination(path, deletedAt: deletedAt) : 0
+        let options: JSONValue = ["kind": "DeleteOptions", "apiVersion": "v1", "propagationPolicy": "Background"]
+        if resource.supports("deletecollection", "list") {
+            do {
+                _ = try await client.json(.DELETE, path.collection, body: options)
+            } catch let error as APIError where error.isNotFound || error.code == 405 {
+                try await deleteEach(path, options: options)
+            }
+        } else if resource.supports("list") {
+            try await deleteEach(path, options: options)
+        } else {
+            return ContentLeft()
+        }
+        let items = try await client.json(.GET, path.collection)["items"]?.arrayValue ?? []
+        guard !items.isEmpty else { return ContentLeft() }
+        var left = ContentLeft(count: items.count)
+        for item in items {
+            for finalizer in item["metadata"]?["finalizers"]?.arrayValue?.compactMap(\.stringValue) ?? [] {
+                left.finalizers[finalizer, default: 0] += 1
+            }
+        }
+        if estimate > 0 {
+            left.estimate = estimate
+        } else if !left.finalizers.isEmpty {
+            left.estimate = Self.finalizerEstimateSeconds
+        } else if items.contains(where: { $0["metadata"]?["deletionTimestamp"] != nil }) {
+            // Graceful deletion still under way (whatever the kind).
+            left.estimate = 1
+        } else {
+            left.problem = "unexpected items still remain in namespace: \(namespace) for gvr: \(resource)"
+        }
+        return left
+    }
+
+    func deleteEach(_ path: ResourcePath, options: JSONValue) async throws {
+        let items = try await client.json(.GET, path.collection)["items"]?.arrayValue ?? []
+        for item in items {
+            guard let name = item["metadata"]?["name"]?.stringValue else { continue }
+            do { _ = try await client.json(.DELETE, path.object(name), body: options) } catch let error as APIError
+                where error.isNotFound || error.isConflict
+            {
+                continue
+            }
+        }
+    }
+
+    /// The longest grace period of pods still running, less the time since the namespace was deleted
+    /// (upstream's `estimateGracefulTerminationForPods`).
+    func estimateGracefulTermination(_ path: ResourcePath, deletedAt: Date) async throws -> Int64 {
+        let pods = try await client.json(.GET, path.collection)["items"]?.arrayValue ?? []
+        var estimate: Int64 = 0
+        for pod in pods {
+            let phase = pod["status"]?["phase"]?.stringValue
+            if phase == "Succeeded" || phase == "Failed" { continue }
+            let grace = pod["metadata"]?["deletionGracePeriodSeconds"]?.intValue
+                ?? pod["spec"]?["terminationGracePeriodSeconds"]?.intValue ?? 30
+            estimate = max(estimate, grace)
+        }
+        let elapsed = Int64(Date().timeIntervalSince(deletedAt))
+        return max(0, estimate - elapsed)
+    }
+
+    /// Writes the deletion conditions if they changed (best effort: the next pass writes them again).
+    func updateConditions(_ name: String, _ conditions: NamespaceConditions) async {
+        for _ in 0..<3 {
+            guard var namespace = try? await get(name) else { return }
+            let now = ObjectMetadataTime.now()
+            let (updated, changed) = conditions.apply(to: namespace["status"]?["conditions"]?.arrayValue ?? [], now: now)
+            guard changed else { return }
+            namespace.setValue(.array(updated), at: ["status", "conditions"])
+            do {
+                _ = try await client.json(.PUT, Self.namespaces.object(name) + "/status", body: namespace)
+                return
+            } catch let error as APIError where error.isConflict {
+                continue
+            } catch {
+                logger.debug("could not update namespace conditions", metadata: ["namespace": "\(name)", "error": "\(error)"])
+                return
+            }
+        }
+    }
+
+    /// Removes our finalizer from `spec.finalizers` through the `finalize` subresource; conflicts read again.
+    func finalize(_ namespace: JSONValue) async throws {
+        var current = namespace
+        let name = namespace["metadata"]?["name"]?.stringValue ?? ""
+        let uid = namespace["metadata"]?["uid"]?.stringValue
+        for attempt in 0..<5 {
+            let kept = Self.specFinalizers(current).filter { $0 != Self.finalizer }
+            guard kept.count != Self.specFinalizers(current).count else { return }
+            current.setValue(.array(kept.map { .string($0) }), at: ["spec", "finalizers"])
+            do {
+                _ = try await client.json(.PUT, Self.namespaces.object(name) + "/finalize", body: current)
+                return
+            } catch let error as APIError where error.isNotFound {
+                return
+            } catch let error as APIError where error.isConflict && attempt < 4 {
+                guard let latest = try await get(name) else { return }
+                guard latest["metadata"]?["uid"]?.stringValue == uid else {
+                    throw NamespaceDeletionError(message: "namespace uid has changed across retries", count: 1)
+                }
+                current = latest
+            }
+        }
+    }
+
+    static func parseTime(_ text: String?) -> Date? {
+        guard let text else { return nil }
+        return try? Date(text, strategy: Date.ISO8601FormatStyle())
+    }
+}
+
+/// Deleting a namespace's content failed for some resources.
+struct NamespaceDeletionError: Error, CustomStringConvertible {
+    var message: String
+    var count: Int
+    var description: String { count > 1 ? "\(message) (and \(count - 1) more)" : message }
+}
+
+/// `metav1.Time` text: RFC 3339 in UTC with second precision.
+enum ObjectMetadataTime {
+    static func now() -> String {
+        Date().formatted(Date.ISO8601FormatStyle(timeZone: TimeZone(identifier: "UTC") ?? .current))
+    }
+}

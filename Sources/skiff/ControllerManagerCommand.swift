@@ -1,0 +1,131 @@
+import ArgumentParser
+import Foundation
+import Logging
+import ServiceLifecycle
+import SkiffClient
+import SkiffControllers
+
+/// `skiff controller-manager`: the controller manager alone, against any API server.
+struct ControllerManagerCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "controller-manager",
+        abstract: "Run the controller manager alone (garbage collector, namespace controller, ...).",
+        discussion: """
+            Connects with --kubeconfig (else $KUBECONFIG, else DATA_DIR/kubeconfig.yaml when it exists, else \
+            ~/.kube/config). With --leader-elect=true (the default) it runs the controllers only while it holds \
+            the kube-system/kube-controller-manager Lease, so a second instance is a hot standby.
+            """)
+
+    @OptionGroup var common: CommonOptions
+
+    @Option(help: "Path to a kubeconfig file.")
+    var kubeconfig: String?
+
+    @Option(name: .customLong("leader-elect"), help: "Run controllers only while holding the leader lease.")
+    var leaderElect: Bool = true
+
+    @Option(name: .customLong("leader-elect-lease-duration"), help: "How long a lease lasts without renewal.")
+    var leaseDuration: String = "15s"
+
+    @Option(name: .customLong("leader-elect-renew-deadline"), help: "How long the leader tries to renew before giving up.")
+    var renewDeadline: String = "10s"
+
+    @Option(name: .customLong("leader-elect-retry-period"), help: "How often candidates try to acquire or renew.")
+    var retryPeriod: String = "2s"
+
+    @Option(name: .customLong("leader-elect-resource-namespace"), help: "The namespace of the lease.")
+    var leaseNamespace: String = "kube-system"
+
+    @Option(name: .customLong("leader-elect-resource-name"), help: "The name of the lease.")
+    var leaseName: String = "kube-controller-manager"
+
+    @Option(help: "Controllers to run: '*' for all, a name to add one, '-name' to leave one out (comma-separated).")
+    var controllers: String = "*"
+
+    func validate() throws {
+        let lease = try GoDuration.parse(leaseDuration, option: "--leader-elect-lease-duration")
+        let renew = try GoDuration.parse(renewDeadline, option: "--leader-elect-renew-deadline")
+        let retry = try GoDuration.parse(retryPeriod, option: "--leader-elect-retry-period")
+        guard lease > renew else { throw ValidationError("--leader-elect-lease-duration must be greater than --leader-elect-renew-deadline") }
+        guard renew > retry else { throw ValidationError("--leader-elect-renew-deadline must be greater than --leader-elect-retry-period") }
+        _ = try selectedControllers()
+    }
+
+    /// The controllers `--controllers` names.
+    func selectedControllers() throws -> [any Controller] {
+        let all = ControllerManager.defaultControllers
+        let known = Set(all.map(\.name))
+        var wanted = Set<String>()
+        for item in controllers.split(separator: ",").map({ $0.trimmingCharacters(in: .whitespaces) }) where !item.isEmpty {
+            if item == "*" {
+                wanted.formUnion(known)
+            } else if item.hasPrefix("-") {
+                let name = String(item.dropFirst())
+                guard known.contains(name) else { throw ValidationError("--controllers: unknown controller \"\(name)\"") }
+                wanted.remove(name)
+            } else {
+                guard known.contains(item) else {
+                    throw ValidationError("--controllers: unknown controller \"\(item)\" (known: \(known.sorted().joined(separator: ", ")))")
+                }
+                wanted.insert(item)
+            }
+        }
+        return all.filter { wanted.contains($0.name) }
+    }
+
+    func kubeconfigPath() -> String? {
+        if let kubeconfig { return kubeconfig }
+        if ProcessInfo.processInfo.environment["KUBECONFIG"] != nil { return nil }
+        let local = common.dataDirectory.appendingPathComponent("kubeconfig.yaml").path
+        return FileManager.default.fileExists(atPath: local) ? local : nil
+    }
+
+    func run() async throws {
+        let level = try common.validateLogLevel()
+        Observability.bootstrap(level: level)
+        let logger = Logger(label: "skiff.controller-manager")
+        let config = try ClientConfig.fromKubeconfig(path: kubeconfigPath())
+        let manager = ControllerManager(
+            config: config,
+            configuration: .init(
+                leaderElect: leaderElect, leaseNamespace: leaseNamespace, leaseName: leaseName,
+                leaseDuration: try GoDuration.parse(leaseDuration, option: "--leader-elect-lease-duration"),
+                renewDeadline: try GoDuration.parse(renewDeadline, option: "--leader-elect-renew-deadline"),
+                retryPeriod: try GoDuration.parse(retryPeriod, option: "--leader-elect-retry-period"),
+                controllers: try selectedControllers()),
+            logger: logger)
+        logger.info("starting", metadata: ["server": "\(config.server)", "identity": "\(manager.identity)",
+                                           "leaderElect": "\(leaderElect)"])
+        let group = ServiceGroup(
+            configuration: .init(services: [.init(service: manager)], gracefulShutdownSignals: [.sigterm, .sigint], logger: logger))
+        try await group.run()
+    }
+}
+
+/// Go's duration text as kube flags take it: `1h30m`, `15s`, `500ms`.
+enum GoDuration {
+    static func parse(_ text: String, option: String) throws -> Duration {
+        var total = Duration.zero
+        var rest = Substring(text)
+        guard !rest.isEmpty else { throw ValidationError("\(option): empty duration") }
+        while !rest.isEmpty {
+            let digits = rest.prefix { $0.isNumber || $0 == "." }
+            guard let value = Double(digits), value >= 0 else { throw ValidationError("\(option): invalid duration \"\(text)\"") }
+            rest = rest.dropFirst(digits.count)
+            let unit = rest.prefix { $0.isLetter || $0 == "µ" }
+            rest = rest.dropFirst(unit.count)
+            let scale: Double
+            switch unit {
+            case "h": scale = 3600
+            case "m": scale = 60
+            case "s": scale = 1
+            case "ms": scale = 1e-3
+            case "us", "µs": scale = 1e-6
+            case "ns": scale = 1e-9
+            default: throw ValidationError("\(option): invalid duration \"\(text)\" (units: h, m, s, ms)")
+            }
+            total += .nanoseconds(Int64(value * scale * 1e9))
+        }
+        return total
+    }
+}
