@@ -3,6 +3,7 @@ import Logging
 import ServiceLifecycle
 import SkiffAPIServer
 import SkiffClient
+import SkiffControllers
 import SkiffKubelet
 
 /// The components `skiff server` runs beside the API server, talking to it over HTTPS like any other
@@ -26,7 +27,17 @@ struct InProcessComponents: Service {
         for index in 0..<nodes.simulatedNodes {
             specs.append(SimulatedNodeSpec(name: "sim-node-\(index)", index: index + offset))
         }
+        let controllers = ControllerManager(
+            config: config,
+            configuration: .init(controllers: ControllerManager.defaultControllers
+                + [NodeLifecycleController(gracePeriod: nodes.gracePeriod)]),
+            logger: Logger(label: "skiff.controller-manager"))
         await withDiscardingTaskGroup { group in
+            group.addTask {
+                do { try await controllers.run() } catch {
+                    logger.error("controller manager stopped", metadata: ["error": "\(error)"])
+                }
+            }
             if !specs.isEmpty {
                 let pool = SimulatedNodePool(client: client, nodes: specs, logger: Logger(label: "skiff.simulated-nodes"))
                 group.addTask {

@@ -12,6 +12,13 @@ struct NodeOptions: ParsableArguments {
     @Option(help: "The local node's name (default: the host name).")
     var nodeName: String?
 
+    @Option(help: "How long a node may stay silent before it is marked unhealthy (Go duration, e.g. 40s).")
+    var nodeMonitorGracePeriod: String = "40s"
+
+    var gracePeriod: Duration {
+        (try? GoDuration.parse(nodeMonitorGracePeriod, option: "--node-monitor-grace-period")) ?? .seconds(40)
+    }
+
     func validate() throws {
         switch runtime {
         case "none", "simulated": break
@@ -19,6 +26,9 @@ struct NodeOptions: ParsableArguments {
             throw ValidationError("--runtime \(runtime) is not available in this build yet; use --runtime none or simulated")
         default:
             throw ValidationError("--runtime must be one of runc, process, simulated, none (got \"\(runtime)\")")
+        }
+        guard try GoDuration.parse(nodeMonitorGracePeriod, option: "--node-monitor-grace-period") > .zero else {
+            throw ValidationError("--node-monitor-grace-period must be positive (got \"\(nodeMonitorGracePeriod)\")")
         }
         guard simulatedNodes >= 0, simulatedNodes <= 100_000 else {
             throw ValidationError("--simulated-nodes must be between 0 and 100000 (got \(simulatedNodes))")
