@@ -39,7 +39,10 @@ struct InProcessComponents: Service {
                 }
             }
             if !specs.isEmpty {
-                let pool = SimulatedNodePool(client: client, nodes: specs, logger: Logger(label: "skiff.simulated-nodes"))
+                // The kubelet renews every 10 s against a 40 s grace; keep that proportion for shorter graces.
+                let heartbeat = min(.seconds(10), nodes.gracePeriod / 4)
+                let pool = SimulatedNodePool(client: client, nodes: specs, heartbeatInterval: heartbeat,
+                                             logger: Logger(label: "skiff.simulated-nodes"))
                 group.addTask {
                     do { try await pool.run() } catch { logger.error("simulated nodes stopped", metadata: ["error": "\(error)"]) }
                 }
