@@ -156,7 +156,7 @@ let package = Package(
                     dependencies: ["SkiffControllers", "SkiffClient", "SkiffTesting", .product(name: "Logging", package: "swift-log")],
                     swiftSettings: upcoming),
         .testTarget(name: "IntegrationTests",
-                    dependencies: ["SkiffTesting", "SkiffClient", "SkiffAPI", "SkiffStorage", "SkiffKubelet",
+                    dependencies: ["SkiffTesting", "SkiffClient", "SkiffAPI", "SkiffStorage", "SkiffKubelet", "SkiffControllers",
                                    .product(name: "Logging", package: "swift-log")],
                     swiftSettings: upcoming),
     ]

@@ -13,7 +13,7 @@ import Testing
     func eventually(_ what: String, _ condition: () async throws -> Bool) async throws {
         let deadline = ContinuousClock.now + .seconds(30)
         while ContinuousClock.now < deadline {
-            if try await condition() { return }
+            if (try? await condition()) == true { return }
             try await Task.sleep(for: .milliseconds(100))
         }
         Issue.record("timed out waiting until \(what)")
