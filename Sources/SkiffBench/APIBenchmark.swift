@@ -14,17 +14,20 @@ public enum APIBenchmark {
         public var connections: Int = 32
         public var watchers: Int = 1_000
         public var watchEvents: Int = 100
+        /// `apiserver` (the API server alone, as the upstream comparison ran kube-apiserver with etcd) or
+        /// `server` (every component in one process).
+        public var command: String = "apiserver"
 
         public init(binary: String) { self.binary = binary }
     }
 
     /// Runs everything; calls `emit` with one JSON result per measurement as soon as it is known.
     public static func run(_ options: Options, emit: @Sendable (JSONValue) -> Void) async throws {
-        let server = try await ServerProcess(binary: options.binary, datastore: options.datastore)
+        let server = try await ServerProcess(binary: options.binary, command: options.command, datastore: options.datastore)
         defer { server.stop() }
         let target = server.target
         try await Task.sleep(for: .seconds(2))
-        emit(["bench": "api.startup", "datastore": .string(options.datastore), "ready_s": .double(round3(server.readySeconds)),
+        emit(["bench": "api.startup", "command": .string(options.command), "datastore": .string(options.datastore), "ready_s": .double(round3(server.readySeconds)),
               "idle_rss_mb": .double(round1(Double(server.residentBytes) / 1_048_576)),
               "target_ready_s": 0.5, "target_idle_rss_mb": 40])
 

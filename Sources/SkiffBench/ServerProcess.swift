@@ -14,14 +14,16 @@ public final class ServerProcess: @unchecked Sendable {
     public private(set) var readySeconds: Double = 0
     public private(set) var target: BenchTarget
 
-    /// Starts `binary server ...` and waits until it is ready.
-    public init(binary: String, arguments: [String] = [], datastore: String = "sqlite") async throws {
+    /// Starts `binary <command> ...` (`server`, or `apiserver` for the API server alone) and waits until it is ready.
+    public init(binary: String, command: String = "server", arguments: [String] = [], datastore: String = "sqlite")
+        async throws
+    {
         dataDirectory = FileManager.default.temporaryDirectory.appendingPathComponent("skiff-bench-\(UUID().uuidString.prefix(8))")
         try FileManager.default.createDirectory(at: dataDirectory, withIntermediateDirectories: true)
         port = try Self.freePort()
         process = Process()
         process.executableURL = URL(fileURLWithPath: binary)
-        process.arguments = ["server", "--data-dir", dataDirectory.path, "--port", String(port), "--datastore", datastore,
+        process.arguments = [command, "--data-dir", dataDirectory.path, "--port", String(port), "--datastore", datastore,
                              "--log-level", "warning"] + arguments
         let log = FileHandle(forWritingAtPath: "/dev/null")
         process.standardOutput = log

@@ -31,8 +31,14 @@ struct APIBench: AsyncParsableCommand {
     @Option(help: "Events each watcher must receive.")
     var watchEvents: Int = 100
 
+    @Option(help: "What to start: apiserver (the API server alone, as upstream's figures) or server (every component).")
+    var component: String = "apiserver"
+
     func validate() throws {
         guard ["sqlite", "memory"].contains(datastore) else { throw ValidationError("--datastore must be sqlite or memory") }
+        guard ["apiserver", "server"].contains(component) else {
+            throw ValidationError("--component must be apiserver or server (got \"\(component)\")")
+        }
         guard objects > 0, connections > 0, watchers >= 0, watchEvents > 0 else {
             throw ValidationError("counts must be positive")
         }
@@ -45,6 +51,7 @@ struct APIBench: AsyncParsableCommand {
         options.connections = connections
         options.watchers = watchers
         options.watchEvents = watchEvents
+        options.command = component
         try await APIBenchmark.run(options) { result in
             // One line per result, written at once so a reader sees whole lines as they come.
             FileHandle.standardOutput.write(Data((result.jsonString + "\n").utf8))
