@@ -90,7 +90,12 @@ public final class LeaderElector: Sendable {
                 var lastRenew = ContinuousClock.now
                 while true {
                     try await Task.sleep(for: self.config.retryPeriod)
-                    if (try? await self.attempt(&observed)) == true {
+                    // A renewal that hangs must not keep us leading past the deadline (client-go bounds
+                    // each renewal by the renew deadline too): others take over once the lease expires.
+                    let remaining = self.config.renewDeadline - (ContinuousClock.now - lastRenew)
+                    let renewed: Bool
+                    (renewed, observed) = await self.attempt(observed, within: remaining)
+                    if renewed {
                         lastRenew = ContinuousClock.now
                     } else if ContinuousClock.now - lastRenew > self.config.renewDeadline {
                         self.logger.warning("lost leadership: could not renew", metadata: ["lease": "\(self.config.name)"])
@@ -100,6 +105,27 @@ public final class LeaderElector: Sendable {
             }
             _ = try await group.next()
             group.cancelAll()
+        }
+    }
+
+    /// One attempt that gives up (false) after `limit`; returns what was observed of the lease.
+    func attempt(_ observed: (holder: String, renew: String, at: ContinuousClock.Instant)?, within limit: Duration) async
+        -> (Bool, (holder: String, renew: String, at: ContinuousClock.Instant)?)
+    {
+        guard limit > .zero else { return (false, observed) }
+        return await withTaskGroup(of: (Bool, (holder: String, renew: String, at: ContinuousClock.Instant)?)?.self) { group in
+            group.addTask {
+                var copy = observed
+                let held = (try? await self.attempt(&copy)) ?? false
+                return (held, copy)
+            }
+            group.addTask {
+                try? await Task.sleep(for: limit)
+                return nil
+            }
+            let first = await group.next() ?? nil
+            group.cancelAll()
+            return first ?? (false, observed)
         }
     }
 
