@@ -51,9 +51,12 @@ import Testing
     }
 
     @Test func fencepostsResolvePercentagesAndInts() {
-        #expect(DeploymentMath.fenceposts(maxSurge: nil, maxUnavailable: nil, replicas: 10) == (3, 2))
-        #expect(DeploymentMath.fenceposts(maxSurge: 0, maxUnavailable: "0%", replicas: 10) == (0, 1))
-        #expect(DeploymentMath.fenceposts(maxSurge: "50%", maxUnavailable: 2, replicas: 3) == (2, 2))
+        let defaults = DeploymentMath.fenceposts(maxSurge: nil, maxUnavailable: nil, replicas: 10)
+        #expect(defaults.surge == 3 && defaults.unavailable == 2)
+        let zero = DeploymentMath.fenceposts(maxSurge: 0, maxUnavailable: "0%", replicas: 10)
+        #expect(zero.surge == 0 && zero.unavailable == 1)
+        let mixed = DeploymentMath.fenceposts(maxSurge: "50%", maxUnavailable: 2, replicas: 3)
+        #expect(mixed.surge == 2 && mixed.unavailable == 2)
     }
 
     @Test func rollingStepMath() {
