@@ -108,6 +108,16 @@ let package = Package(
             swiftSettings: upcoming
         ),
         // Test kit: an in-process API server on memory storage, helpers to run the real kubectl.
+        // The node agent: simulated nodes now; the kubelet with its runtimes next (issue 4).
+        .target(
+            name: "SkiffKubelet",
+            dependencies: [
+                "SkiffAPI", "SkiffClient",
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+            ],
+            swiftSettings: upcoming
+        ),
         .target(
             name: "SkiffTesting",
             dependencies: ["SkiffAPIServer", "SkiffClient", "SkiffStorage"],
@@ -128,7 +138,8 @@ let package = Package(
         .executableTarget(
             name: "skiff",
             dependencies: [
-                "SkiffAPI", "SkiffStorage", "SkiffAPIServer", "SkiffClient", "SkiffControllers", "SkiffBench",
+                "SkiffAPI", "SkiffStorage", "SkiffAPIServer", "SkiffClient", "SkiffControllers", "SkiffKubelet",
+                "SkiffBench",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
@@ -136,6 +147,7 @@ let package = Package(
             swiftSettings: upcoming
         ),
         .testTarget(name: "SkiffJSONTests", dependencies: ["SkiffJSON"], swiftSettings: upcoming),
+        .testTarget(name: "SkiffAPIModelsTests", dependencies: ["SkiffAPIModels", "SkiffJSON"], swiftSettings: upcoming),
         .testTarget(name: "SkiffAPITests", dependencies: ["SkiffAPI"], swiftSettings: upcoming),
         .testTarget(name: "SkiffStorageTests", dependencies: ["SkiffStorage", "SkiffTesting"], swiftSettings: upcoming),
         .testTarget(name: "SkiffAPIServerTests", dependencies: ["SkiffAPIServer", "SkiffTesting"], swiftSettings: upcoming),
@@ -144,7 +156,8 @@ let package = Package(
                     dependencies: ["SkiffControllers", "SkiffClient", "SkiffTesting", .product(name: "Logging", package: "swift-log")],
                     swiftSettings: upcoming),
         .testTarget(name: "IntegrationTests",
-                    dependencies: ["SkiffTesting", "SkiffClient", "SkiffAPI", "SkiffStorage", .product(name: "Logging", package: "swift-log")],
+                    dependencies: ["SkiffTesting", "SkiffClient", "SkiffAPI", "SkiffStorage", "SkiffKubelet", "SkiffControllers",
+                                   .product(name: "Logging", package: "swift-log")],
                     swiftSettings: upcoming),
     ]
 )

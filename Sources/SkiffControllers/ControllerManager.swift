@@ -29,6 +29,9 @@ public final class ControllerManager: Service, Sendable {
         public var resyncPeriod: Duration?
         /// The delay before a crashed controller runs again (grows with each crash in a row).
         public var restartBackoff: ExponentialBackoff
+        /// Connections to the API server at most: every watched resource holds one (the garbage
+        /// collector watches them all), and requests need more.
+        public var maximumConnections: Int
 
         public init(leaderElect: Bool = true, leaseNamespace: String = "kube-system",
                     leaseName: String = "kube-controller-manager",
@@ -36,7 +39,8 @@ public final class ControllerManager: Service, Sendable {
                     renewDeadline: Duration = .seconds(10), retryPeriod: Duration = .seconds(2),
                     releaseOnCancel: Bool = true, controllers: [any Controller] = ControllerManager.defaultControllers,
                     resyncPeriod: Duration? = nil,
-                    restartBackoff: ExponentialBackoff = ExponentialBackoff(base: .milliseconds(500), maximum: .seconds(30))) {
+                    restartBackoff: ExponentialBackoff = ExponentialBackoff(base: .milliseconds(500), maximum: .seconds(30)),
+                    maximumConnections: Int = 1024) {
             self.leaderElect = leaderElect
             self.leaseNamespace = leaseNamespace
             self.leaseName = leaseName
@@ -48,6 +52,7 @@ public final class ControllerManager: Service, Sendable {
             self.controllers = controllers
             self.resyncPeriod = resyncPeriod
             self.restartBackoff = restartBackoff
+            self.maximumConnections = maximumConnections
         }
     }
 
@@ -60,7 +65,7 @@ public final class ControllerManager: Service, Sendable {
     }
 
     enum ClientSource: Sendable {
-        case client(RESTClient)
+        case config(ClientConfig)
         case kubeconfig(URL)
     }
 
@@ -69,9 +74,9 @@ public final class ControllerManager: Service, Sendable {
     let logger: Logger
     let leading = Mutex(false)
 
-    /// A manager using `client` (the caller shuts it down).
-    public init(client: RESTClient, configuration: Configuration = Configuration(), logger: Logger) {
-        source = .client(client)
+    /// A manager that reaches the API server as `config` says (with a connection pool of its own).
+    public init(config: ClientConfig, configuration: Configuration = Configuration(), logger: Logger) {
+        source = .config(config)
         self.configuration = configuration
         self.logger = logger
     }
@@ -92,8 +97,7 @@ public final class ControllerManager: Service, Sendable {
     public func run() async throws {
         try await cancelWhenGracefulShutdown {
             let client: RESTClient
-            let owned: Bool
-            do { (client, owned) = try await self.connect() } catch {
+            do { client = try await self.connect() } catch {
                 if error is CancellationError || Task.isCancelled { return }
                 throw error
             }
@@ -101,25 +105,27 @@ public final class ControllerManager: Service, Sendable {
                 try await self.waitForServer(client)
                 try await self.campaign(client)
             } catch {
-                if owned { try? await client.shutdown() }
+                try? await client.shutdown()
                 if error is CancellationError || Task.isCancelled { return }
                 throw error
             }
-            if owned { try? await client.shutdown() }
+            try? await client.shutdown()
         }
     }
 
-    func connect() async throws -> (RESTClient, owned: Bool) {
+    func connect() async throws -> RESTClient {
+        var config: ClientConfig
         switch source {
-        case .client(let client):
-            return (client, false)
+        case .config(let given):
+            config = given
         case .kubeconfig(let url):
             while !FileManager.default.fileExists(atPath: url.path) {
                 try await Task.sleep(for: .milliseconds(100))
             }
-            let config = try ClientConfig.fromKubeconfig(path: url.path)
-            return (try RESTClient(config: config), true)
+            config = try ClientConfig.fromKubeconfig(path: url.path)
         }
+        config.userAgent = "skiff-controller-manager/0.1.0"
+        return try RESTClient(config: config, maximumConnections: configuration.maximumConnections)
     }
 
     /// Waits until the API server answers `/readyz` with 200 (upstream waits on `/healthz`).

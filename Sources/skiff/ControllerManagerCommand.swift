@@ -84,13 +84,9 @@ struct ControllerManagerCommand: AsyncParsableCommand {
         let level = try common.validateLogLevel()
         Observability.bootstrap(level: level)
         let logger = Logger(label: "skiff.controller-manager")
-        let config: ClientConfig
-        do { config = try ClientConfig.fromKubeconfig(path: kubeconfigPath()) } catch {
-            throw ValidationError("\(error)")
-        }
-        let client = try RESTClient(config: config)
+        let config = try ClientConfig.fromKubeconfig(path: kubeconfigPath())
         let manager = ControllerManager(
-            client: client,
+            config: config,
             configuration: .init(
                 leaderElect: leaderElect, leaseNamespace: leaseNamespace, leaseName: leaseName,
                 leaseDuration: try GoDuration.parse(leaseDuration, option: "--leader-elect-lease-duration"),
@@ -102,13 +98,7 @@ struct ControllerManagerCommand: AsyncParsableCommand {
                                            "leaderElect": "\(leaderElect)"])
         let group = ServiceGroup(
             configuration: .init(services: [.init(service: manager)], gracefulShutdownSignals: [.sigterm, .sigint], logger: logger))
-        do {
-            try await group.run()
-        } catch {
-            try? await client.shutdown()
-            throw error
-        }
-        try await client.shutdown()
+        try await group.run()
     }
 }
 

@@ -103,7 +103,7 @@ final class RunningManager: Sendable {
     let task: Task<Void, any Error>
 
     init(client: RESTClient, configuration: ControllerManager.Configuration, label: String = "skiff.test.cm") {
-        let manager = ControllerManager(client: client, configuration: configuration, logger: testLogger(label))
+        let manager = ControllerManager(config: client.config, configuration: configuration, logger: testLogger(label))
         self.manager = manager
         task = Task { try await manager.run() }
     }

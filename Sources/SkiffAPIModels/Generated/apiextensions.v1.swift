@@ -49,12 +49,12 @@ extension apiextensions.v1 {
         }
 
         public var json: JSONValue {
-            var members = JSONObject(minimumCapacity: 6)
-            members["description"] = self.description?.json
-            members["format"] = self.format?.json
+            var members = JSONObject()
+            if let value = self.description { members["description"] = value.json }
+            if let value = self.format { members["format"] = value.json }
             members["jsonPath"] = self.jsonPath.json
             members["name"] = self.name.json
-            members["priority"] = self.priority?.json
+            if let value = self.priority { members["priority"] = value.json }
             members["type"] = self.type.json
             return .object(members)
         }
@@ -83,9 +83,9 @@ extension apiextensions.v1 {
         }
 
         public var json: JSONValue {
-            var members = JSONObject(minimumCapacity: 2)
+            var members = JSONObject()
             members["strategy"] = self.strategy.json
-            members["webhook"] = self.webhook?.json
+            if let value = self.webhook { members["webhook"] = value.json }
             return .object(members)
         }
     }
@@ -133,12 +133,12 @@ extension apiextensions.v1 {
         }
 
         public var json: JSONValue {
-            var members = JSONObject(minimumCapacity: 5)
-            members["apiVersion"] = self.apiVersion?.json
-            members["kind"] = self.kind?.json
-            members["metadata"] = self.metadata?.json
+            var members = JSONObject()
+            if let value = self.apiVersion { members["apiVersion"] = value.json }
+            if let value = self.kind { members["kind"] = value.json }
+            if let value = self.metadata { members["metadata"] = value.json }
             members["spec"] = self.spec.json
-            members["status"] = self.status?.json
+            if let value = self.status { members["status"] = value.json }
             return .object(members)
         }
     }
@@ -181,10 +181,10 @@ extension apiextensions.v1 {
         }
 
         public var json: JSONValue {
-            var members = JSONObject(minimumCapacity: 5)
-            members["lastTransitionTime"] = self.lastTransitionTime?.json
-            members["message"] = self.message?.json
-            members["reason"] = self.reason?.json
+            var members = JSONObject()
+            if let value = self.lastTransitionTime { members["lastTransitionTime"] = value.json }
+            if let value = self.message { members["message"] = value.json }
+            if let value = self.reason { members["reason"] = value.json }
             members["status"] = self.status.json
             members["type"] = self.type.json
             return .object(members)
@@ -228,11 +228,11 @@ extension apiextensions.v1 {
         }
 
         public var json: JSONValue {
-            var members = JSONObject(minimumCapacity: 4)
-            members["apiVersion"] = self.apiVersion?.json
+            var members = JSONObject()
+            if let value = self.apiVersion { members["apiVersion"] = value.json }
             members["items"] = self.items.json
-            members["kind"] = self.kind?.json
-            members["metadata"] = self.metadata?.json
+            if let value = self.kind { members["kind"] = value.json }
+            if let value = self.metadata { members["metadata"] = value.json }
             return .object(members)
         }
     }
@@ -281,13 +281,13 @@ extension apiextensions.v1 {
         }
 
         public var json: JSONValue {
-            var members = JSONObject(minimumCapacity: 6)
-            members["categories"] = self.categories?.json
+            var members = JSONObject()
+            if let value = self.categories { members["categories"] = value.json }
             members["kind"] = self.kind.json
-            members["listKind"] = self.listKind?.json
+            if let value = self.listKind { members["listKind"] = value.json }
             members["plural"] = self.plural.json
-            members["shortNames"] = self.shortNames?.json
-            members["singular"] = self.singular?.json
+            if let value = self.shortNames { members["shortNames"] = value.json }
+            if let value = self.singular { members["singular"] = value.json }
             return .object(members)
         }
     }
@@ -337,11 +337,11 @@ extension apiextensions.v1 {
         }
 
         public var json: JSONValue {
-            var members = JSONObject(minimumCapacity: 6)
-            members["conversion"] = self.conversion?.json
+            var members = JSONObject()
+            if let value = self.conversion { members["conversion"] = value.json }
             members["group"] = self.group.json
             members["names"] = self.names.json
-            members["preserveUnknownFields"] = self.preserveUnknownFields?.json
+            if let value = self.preserveUnknownFields { members["preserveUnknownFields"] = value.json }
             members["scope"] = self.scope.json
             members["versions"] = self.versions.json
             return .object(members)
@@ -376,10 +376,10 @@ extension apiextensions.v1 {
         }
 
         public var json: JSONValue {
-            var members = JSONObject(minimumCapacity: 3)
-            members["acceptedNames"] = self.acceptedNames?.json
-            members["conditions"] = self.conditions?.json
-            members["storedVersions"] = self.storedVersions?.json
+            var members = JSONObject()
+            if let value = self.acceptedNames { members["acceptedNames"] = value.json }
+            if let value = self.conditions { members["conditions"] = value.json }
+            if let value = self.storedVersions { members["storedVersions"] = value.json }
             return .object(members)
         }
     }
@@ -444,16 +444,16 @@ extension apiextensions.v1 {
         }
 
         public var json: JSONValue {
-            var members = JSONObject(minimumCapacity: 9)
-            members["additionalPrinterColumns"] = self.additionalPrinterColumns?.json
-            members["deprecated"] = self.deprecated?.json
-            members["deprecationWarning"] = self.deprecationWarning?.json
+            var members = JSONObject()
+            if let value = self.additionalPrinterColumns { members["additionalPrinterColumns"] = value.json }
+            if let value = self.deprecated { members["deprecated"] = value.json }
+            if let value = self.deprecationWarning { members["deprecationWarning"] = value.json }
             members["name"] = self.name.json
-            members["schema"] = self.schema?.json
-            members["selectableFields"] = self.selectableFields?.json
+            if let value = self.schema { members["schema"] = value.json }
+            if let value = self.selectableFields { members["selectableFields"] = value.json }
             members["served"] = self.served.json
             members["storage"] = self.storage.json
-            members["subresources"] = self.subresources?.json
+            if let value = self.subresources { members["subresources"] = value.json }
             return .object(members)
         }
     }
@@ -489,8 +489,8 @@ extension apiextensions.v1 {
         }
 
         public var json: JSONValue {
-            var members = JSONObject(minimumCapacity: 3)
-            members["labelSelectorPath"] = self.labelSelectorPath?.json
+            var members = JSONObject()
+            if let value = self.labelSelectorPath { members["labelSelectorPath"] = value.json }
             members["specReplicasPath"] = self.specReplicasPath.json
             members["statusReplicasPath"] = self.statusReplicasPath.json
             return .object(members)
@@ -535,9 +535,9 @@ extension apiextensions.v1 {
         }
 
         public var json: JSONValue {
-            var members = JSONObject(minimumCapacity: 2)
-            members["scale"] = self.scale?.json
-            members["status"] = self.status?.json
+            var members = JSONObject()
+            if let value = self.scale { members["scale"] = value.json }
+            if let value = self.status { members["status"] = value.json }
             return .object(members)
         }
     }
@@ -560,8 +560,8 @@ extension apiextensions.v1 {
         }
 
         public var json: JSONValue {
-            var members = JSONObject(minimumCapacity: 1)
-            members["openAPIV3Schema"] = self.openAPIV3Schema?.json
+            var members = JSONObject()
+            if let value = self.openAPIV3Schema { members["openAPIV3Schema"] = value.json }
             return .object(members)
         }
     }
@@ -587,9 +587,9 @@ extension apiextensions.v1 {
         }
 
         public var json: JSONValue {
-            var members = JSONObject(minimumCapacity: 2)
-            members["description"] = self.description?.json
-            members["url"] = self.url?.json
+            var members = JSONObject()
+            if let value = self.description { members["description"] = value.json }
+            if let value = self.url { members["url"] = value.json }
             return .object(members)
         }
     }
@@ -799,51 +799,51 @@ extension apiextensions.v1 {
         }
 
         public var json: JSONValue {
-            var members = JSONObject(minimumCapacity: 44)
-            members["$ref"] = self.ref?.json
-            members["$schema"] = self.schema?.json
-            members["additionalItems"] = self.additionalItems?.json
-            members["additionalProperties"] = self.additionalProperties?.json
-            members["allOf"] = self.allOf?.json
-            members["anyOf"] = self.anyOf?.json
-            members["default"] = self.`default`?.json
-            members["definitions"] = self.definitions?.json
-            members["dependencies"] = self.dependencies?.json
-            members["description"] = self.description?.json
-            members["enum"] = self.`enum`?.json
-            members["example"] = self.example?.json
-            members["exclusiveMaximum"] = self.exclusiveMaximum?.json
-            members["exclusiveMinimum"] = self.exclusiveMinimum?.json
-            members["externalDocs"] = self.externalDocs?.json
-            members["format"] = self.format?.json
-            members["id"] = self.id?.json
-            members["items"] = self.items?.json
-            members["maxItems"] = self.maxItems?.json
-            members["maxLength"] = self.maxLength?.json
-            members["maxProperties"] = self.maxProperties?.json
-            members["maximum"] = self.maximum?.json
-            members["minItems"] = self.minItems?.json
-            members["minLength"] = self.minLength?.json
-            members["minProperties"] = self.minProperties?.json
-            members["minimum"] = self.minimum?.json
-            members["multipleOf"] = self.multipleOf?.json
-            members["not"] = self._not?.json
-            members["nullable"] = self.nullable?.json
-            members["oneOf"] = self.oneOf?.json
-            members["pattern"] = self.pattern?.json
-            members["patternProperties"] = self.patternProperties?.json
-            members["properties"] = self.properties?.json
-            members["required"] = self.required?.json
-            members["title"] = self.title?.json
-            members["type"] = self.type?.json
-            members["uniqueItems"] = self.uniqueItems?.json
-            members["x-kubernetes-embedded-resource"] = self.xKubernetesEmbeddedResource?.json
-            members["x-kubernetes-int-or-string"] = self.xKubernetesIntOrString?.json
-            members["x-kubernetes-list-map-keys"] = self.xKubernetesListMapKeys?.json
-            members["x-kubernetes-list-type"] = self.xKubernetesListType?.json
-            members["x-kubernetes-map-type"] = self.xKubernetesMapType?.json
-            members["x-kubernetes-preserve-unknown-fields"] = self.xKubernetesPreserveUnknownFields?.json
-            members["x-kubernetes-validations"] = self.xKubernetesValidations?.json
+            var members = JSONObject()
+            if let value = self.ref { members["$ref"] = value.json }
+            if let value = self.schema { members["$schema"] = value.json }
+            if let value = self.additionalItems { members["additionalItems"] = value.json }
+            if let value = self.additionalProperties { members["additionalProperties"] = value.json }
+            if let value = self.allOf { members["allOf"] = value.json }
+            if let value = self.anyOf { members["anyOf"] = value.json }
+            if let value = self.`default` { members["default"] = value.json }
+            if let value = self.definitions { members["definitions"] = value.json }
+            if let value = self.dependencies { members["dependencies"] = value.json }
+            if let value = self.description { members["description"] = value.json }
+            if let value = self.`enum` { members["enum"] = value.json }
+            if let value = self.example { members["example"] = value.json }
+            if let value = self.exclusiveMaximum { members["exclusiveMaximum"] = value.json }
+            if let value = self.exclusiveMinimum { members["exclusiveMinimum"] = value.json }
+            if let value = self.externalDocs { members["externalDocs"] = value.json }
+            if let value = self.format { members["format"] = value.json }
+            if let value = self.id { members["id"] = value.json }
+            if let value = self.items { members["items"] = value.json }
+            if let value = self.maxItems { members["maxItems"] = value.json }
+            if let value = self.maxLength { members["maxLength"] = value.json }
+            if let value = self.maxProperties { members["maxProperties"] = value.json }
+            if let value = self.maximum { members["maximum"] = value.json }
+            if let value = self.minItems { members["minItems"] = value.json }
+            if let value = self.minLength { members["minLength"] = value.json }
+            if let value = self.minProperties { members["minProperties"] = value.json }
+            if let value = self.minimum { members["minimum"] = value.json }
+            if let value = self.multipleOf { members["multipleOf"] = value.json }
+            if let value = self._not { members["not"] = value.json }
+            if let value = self.nullable { members["nullable"] = value.json }
+            if let value = self.oneOf { members["oneOf"] = value.json }
+            if let value = self.pattern { members["pattern"] = value.json }
+            if let value = self.patternProperties { members["patternProperties"] = value.json }
+            if let value = self.properties { members["properties"] = value.json }
+            if let value = self.required { members["required"] = value.json }
+            if let value = self.title { members["title"] = value.json }
+            if let value = self.type { members["type"] = value.json }
+            if let value = self.uniqueItems { members["uniqueItems"] = value.json }
+            if let value = self.xKubernetesEmbeddedResource { members["x-kubernetes-embedded-resource"] = value.json }
+            if let value = self.xKubernetesIntOrString { members["x-kubernetes-int-or-string"] = value.json }
+            if let value = self.xKubernetesListMapKeys { members["x-kubernetes-list-map-keys"] = value.json }
+            if let value = self.xKubernetesListType { members["x-kubernetes-list-type"] = value.json }
+            if let value = self.xKubernetesMapType { members["x-kubernetes-map-type"] = value.json }
+            if let value = self.xKubernetesPreserveUnknownFields { members["x-kubernetes-preserve-unknown-fields"] = value.json }
+            if let value = self.xKubernetesValidations { members["x-kubernetes-validations"] = value.json }
             return .object(members)
         }
     }
@@ -867,7 +867,7 @@ extension apiextensions.v1 {
         }
 
         public var json: JSONValue {
-            var members = JSONObject(minimumCapacity: 1)
+            var members = JSONObject()
             members["jsonPath"] = self.jsonPath.json
             return .object(members)
         }
@@ -907,11 +907,11 @@ extension apiextensions.v1 {
         }
 
         public var json: JSONValue {
-            var members = JSONObject(minimumCapacity: 4)
+            var members = JSONObject()
             members["name"] = self.name.json
             members["namespace"] = self.namespace.json
-            members["path"] = self.path?.json
-            members["port"] = self.port?.json
+            if let value = self.path { members["path"] = value.json }
+            if let value = self.port { members["port"] = value.json }
             return .object(members)
         }
     }
@@ -963,12 +963,12 @@ extension apiextensions.v1 {
         }
 
         public var json: JSONValue {
-            var members = JSONObject(minimumCapacity: 6)
-            members["fieldPath"] = self.fieldPath?.json
-            members["message"] = self.message?.json
-            members["messageExpression"] = self.messageExpression?.json
-            members["optionalOldSelf"] = self.optionalOldSelf?.json
-            members["reason"] = self.reason?.json
+            var members = JSONObject()
+            if let value = self.fieldPath { members["fieldPath"] = value.json }
+            if let value = self.message { members["message"] = value.json }
+            if let value = self.messageExpression { members["messageExpression"] = value.json }
+            if let value = self.optionalOldSelf { members["optionalOldSelf"] = value.json }
+            if let value = self.reason { members["reason"] = value.json }
             members["rule"] = self.rule.json
             return .object(members)
         }
@@ -1002,10 +1002,10 @@ extension apiextensions.v1 {
         }
 
         public var json: JSONValue {
-            var members = JSONObject(minimumCapacity: 3)
-            members["caBundle"] = self.caBundle?.json
-            members["service"] = self.service?.json
-            members["url"] = self.url?.json
+            var members = JSONObject()
+            if let value = self.caBundle { members["caBundle"] = value.json }
+            if let value = self.service { members["service"] = value.json }
+            if let value = self.url { members["url"] = value.json }
             return .object(members)
         }
     }
@@ -1033,8 +1033,8 @@ extension apiextensions.v1 {
         }
 
         public var json: JSONValue {
-            var members = JSONObject(minimumCapacity: 2)
-            members["clientConfig"] = self.clientConfig?.json
+            var members = JSONObject()
+            if let value = self.clientConfig { members["clientConfig"] = value.json }
             members["conversionReviewVersions"] = self.conversionReviewVersions.json
             return .object(members)
         }

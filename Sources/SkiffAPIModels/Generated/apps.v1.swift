@@ -44,11 +44,11 @@ extension apps.v1 {
         }
 
         public var json: JSONValue {
-            var members = JSONObject(minimumCapacity: 5)
-            members["apiVersion"] = self.apiVersion?.json
-            members["data"] = self.data?.json
-            members["kind"] = self.kind?.json
-            members["metadata"] = self.metadata?.json
+            var members = JSONObject()
+            if let value = self.apiVersion { members["apiVersion"] = value.json }
+            if let value = self.data { members["data"] = value.json }
+            if let value = self.kind { members["kind"] = value.json }
+            if let value = self.metadata { members["metadata"] = value.json }
             members["revision"] = self.revision.json
             return .object(members)
         }
@@ -90,11 +90,11 @@ extension apps.v1 {
         }
 
         public var json: JSONValue {
-            var members = JSONObject(minimumCapacity: 4)
-            members["apiVersion"] = self.apiVersion?.json
+            var members = JSONObject()
+            if let value = self.apiVersion { members["apiVersion"] = value.json }
             members["items"] = self.items.json
-            members["kind"] = self.kind?.json
-            members["metadata"] = self.metadata?.json
+            if let value = self.kind { members["kind"] = value.json }
+            if let value = self.metadata { members["metadata"] = value.json }
             return .object(members)
         }
     }
@@ -141,12 +141,12 @@ extension apps.v1 {
         }
 
         public var json: JSONValue {
-            var members = JSONObject(minimumCapacity: 5)
-            members["apiVersion"] = self.apiVersion?.json
-            members["kind"] = self.kind?.json
-            members["metadata"] = self.metadata?.json
-            members["spec"] = self.spec?.json
-            members["status"] = self.status?.json
+            var members = JSONObject()
+            if let value = self.apiVersion { members["apiVersion"] = value.json }
+            if let value = self.kind { members["kind"] = value.json }
+            if let value = self.metadata { members["metadata"] = value.json }
+            if let value = self.spec { members["spec"] = value.json }
+            if let value = self.status { members["status"] = value.json }
             return .object(members)
         }
     }
@@ -189,10 +189,10 @@ extension apps.v1 {
         }
 
         public var json: JSONValue {
-            var members = JSONObject(minimumCapacity: 5)
-            members["lastTransitionTime"] = self.lastTransitionTime?.json
-            members["message"] = self.message?.json
-            members["reason"] = self.reason?.json
+            var members = JSONObject()
+            if let value = self.lastTransitionTime { members["lastTransitionTime"] = value.json }
+            if let value = self.message { members["message"] = value.json }
+            if let value = self.reason { members["reason"] = value.json }
             members["status"] = self.status.json
             members["type"] = self.type.json
             return .object(members)
@@ -235,11 +235,11 @@ extension apps.v1 {
         }
 
         public var json: JSONValue {
-            var members = JSONObject(minimumCapacity: 4)
-            members["apiVersion"] = self.apiVersion?.json
+            var members = JSONObject()
+            if let value = self.apiVersion { members["apiVersion"] = value.json }
             members["items"] = self.items.json
-            members["kind"] = self.kind?.json
-            members["metadata"] = self.metadata?.json
+            if let value = self.kind { members["kind"] = value.json }
+            if let value = self.metadata { members["metadata"] = value.json }
             return .object(members)
         }
     }
@@ -283,12 +283,12 @@ extension apps.v1 {
         }
 
         public var json: JSONValue {
-            var members = JSONObject(minimumCapacity: 5)
-            members["minReadySeconds"] = self.minReadySeconds?.json
-            members["revisionHistoryLimit"] = self.revisionHistoryLimit?.json
+            var members = JSONObject()
+            if let value = self.minReadySeconds { members["minReadySeconds"] = value.json }
+            if let value = self.revisionHistoryLimit { members["revisionHistoryLimit"] = value.json }
             members["selector"] = self.selector.json
             members["template"] = self.template.json
-            members["updateStrategy"] = self.updateStrategy?.json
+            if let value = self.updateStrategy { members["updateStrategy"] = value.json }
             return .object(members)
         }
     }
@@ -360,17 +360,17 @@ extension apps.v1 {
         }
 
         public var json: JSONValue {
-            var members = JSONObject(minimumCapacity: 10)
-            members["collisionCount"] = self.collisionCount?.json
-            members["conditions"] = self.conditions?.json
+            var members = JSONObject()
+            if let value = self.collisionCount { members["collisionCount"] = value.json }
+            if let value = self.conditions { members["conditions"] = value.json }
             members["currentNumberScheduled"] = self.currentNumberScheduled.json
             members["desiredNumberScheduled"] = self.desiredNumberScheduled.json
-            members["numberAvailable"] = self.numberAvailable?.json
+            if let value = self.numberAvailable { members["numberAvailable"] = value.json }
             members["numberMisscheduled"] = self.numberMisscheduled.json
             members["numberReady"] = self.numberReady.json
-            members["numberUnavailable"] = self.numberUnavailable?.json
-            members["observedGeneration"] = self.observedGeneration?.json
-            members["updatedNumberScheduled"] = self.updatedNumberScheduled?.json
+            if let value = self.numberUnavailable { members["numberUnavailable"] = value.json }
+            if let value = self.observedGeneration { members["observedGeneration"] = value.json }
+            if let value = self.updatedNumberScheduled { members["updatedNumberScheduled"] = value.json }
             return .object(members)
         }
     }
@@ -398,9 +398,9 @@ extension apps.v1 {
         }
 
         public var json: JSONValue {
-            var members = JSONObject(minimumCapacity: 2)
-            members["rollingUpdate"] = self.rollingUpdate?.json
-            members["type"] = self.type?.json
+            var members = JSONObject()
+            if let value = self.rollingUpdate { members["rollingUpdate"] = value.json }
+            if let value = self.type { members["type"] = value.json }
             return .object(members)
         }
     }
@@ -447,12 +447,12 @@ extension apps.v1 {
         }
 
         public var json: JSONValue {
-            var members = JSONObject(minimumCapacity: 5)
-            members["apiVersion"] = self.apiVersion?.json
-            members["kind"] = self.kind?.json
-            members["metadata"] = self.metadata?.json
-            members["spec"] = self.spec?.json
-            members["status"] = self.status?.json
+            var members = JSONObject()
+            if let value = self.apiVersion { members["apiVersion"] = value.json }
+            if let value = self.kind { members["kind"] = value.json }
+            if let value = self.metadata { members["metadata"] = value.json }
+            if let value = self.spec { members["spec"] = value.json }
+            if let value = self.status { members["status"] = value.json }
             return .object(members)
         }
     }
@@ -500,11 +500,11 @@ extension apps.v1 {
         }
 
         public var json: JSONValue {
-            var members = JSONObject(minimumCapacity: 6)
-            members["lastTransitionTime"] = self.lastTransitionTime?.json
-            members["lastUpdateTime"] = self.lastUpdateTime?.json
-            members["message"] = self.message?.json
-            members["reason"] = self.reason?.json
+            var members = JSONObject()
+            if let value = self.lastTransitionTime { members["lastTransitionTime"] = value.json }
+            if let value = self.lastUpdateTime { members["lastUpdateTime"] = value.json }
+            if let value = self.message { members["message"] = value.json }
+            if let value = self.reason { members["reason"] = value.json }
             members["status"] = self.status.json
             members["type"] = self.type.json
             return .object(members)
@@ -547,11 +547,11 @@ extension apps.v1 {
         }
 
         public var json: JSONValue {
-            var members = JSONObject(minimumCapacity: 4)
-            members["apiVersion"] = self.apiVersion?.json
+            var members = JSONObject()
+            if let value = self.apiVersion { members["apiVersion"] = value.json }
             members["items"] = self.items.json
-            members["kind"] = self.kind?.json
-            members["metadata"] = self.metadata?.json
+            if let value = self.kind { members["kind"] = value.json }
+            if let value = self.metadata { members["metadata"] = value.json }
             return .object(members)
         }
     }
@@ -610,14 +610,14 @@ extension apps.v1 {
         }
 
         public var json: JSONValue {
-            var members = JSONObject(minimumCapacity: 8)
-            members["minReadySeconds"] = self.minReadySeconds?.json
-            members["paused"] = self.paused?.json
-            members["progressDeadlineSeconds"] = self.progressDeadlineSeconds?.json
-            members["replicas"] = self.replicas?.json
-            members["revisionHistoryLimit"] = self.revisionHistoryLimit?.json
+            var members = JSONObject()
+            if let value = self.minReadySeconds { members["minReadySeconds"] = value.json }
+            if let value = self.paused { members["paused"] = value.json }
+            if let value = self.progressDeadlineSeconds { members["progressDeadlineSeconds"] = value.json }
+            if let value = self.replicas { members["replicas"] = value.json }
+            if let value = self.revisionHistoryLimit { members["revisionHistoryLimit"] = value.json }
             members["selector"] = self.selector.json
-            members["strategy"] = self.strategy?.json
+            if let value = self.strategy { members["strategy"] = value.json }
             members["template"] = self.template.json
             return .object(members)
         }
@@ -676,15 +676,15 @@ extension apps.v1 {
         }
 
         public var json: JSONValue {
-            var members = JSONObject(minimumCapacity: 8)
-            members["availableReplicas"] = self.availableReplicas?.json
-            members["collisionCount"] = self.collisionCount?.json
-            members["conditions"] = self.conditions?.json
-            members["observedGeneration"] = self.observedGeneration?.json
-            members["readyReplicas"] = self.readyReplicas?.json
-            members["replicas"] = self.replicas?.json
-            members["unavailableReplicas"] = self.unavailableReplicas?.json
-            members["updatedReplicas"] = self.updatedReplicas?.json
+            var members = JSONObject()
+            if let value = self.availableReplicas { members["availableReplicas"] = value.json }
+            if let value = self.collisionCount { members["collisionCount"] = value.json }
+            if let value = self.conditions { members["conditions"] = value.json }
+            if let value = self.observedGeneration { members["observedGeneration"] = value.json }
+            if let value = self.readyReplicas { members["readyReplicas"] = value.json }
+            if let value = self.replicas { members["replicas"] = value.json }
+            if let value = self.unavailableReplicas { members["unavailableReplicas"] = value.json }
+            if let value = self.updatedReplicas { members["updatedReplicas"] = value.json }
             return .object(members)
         }
     }
@@ -712,9 +712,9 @@ extension apps.v1 {
         }
 
         public var json: JSONValue {
-            var members = JSONObject(minimumCapacity: 2)
-            members["rollingUpdate"] = self.rollingUpdate?.json
-            members["type"] = self.type?.json
+            var members = JSONObject()
+            if let value = self.rollingUpdate { members["rollingUpdate"] = value.json }
+            if let value = self.type { members["type"] = value.json }
             return .object(members)
         }
     }
@@ -762,12 +762,12 @@ extension apps.v1 {
         }
 
         public var json: JSONValue {
-            var members = JSONObject(minimumCapacity: 5)
-            members["apiVersion"] = self.apiVersion?.json
-            members["kind"] = self.kind?.json
-            members["metadata"] = self.metadata?.json
-            members["spec"] = self.spec?.json
-            members["status"] = self.status?.json
+            var members = JSONObject()
+            if let value = self.apiVersion { members["apiVersion"] = value.json }
+            if let value = self.kind { members["kind"] = value.json }
+            if let value = self.metadata { members["metadata"] = value.json }
+            if let value = self.spec { members["spec"] = value.json }
+            if let value = self.status { members["status"] = value.json }
             return .object(members)
         }
     }
@@ -810,10 +810,10 @@ extension apps.v1 {
         }
 
         public var json: JSONValue {
-            var members = JSONObject(minimumCapacity: 5)
-            members["lastTransitionTime"] = self.lastTransitionTime?.json
-            members["message"] = self.message?.json
-            members["reason"] = self.reason?.json
+            var members = JSONObject()
+            if let value = self.lastTransitionTime { members["lastTransitionTime"] = value.json }
+            if let value = self.message { members["message"] = value.json }
+            if let value = self.reason { members["reason"] = value.json }
             members["status"] = self.status.json
             members["type"] = self.type.json
             return .object(members)
@@ -856,11 +856,11 @@ extension apps.v1 {
         }
 
         public var json: JSONValue {
-            var members = JSONObject(minimumCapacity: 4)
-            members["apiVersion"] = self.apiVersion?.json
+            var members = JSONObject()
+            if let value = self.apiVersion { members["apiVersion"] = value.json }
             members["items"] = self.items.json
-            members["kind"] = self.kind?.json
-            members["metadata"] = self.metadata?.json
+            if let value = self.kind { members["kind"] = value.json }
+            if let value = self.metadata { members["metadata"] = value.json }
             return .object(members)
         }
     }
@@ -899,11 +899,11 @@ extension apps.v1 {
         }
 
         public var json: JSONValue {
-            var members = JSONObject(minimumCapacity: 4)
-            members["minReadySeconds"] = self.minReadySeconds?.json
-            members["replicas"] = self.replicas?.json
+            var members = JSONObject()
+            if let value = self.minReadySeconds { members["minReadySeconds"] = value.json }
+            if let value = self.replicas { members["replicas"] = value.json }
             members["selector"] = self.selector.json
-            members["template"] = self.template?.json
+            if let value = self.template { members["template"] = value.json }
             return .object(members)
         }
     }
@@ -951,12 +951,12 @@ extension apps.v1 {
         }
 
         public var json: JSONValue {
-            var members = JSONObject(minimumCapacity: 6)
-            members["availableReplicas"] = self.availableReplicas?.json
-            members["conditions"] = self.conditions?.json
-            members["fullyLabeledReplicas"] = self.fullyLabeledReplicas?.json
-            members["observedGeneration"] = self.observedGeneration?.json
-            members["readyReplicas"] = self.readyReplicas?.json
+            var members = JSONObject()
+            if let value = self.availableReplicas { members["availableReplicas"] = value.json }
+            if let value = self.conditions { members["conditions"] = value.json }
+            if let value = self.fullyLabeledReplicas { members["fullyLabeledReplicas"] = value.json }
+            if let value = self.observedGeneration { members["observedGeneration"] = value.json }
+            if let value = self.readyReplicas { members["readyReplicas"] = value.json }
             members["replicas"] = self.replicas.json
             return .object(members)
         }
@@ -986,9 +986,9 @@ extension apps.v1 {
         }
 
         public var json: JSONValue {
-            var members = JSONObject(minimumCapacity: 2)
-            members["maxSurge"] = self.maxSurge?.json
-            members["maxUnavailable"] = self.maxUnavailable?.json
+            var members = JSONObject()
+            if let value = self.maxSurge { members["maxSurge"] = value.json }
+            if let value = self.maxUnavailable { members["maxUnavailable"] = value.json }
             return .object(members)
         }
     }
@@ -1016,9 +1016,9 @@ extension apps.v1 {
         }
 
         public var json: JSONValue {
-            var members = JSONObject(minimumCapacity: 2)
-            members["maxSurge"] = self.maxSurge?.json
-            members["maxUnavailable"] = self.maxUnavailable?.json
+            var members = JSONObject()
+            if let value = self.maxSurge { members["maxSurge"] = value.json }
+            if let value = self.maxUnavailable { members["maxUnavailable"] = value.json }
             return .object(members)
         }
     }
@@ -1046,9 +1046,9 @@ extension apps.v1 {
         }
 
         public var json: JSONValue {
-            var members = JSONObject(minimumCapacity: 2)
-            members["maxUnavailable"] = self.maxUnavailable?.json
-            members["partition"] = self.partition?.json
+            var members = JSONObject()
+            if let value = self.maxUnavailable { members["maxUnavailable"] = value.json }
+            if let value = self.partition { members["partition"] = value.json }
             return .object(members)
         }
     }
@@ -1095,12 +1095,12 @@ extension apps.v1 {
         }
 
         public var json: JSONValue {
-            var members = JSONObject(minimumCapacity: 5)
-            members["apiVersion"] = self.apiVersion?.json
-            members["kind"] = self.kind?.json
-            members["metadata"] = self.metadata?.json
-            members["spec"] = self.spec?.json
-            members["status"] = self.status?.json
+            var members = JSONObject()
+            if let value = self.apiVersion { members["apiVersion"] = value.json }
+            if let value = self.kind { members["kind"] = value.json }
+            if let value = self.metadata { members["metadata"] = value.json }
+            if let value = self.spec { members["spec"] = value.json }
+            if let value = self.status { members["status"] = value.json }
             return .object(members)
         }
     }
@@ -1143,10 +1143,10 @@ extension apps.v1 {
         }
 
         public var json: JSONValue {
-            var members = JSONObject(minimumCapacity: 5)
-            members["lastTransitionTime"] = self.lastTransitionTime?.json
-            members["message"] = self.message?.json
-            members["reason"] = self.reason?.json
+            var members = JSONObject()
+            if let value = self.lastTransitionTime { members["lastTransitionTime"] = value.json }
+            if let value = self.message { members["message"] = value.json }
+            if let value = self.reason { members["reason"] = value.json }
             members["status"] = self.status.json
             members["type"] = self.type.json
             return .object(members)
@@ -1189,11 +1189,11 @@ extension apps.v1 {
         }
 
         public var json: JSONValue {
-            var members = JSONObject(minimumCapacity: 4)
-            members["apiVersion"] = self.apiVersion?.json
+            var members = JSONObject()
+            if let value = self.apiVersion { members["apiVersion"] = value.json }
             members["items"] = self.items.json
-            members["kind"] = self.kind?.json
-            members["metadata"] = self.metadata?.json
+            if let value = self.kind { members["kind"] = value.json }
+            if let value = self.metadata { members["metadata"] = value.json }
             return .object(members)
         }
     }
@@ -1216,8 +1216,8 @@ extension apps.v1 {
         }
 
         public var json: JSONValue {
-            var members = JSONObject(minimumCapacity: 1)
-            members["start"] = self.start?.json
+            var members = JSONObject()
+            if let value = self.start { members["start"] = value.json }
             return .object(members)
         }
     }
@@ -1248,9 +1248,9 @@ extension apps.v1 {
         }
 
         public var json: JSONValue {
-            var members = JSONObject(minimumCapacity: 2)
-            members["whenDeleted"] = self.whenDeleted?.json
-            members["whenScaled"] = self.whenScaled?.json
+            var members = JSONObject()
+            if let value = self.whenDeleted { members["whenDeleted"] = value.json }
+            if let value = self.whenScaled { members["whenScaled"] = value.json }
             return .object(members)
         }
     }
@@ -1328,18 +1328,18 @@ extension apps.v1 {
         }
 
         public var json: JSONValue {
-            var members = JSONObject(minimumCapacity: 11)
-            members["minReadySeconds"] = self.minReadySeconds?.json
-            members["ordinals"] = self.ordinals?.json
-            members["persistentVolumeClaimRetentionPolicy"] = self.persistentVolumeClaimRetentionPolicy?.json
-            members["podManagementPolicy"] = self.podManagementPolicy?.json
-            members["replicas"] = self.replicas?.json
-            members["revisionHistoryLimit"] = self.revisionHistoryLimit?.json
+            var members = JSONObject()
+            if let value = self.minReadySeconds { members["minReadySeconds"] = value.json }
+            if let value = self.ordinals { members["ordinals"] = value.json }
+            if let value = self.persistentVolumeClaimRetentionPolicy { members["persistentVolumeClaimRetentionPolicy"] = value.json }
+            if let value = self.podManagementPolicy { members["podManagementPolicy"] = value.json }
+            if let value = self.replicas { members["replicas"] = value.json }
+            if let value = self.revisionHistoryLimit { members["revisionHistoryLimit"] = value.json }
             members["selector"] = self.selector.json
             members["serviceName"] = self.serviceName.json
             members["template"] = self.template.json
-            members["updateStrategy"] = self.updateStrategy?.json
-            members["volumeClaimTemplates"] = self.volumeClaimTemplates?.json
+            if let value = self.updateStrategy { members["updateStrategy"] = value.json }
+            if let value = self.volumeClaimTemplates { members["volumeClaimTemplates"] = value.json }
             return .object(members)
         }
     }
@@ -1411,17 +1411,17 @@ extension apps.v1 {
         }
 
         public var json: JSONValue {
-            var members = JSONObject(minimumCapacity: 10)
-            members["availableReplicas"] = self.availableReplicas?.json
-            members["collisionCount"] = self.collisionCount?.json
-            members["conditions"] = self.conditions?.json
-            members["currentReplicas"] = self.currentReplicas?.json
-            members["currentRevision"] = self.currentRevision?.json
-            members["observedGeneration"] = self.observedGeneration?.json
-            members["readyReplicas"] = self.readyReplicas?.json
+            var members = JSONObject()
+            if let value = self.availableReplicas { members["availableReplicas"] = value.json }
+            if let value = self.collisionCount { members["collisionCount"] = value.json }
+            if let value = self.conditions { members["conditions"] = value.json }
+            if let value = self.currentReplicas { members["currentReplicas"] = value.json }
+            if let value = self.currentRevision { members["currentRevision"] = value.json }
+            if let value = self.observedGeneration { members["observedGeneration"] = value.json }
+            if let value = self.readyReplicas { members["readyReplicas"] = value.json }
             members["replicas"] = self.replicas.json
-            members["updateRevision"] = self.updateRevision?.json
-            members["updatedReplicas"] = self.updatedReplicas?.json
+            if let value = self.updateRevision { members["updateRevision"] = value.json }
+            if let value = self.updatedReplicas { members["updatedReplicas"] = value.json }
             return .object(members)
         }
     }
@@ -1449,9 +1449,9 @@ extension apps.v1 {
         }
 
         public var json: JSONValue {
-            var members = JSONObject(minimumCapacity: 2)
-            members["rollingUpdate"] = self.rollingUpdate?.json
-            members["type"] = self.type?.json
+            var members = JSONObject()
+            if let value = self.rollingUpdate { members["rollingUpdate"] = value.json }
+            if let value = self.type { members["type"] = value.json }
             return .object(members)
         }
     }

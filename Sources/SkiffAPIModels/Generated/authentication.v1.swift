@@ -35,11 +35,11 @@ extension authentication.v1 {
         }
 
         public var json: JSONValue {
-            var members = JSONObject(minimumCapacity: 4)
-            members["apiVersion"] = self.apiVersion?.json
-            members["kind"] = self.kind?.json
-            members["name"] = self.name?.json
-            members["uid"] = self.uid?.json
+            var members = JSONObject()
+            if let value = self.apiVersion { members["apiVersion"] = value.json }
+            if let value = self.kind { members["kind"] = value.json }
+            if let value = self.name { members["name"] = value.json }
+            if let value = self.uid { members["uid"] = value.json }
             return .object(members)
         }
     }
@@ -85,12 +85,12 @@ extension authentication.v1 {
         }
 
         public var json: JSONValue {
-            var members = JSONObject(minimumCapacity: 5)
-            members["apiVersion"] = self.apiVersion?.json
-            members["kind"] = self.kind?.json
-            members["metadata"] = self.metadata?.json
+            var members = JSONObject()
+            if let value = self.apiVersion { members["apiVersion"] = value.json }
+            if let value = self.kind { members["kind"] = value.json }
+            if let value = self.metadata { members["metadata"] = value.json }
             members["spec"] = self.spec.json
-            members["status"] = self.status?.json
+            if let value = self.status { members["status"] = value.json }
             return .object(members)
         }
     }
@@ -123,10 +123,10 @@ extension authentication.v1 {
         }
 
         public var json: JSONValue {
-            var members = JSONObject(minimumCapacity: 3)
+            var members = JSONObject()
             members["audiences"] = self.audiences.json
-            members["boundObjectRef"] = self.boundObjectRef?.json
-            members["expirationSeconds"] = self.expirationSeconds?.json
+            if let value = self.boundObjectRef { members["boundObjectRef"] = value.json }
+            if let value = self.expirationSeconds { members["expirationSeconds"] = value.json }
             return .object(members)
         }
     }
@@ -154,7 +154,7 @@ extension authentication.v1 {
         }
 
         public var json: JSONValue {
-            var members = JSONObject(minimumCapacity: 2)
+            var members = JSONObject()
             members["expirationTimestamp"] = self.expirationTimestamp.json
             members["token"] = self.token.json
             return .object(members)

@@ -32,8 +32,8 @@ extension autoscaling.v1 {
         }
 
         public var json: JSONValue {
-            var members = JSONObject(minimumCapacity: 3)
-            members["apiVersion"] = self.apiVersion?.json
+            var members = JSONObject()
+            if let value = self.apiVersion { members["apiVersion"] = value.json }
             members["kind"] = self.kind.json
             members["name"] = self.name.json
             return .object(members)
@@ -82,12 +82,12 @@ extension autoscaling.v1 {
         }
 
         public var json: JSONValue {
-            var members = JSONObject(minimumCapacity: 5)
-            members["apiVersion"] = self.apiVersion?.json
-            members["kind"] = self.kind?.json
-            members["metadata"] = self.metadata?.json
-            members["spec"] = self.spec?.json
-            members["status"] = self.status?.json
+            var members = JSONObject()
+            if let value = self.apiVersion { members["apiVersion"] = value.json }
+            if let value = self.kind { members["kind"] = value.json }
+            if let value = self.metadata { members["metadata"] = value.json }
+            if let value = self.spec { members["spec"] = value.json }
+            if let value = self.status { members["status"] = value.json }
             return .object(members)
         }
     }
@@ -128,11 +128,11 @@ extension autoscaling.v1 {
         }
 
         public var json: JSONValue {
-            var members = JSONObject(minimumCapacity: 4)
-            members["apiVersion"] = self.apiVersion?.json
+            var members = JSONObject()
+            if let value = self.apiVersion { members["apiVersion"] = value.json }
             members["items"] = self.items.json
-            members["kind"] = self.kind?.json
-            members["metadata"] = self.metadata?.json
+            if let value = self.kind { members["kind"] = value.json }
+            if let value = self.metadata { members["metadata"] = value.json }
             return .object(members)
         }
     }
@@ -173,11 +173,11 @@ extension autoscaling.v1 {
         }
 
         public var json: JSONValue {
-            var members = JSONObject(minimumCapacity: 4)
+            var members = JSONObject()
             members["maxReplicas"] = self.maxReplicas.json
-            members["minReplicas"] = self.minReplicas?.json
+            if let value = self.minReplicas { members["minReplicas"] = value.json }
             members["scaleTargetRef"] = self.scaleTargetRef.json
-            members["targetCPUUtilizationPercentage"] = self.targetCPUUtilizationPercentage?.json
+            if let value = self.targetCPUUtilizationPercentage { members["targetCPUUtilizationPercentage"] = value.json }
             return .object(members)
         }
     }
@@ -222,12 +222,12 @@ extension autoscaling.v1 {
         }
 
         public var json: JSONValue {
-            var members = JSONObject(minimumCapacity: 5)
-            members["currentCPUUtilizationPercentage"] = self.currentCPUUtilizationPercentage?.json
+            var members = JSONObject()
+            if let value = self.currentCPUUtilizationPercentage { members["currentCPUUtilizationPercentage"] = value.json }
             members["currentReplicas"] = self.currentReplicas.json
             members["desiredReplicas"] = self.desiredReplicas.json
-            members["lastScaleTime"] = self.lastScaleTime?.json
-            members["observedGeneration"] = self.observedGeneration?.json
+            if let value = self.lastScaleTime { members["lastScaleTime"] = value.json }
+            if let value = self.observedGeneration { members["observedGeneration"] = value.json }
             return .object(members)
         }
     }
@@ -274,12 +274,12 @@ extension autoscaling.v1 {
         }
 
         public var json: JSONValue {
-            var members = JSONObject(minimumCapacity: 5)
-            members["apiVersion"] = self.apiVersion?.json
-            members["kind"] = self.kind?.json
-            members["metadata"] = self.metadata?.json
-            members["spec"] = self.spec?.json
-            members["status"] = self.status?.json
+            var members = JSONObject()
+            if let value = self.apiVersion { members["apiVersion"] = value.json }
+            if let value = self.kind { members["kind"] = value.json }
+            if let value = self.metadata { members["metadata"] = value.json }
+            if let value = self.spec { members["spec"] = value.json }
+            if let value = self.status { members["status"] = value.json }
             return .object(members)
         }
     }
@@ -302,8 +302,8 @@ extension autoscaling.v1 {
         }
 
         public var json: JSONValue {
-            var members = JSONObject(minimumCapacity: 1)
-            members["replicas"] = self.replicas?.json
+            var members = JSONObject()
+            if let value = self.replicas { members["replicas"] = value.json }
             return .object(members)
         }
     }
@@ -331,9 +331,9 @@ extension autoscaling.v1 {
         }
 
         public var json: JSONValue {
-            var members = JSONObject(minimumCapacity: 2)
+            var members = JSONObject()
             members["replicas"] = self.replicas.json
-            members["selector"] = self.selector?.json
+            if let value = self.selector { members["selector"] = value.json }
             return .object(members)
         }
     }

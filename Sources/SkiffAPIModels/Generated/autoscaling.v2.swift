@@ -31,7 +31,7 @@ extension autoscaling.v2 {
         }
 
         public var json: JSONValue {
-            var members = JSONObject(minimumCapacity: 3)
+            var members = JSONObject()
             members["container"] = self.container.json
             members["name"] = self.name.json
             members["target"] = self.target.json
@@ -68,7 +68,7 @@ extension autoscaling.v2 {
         }
 
         public var json: JSONValue {
-            var members = JSONObject(minimumCapacity: 3)
+            var members = JSONObject()
             members["container"] = self.container.json
             members["current"] = self.current.json
             members["name"] = self.name.json
@@ -106,8 +106,8 @@ extension autoscaling.v2 {
         }
 
         public var json: JSONValue {
-            var members = JSONObject(minimumCapacity: 3)
-            members["apiVersion"] = self.apiVersion?.json
+            var members = JSONObject()
+            if let value = self.apiVersion { members["apiVersion"] = value.json }
             members["kind"] = self.kind.json
             members["name"] = self.name.json
             return .object(members)
@@ -138,7 +138,7 @@ extension autoscaling.v2 {
         }
 
         public var json: JSONValue {
-            var members = JSONObject(minimumCapacity: 2)
+            var members = JSONObject()
             members["metric"] = self.metric.json
             members["target"] = self.target.json
             return .object(members)
@@ -168,7 +168,7 @@ extension autoscaling.v2 {
         }
 
         public var json: JSONValue {
-            var members = JSONObject(minimumCapacity: 2)
+            var members = JSONObject()
             members["current"] = self.current.json
             members["metric"] = self.metric.json
             return .object(members)
@@ -203,7 +203,7 @@ extension autoscaling.v2 {
         }
 
         public var json: JSONValue {
-            var members = JSONObject(minimumCapacity: 3)
+            var members = JSONObject()
             members["periodSeconds"] = self.periodSeconds.json
             members["type"] = self.type.json
             members["value"] = self.value.json
@@ -240,10 +240,10 @@ extension autoscaling.v2 {
         }
 
         public var json: JSONValue {
-            var members = JSONObject(minimumCapacity: 3)
-            members["policies"] = self.policies?.json
-            members["selectPolicy"] = self.selectPolicy?.json
-            members["stabilizationWindowSeconds"] = self.stabilizationWindowSeconds?.json
+            var members = JSONObject()
+            if let value = self.policies { members["policies"] = value.json }
+            if let value = self.selectPolicy { members["selectPolicy"] = value.json }
+            if let value = self.stabilizationWindowSeconds { members["stabilizationWindowSeconds"] = value.json }
             return .object(members)
         }
     }
@@ -291,12 +291,12 @@ extension autoscaling.v2 {
         }
 
         public var json: JSONValue {
-            var members = JSONObject(minimumCapacity: 5)
-            members["apiVersion"] = self.apiVersion?.json
-            members["kind"] = self.kind?.json
-            members["metadata"] = self.metadata?.json
-            members["spec"] = self.spec?.json
-            members["status"] = self.status?.json
+            var members = JSONObject()
+            if let value = self.apiVersion { members["apiVersion"] = value.json }
+            if let value = self.kind { members["kind"] = value.json }
+            if let value = self.metadata { members["metadata"] = value.json }
+            if let value = self.spec { members["spec"] = value.json }
+            if let value = self.status { members["status"] = value.json }
             return .object(members)
         }
     }
@@ -325,9 +325,9 @@ extension autoscaling.v2 {
         }
 
         public var json: JSONValue {
-            var members = JSONObject(minimumCapacity: 2)
-            members["scaleDown"] = self.scaleDown?.json
-            members["scaleUp"] = self.scaleUp?.json
+            var members = JSONObject()
+            if let value = self.scaleDown { members["scaleDown"] = value.json }
+            if let value = self.scaleUp { members["scaleUp"] = value.json }
             return .object(members)
         }
     }
@@ -370,10 +370,10 @@ extension autoscaling.v2 {
         }
 
         public var json: JSONValue {
-            var members = JSONObject(minimumCapacity: 5)
-            members["lastTransitionTime"] = self.lastTransitionTime?.json
-            members["message"] = self.message?.json
-            members["reason"] = self.reason?.json
+            var members = JSONObject()
+            if let value = self.lastTransitionTime { members["lastTransitionTime"] = value.json }
+            if let value = self.message { members["message"] = value.json }
+            if let value = self.reason { members["reason"] = value.json }
             members["status"] = self.status.json
             members["type"] = self.type.json
             return .object(members)
@@ -416,11 +416,11 @@ extension autoscaling.v2 {
         }
 
         public var json: JSONValue {
-            var members = JSONObject(minimumCapacity: 4)
-            members["apiVersion"] = self.apiVersion?.json
+            var members = JSONObject()
+            if let value = self.apiVersion { members["apiVersion"] = value.json }
             members["items"] = self.items.json
-            members["kind"] = self.kind?.json
-            members["metadata"] = self.metadata?.json
+            if let value = self.kind { members["kind"] = value.json }
+            if let value = self.metadata { members["metadata"] = value.json }
             return .object(members)
         }
     }
@@ -466,11 +466,11 @@ extension autoscaling.v2 {
         }
 
         public var json: JSONValue {
-            var members = JSONObject(minimumCapacity: 5)
-            members["behavior"] = self.behavior?.json
+            var members = JSONObject()
+            if let value = self.behavior { members["behavior"] = value.json }
             members["maxReplicas"] = self.maxReplicas.json
-            members["metrics"] = self.metrics?.json
-            members["minReplicas"] = self.minReplicas?.json
+            if let value = self.metrics { members["metrics"] = value.json }
+            if let value = self.minReplicas { members["minReplicas"] = value.json }
             members["scaleTargetRef"] = self.scaleTargetRef.json
             return .object(members)
         }
@@ -523,13 +523,13 @@ extension autoscaling.v2 {
         }
 
         public var json: JSONValue {
-            var members = JSONObject(minimumCapacity: 6)
-            members["conditions"] = self.conditions?.json
-            members["currentMetrics"] = self.currentMetrics?.json
-            members["currentReplicas"] = self.currentReplicas?.json
+            var members = JSONObject()
+            if let value = self.conditions { members["conditions"] = value.json }
+            if let value = self.currentMetrics { members["currentMetrics"] = value.json }
+            if let value = self.currentReplicas { members["currentReplicas"] = value.json }
             members["desiredReplicas"] = self.desiredReplicas.json
-            members["lastScaleTime"] = self.lastScaleTime?.json
-            members["observedGeneration"] = self.observedGeneration?.json
+            if let value = self.lastScaleTime { members["lastScaleTime"] = value.json }
+            if let value = self.observedGeneration { members["observedGeneration"] = value.json }
             return .object(members)
         }
     }
@@ -558,9 +558,9 @@ extension autoscaling.v2 {
         }
 
         public var json: JSONValue {
-            var members = JSONObject(minimumCapacity: 2)
+            var members = JSONObject()
             members["name"] = self.name.json
-            members["selector"] = self.selector?.json
+            if let value = self.selector { members["selector"] = value.json }
             return .object(members)
         }
     }
@@ -613,12 +613,12 @@ extension autoscaling.v2 {
         }
 
         public var json: JSONValue {
-            var members = JSONObject(minimumCapacity: 6)
-            members["containerResource"] = self.containerResource?.json
-            members["external"] = self.external?.json
-            members["object"] = self.object?.json
-            members["pods"] = self.pods?.json
-            members["resource"] = self.resource?.json
+            var members = JSONObject()
+            if let value = self.containerResource { members["containerResource"] = value.json }
+            if let value = self.external { members["external"] = value.json }
+            if let value = self.object { members["object"] = value.json }
+            if let value = self.pods { members["pods"] = value.json }
+            if let value = self.resource { members["resource"] = value.json }
             members["type"] = self.type.json
             return .object(members)
         }
@@ -671,12 +671,12 @@ extension autoscaling.v2 {
         }
 
         public var json: JSONValue {
-            var members = JSONObject(minimumCapacity: 6)
-            members["containerResource"] = self.containerResource?.json
-            members["external"] = self.external?.json
-            members["object"] = self.object?.json
-            members["pods"] = self.pods?.json
-            members["resource"] = self.resource?.json
+            var members = JSONObject()
+            if let value = self.containerResource { members["containerResource"] = value.json }
+            if let value = self.external { members["external"] = value.json }
+            if let value = self.object { members["object"] = value.json }
+            if let value = self.pods { members["pods"] = value.json }
+            if let value = self.resource { members["resource"] = value.json }
             members["type"] = self.type.json
             return .object(members)
         }
@@ -716,11 +716,11 @@ extension autoscaling.v2 {
         }
 
         public var json: JSONValue {
-            var members = JSONObject(minimumCapacity: 4)
-            members["averageUtilization"] = self.averageUtilization?.json
-            members["averageValue"] = self.averageValue?.json
+            var members = JSONObject()
+            if let value = self.averageUtilization { members["averageUtilization"] = value.json }
+            if let value = self.averageValue { members["averageValue"] = value.json }
             members["type"] = self.type.json
-            members["value"] = self.value?.json
+            if let value = self.value { members["value"] = value.json }
             return .object(members)
         }
     }
@@ -754,10 +754,10 @@ extension autoscaling.v2 {
         }
 
         public var json: JSONValue {
-            var members = JSONObject(minimumCapacity: 3)
-            members["averageUtilization"] = self.averageUtilization?.json
-            members["averageValue"] = self.averageValue?.json
-            members["value"] = self.value?.json
+            var members = JSONObject()
+            if let value = self.averageUtilization { members["averageUtilization"] = value.json }
+            if let value = self.averageValue { members["averageValue"] = value.json }
+            if let value = self.value { members["value"] = value.json }
             return .object(members)
         }
     }
@@ -791,7 +791,7 @@ extension autoscaling.v2 {
         }
 
         public var json: JSONValue {
-            var members = JSONObject(minimumCapacity: 3)
+            var members = JSONObject()
             members["describedObject"] = self.describedObject.json
             members["metric"] = self.metric.json
             members["target"] = self.target.json
@@ -828,7 +828,7 @@ extension autoscaling.v2 {
         }
 
         public var json: JSONValue {
-            var members = JSONObject(minimumCapacity: 3)
+            var members = JSONObject()
             members["current"] = self.current.json
             members["describedObject"] = self.describedObject.json
             members["metric"] = self.metric.json
@@ -860,7 +860,7 @@ extension autoscaling.v2 {
         }
 
         public var json: JSONValue {
-            var members = JSONObject(minimumCapacity: 2)
+            var members = JSONObject()
             members["metric"] = self.metric.json
             members["target"] = self.target.json
             return .object(members)
@@ -891,7 +891,7 @@ extension autoscaling.v2 {
         }
 
         public var json: JSONValue {
-            var members = JSONObject(minimumCapacity: 2)
+            var members = JSONObject()
             members["current"] = self.current.json
             members["metric"] = self.metric.json
             return .object(members)
@@ -922,7 +922,7 @@ extension autoscaling.v2 {
         }
 
         public var json: JSONValue {
-            var members = JSONObject(minimumCapacity: 2)
+            var members = JSONObject()
             members["name"] = self.name.json
             members["target"] = self.target.json
             return .object(members)
@@ -953,7 +953,7 @@ extension autoscaling.v2 {
         }
 
         public var json: JSONValue {
-            var members = JSONObject(minimumCapacity: 2)
+            var members = JSONObject()
             members["current"] = self.current.json
             members["name"] = self.name.json
             return .object(members)

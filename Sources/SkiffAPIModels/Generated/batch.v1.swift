@@ -44,12 +44,12 @@ extension batch.v1 {
         }
 
         public var json: JSONValue {
-            var members = JSONObject(minimumCapacity: 5)
-            members["apiVersion"] = self.apiVersion?.json
-            members["kind"] = self.kind?.json
-            members["metadata"] = self.metadata?.json
-            members["spec"] = self.spec?.json
-            members["status"] = self.status?.json
+            var members = JSONObject()
+            if let value = self.apiVersion { members["apiVersion"] = value.json }
+            if let value = self.kind { members["kind"] = value.json }
+            if let value = self.metadata { members["metadata"] = value.json }
+            if let value = self.spec { members["spec"] = value.json }
+            if let value = self.status { members["status"] = value.json }
             return .object(members)
         }
     }
@@ -90,11 +90,11 @@ extension batch.v1 {
         }
 
         public var json: JSONValue {
-            var members = JSONObject(minimumCapacity: 4)
-            members["apiVersion"] = self.apiVersion?.json
+            var members = JSONObject()
+            if let value = self.apiVersion { members["apiVersion"] = value.json }
             members["items"] = self.items.json
-            members["kind"] = self.kind?.json
-            members["metadata"] = self.metadata?.json
+            if let value = self.kind { members["kind"] = value.json }
+            if let value = self.metadata { members["metadata"] = value.json }
             return .object(members)
         }
     }
@@ -153,15 +153,15 @@ extension batch.v1 {
         }
 
         public var json: JSONValue {
-            var members = JSONObject(minimumCapacity: 8)
-            members["concurrencyPolicy"] = self.concurrencyPolicy?.json
-            members["failedJobsHistoryLimit"] = self.failedJobsHistoryLimit?.json
+            var members = JSONObject()
+            if let value = self.concurrencyPolicy { members["concurrencyPolicy"] = value.json }
+            if let value = self.failedJobsHistoryLimit { members["failedJobsHistoryLimit"] = value.json }
             members["jobTemplate"] = self.jobTemplate.json
             members["schedule"] = self.schedule.json
-            members["startingDeadlineSeconds"] = self.startingDeadlineSeconds?.json
-            members["successfulJobsHistoryLimit"] = self.successfulJobsHistoryLimit?.json
-            members["suspend"] = self.suspend?.json
-            members["timeZone"] = self.timeZone?.json
+            if let value = self.startingDeadlineSeconds { members["startingDeadlineSeconds"] = value.json }
+            if let value = self.successfulJobsHistoryLimit { members["successfulJobsHistoryLimit"] = value.json }
+            if let value = self.suspend { members["suspend"] = value.json }
+            if let value = self.timeZone { members["timeZone"] = value.json }
             return .object(members)
         }
     }
@@ -194,10 +194,10 @@ extension batch.v1 {
         }
 
         public var json: JSONValue {
-            var members = JSONObject(minimumCapacity: 3)
-            members["active"] = self.active?.json
-            members["lastScheduleTime"] = self.lastScheduleTime?.json
-            members["lastSuccessfulTime"] = self.lastSuccessfulTime?.json
+            var members = JSONObject()
+            if let value = self.active { members["active"] = value.json }
+            if let value = self.lastScheduleTime { members["lastScheduleTime"] = value.json }
+            if let value = self.lastSuccessfulTime { members["lastSuccessfulTime"] = value.json }
             return .object(members)
         }
     }
@@ -244,12 +244,12 @@ extension batch.v1 {
         }
 
         public var json: JSONValue {
-            var members = JSONObject(minimumCapacity: 5)
-            members["apiVersion"] = self.apiVersion?.json
-            members["kind"] = self.kind?.json
-            members["metadata"] = self.metadata?.json
-            members["spec"] = self.spec?.json
-            members["status"] = self.status?.json
+            var members = JSONObject()
+            if let value = self.apiVersion { members["apiVersion"] = value.json }
+            if let value = self.kind { members["kind"] = value.json }
+            if let value = self.metadata { members["metadata"] = value.json }
+            if let value = self.spec { members["spec"] = value.json }
+            if let value = self.status { members["status"] = value.json }
             return .object(members)
         }
     }
@@ -297,11 +297,11 @@ extension batch.v1 {
         }
 
         public var json: JSONValue {
-            var members = JSONObject(minimumCapacity: 6)
-            members["lastProbeTime"] = self.lastProbeTime?.json
-            members["lastTransitionTime"] = self.lastTransitionTime?.json
-            members["message"] = self.message?.json
-            members["reason"] = self.reason?.json
+            var members = JSONObject()
+            if let value = self.lastProbeTime { members["lastProbeTime"] = value.json }
+            if let value = self.lastTransitionTime { members["lastTransitionTime"] = value.json }
+            if let value = self.message { members["message"] = value.json }
+            if let value = self.reason { members["reason"] = value.json }
             members["status"] = self.status.json
             members["type"] = self.type.json
             return .object(members)
@@ -344,11 +344,11 @@ extension batch.v1 {
         }
 
         public var json: JSONValue {
-            var members = JSONObject(minimumCapacity: 4)
-            members["apiVersion"] = self.apiVersion?.json
+            var members = JSONObject()
+            if let value = self.apiVersion { members["apiVersion"] = value.json }
             members["items"] = self.items.json
-            members["kind"] = self.kind?.json
-            members["metadata"] = self.metadata?.json
+            if let value = self.kind { members["kind"] = value.json }
+            if let value = self.metadata { members["metadata"] = value.json }
             return .object(members)
         }
     }
@@ -449,23 +449,23 @@ extension batch.v1 {
         }
 
         public var json: JSONValue {
-            var members = JSONObject(minimumCapacity: 16)
-            members["activeDeadlineSeconds"] = self.activeDeadlineSeconds?.json
-            members["backoffLimit"] = self.backoffLimit?.json
-            members["backoffLimitPerIndex"] = self.backoffLimitPerIndex?.json
-            members["completionMode"] = self.completionMode?.json
-            members["completions"] = self.completions?.json
-            members["managedBy"] = self.managedBy?.json
-            members["manualSelector"] = self.manualSelector?.json
-            members["maxFailedIndexes"] = self.maxFailedIndexes?.json
-            members["parallelism"] = self.parallelism?.json
-            members["podFailurePolicy"] = self.podFailurePolicy?.json
-            members["podReplacementPolicy"] = self.podReplacementPolicy?.json
-            members["selector"] = self.selector?.json
-            members["successPolicy"] = self.successPolicy?.json
-            members["suspend"] = self.suspend?.json
+            var members = JSONObject()
+            if let value = self.activeDeadlineSeconds { members["activeDeadlineSeconds"] = value.json }
+            if let value = self.backoffLimit { members["backoffLimit"] = value.json }
+            if let value = self.backoffLimitPerIndex { members["backoffLimitPerIndex"] = value.json }
+            if let value = self.completionMode { members["completionMode"] = value.json }
+            if let value = self.completions { members["completions"] = value.json }
+            if let value = self.managedBy { members["managedBy"] = value.json }
+            if let value = self.manualSelector { members["manualSelector"] = value.json }
+            if let value = self.maxFailedIndexes { members["maxFailedIndexes"] = value.json }
+            if let value = self.parallelism { members["parallelism"] = value.json }
+            if let value = self.podFailurePolicy { members["podFailurePolicy"] = value.json }
+            if let value = self.podReplacementPolicy { members["podReplacementPolicy"] = value.json }
+            if let value = self.selector { members["selector"] = value.json }
+            if let value = self.successPolicy { members["successPolicy"] = value.json }
+            if let value = self.suspend { members["suspend"] = value.json }
             members["template"] = self.template.json
-            members["ttlSecondsAfterFinished"] = self.ttlSecondsAfterFinished?.json
+            if let value = self.ttlSecondsAfterFinished { members["ttlSecondsAfterFinished"] = value.json }
             return .object(members)
         }
     }
@@ -540,18 +540,18 @@ extension batch.v1 {
         }
 
         public var json: JSONValue {
-            var members = JSONObject(minimumCapacity: 11)
-            members["active"] = self.active?.json
-            members["completedIndexes"] = self.completedIndexes?.json
-            members["completionTime"] = self.completionTime?.json
-            members["conditions"] = self.conditions?.json
-            members["failed"] = self.failed?.json
-            members["failedIndexes"] = self.failedIndexes?.json
-            members["ready"] = self.ready?.json
-            members["startTime"] = self.startTime?.json
-            members["succeeded"] = self.succeeded?.json
-            members["terminating"] = self.terminating?.json
-            members["uncountedTerminatedPods"] = self.uncountedTerminatedPods?.json
+            var members = JSONObject()
+            if let value = self.active { members["active"] = value.json }
+            if let value = self.completedIndexes { members["completedIndexes"] = value.json }
+            if let value = self.completionTime { members["completionTime"] = value.json }
+            if let value = self.conditions { members["conditions"] = value.json }
+            if let value = self.failed { members["failed"] = value.json }
+            if let value = self.failedIndexes { members["failedIndexes"] = value.json }
+            if let value = self.ready { members["ready"] = value.json }
+            if let value = self.startTime { members["startTime"] = value.json }
+            if let value = self.succeeded { members["succeeded"] = value.json }
+            if let value = self.terminating { members["terminating"] = value.json }
+            if let value = self.uncountedTerminatedPods { members["uncountedTerminatedPods"] = value.json }
             return .object(members)
         }
     }
@@ -579,9 +579,9 @@ extension batch.v1 {
         }
 
         public var json: JSONValue {
-            var members = JSONObject(minimumCapacity: 2)
-            members["metadata"] = self.metadata?.json
-            members["spec"] = self.spec?.json
+            var members = JSONObject()
+            if let value = self.metadata { members["metadata"] = value.json }
+            if let value = self.spec { members["spec"] = value.json }
             return .object(members)
         }
     }
@@ -604,7 +604,7 @@ extension batch.v1 {
         }
 
         public var json: JSONValue {
-            var members = JSONObject(minimumCapacity: 1)
+            var members = JSONObject()
             members["rules"] = self.rules.json
             return .object(members)
         }
@@ -639,8 +639,8 @@ extension batch.v1 {
         }
 
         public var json: JSONValue {
-            var members = JSONObject(minimumCapacity: 3)
-            members["containerName"] = self.containerName?.json
+            var members = JSONObject()
+            if let value = self.containerName { members["containerName"] = value.json }
             members["operator"] = self.`operator`.json
             members["values"] = self.values.json
             return .object(members)
@@ -670,7 +670,7 @@ extension batch.v1 {
         }
 
         public var json: JSONValue {
-            var members = JSONObject(minimumCapacity: 2)
+            var members = JSONObject()
             members["status"] = self.status.json
             members["type"] = self.type.json
             return .object(members)
@@ -705,10 +705,10 @@ extension batch.v1 {
         }
 
         public var json: JSONValue {
-            var members = JSONObject(minimumCapacity: 3)
+            var members = JSONObject()
             members["action"] = self.action.json
-            members["onExitCodes"] = self.onExitCodes?.json
-            members["onPodConditions"] = self.onPodConditions?.json
+            if let value = self.onExitCodes { members["onExitCodes"] = value.json }
+            if let value = self.onPodConditions { members["onPodConditions"] = value.json }
             return .object(members)
         }
     }
@@ -732,7 +732,7 @@ extension batch.v1 {
         }
 
         public var json: JSONValue {
-            var members = JSONObject(minimumCapacity: 1)
+            var members = JSONObject()
             members["rules"] = self.rules.json
             return .object(members)
         }
@@ -762,9 +762,9 @@ extension batch.v1 {
         }
 
         public var json: JSONValue {
-            var members = JSONObject(minimumCapacity: 2)
-            members["succeededCount"] = self.succeededCount?.json
-            members["succeededIndexes"] = self.succeededIndexes?.json
+            var members = JSONObject()
+            if let value = self.succeededCount { members["succeededCount"] = value.json }
+            if let value = self.succeededIndexes { members["succeededIndexes"] = value.json }
             return .object(members)
         }
     }
@@ -793,9 +793,9 @@ extension batch.v1 {
         }
 
         public var json: JSONValue {
-            var members = JSONObject(minimumCapacity: 2)
-            members["failed"] = self.failed?.json
-            members["succeeded"] = self.succeeded?.json
+            var members = JSONObject()
+            if let value = self.failed { members["failed"] = value.json }
+            if let value = self.succeeded { members["succeeded"] = value.json }
             return .object(members)
         }
     }

@@ -39,11 +39,11 @@ extension coordination.v1 {
         }
 
         public var json: JSONValue {
-            var members = JSONObject(minimumCapacity: 4)
-            members["apiVersion"] = self.apiVersion?.json
-            members["kind"] = self.kind?.json
-            members["metadata"] = self.metadata?.json
-            members["spec"] = self.spec?.json
+            var members = JSONObject()
+            if let value = self.apiVersion { members["apiVersion"] = value.json }
+            if let value = self.kind { members["kind"] = value.json }
+            if let value = self.metadata { members["metadata"] = value.json }
+            if let value = self.spec { members["spec"] = value.json }
             return .object(members)
         }
     }
@@ -84,11 +84,11 @@ extension coordination.v1 {
         }
 
         public var json: JSONValue {
-            var members = JSONObject(minimumCapacity: 4)
-            members["apiVersion"] = self.apiVersion?.json
+            var members = JSONObject()
+            if let value = self.apiVersion { members["apiVersion"] = value.json }
             members["items"] = self.items.json
-            members["kind"] = self.kind?.json
-            members["metadata"] = self.metadata?.json
+            if let value = self.kind { members["kind"] = value.json }
+            if let value = self.metadata { members["metadata"] = value.json }
             return .object(members)
         }
     }
@@ -141,14 +141,14 @@ extension coordination.v1 {
         }
 
         public var json: JSONValue {
-            var members = JSONObject(minimumCapacity: 7)
-            members["acquireTime"] = self.acquireTime?.json
-            members["holderIdentity"] = self.holderIdentity?.json
-            members["leaseDurationSeconds"] = self.leaseDurationSeconds?.json
-            members["leaseTransitions"] = self.leaseTransitions?.json
-            members["preferredHolder"] = self.preferredHolder?.json
-            members["renewTime"] = self.renewTime?.json
-            members["strategy"] = self.strategy?.json
+            var members = JSONObject()
+            if let value = self.acquireTime { members["acquireTime"] = value.json }
+            if let value = self.holderIdentity { members["holderIdentity"] = value.json }
+            if let value = self.leaseDurationSeconds { members["leaseDurationSeconds"] = value.json }
+            if let value = self.leaseTransitions { members["leaseTransitions"] = value.json }
+            if let value = self.preferredHolder { members["preferredHolder"] = value.json }
+            if let value = self.renewTime { members["renewTime"] = value.json }
+            if let value = self.strategy { members["strategy"] = value.json }
             return .object(members)
         }
     }

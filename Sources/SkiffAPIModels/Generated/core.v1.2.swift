@@ -42,12 +42,12 @@ extension core.v1 {
         }
 
         public var json: JSONValue {
-            var members = JSONObject(minimumCapacity: 5)
+            var members = JSONObject()
             members["driver"] = self.driver.json
-            members["fsType"] = self.fsType?.json
-            members["options"] = self.options?.json
-            members["readOnly"] = self.readOnly?.json
-            members["secretRef"] = self.secretRef?.json
+            if let value = self.fsType { members["fsType"] = value.json }
+            if let value = self.options { members["options"] = value.json }
+            if let value = self.readOnly { members["readOnly"] = value.json }
+            if let value = self.secretRef { members["secretRef"] = value.json }
             return .object(members)
         }
     }
@@ -91,12 +91,12 @@ extension core.v1 {
         }
 
         public var json: JSONValue {
-            var members = JSONObject(minimumCapacity: 5)
+            var members = JSONObject()
             members["driver"] = self.driver.json
-            members["fsType"] = self.fsType?.json
-            members["options"] = self.options?.json
-            members["readOnly"] = self.readOnly?.json
-            members["secretRef"] = self.secretRef?.json
+            if let value = self.fsType { members["fsType"] = value.json }
+            if let value = self.options { members["options"] = value.json }
+            if let value = self.readOnly { members["readOnly"] = value.json }
+            if let value = self.secretRef { members["secretRef"] = value.json }
             return .object(members)
         }
     }
@@ -125,9 +125,9 @@ extension core.v1 {
         }
 
         public var json: JSONValue {
-            var members = JSONObject(minimumCapacity: 2)
-            members["datasetName"] = self.datasetName?.json
-            members["datasetUUID"] = self.datasetUUID?.json
+            var members = JSONObject()
+            if let value = self.datasetName { members["datasetName"] = value.json }
+            if let value = self.datasetUUID { members["datasetUUID"] = value.json }
             return .object(members)
         }
     }
@@ -165,11 +165,11 @@ extension core.v1 {
         }
 
         public var json: JSONValue {
-            var members = JSONObject(minimumCapacity: 4)
-            members["fsType"] = self.fsType?.json
-            members["partition"] = self.partition?.json
+            var members = JSONObject()
+            if let value = self.fsType { members["fsType"] = value.json }
+            if let value = self.partition { members["partition"] = value.json }
             members["pdName"] = self.pdName.json
-            members["readOnly"] = self.readOnly?.json
+            if let value = self.readOnly { members["readOnly"] = value.json }
             return .object(members)
         }
     }
@@ -198,9 +198,9 @@ extension core.v1 {
         }
 
         public var json: JSONValue {
-            var members = JSONObject(minimumCapacity: 2)
+            var members = JSONObject()
             members["port"] = self.port.json
-            members["service"] = self.service?.json
+            if let value = self.service { members["service"] = value.json }
             return .object(members)
         }
     }
@@ -233,10 +233,10 @@ extension core.v1 {
         }
 
         public var json: JSONValue {
-            var members = JSONObject(minimumCapacity: 3)
-            members["directory"] = self.directory?.json
+            var members = JSONObject()
+            if let value = self.directory { members["directory"] = value.json }
             members["repository"] = self.repository.json
-            members["revision"] = self.revision?.json
+            if let value = self.revision { members["revision"] = value.json }
             return .object(members)
         }
     }
@@ -274,11 +274,11 @@ extension core.v1 {
         }
 
         public var json: JSONValue {
-            var members = JSONObject(minimumCapacity: 4)
+            var members = JSONObject()
             members["endpoints"] = self.endpoints.json
-            members["endpointsNamespace"] = self.endpointsNamespace?.json
+            if let value = self.endpointsNamespace { members["endpointsNamespace"] = value.json }
             members["path"] = self.path.json
-            members["readOnly"] = self.readOnly?.json
+            if let value = self.readOnly { members["readOnly"] = value.json }
             return .object(members)
         }
     }
@@ -311,10 +311,10 @@ extension core.v1 {
         }
 
         public var json: JSONValue {
-            var members = JSONObject(minimumCapacity: 3)
+            var members = JSONObject()
             members["endpoints"] = self.endpoints.json
             members["path"] = self.path.json
-            members["readOnly"] = self.readOnly?.json
+            if let value = self.readOnly { members["readOnly"] = value.json }
             return .object(members)
         }
     }
@@ -357,12 +357,12 @@ extension core.v1 {
         }
 
         public var json: JSONValue {
-            var members = JSONObject(minimumCapacity: 5)
-            members["host"] = self.host?.json
-            members["httpHeaders"] = self.httpHeaders?.json
-            members["path"] = self.path?.json
+            var members = JSONObject()
+            if let value = self.host { members["host"] = value.json }
+            if let value = self.httpHeaders { members["httpHeaders"] = value.json }
+            if let value = self.path { members["path"] = value.json }
             members["port"] = self.port.json
-            members["scheme"] = self.scheme?.json
+            if let value = self.scheme { members["scheme"] = value.json }
             return .object(members)
         }
     }
@@ -390,7 +390,7 @@ extension core.v1 {
         }
 
         public var json: JSONValue {
-            var members = JSONObject(minimumCapacity: 2)
+            var members = JSONObject()
             members["name"] = self.name.json
             members["value"] = self.value.json
             return .object(members)
@@ -420,8 +420,8 @@ extension core.v1 {
         }
 
         public var json: JSONValue {
-            var members = JSONObject(minimumCapacity: 2)
-            members["hostnames"] = self.hostnames?.json
+            var members = JSONObject()
+            if let value = self.hostnames { members["hostnames"] = value.json }
             members["ip"] = self.ip.json
             return .object(members)
         }
@@ -445,7 +445,7 @@ extension core.v1 {
         }
 
         public var json: JSONValue {
-            var members = JSONObject(minimumCapacity: 1)
+            var members = JSONObject()
             members["ip"] = self.ip.json
             return .object(members)
         }
@@ -475,9 +475,9 @@ extension core.v1 {
         }
 
         public var json: JSONValue {
-            var members = JSONObject(minimumCapacity: 2)
+            var members = JSONObject()
             members["path"] = self.path.json
-            members["type"] = self.type?.json
+            if let value = self.type { members["type"] = value.json }
             return .object(members)
         }
     }
@@ -550,17 +550,17 @@ extension core.v1 {
         }
 
         public var json: JSONValue {
-            var members = JSONObject(minimumCapacity: 11)
-            members["chapAuthDiscovery"] = self.chapAuthDiscovery?.json
-            members["chapAuthSession"] = self.chapAuthSession?.json
-            members["fsType"] = self.fsType?.json
-            members["initiatorName"] = self.initiatorName?.json
+            var members = JSONObject()
+            if let value = self.chapAuthDiscovery { members["chapAuthDiscovery"] = value.json }
+            if let value = self.chapAuthSession { members["chapAuthSession"] = value.json }
+            if let value = self.fsType { members["fsType"] = value.json }
+            if let value = self.initiatorName { members["initiatorName"] = value.json }
             members["iqn"] = self.iqn.json
-            members["iscsiInterface"] = self.iscsiInterface?.json
+            if let value = self.iscsiInterface { members["iscsiInterface"] = value.json }
             members["lun"] = self.lun.json
-            members["portals"] = self.portals?.json
-            members["readOnly"] = self.readOnly?.json
-            members["secretRef"] = self.secretRef?.json
+            if let value = self.portals { members["portals"] = value.json }
+            if let value = self.readOnly { members["readOnly"] = value.json }
+            if let value = self.secretRef { members["secretRef"] = value.json }
             members["targetPortal"] = self.targetPortal.json
             return .object(members)
         }
@@ -634,17 +634,17 @@ extension core.v1 {
         }
 
         public var json: JSONValue {
-            var members = JSONObject(minimumCapacity: 11)
-            members["chapAuthDiscovery"] = self.chapAuthDiscovery?.json
-            members["chapAuthSession"] = self.chapAuthSession?.json
-            members["fsType"] = self.fsType?.json
-            members["initiatorName"] = self.initiatorName?.json
+            var members = JSONObject()
+            if let value = self.chapAuthDiscovery { members["chapAuthDiscovery"] = value.json }
+            if let value = self.chapAuthSession { members["chapAuthSession"] = value.json }
+            if let value = self.fsType { members["fsType"] = value.json }
+            if let value = self.initiatorName { members["initiatorName"] = value.json }
             members["iqn"] = self.iqn.json
-            members["iscsiInterface"] = self.iscsiInterface?.json
+            if let value = self.iscsiInterface { members["iscsiInterface"] = value.json }
             members["lun"] = self.lun.json
-            members["portals"] = self.portals?.json
-            members["readOnly"] = self.readOnly?.json
-            members["secretRef"] = self.secretRef?.json
+            if let value = self.portals { members["portals"] = value.json }
+            if let value = self.readOnly { members["readOnly"] = value.json }
+            if let value = self.secretRef { members["secretRef"] = value.json }
             members["targetPortal"] = self.targetPortal.json
             return .object(members)
         }
@@ -673,9 +673,9 @@ extension core.v1 {
         }
 
         public var json: JSONValue {
-            var members = JSONObject(minimumCapacity: 2)
-            members["pullPolicy"] = self.pullPolicy?.json
-            members["reference"] = self.reference?.json
+            var members = JSONObject()
+            if let value = self.pullPolicy { members["pullPolicy"] = value.json }
+            if let value = self.reference { members["reference"] = value.json }
             return .object(members)
         }
     }
@@ -708,9 +708,9 @@ extension core.v1 {
         }
 
         public var json: JSONValue {
-            var members = JSONObject(minimumCapacity: 3)
+            var members = JSONObject()
             members["key"] = self.key.json
-            members["mode"] = self.mode?.json
+            if let value = self.mode { members["mode"] = value.json }
             members["path"] = self.path.json
             return .object(members)
         }
@@ -741,9 +741,9 @@ extension core.v1 {
         }
 
         public var json: JSONValue {
-            var members = JSONObject(minimumCapacity: 2)
-            members["postStart"] = self.postStart?.json
-            members["preStop"] = self.preStop?.json
+            var members = JSONObject()
+            if let value = self.postStart { members["postStart"] = value.json }
+            if let value = self.preStop { members["preStop"] = value.json }
             return .object(members)
         }
     }
@@ -781,11 +781,11 @@ extension core.v1 {
         }
 
         public var json: JSONValue {
-            var members = JSONObject(minimumCapacity: 4)
-            members["exec"] = self.exec?.json
-            members["httpGet"] = self.httpGet?.json
-            members["sleep"] = self.sleep?.json
-            members["tcpSocket"] = self.tcpSocket?.json
+            var members = JSONObject()
+            if let value = self.exec { members["exec"] = value.json }
+            if let value = self.httpGet { members["httpGet"] = value.json }
+            if let value = self.sleep { members["sleep"] = value.json }
+            if let value = self.tcpSocket { members["tcpSocket"] = value.json }
             return .object(members)
         }
     }
@@ -827,11 +827,11 @@ extension core.v1 {
         }
 
         public var json: JSONValue {
-            var members = JSONObject(minimumCapacity: 4)
-            members["apiVersion"] = self.apiVersion?.json
-            members["kind"] = self.kind?.json
-            members["metadata"] = self.metadata?.json
-            members["spec"] = self.spec?.json
+            var members = JSONObject()
+            if let value = self.apiVersion { members["apiVersion"] = value.json }
+            if let value = self.kind { members["kind"] = value.json }
+            if let value = self.metadata { members["metadata"] = value.json }
+            if let value = self.spec { members["spec"] = value.json }
             return .object(members)
         }
     }
@@ -882,12 +882,12 @@ extension core.v1 {
         }
 
         public var json: JSONValue {
-            var members = JSONObject(minimumCapacity: 6)
-            members["default"] = self.`default`?.json
-            members["defaultRequest"] = self.defaultRequest?.json
-            members["max"] = self.max?.json
-            members["maxLimitRequestRatio"] = self.maxLimitRequestRatio?.json
-            members["min"] = self.min?.json
+            var members = JSONObject()
+            if let value = self.`default` { members["default"] = value.json }
+            if let value = self.defaultRequest { members["defaultRequest"] = value.json }
+            if let value = self.max { members["max"] = value.json }
+            if let value = self.maxLimitRequestRatio { members["maxLimitRequestRatio"] = value.json }
+            if let value = self.min { members["min"] = value.json }
             members["type"] = self.type.json
             return .object(members)
         }
@@ -929,11 +929,11 @@ extension core.v1 {
         }
 
         public var json: JSONValue {
-            var members = JSONObject(minimumCapacity: 4)
-            members["apiVersion"] = self.apiVersion?.json
+            var members = JSONObject()
+            if let value = self.apiVersion { members["apiVersion"] = value.json }
             members["items"] = self.items.json
-            members["kind"] = self.kind?.json
-            members["metadata"] = self.metadata?.json
+            if let value = self.kind { members["kind"] = value.json }
+            if let value = self.metadata { members["metadata"] = value.json }
             return .object(members)
         }
     }
@@ -956,7 +956,7 @@ extension core.v1 {
         }
 
         public var json: JSONValue {
-            var members = JSONObject(minimumCapacity: 1)
+            var members = JSONObject()
             members["limits"] = self.limits.json
             return .object(members)
         }
@@ -990,9 +990,9 @@ extension core.v1 {
         }
 
         public var json: JSONValue {
-            var members = JSONObject(minimumCapacity: 3)
+            var members = JSONObject()
             members["gid"] = self.gid.json
-            members["supplementalGroups"] = self.supplementalGroups?.json
+            if let value = self.supplementalGroups { members["supplementalGroups"] = value.json }
             members["uid"] = self.uid.json
             return .object(members)
         }
@@ -1033,11 +1033,11 @@ extension core.v1 {
         }
 
         public var json: JSONValue {
-            var members = JSONObject(minimumCapacity: 4)
-            members["hostname"] = self.hostname?.json
-            members["ip"] = self.ip?.json
-            members["ipMode"] = self.ipMode?.json
-            members["ports"] = self.ports?.json
+            var members = JSONObject()
+            if let value = self.hostname { members["hostname"] = value.json }
+            if let value = self.ip { members["ip"] = value.json }
+            if let value = self.ipMode { members["ipMode"] = value.json }
+            if let value = self.ports { members["ports"] = value.json }
             return .object(members)
         }
     }
@@ -1060,8 +1060,8 @@ extension core.v1 {
         }
 
         public var json: JSONValue {
-            var members = JSONObject(minimumCapacity: 1)
-            members["ingress"] = self.ingress?.json
+            var members = JSONObject()
+            if let value = self.ingress { members["ingress"] = value.json }
             return .object(members)
         }
     }
@@ -1085,8 +1085,8 @@ extension core.v1 {
         }
 
         public var json: JSONValue {
-            var members = JSONObject(minimumCapacity: 1)
-            members["name"] = self.name?.json
+            var members = JSONObject()
+            if let value = self.name { members["name"] = value.json }
             return .object(members)
         }
     }
@@ -1114,8 +1114,8 @@ extension core.v1 {
         }
 
         public var json: JSONValue {
-            var members = JSONObject(minimumCapacity: 2)
-            members["fsType"] = self.fsType?.json
+            var members = JSONObject()
+            if let value = self.fsType { members["fsType"] = value.json }
             members["path"] = self.path.json
             return .object(members)
         }
@@ -1144,9 +1144,9 @@ extension core.v1 {
         }
 
         public var json: JSONValue {
-            var members = JSONObject(minimumCapacity: 2)
+            var members = JSONObject()
             members["status"] = self.status.json
-            members["targetVolumeAttributesClassName"] = self.targetVolumeAttributesClassName?.json
+            if let value = self.targetVolumeAttributesClassName { members["targetVolumeAttributesClassName"] = value.json }
             return .object(members)
         }
     }
@@ -1179,9 +1179,9 @@ extension core.v1 {
         }
 
         public var json: JSONValue {
-            var members = JSONObject(minimumCapacity: 3)
+            var members = JSONObject()
             members["path"] = self.path.json
-            members["readOnly"] = self.readOnly?.json
+            if let value = self.readOnly { members["readOnly"] = value.json }
             members["server"] = self.server.json
             return .object(members)
         }
@@ -1229,12 +1229,12 @@ extension core.v1 {
         }
 
         public var json: JSONValue {
-            var members = JSONObject(minimumCapacity: 5)
-            members["apiVersion"] = self.apiVersion?.json
-            members["kind"] = self.kind?.json
-            members["metadata"] = self.metadata?.json
-            members["spec"] = self.spec?.json
-            members["status"] = self.status?.json
+            var members = JSONObject()
+            if let value = self.apiVersion { members["apiVersion"] = value.json }
+            if let value = self.kind { members["kind"] = value.json }
+            if let value = self.metadata { members["metadata"] = value.json }
+            if let value = self.spec { members["spec"] = value.json }
+            if let value = self.status { members["status"] = value.json }
             return .object(members)
         }
     }
@@ -1277,10 +1277,10 @@ extension core.v1 {
         }
 
         public var json: JSONValue {
-            var members = JSONObject(minimumCapacity: 5)
-            members["lastTransitionTime"] = self.lastTransitionTime?.json
-            members["message"] = self.message?.json
-            members["reason"] = self.reason?.json
+            var members = JSONObject()
+            if let value = self.lastTransitionTime { members["lastTransitionTime"] = value.json }
+            if let value = self.message { members["message"] = value.json }
+            if let value = self.reason { members["reason"] = value.json }
             members["status"] = self.status.json
             members["type"] = self.type.json
             return .object(members)
@@ -1323,11 +1323,11 @@ extension core.v1 {
         }
 
         public var json: JSONValue {
-            var members = JSONObject(minimumCapacity: 4)
-            members["apiVersion"] = self.apiVersion?.json
+            var members = JSONObject()
+            if let value = self.apiVersion { members["apiVersion"] = value.json }
             members["items"] = self.items.json
-            members["kind"] = self.kind?.json
-            members["metadata"] = self.metadata?.json
+            if let value = self.kind { members["kind"] = value.json }
+            if let value = self.metadata { members["metadata"] = value.json }
             return .object(members)
         }
     }
@@ -1350,8 +1350,8 @@ extension core.v1 {
         }
 
         public var json: JSONValue {
-            var members = JSONObject(minimumCapacity: 1)
-            members["finalizers"] = self.finalizers?.json
+            var members = JSONObject()
+            if let value = self.finalizers { members["finalizers"] = value.json }
             return .object(members)
         }
     }
@@ -1379,9 +1379,9 @@ extension core.v1 {
         }
 
         public var json: JSONValue {
-            var members = JSONObject(minimumCapacity: 2)
-            members["conditions"] = self.conditions?.json
-            members["phase"] = self.phase?.json
+            var members = JSONObject()
+            if let value = self.conditions { members["conditions"] = value.json }
+            if let value = self.phase { members["phase"] = value.json }
             return .object(members)
         }
     }
@@ -1429,12 +1429,12 @@ extension core.v1 {
         }
 
         public var json: JSONValue {
-            var members = JSONObject(minimumCapacity: 5)
-            members["apiVersion"] = self.apiVersion?.json
-            members["kind"] = self.kind?.json
-            members["metadata"] = self.metadata?.json
-            members["spec"] = self.spec?.json
-            members["status"] = self.status?.json
+            var members = JSONObject()
+            if let value = self.apiVersion { members["apiVersion"] = value.json }
+            if let value = self.kind { members["kind"] = value.json }
+            if let value = self.metadata { members["metadata"] = value.json }
+            if let value = self.spec { members["spec"] = value.json }
+            if let value = self.status { members["status"] = value.json }
             return .object(members)
         }
     }
@@ -1462,7 +1462,7 @@ extension core.v1 {
         }
 
         public var json: JSONValue {
-            var members = JSONObject(minimumCapacity: 2)
+            var members = JSONObject()
             members["address"] = self.address.json
             members["type"] = self.type.json
             return .object(members)
@@ -1494,9 +1494,9 @@ extension core.v1 {
         }
 
         public var json: JSONValue {
-            var members = JSONObject(minimumCapacity: 2)
-            members["preferredDuringSchedulingIgnoredDuringExecution"] = self.preferredDuringSchedulingIgnoredDuringExecution?.json
-            members["requiredDuringSchedulingIgnoredDuringExecution"] = self.requiredDuringSchedulingIgnoredDuringExecution?.json
+            var members = JSONObject()
+            if let value = self.preferredDuringSchedulingIgnoredDuringExecution { members["preferredDuringSchedulingIgnoredDuringExecution"] = value.json }
+            if let value = self.requiredDuringSchedulingIgnoredDuringExecution { members["requiredDuringSchedulingIgnoredDuringExecution"] = value.json }
             return .object(members)
         }
     }
@@ -1544,11 +1544,11 @@ extension core.v1 {
         }
 
         public var json: JSONValue {
-            var members = JSONObject(minimumCapacity: 6)
-            members["lastHeartbeatTime"] = self.lastHeartbeatTime?.json
-            members["lastTransitionTime"] = self.lastTransitionTime?.json
-            members["message"] = self.message?.json
-            members["reason"] = self.reason?.json
+            var members = JSONObject()
+            if let value = self.lastHeartbeatTime { members["lastHeartbeatTime"] = value.json }
+            if let value = self.lastTransitionTime { members["lastTransitionTime"] = value.json }
+            if let value = self.message { members["message"] = value.json }
+            if let value = self.reason { members["reason"] = value.json }
             members["status"] = self.status.json
             members["type"] = self.type.json
             return .object(members)
@@ -1573,8 +1573,8 @@ extension core.v1 {
         }
 
         public var json: JSONValue {
-            var members = JSONObject(minimumCapacity: 1)
-            members["configMap"] = self.configMap?.json
+            var members = JSONObject()
+            if let value = self.configMap { members["configMap"] = value.json }
             return .object(members)
         }
     }
@@ -1613,11 +1613,11 @@ extension core.v1 {
         }
 
         public var json: JSONValue {
-            var members = JSONObject(minimumCapacity: 4)
-            members["active"] = self.active?.json
-            members["assigned"] = self.assigned?.json
-            members["error"] = self.error?.json
-            members["lastKnownGood"] = self.lastKnownGood?.json
+            var members = JSONObject()
+            if let value = self.active { members["active"] = value.json }
+            if let value = self.assigned { members["assigned"] = value.json }
+            if let value = self.error { members["error"] = value.json }
+            if let value = self.lastKnownGood { members["lastKnownGood"] = value.json }
             return .object(members)
         }
     }
@@ -1640,8 +1640,8 @@ extension core.v1 {
         }
 
         public var json: JSONValue {
-            var members = JSONObject(minimumCapacity: 1)
-            members["kubeletEndpoint"] = self.kubeletEndpoint?.json
+            var members = JSONObject()
+            if let value = self.kubeletEndpoint { members["kubeletEndpoint"] = value.json }
             return .object(members)
         }
     }
@@ -1664,8 +1664,8 @@ extension core.v1 {
         }
 
         public var json: JSONValue {
-            var members = JSONObject(minimumCapacity: 1)
-            members["supplementalGroupsPolicy"] = self.supplementalGroupsPolicy?.json
+            var members = JSONObject()
+            if let value = self.supplementalGroupsPolicy { members["supplementalGroupsPolicy"] = value.json }
             return .object(members)
         }
     }
@@ -1706,11 +1706,11 @@ extension core.v1 {
         }
 
         public var json: JSONValue {
-            var members = JSONObject(minimumCapacity: 4)
-            members["apiVersion"] = self.apiVersion?.json
+            var members = JSONObject()
+            if let value = self.apiVersion { members["apiVersion"] = value.json }
             members["items"] = self.items.json
-            members["kind"] = self.kind?.json
-            members["metadata"] = self.metadata?.json
+            if let value = self.kind { members["kind"] = value.json }
+            if let value = self.metadata { members["metadata"] = value.json }
             return .object(members)
         }
     }
@@ -1738,9 +1738,9 @@ extension core.v1 {
         }
 
         public var json: JSONValue {
-            var members = JSONObject(minimumCapacity: 2)
-            members["features"] = self.features?.json
-            members["name"] = self.name?.json
+            var members = JSONObject()
+            if let value = self.features { members["features"] = value.json }
+            if let value = self.name { members["name"] = value.json }
             return .object(members)
         }
     }
@@ -1768,9 +1768,9 @@ extension core.v1 {
         }
 
         public var json: JSONValue {
-            var members = JSONObject(minimumCapacity: 2)
-            members["recursiveReadOnlyMounts"] = self.recursiveReadOnlyMounts?.json
-            members["userNamespaces"] = self.userNamespaces?.json
+            var members = JSONObject()
+            if let value = self.recursiveReadOnlyMounts { members["recursiveReadOnlyMounts"] = value.json }
+            if let value = self.userNamespaces { members["userNamespaces"] = value.json }
             return .object(members)
         }
     }
@@ -1794,7 +1794,7 @@ extension core.v1 {
         }
 
         public var json: JSONValue {
-            var members = JSONObject(minimumCapacity: 1)
+            var members = JSONObject()
             members["nodeSelectorTerms"] = self.nodeSelectorTerms.json
             return .object(members)
         }
@@ -1829,10 +1829,10 @@ extension core.v1 {
         }
 
         public var json: JSONValue {
-            var members = JSONObject(minimumCapacity: 3)
+            var members = JSONObject()
             members["key"] = self.key.json
             members["operator"] = self.`operator`.json
-            members["values"] = self.values?.json
+            if let value = self.values { members["values"] = value.json }
             return .object(members)
         }
     }
@@ -1860,9 +1860,9 @@ extension core.v1 {
         }
 
         public var json: JSONValue {
-            var members = JSONObject(minimumCapacity: 2)
-            members["matchExpressions"] = self.matchExpressions?.json
-            members["matchFields"] = self.matchFields?.json
+            var members = JSONObject()
+            if let value = self.matchExpressions { members["matchExpressions"] = value.json }
+            if let value = self.matchFields { members["matchFields"] = value.json }
             return .object(members)
         }
     }
@@ -1916,14 +1916,14 @@ extension core.v1 {
         }
 
         public var json: JSONValue {
-            var members = JSONObject(minimumCapacity: 7)
-            members["configSource"] = self.configSource?.json
-            members["externalID"] = self.externalID?.json
-            members["podCIDR"] = self.podCIDR?.json
-            members["podCIDRs"] = self.podCIDRs?.json
-            members["providerID"] = self.providerID?.json
-            members["taints"] = self.taints?.json
-            members["unschedulable"] = self.unschedulable?.json
+            var members = JSONObject()
+            if let value = self.configSource { members["configSource"] = value.json }
+            if let value = self.externalID { members["externalID"] = value.json }
+            if let value = self.podCIDR { members["podCIDR"] = value.json }
+            if let value = self.podCIDRs { members["podCIDRs"] = value.json }
+            if let value = self.providerID { members["providerID"] = value.json }
+            if let value = self.taints { members["taints"] = value.json }
+            if let value = self.unschedulable { members["unschedulable"] = value.json }
             return .object(members)
         }
     }
@@ -2006,20 +2006,20 @@ extension core.v1 {
         }
 
         public var json: JSONValue {
-            var members = JSONObject(minimumCapacity: 13)
-            members["addresses"] = self.addresses?.json
-            members["allocatable"] = self.allocatable?.json
-            members["capacity"] = self.capacity?.json
-            members["conditions"] = self.conditions?.json
-            members["config"] = self.config?.json
-            members["daemonEndpoints"] = self.daemonEndpoints?.json
-            members["features"] = self.features?.json
-            members["images"] = self.images?.json
-            members["nodeInfo"] = self.nodeInfo?.json
-            members["phase"] = self.phase?.json
-            members["runtimeHandlers"] = self.runtimeHandlers?.json
-            members["volumesAttached"] = self.volumesAttached?.json
-            members["volumesInUse"] = self.volumesInUse?.json
+            var members = JSONObject()
+            if let value = self.addresses { members["addresses"] = value.json }
+            if let value = self.allocatable { members["allocatable"] = value.json }
+            if let value = self.capacity { members["capacity"] = value.json }
+            if let value = self.conditions { members["conditions"] = value.json }
+            if let value = self.config { members["config"] = value.json }
+            if let value = self.daemonEndpoints { members["daemonEndpoints"] = value.json }
+            if let value = self.features { members["features"] = value.json }
+            if let value = self.images { members["images"] = value.json }
+            if let value = self.nodeInfo { members["nodeInfo"] = value.json }
+            if let value = self.phase { members["phase"] = value.json }
+            if let value = self.runtimeHandlers { members["runtimeHandlers"] = value.json }
+            if let value = self.volumesAttached { members["volumesAttached"] = value.json }
+            if let value = self.volumesInUse { members["volumesInUse"] = value.json }
             return .object(members)
         }
     }
@@ -2087,7 +2087,7 @@ extension core.v1 {
         }
 
         public var json: JSONValue {
-            var members = JSONObject(minimumCapacity: 10)
+            var members = JSONObject()
             members["architecture"] = self.architecture.json
             members["bootID"] = self.bootID.json
             members["containerRuntimeVersion"] = self.containerRuntimeVersion.json
@@ -2125,8 +2125,8 @@ extension core.v1 {
         }
 
         public var json: JSONValue {
-            var members = JSONObject(minimumCapacity: 2)
-            members["apiVersion"] = self.apiVersion?.json
+            var members = JSONObject()
+            if let value = self.apiVersion { members["apiVersion"] = value.json }
             members["fieldPath"] = self.fieldPath.json
             return .object(members)
         }
@@ -2181,14 +2181,14 @@ extension core.v1 {
         }
 
         public var json: JSONValue {
-            var members = JSONObject(minimumCapacity: 7)
-            members["apiVersion"] = self.apiVersion?.json
-            members["fieldPath"] = self.fieldPath?.json
-            members["kind"] = self.kind?.json
-            members["name"] = self.name?.json
-            members["namespace"] = self.namespace?.json
-            members["resourceVersion"] = self.resourceVersion?.json
-            members["uid"] = self.uid?.json
+            var members = JSONObject()
+            if let value = self.apiVersion { members["apiVersion"] = value.json }
+            if let value = self.fieldPath { members["fieldPath"] = value.json }
+            if let value = self.kind { members["kind"] = value.json }
+            if let value = self.name { members["name"] = value.json }
+            if let value = self.namespace { members["namespace"] = value.json }
+            if let value = self.resourceVersion { members["resourceVersion"] = value.json }
+            if let value = self.uid { members["uid"] = value.json }
             return .object(members)
         }
     }
@@ -2235,12 +2235,12 @@ extension core.v1 {
         }
 
         public var json: JSONValue {
-            var members = JSONObject(minimumCapacity: 5)
-            members["apiVersion"] = self.apiVersion?.json
-            members["kind"] = self.kind?.json
-            members["metadata"] = self.metadata?.json
-            members["spec"] = self.spec?.json
-            members["status"] = self.status?.json
+            var members = JSONObject()
+            if let value = self.apiVersion { members["apiVersion"] = value.json }
+            if let value = self.kind { members["kind"] = value.json }
+            if let value = self.metadata { members["metadata"] = value.json }
+            if let value = self.spec { members["spec"] = value.json }
+            if let value = self.status { members["status"] = value.json }
             return .object(members)
         }
     }
@@ -2287,12 +2287,12 @@ extension core.v1 {
         }
 
         public var json: JSONValue {
-            var members = JSONObject(minimumCapacity: 5)
-            members["apiVersion"] = self.apiVersion?.json
-            members["kind"] = self.kind?.json
-            members["metadata"] = self.metadata?.json
-            members["spec"] = self.spec?.json
-            members["status"] = self.status?.json
+            var members = JSONObject()
+            if let value = self.apiVersion { members["apiVersion"] = value.json }
+            if let value = self.kind { members["kind"] = value.json }
+            if let value = self.metadata { members["metadata"] = value.json }
+            if let value = self.spec { members["spec"] = value.json }
+            if let value = self.status { members["status"] = value.json }
             return .object(members)
         }
     }
@@ -2341,11 +2341,11 @@ extension core.v1 {
         }
 
         public var json: JSONValue {
-            var members = JSONObject(minimumCapacity: 6)
-            members["lastProbeTime"] = self.lastProbeTime?.json
-            members["lastTransitionTime"] = self.lastTransitionTime?.json
-            members["message"] = self.message?.json
-            members["reason"] = self.reason?.json
+            var members = JSONObject()
+            if let value = self.lastProbeTime { members["lastProbeTime"] = value.json }
+            if let value = self.lastTransitionTime { members["lastTransitionTime"] = value.json }
+            if let value = self.message { members["message"] = value.json }
+            if let value = self.reason { members["reason"] = value.json }
             members["status"] = self.status.json
             members["type"] = self.type.json
             return .object(members)
@@ -2388,11 +2388,11 @@ extension core.v1 {
         }
 
         public var json: JSONValue {
-            var members = JSONObject(minimumCapacity: 4)
-            members["apiVersion"] = self.apiVersion?.json
+            var members = JSONObject()
+            if let value = self.apiVersion { members["apiVersion"] = value.json }
             members["items"] = self.items.json
-            members["kind"] = self.kind?.json
-            members["metadata"] = self.metadata?.json
+            if let value = self.kind { members["kind"] = value.json }
+            if let value = self.metadata { members["metadata"] = value.json }
             return .object(members)
         }
     }
@@ -2460,16 +2460,16 @@ extension core.v1 {
         }
 
         public var json: JSONValue {
-            var members = JSONObject(minimumCapacity: 9)
-            members["accessModes"] = self.accessModes?.json
-            members["dataSource"] = self.dataSource?.json
-            members["dataSourceRef"] = self.dataSourceRef?.json
-            members["resources"] = self.resources?.json
-            members["selector"] = self.selector?.json
-            members["storageClassName"] = self.storageClassName?.json
-            members["volumeAttributesClassName"] = self.volumeAttributesClassName?.json
-            members["volumeMode"] = self.volumeMode?.json
-            members["volumeName"] = self.volumeName?.json
+            var members = JSONObject()
+            if let value = self.accessModes { members["accessModes"] = value.json }
+            if let value = self.dataSource { members["dataSource"] = value.json }
+            if let value = self.dataSourceRef { members["dataSourceRef"] = value.json }
+            if let value = self.resources { members["resources"] = value.json }
+            if let value = self.selector { members["selector"] = value.json }
+            if let value = self.storageClassName { members["storageClassName"] = value.json }
+            if let value = self.volumeAttributesClassName { members["volumeAttributesClassName"] = value.json }
+            if let value = self.volumeMode { members["volumeMode"] = value.json }
+            if let value = self.volumeName { members["volumeName"] = value.json }
             return .object(members)
         }
     }
@@ -2527,15 +2527,15 @@ extension core.v1 {
         }
 
         public var json: JSONValue {
-            var members = JSONObject(minimumCapacity: 8)
-            members["accessModes"] = self.accessModes?.json
-            members["allocatedResourceStatuses"] = self.allocatedResourceStatuses?.json
-            members["allocatedResources"] = self.allocatedResources?.json
-            members["capacity"] = self.capacity?.json
-            members["conditions"] = self.conditions?.json
-            members["currentVolumeAttributesClassName"] = self.currentVolumeAttributesClassName?.json
-            members["modifyVolumeStatus"] = self.modifyVolumeStatus?.json
-            members["phase"] = self.phase?.json
+            var members = JSONObject()
+            if let value = self.accessModes { members["accessModes"] = value.json }
+            if let value = self.allocatedResourceStatuses { members["allocatedResourceStatuses"] = value.json }
+            if let value = self.allocatedResources { members["allocatedResources"] = value.json }
+            if let value = self.capacity { members["capacity"] = value.json }
+            if let value = self.conditions { members["conditions"] = value.json }
+            if let value = self.currentVolumeAttributesClassName { members["currentVolumeAttributesClassName"] = value.json }
+            if let value = self.modifyVolumeStatus { members["modifyVolumeStatus"] = value.json }
+            if let value = self.phase { members["phase"] = value.json }
             return .object(members)
         }
     }
@@ -2564,8 +2564,8 @@ extension core.v1 {
         }
 
         public var json: JSONValue {
-            var members = JSONObject(minimumCapacity: 2)
-            members["metadata"] = self.metadata?.json
+            var members = JSONObject()
+            if let value = self.metadata { members["metadata"] = value.json }
             members["spec"] = self.spec.json
             return .object(members)
         }
@@ -2594,9 +2594,9 @@ extension core.v1 {
         }
 
         public var json: JSONValue {
-            var members = JSONObject(minimumCapacity: 2)
+            var members = JSONObject()
             members["claimName"] = self.claimName.json
-            members["readOnly"] = self.readOnly?.json
+            if let value = self.readOnly { members["readOnly"] = value.json }
             return .object(members)
         }
     }
@@ -2637,11 +2637,11 @@ extension core.v1 {
         }
 
         public var json: JSONValue {
-            var members = JSONObject(minimumCapacity: 4)
-            members["apiVersion"] = self.apiVersion?.json
+            var members = JSONObject()
+            if let value = self.apiVersion { members["apiVersion"] = value.json }
             members["items"] = self.items.json
-            members["kind"] = self.kind?.json
-            members["metadata"] = self.metadata?.json
+            if let value = self.kind { members["kind"] = value.json }
+            if let value = self.metadata { members["metadata"] = value.json }
             return .object(members)
         }
     }
@@ -2822,38 +2822,38 @@ extension core.v1 {
         }
 
         public var json: JSONValue {
-            var members = JSONObject(minimumCapacity: 31)
-            members["accessModes"] = self.accessModes?.json
-            members["awsElasticBlockStore"] = self.awsElasticBlockStore?.json
-            members["azureDisk"] = self.azureDisk?.json
-            members["azureFile"] = self.azureFile?.json
-            members["capacity"] = self.capacity?.json
-            members["cephfs"] = self.cephfs?.json
-            members["cinder"] = self.cinder?.json
-            members["claimRef"] = self.claimRef?.json
-            members["csi"] = self.csi?.json
-            members["fc"] = self.fc?.json
-            members["flexVolume"] = self.flexVolume?.json
-            members["flocker"] = self.flocker?.json
-            members["gcePersistentDisk"] = self.gcePersistentDisk?.json
-            members["glusterfs"] = self.glusterfs?.json
-            members["hostPath"] = self.hostPath?.json
-            members["iscsi"] = self.iscsi?.json
-            members["local"] = self.local?.json
-            members["mountOptions"] = self.mountOptions?.json
-            members["nfs"] = self.nfs?.json
-            members["nodeAffinity"] = self.nodeAffinity?.json
-            members["persistentVolumeReclaimPolicy"] = self.persistentVolumeReclaimPolicy?.json
-            members["photonPersistentDisk"] = self.photonPersistentDisk?.json
-            members["portworxVolume"] = self.portworxVolume?.json
-            members["quobyte"] = self.quobyte?.json
-            members["rbd"] = self.rbd?.json
-            members["scaleIO"] = self.scaleIO?.json
-            members["storageClassName"] = self.storageClassName?.json
-            members["storageos"] = self.storageos?.json
-            members["volumeAttributesClassName"] = self.volumeAttributesClassName?.json
-            members["volumeMode"] = self.volumeMode?.json
-            members["vsphereVolume"] = self.vsphereVolume?.json
+            var members = JSONObject()
+            if let value = self.accessModes { members["accessModes"] = value.json }
+            if let value = self.awsElasticBlockStore { members["awsElasticBlockStore"] = value.json }
+            if let value = self.azureDisk { members["azureDisk"] = value.json }
+            if let value = self.azureFile { members["azureFile"] = value.json }
+            if let value = self.capacity { members["capacity"] = value.json }
+            if let value = self.cephfs { members["cephfs"] = value.json }
+            if let value = self.cinder { members["cinder"] = value.json }
+            if let value = self.claimRef { members["claimRef"] = value.json }
+            if let value = self.csi { members["csi"] = value.json }
+            if let value = self.fc { members["fc"] = value.json }
+            if let value = self.flexVolume { members["flexVolume"] = value.json }
+            if let value = self.flocker { members["flocker"] = value.json }
+            if let value = self.gcePersistentDisk { members["gcePersistentDisk"] = value.json }
+            if let value = self.glusterfs { members["glusterfs"] = value.json }
+            if let value = self.hostPath { members["hostPath"] = value.json }
+            if let value = self.iscsi { members["iscsi"] = value.json }
+            if let value = self.local { members["local"] = value.json }
+            if let value = self.mountOptions { members["mountOptions"] = value.json }
+            if let value = self.nfs { members["nfs"] = value.json }
+            if let value = self.nodeAffinity { members["nodeAffinity"] = value.json }
+            if let value = self.persistentVolumeReclaimPolicy { members["persistentVolumeReclaimPolicy"] = value.json }
+            if let value = self.photonPersistentDisk { members["photonPersistentDisk"] = value.json }
+            if let value = self.portworxVolume { members["portworxVolume"] = value.json }
+            if let value = self.quobyte { members["quobyte"] = value.json }
+            if let value = self.rbd { members["rbd"] = value.json }
+            if let value = self.scaleIO { members["scaleIO"] = value.json }
+            if let value = self.storageClassName { members["storageClassName"] = value.json }
+            if let value = self.storageos { members["storageos"] = value.json }
+            if let value = self.volumeAttributesClassName { members["volumeAttributesClassName"] = value.json }
+            if let value = self.volumeMode { members["volumeMode"] = value.json }
+            if let value = self.vsphereVolume { members["vsphereVolume"] = value.json }
             return .object(members)
         }
     }

@@ -37,11 +37,11 @@ extension core.v1 {
         }
 
         public var json: JSONValue {
-            var members = JSONObject(minimumCapacity: 4)
-            members["lastPhaseTransitionTime"] = self.lastPhaseTransitionTime?.json
-            members["message"] = self.message?.json
-            members["phase"] = self.phase?.json
-            members["reason"] = self.reason?.json
+            var members = JSONObject()
+            if let value = self.lastPhaseTransitionTime { members["lastPhaseTransitionTime"] = value.json }
+            if let value = self.message { members["message"] = value.json }
+            if let value = self.phase { members["phase"] = value.json }
+            if let value = self.reason { members["reason"] = value.json }
             return .object(members)
         }
     }
@@ -69,8 +69,8 @@ extension core.v1 {
         }
 
         public var json: JSONValue {
-            var members = JSONObject(minimumCapacity: 2)
-            members["fsType"] = self.fsType?.json
+            var members = JSONObject()
+            if let value = self.fsType { members["fsType"] = value.json }
             members["pdID"] = self.pdID.json
             return .object(members)
         }
@@ -118,12 +118,12 @@ extension core.v1 {
         }
 
         public var json: JSONValue {
-            var members = JSONObject(minimumCapacity: 5)
-            members["apiVersion"] = self.apiVersion?.json
-            members["kind"] = self.kind?.json
-            members["metadata"] = self.metadata?.json
-            members["spec"] = self.spec?.json
-            members["status"] = self.status?.json
+            var members = JSONObject()
+            if let value = self.apiVersion { members["apiVersion"] = value.json }
+            if let value = self.kind { members["kind"] = value.json }
+            if let value = self.metadata { members["metadata"] = value.json }
+            if let value = self.spec { members["spec"] = value.json }
+            if let value = self.status { members["status"] = value.json }
             return .object(members)
         }
     }
@@ -153,9 +153,9 @@ extension core.v1 {
         }
 
         public var json: JSONValue {
-            var members = JSONObject(minimumCapacity: 2)
-            members["preferredDuringSchedulingIgnoredDuringExecution"] = self.preferredDuringSchedulingIgnoredDuringExecution?.json
-            members["requiredDuringSchedulingIgnoredDuringExecution"] = self.requiredDuringSchedulingIgnoredDuringExecution?.json
+            var members = JSONObject()
+            if let value = self.preferredDuringSchedulingIgnoredDuringExecution { members["preferredDuringSchedulingIgnoredDuringExecution"] = value.json }
+            if let value = self.requiredDuringSchedulingIgnoredDuringExecution { members["requiredDuringSchedulingIgnoredDuringExecution"] = value.json }
             return .object(members)
         }
     }
@@ -208,12 +208,12 @@ extension core.v1 {
         }
 
         public var json: JSONValue {
-            var members = JSONObject(minimumCapacity: 6)
-            members["labelSelector"] = self.labelSelector?.json
-            members["matchLabelKeys"] = self.matchLabelKeys?.json
-            members["mismatchLabelKeys"] = self.mismatchLabelKeys?.json
-            members["namespaceSelector"] = self.namespaceSelector?.json
-            members["namespaces"] = self.namespaces?.json
+            var members = JSONObject()
+            if let value = self.labelSelector { members["labelSelector"] = value.json }
+            if let value = self.matchLabelKeys { members["matchLabelKeys"] = value.json }
+            if let value = self.mismatchLabelKeys { members["mismatchLabelKeys"] = value.json }
+            if let value = self.namespaceSelector { members["namespaceSelector"] = value.json }
+            if let value = self.namespaces { members["namespaces"] = value.json }
             members["topologyKey"] = self.topologyKey.json
             return .object(members)
         }
@@ -244,9 +244,9 @@ extension core.v1 {
         }
 
         public var json: JSONValue {
-            var members = JSONObject(minimumCapacity: 2)
-            members["preferredDuringSchedulingIgnoredDuringExecution"] = self.preferredDuringSchedulingIgnoredDuringExecution?.json
-            members["requiredDuringSchedulingIgnoredDuringExecution"] = self.requiredDuringSchedulingIgnoredDuringExecution?.json
+            var members = JSONObject()
+            if let value = self.preferredDuringSchedulingIgnoredDuringExecution { members["preferredDuringSchedulingIgnoredDuringExecution"] = value.json }
+            if let value = self.requiredDuringSchedulingIgnoredDuringExecution { members["requiredDuringSchedulingIgnoredDuringExecution"] = value.json }
             return .object(members)
         }
     }
@@ -294,11 +294,11 @@ extension core.v1 {
         }
 
         public var json: JSONValue {
-            var members = JSONObject(minimumCapacity: 6)
-            members["lastProbeTime"] = self.lastProbeTime?.json
-            members["lastTransitionTime"] = self.lastTransitionTime?.json
-            members["message"] = self.message?.json
-            members["reason"] = self.reason?.json
+            var members = JSONObject()
+            if let value = self.lastProbeTime { members["lastProbeTime"] = value.json }
+            if let value = self.lastTransitionTime { members["lastTransitionTime"] = value.json }
+            if let value = self.message { members["message"] = value.json }
+            if let value = self.reason { members["reason"] = value.json }
             members["status"] = self.status.json
             members["type"] = self.type.json
             return .object(members)
@@ -333,10 +333,10 @@ extension core.v1 {
         }
 
         public var json: JSONValue {
-            var members = JSONObject(minimumCapacity: 3)
-            members["nameservers"] = self.nameservers?.json
-            members["options"] = self.options?.json
-            members["searches"] = self.searches?.json
+            var members = JSONObject()
+            if let value = self.nameservers { members["nameservers"] = value.json }
+            if let value = self.options { members["options"] = value.json }
+            if let value = self.searches { members["searches"] = value.json }
             return .object(members)
         }
     }
@@ -364,9 +364,9 @@ extension core.v1 {
         }
 
         public var json: JSONValue {
-            var members = JSONObject(minimumCapacity: 2)
-            members["name"] = self.name?.json
-            members["value"] = self.value?.json
+            var members = JSONObject()
+            if let value = self.name { members["name"] = value.json }
+            if let value = self.value { members["value"] = value.json }
             return .object(members)
         }
     }
@@ -389,7 +389,7 @@ extension core.v1 {
         }
 
         public var json: JSONValue {
-            var members = JSONObject(minimumCapacity: 1)
+            var members = JSONObject()
             members["ip"] = self.ip.json
             return .object(members)
         }
@@ -431,11 +431,11 @@ extension core.v1 {
         }
 
         public var json: JSONValue {
-            var members = JSONObject(minimumCapacity: 4)
-            members["apiVersion"] = self.apiVersion?.json
+            var members = JSONObject()
+            if let value = self.apiVersion { members["apiVersion"] = value.json }
             members["items"] = self.items.json
-            members["kind"] = self.kind?.json
-            members["metadata"] = self.metadata?.json
+            if let value = self.kind { members["kind"] = value.json }
+            if let value = self.metadata { members["metadata"] = value.json }
             return .object(members)
         }
     }
@@ -458,7 +458,7 @@ extension core.v1 {
         }
 
         public var json: JSONValue {
-            var members = JSONObject(minimumCapacity: 1)
+            var members = JSONObject()
             members["name"] = self.name.json
             return .object(members)
         }
@@ -482,7 +482,7 @@ extension core.v1 {
         }
 
         public var json: JSONValue {
-            var members = JSONObject(minimumCapacity: 1)
+            var members = JSONObject()
             members["conditionType"] = self.conditionType.json
             return .object(members)
         }
@@ -517,10 +517,10 @@ extension core.v1 {
         }
 
         public var json: JSONValue {
-            var members = JSONObject(minimumCapacity: 3)
+            var members = JSONObject()
             members["name"] = self.name.json
-            members["resourceClaimName"] = self.resourceClaimName?.json
-            members["resourceClaimTemplateName"] = self.resourceClaimTemplateName?.json
+            if let value = self.resourceClaimName { members["resourceClaimName"] = value.json }
+            if let value = self.resourceClaimTemplateName { members["resourceClaimTemplateName"] = value.json }
             return .object(members)
         }
     }
@@ -550,9 +550,9 @@ extension core.v1 {
         }
 
         public var json: JSONValue {
-            var members = JSONObject(minimumCapacity: 2)
+            var members = JSONObject()
             members["name"] = self.name.json
-            members["resourceClaimName"] = self.resourceClaimName?.json
+            if let value = self.resourceClaimName { members["resourceClaimName"] = value.json }
             return .object(members)
         }
     }
@@ -575,7 +575,7 @@ extension core.v1 {
         }
 
         public var json: JSONValue {
-            var members = JSONObject(minimumCapacity: 1)
+            var members = JSONObject()
             members["name"] = self.name.json
             return .object(members)
         }
@@ -661,20 +661,20 @@ extension core.v1 {
         }
 
         public var json: JSONValue {
-            var members = JSONObject(minimumCapacity: 13)
-            members["appArmorProfile"] = self.appArmorProfile?.json
-            members["fsGroup"] = self.fsGroup?.json
-            members["fsGroupChangePolicy"] = self.fsGroupChangePolicy?.json
-            members["runAsGroup"] = self.runAsGroup?.json
-            members["runAsNonRoot"] = self.runAsNonRoot?.json
-            members["runAsUser"] = self.runAsUser?.json
-            members["seLinuxChangePolicy"] = self.seLinuxChangePolicy?.json
-            members["seLinuxOptions"] = self.seLinuxOptions?.json
-            members["seccompProfile"] = self.seccompProfile?.json
-            members["supplementalGroups"] = self.supplementalGroups?.json
-            members["supplementalGroupsPolicy"] = self.supplementalGroupsPolicy?.json
-            members["sysctls"] = self.sysctls?.json
-            members["windowsOptions"] = self.windowsOptions?.json
+            var members = JSONObject()
+            if let value = self.appArmorProfile { members["appArmorProfile"] = value.json }
+            if let value = self.fsGroup { members["fsGroup"] = value.json }
+            if let value = self.fsGroupChangePolicy { members["fsGroupChangePolicy"] = value.json }
+            if let value = self.runAsGroup { members["runAsGroup"] = value.json }
+            if let value = self.runAsNonRoot { members["runAsNonRoot"] = value.json }
+            if let value = self.runAsUser { members["runAsUser"] = value.json }
+            if let value = self.seLinuxChangePolicy { members["seLinuxChangePolicy"] = value.json }
+            if let value = self.seLinuxOptions { members["seLinuxOptions"] = value.json }
+            if let value = self.seccompProfile { members["seccompProfile"] = value.json }
+            if let value = self.supplementalGroups { members["supplementalGroups"] = value.json }
+            if let value = self.supplementalGroupsPolicy { members["supplementalGroupsPolicy"] = value.json }
+            if let value = self.sysctls { members["sysctls"] = value.json }
+            if let value = self.windowsOptions { members["windowsOptions"] = value.json }
             return .object(members)
         }
     }
@@ -901,47 +901,47 @@ extension core.v1 {
         }
 
         public var json: JSONValue {
-            var members = JSONObject(minimumCapacity: 40)
-            members["activeDeadlineSeconds"] = self.activeDeadlineSeconds?.json
-            members["affinity"] = self.affinity?.json
-            members["automountServiceAccountToken"] = self.automountServiceAccountToken?.json
+            var members = JSONObject()
+            if let value = self.activeDeadlineSeconds { members["activeDeadlineSeconds"] = value.json }
+            if let value = self.affinity { members["affinity"] = value.json }
+            if let value = self.automountServiceAccountToken { members["automountServiceAccountToken"] = value.json }
             members["containers"] = self.containers.json
-            members["dnsConfig"] = self.dnsConfig?.json
-            members["dnsPolicy"] = self.dnsPolicy?.json
-            members["enableServiceLinks"] = self.enableServiceLinks?.json
-            members["ephemeralContainers"] = self.ephemeralContainers?.json
-            members["hostAliases"] = self.hostAliases?.json
-            members["hostIPC"] = self.hostIPC?.json
-            members["hostNetwork"] = self.hostNetwork?.json
-            members["hostPID"] = self.hostPID?.json
-            members["hostUsers"] = self.hostUsers?.json
-            members["hostname"] = self.hostname?.json
-            members["imagePullSecrets"] = self.imagePullSecrets?.json
-            members["initContainers"] = self.initContainers?.json
-            members["nodeName"] = self.nodeName?.json
-            members["nodeSelector"] = self.nodeSelector?.json
-            members["os"] = self.os?.json
-            members["overhead"] = self.overhead?.json
-            members["preemptionPolicy"] = self.preemptionPolicy?.json
-            members["priority"] = self.priority?.json
-            members["priorityClassName"] = self.priorityClassName?.json
-            members["readinessGates"] = self.readinessGates?.json
-            members["resourceClaims"] = self.resourceClaims?.json
-            members["resources"] = self.resources?.json
-            members["restartPolicy"] = self.restartPolicy?.json
-            members["runtimeClassName"] = self.runtimeClassName?.json
-            members["schedulerName"] = self.schedulerName?.json
-            members["schedulingGates"] = self.schedulingGates?.json
-            members["securityContext"] = self.securityContext?.json
-            members["serviceAccount"] = self.serviceAccount?.json
-            members["serviceAccountName"] = self.serviceAccountName?.json
-            members["setHostnameAsFQDN"] = self.setHostnameAsFQDN?.json
-            members["shareProcessNamespace"] = self.shareProcessNamespace?.json
-            members["subdomain"] = self.subdomain?.json
-            members["terminationGracePeriodSeconds"] = self.terminationGracePeriodSeconds?.json
-            members["tolerations"] = self.tolerations?.json
-            members["topologySpreadConstraints"] = self.topologySpreadConstraints?.json
-            members["volumes"] = self.volumes?.json
+            if let value = self.dnsConfig { members["dnsConfig"] = value.json }
+            if let value = self.dnsPolicy { members["dnsPolicy"] = value.json }
+            if let value = self.enableServiceLinks { members["enableServiceLinks"] = value.json }
+            if let value = self.ephemeralContainers { members["ephemeralContainers"] = value.json }
+            if let value = self.hostAliases { members["hostAliases"] = value.json }
+            if let value = self.hostIPC { members["hostIPC"] = value.json }
+            if let value = self.hostNetwork { members["hostNetwork"] = value.json }
+            if let value = self.hostPID { members["hostPID"] = value.json }
+            if let value = self.hostUsers { members["hostUsers"] = value.json }
+            if let value = self.hostname { members["hostname"] = value.json }
+            if let value = self.imagePullSecrets { members["imagePullSecrets"] = value.json }
+            if let value = self.initContainers { members["initContainers"] = value.json }
+            if let value = self.nodeName { members["nodeName"] = value.json }
+            if let value = self.nodeSelector { members["nodeSelector"] = value.json }
+            if let value = self.os { members["os"] = value.json }
+            if let value = self.overhead { members["overhead"] = value.json }
+            if let value = self.preemptionPolicy { members["preemptionPolicy"] = value.json }
+            if let value = self.priority { members["priority"] = value.json }
+            if let value = self.priorityClassName { members["priorityClassName"] = value.json }
+            if let value = self.readinessGates { members["readinessGates"] = value.json }
+            if let value = self.resourceClaims { members["resourceClaims"] = value.json }
+            if let value = self.resources { members["resources"] = value.json }
+            if let value = self.restartPolicy { members["restartPolicy"] = value.json }
+            if let value = self.runtimeClassName { members["runtimeClassName"] = value.json }
+            if let value = self.schedulerName { members["schedulerName"] = value.json }
+            if let value = self.schedulingGates { members["schedulingGates"] = value.json }
+            if let value = self.securityContext { members["securityContext"] = value.json }
+            if let value = self.serviceAccount { members["serviceAccount"] = value.json }
+            if let value = self.serviceAccountName { members["serviceAccountName"] = value.json }
+            if let value = self.setHostnameAsFQDN { members["setHostnameAsFQDN"] = value.json }
+            if let value = self.shareProcessNamespace { members["shareProcessNamespace"] = value.json }
+            if let value = self.subdomain { members["subdomain"] = value.json }
+            if let value = self.terminationGracePeriodSeconds { members["terminationGracePeriodSeconds"] = value.json }
+            if let value = self.tolerations { members["tolerations"] = value.json }
+            if let value = self.topologySpreadConstraints { members["topologySpreadConstraints"] = value.json }
+            if let value = self.volumes { members["volumes"] = value.json }
             return .object(members)
         }
     }
@@ -1042,23 +1042,23 @@ extension core.v1 {
         }
 
         public var json: JSONValue {
-            var members = JSONObject(minimumCapacity: 16)
-            members["conditions"] = self.conditions?.json
-            members["containerStatuses"] = self.containerStatuses?.json
-            members["ephemeralContainerStatuses"] = self.ephemeralContainerStatuses?.json
-            members["hostIP"] = self.hostIP?.json
-            members["hostIPs"] = self.hostIPs?.json
-            members["initContainerStatuses"] = self.initContainerStatuses?.json
-            members["message"] = self.message?.json
-            members["nominatedNodeName"] = self.nominatedNodeName?.json
-            members["phase"] = self.phase?.json
-            members["podIP"] = self.podIP?.json
-            members["podIPs"] = self.podIPs?.json
-            members["qosClass"] = self.qosClass?.json
-            members["reason"] = self.reason?.json
-            members["resize"] = self.resize?.json
-            members["resourceClaimStatuses"] = self.resourceClaimStatuses?.json
-            members["startTime"] = self.startTime?.json
+            var members = JSONObject()
+            if let value = self.conditions { members["conditions"] = value.json }
+            if let value = self.containerStatuses { members["containerStatuses"] = value.json }
+            if let value = self.ephemeralContainerStatuses { members["ephemeralContainerStatuses"] = value.json }
+            if let value = self.hostIP { members["hostIP"] = value.json }
+            if let value = self.hostIPs { members["hostIPs"] = value.json }
+            if let value = self.initContainerStatuses { members["initContainerStatuses"] = value.json }
+            if let value = self.message { members["message"] = value.json }
+            if let value = self.nominatedNodeName { members["nominatedNodeName"] = value.json }
+            if let value = self.phase { members["phase"] = value.json }
+            if let value = self.podIP { members["podIP"] = value.json }
+            if let value = self.podIPs { members["podIPs"] = value.json }
+            if let value = self.qosClass { members["qosClass"] = value.json }
+            if let value = self.reason { members["reason"] = value.json }
+            if let value = self.resize { members["resize"] = value.json }
+            if let value = self.resourceClaimStatuses { members["resourceClaimStatuses"] = value.json }
+            if let value = self.startTime { members["startTime"] = value.json }
             return .object(members)
         }
     }
@@ -1101,11 +1101,11 @@ extension core.v1 {
         }
 
         public var json: JSONValue {
-            var members = JSONObject(minimumCapacity: 4)
-            members["apiVersion"] = self.apiVersion?.json
-            members["kind"] = self.kind?.json
-            members["metadata"] = self.metadata?.json
-            members["template"] = self.template?.json
+            var members = JSONObject()
+            if let value = self.apiVersion { members["apiVersion"] = value.json }
+            if let value = self.kind { members["kind"] = value.json }
+            if let value = self.metadata { members["metadata"] = value.json }
+            if let value = self.template { members["template"] = value.json }
             return .object(members)
         }
     }
@@ -1146,11 +1146,11 @@ extension core.v1 {
         }
 
         public var json: JSONValue {
-            var members = JSONObject(minimumCapacity: 4)
-            members["apiVersion"] = self.apiVersion?.json
+            var members = JSONObject()
+            if let value = self.apiVersion { members["apiVersion"] = value.json }
             members["items"] = self.items.json
-            members["kind"] = self.kind?.json
-            members["metadata"] = self.metadata?.json
+            if let value = self.kind { members["kind"] = value.json }
+            if let value = self.metadata { members["metadata"] = value.json }
             return .object(members)
         }
     }
@@ -1178,9 +1178,9 @@ extension core.v1 {
         }
 
         public var json: JSONValue {
-            var members = JSONObject(minimumCapacity: 2)
-            members["metadata"] = self.metadata?.json
-            members["spec"] = self.spec?.json
+            var members = JSONObject()
+            if let value = self.metadata { members["metadata"] = value.json }
+            if let value = self.spec { members["spec"] = value.json }
             return .object(members)
         }
     }
@@ -1216,8 +1216,8 @@ extension core.v1 {
         }
 
         public var json: JSONValue {
-            var members = JSONObject(minimumCapacity: 3)
-            members["error"] = self.error?.json
+            var members = JSONObject()
+            if let value = self.error { members["error"] = value.json }
             members["port"] = self.port.json
             members["protocol"] = self.`protocol`.json
             return .object(members)
@@ -1253,9 +1253,9 @@ extension core.v1 {
         }
 
         public var json: JSONValue {
-            var members = JSONObject(minimumCapacity: 3)
-            members["fsType"] = self.fsType?.json
-            members["readOnly"] = self.readOnly?.json
+            var members = JSONObject()
+            if let value = self.fsType { members["fsType"] = value.json }
+            if let value = self.readOnly { members["readOnly"] = value.json }
             members["volumeID"] = self.volumeID.json
             return .object(members)
         }
@@ -1284,7 +1284,7 @@ extension core.v1 {
         }
 
         public var json: JSONValue {
-            var members = JSONObject(minimumCapacity: 2)
+            var members = JSONObject()
             members["preference"] = self.preference.json
             members["weight"] = self.weight.json
             return .object(members)
@@ -1355,17 +1355,17 @@ extension core.v1 {
         }
 
         public var json: JSONValue {
-            var members = JSONObject(minimumCapacity: 10)
-            members["exec"] = self.exec?.json
-            members["failureThreshold"] = self.failureThreshold?.json
-            members["grpc"] = self.grpc?.json
-            members["httpGet"] = self.httpGet?.json
-            members["initialDelaySeconds"] = self.initialDelaySeconds?.json
-            members["periodSeconds"] = self.periodSeconds?.json
-            members["successThreshold"] = self.successThreshold?.json
-            members["tcpSocket"] = self.tcpSocket?.json
-            members["terminationGracePeriodSeconds"] = self.terminationGracePeriodSeconds?.json
-            members["timeoutSeconds"] = self.timeoutSeconds?.json
+            var members = JSONObject()
+            if let value = self.exec { members["exec"] = value.json }
+            if let value = self.failureThreshold { members["failureThreshold"] = value.json }
+            if let value = self.grpc { members["grpc"] = value.json }
+            if let value = self.httpGet { members["httpGet"] = value.json }
+            if let value = self.initialDelaySeconds { members["initialDelaySeconds"] = value.json }
+            if let value = self.periodSeconds { members["periodSeconds"] = value.json }
+            if let value = self.successThreshold { members["successThreshold"] = value.json }
+            if let value = self.tcpSocket { members["tcpSocket"] = value.json }
+            if let value = self.terminationGracePeriodSeconds { members["terminationGracePeriodSeconds"] = value.json }
+            if let value = self.timeoutSeconds { members["timeoutSeconds"] = value.json }
             return .object(members)
         }
     }
@@ -1393,9 +1393,9 @@ extension core.v1 {
         }
 
         public var json: JSONValue {
-            var members = JSONObject(minimumCapacity: 2)
-            members["defaultMode"] = self.defaultMode?.json
-            members["sources"] = self.sources?.json
+            var members = JSONObject()
+            if let value = self.defaultMode { members["defaultMode"] = value.json }
+            if let value = self.sources { members["sources"] = value.json }
             return .object(members)
         }
     }
@@ -1445,12 +1445,12 @@ extension core.v1 {
         }
 
         public var json: JSONValue {
-            var members = JSONObject(minimumCapacity: 6)
-            members["group"] = self.group?.json
-            members["readOnly"] = self.readOnly?.json
+            var members = JSONObject()
+            if let value = self.group { members["group"] = value.json }
+            if let value = self.readOnly { members["readOnly"] = value.json }
             members["registry"] = self.registry.json
-            members["tenant"] = self.tenant?.json
-            members["user"] = self.user?.json
+            if let value = self.tenant { members["tenant"] = value.json }
+            if let value = self.user { members["user"] = value.json }
             members["volume"] = self.volume.json
             return .object(members)
         }
@@ -1509,15 +1509,15 @@ extension core.v1 {
         }
 
         public var json: JSONValue {
-            var members = JSONObject(minimumCapacity: 8)
-            members["fsType"] = self.fsType?.json
+            var members = JSONObject()
+            if let value = self.fsType { members["fsType"] = value.json }
             members["image"] = self.image.json
-            members["keyring"] = self.keyring?.json
+            if let value = self.keyring { members["keyring"] = value.json }
             members["monitors"] = self.monitors.json
-            members["pool"] = self.pool?.json
-            members["readOnly"] = self.readOnly?.json
-            members["secretRef"] = self.secretRef?.json
-            members["user"] = self.user?.json
+            if let value = self.pool { members["pool"] = value.json }
+            if let value = self.readOnly { members["readOnly"] = value.json }
+            if let value = self.secretRef { members["secretRef"] = value.json }
+            if let value = self.user { members["user"] = value.json }
             return .object(members)
         }
     }
@@ -1575,15 +1575,15 @@ extension core.v1 {
         }
 
         public var json: JSONValue {
-            var members = JSONObject(minimumCapacity: 8)
-            members["fsType"] = self.fsType?.json
+            var members = JSONObject()
+            if let value = self.fsType { members["fsType"] = value.json }
             members["image"] = self.image.json
-            members["keyring"] = self.keyring?.json
+            if let value = self.keyring { members["keyring"] = value.json }
             members["monitors"] = self.monitors.json
-            members["pool"] = self.pool?.json
-            members["readOnly"] = self.readOnly?.json
-            members["secretRef"] = self.secretRef?.json
-            members["user"] = self.user?.json
+            if let value = self.pool { members["pool"] = value.json }
+            if let value = self.readOnly { members["readOnly"] = value.json }
+            if let value = self.secretRef { members["secretRef"] = value.json }
+            if let value = self.user { members["user"] = value.json }
             return .object(members)
         }
     }
@@ -1631,12 +1631,12 @@ extension core.v1 {
         }
 
         public var json: JSONValue {
-            var members = JSONObject(minimumCapacity: 5)
-            members["apiVersion"] = self.apiVersion?.json
-            members["kind"] = self.kind?.json
-            members["metadata"] = self.metadata?.json
-            members["spec"] = self.spec?.json
-            members["status"] = self.status?.json
+            var members = JSONObject()
+            if let value = self.apiVersion { members["apiVersion"] = value.json }
+            if let value = self.kind { members["kind"] = value.json }
+            if let value = self.metadata { members["metadata"] = value.json }
+            if let value = self.spec { members["spec"] = value.json }
+            if let value = self.status { members["status"] = value.json }
             return .object(members)
         }
     }
@@ -1679,10 +1679,10 @@ extension core.v1 {
         }
 
         public var json: JSONValue {
-            var members = JSONObject(minimumCapacity: 5)
-            members["lastTransitionTime"] = self.lastTransitionTime?.json
-            members["message"] = self.message?.json
-            members["reason"] = self.reason?.json
+            var members = JSONObject()
+            if let value = self.lastTransitionTime { members["lastTransitionTime"] = value.json }
+            if let value = self.message { members["message"] = value.json }
+            if let value = self.reason { members["reason"] = value.json }
             members["status"] = self.status.json
             members["type"] = self.type.json
             return .object(members)
@@ -1725,11 +1725,11 @@ extension core.v1 {
         }
 
         public var json: JSONValue {
-            var members = JSONObject(minimumCapacity: 4)
-            members["apiVersion"] = self.apiVersion?.json
+            var members = JSONObject()
+            if let value = self.apiVersion { members["apiVersion"] = value.json }
             members["items"] = self.items.json
-            members["kind"] = self.kind?.json
-            members["metadata"] = self.metadata?.json
+            if let value = self.kind { members["kind"] = value.json }
+            if let value = self.metadata { members["metadata"] = value.json }
             return .object(members)
         }
     }
@@ -1768,11 +1768,11 @@ extension core.v1 {
         }
 
         public var json: JSONValue {
-            var members = JSONObject(minimumCapacity: 4)
-            members["minReadySeconds"] = self.minReadySeconds?.json
-            members["replicas"] = self.replicas?.json
-            members["selector"] = self.selector?.json
-            members["template"] = self.template?.json
+            var members = JSONObject()
+            if let value = self.minReadySeconds { members["minReadySeconds"] = value.json }
+            if let value = self.replicas { members["replicas"] = value.json }
+            if let value = self.selector { members["selector"] = value.json }
+            if let value = self.template { members["template"] = value.json }
             return .object(members)
         }
     }
@@ -1820,12 +1820,12 @@ extension core.v1 {
         }
 
         public var json: JSONValue {
-            var members = JSONObject(minimumCapacity: 6)
-            members["availableReplicas"] = self.availableReplicas?.json
-            members["conditions"] = self.conditions?.json
-            members["fullyLabeledReplicas"] = self.fullyLabeledReplicas?.json
-            members["observedGeneration"] = self.observedGeneration?.json
-            members["readyReplicas"] = self.readyReplicas?.json
+            var members = JSONObject()
+            if let value = self.availableReplicas { members["availableReplicas"] = value.json }
+            if let value = self.conditions { members["conditions"] = value.json }
+            if let value = self.fullyLabeledReplicas { members["fullyLabeledReplicas"] = value.json }
+            if let value = self.observedGeneration { members["observedGeneration"] = value.json }
+            if let value = self.readyReplicas { members["readyReplicas"] = value.json }
             members["replicas"] = self.replicas.json
             return .object(members)
         }
@@ -1854,9 +1854,9 @@ extension core.v1 {
         }
 
         public var json: JSONValue {
-            var members = JSONObject(minimumCapacity: 2)
+            var members = JSONObject()
             members["name"] = self.name.json
-            members["request"] = self.request?.json
+            if let value = self.request { members["request"] = value.json }
             return .object(members)
         }
     }
@@ -1889,9 +1889,9 @@ extension core.v1 {
         }
 
         public var json: JSONValue {
-            var members = JSONObject(minimumCapacity: 3)
-            members["containerName"] = self.containerName?.json
-            members["divisor"] = self.divisor?.json
+            var members = JSONObject()
+            if let value = self.containerName { members["containerName"] = value.json }
+            if let value = self.divisor { members["divisor"] = value.json }
             members["resource"] = self.resource.json
             return .object(members)
         }
@@ -1920,8 +1920,8 @@ extension core.v1 {
         }
 
         public var json: JSONValue {
-            var members = JSONObject(minimumCapacity: 2)
-            members["health"] = self.health?.json
+            var members = JSONObject()
+            if let value = self.health { members["health"] = value.json }
             members["resourceID"] = self.resourceID.json
             return .object(members)
         }
@@ -1971,12 +1971,12 @@ extension core.v1 {
         }
 
         public var json: JSONValue {
-            var members = JSONObject(minimumCapacity: 5)
-            members["apiVersion"] = self.apiVersion?.json
-            members["kind"] = self.kind?.json
-            members["metadata"] = self.metadata?.json
-            members["spec"] = self.spec?.json
-            members["status"] = self.status?.json
+            var members = JSONObject()
+            if let value = self.apiVersion { members["apiVersion"] = value.json }
+            if let value = self.kind { members["kind"] = value.json }
+            if let value = self.metadata { members["metadata"] = value.json }
+            if let value = self.spec { members["spec"] = value.json }
+            if let value = self.status { members["status"] = value.json }
             return .object(members)
         }
     }
@@ -2017,11 +2017,11 @@ extension core.v1 {
         }
 
         public var json: JSONValue {
-            var members = JSONObject(minimumCapacity: 4)
-            members["apiVersion"] = self.apiVersion?.json
+            var members = JSONObject()
+            if let value = self.apiVersion { members["apiVersion"] = value.json }
             members["items"] = self.items.json
-            members["kind"] = self.kind?.json
-            members["metadata"] = self.metadata?.json
+            if let value = self.kind { members["kind"] = value.json }
+            if let value = self.metadata { members["metadata"] = value.json }
             return .object(members)
         }
     }
@@ -2055,10 +2055,10 @@ extension core.v1 {
         }
 
         public var json: JSONValue {
-            var members = JSONObject(minimumCapacity: 3)
-            members["hard"] = self.hard?.json
-            members["scopeSelector"] = self.scopeSelector?.json
-            members["scopes"] = self.scopes?.json
+            var members = JSONObject()
+            if let value = self.hard { members["hard"] = value.json }
+            if let value = self.scopeSelector { members["scopeSelector"] = value.json }
+            if let value = self.scopes { members["scopes"] = value.json }
             return .object(members)
         }
     }
@@ -2086,9 +2086,9 @@ extension core.v1 {
         }
 
         public var json: JSONValue {
-            var members = JSONObject(minimumCapacity: 2)
-            members["hard"] = self.hard?.json
-            members["used"] = self.used?.json
+            var members = JSONObject()
+            if let value = self.hard { members["hard"] = value.json }
+            if let value = self.used { members["used"] = value.json }
             return .object(members)
         }
     }
@@ -2121,10 +2121,10 @@ extension core.v1 {
         }
 
         public var json: JSONValue {
-            var members = JSONObject(minimumCapacity: 3)
-            members["claims"] = self.claims?.json
-            members["limits"] = self.limits?.json
-            members["requests"] = self.requests?.json
+            var members = JSONObject()
+            if let value = self.claims { members["claims"] = value.json }
+            if let value = self.limits { members["limits"] = value.json }
+            if let value = self.requests { members["requests"] = value.json }
             return .object(members)
         }
     }
@@ -2152,9 +2152,9 @@ extension core.v1 {
         }
 
         public var json: JSONValue {
-            var members = JSONObject(minimumCapacity: 2)
+            var members = JSONObject()
             members["name"] = self.name.json
-            members["resources"] = self.resources?.json
+            if let value = self.resources { members["resources"] = value.json }
             return .object(members)
         }
     }
@@ -2192,11 +2192,11 @@ extension core.v1 {
         }
 
         public var json: JSONValue {
-            var members = JSONObject(minimumCapacity: 4)
-            members["level"] = self.level?.json
-            members["role"] = self.role?.json
-            members["type"] = self.type?.json
-            members["user"] = self.user?.json
+            var members = JSONObject()
+            if let value = self.level { members["level"] = value.json }
+            if let value = self.role { members["role"] = value.json }
+            if let value = self.type { members["type"] = value.json }
+            if let value = self.user { members["user"] = value.json }
             return .object(members)
         }
     }
@@ -2265,17 +2265,17 @@ extension core.v1 {
         }
 
         public var json: JSONValue {
-            var members = JSONObject(minimumCapacity: 10)
-            members["fsType"] = self.fsType?.json
+            var members = JSONObject()
+            if let value = self.fsType { members["fsType"] = value.json }
             members["gateway"] = self.gateway.json
-            members["protectionDomain"] = self.protectionDomain?.json
-            members["readOnly"] = self.readOnly?.json
+            if let value = self.protectionDomain { members["protectionDomain"] = value.json }
+            if let value = self.readOnly { members["readOnly"] = value.json }
             members["secretRef"] = self.secretRef.json
-            members["sslEnabled"] = self.sslEnabled?.json
-            members["storageMode"] = self.storageMode?.json
-            members["storagePool"] = self.storagePool?.json
+            if let value = self.sslEnabled { members["sslEnabled"] = value.json }
+            if let value = self.storageMode { members["storageMode"] = value.json }
+            if let value = self.storagePool { members["storagePool"] = value.json }
             members["system"] = self.system.json
-            members["volumeName"] = self.volumeName?.json
+            if let value = self.volumeName { members["volumeName"] = value.json }
             return .object(members)
         }
     }
@@ -2344,17 +2344,17 @@ extension core.v1 {
         }
 
         public var json: JSONValue {
-            var members = JSONObject(minimumCapacity: 10)
-            members["fsType"] = self.fsType?.json
+            var members = JSONObject()
+            if let value = self.fsType { members["fsType"] = value.json }
             members["gateway"] = self.gateway.json
-            members["protectionDomain"] = self.protectionDomain?.json
-            members["readOnly"] = self.readOnly?.json
+            if let value = self.protectionDomain { members["protectionDomain"] = value.json }
+            if let value = self.readOnly { members["readOnly"] = value.json }
             members["secretRef"] = self.secretRef.json
-            members["sslEnabled"] = self.sslEnabled?.json
-            members["storageMode"] = self.storageMode?.json
-            members["storagePool"] = self.storagePool?.json
+            if let value = self.sslEnabled { members["sslEnabled"] = value.json }
+            if let value = self.storageMode { members["storageMode"] = value.json }
+            if let value = self.storagePool { members["storagePool"] = value.json }
             members["system"] = self.system.json
-            members["volumeName"] = self.volumeName?.json
+            if let value = self.volumeName { members["volumeName"] = value.json }
             return .object(members)
         }
     }
@@ -2377,8 +2377,8 @@ extension core.v1 {
         }
 
         public var json: JSONValue {
-            var members = JSONObject(minimumCapacity: 1)
-            members["matchExpressions"] = self.matchExpressions?.json
+            var members = JSONObject()
+            if let value = self.matchExpressions { members["matchExpressions"] = value.json }
             return .object(members)
         }
     }
@@ -2412,10 +2412,10 @@ extension core.v1 {
         }
 
         public var json: JSONValue {
-            var members = JSONObject(minimumCapacity: 3)
+            var members = JSONObject()
             members["operator"] = self.`operator`.json
             members["scopeName"] = self.scopeName.json
-            members["values"] = self.values?.json
+            if let value = self.values { members["values"] = value.json }
             return .object(members)
         }
     }
@@ -2443,8 +2443,8 @@ extension core.v1 {
         }
 
         public var json: JSONValue {
-            var members = JSONObject(minimumCapacity: 2)
-            members["localhostProfile"] = self.localhostProfile?.json
+            var members = JSONObject()
+            if let value = self.localhostProfile { members["localhostProfile"] = value.json }
             members["type"] = self.type.json
             return .object(members)
         }
@@ -2503,14 +2503,14 @@ extension core.v1 {
         }
 
         public var json: JSONValue {
-            var members = JSONObject(minimumCapacity: 7)
-            members["apiVersion"] = self.apiVersion?.json
-            members["data"] = self.data?.json
-            members["immutable"] = self.immutable?.json
-            members["kind"] = self.kind?.json
-            members["metadata"] = self.metadata?.json
-            members["stringData"] = self.stringData?.json
-            members["type"] = self.type?.json
+            var members = JSONObject()
+            if let value = self.apiVersion { members["apiVersion"] = value.json }
+            if let value = self.data { members["data"] = value.json }
+            if let value = self.immutable { members["immutable"] = value.json }
+            if let value = self.kind { members["kind"] = value.json }
+            if let value = self.metadata { members["metadata"] = value.json }
+            if let value = self.stringData { members["stringData"] = value.json }
+            if let value = self.type { members["type"] = value.json }
             return .object(members)
         }
     }
@@ -2538,9 +2538,9 @@ extension core.v1 {
         }
 
         public var json: JSONValue {
-            var members = JSONObject(minimumCapacity: 2)
-            members["name"] = self.name?.json
-            members["optional"] = self.optional?.json
+            var members = JSONObject()
+            if let value = self.name { members["name"] = value.json }
+            if let value = self.optional { members["optional"] = value.json }
             return .object(members)
         }
     }
@@ -2573,10 +2573,10 @@ extension core.v1 {
         }
 
         public var json: JSONValue {
-            var members = JSONObject(minimumCapacity: 3)
+            var members = JSONObject()
             members["key"] = self.key.json
-            members["name"] = self.name?.json
-            members["optional"] = self.optional?.json
+            if let value = self.name { members["name"] = value.json }
+            if let value = self.optional { members["optional"] = value.json }
             return .object(members)
         }
     }
@@ -2617,11 +2617,11 @@ extension core.v1 {
         }
 
         public var json: JSONValue {
-            var members = JSONObject(minimumCapacity: 4)
-            members["apiVersion"] = self.apiVersion?.json
+            var members = JSONObject()
+            if let value = self.apiVersion { members["apiVersion"] = value.json }
             members["items"] = self.items.json
-            members["kind"] = self.kind?.json
-            members["metadata"] = self.metadata?.json
+            if let value = self.kind { members["kind"] = value.json }
+            if let value = self.metadata { members["metadata"] = value.json }
             return .object(members)
         }
     }
@@ -2655,10 +2655,10 @@ extension core.v1 {
         }
 
         public var json: JSONValue {
-            var members = JSONObject(minimumCapacity: 3)
-            members["items"] = self.items?.json
-            members["name"] = self.name?.json
-            members["optional"] = self.optional?.json
+            var members = JSONObject()
+            if let value = self.items { members["items"] = value.json }
+            if let value = self.name { members["name"] = value.json }
+            if let value = self.optional { members["optional"] = value.json }
             return .object(members)
         }
     }
@@ -2686,9 +2686,9 @@ extension core.v1 {
         }
 
         public var json: JSONValue {
-            var members = JSONObject(minimumCapacity: 2)
-            members["name"] = self.name?.json
-            members["namespace"] = self.namespace?.json
+            var members = JSONObject()
+            if let value = self.name { members["name"] = value.json }
+            if let value = self.namespace { members["namespace"] = value.json }
             return .object(members)
         }
     }
@@ -2727,11 +2727,11 @@ extension core.v1 {
         }
 
         public var json: JSONValue {
-            var members = JSONObject(minimumCapacity: 4)
-            members["defaultMode"] = self.defaultMode?.json
-            members["items"] = self.items?.json
-            members["optional"] = self.optional?.json
-            members["secretName"] = self.secretName?.json
+            var members = JSONObject()
+            if let value = self.defaultMode { members["defaultMode"] = value.json }
+            if let value = self.items { members["items"] = value.json }
+            if let value = self.optional { members["optional"] = value.json }
+            if let value = self.secretName { members["secretName"] = value.json }
             return .object(members)
         }
     }

@@ -75,19 +75,19 @@ extension core.v1 {
         }
 
         public var json: JSONValue {
-            var members = JSONObject(minimumCapacity: 12)
-            members["allowPrivilegeEscalation"] = self.allowPrivilegeEscalation?.json
-            members["appArmorProfile"] = self.appArmorProfile?.json
-            members["capabilities"] = self.capabilities?.json
-            members["privileged"] = self.privileged?.json
-            members["procMount"] = self.procMount?.json
-            members["readOnlyRootFilesystem"] = self.readOnlyRootFilesystem?.json
-            members["runAsGroup"] = self.runAsGroup?.json
-            members["runAsNonRoot"] = self.runAsNonRoot?.json
-            members["runAsUser"] = self.runAsUser?.json
-            members["seLinuxOptions"] = self.seLinuxOptions?.json
-            members["seccompProfile"] = self.seccompProfile?.json
-            members["windowsOptions"] = self.windowsOptions?.json
+            var members = JSONObject()
+            if let value = self.allowPrivilegeEscalation { members["allowPrivilegeEscalation"] = value.json }
+            if let value = self.appArmorProfile { members["appArmorProfile"] = value.json }
+            if let value = self.capabilities { members["capabilities"] = value.json }
+            if let value = self.privileged { members["privileged"] = value.json }
+            if let value = self.procMount { members["procMount"] = value.json }
+            if let value = self.readOnlyRootFilesystem { members["readOnlyRootFilesystem"] = value.json }
+            if let value = self.runAsGroup { members["runAsGroup"] = value.json }
+            if let value = self.runAsNonRoot { members["runAsNonRoot"] = value.json }
+            if let value = self.runAsUser { members["runAsUser"] = value.json }
+            if let value = self.seLinuxOptions { members["seLinuxOptions"] = value.json }
+            if let value = self.seccompProfile { members["seccompProfile"] = value.json }
+            if let value = self.windowsOptions { members["windowsOptions"] = value.json }
             return .object(members)
         }
     }
@@ -137,12 +137,12 @@ extension core.v1 {
         }
 
         public var json: JSONValue {
-            var members = JSONObject(minimumCapacity: 5)
-            members["apiVersion"] = self.apiVersion?.json
-            members["kind"] = self.kind?.json
-            members["metadata"] = self.metadata?.json
-            members["spec"] = self.spec?.json
-            members["status"] = self.status?.json
+            var members = JSONObject()
+            if let value = self.apiVersion { members["apiVersion"] = value.json }
+            if let value = self.kind { members["kind"] = value.json }
+            if let value = self.metadata { members["metadata"] = value.json }
+            if let value = self.spec { members["spec"] = value.json }
+            if let value = self.status { members["status"] = value.json }
             return .object(members)
         }
     }
@@ -198,13 +198,13 @@ extension core.v1 {
         }
 
         public var json: JSONValue {
-            var members = JSONObject(minimumCapacity: 6)
-            members["apiVersion"] = self.apiVersion?.json
-            members["automountServiceAccountToken"] = self.automountServiceAccountToken?.json
-            members["imagePullSecrets"] = self.imagePullSecrets?.json
-            members["kind"] = self.kind?.json
-            members["metadata"] = self.metadata?.json
-            members["secrets"] = self.secrets?.json
+            var members = JSONObject()
+            if let value = self.apiVersion { members["apiVersion"] = value.json }
+            if let value = self.automountServiceAccountToken { members["automountServiceAccountToken"] = value.json }
+            if let value = self.imagePullSecrets { members["imagePullSecrets"] = value.json }
+            if let value = self.kind { members["kind"] = value.json }
+            if let value = self.metadata { members["metadata"] = value.json }
+            if let value = self.secrets { members["secrets"] = value.json }
             return .object(members)
         }
     }
@@ -245,11 +245,11 @@ extension core.v1 {
         }
 
         public var json: JSONValue {
-            var members = JSONObject(minimumCapacity: 4)
-            members["apiVersion"] = self.apiVersion?.json
+            var members = JSONObject()
+            if let value = self.apiVersion { members["apiVersion"] = value.json }
             members["items"] = self.items.json
-            members["kind"] = self.kind?.json
-            members["metadata"] = self.metadata?.json
+            if let value = self.kind { members["kind"] = value.json }
+            if let value = self.metadata { members["metadata"] = value.json }
             return .object(members)
         }
     }
@@ -282,9 +282,9 @@ extension core.v1 {
         }
 
         public var json: JSONValue {
-            var members = JSONObject(minimumCapacity: 3)
-            members["audience"] = self.audience?.json
-            members["expirationSeconds"] = self.expirationSeconds?.json
+            var members = JSONObject()
+            if let value = self.audience { members["audience"] = value.json }
+            if let value = self.expirationSeconds { members["expirationSeconds"] = value.json }
             members["path"] = self.path.json
             return .object(members)
         }
@@ -326,11 +326,11 @@ extension core.v1 {
         }
 
         public var json: JSONValue {
-            var members = JSONObject(minimumCapacity: 4)
-            members["apiVersion"] = self.apiVersion?.json
+            var members = JSONObject()
+            if let value = self.apiVersion { members["apiVersion"] = value.json }
             members["items"] = self.items.json
-            members["kind"] = self.kind?.json
-            members["metadata"] = self.metadata?.json
+            if let value = self.kind { members["kind"] = value.json }
+            if let value = self.metadata { members["metadata"] = value.json }
             return .object(members)
         }
     }
@@ -378,13 +378,13 @@ extension core.v1 {
         }
 
         public var json: JSONValue {
-            var members = JSONObject(minimumCapacity: 6)
-            members["appProtocol"] = self.appProtocol?.json
-            members["name"] = self.name?.json
-            members["nodePort"] = self.nodePort?.json
+            var members = JSONObject()
+            if let value = self.appProtocol { members["appProtocol"] = value.json }
+            if let value = self.name { members["name"] = value.json }
+            if let value = self.nodePort { members["nodePort"] = value.json }
             members["port"] = self.port.json
-            members["protocol"] = self.`protocol`?.json
-            members["targetPort"] = self.targetPort?.json
+            if let value = self.`protocol` { members["protocol"] = value.json }
+            if let value = self.targetPort { members["targetPort"] = value.json }
             return .object(members)
         }
     }
@@ -508,27 +508,27 @@ extension core.v1 {
         }
 
         public var json: JSONValue {
-            var members = JSONObject(minimumCapacity: 20)
-            members["allocateLoadBalancerNodePorts"] = self.allocateLoadBalancerNodePorts?.json
-            members["clusterIP"] = self.clusterIP?.json
-            members["clusterIPs"] = self.clusterIPs?.json
-            members["externalIPs"] = self.externalIPs?.json
-            members["externalName"] = self.externalName?.json
-            members["externalTrafficPolicy"] = self.externalTrafficPolicy?.json
-            members["healthCheckNodePort"] = self.healthCheckNodePort?.json
-            members["internalTrafficPolicy"] = self.internalTrafficPolicy?.json
-            members["ipFamilies"] = self.ipFamilies?.json
-            members["ipFamilyPolicy"] = self.ipFamilyPolicy?.json
-            members["loadBalancerClass"] = self.loadBalancerClass?.json
-            members["loadBalancerIP"] = self.loadBalancerIP?.json
-            members["loadBalancerSourceRanges"] = self.loadBalancerSourceRanges?.json
-            members["ports"] = self.ports?.json
-            members["publishNotReadyAddresses"] = self.publishNotReadyAddresses?.json
-            members["selector"] = self.selector?.json
-            members["sessionAffinity"] = self.sessionAffinity?.json
-            members["sessionAffinityConfig"] = self.sessionAffinityConfig?.json
-            members["trafficDistribution"] = self.trafficDistribution?.json
-            members["type"] = self.type?.json
+            var members = JSONObject()
+            if let value = self.allocateLoadBalancerNodePorts { members["allocateLoadBalancerNodePorts"] = value.json }
+            if let value = self.clusterIP { members["clusterIP"] = value.json }
+            if let value = self.clusterIPs { members["clusterIPs"] = value.json }
+            if let value = self.externalIPs { members["externalIPs"] = value.json }
+            if let value = self.externalName { members["externalName"] = value.json }
+            if let value = self.externalTrafficPolicy { members["externalTrafficPolicy"] = value.json }
+            if let value = self.healthCheckNodePort { members["healthCheckNodePort"] = value.json }
+            if let value = self.internalTrafficPolicy { members["internalTrafficPolicy"] = value.json }
+            if let value = self.ipFamilies { members["ipFamilies"] = value.json }
+            if let value = self.ipFamilyPolicy { members["ipFamilyPolicy"] = value.json }
+            if let value = self.loadBalancerClass { members["loadBalancerClass"] = value.json }
+            if let value = self.loadBalancerIP { members["loadBalancerIP"] = value.json }
+            if let value = self.loadBalancerSourceRanges { members["loadBalancerSourceRanges"] = value.json }
+            if let value = self.ports { members["ports"] = value.json }
+            if let value = self.publishNotReadyAddresses { members["publishNotReadyAddresses"] = value.json }
+            if let value = self.selector { members["selector"] = value.json }
+            if let value = self.sessionAffinity { members["sessionAffinity"] = value.json }
+            if let value = self.sessionAffinityConfig { members["sessionAffinityConfig"] = value.json }
+            if let value = self.trafficDistribution { members["trafficDistribution"] = value.json }
+            if let value = self.type { members["type"] = value.json }
             return .object(members)
         }
     }
@@ -556,9 +556,9 @@ extension core.v1 {
         }
 
         public var json: JSONValue {
-            var members = JSONObject(minimumCapacity: 2)
-            members["conditions"] = self.conditions?.json
-            members["loadBalancer"] = self.loadBalancer?.json
+            var members = JSONObject()
+            if let value = self.conditions { members["conditions"] = value.json }
+            if let value = self.loadBalancer { members["loadBalancer"] = value.json }
             return .object(members)
         }
     }
@@ -581,8 +581,8 @@ extension core.v1 {
         }
 
         public var json: JSONValue {
-            var members = JSONObject(minimumCapacity: 1)
-            members["clientIP"] = self.clientIP?.json
+            var members = JSONObject()
+            if let value = self.clientIP { members["clientIP"] = value.json }
             return .object(members)
         }
     }
@@ -605,7 +605,7 @@ extension core.v1 {
         }
 
         public var json: JSONValue {
-            var members = JSONObject(minimumCapacity: 1)
+            var members = JSONObject()
             members["seconds"] = self.seconds.json
             return .object(members)
         }
@@ -649,12 +649,12 @@ extension core.v1 {
         }
 
         public var json: JSONValue {
-            var members = JSONObject(minimumCapacity: 5)
-            members["fsType"] = self.fsType?.json
-            members["readOnly"] = self.readOnly?.json
-            members["secretRef"] = self.secretRef?.json
-            members["volumeName"] = self.volumeName?.json
-            members["volumeNamespace"] = self.volumeNamespace?.json
+            var members = JSONObject()
+            if let value = self.fsType { members["fsType"] = value.json }
+            if let value = self.readOnly { members["readOnly"] = value.json }
+            if let value = self.secretRef { members["secretRef"] = value.json }
+            if let value = self.volumeName { members["volumeName"] = value.json }
+            if let value = self.volumeNamespace { members["volumeNamespace"] = value.json }
             return .object(members)
         }
     }
@@ -697,12 +697,12 @@ extension core.v1 {
         }
 
         public var json: JSONValue {
-            var members = JSONObject(minimumCapacity: 5)
-            members["fsType"] = self.fsType?.json
-            members["readOnly"] = self.readOnly?.json
-            members["secretRef"] = self.secretRef?.json
-            members["volumeName"] = self.volumeName?.json
-            members["volumeNamespace"] = self.volumeNamespace?.json
+            var members = JSONObject()
+            if let value = self.fsType { members["fsType"] = value.json }
+            if let value = self.readOnly { members["readOnly"] = value.json }
+            if let value = self.secretRef { members["secretRef"] = value.json }
+            if let value = self.volumeName { members["volumeName"] = value.json }
+            if let value = self.volumeNamespace { members["volumeNamespace"] = value.json }
             return .object(members)
         }
     }
@@ -730,7 +730,7 @@ extension core.v1 {
         }
 
         public var json: JSONValue {
-            var members = JSONObject(minimumCapacity: 2)
+            var members = JSONObject()
             members["name"] = self.name.json
             members["value"] = self.value.json
             return .object(members)
@@ -760,8 +760,8 @@ extension core.v1 {
         }
 
         public var json: JSONValue {
-            var members = JSONObject(minimumCapacity: 2)
-            members["host"] = self.host?.json
+            var members = JSONObject()
+            if let value = self.host { members["host"] = value.json }
             members["port"] = self.port.json
             return .object(members)
         }
@@ -800,11 +800,11 @@ extension core.v1 {
         }
 
         public var json: JSONValue {
-            var members = JSONObject(minimumCapacity: 4)
+            var members = JSONObject()
             members["effect"] = self.effect.json
             members["key"] = self.key.json
-            members["timeAdded"] = self.timeAdded?.json
-            members["value"] = self.value?.json
+            if let value = self.timeAdded { members["timeAdded"] = value.json }
+            if let value = self.value { members["value"] = value.json }
             return .object(members)
         }
     }
@@ -849,12 +849,12 @@ extension core.v1 {
         }
 
         public var json: JSONValue {
-            var members = JSONObject(minimumCapacity: 5)
-            members["effect"] = self.effect?.json
-            members["key"] = self.key?.json
-            members["operator"] = self.`operator`?.json
-            members["tolerationSeconds"] = self.tolerationSeconds?.json
-            members["value"] = self.value?.json
+            var members = JSONObject()
+            if let value = self.effect { members["effect"] = value.json }
+            if let value = self.key { members["key"] = value.json }
+            if let value = self.`operator` { members["operator"] = value.json }
+            if let value = self.tolerationSeconds { members["tolerationSeconds"] = value.json }
+            if let value = self.value { members["value"] = value.json }
             return .object(members)
         }
     }
@@ -916,13 +916,13 @@ extension core.v1 {
         }
 
         public var json: JSONValue {
-            var members = JSONObject(minimumCapacity: 8)
-            members["labelSelector"] = self.labelSelector?.json
-            members["matchLabelKeys"] = self.matchLabelKeys?.json
+            var members = JSONObject()
+            if let value = self.labelSelector { members["labelSelector"] = value.json }
+            if let value = self.matchLabelKeys { members["matchLabelKeys"] = value.json }
             members["maxSkew"] = self.maxSkew.json
-            members["minDomains"] = self.minDomains?.json
-            members["nodeAffinityPolicy"] = self.nodeAffinityPolicy?.json
-            members["nodeTaintsPolicy"] = self.nodeTaintsPolicy?.json
+            if let value = self.minDomains { members["minDomains"] = value.json }
+            if let value = self.nodeAffinityPolicy { members["nodeAffinityPolicy"] = value.json }
+            if let value = self.nodeTaintsPolicy { members["nodeTaintsPolicy"] = value.json }
             members["topologyKey"] = self.topologyKey.json
             members["whenUnsatisfiable"] = self.whenUnsatisfiable.json
             return .object(members)
@@ -958,8 +958,8 @@ extension core.v1 {
         }
 
         public var json: JSONValue {
-            var members = JSONObject(minimumCapacity: 3)
-            members["apiGroup"] = self.apiGroup?.json
+            var members = JSONObject()
+            if let value = self.apiGroup { members["apiGroup"] = value.json }
             members["kind"] = self.kind.json
             members["name"] = self.name.json
             return .object(members)
@@ -1001,11 +1001,11 @@ extension core.v1 {
         }
 
         public var json: JSONValue {
-            var members = JSONObject(minimumCapacity: 4)
-            members["apiGroup"] = self.apiGroup?.json
+            var members = JSONObject()
+            if let value = self.apiGroup { members["apiGroup"] = value.json }
             members["kind"] = self.kind.json
             members["name"] = self.name.json
-            members["namespace"] = self.namespace?.json
+            if let value = self.namespace { members["namespace"] = value.json }
             return .object(members)
         }
     }
@@ -1187,38 +1187,38 @@ extension core.v1 {
         }
 
         public var json: JSONValue {
-            var members = JSONObject(minimumCapacity: 31)
-            members["awsElasticBlockStore"] = self.awsElasticBlockStore?.json
-            members["azureDisk"] = self.azureDisk?.json
-            members["azureFile"] = self.azureFile?.json
-            members["cephfs"] = self.cephfs?.json
-            members["cinder"] = self.cinder?.json
-            members["configMap"] = self.configMap?.json
-            members["csi"] = self.csi?.json
-            members["downwardAPI"] = self.downwardAPI?.json
-            members["emptyDir"] = self.emptyDir?.json
-            members["ephemeral"] = self.ephemeral?.json
-            members["fc"] = self.fc?.json
-            members["flexVolume"] = self.flexVolume?.json
-            members["flocker"] = self.flocker?.json
-            members["gcePersistentDisk"] = self.gcePersistentDisk?.json
-            members["gitRepo"] = self.gitRepo?.json
-            members["glusterfs"] = self.glusterfs?.json
-            members["hostPath"] = self.hostPath?.json
-            members["image"] = self.image?.json
-            members["iscsi"] = self.iscsi?.json
+            var members = JSONObject()
+            if let value = self.awsElasticBlockStore { members["awsElasticBlockStore"] = value.json }
+            if let value = self.azureDisk { members["azureDisk"] = value.json }
+            if let value = self.azureFile { members["azureFile"] = value.json }
+            if let value = self.cephfs { members["cephfs"] = value.json }
+            if let value = self.cinder { members["cinder"] = value.json }
+            if let value = self.configMap { members["configMap"] = value.json }
+            if let value = self.csi { members["csi"] = value.json }
+            if let value = self.downwardAPI { members["downwardAPI"] = value.json }
+            if let value = self.emptyDir { members["emptyDir"] = value.json }
+            if let value = self.ephemeral { members["ephemeral"] = value.json }
+            if let value = self.fc { members["fc"] = value.json }
+            if let value = self.flexVolume { members["flexVolume"] = value.json }
+            if let value = self.flocker { members["flocker"] = value.json }
+            if let value = self.gcePersistentDisk { members["gcePersistentDisk"] = value.json }
+            if let value = self.gitRepo { members["gitRepo"] = value.json }
+            if let value = self.glusterfs { members["glusterfs"] = value.json }
+            if let value = self.hostPath { members["hostPath"] = value.json }
+            if let value = self.image { members["image"] = value.json }
+            if let value = self.iscsi { members["iscsi"] = value.json }
             members["name"] = self.name.json
-            members["nfs"] = self.nfs?.json
-            members["persistentVolumeClaim"] = self.persistentVolumeClaim?.json
-            members["photonPersistentDisk"] = self.photonPersistentDisk?.json
-            members["portworxVolume"] = self.portworxVolume?.json
-            members["projected"] = self.projected?.json
-            members["quobyte"] = self.quobyte?.json
-            members["rbd"] = self.rbd?.json
-            members["scaleIO"] = self.scaleIO?.json
-            members["secret"] = self.secret?.json
-            members["storageos"] = self.storageos?.json
-            members["vsphereVolume"] = self.vsphereVolume?.json
+            if let value = self.nfs { members["nfs"] = value.json }
+            if let value = self.persistentVolumeClaim { members["persistentVolumeClaim"] = value.json }
+            if let value = self.photonPersistentDisk { members["photonPersistentDisk"] = value.json }
+            if let value = self.portworxVolume { members["portworxVolume"] = value.json }
+            if let value = self.projected { members["projected"] = value.json }
+            if let value = self.quobyte { members["quobyte"] = value.json }
+            if let value = self.rbd { members["rbd"] = value.json }
+            if let value = self.scaleIO { members["scaleIO"] = value.json }
+            if let value = self.secret { members["secret"] = value.json }
+            if let value = self.storageos { members["storageos"] = value.json }
+            if let value = self.vsphereVolume { members["vsphereVolume"] = value.json }
             return .object(members)
         }
     }
@@ -1246,7 +1246,7 @@ extension core.v1 {
         }
 
         public var json: JSONValue {
-            var members = JSONObject(minimumCapacity: 2)
+            var members = JSONObject()
             members["devicePath"] = self.devicePath.json
             members["name"] = self.name.json
             return .object(members)
@@ -1301,14 +1301,14 @@ extension core.v1 {
         }
 
         public var json: JSONValue {
-            var members = JSONObject(minimumCapacity: 7)
+            var members = JSONObject()
             members["mountPath"] = self.mountPath.json
-            members["mountPropagation"] = self.mountPropagation?.json
+            if let value = self.mountPropagation { members["mountPropagation"] = value.json }
             members["name"] = self.name.json
-            members["readOnly"] = self.readOnly?.json
-            members["recursiveReadOnly"] = self.recursiveReadOnly?.json
-            members["subPath"] = self.subPath?.json
-            members["subPathExpr"] = self.subPathExpr?.json
+            if let value = self.readOnly { members["readOnly"] = value.json }
+            if let value = self.recursiveReadOnly { members["recursiveReadOnly"] = value.json }
+            if let value = self.subPath { members["subPath"] = value.json }
+            if let value = self.subPathExpr { members["subPathExpr"] = value.json }
             return .object(members)
         }
     }
@@ -1346,11 +1346,11 @@ extension core.v1 {
         }
 
         public var json: JSONValue {
-            var members = JSONObject(minimumCapacity: 4)
+            var members = JSONObject()
             members["mountPath"] = self.mountPath.json
             members["name"] = self.name.json
-            members["readOnly"] = self.readOnly?.json
-            members["recursiveReadOnly"] = self.recursiveReadOnly?.json
+            if let value = self.readOnly { members["readOnly"] = value.json }
+            if let value = self.recursiveReadOnly { members["recursiveReadOnly"] = value.json }
             return .object(members)
         }
     }
@@ -1373,8 +1373,8 @@ extension core.v1 {
         }
 
         public var json: JSONValue {
-            var members = JSONObject(minimumCapacity: 1)
-            members["required"] = self.required?.json
+            var members = JSONObject()
+            if let value = self.required { members["required"] = value.json }
             return .object(members)
         }
     }
@@ -1418,12 +1418,12 @@ extension core.v1 {
         }
 
         public var json: JSONValue {
-            var members = JSONObject(minimumCapacity: 5)
-            members["clusterTrustBundle"] = self.clusterTrustBundle?.json
-            members["configMap"] = self.configMap?.json
-            members["downwardAPI"] = self.downwardAPI?.json
-            members["secret"] = self.secret?.json
-            members["serviceAccountToken"] = self.serviceAccountToken?.json
+            var members = JSONObject()
+            if let value = self.clusterTrustBundle { members["clusterTrustBundle"] = value.json }
+            if let value = self.configMap { members["configMap"] = value.json }
+            if let value = self.downwardAPI { members["downwardAPI"] = value.json }
+            if let value = self.secret { members["secret"] = value.json }
+            if let value = self.serviceAccountToken { members["serviceAccountToken"] = value.json }
             return .object(members)
         }
     }
@@ -1451,9 +1451,9 @@ extension core.v1 {
         }
 
         public var json: JSONValue {
-            var members = JSONObject(minimumCapacity: 2)
-            members["limits"] = self.limits?.json
-            members["requests"] = self.requests?.json
+            var members = JSONObject()
+            if let value = self.limits { members["limits"] = value.json }
+            if let value = self.requests { members["requests"] = value.json }
             return .object(members)
         }
     }
@@ -1492,10 +1492,10 @@ extension core.v1 {
         }
 
         public var json: JSONValue {
-            var members = JSONObject(minimumCapacity: 4)
-            members["fsType"] = self.fsType?.json
-            members["storagePolicyID"] = self.storagePolicyID?.json
-            members["storagePolicyName"] = self.storagePolicyName?.json
+            var members = JSONObject()
+            if let value = self.fsType { members["fsType"] = value.json }
+            if let value = self.storagePolicyID { members["storagePolicyID"] = value.json }
+            if let value = self.storagePolicyName { members["storagePolicyName"] = value.json }
             members["volumePath"] = self.volumePath.json
             return .object(members)
         }
@@ -1525,7 +1525,7 @@ extension core.v1 {
         }
 
         public var json: JSONValue {
-            var members = JSONObject(minimumCapacity: 2)
+            var members = JSONObject()
             members["podAffinityTerm"] = self.podAffinityTerm.json
             members["weight"] = self.weight.json
             return .object(members)
@@ -1566,11 +1566,11 @@ extension core.v1 {
         }
 
         public var json: JSONValue {
-            var members = JSONObject(minimumCapacity: 4)
-            members["gmsaCredentialSpec"] = self.gmsaCredentialSpec?.json
-            members["gmsaCredentialSpecName"] = self.gmsaCredentialSpecName?.json
-            members["hostProcess"] = self.hostProcess?.json
-            members["runAsUserName"] = self.runAsUserName?.json
+            var members = JSONObject()
+            if let value = self.gmsaCredentialSpec { members["gmsaCredentialSpec"] = value.json }
+            if let value = self.gmsaCredentialSpecName { members["gmsaCredentialSpecName"] = value.json }
+            if let value = self.hostProcess { members["hostProcess"] = value.json }
+            if let value = self.runAsUserName { members["runAsUserName"] = value.json }
             return .object(members)
         }
     }

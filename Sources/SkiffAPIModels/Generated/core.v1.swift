@@ -35,10 +35,10 @@ extension core.v1 {
         }
 
         public var json: JSONValue {
-            var members = JSONObject(minimumCapacity: 4)
-            members["fsType"] = self.fsType?.json
-            members["partition"] = self.partition?.json
-            members["readOnly"] = self.readOnly?.json
+            var members = JSONObject()
+            if let value = self.fsType { members["fsType"] = value.json }
+            if let value = self.partition { members["partition"] = value.json }
+            if let value = self.readOnly { members["readOnly"] = value.json }
             members["volumeID"] = self.volumeID.json
             return .object(members)
         }
@@ -74,10 +74,10 @@ extension core.v1 {
         }
 
         public var json: JSONValue {
-            var members = JSONObject(minimumCapacity: 3)
-            members["nodeAffinity"] = self.nodeAffinity?.json
-            members["podAffinity"] = self.podAffinity?.json
-            members["podAntiAffinity"] = self.podAntiAffinity?.json
+            var members = JSONObject()
+            if let value = self.nodeAffinity { members["nodeAffinity"] = value.json }
+            if let value = self.podAffinity { members["podAffinity"] = value.json }
+            if let value = self.podAntiAffinity { members["podAntiAffinity"] = value.json }
             return .object(members)
         }
     }
@@ -105,8 +105,8 @@ extension core.v1 {
         }
 
         public var json: JSONValue {
-            var members = JSONObject(minimumCapacity: 2)
-            members["localhostProfile"] = self.localhostProfile?.json
+            var members = JSONObject()
+            if let value = self.localhostProfile { members["localhostProfile"] = value.json }
             members["type"] = self.type.json
             return .object(members)
         }
@@ -135,7 +135,7 @@ extension core.v1 {
         }
 
         public var json: JSONValue {
-            var members = JSONObject(minimumCapacity: 2)
+            var members = JSONObject()
             members["devicePath"] = self.devicePath.json
             members["name"] = self.name.json
             return .object(members)
@@ -186,13 +186,13 @@ extension core.v1 {
         }
 
         public var json: JSONValue {
-            var members = JSONObject(minimumCapacity: 6)
-            members["cachingMode"] = self.cachingMode?.json
+            var members = JSONObject()
+            if let value = self.cachingMode { members["cachingMode"] = value.json }
             members["diskName"] = self.diskName.json
             members["diskURI"] = self.diskURI.json
-            members["fsType"] = self.fsType?.json
-            members["kind"] = self.kind?.json
-            members["readOnly"] = self.readOnly?.json
+            if let value = self.fsType { members["fsType"] = value.json }
+            if let value = self.kind { members["kind"] = value.json }
+            if let value = self.readOnly { members["readOnly"] = value.json }
             return .object(members)
         }
     }
@@ -231,10 +231,10 @@ extension core.v1 {
         }
 
         public var json: JSONValue {
-            var members = JSONObject(minimumCapacity: 4)
-            members["readOnly"] = self.readOnly?.json
+            var members = JSONObject()
+            if let value = self.readOnly { members["readOnly"] = value.json }
             members["secretName"] = self.secretName.json
-            members["secretNamespace"] = self.secretNamespace?.json
+            if let value = self.secretNamespace { members["secretNamespace"] = value.json }
             members["shareName"] = self.shareName.json
             return .object(members)
         }
@@ -268,8 +268,8 @@ extension core.v1 {
         }
 
         public var json: JSONValue {
-            var members = JSONObject(minimumCapacity: 3)
-            members["readOnly"] = self.readOnly?.json
+            var members = JSONObject()
+            if let value = self.readOnly { members["readOnly"] = value.json }
             members["secretName"] = self.secretName.json
             members["shareName"] = self.shareName.json
             return .object(members)
@@ -312,10 +312,10 @@ extension core.v1 {
         }
 
         public var json: JSONValue {
-            var members = JSONObject(minimumCapacity: 4)
-            members["apiVersion"] = self.apiVersion?.json
-            members["kind"] = self.kind?.json
-            members["metadata"] = self.metadata?.json
+            var members = JSONObject()
+            if let value = self.apiVersion { members["apiVersion"] = value.json }
+            if let value = self.kind { members["kind"] = value.json }
+            if let value = self.metadata { members["metadata"] = value.json }
             members["target"] = self.target.json
             return .object(members)
         }
@@ -390,16 +390,16 @@ extension core.v1 {
         }
 
         public var json: JSONValue {
-            var members = JSONObject(minimumCapacity: 10)
-            members["controllerExpandSecretRef"] = self.controllerExpandSecretRef?.json
-            members["controllerPublishSecretRef"] = self.controllerPublishSecretRef?.json
+            var members = JSONObject()
+            if let value = self.controllerExpandSecretRef { members["controllerExpandSecretRef"] = value.json }
+            if let value = self.controllerPublishSecretRef { members["controllerPublishSecretRef"] = value.json }
             members["driver"] = self.driver.json
-            members["fsType"] = self.fsType?.json
-            members["nodeExpandSecretRef"] = self.nodeExpandSecretRef?.json
-            members["nodePublishSecretRef"] = self.nodePublishSecretRef?.json
-            members["nodeStageSecretRef"] = self.nodeStageSecretRef?.json
-            members["readOnly"] = self.readOnly?.json
-            members["volumeAttributes"] = self.volumeAttributes?.json
+            if let value = self.fsType { members["fsType"] = value.json }
+            if let value = self.nodeExpandSecretRef { members["nodeExpandSecretRef"] = value.json }
+            if let value = self.nodePublishSecretRef { members["nodePublishSecretRef"] = value.json }
+            if let value = self.nodeStageSecretRef { members["nodeStageSecretRef"] = value.json }
+            if let value = self.readOnly { members["readOnly"] = value.json }
+            if let value = self.volumeAttributes { members["volumeAttributes"] = value.json }
             members["volumeHandle"] = self.volumeHandle.json
             return .object(members)
         }
@@ -444,12 +444,12 @@ extension core.v1 {
         }
 
         public var json: JSONValue {
-            var members = JSONObject(minimumCapacity: 5)
+            var members = JSONObject()
             members["driver"] = self.driver.json
-            members["fsType"] = self.fsType?.json
-            members["nodePublishSecretRef"] = self.nodePublishSecretRef?.json
-            members["readOnly"] = self.readOnly?.json
-            members["volumeAttributes"] = self.volumeAttributes?.json
+            if let value = self.fsType { members["fsType"] = value.json }
+            if let value = self.nodePublishSecretRef { members["nodePublishSecretRef"] = value.json }
+            if let value = self.readOnly { members["readOnly"] = value.json }
+            if let value = self.volumeAttributes { members["volumeAttributes"] = value.json }
             return .object(members)
         }
     }
@@ -477,9 +477,9 @@ extension core.v1 {
         }
 
         public var json: JSONValue {
-            var members = JSONObject(minimumCapacity: 2)
-            members["add"] = self.add?.json
-            members["drop"] = self.drop?.json
+            var members = JSONObject()
+            if let value = self.add { members["add"] = value.json }
+            if let value = self.drop { members["drop"] = value.json }
             return .object(members)
         }
     }
@@ -531,13 +531,13 @@ extension core.v1 {
         }
 
         public var json: JSONValue {
-            var members = JSONObject(minimumCapacity: 6)
+            var members = JSONObject()
             members["monitors"] = self.monitors.json
-            members["path"] = self.path?.json
-            members["readOnly"] = self.readOnly?.json
-            members["secretFile"] = self.secretFile?.json
-            members["secretRef"] = self.secretRef?.json
-            members["user"] = self.user?.json
+            if let value = self.path { members["path"] = value.json }
+            if let value = self.readOnly { members["readOnly"] = value.json }
+            if let value = self.secretFile { members["secretFile"] = value.json }
+            if let value = self.secretRef { members["secretRef"] = value.json }
+            if let value = self.user { members["user"] = value.json }
             return .object(members)
         }
     }
@@ -589,13 +589,13 @@ extension core.v1 {
         }
 
         public var json: JSONValue {
-            var members = JSONObject(minimumCapacity: 6)
+            var members = JSONObject()
             members["monitors"] = self.monitors.json
-            members["path"] = self.path?.json
-            members["readOnly"] = self.readOnly?.json
-            members["secretFile"] = self.secretFile?.json
-            members["secretRef"] = self.secretRef?.json
-            members["user"] = self.user?.json
+            if let value = self.path { members["path"] = value.json }
+            if let value = self.readOnly { members["readOnly"] = value.json }
+            if let value = self.secretFile { members["secretFile"] = value.json }
+            if let value = self.secretRef { members["secretRef"] = value.json }
+            if let value = self.user { members["user"] = value.json }
             return .object(members)
         }
     }
@@ -633,10 +633,10 @@ extension core.v1 {
         }
 
         public var json: JSONValue {
-            var members = JSONObject(minimumCapacity: 4)
-            members["fsType"] = self.fsType?.json
-            members["readOnly"] = self.readOnly?.json
-            members["secretRef"] = self.secretRef?.json
+            var members = JSONObject()
+            if let value = self.fsType { members["fsType"] = value.json }
+            if let value = self.readOnly { members["readOnly"] = value.json }
+            if let value = self.secretRef { members["secretRef"] = value.json }
             members["volumeID"] = self.volumeID.json
             return .object(members)
         }
@@ -675,10 +675,10 @@ extension core.v1 {
         }
 
         public var json: JSONValue {
-            var members = JSONObject(minimumCapacity: 4)
-            members["fsType"] = self.fsType?.json
-            members["readOnly"] = self.readOnly?.json
-            members["secretRef"] = self.secretRef?.json
+            var members = JSONObject()
+            if let value = self.fsType { members["fsType"] = value.json }
+            if let value = self.readOnly { members["readOnly"] = value.json }
+            if let value = self.secretRef { members["secretRef"] = value.json }
             members["volumeID"] = self.volumeID.json
             return .object(members)
         }
@@ -702,8 +702,8 @@ extension core.v1 {
         }
 
         public var json: JSONValue {
-            var members = JSONObject(minimumCapacity: 1)
-            members["timeoutSeconds"] = self.timeoutSeconds?.json
+            var members = JSONObject()
+            if let value = self.timeoutSeconds { members["timeoutSeconds"] = value.json }
             return .object(members)
         }
     }
@@ -747,12 +747,12 @@ extension core.v1 {
         }
 
         public var json: JSONValue {
-            var members = JSONObject(minimumCapacity: 5)
-            members["labelSelector"] = self.labelSelector?.json
-            members["name"] = self.name?.json
-            members["optional"] = self.optional?.json
+            var members = JSONObject()
+            if let value = self.labelSelector { members["labelSelector"] = value.json }
+            if let value = self.name { members["name"] = value.json }
+            if let value = self.optional { members["optional"] = value.json }
             members["path"] = self.path.json
-            members["signerName"] = self.signerName?.json
+            if let value = self.signerName { members["signerName"] = value.json }
             return .object(members)
         }
     }
@@ -790,9 +790,9 @@ extension core.v1 {
         }
 
         public var json: JSONValue {
-            var members = JSONObject(minimumCapacity: 4)
-            members["error"] = self.error?.json
-            members["message"] = self.message?.json
+            var members = JSONObject()
+            if let value = self.error { members["error"] = value.json }
+            if let value = self.message { members["message"] = value.json }
             members["status"] = self.status.json
             members["type"] = self.type.json
             return .object(members)
@@ -836,11 +836,11 @@ extension core.v1 {
         }
 
         public var json: JSONValue {
-            var members = JSONObject(minimumCapacity: 4)
-            members["apiVersion"] = self.apiVersion?.json
-            members["conditions"] = self.conditions?.json
-            members["kind"] = self.kind?.json
-            members["metadata"] = self.metadata?.json
+            var members = JSONObject()
+            if let value = self.apiVersion { members["apiVersion"] = value.json }
+            if let value = self.conditions { members["conditions"] = value.json }
+            if let value = self.kind { members["kind"] = value.json }
+            if let value = self.metadata { members["metadata"] = value.json }
             return .object(members)
         }
     }
@@ -881,11 +881,11 @@ extension core.v1 {
         }
 
         public var json: JSONValue {
-            var members = JSONObject(minimumCapacity: 4)
-            members["apiVersion"] = self.apiVersion?.json
+            var members = JSONObject()
+            if let value = self.apiVersion { members["apiVersion"] = value.json }
             members["items"] = self.items.json
-            members["kind"] = self.kind?.json
-            members["metadata"] = self.metadata?.json
+            if let value = self.kind { members["kind"] = value.json }
+            if let value = self.metadata { members["metadata"] = value.json }
             return .object(members)
         }
     }
@@ -938,13 +938,13 @@ extension core.v1 {
         }
 
         public var json: JSONValue {
-            var members = JSONObject(minimumCapacity: 6)
-            members["apiVersion"] = self.apiVersion?.json
-            members["binaryData"] = self.binaryData?.json
-            members["data"] = self.data?.json
-            members["immutable"] = self.immutable?.json
-            members["kind"] = self.kind?.json
-            members["metadata"] = self.metadata?.json
+            var members = JSONObject()
+            if let value = self.apiVersion { members["apiVersion"] = value.json }
+            if let value = self.binaryData { members["binaryData"] = value.json }
+            if let value = self.data { members["data"] = value.json }
+            if let value = self.immutable { members["immutable"] = value.json }
+            if let value = self.kind { members["kind"] = value.json }
+            if let value = self.metadata { members["metadata"] = value.json }
             return .object(members)
         }
     }
@@ -972,9 +972,9 @@ extension core.v1 {
         }
 
         public var json: JSONValue {
-            var members = JSONObject(minimumCapacity: 2)
-            members["name"] = self.name?.json
-            members["optional"] = self.optional?.json
+            var members = JSONObject()
+            if let value = self.name { members["name"] = value.json }
+            if let value = self.optional { members["optional"] = value.json }
             return .object(members)
         }
     }
@@ -1007,10 +1007,10 @@ extension core.v1 {
         }
 
         public var json: JSONValue {
-            var members = JSONObject(minimumCapacity: 3)
+            var members = JSONObject()
             members["key"] = self.key.json
-            members["name"] = self.name?.json
-            members["optional"] = self.optional?.json
+            if let value = self.name { members["name"] = value.json }
+            if let value = self.optional { members["optional"] = value.json }
             return .object(members)
         }
     }
@@ -1051,11 +1051,11 @@ extension core.v1 {
         }
 
         public var json: JSONValue {
-            var members = JSONObject(minimumCapacity: 4)
-            members["apiVersion"] = self.apiVersion?.json
+            var members = JSONObject()
+            if let value = self.apiVersion { members["apiVersion"] = value.json }
             members["items"] = self.items.json
-            members["kind"] = self.kind?.json
-            members["metadata"] = self.metadata?.json
+            if let value = self.kind { members["kind"] = value.json }
+            if let value = self.metadata { members["metadata"] = value.json }
             return .object(members)
         }
     }
@@ -1099,12 +1099,12 @@ extension core.v1 {
         }
 
         public var json: JSONValue {
-            var members = JSONObject(minimumCapacity: 5)
+            var members = JSONObject()
             members["kubeletConfigKey"] = self.kubeletConfigKey.json
             members["name"] = self.name.json
             members["namespace"] = self.namespace.json
-            members["resourceVersion"] = self.resourceVersion?.json
-            members["uid"] = self.uid?.json
+            if let value = self.resourceVersion { members["resourceVersion"] = value.json }
+            if let value = self.uid { members["uid"] = value.json }
             return .object(members)
         }
     }
@@ -1138,10 +1138,10 @@ extension core.v1 {
         }
 
         public var json: JSONValue {
-            var members = JSONObject(minimumCapacity: 3)
-            members["items"] = self.items?.json
-            members["name"] = self.name?.json
-            members["optional"] = self.optional?.json
+            var members = JSONObject()
+            if let value = self.items { members["items"] = value.json }
+            if let value = self.name { members["name"] = value.json }
+            if let value = self.optional { members["optional"] = value.json }
             return .object(members)
         }
     }
@@ -1180,11 +1180,11 @@ extension core.v1 {
         }
 
         public var json: JSONValue {
-            var members = JSONObject(minimumCapacity: 4)
-            members["defaultMode"] = self.defaultMode?.json
-            members["items"] = self.items?.json
-            members["name"] = self.name?.json
-            members["optional"] = self.optional?.json
+            var members = JSONObject()
+            if let value = self.defaultMode { members["defaultMode"] = value.json }
+            if let value = self.items { members["items"] = value.json }
+            if let value = self.name { members["name"] = value.json }
+            if let value = self.optional { members["optional"] = value.json }
             return .object(members)
         }
     }
@@ -1323,31 +1323,31 @@ extension core.v1 {
         }
 
         public var json: JSONValue {
-            var members = JSONObject(minimumCapacity: 24)
-            members["args"] = self.args?.json
-            members["command"] = self.command?.json
-            members["env"] = self.env?.json
-            members["envFrom"] = self.envFrom?.json
-            members["image"] = self.image?.json
-            members["imagePullPolicy"] = self.imagePullPolicy?.json
-            members["lifecycle"] = self.lifecycle?.json
-            members["livenessProbe"] = self.livenessProbe?.json
+            var members = JSONObject()
+            if let value = self.args { members["args"] = value.json }
+            if let value = self.command { members["command"] = value.json }
+            if let value = self.env { members["env"] = value.json }
+            if let value = self.envFrom { members["envFrom"] = value.json }
+            if let value = self.image { members["image"] = value.json }
+            if let value = self.imagePullPolicy { members["imagePullPolicy"] = value.json }
+            if let value = self.lifecycle { members["lifecycle"] = value.json }
+            if let value = self.livenessProbe { members["livenessProbe"] = value.json }
             members["name"] = self.name.json
-            members["ports"] = self.ports?.json
-            members["readinessProbe"] = self.readinessProbe?.json
-            members["resizePolicy"] = self.resizePolicy?.json
-            members["resources"] = self.resources?.json
-            members["restartPolicy"] = self.restartPolicy?.json
-            members["securityContext"] = self.securityContext?.json
-            members["startupProbe"] = self.startupProbe?.json
-            members["stdin"] = self.stdin?.json
-            members["stdinOnce"] = self.stdinOnce?.json
-            members["terminationMessagePath"] = self.terminationMessagePath?.json
-            members["terminationMessagePolicy"] = self.terminationMessagePolicy?.json
-            members["tty"] = self.tty?.json
-            members["volumeDevices"] = self.volumeDevices?.json
-            members["volumeMounts"] = self.volumeMounts?.json
-            members["workingDir"] = self.workingDir?.json
+            if let value = self.ports { members["ports"] = value.json }
+            if let value = self.readinessProbe { members["readinessProbe"] = value.json }
+            if let value = self.resizePolicy { members["resizePolicy"] = value.json }
+            if let value = self.resources { members["resources"] = value.json }
+            if let value = self.restartPolicy { members["restartPolicy"] = value.json }
+            if let value = self.securityContext { members["securityContext"] = value.json }
+            if let value = self.startupProbe { members["startupProbe"] = value.json }
+            if let value = self.stdin { members["stdin"] = value.json }
+            if let value = self.stdinOnce { members["stdinOnce"] = value.json }
+            if let value = self.terminationMessagePath { members["terminationMessagePath"] = value.json }
+            if let value = self.terminationMessagePolicy { members["terminationMessagePolicy"] = value.json }
+            if let value = self.tty { members["tty"] = value.json }
+            if let value = self.volumeDevices { members["volumeDevices"] = value.json }
+            if let value = self.volumeMounts { members["volumeMounts"] = value.json }
+            if let value = self.workingDir { members["workingDir"] = value.json }
             return .object(members)
         }
     }
@@ -1376,9 +1376,9 @@ extension core.v1 {
         }
 
         public var json: JSONValue {
-            var members = JSONObject(minimumCapacity: 2)
-            members["names"] = self.names?.json
-            members["sizeBytes"] = self.sizeBytes?.json
+            var members = JSONObject()
+            if let value = self.names { members["names"] = value.json }
+            if let value = self.sizeBytes { members["sizeBytes"] = value.json }
             return .object(members)
         }
     }
@@ -1421,12 +1421,12 @@ extension core.v1 {
         }
 
         public var json: JSONValue {
-            var members = JSONObject(minimumCapacity: 5)
+            var members = JSONObject()
             members["containerPort"] = self.containerPort.json
-            members["hostIP"] = self.hostIP?.json
-            members["hostPort"] = self.hostPort?.json
-            members["name"] = self.name?.json
-            members["protocol"] = self.`protocol`?.json
+            if let value = self.hostIP { members["hostIP"] = value.json }
+            if let value = self.hostPort { members["hostPort"] = value.json }
+            if let value = self.name { members["name"] = value.json }
+            if let value = self.`protocol` { members["protocol"] = value.json }
             return .object(members)
         }
     }
@@ -1454,7 +1454,7 @@ extension core.v1 {
         }
 
         public var json: JSONValue {
-            var members = JSONObject(minimumCapacity: 2)
+            var members = JSONObject()
             members["resourceName"] = self.resourceName.json
             members["restartPolicy"] = self.restartPolicy.json
             return .object(members)
@@ -1489,10 +1489,10 @@ extension core.v1 {
         }
 
         public var json: JSONValue {
-            var members = JSONObject(minimumCapacity: 3)
-            members["running"] = self.running?.json
-            members["terminated"] = self.terminated?.json
-            members["waiting"] = self.waiting?.json
+            var members = JSONObject()
+            if let value = self.running { members["running"] = value.json }
+            if let value = self.terminated { members["terminated"] = value.json }
+            if let value = self.waiting { members["waiting"] = value.json }
             return .object(members)
         }
     }
@@ -1515,8 +1515,8 @@ extension core.v1 {
         }
 
         public var json: JSONValue {
-            var members = JSONObject(minimumCapacity: 1)
-            members["startedAt"] = self.startedAt?.json
+            var members = JSONObject()
+            if let value = self.startedAt { members["startedAt"] = value.json }
             return .object(members)
         }
     }
@@ -1569,14 +1569,14 @@ extension core.v1 {
         }
 
         public var json: JSONValue {
-            var members = JSONObject(minimumCapacity: 7)
-            members["containerID"] = self.containerID?.json
+            var members = JSONObject()
+            if let value = self.containerID { members["containerID"] = value.json }
             members["exitCode"] = self.exitCode.json
-            members["finishedAt"] = self.finishedAt?.json
-            members["message"] = self.message?.json
-            members["reason"] = self.reason?.json
-            members["signal"] = self.signal?.json
-            members["startedAt"] = self.startedAt?.json
+            if let value = self.finishedAt { members["finishedAt"] = value.json }
+            if let value = self.message { members["message"] = value.json }
+            if let value = self.reason { members["reason"] = value.json }
+            if let value = self.signal { members["signal"] = value.json }
+            if let value = self.startedAt { members["startedAt"] = value.json }
             return .object(members)
         }
     }
@@ -1604,9 +1604,9 @@ extension core.v1 {
         }
 
         public var json: JSONValue {
-            var members = JSONObject(minimumCapacity: 2)
-            members["message"] = self.message?.json
-            members["reason"] = self.reason?.json
+            var members = JSONObject()
+            if let value = self.message { members["message"] = value.json }
+            if let value = self.reason { members["reason"] = value.json }
             return .object(members)
         }
     }
@@ -1697,21 +1697,21 @@ extension core.v1 {
         }
 
         public var json: JSONValue {
-            var members = JSONObject(minimumCapacity: 14)
-            members["allocatedResources"] = self.allocatedResources?.json
-            members["allocatedResourcesStatus"] = self.allocatedResourcesStatus?.json
-            members["containerID"] = self.containerID?.json
+            var members = JSONObject()
+            if let value = self.allocatedResources { members["allocatedResources"] = value.json }
+            if let value = self.allocatedResourcesStatus { members["allocatedResourcesStatus"] = value.json }
+            if let value = self.containerID { members["containerID"] = value.json }
             members["image"] = self.image.json
             members["imageID"] = self.imageID.json
-            members["lastState"] = self.lastState?.json
+            if let value = self.lastState { members["lastState"] = value.json }
             members["name"] = self.name.json
             members["ready"] = self.ready.json
-            members["resources"] = self.resources?.json
+            if let value = self.resources { members["resources"] = value.json }
             members["restartCount"] = self.restartCount.json
-            members["started"] = self.started?.json
-            members["state"] = self.state?.json
-            members["user"] = self.user?.json
-            members["volumeMounts"] = self.volumeMounts?.json
+            if let value = self.started { members["started"] = value.json }
+            if let value = self.state { members["state"] = value.json }
+            if let value = self.user { members["user"] = value.json }
+            if let value = self.volumeMounts { members["volumeMounts"] = value.json }
             return .object(members)
         }
     }
@@ -1734,8 +1734,8 @@ extension core.v1 {
         }
 
         public var json: JSONValue {
-            var members = JSONObject(minimumCapacity: 1)
-            members["linux"] = self.linux?.json
+            var members = JSONObject()
+            if let value = self.linux { members["linux"] = value.json }
             return .object(members)
         }
     }
@@ -1758,7 +1758,7 @@ extension core.v1 {
         }
 
         public var json: JSONValue {
-            var members = JSONObject(minimumCapacity: 1)
+            var members = JSONObject()
             members["Port"] = self.Port.json
             return .object(members)
         }
@@ -1782,8 +1782,8 @@ extension core.v1 {
         }
 
         public var json: JSONValue {
-            var members = JSONObject(minimumCapacity: 1)
-            members["items"] = self.items?.json
+            var members = JSONObject()
+            if let value = self.items { members["items"] = value.json }
             return .object(members)
         }
     }
@@ -1823,11 +1823,11 @@ extension core.v1 {
         }
 
         public var json: JSONValue {
-            var members = JSONObject(minimumCapacity: 4)
-            members["fieldRef"] = self.fieldRef?.json
-            members["mode"] = self.mode?.json
+            var members = JSONObject()
+            if let value = self.fieldRef { members["fieldRef"] = value.json }
+            if let value = self.mode { members["mode"] = value.json }
             members["path"] = self.path.json
-            members["resourceFieldRef"] = self.resourceFieldRef?.json
+            if let value = self.resourceFieldRef { members["resourceFieldRef"] = value.json }
             return .object(members)
         }
     }
@@ -1855,9 +1855,9 @@ extension core.v1 {
         }
 
         public var json: JSONValue {
-            var members = JSONObject(minimumCapacity: 2)
-            members["defaultMode"] = self.defaultMode?.json
-            members["items"] = self.items?.json
+            var members = JSONObject()
+            if let value = self.defaultMode { members["defaultMode"] = value.json }
+            if let value = self.items { members["items"] = value.json }
             return .object(members)
         }
     }
@@ -1885,9 +1885,9 @@ extension core.v1 {
         }
 
         public var json: JSONValue {
-            var members = JSONObject(minimumCapacity: 2)
-            members["medium"] = self.medium?.json
-            members["sizeLimit"] = self.sizeLimit?.json
+            var members = JSONObject()
+            if let value = self.medium { members["medium"] = value.json }
+            if let value = self.sizeLimit { members["sizeLimit"] = value.json }
             return .object(members)
         }
     }
@@ -1925,11 +1925,11 @@ extension core.v1 {
         }
 
         public var json: JSONValue {
-            var members = JSONObject(minimumCapacity: 4)
-            members["hostname"] = self.hostname?.json
+            var members = JSONObject()
+            if let value = self.hostname { members["hostname"] = value.json }
             members["ip"] = self.ip.json
-            members["nodeName"] = self.nodeName?.json
-            members["targetRef"] = self.targetRef?.json
+            if let value = self.nodeName { members["nodeName"] = value.json }
+            if let value = self.targetRef { members["targetRef"] = value.json }
             return .object(members)
         }
     }
@@ -1967,11 +1967,11 @@ extension core.v1 {
         }
 
         public var json: JSONValue {
-            var members = JSONObject(minimumCapacity: 4)
-            members["appProtocol"] = self.appProtocol?.json
-            members["name"] = self.name?.json
+            var members = JSONObject()
+            if let value = self.appProtocol { members["appProtocol"] = value.json }
+            if let value = self.name { members["name"] = value.json }
             members["port"] = self.port.json
-            members["protocol"] = self.`protocol`?.json
+            if let value = self.`protocol` { members["protocol"] = value.json }
             return .object(members)
         }
     }
@@ -2005,10 +2005,10 @@ extension core.v1 {
         }
 
         public var json: JSONValue {
-            var members = JSONObject(minimumCapacity: 3)
-            members["addresses"] = self.addresses?.json
-            members["notReadyAddresses"] = self.notReadyAddresses?.json
-            members["ports"] = self.ports?.json
+            var members = JSONObject()
+            if let value = self.addresses { members["addresses"] = value.json }
+            if let value = self.notReadyAddresses { members["notReadyAddresses"] = value.json }
+            if let value = self.ports { members["ports"] = value.json }
             return .object(members)
         }
     }
@@ -2050,11 +2050,11 @@ extension core.v1 {
         }
 
         public var json: JSONValue {
-            var members = JSONObject(minimumCapacity: 4)
-            members["apiVersion"] = self.apiVersion?.json
-            members["kind"] = self.kind?.json
-            members["metadata"] = self.metadata?.json
-            members["subsets"] = self.subsets?.json
+            var members = JSONObject()
+            if let value = self.apiVersion { members["apiVersion"] = value.json }
+            if let value = self.kind { members["kind"] = value.json }
+            if let value = self.metadata { members["metadata"] = value.json }
+            if let value = self.subsets { members["subsets"] = value.json }
             return .object(members)
         }
     }
@@ -2095,11 +2095,11 @@ extension core.v1 {
         }
 
         public var json: JSONValue {
-            var members = JSONObject(minimumCapacity: 4)
-            members["apiVersion"] = self.apiVersion?.json
+            var members = JSONObject()
+            if let value = self.apiVersion { members["apiVersion"] = value.json }
             members["items"] = self.items.json
-            members["kind"] = self.kind?.json
-            members["metadata"] = self.metadata?.json
+            if let value = self.kind { members["kind"] = value.json }
+            if let value = self.metadata { members["metadata"] = value.json }
             return .object(members)
         }
     }
@@ -2132,10 +2132,10 @@ extension core.v1 {
         }
 
         public var json: JSONValue {
-            var members = JSONObject(minimumCapacity: 3)
-            members["configMapRef"] = self.configMapRef?.json
-            members["prefix"] = self.prefix?.json
-            members["secretRef"] = self.secretRef?.json
+            var members = JSONObject()
+            if let value = self.configMapRef { members["configMapRef"] = value.json }
+            if let value = self.prefix { members["prefix"] = value.json }
+            if let value = self.secretRef { members["secretRef"] = value.json }
             return .object(members)
         }
     }
@@ -2169,10 +2169,10 @@ extension core.v1 {
         }
 
         public var json: JSONValue {
-            var members = JSONObject(minimumCapacity: 3)
+            var members = JSONObject()
             members["name"] = self.name.json
-            members["value"] = self.value?.json
-            members["valueFrom"] = self.valueFrom?.json
+            if let value = self.value { members["value"] = value.json }
+            if let value = self.valueFrom { members["valueFrom"] = value.json }
             return .object(members)
         }
     }
@@ -2214,11 +2214,11 @@ extension core.v1 {
         }
 
         public var json: JSONValue {
-            var members = JSONObject(minimumCapacity: 4)
-            members["configMapKeyRef"] = self.configMapKeyRef?.json
-            members["fieldRef"] = self.fieldRef?.json
-            members["resourceFieldRef"] = self.resourceFieldRef?.json
-            members["secretKeyRef"] = self.secretKeyRef?.json
+            var members = JSONObject()
+            if let value = self.configMapKeyRef { members["configMapKeyRef"] = value.json }
+            if let value = self.fieldRef { members["fieldRef"] = value.json }
+            if let value = self.resourceFieldRef { members["resourceFieldRef"] = value.json }
+            if let value = self.secretKeyRef { members["secretKeyRef"] = value.json }
             return .object(members)
         }
     }
@@ -2363,32 +2363,32 @@ extension core.v1 {
         }
 
         public var json: JSONValue {
-            var members = JSONObject(minimumCapacity: 25)
-            members["args"] = self.args?.json
-            members["command"] = self.command?.json
-            members["env"] = self.env?.json
-            members["envFrom"] = self.envFrom?.json
-            members["image"] = self.image?.json
-            members["imagePullPolicy"] = self.imagePullPolicy?.json
-            members["lifecycle"] = self.lifecycle?.json
-            members["livenessProbe"] = self.livenessProbe?.json
+            var members = JSONObject()
+            if let value = self.args { members["args"] = value.json }
+            if let value = self.command { members["command"] = value.json }
+            if let value = self.env { members["env"] = value.json }
+            if let value = self.envFrom { members["envFrom"] = value.json }
+            if let value = self.image { members["image"] = value.json }
+            if let value = self.imagePullPolicy { members["imagePullPolicy"] = value.json }
+            if let value = self.lifecycle { members["lifecycle"] = value.json }
+            if let value = self.livenessProbe { members["livenessProbe"] = value.json }
             members["name"] = self.name.json
-            members["ports"] = self.ports?.json
-            members["readinessProbe"] = self.readinessProbe?.json
-            members["resizePolicy"] = self.resizePolicy?.json
-            members["resources"] = self.resources?.json
-            members["restartPolicy"] = self.restartPolicy?.json
-            members["securityContext"] = self.securityContext?.json
-            members["startupProbe"] = self.startupProbe?.json
-            members["stdin"] = self.stdin?.json
-            members["stdinOnce"] = self.stdinOnce?.json
-            members["targetContainerName"] = self.targetContainerName?.json
-            members["terminationMessagePath"] = self.terminationMessagePath?.json
-            members["terminationMessagePolicy"] = self.terminationMessagePolicy?.json
-            members["tty"] = self.tty?.json
-            members["volumeDevices"] = self.volumeDevices?.json
-            members["volumeMounts"] = self.volumeMounts?.json
-            members["workingDir"] = self.workingDir?.json
+            if let value = self.ports { members["ports"] = value.json }
+            if let value = self.readinessProbe { members["readinessProbe"] = value.json }
+            if let value = self.resizePolicy { members["resizePolicy"] = value.json }
+            if let value = self.resources { members["resources"] = value.json }
+            if let value = self.restartPolicy { members["restartPolicy"] = value.json }
+            if let value = self.securityContext { members["securityContext"] = value.json }
+            if let value = self.startupProbe { members["startupProbe"] = value.json }
+            if let value = self.stdin { members["stdin"] = value.json }
+            if let value = self.stdinOnce { members["stdinOnce"] = value.json }
+            if let value = self.targetContainerName { members["targetContainerName"] = value.json }
+            if let value = self.terminationMessagePath { members["terminationMessagePath"] = value.json }
+            if let value = self.terminationMessagePolicy { members["terminationMessagePolicy"] = value.json }
+            if let value = self.tty { members["tty"] = value.json }
+            if let value = self.volumeDevices { members["volumeDevices"] = value.json }
+            if let value = self.volumeMounts { members["volumeMounts"] = value.json }
+            if let value = self.workingDir { members["workingDir"] = value.json }
             return .object(members)
         }
     }
@@ -2411,8 +2411,8 @@ extension core.v1 {
         }
 
         public var json: JSONValue {
-            var members = JSONObject(minimumCapacity: 1)
-            members["volumeClaimTemplate"] = self.volumeClaimTemplate?.json
+            var members = JSONObject()
+            if let value = self.volumeClaimTemplate { members["volumeClaimTemplate"] = value.json }
             return .object(members)
         }
     }
@@ -2520,24 +2520,24 @@ extension core.v1 {
         }
 
         public var json: JSONValue {
-            var members = JSONObject(minimumCapacity: 17)
-            members["action"] = self.action?.json
-            members["apiVersion"] = self.apiVersion?.json
-            members["count"] = self.count?.json
-            members["eventTime"] = self.eventTime?.json
-            members["firstTimestamp"] = self.firstTimestamp?.json
+            var members = JSONObject()
+            if let value = self.action { members["action"] = value.json }
+            if let value = self.apiVersion { members["apiVersion"] = value.json }
+            if let value = self.count { members["count"] = value.json }
+            if let value = self.eventTime { members["eventTime"] = value.json }
+            if let value = self.firstTimestamp { members["firstTimestamp"] = value.json }
             members["involvedObject"] = self.involvedObject.json
-            members["kind"] = self.kind?.json
-            members["lastTimestamp"] = self.lastTimestamp?.json
-            members["message"] = self.message?.json
-            members["metadata"] = self.metadata?.json
-            members["reason"] = self.reason?.json
-            members["related"] = self.related?.json
-            members["reportingComponent"] = self.reportingComponent?.json
-            members["reportingInstance"] = self.reportingInstance?.json
-            members["series"] = self.series?.json
-            members["source"] = self.source?.json
-            members["type"] = self.type?.json
+            if let value = self.kind { members["kind"] = value.json }
+            if let value = self.lastTimestamp { members["lastTimestamp"] = value.json }
+            if let value = self.message { members["message"] = value.json }
+            if let value = self.metadata { members["metadata"] = value.json }
+            if let value = self.reason { members["reason"] = value.json }
+            if let value = self.related { members["related"] = value.json }
+            if let value = self.reportingComponent { members["reportingComponent"] = value.json }
+            if let value = self.reportingInstance { members["reportingInstance"] = value.json }
+            if let value = self.series { members["series"] = value.json }
+            if let value = self.source { members["source"] = value.json }
+            if let value = self.type { members["type"] = value.json }
             return .object(members)
         }
     }
@@ -2578,11 +2578,11 @@ extension core.v1 {
         }
 
         public var json: JSONValue {
-            var members = JSONObject(minimumCapacity: 4)
-            members["apiVersion"] = self.apiVersion?.json
+            var members = JSONObject()
+            if let value = self.apiVersion { members["apiVersion"] = value.json }
             members["items"] = self.items.json
-            members["kind"] = self.kind?.json
-            members["metadata"] = self.metadata?.json
+            if let value = self.kind { members["kind"] = value.json }
+            if let value = self.metadata { members["metadata"] = value.json }
             return .object(members)
         }
     }
@@ -2611,9 +2611,9 @@ extension core.v1 {
         }
 
         public var json: JSONValue {
-            var members = JSONObject(minimumCapacity: 2)
-            members["count"] = self.count?.json
-            members["lastObservedTime"] = self.lastObservedTime?.json
+            var members = JSONObject()
+            if let value = self.count { members["count"] = value.json }
+            if let value = self.lastObservedTime { members["lastObservedTime"] = value.json }
             return .object(members)
         }
     }
@@ -2641,9 +2641,9 @@ extension core.v1 {
         }
 
         public var json: JSONValue {
-            var members = JSONObject(minimumCapacity: 2)
-            members["component"] = self.component?.json
-            members["host"] = self.host?.json
+            var members = JSONObject()
+            if let value = self.component { members["component"] = value.json }
+            if let value = self.host { members["host"] = value.json }
             return .object(members)
         }
     }
@@ -2667,8 +2667,8 @@ extension core.v1 {
         }
 
         public var json: JSONValue {
-            var members = JSONObject(minimumCapacity: 1)
-            members["command"] = self.command?.json
+            var members = JSONObject()
+            if let value = self.command { members["command"] = value.json }
             return .object(members)
         }
     }
@@ -2712,12 +2712,12 @@ extension core.v1 {
         }
 
         public var json: JSONValue {
-            var members = JSONObject(minimumCapacity: 5)
-            members["fsType"] = self.fsType?.json
-            members["lun"] = self.lun?.json
-            members["readOnly"] = self.readOnly?.json
-            members["targetWWNs"] = self.targetWWNs?.json
-            members["wwids"] = self.wwids?.json
+            var members = JSONObject()
+            if let value = self.fsType { members["fsType"] = value.json }
+            if let value = self.lun { members["lun"] = value.json }
+            if let value = self.readOnly { members["readOnly"] = value.json }
+            if let value = self.targetWWNs { members["targetWWNs"] = value.json }
+            if let value = self.wwids { members["wwids"] = value.json }
             return .object(members)
         }
     }

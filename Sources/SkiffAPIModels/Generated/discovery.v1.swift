@@ -55,15 +55,15 @@ extension discovery.v1 {
         }
 
         public var json: JSONValue {
-            var members = JSONObject(minimumCapacity: 8)
+            var members = JSONObject()
             members["addresses"] = self.addresses.json
-            members["conditions"] = self.conditions?.json
-            members["deprecatedTopology"] = self.deprecatedTopology?.json
-            members["hints"] = self.hints?.json
-            members["hostname"] = self.hostname?.json
-            members["nodeName"] = self.nodeName?.json
-            members["targetRef"] = self.targetRef?.json
-            members["zone"] = self.zone?.json
+            if let value = self.conditions { members["conditions"] = value.json }
+            if let value = self.deprecatedTopology { members["deprecatedTopology"] = value.json }
+            if let value = self.hints { members["hints"] = value.json }
+            if let value = self.hostname { members["hostname"] = value.json }
+            if let value = self.nodeName { members["nodeName"] = value.json }
+            if let value = self.targetRef { members["targetRef"] = value.json }
+            if let value = self.zone { members["zone"] = value.json }
             return .object(members)
         }
     }
@@ -97,10 +97,10 @@ extension discovery.v1 {
         }
 
         public var json: JSONValue {
-            var members = JSONObject(minimumCapacity: 3)
-            members["ready"] = self.ready?.json
-            members["serving"] = self.serving?.json
-            members["terminating"] = self.terminating?.json
+            var members = JSONObject()
+            if let value = self.ready { members["ready"] = value.json }
+            if let value = self.serving { members["serving"] = value.json }
+            if let value = self.terminating { members["terminating"] = value.json }
             return .object(members)
         }
     }
@@ -123,8 +123,8 @@ extension discovery.v1 {
         }
 
         public var json: JSONValue {
-            var members = JSONObject(minimumCapacity: 1)
-            members["forZones"] = self.forZones?.json
+            var members = JSONObject()
+            if let value = self.forZones { members["forZones"] = value.json }
             return .object(members)
         }
     }
@@ -162,11 +162,11 @@ extension discovery.v1 {
         }
 
         public var json: JSONValue {
-            var members = JSONObject(minimumCapacity: 4)
-            members["appProtocol"] = self.appProtocol?.json
-            members["name"] = self.name?.json
-            members["port"] = self.port?.json
-            members["protocol"] = self.`protocol`?.json
+            var members = JSONObject()
+            if let value = self.appProtocol { members["appProtocol"] = value.json }
+            if let value = self.name { members["name"] = value.json }
+            if let value = self.port { members["port"] = value.json }
+            if let value = self.`protocol` { members["protocol"] = value.json }
             return .object(members)
         }
     }
@@ -218,13 +218,13 @@ extension discovery.v1 {
         }
 
         public var json: JSONValue {
-            var members = JSONObject(minimumCapacity: 6)
+            var members = JSONObject()
             members["addressType"] = self.addressType.json
-            members["apiVersion"] = self.apiVersion?.json
+            if let value = self.apiVersion { members["apiVersion"] = value.json }
             members["endpoints"] = self.endpoints.json
-            members["kind"] = self.kind?.json
-            members["metadata"] = self.metadata?.json
-            members["ports"] = self.ports?.json
+            if let value = self.kind { members["kind"] = value.json }
+            if let value = self.metadata { members["metadata"] = value.json }
+            if let value = self.ports { members["ports"] = value.json }
             return .object(members)
         }
     }
@@ -265,11 +265,11 @@ extension discovery.v1 {
         }
 
         public var json: JSONValue {
-            var members = JSONObject(minimumCapacity: 4)
-            members["apiVersion"] = self.apiVersion?.json
+            var members = JSONObject()
+            if let value = self.apiVersion { members["apiVersion"] = value.json }
             members["items"] = self.items.json
-            members["kind"] = self.kind?.json
-            members["metadata"] = self.metadata?.json
+            if let value = self.kind { members["kind"] = value.json }
+            if let value = self.metadata { members["metadata"] = value.json }
             return .object(members)
         }
     }
@@ -292,7 +292,7 @@ extension discovery.v1 {
         }
 
         public var json: JSONValue {
-            var members = JSONObject(minimumCapacity: 1)
+            var members = JSONObject()
             members["name"] = self.name.json
             return .object(members)
         }

@@ -104,24 +104,24 @@ extension events.v1 {
         }
 
         public var json: JSONValue {
-            var members = JSONObject(minimumCapacity: 17)
-            members["action"] = self.action?.json
-            members["apiVersion"] = self.apiVersion?.json
-            members["deprecatedCount"] = self.deprecatedCount?.json
-            members["deprecatedFirstTimestamp"] = self.deprecatedFirstTimestamp?.json
-            members["deprecatedLastTimestamp"] = self.deprecatedLastTimestamp?.json
-            members["deprecatedSource"] = self.deprecatedSource?.json
+            var members = JSONObject()
+            if let value = self.action { members["action"] = value.json }
+            if let value = self.apiVersion { members["apiVersion"] = value.json }
+            if let value = self.deprecatedCount { members["deprecatedCount"] = value.json }
+            if let value = self.deprecatedFirstTimestamp { members["deprecatedFirstTimestamp"] = value.json }
+            if let value = self.deprecatedLastTimestamp { members["deprecatedLastTimestamp"] = value.json }
+            if let value = self.deprecatedSource { members["deprecatedSource"] = value.json }
             members["eventTime"] = self.eventTime.json
-            members["kind"] = self.kind?.json
-            members["metadata"] = self.metadata?.json
-            members["note"] = self.note?.json
-            members["reason"] = self.reason?.json
-            members["regarding"] = self.regarding?.json
-            members["related"] = self.related?.json
-            members["reportingController"] = self.reportingController?.json
-            members["reportingInstance"] = self.reportingInstance?.json
-            members["series"] = self.series?.json
-            members["type"] = self.type?.json
+            if let value = self.kind { members["kind"] = value.json }
+            if let value = self.metadata { members["metadata"] = value.json }
+            if let value = self.note { members["note"] = value.json }
+            if let value = self.reason { members["reason"] = value.json }
+            if let value = self.regarding { members["regarding"] = value.json }
+            if let value = self.related { members["related"] = value.json }
+            if let value = self.reportingController { members["reportingController"] = value.json }
+            if let value = self.reportingInstance { members["reportingInstance"] = value.json }
+            if let value = self.series { members["series"] = value.json }
+            if let value = self.type { members["type"] = value.json }
             return .object(members)
         }
     }
@@ -162,11 +162,11 @@ extension events.v1 {
         }
 
         public var json: JSONValue {
-            var members = JSONObject(minimumCapacity: 4)
-            members["apiVersion"] = self.apiVersion?.json
+            var members = JSONObject()
+            if let value = self.apiVersion { members["apiVersion"] = value.json }
             members["items"] = self.items.json
-            members["kind"] = self.kind?.json
-            members["metadata"] = self.metadata?.json
+            if let value = self.kind { members["kind"] = value.json }
+            if let value = self.metadata { members["metadata"] = value.json }
             return .object(members)
         }
     }
@@ -195,7 +195,7 @@ extension events.v1 {
         }
 
         public var json: JSONValue {
-            var members = JSONObject(minimumCapacity: 2)
+            var members = JSONObject()
             members["count"] = self.count.json
             members["lastObservedTime"] = self.lastObservedTime.json
             return .object(members)

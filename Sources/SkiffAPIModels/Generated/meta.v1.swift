@@ -73,17 +73,17 @@ extension meta.v1 {
         }
 
         public var json: JSONValue {
-            var members = JSONObject(minimumCapacity: 10)
-            members["categories"] = self.categories?.json
-            members["group"] = self.group?.json
+            var members = JSONObject()
+            if let value = self.categories { members["categories"] = value.json }
+            if let value = self.group { members["group"] = value.json }
             members["kind"] = self.kind.json
             members["name"] = self.name.json
             members["namespaced"] = self.namespaced.json
-            members["shortNames"] = self.shortNames?.json
+            if let value = self.shortNames { members["shortNames"] = value.json }
             members["singularName"] = self.singularName.json
-            members["storageVersionHash"] = self.storageVersionHash?.json
+            if let value = self.storageVersionHash { members["storageVersionHash"] = value.json }
             members["verbs"] = self.verbs.json
-            members["version"] = self.version?.json
+            if let value = self.version { members["version"] = value.json }
             return .object(members)
         }
     }
@@ -125,10 +125,10 @@ extension meta.v1 {
         }
 
         public var json: JSONValue {
-            var members = JSONObject(minimumCapacity: 4)
-            members["apiVersion"] = self.apiVersion?.json
+            var members = JSONObject()
+            if let value = self.apiVersion { members["apiVersion"] = value.json }
             members["groupVersion"] = self.groupVersion.json
-            members["kind"] = self.kind?.json
+            if let value = self.kind { members["kind"] = value.json }
             members["resources"] = self.resources.json
             return .object(members)
         }
@@ -177,10 +177,10 @@ extension meta.v1 {
         }
 
         public var json: JSONValue {
-            var members = JSONObject(minimumCapacity: 6)
+            var members = JSONObject()
             members["lastTransitionTime"] = self.lastTransitionTime.json
             members["message"] = self.message.json
-            members["observedGeneration"] = self.observedGeneration?.json
+            if let value = self.observedGeneration { members["observedGeneration"] = value.json }
             members["reason"] = self.reason.json
             members["status"] = self.status.json
             members["type"] = self.type.json
@@ -242,15 +242,15 @@ extension meta.v1 {
         }
 
         public var json: JSONValue {
-            var members = JSONObject(minimumCapacity: 8)
-            members["apiVersion"] = self.apiVersion?.json
-            members["dryRun"] = self.dryRun?.json
-            members["gracePeriodSeconds"] = self.gracePeriodSeconds?.json
-            members["ignoreStoreReadErrorWithClusterBreakingPotential"] = self.ignoreStoreReadErrorWithClusterBreakingPotential?.json
-            members["kind"] = self.kind?.json
-            members["orphanDependents"] = self.orphanDependents?.json
-            members["preconditions"] = self.preconditions?.json
-            members["propagationPolicy"] = self.propagationPolicy?.json
+            var members = JSONObject()
+            if let value = self.apiVersion { members["apiVersion"] = value.json }
+            if let value = self.dryRun { members["dryRun"] = value.json }
+            if let value = self.gracePeriodSeconds { members["gracePeriodSeconds"] = value.json }
+            if let value = self.ignoreStoreReadErrorWithClusterBreakingPotential { members["ignoreStoreReadErrorWithClusterBreakingPotential"] = value.json }
+            if let value = self.kind { members["kind"] = value.json }
+            if let value = self.orphanDependents { members["orphanDependents"] = value.json }
+            if let value = self.preconditions { members["preconditions"] = value.json }
+            if let value = self.propagationPolicy { members["propagationPolicy"] = value.json }
             return .object(members)
         }
     }
@@ -278,9 +278,9 @@ extension meta.v1 {
         }
 
         public var json: JSONValue {
-            var members = JSONObject(minimumCapacity: 2)
-            members["matchExpressions"] = self.matchExpressions?.json
-            members["matchLabels"] = self.matchLabels?.json
+            var members = JSONObject()
+            if let value = self.matchExpressions { members["matchExpressions"] = value.json }
+            if let value = self.matchLabels { members["matchLabels"] = value.json }
             return .object(members)
         }
     }
@@ -314,10 +314,10 @@ extension meta.v1 {
         }
 
         public var json: JSONValue {
-            var members = JSONObject(minimumCapacity: 3)
+            var members = JSONObject()
             members["key"] = self.key.json
             members["operator"] = self.`operator`.json
-            members["values"] = self.values?.json
+            if let value = self.values { members["values"] = value.json }
             return .object(members)
         }
     }
@@ -358,11 +358,11 @@ extension meta.v1 {
         }
 
         public var json: JSONValue {
-            var members = JSONObject(minimumCapacity: 4)
-            members["continue"] = self.`continue`?.json
-            members["remainingItemCount"] = self.remainingItemCount?.json
-            members["resourceVersion"] = self.resourceVersion?.json
-            members["selfLink"] = self.selfLink?.json
+            var members = JSONObject()
+            if let value = self.`continue` { members["continue"] = value.json }
+            if let value = self.remainingItemCount { members["remainingItemCount"] = value.json }
+            if let value = self.resourceVersion { members["resourceVersion"] = value.json }
+            if let value = self.selfLink { members["selfLink"] = value.json }
             return .object(members)
         }
     }
@@ -417,14 +417,14 @@ extension meta.v1 {
         }
 
         public var json: JSONValue {
-            var members = JSONObject(minimumCapacity: 7)
-            members["apiVersion"] = self.apiVersion?.json
-            members["fieldsType"] = self.fieldsType?.json
-            members["fieldsV1"] = self.fieldsV1?.json
-            members["manager"] = self.manager?.json
-            members["operation"] = self.operation?.json
-            members["subresource"] = self.subresource?.json
-            members["time"] = self.time?.json
+            var members = JSONObject()
+            if let value = self.apiVersion { members["apiVersion"] = value.json }
+            if let value = self.fieldsType { members["fieldsType"] = value.json }
+            if let value = self.fieldsV1 { members["fieldsV1"] = value.json }
+            if let value = self.manager { members["manager"] = value.json }
+            if let value = self.operation { members["operation"] = value.json }
+            if let value = self.subresource { members["subresource"] = value.json }
+            if let value = self.time { members["time"] = value.json }
             return .object(members)
         }
     }
@@ -520,22 +520,22 @@ extension meta.v1 {
         }
 
         public var json: JSONValue {
-            var members = JSONObject(minimumCapacity: 15)
-            members["annotations"] = self.annotations?.json
-            members["creationTimestamp"] = self.creationTimestamp?.json
-            members["deletionGracePeriodSeconds"] = self.deletionGracePeriodSeconds?.json
-            members["deletionTimestamp"] = self.deletionTimestamp?.json
-            members["finalizers"] = self.finalizers?.json
-            members["generateName"] = self.generateName?.json
-            members["generation"] = self.generation?.json
-            members["labels"] = self.labels?.json
-            members["managedFields"] = self.managedFields?.json
-            members["name"] = self.name?.json
-            members["namespace"] = self.namespace?.json
-            members["ownerReferences"] = self.ownerReferences?.json
-            members["resourceVersion"] = self.resourceVersion?.json
-            members["selfLink"] = self.selfLink?.json
-            members["uid"] = self.uid?.json
+            var members = JSONObject()
+            if let value = self.annotations { members["annotations"] = value.json }
+            if let value = self.creationTimestamp { members["creationTimestamp"] = value.json }
+            if let value = self.deletionGracePeriodSeconds { members["deletionGracePeriodSeconds"] = value.json }
+            if let value = self.deletionTimestamp { members["deletionTimestamp"] = value.json }
+            if let value = self.finalizers { members["finalizers"] = value.json }
+            if let value = self.generateName { members["generateName"] = value.json }
+            if let value = self.generation { members["generation"] = value.json }
+            if let value = self.labels { members["labels"] = value.json }
+            if let value = self.managedFields { members["managedFields"] = value.json }
+            if let value = self.name { members["name"] = value.json }
+            if let value = self.namespace { members["namespace"] = value.json }
+            if let value = self.ownerReferences { members["ownerReferences"] = value.json }
+            if let value = self.resourceVersion { members["resourceVersion"] = value.json }
+            if let value = self.selfLink { members["selfLink"] = value.json }
+            if let value = self.uid { members["uid"] = value.json }
             return .object(members)
         }
     }
@@ -584,10 +584,10 @@ extension meta.v1 {
         }
 
         public var json: JSONValue {
-            var members = JSONObject(minimumCapacity: 6)
+            var members = JSONObject()
             members["apiVersion"] = self.apiVersion.json
-            members["blockOwnerDeletion"] = self.blockOwnerDeletion?.json
-            members["controller"] = self.controller?.json
+            if let value = self.blockOwnerDeletion { members["blockOwnerDeletion"] = value.json }
+            if let value = self.controller { members["controller"] = value.json }
             members["kind"] = self.kind.json
             members["name"] = self.name.json
             members["uid"] = self.uid.json
@@ -618,9 +618,9 @@ extension meta.v1 {
         }
 
         public var json: JSONValue {
-            var members = JSONObject(minimumCapacity: 2)
-            members["resourceVersion"] = self.resourceVersion?.json
-            members["uid"] = self.uid?.json
+            var members = JSONObject()
+            if let value = self.resourceVersion { members["resourceVersion"] = value.json }
+            if let value = self.uid { members["uid"] = value.json }
             return .object(members)
         }
     }
@@ -681,15 +681,15 @@ extension meta.v1 {
         }
 
         public var json: JSONValue {
-            var members = JSONObject(minimumCapacity: 8)
-            members["apiVersion"] = self.apiVersion?.json
-            members["code"] = self.code?.json
-            members["details"] = self.details?.json
-            members["kind"] = self.kind?.json
-            members["message"] = self.message?.json
-            members["metadata"] = self.metadata?.json
-            members["reason"] = self.reason?.json
-            members["status"] = self.status?.json
+            var members = JSONObject()
+            if let value = self.apiVersion { members["apiVersion"] = value.json }
+            if let value = self.code { members["code"] = value.json }
+            if let value = self.details { members["details"] = value.json }
+            if let value = self.kind { members["kind"] = value.json }
+            if let value = self.message { members["message"] = value.json }
+            if let value = self.metadata { members["metadata"] = value.json }
+            if let value = self.reason { members["reason"] = value.json }
+            if let value = self.status { members["status"] = value.json }
             return .object(members)
         }
     }
@@ -723,10 +723,10 @@ extension meta.v1 {
         }
 
         public var json: JSONValue {
-            var members = JSONObject(minimumCapacity: 3)
-            members["field"] = self.field?.json
-            members["message"] = self.message?.json
-            members["reason"] = self.reason?.json
+            var members = JSONObject()
+            if let value = self.field { members["field"] = value.json }
+            if let value = self.message { members["message"] = value.json }
+            if let value = self.reason { members["reason"] = value.json }
             return .object(members)
         }
     }
@@ -776,13 +776,13 @@ extension meta.v1 {
         }
 
         public var json: JSONValue {
-            var members = JSONObject(minimumCapacity: 6)
-            members["causes"] = self.causes?.json
-            members["group"] = self.group?.json
-            members["kind"] = self.kind?.json
-            members["name"] = self.name?.json
-            members["retryAfterSeconds"] = self.retryAfterSeconds?.json
-            members["uid"] = self.uid?.json
+            var members = JSONObject()
+            if let value = self.causes { members["causes"] = value.json }
+            if let value = self.group { members["group"] = value.json }
+            if let value = self.kind { members["kind"] = value.json }
+            if let value = self.name { members["name"] = value.json }
+            if let value = self.retryAfterSeconds { members["retryAfterSeconds"] = value.json }
+            if let value = self.uid { members["uid"] = value.json }
             return .object(members)
         }
     }
@@ -811,7 +811,7 @@ extension meta.v1 {
         }
 
         public var json: JSONValue {
-            var members = JSONObject(minimumCapacity: 2)
+            var members = JSONObject()
             members["object"] = self.object.json
             members["type"] = self.type.json
             return .object(members)

@@ -30,9 +30,9 @@ extension networking.v1 {
         }
 
         public var json: JSONValue {
-            var members = JSONObject(minimumCapacity: 3)
+            var members = JSONObject()
             members["backend"] = self.backend.json
-            members["path"] = self.path?.json
+            if let value = self.path { members["path"] = value.json }
             members["pathType"] = self.pathType.json
             return .object(members)
         }
@@ -56,7 +56,7 @@ extension networking.v1 {
         }
 
         public var json: JSONValue {
-            var members = JSONObject(minimumCapacity: 1)
+            var members = JSONObject()
             members["paths"] = self.paths.json
             return .object(members)
         }
@@ -87,9 +87,9 @@ extension networking.v1 {
         }
 
         public var json: JSONValue {
-            var members = JSONObject(minimumCapacity: 2)
+            var members = JSONObject()
             members["cidr"] = self.cidr.json
-            members["except"] = self.except?.json
+            if let value = self.except { members["except"] = value.json }
             return .object(members)
         }
     }
@@ -136,12 +136,12 @@ extension networking.v1 {
         }
 
         public var json: JSONValue {
-            var members = JSONObject(minimumCapacity: 5)
-            members["apiVersion"] = self.apiVersion?.json
-            members["kind"] = self.kind?.json
-            members["metadata"] = self.metadata?.json
-            members["spec"] = self.spec?.json
-            members["status"] = self.status?.json
+            var members = JSONObject()
+            if let value = self.apiVersion { members["apiVersion"] = value.json }
+            if let value = self.kind { members["kind"] = value.json }
+            if let value = self.metadata { members["metadata"] = value.json }
+            if let value = self.spec { members["spec"] = value.json }
+            if let value = self.status { members["status"] = value.json }
             return .object(members)
         }
     }
@@ -169,9 +169,9 @@ extension networking.v1 {
         }
 
         public var json: JSONValue {
-            var members = JSONObject(minimumCapacity: 2)
-            members["resource"] = self.resource?.json
-            members["service"] = self.service?.json
+            var members = JSONObject()
+            if let value = self.resource { members["resource"] = value.json }
+            if let value = self.service { members["service"] = value.json }
             return .object(members)
         }
     }
@@ -213,11 +213,11 @@ extension networking.v1 {
         }
 
         public var json: JSONValue {
-            var members = JSONObject(minimumCapacity: 4)
-            members["apiVersion"] = self.apiVersion?.json
-            members["kind"] = self.kind?.json
-            members["metadata"] = self.metadata?.json
-            members["spec"] = self.spec?.json
+            var members = JSONObject()
+            if let value = self.apiVersion { members["apiVersion"] = value.json }
+            if let value = self.kind { members["kind"] = value.json }
+            if let value = self.metadata { members["metadata"] = value.json }
+            if let value = self.spec { members["spec"] = value.json }
             return .object(members)
         }
     }
@@ -258,11 +258,11 @@ extension networking.v1 {
         }
 
         public var json: JSONValue {
-            var members = JSONObject(minimumCapacity: 4)
-            members["apiVersion"] = self.apiVersion?.json
+            var members = JSONObject()
+            if let value = self.apiVersion { members["apiVersion"] = value.json }
             members["items"] = self.items.json
-            members["kind"] = self.kind?.json
-            members["metadata"] = self.metadata?.json
+            if let value = self.kind { members["kind"] = value.json }
+            if let value = self.metadata { members["metadata"] = value.json }
             return .object(members)
         }
     }
@@ -305,12 +305,12 @@ extension networking.v1 {
         }
 
         public var json: JSONValue {
-            var members = JSONObject(minimumCapacity: 5)
-            members["apiGroup"] = self.apiGroup?.json
+            var members = JSONObject()
+            if let value = self.apiGroup { members["apiGroup"] = value.json }
             members["kind"] = self.kind.json
             members["name"] = self.name.json
-            members["namespace"] = self.namespace?.json
-            members["scope"] = self.scope?.json
+            if let value = self.namespace { members["namespace"] = value.json }
+            if let value = self.scope { members["scope"] = value.json }
             return .object(members)
         }
     }
@@ -338,9 +338,9 @@ extension networking.v1 {
         }
 
         public var json: JSONValue {
-            var members = JSONObject(minimumCapacity: 2)
-            members["controller"] = self.controller?.json
-            members["parameters"] = self.parameters?.json
+            var members = JSONObject()
+            if let value = self.controller { members["controller"] = value.json }
+            if let value = self.parameters { members["parameters"] = value.json }
             return .object(members)
         }
     }
@@ -381,11 +381,11 @@ extension networking.v1 {
         }
 
         public var json: JSONValue {
-            var members = JSONObject(minimumCapacity: 4)
-            members["apiVersion"] = self.apiVersion?.json
+            var members = JSONObject()
+            if let value = self.apiVersion { members["apiVersion"] = value.json }
             members["items"] = self.items.json
-            members["kind"] = self.kind?.json
-            members["metadata"] = self.metadata?.json
+            if let value = self.kind { members["kind"] = value.json }
+            if let value = self.metadata { members["metadata"] = value.json }
             return .object(members)
         }
     }
@@ -418,10 +418,10 @@ extension networking.v1 {
         }
 
         public var json: JSONValue {
-            var members = JSONObject(minimumCapacity: 3)
-            members["hostname"] = self.hostname?.json
-            members["ip"] = self.ip?.json
-            members["ports"] = self.ports?.json
+            var members = JSONObject()
+            if let value = self.hostname { members["hostname"] = value.json }
+            if let value = self.ip { members["ip"] = value.json }
+            if let value = self.ports { members["ports"] = value.json }
             return .object(members)
         }
     }
@@ -444,8 +444,8 @@ extension networking.v1 {
         }
 
         public var json: JSONValue {
-            var members = JSONObject(minimumCapacity: 1)
-            members["ingress"] = self.ingress?.json
+            var members = JSONObject()
+            if let value = self.ingress { members["ingress"] = value.json }
             return .object(members)
         }
     }
@@ -480,8 +480,8 @@ extension networking.v1 {
         }
 
         public var json: JSONValue {
-            var members = JSONObject(minimumCapacity: 3)
-            members["error"] = self.error?.json
+            var members = JSONObject()
+            if let value = self.error { members["error"] = value.json }
             members["port"] = self.port.json
             members["protocol"] = self.`protocol`.json
             return .object(members)
@@ -510,9 +510,9 @@ extension networking.v1 {
         }
 
         public var json: JSONValue {
-            var members = JSONObject(minimumCapacity: 2)
-            members["host"] = self.host?.json
-            members["http"] = self.http?.json
+            var members = JSONObject()
+            if let value = self.host { members["host"] = value.json }
+            if let value = self.http { members["http"] = value.json }
             return .object(members)
         }
     }
@@ -540,9 +540,9 @@ extension networking.v1 {
         }
 
         public var json: JSONValue {
-            var members = JSONObject(minimumCapacity: 2)
+            var members = JSONObject()
             members["name"] = self.name.json
-            members["port"] = self.port?.json
+            if let value = self.port { members["port"] = value.json }
             return .object(members)
         }
     }
@@ -580,11 +580,11 @@ extension networking.v1 {
         }
 
         public var json: JSONValue {
-            var members = JSONObject(minimumCapacity: 4)
-            members["defaultBackend"] = self.defaultBackend?.json
-            members["ingressClassName"] = self.ingressClassName?.json
-            members["rules"] = self.rules?.json
-            members["tls"] = self.tls?.json
+            var members = JSONObject()
+            if let value = self.defaultBackend { members["defaultBackend"] = value.json }
+            if let value = self.ingressClassName { members["ingressClassName"] = value.json }
+            if let value = self.rules { members["rules"] = value.json }
+            if let value = self.tls { members["tls"] = value.json }
             return .object(members)
         }
     }
@@ -607,8 +607,8 @@ extension networking.v1 {
         }
 
         public var json: JSONValue {
-            var members = JSONObject(minimumCapacity: 1)
-            members["loadBalancer"] = self.loadBalancer?.json
+            var members = JSONObject()
+            if let value = self.loadBalancer { members["loadBalancer"] = value.json }
             return .object(members)
         }
     }
@@ -636,9 +636,9 @@ extension networking.v1 {
         }
 
         public var json: JSONValue {
-            var members = JSONObject(minimumCapacity: 2)
-            members["hosts"] = self.hosts?.json
-            members["secretName"] = self.secretName?.json
+            var members = JSONObject()
+            if let value = self.hosts { members["hosts"] = value.json }
+            if let value = self.secretName { members["secretName"] = value.json }
             return .object(members)
         }
     }
@@ -680,11 +680,11 @@ extension networking.v1 {
         }
 
         public var json: JSONValue {
-            var members = JSONObject(minimumCapacity: 4)
-            members["apiVersion"] = self.apiVersion?.json
-            members["kind"] = self.kind?.json
-            members["metadata"] = self.metadata?.json
-            members["spec"] = self.spec?.json
+            var members = JSONObject()
+            if let value = self.apiVersion { members["apiVersion"] = value.json }
+            if let value = self.kind { members["kind"] = value.json }
+            if let value = self.metadata { members["metadata"] = value.json }
+            if let value = self.spec { members["spec"] = value.json }
             return .object(members)
         }
     }
@@ -713,9 +713,9 @@ extension networking.v1 {
         }
 
         public var json: JSONValue {
-            var members = JSONObject(minimumCapacity: 2)
-            members["ports"] = self.ports?.json
-            members["to"] = self.to?.json
+            var members = JSONObject()
+            if let value = self.ports { members["ports"] = value.json }
+            if let value = self.to { members["to"] = value.json }
             return .object(members)
         }
     }
@@ -744,9 +744,9 @@ extension networking.v1 {
         }
 
         public var json: JSONValue {
-            var members = JSONObject(minimumCapacity: 2)
-            members["from"] = self.from?.json
-            members["ports"] = self.ports?.json
+            var members = JSONObject()
+            if let value = self.from { members["from"] = value.json }
+            if let value = self.ports { members["ports"] = value.json }
             return .object(members)
         }
     }
@@ -787,11 +787,11 @@ extension networking.v1 {
         }
 
         public var json: JSONValue {
-            var members = JSONObject(minimumCapacity: 4)
-            members["apiVersion"] = self.apiVersion?.json
+            var members = JSONObject()
+            if let value = self.apiVersion { members["apiVersion"] = value.json }
             members["items"] = self.items.json
-            members["kind"] = self.kind?.json
-            members["metadata"] = self.metadata?.json
+            if let value = self.kind { members["kind"] = value.json }
+            if let value = self.metadata { members["metadata"] = value.json }
             return .object(members)
         }
     }
@@ -824,10 +824,10 @@ extension networking.v1 {
         }
 
         public var json: JSONValue {
-            var members = JSONObject(minimumCapacity: 3)
-            members["ipBlock"] = self.ipBlock?.json
-            members["namespaceSelector"] = self.namespaceSelector?.json
-            members["podSelector"] = self.podSelector?.json
+            var members = JSONObject()
+            if let value = self.ipBlock { members["ipBlock"] = value.json }
+            if let value = self.namespaceSelector { members["namespaceSelector"] = value.json }
+            if let value = self.podSelector { members["podSelector"] = value.json }
             return .object(members)
         }
     }
@@ -861,10 +861,10 @@ extension networking.v1 {
         }
 
         public var json: JSONValue {
-            var members = JSONObject(minimumCapacity: 3)
-            members["endPort"] = self.endPort?.json
-            members["port"] = self.port?.json
-            members["protocol"] = self.`protocol`?.json
+            var members = JSONObject()
+            if let value = self.endPort { members["endPort"] = value.json }
+            if let value = self.port { members["port"] = value.json }
+            if let value = self.`protocol` { members["protocol"] = value.json }
             return .object(members)
         }
     }
@@ -902,11 +902,11 @@ extension networking.v1 {
         }
 
         public var json: JSONValue {
-            var members = JSONObject(minimumCapacity: 4)
-            members["egress"] = self.egress?.json
-            members["ingress"] = self.ingress?.json
+            var members = JSONObject()
+            if let value = self.egress { members["egress"] = value.json }
+            if let value = self.ingress { members["ingress"] = value.json }
             members["podSelector"] = self.podSelector.json
-            members["policyTypes"] = self.policyTypes?.json
+            if let value = self.policyTypes { members["policyTypes"] = value.json }
             return .object(members)
         }
     }
@@ -934,9 +934,9 @@ extension networking.v1 {
         }
 
         public var json: JSONValue {
-            var members = JSONObject(minimumCapacity: 2)
-            members["name"] = self.name?.json
-            members["number"] = self.number?.json
+            var members = JSONObject()
+            if let value = self.name { members["name"] = value.json }
+            if let value = self.number { members["number"] = value.json }
             return .object(members)
         }
     }

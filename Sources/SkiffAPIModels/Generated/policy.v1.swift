@@ -38,11 +38,11 @@ extension policy.v1 {
         }
 
         public var json: JSONValue {
-            var members = JSONObject(minimumCapacity: 4)
-            members["apiVersion"] = self.apiVersion?.json
-            members["deleteOptions"] = self.deleteOptions?.json
-            members["kind"] = self.kind?.json
-            members["metadata"] = self.metadata?.json
+            var members = JSONObject()
+            if let value = self.apiVersion { members["apiVersion"] = value.json }
+            if let value = self.deleteOptions { members["deleteOptions"] = value.json }
+            if let value = self.kind { members["kind"] = value.json }
+            if let value = self.metadata { members["metadata"] = value.json }
             return .object(members)
         }
     }
@@ -89,12 +89,12 @@ extension policy.v1 {
         }
 
         public var json: JSONValue {
-            var members = JSONObject(minimumCapacity: 5)
-            members["apiVersion"] = self.apiVersion?.json
-            members["kind"] = self.kind?.json
-            members["metadata"] = self.metadata?.json
-            members["spec"] = self.spec?.json
-            members["status"] = self.status?.json
+            var members = JSONObject()
+            if let value = self.apiVersion { members["apiVersion"] = value.json }
+            if let value = self.kind { members["kind"] = value.json }
+            if let value = self.metadata { members["metadata"] = value.json }
+            if let value = self.spec { members["spec"] = value.json }
+            if let value = self.status { members["status"] = value.json }
             return .object(members)
         }
     }
@@ -135,11 +135,11 @@ extension policy.v1 {
         }
 
         public var json: JSONValue {
-            var members = JSONObject(minimumCapacity: 4)
-            members["apiVersion"] = self.apiVersion?.json
+            var members = JSONObject()
+            if let value = self.apiVersion { members["apiVersion"] = value.json }
             members["items"] = self.items.json
-            members["kind"] = self.kind?.json
-            members["metadata"] = self.metadata?.json
+            if let value = self.kind { members["kind"] = value.json }
+            if let value = self.metadata { members["metadata"] = value.json }
             return .object(members)
         }
     }
@@ -179,11 +179,11 @@ extension policy.v1 {
         }
 
         public var json: JSONValue {
-            var members = JSONObject(minimumCapacity: 4)
-            members["maxUnavailable"] = self.maxUnavailable?.json
-            members["minAvailable"] = self.minAvailable?.json
-            members["selector"] = self.selector?.json
-            members["unhealthyPodEvictionPolicy"] = self.unhealthyPodEvictionPolicy?.json
+            var members = JSONObject()
+            if let value = self.maxUnavailable { members["maxUnavailable"] = value.json }
+            if let value = self.minAvailable { members["minAvailable"] = value.json }
+            if let value = self.selector { members["selector"] = value.json }
+            if let value = self.unhealthyPodEvictionPolicy { members["unhealthyPodEvictionPolicy"] = value.json }
             return .object(members)
         }
     }
@@ -237,14 +237,14 @@ extension policy.v1 {
         }
 
         public var json: JSONValue {
-            var members = JSONObject(minimumCapacity: 7)
-            members["conditions"] = self.conditions?.json
+            var members = JSONObject()
+            if let value = self.conditions { members["conditions"] = value.json }
             members["currentHealthy"] = self.currentHealthy.json
             members["desiredHealthy"] = self.desiredHealthy.json
-            members["disruptedPods"] = self.disruptedPods?.json
+            if let value = self.disruptedPods { members["disruptedPods"] = value.json }
             members["disruptionsAllowed"] = self.disruptionsAllowed.json
             members["expectedPods"] = self.expectedPods.json
-            members["observedGeneration"] = self.observedGeneration?.json
+            if let value = self.observedGeneration { members["observedGeneration"] = value.json }
             return .object(members)
         }
     }

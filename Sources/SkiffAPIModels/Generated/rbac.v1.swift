@@ -20,8 +20,8 @@ extension rbac.v1 {
         }
 
         public var json: JSONValue {
-            var members = JSONObject(minimumCapacity: 1)
-            members["clusterRoleSelectors"] = self.clusterRoleSelectors?.json
+            var members = JSONObject()
+            if let value = self.clusterRoleSelectors { members["clusterRoleSelectors"] = value.json }
             return .object(members)
         }
     }
@@ -69,12 +69,12 @@ extension rbac.v1 {
         }
 
         public var json: JSONValue {
-            var members = JSONObject(minimumCapacity: 5)
-            members["aggregationRule"] = self.aggregationRule?.json
-            members["apiVersion"] = self.apiVersion?.json
-            members["kind"] = self.kind?.json
-            members["metadata"] = self.metadata?.json
-            members["rules"] = self.rules?.json
+            var members = JSONObject()
+            if let value = self.aggregationRule { members["aggregationRule"] = value.json }
+            if let value = self.apiVersion { members["apiVersion"] = value.json }
+            if let value = self.kind { members["kind"] = value.json }
+            if let value = self.metadata { members["metadata"] = value.json }
+            if let value = self.rules { members["rules"] = value.json }
             return .object(members)
         }
     }
@@ -121,12 +121,12 @@ extension rbac.v1 {
         }
 
         public var json: JSONValue {
-            var members = JSONObject(minimumCapacity: 5)
-            members["apiVersion"] = self.apiVersion?.json
-            members["kind"] = self.kind?.json
-            members["metadata"] = self.metadata?.json
+            var members = JSONObject()
+            if let value = self.apiVersion { members["apiVersion"] = value.json }
+            if let value = self.kind { members["kind"] = value.json }
+            if let value = self.metadata { members["metadata"] = value.json }
             members["roleRef"] = self.roleRef.json
-            members["subjects"] = self.subjects?.json
+            if let value = self.subjects { members["subjects"] = value.json }
             return .object(members)
         }
     }
@@ -167,11 +167,11 @@ extension rbac.v1 {
         }
 
         public var json: JSONValue {
-            var members = JSONObject(minimumCapacity: 4)
-            members["apiVersion"] = self.apiVersion?.json
+            var members = JSONObject()
+            if let value = self.apiVersion { members["apiVersion"] = value.json }
             members["items"] = self.items.json
-            members["kind"] = self.kind?.json
-            members["metadata"] = self.metadata?.json
+            if let value = self.kind { members["kind"] = value.json }
+            if let value = self.metadata { members["metadata"] = value.json }
             return .object(members)
         }
     }
@@ -212,11 +212,11 @@ extension rbac.v1 {
         }
 
         public var json: JSONValue {
-            var members = JSONObject(minimumCapacity: 4)
-            members["apiVersion"] = self.apiVersion?.json
+            var members = JSONObject()
+            if let value = self.apiVersion { members["apiVersion"] = value.json }
             members["items"] = self.items.json
-            members["kind"] = self.kind?.json
-            members["metadata"] = self.metadata?.json
+            if let value = self.kind { members["kind"] = value.json }
+            if let value = self.metadata { members["metadata"] = value.json }
             return .object(members)
         }
     }
@@ -263,11 +263,11 @@ extension rbac.v1 {
         }
 
         public var json: JSONValue {
-            var members = JSONObject(minimumCapacity: 5)
-            members["apiGroups"] = self.apiGroups?.json
-            members["nonResourceURLs"] = self.nonResourceURLs?.json
-            members["resourceNames"] = self.resourceNames?.json
-            members["resources"] = self.resources?.json
+            var members = JSONObject()
+            if let value = self.apiGroups { members["apiGroups"] = value.json }
+            if let value = self.nonResourceURLs { members["nonResourceURLs"] = value.json }
+            if let value = self.resourceNames { members["resourceNames"] = value.json }
+            if let value = self.resources { members["resources"] = value.json }
             members["verbs"] = self.verbs.json
             return .object(members)
         }
@@ -310,11 +310,11 @@ extension rbac.v1 {
         }
 
         public var json: JSONValue {
-            var members = JSONObject(minimumCapacity: 4)
-            members["apiVersion"] = self.apiVersion?.json
-            members["kind"] = self.kind?.json
-            members["metadata"] = self.metadata?.json
-            members["rules"] = self.rules?.json
+            var members = JSONObject()
+            if let value = self.apiVersion { members["apiVersion"] = value.json }
+            if let value = self.kind { members["kind"] = value.json }
+            if let value = self.metadata { members["metadata"] = value.json }
+            if let value = self.rules { members["rules"] = value.json }
             return .object(members)
         }
     }
@@ -361,12 +361,12 @@ extension rbac.v1 {
         }
 
         public var json: JSONValue {
-            var members = JSONObject(minimumCapacity: 5)
-            members["apiVersion"] = self.apiVersion?.json
-            members["kind"] = self.kind?.json
-            members["metadata"] = self.metadata?.json
+            var members = JSONObject()
+            if let value = self.apiVersion { members["apiVersion"] = value.json }
+            if let value = self.kind { members["kind"] = value.json }
+            if let value = self.metadata { members["metadata"] = value.json }
             members["roleRef"] = self.roleRef.json
-            members["subjects"] = self.subjects?.json
+            if let value = self.subjects { members["subjects"] = value.json }
             return .object(members)
         }
     }
@@ -407,11 +407,11 @@ extension rbac.v1 {
         }
 
         public var json: JSONValue {
-            var members = JSONObject(minimumCapacity: 4)
-            members["apiVersion"] = self.apiVersion?.json
+            var members = JSONObject()
+            if let value = self.apiVersion { members["apiVersion"] = value.json }
             members["items"] = self.items.json
-            members["kind"] = self.kind?.json
-            members["metadata"] = self.metadata?.json
+            if let value = self.kind { members["kind"] = value.json }
+            if let value = self.metadata { members["metadata"] = value.json }
             return .object(members)
         }
     }
@@ -452,11 +452,11 @@ extension rbac.v1 {
         }
 
         public var json: JSONValue {
-            var members = JSONObject(minimumCapacity: 4)
-            members["apiVersion"] = self.apiVersion?.json
+            var members = JSONObject()
+            if let value = self.apiVersion { members["apiVersion"] = value.json }
             members["items"] = self.items.json
-            members["kind"] = self.kind?.json
-            members["metadata"] = self.metadata?.json
+            if let value = self.kind { members["kind"] = value.json }
+            if let value = self.metadata { members["metadata"] = value.json }
             return .object(members)
         }
     }
@@ -489,7 +489,7 @@ extension rbac.v1 {
         }
 
         public var json: JSONValue {
-            var members = JSONObject(minimumCapacity: 3)
+            var members = JSONObject()
             members["apiGroup"] = self.apiGroup.json
             members["kind"] = self.kind.json
             members["name"] = self.name.json
@@ -530,11 +530,11 @@ extension rbac.v1 {
         }
 
         public var json: JSONValue {
-            var members = JSONObject(minimumCapacity: 4)
-            members["apiGroup"] = self.apiGroup?.json
+            var members = JSONObject()
+            if let value = self.apiGroup { members["apiGroup"] = value.json }
             members["kind"] = self.kind.json
             members["name"] = self.name.json
-            members["namespace"] = self.namespace?.json
+            if let value = self.namespace { members["namespace"] = value.json }
             return .object(members)
         }
     }

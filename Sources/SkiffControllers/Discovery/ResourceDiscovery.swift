@@ -43,9 +43,10 @@ public struct ResourceDiscovery: Sendable {
         var result = DiscoveredResources(all: [], preferred: [])
         for path in ["/api", "/apis"] {
             let response = try await client.send(.GET, path, accept: Self.aggregatedAccept)
-            guard (200..<300).contains(response.status.code) else { throw RESTClientFailure.status(response) }
-            let document = try response.json()
-            guard document["kind"]?.stringValue == "APIGroupDiscoveryList" else { return nil }
+            // Anything but an aggregated document (an older server, a refused media type): use the legacy one.
+            guard (200..<300).contains(response.status.code), let document = try? response.json(),
+                  document["kind"]?.stringValue == "APIGroupDiscoveryList"
+            else { return nil }
             Self.parseAggregated(document, into: &result)
         }
         return result
@@ -124,19 +125,6 @@ public struct ResourceDiscovery: Sendable {
             return APIResource(group: group, version: version, resource: name, kind: kind,
                                namespaced: entry["namespaced"]?.boolValue ?? false,
                                verbs: Set((entry["verbs"]?.arrayValue ?? []).compactMap(\.stringValue)))
-        }
-    }
-}
-
-/// A response that was not a success, as an error.
-enum RESTClientFailure: Error, CustomStringConvertible {
-    case status(RESTClient.Response)
-
-    var description: String {
-        switch self {
-        case .status(let response):
-            if let error = try? response.json(), let apiError = APIError(status: error) { return apiError.message }
-            return "HTTP \(response.status.code)"
         }
     }
 }

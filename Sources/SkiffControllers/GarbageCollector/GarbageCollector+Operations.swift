@@ -4,11 +4,19 @@ import SkiffClient
 /// Requests the collector sends: reads and deletes with preconditions, and metadata patches guarded by
 /// the resourceVersion they were computed from (upstream's `operations.go` and `patch.go`).
 extension CollectorRun {
+    /// The path of the object `identity` names. A namespaced kind without a namespace can only come from
+    /// a cluster-scoped dependent naming a namespaced owner: never valid.
+    func objectPath(_ identity: ObjectIdentity) async throws -> String {
+        let resource = try await resource(apiVersion: identity.apiVersion, kind: identity.kind)
+        if resource.namespaced && identity.namespace.isEmpty { throw CollectorError.namespacedOwnerOfClusterScopedObject }
+        return resource.objectPath(name: identity.name, namespace: identity.namespace)
+    }
+
     /// The object now on the server, or nil if there is none by that name.
     func getObject(_ identity: ObjectIdentity) async throws -> JSONValue? {
-        let resource = try await resource(apiVersion: identity.apiVersion, kind: identity.kind)
+        let path = try await objectPath(identity)
         do {
-            return try await client.json(.GET, resource.objectPath(name: identity.name, namespace: identity.namespace))
+            return try await client.json(.GET, path)
         } catch let error as APIError where error.isNotFound {
             return nil
         }
@@ -19,8 +27,7 @@ extension CollectorRun {
     /// only a change of owners may stop the collection.
     func deleteObject(_ identity: ObjectIdentity, resourceVersion: String, owners: [OwnerReference],
                       policy: String) async throws {
-        let resource = try await resource(apiVersion: identity.apiVersion, kind: identity.kind)
-        let path = resource.objectPath(name: identity.name, namespace: identity.namespace)
+        let path = try await objectPath(identity)
         func options(resourceVersion: String?) -> JSONValue {
             var preconditions: JSONValue = ["uid": .string(identity.uid)]
             if let resourceVersion, !resourceVersion.isEmpty { preconditions["resourceVersion"] = .string(resourceVersion) }
@@ -43,8 +50,7 @@ extension CollectorRun {
     /// merge-patches it with the read resourceVersion as precondition; conflicts read again. Returns
     /// quietly when the object (with this uid) is gone.
     func patchMetadata(_ identity: ObjectIdentity, _ change: (JSONValue) -> JSONValue?) async throws {
-        let resource = try await resource(apiVersion: identity.apiVersion, kind: identity.kind)
-        let path = resource.objectPath(name: identity.name, namespace: identity.namespace)
+        let path = try await objectPath(identity)
         var attempts = 0
         while true {
             let object: JSONValue

@@ -169,11 +169,15 @@ struct SwiftEmitter {
             out.append("")
             return out
         }
-        out.append("            var members = JSONObject(minimumCapacity: \(model.fields.count))")
+        // Small objects stay below OrderedDictionary's hashing threshold; skipping nil members saves a lookup each.
+        out.append("            var members = JSONObject()")
         for field in model.fields {
             let source = field.boxed ? "_\(field.swiftName)" : escaped(field.swiftName)
-            let access = field.required ? "self.\(source).json" : "self.\(source)?.json"
-            out.append("            members[\"\(field.jsonName)\"] = \(access)")
+            if field.required {
+                out.append("            members[\"\(field.jsonName)\"] = self.\(source).json")
+            } else {
+                out.append("            if let value = self.\(source) { members[\"\(field.jsonName)\"] = value.json }")
+            }
         }
         out.append("            return .object(members)")
         out.append("        }")

@@ -1,0 +1,116 @@
+import Foundation
+import Logging
+import SkiffAPI
+import SkiffClient
+
+/// The node lifecycle controller (upstream's `pkg/controller/nodelifecycle`): watches each node's Lease
+/// and Ready heartbeat; a node not heard from for `gracePeriod` (`--node-monitor-grace-period`) gets its
+/// kubelet's conditions set to Unknown. Nodes whose Ready condition is not True carry the
+/// `node.kubernetes.io/not-ready` or `unreachable` taints (NoSchedule and NoExecute), and pods on them
+/// that do not tolerate a NoExecute taint are deleted — at once, or after their `tolerationSeconds`
+/// (the API server gives every pod 300 s for both by default, `--default-*-toleration-seconds`).
+public struct NodeLifecycleController: Controller {
+    public var name: String { "node-lifecycle-controller" }
+    public var gracePeriod: Duration
+    /// How often every node is looked at (upstream's `--node-monitor-period`, 5 s; shorter for short graces).
+    public var monitorPeriod: Duration
+
+    public init(gracePeriod: Duration = .seconds(40), monitorPeriod: Duration? = nil) {
+        self.gracePeriod = gracePeriod
+        self.monitorPeriod = monitorPeriod ?? min(.seconds(5), max(.milliseconds(500), gracePeriod / 5))
+    }
+
+    struct Observation {
+        var probe: String
+        var at: ContinuousClock.Instant
+    }
+
+    public func run(context: ControllerContext) async throws {
+        let nodes = context.informers.informer(JSONValue.self, for: ResourcePath(group: "", version: "v1", resource: "nodes"))
+        let leases = context.informers.informer(
+            JSONValue.self, for: ResourcePath(group: "coordination.k8s.io", version: "v1", resource: "leases",
+                                              namespace: "kube-node-lease"))
+        let pods = context.informers.informer(JSONValue.self, for: ResourcePath(group: "", version: "v1", resource: "pods"),
+                                              indexers: ["node": { [$0["spec"]?["nodeName"]?.stringValue ?? ""] }])
+        await nodes.waitForSync()
+        await leases.waitForSync()
+        await pods.waitForSync()
+        let events = context.events.recorder(component: "node-controller")
+        var observations: [String: Observation] = [:]
+        while !Task.isCancelled {
+            let now = ContinuousClock.now
+            var seen = Set<String>()
+            for node in nodes.indexer.list() {
+                let name = node.objectName
+                seen.insert(name)
+                let lease = leases.indexer.get(namespace: "kube-node-lease", name: name)
+                let probe = (lease?["spec"]?["renewTime"]?.stringValue ?? "") + "|"
+                    + (NodeHealth.condition("Ready", of: node)?["lastHeartbeatTime"]?.stringValue ?? "")
+                if let previous = observations[name], previous.probe == probe {
+                    if now - previous.at > gracePeriod {
+                        await markUnknown(node, context: context, events: events)
+                    }
+                } else {
+                    // Heard from (or first seen: the grace starts now, as upstream's does after a restart).
+                    observations[name] = Observation(probe: probe, at: now)
+                }
+                await reconcileTaints(node, context: context)
+                await evict(from: node, pods: pods, context: context, events: events)
+            }
+            observations = observations.filter { seen.contains($0.key) }
+            do { try await Task.sleep(for: monitorPeriod) } catch { return }
+        }
+    }
+
+    func markUnknown(_ node: JSONValue, context: ControllerContext, events: EventRecorder) async {
+        let now = NodeHealth.format(Date())
+        guard let conditions = NodeHealth.conditionsMarkedUnknown(node, now: now) else { return }
+        do {
+            _ = try await context.client.json(
+                .PATCH, "/api/v1/nodes/\(node.objectName)/status",
+                body: ["metadata": ["resourceVersion": .string(node.objectResourceVersion)],
+                       "status": ["conditions": .array(conditions)]],
+                contentType: "application/merge-patch+json")
+            context.logger.info("node stopped posting status", metadata: ["node": "\(node.objectName)"])
+            events.record(EventRecorder.ObjectReference(node), type: "Normal", reason: "NodeNotReady",
+                          message: "Node \(node.objectName) status is now: NodeNotReady")
+        } catch {
+            // A conflict means the node changed (perhaps its kubelet spoke): the next round decides again.
+            context.logger.debug("marking node unknown failed", metadata: ["node": "\(node.objectName)", "error": "\(error)"])
+        }
+    }
+
+    func reconcileTaints(_ node: JSONValue, context: ControllerContext) async {
+        let taints = node["spec"]?["taints"]?.arrayValue ?? []
+        let wanted = NodeHealth.wantedTaintKey(readyStatus: NodeHealth.readyStatus(node))
+        guard let updated = NodeHealth.reconcileTaints(taints, wantedKey: wanted, now: NodeHealth.format(Date())) else { return }
+        do {
+            _ = try await context.client.json(
+                .PATCH, "/api/v1/nodes/\(node.objectName)",
+                body: ["metadata": ["resourceVersion": .string(node.objectResourceVersion)],
+                       "spec": ["taints": updated.isEmpty ? nil : .array(updated)]],
+                contentType: "application/merge-patch+json")
+        } catch {
+            context.logger.debug("updating node taints failed", metadata: ["node": "\(node.objectName)", "error": "\(error)"])
+        }
+    }
+
+    func evict(from node: JSONValue, pods: Informer<JSONValue>, context: ControllerContext, events: EventRecorder) async {
+        let taints = node["spec"]?["taints"]?.arrayValue ?? []
+        guard taints.contains(where: { $0["effect"]?.stringValue == "NoExecute" }) else { return }
+        let now = Date()
+        for pod in pods.indexer.byIndex("node", node.objectName) where pod["metadata"]?["deletionTimestamp"] == nil {
+            guard let at = NodeHealth.evictionTime(pod: pod, taints: taints, now: now), at <= now else { continue }
+            do {
+                _ = try await context.client.json(
+                    .DELETE, "/api/v1/namespaces/\(pod.objectNamespace)/pods/\(pod.objectName)",
+                    body: ["apiVersion": "v1", "kind": "DeleteOptions",
+                           "preconditions": ["uid": pod["metadata"]?["uid"] ?? nil]])
+                events.record(EventRecorder.ObjectReference(pod), type: "Normal", reason: "TaintManagerEviction",
+                              message: "Marking for deletion Pod \(pod.objectNamespace)/\(pod.objectName)")
+            } catch {
+                context.logger.debug("evicting pod failed", metadata: ["pod": "\(pod.objectKey)", "error": "\(error)"])
+            }
+        }
+    }
+}
