@@ -5,7 +5,7 @@ import Synchronization
 /// `UIDTrackingControllerExpectations`): while a ReplicaSet's expectations are unmet its sync does
 /// not create or delete again, so pods created but not yet observed are never created twice.
 /// Expectations older than `timeout` count as met, so a lost watch event cannot wedge a controller.
-public final class ControllerExpectations: Sendable {
+final class ControllerExpectations: Sendable {
     struct Entry {
         var adds: Int
         var deletions: Set<String>
@@ -13,13 +13,13 @@ public final class ControllerExpectations: Sendable {
     }
 
     let entries = Mutex<[String: Entry]>([:])
-    public let timeout: TimeInterval
+    let timeout: TimeInterval
 
     /// Expectations expiring after `timeout` seconds (upstream: 5 minutes).
-    public init(timeout: TimeInterval = 300) { self.timeout = timeout }
+    init(timeout: TimeInterval = 300) { self.timeout = timeout }
 
     /// Whether `key` may act: nothing expected, everything observed, or the expectations expired.
-    public func satisfied(_ key: String, now: Date = Date()) -> Bool {
+    func satisfied(_ key: String, now: Date = Date()) -> Bool {
         entries.withLock { entries in
             guard let entry = entries[key] else { return true }
             return (entry.adds <= 0 && entry.deletions.isEmpty) || now.timeIntervalSince(entry.since) > timeout
@@ -27,32 +27,32 @@ public final class ControllerExpectations: Sendable {
     }
 
     /// Expects `count` pods to be created (replacing earlier expectations).
-    public func expectCreations(_ key: String, count: Int, now: Date = Date()) {
+    func expectCreations(_ key: String, count: Int, now: Date = Date()) {
         entries.withLock { $0[key] = Entry(adds: count, deletions: [], since: now) }
     }
 
     /// Expects the pods with `podKeys` to be deleted (replacing earlier expectations).
-    public func expectDeletions(_ key: String, podKeys: Set<String>, now: Date = Date()) {
+    func expectDeletions(_ key: String, podKeys: Set<String>, now: Date = Date()) {
         entries.withLock { $0[key] = Entry(adds: 0, deletions: podKeys, since: now) }
     }
 
     /// A create was seen (or will never happen: a failed or skipped create lowers the count too).
-    public func creationObserved(_ key: String) {
+    func creationObserved(_ key: String) {
         entries.withLock { entries in entries[key]?.adds -= 1 }
     }
 
     /// The deletion of `podKey` was seen (or failed).
-    public func deletionObserved(_ key: String, podKey: String) {
+    func deletionObserved(_ key: String, podKey: String) {
         _ = entries.withLock { entries in entries[key]?.deletions.remove(podKey) }
     }
 
     /// Forgets `key` (its owner was deleted).
-    public func delete(_ key: String) {
+    func delete(_ key: String) {
         _ = entries.withLock { $0.removeValue(forKey: key) }
     }
 
     /// Pending creations and deletions of `key` (for tests and logs).
-    public func pending(_ key: String) -> (adds: Int, deletions: Int)? {
+    func pending(_ key: String) -> (adds: Int, deletions: Int)? {
         entries.withLock { entries in entries[key].map { ($0.adds, $0.deletions.count) } }
     }
 }

@@ -151,8 +151,7 @@ final class DeploymentSyncer: Sendable {
     }
 
     func patchOwners(of rs: JSONValue, to references: [JSONValue]) async throws -> JSONValue? {
-        let patch: JSONValue = ["metadata": ["uid": .string(rs.uid), "resourceVersion": .string(rs.objectResourceVersion),
-                                             "ownerReferences": .array(references)]]
+        let patch = ownerReferencesPatch(of: rs, to: references)
         do {
             return try await client.json(.PATCH, WorkloadResources.replicaSets.object(rs.objectName, namespace: rs.objectNamespace),
                                          body: patch, contentType: "application/merge-patch+json")

@@ -1,9 +1,9 @@
 import SkiffAPI
 
 /// The pure arithmetic of the Deployment controller (upstream's `deployment/util`), apart from I/O.
-public enum DeploymentMath {
+enum DeploymentMath {
     /// Resolves an int-or-percent (`3`, `"25%"`) against `total`, rounding percentages up or down.
-    public static func resolve(_ value: JSONValue?, total: Int, roundUp: Bool, default fallback: String = "25%") -> Int {
+    static func resolve(_ value: JSONValue?, total: Int, roundUp: Bool, default fallback: String = "25%") -> Int {
         let value = value ?? .string(fallback)
         if let int = value.intValue { return Int(int) }
         guard let text = value.stringValue, text.hasSuffix("%"), let percent = Int(text.dropLast()) else { return 0 }
@@ -13,7 +13,7 @@ public enum DeploymentMath {
 
     /// maxSurge (rounded up) and maxUnavailable (rounded down) of a rolling update; both zero would
     /// never progress, so maxUnavailable becomes 1 then (upstream's `ResolveFenceposts`).
-    public static func fenceposts(maxSurge: JSONValue?, maxUnavailable: JSONValue?, replicas: Int) -> (surge: Int, unavailable: Int) {
+    static func fenceposts(maxSurge: JSONValue?, maxUnavailable: JSONValue?, replicas: Int) -> (surge: Int, unavailable: Int) {
         let surge = resolve(maxSurge, total: replicas, roundUp: true)
         var unavailable = resolve(maxUnavailable, total: replicas, roundUp: false)
         if surge == 0 && unavailable == 0 { unavailable = 1 }
@@ -22,7 +22,7 @@ public enum DeploymentMath {
 
     /// How many replicas the new ReplicaSet should have next during a rolling update
     /// (upstream's `NewRSNewReplicas`): grow up to `replicas + maxSurge` pods in all.
-    public static func newReplicaSetReplicas(desired: Int, maxSurge: Int, currentPodCount: Int, newReplicaSetReplicas: Int) -> Int {
+    static func newReplicaSetReplicas(desired: Int, maxSurge: Int, currentPodCount: Int, newReplicaSetReplicas: Int) -> Int {
         let maxTotal = desired + maxSurge
         if currentPodCount >= maxTotal { return newReplicaSetReplicas }
         let scaleUp = min(maxTotal - currentPodCount, desired - newReplicaSetReplicas)
@@ -31,7 +31,7 @@ public enum DeploymentMath {
 
     /// How many old pods may go now without dropping below `replicas - maxUnavailable`, counting
     /// the new ReplicaSet's unavailable pods as already missing (upstream's `reconcileOldReplicaSets`).
-    public static func maxScaledDown(allPods: Int, desired: Int, maxUnavailable: Int, newUnavailable: Int) -> Int {
+    static func maxScaledDown(allPods: Int, desired: Int, maxUnavailable: Int, newUnavailable: Int) -> Int {
         allPods - (desired - min(maxUnavailable, desired)) - newUnavailable
     }
 
@@ -39,7 +39,7 @@ public enum DeploymentMath {
     /// FNV-32a and the collision count, then encodes the decimal with `rand.SafeEncodeString`. Skiff
     /// hashes the template's JSON with keys sorted at every level (a stable rendering of the same
     /// content), appends the collision count as four little-endian bytes, and encodes the same way.
-    public static func podTemplateHash(_ template: JSONValue, collisionCount: Int? = nil) -> String {
+    static func podTemplateHash(_ template: JSONValue, collisionCount: Int? = nil) -> String {
         var hash: UInt32 = 2_166_136_261
         func feed(_ byte: UInt8) {
             hash ^= UInt32(byte)
@@ -73,7 +73,7 @@ public enum DeploymentMath {
 
     /// Whether two pod templates are the same apart from the `pod-template-hash` label
     /// (upstream's `EqualIgnoreHash`).
-    public static func templatesEqualIgnoringHash(_ a: JSONValue?, _ b: JSONValue?) -> Bool {
+    static func templatesEqualIgnoringHash(_ a: JSONValue?, _ b: JSONValue?) -> Bool {
         func strip(_ t: JSONValue?) -> JSONValue {
             var t = t ?? [:]
             t.setValue(nil, at: ["metadata", "labels", WorkloadAnnotations.podTemplateHash])
@@ -87,7 +87,7 @@ public enum DeploymentMath {
 extension DeploymentMath {
     /// Spreads `add` replicas (negative: removals) over ReplicaSets of `sizes` in proportion to
     /// their sizes; the rounding leftover goes to the largest (upstream's proportional scaling).
-    public static func proportionalSizes(_ sizes: [Int], add: Int) -> [Int] {
+    static func proportionalSizes(_ sizes: [Int], add: Int) -> [Int] {
         let total = sizes.reduce(0, +)
         guard total > 0, add != 0 else { return sizes }
         var result = sizes

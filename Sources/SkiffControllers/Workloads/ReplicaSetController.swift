@@ -205,8 +205,7 @@ final class ReplicaSetSyncer: Sendable {
     /// was computed from: a pod changed meanwhile makes it a conflict (retried from the informer),
     /// never an overwrite of someone else's change. A pod gone is nothing to do.
     func patchOwners(of pod: JSONValue, to references: [JSONValue]) async throws -> JSONValue? {
-        let patch: JSONValue = ["metadata": ["uid": .string(pod.uid), "resourceVersion": .string(pod.objectResourceVersion),
-                                             "ownerReferences": .array(references)]]
+        let patch = ownerReferencesPatch(of: pod, to: references)
         do {
             return try await client.json(.PATCH, WorkloadResources.pods.object(pod.objectName, namespace: pod.objectNamespace),
                                          body: patch, contentType: "application/merge-patch+json")

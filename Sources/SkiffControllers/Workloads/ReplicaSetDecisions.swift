@@ -2,19 +2,19 @@ import Foundation
 import SkiffAPI
 
 /// The pure decisions of the ReplicaSet controller, apart from any I/O so they can be tested alone.
-public enum ReplicaSetDecisions {
+enum ReplicaSetDecisions {
     /// Upstream's `BurstReplicas`: at most this many creates or deletes per sync.
-    public static let burstReplicas = 500
+    static let burstReplicas = 500
 
     /// How many pods to create (positive) or delete (negative) to reach `desired` from `active`.
-    public static func replicaDelta(active: Int, desired: Int, burst: Int = burstReplicas) -> Int {
+    static func replicaDelta(active: Int, desired: Int, burst: Int = burstReplicas) -> Int {
         let diff = desired - active
         return diff >= 0 ? min(diff, burst) : -min(-diff, burst)
     }
 
     /// Slow-start batch sizes for `count` creates: 1, 2, 4, … until `count` is reached (upstream's
     /// `slowStartBatch`, which stops at the first batch with a failure).
-    public static func slowStartBatches(count: Int, initial: Int = 1) -> [Int] {
+    static func slowStartBatches(count: Int, initial: Int = 1) -> [Int] {
         var batches: [Int] = []
         var remaining = count
         var size = min(remaining, max(1, initial))
@@ -30,7 +30,7 @@ public enum ReplicaSetDecisions {
     /// unscheduled before scheduled, pending before unknown before running, not ready before ready,
     /// pods doubled up on a node with more of their siblings, ready for less time, more restarts,
     /// newer before older.
-    public static func podsToDelete(_ pods: [JSONValue], count: Int, related: [JSONValue]? = nil) -> [JSONValue] {
+    static func podsToDelete(_ pods: [JSONValue], count: Int, related: [JSONValue]? = nil) -> [JSONValue] {
         guard count < pods.count else { return pods }
         var perNode: [String: Int] = [:]
         for pod in related ?? pods where pod.isActivePod && !pod.nodeName.isEmpty { perNode[pod.nodeName, default: 0] += 1 }
@@ -61,7 +61,7 @@ public enum ReplicaSetDecisions {
 
     /// The status a ReplicaSet should have given its active owned pods (upstream's
     /// `calculateStatus`; conditions are kept as they are).
-    public static func status(of replicaSet: JSONValue, activePods: [JSONValue], now: Date = Date()) -> JSONValue {
+    static func status(of replicaSet: JSONValue, activePods: [JSONValue], now: Date = Date()) -> JSONValue {
         let templateLabels = replicaSet["spec"]?["template"]?["metadata"]?["labels"]?.objectValue ?? [:]
         let minReady = replicaSet.minReadySeconds
         var fullyLabeled = 0, ready = 0, available = 0
@@ -91,7 +91,7 @@ public enum ReplicaSetDecisions {
     }
 
     /// The pod a ReplicaSet creates from its template (upstream's `GetPodFromTemplate`).
-    public static func pod(from replicaSet: JSONValue) -> JSONValue {
+    static func pod(from replicaSet: JSONValue) -> JSONValue {
         let template = replicaSet["spec"]?["template"] ?? [:]
         var metadata: JSONValue = ["generateName": .string(replicaSet.objectName + "-"),
                                    "namespace": .string(replicaSet.objectNamespace),

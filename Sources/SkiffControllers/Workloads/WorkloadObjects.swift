@@ -86,6 +86,13 @@ func controllerOwnerReference(to owner: JSONValue, apiVersion: String, kind: Str
      "uid": .string(owner.uid), "controller": true, "blockOwnerDeletion": true]
 }
 
+/// A merge patch setting `object`'s owner references, preconditioned on the uid and resourceVersion
+/// they were computed from. No references left removes the field (null), as upstream's omitempty does.
+func ownerReferencesPatch(of object: JSONValue, to references: [JSONValue]) -> JSONValue {
+    ["metadata": ["uid": .string(object.uid), "resourceVersion": .string(object.objectResourceVersion),
+                  "ownerReferences": references.isEmpty ? .null : .array(references)]]
+}
+
 /// Parses RFC 3339 (with or without fractional seconds) as the API server writes times.
 func parseKubernetesTime(_ text: String?) -> Date? {
     guard let text, !text.isEmpty else { return nil }
