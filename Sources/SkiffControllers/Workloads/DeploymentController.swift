@@ -1,0 +1,177 @@
+import Foundation
+import Logging
+import SkiffAPI
+import SkiffClient
+
+/// The Deployment controller (upstream's `pkg/controller/deployment`): one ReplicaSet per pod
+/// template (named `<deployment>-<pod-template-hash>`), rolled out with RollingUpdate
+/// (maxSurge/maxUnavailable) or Recreate, revision annotations for `kubectl rollout history/undo`,
+/// history cleanup, pause, proportional scaling, and status with Available/Progressing conditions.
+public struct DeploymentController: Controller {
+    public var name: String { "deployment-controller" }
+    /// Deployments synced at once (upstream's `--concurrent-deployment-syncs`).
+    public var workers: Int
+
+    public init(workers: Int = 5) { self.workers = max(1, workers) }
+
+    public func run(context: ControllerContext) async throws {
+        let syncer = DeploymentSyncer(context: context)
+        let queue = syncer.queue
+        await withDiscardingTaskGroup { group in
+            group.addTask { await syncer.handleDeploymentEvents() }
+            group.addTask { await syncer.handleReplicaSetEvents() }
+            group.addTask { await syncer.handlePodEvents() }
+            group.addTask {
+                while !Task.isCancelled { do { try await Task.sleep(for: .seconds(3600)) } catch { break } }
+                await queue.shutDown()
+            }
+            for _ in 0..<workers {
+                group.addTask {
+                    await syncer.deployments.waitForSync()
+                    await syncer.replicaSets.waitForSync()
+                    await syncer.pods.waitForSync()
+                    await runWorker(queue: queue, logger: context.logger) { try await syncer.sync($0) }
+                }
+            }
+        }
+    }
+}
+
+/// One leadership term's state of the Deployment controller.
+final class DeploymentSyncer: Sendable {
+    let client: RESTClient
+    let deployments: Informer<JSONValue>
+    let replicaSets: Informer<JSONValue>
+    let pods: Informer<JSONValue>
+    let queue = WorkQueue<String, ContinuousClock>(rateLimiter: ExponentialBackoff(base: .milliseconds(5), maximum: .seconds(60)))
+    let recorder: EventRecorder
+    let logger: Logger
+
+    init(context: ControllerContext) {
+        client = context.client
+        deployments = context.informers.informer(JSONValue.self, for: WorkloadResources.deployments)
+        replicaSets = context.informers.informer(JSONValue.self, for: WorkloadResources.replicaSets)
+        pods = context.informers.informer(JSONValue.self, for: WorkloadResources.pods)
+        recorder = context.events.recorder(component: "deployment-controller")
+        logger = context.logger
+    }
+
+    // MARK: - Events
+
+    func handleDeploymentEvents() async {
+        for await event in deployments.events() { await queue.add(event.object.objectKey) }
+    }
+
+    func handleReplicaSetEvents() async {
+        for await event in replicaSets.events() {
+            if case .updated(let old, let new) = event, let owner = owningDeployment(of: old),
+               owner.uid != owningDeployment(of: new)?.uid {
+                await queue.add(owner.objectKey)
+            }
+            let rs = event.object
+            if let owner = owningDeployment(of: rs) {
+                await queue.add(owner.objectKey)
+            } else if rs.controllerReference == nil {
+                let labels = rs.objectLabels
+                for d in deployments.indexer.byIndex(Indexer<JSONValue>.namespaceIndex, rs.objectNamespace)
+                where specSelector(of: d).matches(labels) {
+                    await queue.add(d.objectKey)
+                }
+            }
+        }
+    }
+
+    /// A Recreate rollout waits for the old pods to be gone: their deletions wake it.
+    func handlePodEvents() async {
+        for await event in pods.events() {
+            guard case .deleted(let pod, _) = event, let ref = pod.controllerReference,
+                  ref["kind"]?.stringValue == "ReplicaSet", let name = ref["name"]?.stringValue,
+                  let rs = replicaSets.indexer.get(namespace: pod.objectNamespace, name: name),
+                  let owner = owningDeployment(of: rs)
+            else { continue }
+            await queue.add(owner.objectKey)
+        }
+    }
+
+    func owningDeployment(of rs: JSONValue) -> JSONValue? {
+        guard let ref = rs.controllerReference, ref["kind"]?.stringValue == "Deployment",
+              let name = ref["name"]?.stringValue,
+              let d = deployments.indexer.get(namespace: rs.objectNamespace, name: name), d.uid == ref["uid"]?.stringValue
+        else { return nil }
+        return d
+    }
+
+    // MARK: - Sync
+
+    func sync(_ key: String) async throws {
+        guard var d = deployments.indexer.get(key: key) else { return }
+        let selector = specSelector(of: d)
+        if selector.isEverything || selector.selectsNothing {
+            recorder.record(EventRecorder.ObjectReference(d), type: "Warning", reason: "SelectingAll",
+                            message: "This deployment is selecting all pods. A non-empty selector is required.")
+            return
+        }
+        let rsList = try await claimReplicaSets(for: d, selector: selector)
+        if d.isBeingDeleted {
+            let (newRS, old) = try await replicaSetsAndSyncRevision(&d, rsList, create: false)
+            try await syncStatus(&d, newRS: newRS, oldRSs: old, rollout: false)
+            return
+        }
+        if d["spec"]?["paused"]?.boolValue == true || isScalingEvent(d, rsList) {
+            let (newRS, old) = try await replicaSetsAndSyncRevision(&d, rsList, create: false)
+            try await scale(d, newRS: newRS, oldRSs: old)
+            if d["spec"]?["paused"]?.boolValue == true { try await cleanup(d, oldRSs: old) }
+            let (latestNew, latestOld) = refreshed(newRS, old)
+            try await syncStatus(&d, newRS: latestNew, oldRSs: latestOld, rollout: false)
+            return
+        }
+        if d["spec"]?["strategy"]?["type"]?.stringValue == "Recreate" {
+            try await rolloutRecreate(&d, rsList)
+        } else {
+            try await rolloutRolling(&d, rsList)
+        }
+    }
+
+    /// The ReplicaSets `d` controls, after adopting matching orphans and releasing ones that no longer match.
+    func claimReplicaSets(for d: JSONValue, selector: LabelSelector) async throws -> [JSONValue] {
+        var owned: [JSONValue] = []
+        for rs in replicaSets.indexer.byIndex(Indexer<JSONValue>.namespaceIndex, d.objectNamespace) {
+            let matches = selector.matches(rs.objectLabels)
+            if let ref = rs.controllerReference {
+                guard ref["uid"]?.stringValue == d.uid else { continue }
+                if matches || rs.isBeingDeleted || d.isBeingDeleted { owned.append(rs); continue }
+                _ = try await patchOwners(of: rs, to: rs.ownerReferences.filter { $0["uid"]?.stringValue != d.uid })
+                continue
+            }
+            guard matches, !rs.isBeingDeleted, !d.isBeingDeleted else { continue }
+            let adopted = rs.ownerReferences + [controllerOwnerReference(to: d, apiVersion: "apps/v1", kind: "Deployment")]
+            if let rs = try await patchOwners(of: rs, to: adopted) { owned.append(rs) }
+        }
+        return owned
+    }
+
+    func patchOwners(of rs: JSONValue, to references: [JSONValue]) async throws -> JSONValue? {
+        let patch = ownerReferencesPatch(of: rs, to: references)
+        do {
+            return try await client.json(.PATCH, WorkloadResources.replicaSets.object(rs.objectName, namespace: rs.objectNamespace),
+                                         body: patch, contentType: "application/merge-patch+json")
+        } catch let error as APIError where error.isNotFound { return nil }
+    }
+
+    /// Whether the replica count changed since the active ReplicaSets were last sized for it.
+    func isScalingEvent(_ d: JSONValue, _ rsList: [JSONValue]) -> Bool {
+        let (newRS, old) = DeploymentRollout.split(rsList, template: d["spec"]?["template"])
+        for rs in ([newRS].compactMap { $0 } + old) where rs.specReplicas > 0 {
+            if let desired = rs.annotations[WorkloadAnnotations.desiredReplicas].flatMap(Int.init), desired != d.specReplicas {
+                return true
+            }
+        }
+        return false
+    }
+
+    /// The latest cached copies of ReplicaSets this sync may have changed.
+    func refreshed(_ newRS: JSONValue?, _ old: [JSONValue]) -> (JSONValue?, [JSONValue]) {
+        func latest(_ rs: JSONValue) -> JSONValue { replicaSets.indexer.get(key: rs.objectKey) ?? rs }
+        return (newRS.map(latest), old.map(latest))
+    }
+}

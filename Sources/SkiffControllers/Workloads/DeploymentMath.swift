@@ -1,0 +1,105 @@
+import SkiffAPI
+
+/// The pure arithmetic of the Deployment controller (upstream's `deployment/util`), apart from I/O.
+enum DeploymentMath {
+    /// Resolves an int-or-percent (`3`, `"25%"`) against `total`, rounding percentages up or down.
+    static func resolve(_ value: JSONValue?, total: Int, roundUp: Bool, default fallback: String = "25%") -> Int {
+        let value = value ?? .string(fallback)
+        if let int = value.intValue { return Int(int) }
+        guard let text = value.stringValue, text.hasSuffix("%"), let percent = Int(text.dropLast()) else { return 0 }
+        let scaled = percent * total
+        return roundUp ? (scaled + 99) / 100 : scaled / 100
+    }
+
+    /// maxSurge (rounded up) and maxUnavailable (rounded down) of a rolling update; both zero would
+    /// never progress, so maxUnavailable becomes 1 then (upstream's `ResolveFenceposts`).
+    static func fenceposts(maxSurge: JSONValue?, maxUnavailable: JSONValue?, replicas: Int) -> (surge: Int, unavailable: Int) {
+        let surge = resolve(maxSurge, total: replicas, roundUp: true)
+        var unavailable = resolve(maxUnavailable, total: replicas, roundUp: false)
+        if surge == 0 && unavailable == 0 { unavailable = 1 }
+        return (surge, unavailable)
+    }
+
+    /// How many replicas the new ReplicaSet should have next during a rolling update
+    /// (upstream's `NewRSNewReplicas`): grow up to `replicas + maxSurge` pods in all.
+    static func newReplicaSetReplicas(desired: Int, maxSurge: Int, currentPodCount: Int, newReplicaSetReplicas: Int) -> Int {
+        let maxTotal = desired + maxSurge
+        if currentPodCount >= maxTotal { return newReplicaSetReplicas }
+        let scaleUp = min(maxTotal - currentPodCount, desired - newReplicaSetReplicas)
+        return newReplicaSetReplicas + max(0, scaleUp)
+    }
+
+    /// How many old pods may go now without dropping below `replicas - maxUnavailable`, counting
+    /// the new ReplicaSet's unavailable pods as already missing (upstream's `reconcileOldReplicaSets`).
+    static func maxScaledDown(allPods: Int, desired: Int, maxUnavailable: Int, newUnavailable: Int) -> Int {
+        allPods - (desired - min(maxUnavailable, desired)) - newUnavailable
+    }
+
+    /// The pod-template hash. Upstream hashes the template's Go structure (spew-printed) with
+    /// FNV-32a and the collision count, then encodes the decimal with `rand.SafeEncodeString`. Skiff
+    /// hashes the template's JSON with keys sorted at every level (a stable rendering of the same
+    /// content), appends the collision count as four little-endian bytes, and encodes the same way.
+    static func podTemplateHash(_ template: JSONValue, collisionCount: Int? = nil) -> String {
+        var hash: UInt32 = 2_166_136_261
+        func feed(_ byte: UInt8) {
+            hash ^= UInt32(byte)
+            hash = hash &* 16_777_619
+        }
+        for byte in canonical(template).serialized() { feed(byte) }
+        if let collisionCount {
+            let value = UInt32(truncatingIfNeeded: collisionCount)
+            for shift in stride(from: 0, to: 32, by: 8) { feed(UInt8(truncatingIfNeeded: value >> UInt32(shift))) }
+        }
+        return safeEncode(String(hash))
+    }
+
+    /// `rand.SafeEncodeString`: maps every character onto consonants and digits that cannot spell words.
+    static func safeEncode(_ text: String) -> String {
+        let alphabet = Array("bcdfghjklmnpqrstvwxz2456789")
+        return String(text.utf8.map { alphabet[Int($0) % alphabet.count] })
+    }
+
+    /// The value with object members sorted by key, recursively.
+    static func canonical(_ value: JSONValue) -> JSONValue {
+        switch value {
+        case .object(let members):
+            var sorted = JSONObject(minimumCapacity: members.count)
+            for key in members.keys.sorted() { sorted[key] = members[key].map(canonical) }
+            return .object(sorted)
+        case .array(let items): return .array(items.map(canonical))
+        default: return value
+        }
+    }
+
+    /// Whether two pod templates are the same apart from the `pod-template-hash` label
+    /// (upstream's `EqualIgnoreHash`).
+    static func templatesEqualIgnoringHash(_ a: JSONValue?, _ b: JSONValue?) -> Bool {
+        func strip(_ t: JSONValue?) -> JSONValue {
+            var t = t ?? [:]
+            t.setValue(nil, at: ["metadata", "labels", WorkloadAnnotations.podTemplateHash])
+            if t["metadata"]?["labels"]?.objectValue?.isEmpty == true { t.setValue(nil, at: ["metadata", "labels"]) }
+            return canonical(t)
+        }
+        return strip(a) == strip(b)
+    }
+}
+
+extension DeploymentMath {
+    /// Spreads `add` replicas (negative: removals) over ReplicaSets of `sizes` in proportion to
+    /// their sizes; the rounding leftover goes to the largest (upstream's proportional scaling).
+    static func proportionalSizes(_ sizes: [Int], add: Int) -> [Int] {
+        let total = sizes.reduce(0, +)
+        guard total > 0, add != 0 else { return sizes }
+        var result = sizes
+        var given = 0
+        for index in sizes.indices {
+            let share = sizes[index] * add / total
+            result[index] = max(0, sizes[index] + share)
+            given += result[index] - sizes[index]
+        }
+        if let largest = sizes.indices.max(by: { sizes[$0] < sizes[$1] }) {
+            result[largest] = max(0, result[largest] + add - given)
+        }
+        return result
+    }
+}

@@ -1,0 +1,228 @@
+import Foundation
+import SkiffAPI
+import SkiffClient
+
+/// Pure helpers over a Deployment's ReplicaSets.
+enum DeploymentRollout {
+    /// The ReplicaSet whose template is the Deployment's (the oldest if several), and the others.
+    static func split(_ rsList: [JSONValue], template: JSONValue?) -> (JSONValue?, [JSONValue]) {
+        let sorted = rsList.sorted { ($0.creationDate, $0.objectName) < ($1.creationDate, $1.objectName) }
+        guard let new = sorted.first(where: { DeploymentMath.templatesEqualIgnoringHash($0["spec"]?["template"], template) })
+        else { return (nil, sorted) }
+        return (new, sorted.filter { $0.uid != new.uid })
+    }
+
+    static func revision(_ rs: JSONValue) -> Int { rs.annotations[WorkloadAnnotations.revision].flatMap(Int.init) ?? 0 }
+
+    static func fenceposts(_ d: JSONValue) -> (surge: Int, unavailable: Int) {
+        guard d["spec"]?["strategy"]?["type"]?.stringValue != "Recreate" else { return (0, 0) }
+        let rolling = d["spec"]?["strategy"]?["rollingUpdate"]
+        return DeploymentMath.fenceposts(maxSurge: rolling?["maxSurge"], maxUnavailable: rolling?["maxUnavailable"],
+                                         replicas: d.specReplicas)
+    }
+
+    static func sum(_ list: [JSONValue], _ value: (JSONValue) -> Int) -> Int { list.reduce(0) { $0 + value($1) } }
+}
+
+extension DeploymentSyncer {
+    // MARK: - Revisions and the new ReplicaSet
+
+    /// Finds (or, when `create`, makes) the new ReplicaSet and keeps the revision annotations of it
+    /// and of the Deployment at one past the highest old revision (upstream's `getAllReplicaSetsAndSyncRevision`).
+    func replicaSetsAndSyncRevision(_ d: inout JSONValue, _ rsList: [JSONValue], create: Bool) async throws -> (JSONValue?, [JSONValue]) {
+        let template = d["spec"]?["template"]
+        var (newRS, old) = DeploymentRollout.split(rsList, template: template)
+        let newRevision = (old.map(DeploymentRollout.revision).max() ?? 0) + 1
+        if var rs = newRS {
+            if DeploymentRollout.revision(rs) < newRevision {
+                rs.setValue(.string(String(newRevision)), at: ["metadata", "annotations", WorkloadAnnotations.revision])
+                rs = try await client.json(.PUT, WorkloadResources.replicaSets.object(rs.objectName, namespace: rs.objectNamespace), body: rs)
+                newRS = rs
+            }
+        } else if create {
+            newRS = try await createNewReplicaSet(&d, old: old, revision: newRevision)
+        }
+        if let rs = newRS, let revision = rs.annotations[WorkloadAnnotations.revision], d.annotations[WorkloadAnnotations.revision] != revision {
+            d.setValue(.string(revision), at: ["metadata", "annotations", WorkloadAnnotations.revision])
+            d = try await client.json(.PUT, WorkloadResources.deployments.object(d.objectName, namespace: d.objectNamespace), body: d)
+        }
+        return (newRS, old)
+    }
+
+    func createNewReplicaSet(_ d: inout JSONValue, old: [JSONValue], revision: Int) async throws -> JSONValue {
+        let collisionCount = d["status"]?["collisionCount"]?.intValue.map(Int.init)
+        var template = d["spec"]?["template"] ?? [:]
+        let hash = DeploymentMath.podTemplateHash(template, collisionCount: collisionCount)
+        template.setValue(.string(hash), at: ["metadata", "labels", WorkloadAnnotations.podTemplateHash])
+        var selector = d["spec"]?["selector"] ?? [:]
+        selector.setValue(.string(hash), at: ["matchLabels", WorkloadAnnotations.podTemplateHash])
+        let (surge, _) = DeploymentRollout.fenceposts(d)
+        let desired = d.specReplicas
+        let replicas = d["spec"]?["strategy"]?["type"]?.stringValue == "Recreate" ? desired
+            : DeploymentMath.newReplicaSetReplicas(desired: desired, maxSurge: surge,
+                                                   currentPodCount: DeploymentRollout.sum(old, \.specReplicas), newReplicaSetReplicas: 0)
+        var annotations = JSONObject()
+        for (key, value) in d.annotations where Self.copiedAnnotation(key) { annotations[key] = .string(value) }
+        annotations[WorkloadAnnotations.revision] = .string(String(revision))
+        annotations[WorkloadAnnotations.desiredReplicas] = .string(String(desired))
+        annotations[WorkloadAnnotations.maxReplicas] = .string(String(desired + surge))
+        let name = "\(d.objectName)-\(hash)"
+        let rs: JSONValue = [
+            "apiVersion": "apps/v1", "kind": "ReplicaSet",
+            "metadata": ["name": .string(name), "namespace": .string(d.objectNamespace),
+                         "labels": template["metadata"]?["labels"] ?? [:], "annotations": .object(annotations),
+                         "ownerReferences": [controllerOwnerReference(to: d, apiVersion: "apps/v1", kind: "Deployment")]],
+            "spec": ["replicas": .int(Int64(replicas)), "minReadySeconds": .int(Int64(d.minReadySeconds)),
+                     "selector": selector, "template": template],
+        ]
+        do {
+            let created = try await client.json(.POST, WorkloadResources.replicaSets.collection(in: d.objectNamespace), body: rs)
+            if replicas > 0 {
+                recorder.record(EventRecorder.ObjectReference(d), type: "Normal", reason: "ScalingReplicaSet",
+                                message: "Scaled up replica set \(name) from 0 to \(replicas)")
+            }
+            return created
+        } catch let error as APIError where error.isAlreadyExists {
+            let existing = try await client.json(.GET, WorkloadResources.replicaSets.object(name, namespace: d.objectNamespace))
+            if existing.controllerReference?["uid"]?.stringValue == d.uid,
+               DeploymentMath.templatesEqualIgnoringHash(existing["spec"]?["template"], d["spec"]?["template"]) {
+                return existing
+            }
+            // A hash collision: bump collisionCount so the next try hashes differently.
+            d.setValue(.int(Int64((collisionCount ?? 0) + 1)), at: ["status", "collisionCount"])
+            d = try await client.json(.PUT, WorkloadResources.deployments.object(d.objectName, namespace: d.objectNamespace) + "/status", body: d)
+            throw error
+        }
+    }
+
+    /// Deployment annotations that do not describe a ReplicaSet's own state are copied to it
+    /// (`kubernetes.io/change-cause` shows in `rollout history` that way).
+    static func copiedAnnotation(_ key: String) -> Bool {
+        ![WorkloadAnnotations.revision, WorkloadAnnotations.revisionHistory, WorkloadAnnotations.desiredReplicas,
+          WorkloadAnnotations.maxReplicas, "kubectl.kubernetes.io/last-applied-configuration",
+          "deprecated.deployment.rollback.to"].contains(key)
+    }
+
+    // MARK: - Scaling
+
+    /// Sets a ReplicaSet's size and its desired/max annotations; records `ScalingReplicaSet`.
+    func scaleReplicaSet(_ rs: JSONValue, to size: Int, for d: JSONValue) async throws -> JSONValue {
+        let (surge, _) = DeploymentRollout.fenceposts(d)
+        var updated = rs
+        updated.setValue(.int(Int64(size)), at: ["spec", "replicas"])
+        updated.setValue(.string(String(d.specReplicas)), at: ["metadata", "annotations", WorkloadAnnotations.desiredReplicas])
+        updated.setValue(.string(String(d.specReplicas + surge)), at: ["metadata", "annotations", WorkloadAnnotations.maxReplicas])
+        if updated == rs { return rs }
+        let result = try await client.json(.PUT, WorkloadResources.replicaSets.object(rs.objectName, namespace: rs.objectNamespace), body: updated)
+        let from = rs["spec"]?["replicas"]?.intValue ?? 0
+        if from != Int64(size) {
+            recorder.record(EventRecorder.ObjectReference(d), type: "Normal", reason: "ScalingReplicaSet",
+                            message: "Scaled \(Int64(size) > from ? "up" : "down") replica set \(rs.objectName) from \(from) to \(size)")
+        }
+        return result
+    }
+
+    func rolloutRolling(_ d: inout JSONValue, _ rsList: [JSONValue]) async throws {
+        var (newRS, old) = try await replicaSetsAndSyncRevision(&d, rsList, create: true)
+        guard var new = newRS else { return }
+        let (surge, unavailable) = DeploymentRollout.fenceposts(d)
+        let desired = d.specReplicas
+        // Scale the new ReplicaSet up (or down to the desired size).
+        let target = new.specReplicas > desired ? desired
+            : DeploymentMath.newReplicaSetReplicas(desired: desired, maxSurge: surge,
+                                                   currentPodCount: DeploymentRollout.sum(old + [new], \.specReplicas),
+                                                   newReplicaSetReplicas: new.specReplicas)
+        if target != new.specReplicas {
+            new = try await scaleReplicaSet(new, to: target, for: d)
+            try await syncStatus(&d, newRS: new, oldRSs: old, rollout: true)
+            return
+        }
+        // Scale old ReplicaSets down as far as availability allows: unhealthy replicas first.
+        let all = old + [new]
+        var budget = DeploymentMath.maxScaledDown(allPods: DeploymentRollout.sum(all, \.specReplicas), desired: desired,
+                                                  maxUnavailable: unavailable,
+                                                  newUnavailable: new.specReplicas - new.statusInt("availableReplicas"))
+        var scaledDown = false
+        if budget > 0 && DeploymentRollout.sum(old, \.specReplicas) > 0 {
+            for index in old.indices where budget > 0 {
+                let unhealthy = old[index].specReplicas - old[index].statusInt("availableReplicas")
+                guard old[index].specReplicas > 0, unhealthy > 0 else { continue }
+                let cut = min(budget, unhealthy)
+                old[index] = try await scaleReplicaSet(old[index], to: old[index].specReplicas - cut, for: d)
+                budget -= cut
+                scaledDown = true
+            }
+            let available = DeploymentRollout.sum(old + [new], { $0.statusInt("availableReplicas") })
+            var allowed = available - (desired - min(unavailable, desired))
+            for index in old.indices where allowed > 0 && old[index].specReplicas > 0 {
+                let cut = min(old[index].specReplicas, allowed)
+                old[index] = try await scaleReplicaSet(old[index], to: old[index].specReplicas - cut, for: d)
+                allowed -= cut
+                scaledDown = true
+            }
+        }
+        if !scaledDown, Self.complete(d, status: calculateStatus(d, newRS: new, oldRSs: old)) {
+            try await cleanup(d, oldRSs: old)
+        }
+        try await syncStatus(&d, newRS: new, oldRSs: old, rollout: true)
+    }
+
+    func rolloutRecreate(_ d: inout JSONValue, _ rsList: [JSONValue]) async throws {
+        var (newRS, old) = try await replicaSetsAndSyncRevision(&d, rsList, create: false)
+        var scaledDown = false
+        for index in old.indices where old[index].specReplicas > 0 {
+            old[index] = try await scaleReplicaSet(old[index], to: 0, for: d)
+            scaledDown = true
+        }
+        let oldUIDs = Set(old.map(\.uid))
+        let oldPodsRunning = DeploymentRollout.sum(old, { $0.statusInt("replicas") }) > 0
+            || pods.indexer.byIndex(Indexer<JSONValue>.namespaceIndex, d.objectNamespace).contains { pod in
+                guard let uid = pod.controllerReference?["uid"]?.stringValue, oldUIDs.contains(uid) else { return false }
+                return pod.podPhase != "Succeeded" && pod.podPhase != "Failed"
+            }
+        if scaledDown || oldPodsRunning {
+            try await syncStatus(&d, newRS: newRS, oldRSs: old, rollout: true)
+            return
+        }
+        if newRS == nil { (newRS, old) = try await replicaSetsAndSyncRevision(&d, rsList, create: true) }
+        if let rs = newRS, rs.specReplicas != d.specReplicas { newRS = try await scaleReplicaSet(rs, to: d.specReplicas, for: d) }
+        if let rs = newRS, Self.complete(d, status: calculateStatus(d, newRS: rs, oldRSs: old)) { try await cleanup(d, oldRSs: old) }
+        try await syncStatus(&d, newRS: newRS, oldRSs: old, rollout: true)
+    }
+
+    /// Scaling without a rollout (paused, or only `replicas` changed): one active ReplicaSet takes the
+    /// whole size; otherwise the change is spread over the active ones in proportion to their sizes.
+    func scale(_ d: JSONValue, newRS: JSONValue?, oldRSs: [JSONValue]) async throws {
+        let all = ([newRS].compactMap { $0 } + oldRSs)
+        let active = all.filter { $0.specReplicas > 0 }
+        let desired = d.specReplicas
+        if active.count <= 1 {
+            guard let target = active.first ?? newRS ?? oldRSs.max(by: { $0.creationDate < $1.creationDate }) else { return }
+            _ = try await scaleReplicaSet(target, to: desired, for: d)
+            return
+        }
+        if let newRS, newRS.specReplicas == desired, newRS.statusInt("availableReplicas") == desired {
+            for rs in oldRSs where rs.specReplicas > 0 { _ = try await scaleReplicaSet(rs, to: 0, for: d) }
+            return
+        }
+        let (surge, _) = DeploymentRollout.fenceposts(d)
+        let current = DeploymentRollout.sum(active, \.specReplicas)
+        let sizes = DeploymentMath.proportionalSizes(active.map(\.specReplicas), add: desired + surge - current)
+        for (rs, size) in zip(active, sizes) { _ = try await scaleReplicaSet(rs, to: size, for: d) }
+    }
+
+    /// Deletes the oldest fully scaled-down ReplicaSets past `revisionHistoryLimit` (default 10).
+    func cleanup(_ d: JSONValue, oldRSs: [JSONValue]) async throws {
+        let limit = Int(d["spec"]?["revisionHistoryLimit"]?.intValue ?? 10)
+        let cleanable = oldRSs.filter { !$0.isBeingDeleted }.sorted { DeploymentRollout.revision($0) < DeploymentRollout.revision($1) }
+        var excess = cleanable.count - limit
+        for rs in cleanable where excess > 0 {
+            guard rs.statusInt("replicas") == 0, rs.specReplicas == 0, rs.generation <= Int64(rs.statusInt("observedGeneration"))
+            else { continue }
+            do {
+                _ = try await client.json(.DELETE, WorkloadResources.replicaSets.object(rs.objectName, namespace: rs.objectNamespace))
+            } catch let error as APIError where error.isNotFound {}
+            excess -= 1
+        }
+    }
+}

@@ -1,0 +1,310 @@
+import Foundation
+import Logging
+import SkiffAPI
+import SkiffClient
+
+/// The ReplicaSet controller (upstream's `pkg/controller/replicaset`): keeps `spec.replicas` active
+/// pods matching each ReplicaSet's selector, adopting orphans and releasing pods that stopped
+/// matching, and keeps `status` up to date through the `status` subresource.
+public struct ReplicaSetController: Controller {
+    public var name: String { "replicaset-controller" }
+    /// ReplicaSets synced at once (upstream's `--concurrent-replicaset-syncs`).
+    public var workers: Int
+
+    public init(workers: Int = 5) { self.workers = max(1, workers) }
+
+    public func run(context: ControllerContext) async throws {
+        let syncer = ReplicaSetSyncer(context: context)
+        let queue = syncer.queue
+        await withDiscardingTaskGroup { group in
+            group.addTask { await syncer.handlePodEvents() }
+            group.addTask { await syncer.handleReplicaSetEvents() }
+            group.addTask {
+                while !Task.isCancelled { do { try await Task.sleep(for: .seconds(3600)) } catch { break } }
+                await queue.shutDown()
+            }
+            for _ in 0..<workers {
+                group.addTask {
+                    await syncer.pods.waitForSync()
+                    await syncer.replicaSets.waitForSync()
+                    await runWorker(queue: queue, logger: context.logger) { try await syncer.sync($0) }
+                }
+            }
+        }
+    }
+}
+
+/// Takes keys off `queue` until it shuts down, retrying failed syncs with backoff.
+func runWorker(queue: WorkQueue<String, ContinuousClock>, logger: Logger,
+               sync: @Sendable (String) async throws -> Void) async {
+    while let key = await queue.get() {
+        do {
+            try await sync(key)
+            await queue.forget(key)
+        } catch {
+            if !Task.isCancelled {
+                logger.info("sync failed; retrying", metadata: ["key": "\(key)", "error": "\(error)"])
+                await queue.addRateLimited(key)
+            }
+        }
+        await queue.done(key)
+    }
+}
+
+/// One leadership term's state of the ReplicaSet controller.
+final class ReplicaSetSyncer: Sendable {
+    let client: RESTClient
+    let pods: Informer<JSONValue>
+    let replicaSets: Informer<JSONValue>
+    let queue = WorkQueue<String, ContinuousClock>(rateLimiter: ExponentialBackoff(base: .milliseconds(5), maximum: .seconds(60)))
+    let expectations = ControllerExpectations()
+    let recorder: EventRecorder
+    let logger: Logger
+
+    init(context: ControllerContext) {
+        client = context.client
+        pods = context.informers.informer(JSONValue.self, for: WorkloadResources.pods)
+        replicaSets = context.informers.informer(JSONValue.self, for: WorkloadResources.replicaSets)
+        recorder = context.events.recorder(component: "replicaset-controller")
+        logger = context.logger
+    }
+
+    // MARK: - Events
+
+    func handleReplicaSetEvents() async {
+        for await event in replicaSets.events() {
+            switch event {
+            case .added(let rs): await queue.add(rs.objectKey)
+            case .updated(let old, let new):
+                if old.objectResourceVersion == new.objectResourceVersion && old.specReplicas == new.specReplicas { continue }
+                await queue.add(new.objectKey)
+            case .deleted(let rs, _):
+                expectations.delete(rs.objectKey)
+                await queue.add(rs.objectKey)
+            }
+        }
+    }
+
+    func handlePodEvents() async {
+        for await event in pods.events() {
+            switch event {
+            case .added(let pod):
+                if pod.isBeingDeleted { await podDeleted(pod); continue }
+                if let owner = owningReplicaSet(of: pod) {
+                    expectations.creationObserved(owner.objectKey)
+                    await queue.add(owner.objectKey)
+                } else if pod.controllerReference == nil {
+                    for rs in matchingReplicaSets(of: pod) { await queue.add(rs.objectKey) }
+                }
+            case .updated(let old, let new):
+                if old.objectResourceVersion == new.objectResourceVersion { continue }
+                if new.isBeingDeleted { await podDeleted(new); continue }
+                let oldOwner = owningReplicaSet(of: old), newOwner = owningReplicaSet(of: new)
+                if let oldOwner, oldOwner.uid != newOwner?.uid { await queue.add(oldOwner.objectKey) }
+                if let newOwner {
+                    await queue.add(newOwner.objectKey)
+                    let minReady = newOwner.minReadySeconds
+                    if minReady > 0 && !old.isPodReady && new.isPodReady {
+                        await queue.add(newOwner.objectKey, after: .seconds(minReady + 1))
+                    }
+                } else if new.controllerReference == nil, old.objectLabels != new.objectLabels || old.controllerReference != nil {
+                    for rs in matchingReplicaSets(of: new) { await queue.add(rs.objectKey) }
+                }
+            case .deleted(let pod, _):
+                await podDeleted(pod)
+            }
+        }
+    }
+
+    func podDeleted(_ pod: JSONValue) async {
+        guard let owner = owningReplicaSet(of: pod) else { return }
+        expectations.deletionObserved(owner.objectKey, podKey: pod.objectKey)
+        await queue.add(owner.objectKey)
+    }
+
+    /// The ReplicaSet a pod's controller reference names, if it still exists with that uid.
+    func owningReplicaSet(of pod: JSONValue) -> JSONValue? {
+        guard let ref = pod.controllerReference, ref["kind"]?.stringValue == "ReplicaSet",
+              let name = ref["name"]?.stringValue,
+              let rs = replicaSets.indexer.get(namespace: pod.objectNamespace, name: name),
+              rs.uid == ref["uid"]?.stringValue
+        else { return nil }
+        return rs
+    }
+
+    func matchingReplicaSets(of pod: JSONValue) -> [JSONValue] {
+        let labels = pod.objectLabels
+        return replicaSets.indexer.byIndex(Indexer<JSONValue>.namespaceIndex, pod.objectNamespace)
+            .filter { specSelector(of: $0).matches(labels) }
+    }
+
+    // MARK: - Sync
+
+    func sync(_ key: String) async throws {
+        guard let rs = replicaSets.indexer.get(key: key) else {
+            expectations.delete(key)
+            return
+        }
+        let needsSync = expectations.satisfied(key) && !rs.isBeingDeleted
+        let candidates = pods.indexer.byIndex(Indexer<JSONValue>.namespaceIndex, rs.objectNamespace).filter(\.isActivePod)
+        let owned = try await claimPods(candidates, for: rs)
+        var manageError: (any Error)?
+        if needsSync {
+            do { try await manageReplicas(owned, of: rs) } catch { manageError = error }
+        }
+        let status = ReplicaSetDecisions.status(of: rs, activePods: owned)
+        let updated = try await updateStatus(of: rs, to: status)
+        if let manageError { throw manageError }
+        let minReady = rs.minReadySeconds
+        if updated, minReady > 0, status["readyReplicas"]?.intValue != status["availableReplicas"]?.intValue {
+            await queue.add(key, after: .seconds(minReady))
+        }
+    }
+
+    /// The active pods `rs` controls after adopting matching orphans and releasing its pods that no
+    /// longer match (upstream's `PodControllerRefManager.ClaimPods`).
+    func claimPods(_ candidates: [JSONValue], for rs: JSONValue) async throws -> [JSONValue] {
+        let selector = specSelector(of: rs)
+        var owned: [JSONValue] = []
+        var mayAdopt: Bool?
+        for pod in candidates {
+            let matches = selector.matches(pod.objectLabels)
+            if let ref = pod.controllerReference {
+                guard ref["uid"]?.stringValue == rs.uid else { continue }
+                if matches { owned.append(pod); continue }
+                if pod.isBeingDeleted || rs.isBeingDeleted { continue }
+                try await release(pod, from: rs)
+                continue
+            }
+            guard matches, !pod.isBeingDeleted, !rs.isBeingDeleted else { continue }
+            if mayAdopt == nil { mayAdopt = try await ownerStillCurrent(rs) }
+            guard mayAdopt == true else { continue }
+            if let adopted = try await adopt(pod, by: rs) { owned.append(adopted) }
+        }
+        return owned
+    }
+
+    /// Re-reads the owner so nothing is adopted by a ReplicaSet being deleted or replaced.
+    func ownerStillCurrent(_ rs: JSONValue) async throws -> Bool {
+        do {
+            let fresh = try await client.json(.GET, WorkloadResources.replicaSets.object(rs.objectName, namespace: rs.objectNamespace))
+            return fresh.uid == rs.uid && !fresh.isBeingDeleted
+        } catch let error as APIError where error.isNotFound { return false }
+    }
+
+    func adopt(_ pod: JSONValue, by rs: JSONValue) async throws -> JSONValue? {
+        let references = pod.ownerReferences + [controllerOwnerReference(to: rs, apiVersion: "apps/v1", kind: "ReplicaSet")]
+        return try await patchOwners(of: pod, to: references)
+    }
+
+    func release(_ pod: JSONValue, from rs: JSONValue) async throws {
+        _ = try await patchOwners(of: pod, to: pod.ownerReferences.filter { $0["uid"]?.stringValue != rs.uid })
+    }
+
+    /// Sets a pod's owner references with a merge patch that names the uid and resourceVersion it
+    /// was computed from: a pod changed meanwhile makes it a conflict (retried from the informer),
+    /// never an overwrite of someone else's change. A pod gone is nothing to do.
+    func patchOwners(of pod: JSONValue, to references: [JSONValue]) async throws -> JSONValue? {
+        let patch = ownerReferencesPatch(of: pod, to: references)
+        do {
+            return try await client.json(.PATCH, WorkloadResources.pods.object(pod.objectName, namespace: pod.objectNamespace),
+                                         body: patch, contentType: "application/merge-patch+json")
+        } catch let error as APIError where error.isNotFound { return nil }
+    }
+
+    func manageReplicas(_ owned: [JSONValue], of rs: JSONValue) async throws {
+        let key = rs.objectKey
+        let delta = ReplicaSetDecisions.replicaDelta(active: owned.count, desired: rs.specReplicas)
+        if delta > 0 {
+            expectations.expectCreations(key, count: delta)
+            try await createPods(delta, for: rs)
+        } else if delta < 0 {
+            let doomed = ReplicaSetDecisions.podsToDelete(owned, count: -delta)
+            expectations.expectDeletions(key, podKeys: Set(doomed.map(\.objectKey)))
+            try await deletePods(doomed, of: rs)
+        }
+    }
+
+    /// Creates `count` pods in slow-start batches; the first failing batch stops it, and every create
+    /// not made lowers the expectations so the next sync can try again.
+    func createPods(_ count: Int, for rs: JSONValue) async throws {
+        let key = rs.objectKey
+        let template = ReplicaSetDecisions.pod(from: rs)
+        let path = WorkloadResources.pods.collection(in: rs.objectNamespace)
+        let reference = EventRecorder.ObjectReference(rs)
+        var attempted = 0
+        for batch in ReplicaSetDecisions.slowStartBatches(count: count) {
+            let failure = await withTaskGroup(of: (any Error)?.self) { group -> (any Error)? in
+                for _ in 0..<batch {
+                    group.addTask {
+                        do {
+                            let pod = try await self.client.json(.POST, path, body: template)
+                            self.recorder.record(reference, type: "Normal", reason: "SuccessfulCreate", message: "Created pod: \(pod.objectName)")
+                            return nil
+                        } catch {
+                            self.expectations.creationObserved(key)
+                            self.recorder.record(reference, type: "Warning", reason: "FailedCreate", message: "Error creating: \(error)")
+                            return error
+                        }
+                    }
+                }
+                var first: (any Error)?
+                for await result in group where first == nil { first = result }
+                return first
+            }
+            attempted += batch
+            if let failure {
+                for _ in attempted..<count { expectations.creationObserved(key) }
+                throw failure
+            }
+        }
+    }
+
+    func deletePods(_ doomed: [JSONValue], of rs: JSONValue) async throws {
+        let key = rs.objectKey
+        let reference = EventRecorder.ObjectReference(rs)
+        let failure = await withTaskGroup(of: (any Error)?.self) { group -> (any Error)? in
+            for pod in doomed {
+                group.addTask {
+                    do {
+                        _ = try await self.client.json(.DELETE, WorkloadResources.pods.object(pod.objectName, namespace: pod.objectNamespace))
+                        self.recorder.record(reference, type: "Normal", reason: "SuccessfulDelete", message: "Deleted pod: \(pod.objectName)")
+                        return nil
+                    } catch let error as APIError where error.isNotFound {
+                        self.expectations.deletionObserved(key, podKey: pod.objectKey)
+                        return nil
+                    } catch {
+                        self.expectations.deletionObserved(key, podKey: pod.objectKey)
+                        self.recorder.record(reference, type: "Warning", reason: "FailedDelete", message: "Error deleting: \(error)")
+                        return error
+                    }
+                }
+            }
+            var first: (any Error)?
+            for await result in group where first == nil { first = result }
+            return first
+        }
+        if let failure { throw failure }
+    }
+
+    /// Writes `status` through the status subresource unless it is already there; a conflict re-reads
+    /// the ReplicaSet and tries again (a few times), never overwriting a newer spec.
+    func updateStatus(of rs: JSONValue, to status: JSONValue) async throws -> Bool {
+        if ReplicaSetDecisions.statusMatches(rs["status"], status) { return false }
+        let path = WorkloadResources.replicaSets.object(rs.objectName, namespace: rs.objectNamespace)
+        var current = rs
+        for attempt in 0..<3 {
+            current["status"] = status
+            do {
+                _ = try await client.json(.PUT, path + "/status", body: current)
+                return true
+            } catch let error as APIError where error.isConflict && attempt < 2 {
+                current = try await client.json(.GET, path)
+                guard current.uid == rs.uid else { return false }
+            } catch let error as APIError where error.isNotFound {
+                return false
+            }
+        }
+        return false
+    }
+}
