@@ -96,6 +96,16 @@ let package = Package(
             ],
             swiftSettings: upcoming
         ),
+        // The scheduler: scheduling queue, node cache with assumed pods, filter and score plugins, binding.
+        .target(
+            name: "SkiffScheduler",
+            dependencies: [
+                "SkiffClient", "SkiffAPI",
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+            ],
+            swiftSettings: upcoming
+        ),
         // Test kit: an in-process API server on memory storage, helpers to run the real kubectl.
         .target(
             name: "SkiffTesting",
@@ -129,6 +139,7 @@ let package = Package(
         .testTarget(name: "SkiffStorageTests", dependencies: ["SkiffStorage", "SkiffTesting"], swiftSettings: upcoming),
         .testTarget(name: "SkiffAPIServerTests", dependencies: ["SkiffAPIServer", "SkiffTesting"], swiftSettings: upcoming),
         .testTarget(name: "SkiffClientTests", dependencies: ["SkiffClient", "SkiffTesting"], swiftSettings: upcoming),
+        .testTarget(name: "SkiffSchedulerTests", dependencies: ["SkiffScheduler", "SkiffTesting"], swiftSettings: upcoming),
         .testTarget(name: "IntegrationTests",
                     dependencies: ["SkiffTesting", "SkiffClient", "SkiffAPI", "SkiffStorage", .product(name: "Logging", package: "swift-log")],
                     swiftSettings: upcoming),
