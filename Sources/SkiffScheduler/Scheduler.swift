@@ -157,7 +157,7 @@ public final class Scheduler: Service, Sendable {
                     continue
                 }
                 if inFlight >= maxConcurrentBindings {
-                    await group.next()
+                    _ = await group.next()
                     inFlight -= 1
                 }
                 inFlight += 1

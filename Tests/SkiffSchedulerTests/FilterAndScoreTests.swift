@@ -114,7 +114,7 @@ func pod(_ name: String, cpu: Int64 = 100, memory: Int64 = 0, owner: String? = n
         #expect(cache.nodes.allSatisfy { $0.requested.milliCPU <= $0.spec.allocatable.milliCPU })
     }
 
-    @Test func leastAllocatedPrefersEmptierNodes() {
+    @Test func leastAllocatedPrefersEmptierNodes() throws {
         var cache = NodeCache()
         cache.upsertNode(node("busy"))
         cache.upsertNode(node("idle"))
