@@ -107,6 +107,16 @@ let package = Package(
             swiftSettings: upcoming
         ),
         // Test kit: an in-process API server on memory storage, helpers to run the real kubectl.
+        // The node agent: simulated nodes now; the kubelet with its runtimes next (issue 4).
+        .target(
+            name: "SkiffKubelet",
+            dependencies: [
+                "SkiffAPI", "SkiffClient",
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+            ],
+            swiftSettings: upcoming
+        ),
         .target(
             name: "SkiffTesting",
             dependencies: ["SkiffAPIServer", "SkiffClient", "SkiffStorage"],
@@ -127,7 +137,7 @@ let package = Package(
         .executableTarget(
             name: "skiff",
             dependencies: [
-                "SkiffAPI", "SkiffStorage", "SkiffAPIServer", "SkiffClient", "SkiffBench",
+                "SkiffAPI", "SkiffStorage", "SkiffAPIServer", "SkiffClient", "SkiffKubelet", "SkiffBench",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
@@ -135,13 +145,15 @@ let package = Package(
             swiftSettings: upcoming
         ),
         .testTarget(name: "SkiffJSONTests", dependencies: ["SkiffJSON"], swiftSettings: upcoming),
+        .testTarget(name: "SkiffAPIModelsTests", dependencies: ["SkiffAPIModels", "SkiffJSON"], swiftSettings: upcoming),
         .testTarget(name: "SkiffAPITests", dependencies: ["SkiffAPI"], swiftSettings: upcoming),
         .testTarget(name: "SkiffStorageTests", dependencies: ["SkiffStorage", "SkiffTesting"], swiftSettings: upcoming),
         .testTarget(name: "SkiffAPIServerTests", dependencies: ["SkiffAPIServer", "SkiffTesting"], swiftSettings: upcoming),
         .testTarget(name: "SkiffClientTests", dependencies: ["SkiffClient", "SkiffTesting"], swiftSettings: upcoming),
         .testTarget(name: "SkiffSchedulerTests", dependencies: ["SkiffScheduler", "SkiffTesting"], swiftSettings: upcoming),
         .testTarget(name: "IntegrationTests",
-                    dependencies: ["SkiffTesting", "SkiffClient", "SkiffAPI", "SkiffStorage", .product(name: "Logging", package: "swift-log")],
+                    dependencies: ["SkiffTesting", "SkiffClient", "SkiffAPI", "SkiffStorage", "SkiffKubelet",
+                                   .product(name: "Logging", package: "swift-log")],
                     swiftSettings: upcoming),
     ]
 )

@@ -15,6 +15,7 @@ struct APIRequestHandler: HTTPResponder {
     let authenticator: Authenticator
     let health: HealthState
     let metricsRegistry: PrometheusCollectorRegistry?
+    let requestMetrics = RequestMetrics()
     let logger: Logger
 
     /// Paths anyone may read (upstream grants them to `system:unauthenticated` by default).
@@ -73,9 +74,8 @@ struct APIRequestHandler: HTTPResponder {
             await send(apiError, to: writer)
         }
         let elapsed = ContinuousClock.now - start
-        Counter(label: "apiserver_request_total", dimensions: [("verb", verb), ("resource", resourceLabel), ("code", String(code))]).increment()
-        Timer(label: "apiserver_request_duration_seconds", dimensions: [("verb", verb), ("resource", resourceLabel)])
-            .recordNanoseconds(elapsed.components.seconds * 1_000_000_000 + elapsed.components.attoseconds / 1_000_000_000)
+        requestMetrics.record(verb: verb, resource: resourceLabel, code: code,
+                              nanoseconds: elapsed.components.seconds * 1_000_000_000 + elapsed.components.attoseconds / 1_000_000_000)
         logger.debug("request", metadata: ["method": "\(request.method.rawValue)", "uri": "\(request.head.uri)", "code": "\(code)"])
     }
 

@@ -36,8 +36,16 @@ public struct JSONObject: Sendable, Hashable, Sequence, ExpressibleByDictionaryL
         try body(&storage[key, default: defaultValue()])
     }
 
+    /// Mutates the member at `index` (of `keys`) in place: no hashing, no copy of the value.
+    public mutating func modifyValue<R>(at index: Int, _ body: (inout JSONValue) throws -> R) rethrows -> R {
+        try body(&storage.values[index])
+    }
+
     @discardableResult
     public mutating func removeValue(forKey key: String) -> JSONValue? { storage.removeValue(forKey: key) }
+
+    /// Removes the member at `index` (of `keys`).
+    public mutating func remove(at index: Int) { storage.remove(at: index) }
 
     /// Sorts members by key (Go's `encoding/json` writes maps this way).
     public mutating func sortKeys() { storage.sort { $0.key < $1.key } }

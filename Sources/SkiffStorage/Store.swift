@@ -1,3 +1,5 @@
+public import SkiffAPI
+
 /// One stored key at one revision.
 public struct StoredValue: Sendable, Equatable {
     /// The full key, e.g. `/registry/configmaps/default/cfg`.
@@ -8,12 +10,22 @@ public struct StoredValue: Sendable, Equatable {
     public var createRevision: Int64
     /// Revision of this key's last change: the object's `resourceVersion`.
     public var modRevision: Int64
+    /// The value as the writer in this process had already decoded it, when a backend passes that on to
+    /// its watchers; never stored, and `nil` from any other source. Lets the API server's watch cache skip
+    /// decoding its own writes. Not part of equality.
+    public var decoded: JSONValue?
 
-    public init(key: String, value: [UInt8], createRevision: Int64, modRevision: Int64) {
+    public init(key: String, value: [UInt8], createRevision: Int64, modRevision: Int64, decoded: JSONValue? = nil) {
         self.key = key
         self.value = value
         self.createRevision = createRevision
         self.modRevision = modRevision
+        self.decoded = decoded
+    }
+
+    public static func == (lhs: StoredValue, rhs: StoredValue) -> Bool {
+        lhs.key == rhs.key && lhs.value == rhs.value && lhs.createRevision == rhs.createRevision
+            && lhs.modRevision == rhs.modRevision
     }
 }
 
@@ -83,9 +95,16 @@ public protocol Store: Sendable {
     /// Creates `key`; throws `keyExists` if it is present. Returns the new revision.
     func create(_ key: String, value: [UInt8]) async throws(StoreError) -> Int64
 
+    /// `create`, also handing the backend `value` already decoded, which it may pass to watchers in this
+    /// process as `StoredValue.decoded`.
+    func create(_ key: String, value: [UInt8], decoded: JSONValue?) async throws(StoreError) -> Int64
+
     /// Replaces `key` if its `modRevision` equals `expectedRevision`; throws `conflict` (with the
     /// current value) otherwise, `keyNotFound` when it is missing. Returns the new revision.
     func update(_ key: String, value: [UInt8], expectedRevision: Int64) async throws(StoreError) -> Int64
+
+    /// `update`, also handing the backend `value` already decoded (see `create(_:value:decoded:)`).
+    func update(_ key: String, value: [UInt8], expectedRevision: Int64, decoded: JSONValue?) async throws(StoreError) -> Int64
 
     /// Removes `key` if its `modRevision` equals `expectedRevision` (any revision when `nil`). Returns
     /// the removed value with `modRevision` set to the deletion's revision.
@@ -108,6 +127,19 @@ public protocol Store: Sendable {
 
     /// Releases resources; pending watches end.
     func close() async
+}
+
+extension Store {
+    /// Backends that cannot pass decoded values on ignore them.
+    public func create(_ key: String, value: [UInt8], decoded: JSONValue?) async throws(StoreError) -> Int64 {
+        try await create(key, value: value)
+    }
+
+    public func update(_ key: String, value: [UInt8], expectedRevision: Int64, decoded: JSONValue?) async throws(StoreError)
+        -> Int64
+    {
+        try await update(key, value: value, expectedRevision: expectedRevision)
+    }
 }
 
 /// Why a store operation failed.

@@ -15,6 +15,7 @@ struct ServerCommand: AsyncParsableCommand {
     @OptionGroup var common: CommonOptions
     @OptionGroup var storeOptions: StoreOptions
     @OptionGroup var apiOptions: APIServerOptions
+    @OptionGroup var nodeOptions: NodeOptions
 
     func run() async throws {
         let level = try common.validateLogLevel()
@@ -27,6 +28,8 @@ struct ServerCommand: AsyncParsableCommand {
         if let compactor = storeOptions.makeCompactor(store: store, logger: Logger(label: "skiff.storage")) {
             services.append(.init(service: compactor))
         }
+        services.append(.init(service: InProcessComponents(apiServer: apiServer, nodes: nodeOptions,
+                                                           logger: Logger(label: "skiff.components"))))
         let group = ServiceGroup(
             configuration: .init(services: services, gracefulShutdownSignals: [.sigterm, .sigint], logger: logger))
         try await group.run()

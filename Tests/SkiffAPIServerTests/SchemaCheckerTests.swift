@@ -43,4 +43,11 @@ import SkiffAPI
         let result = SchemaChecker.check(&deployment, schema: try schema("apps", "Deployment"))
         #expect(result.typeErrors.first?.contains("cannot unmarshal number 99999999999") == true)
     }
+
+    @Test func removesEveryUnknownAndNullMemberOfOneObject() throws {
+        var pod = try JSONValue(parsing: #"{"metadata":{"a":1,"name":"x","b":2,"labels":null,"c":{"d":[1]}},"spec":{"containers":[{"name":"c","env":[{"name":"e","valueFrom":{"x":1}}]}]}}"#)
+        let result = SchemaChecker.check(&pod, schema: try schema("", "Pod"))
+        #expect(result.unknownFields == ["metadata.a", "metadata.b", "metadata.c", "spec.containers[0].env[0].valueFrom.x"])
+        #expect(pod["metadata"] == ["name": "x"])
+    }
 }

@@ -34,6 +34,9 @@ final class HTTPConnectionHandler: ChannelInboundHandler, RemovableChannelHandle
     /// has begun: the client may send its next request as soon as the last byte of this response
     /// is written, before the completion below runs.
     var dispatched: UInt64 = 0
+    /// Runs this connection's request tasks on its event loop: a request then costs no thread hop
+    /// into the task and none back out to write the response.
+    var executor: EventLoopTaskExecutor?
 
     init(responder: any HTTPResponder, maxBodySize: Int,
          tooLargeBody: @escaping @Sendable (Int) -> (HTTPResponseStatus, HTTPHeaders, [UInt8])) {
@@ -106,9 +109,11 @@ final class HTTPConnectionHandler: ChannelInboundHandler, RemovableChannelHandle
             handler.task = nil
             if case .responding = handler.state { handler.state = .idle }
         }
-        task = Task {
+        let executor = self.executor ?? EventLoopTaskExecutor(context.eventLoop)
+        self.executor = executor
+        task = Task(executorPreference: executor) {
             await responder.respond(to: request, writer: writer)
-            if !writer.completion.isDone {
+            if !writer.completion.hasBegun {
                 // A responder that forgot to answer must not hang the connection.
                 var buffer = writer.allocator.buffer(capacity: 0)
                 buffer.writeString("internal error: no response")
@@ -142,21 +147,43 @@ final class HTTPConnectionHandler: ChannelInboundHandler, RemovableChannelHandle
     }
 }
 
-/// Completes a response exactly once (a promise completed twice would trap).
+/// Completes a response exactly once (a promise completed twice would trap), and remembers whether
+/// one was started at all.
 final class ResponseCompletion: Sendable {
+    struct State {
+        var begun = false
+        var done = false
+    }
+
     let promise: EventLoopPromise<Void>
-    let done = NIOLockedValueBox(false)
+    let state = NIOLockedValueBox(State())
 
     init(_ promise: EventLoopPromise<Void>) { self.promise = promise }
 
-    var isDone: Bool { done.withLockedValue { $0 } }
+    /// Whether a response was started (it may still be on its way to the socket).
+    var hasBegun: Bool { state.withLockedValue { $0.begun } }
+
+    func begin() { state.withLockedValue { $0.begun = true } }
 
     func complete() {
-        let first = done.withLockedValue { wasDone -> Bool in
-            defer { wasDone = true }
-            return !wasDone
+        let first = state.withLockedValue { state -> Bool in
+            defer { state.begun = true; state.done = true }
+            return !state.done
         }
         if first { promise.succeed(()) }
+    }
+}
+
+/// A task executor that runs jobs on one NIO event loop, so a request's task shares its connection's
+/// thread. A job enqueued from the loop itself runs on a later tick, never re-entrantly.
+final class EventLoopTaskExecutor: TaskExecutor {
+    let eventLoop: any EventLoop
+
+    init(_ eventLoop: any EventLoop) { self.eventLoop = eventLoop }
+
+    func enqueue(_ job: consuming ExecutorJob) {
+        let job = UnownedJob(job)
+        eventLoop.execute { job.runSynchronously(on: self.asUnownedTaskExecutor()) }
     }
 }
 

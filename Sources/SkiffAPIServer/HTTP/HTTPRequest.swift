@@ -32,15 +32,16 @@ public struct HTTPRequest: Sendable {
 
     /// The path without the query, percent-decoded per segment later by the router.
     public var path: Substring {
-        let uri = head.uri[...]
-        if let q = uri.firstIndex(of: "?") { return uri[..<q] }
-        return uri
+        let uri = head.uri
+        // Searching the UTF-8 view: a Character search would break the whole URI into graphemes.
+        if let q = uri.utf8.firstIndex(of: UInt8(ascii: "?")) { return uri[..<q] }
+        return uri[...]
     }
 
     /// The raw query string (after `?`), or empty.
     public var rawQuery: Substring {
-        let uri = head.uri[...]
-        if let q = uri.firstIndex(of: "?") { return uri[uri.index(after: q)...] }
+        let uri = head.uri
+        if let q = uri.utf8.firstIndex(of: UInt8(ascii: "?")) { return uri[uri.utf8.index(after: q)...] }
         return ""
     }
 
@@ -57,9 +58,10 @@ public struct QueryParameters: Sendable {
     public init(parsing raw: Substring) {
         pairs = []
         guard !raw.isEmpty else { return }
-        for part in raw.split(separator: "&", omittingEmptySubsequences: true) {
-            if let eq = part.firstIndex(of: "=") {
-                pairs.append((Self.decode(part[..<eq]), Self.decode(part[part.index(after: eq)...])))
+        for bytes in raw.utf8.split(separator: UInt8(ascii: "&"), omittingEmptySubsequences: true) {
+            let part = Substring(bytes)
+            if let eq = part.utf8.firstIndex(of: UInt8(ascii: "=")) {
+                pairs.append((Self.decode(part[..<eq]), Self.decode(part[part.utf8.index(after: eq)...])))
             } else {
                 pairs.append((Self.decode(part), ""))
             }
@@ -76,7 +78,9 @@ public struct QueryParameters: Sendable {
 
     /// Percent-decoding; in query strings `+` is a space (form encoding, as Go's url.ParseQuery reads it).
     static func decode(_ s: Substring, plusAsSpace: Bool = true) -> String {
-        guard s.contains(where: { $0 == "%" || (plusAsSpace && $0 == "+") }) else { return String(s) }
+        guard s.utf8.contains(where: { $0 == UInt8(ascii: "%") || (plusAsSpace && $0 == UInt8(ascii: "+")) }) else {
+            return String(s)
+        }
         var bytes: [UInt8] = []
         bytes.reserveCapacity(s.utf8.count)
         var it = Array(s.utf8)[...]

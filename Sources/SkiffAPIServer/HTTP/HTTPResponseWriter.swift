@@ -14,22 +14,34 @@ public struct HTTPResponseWriter: Sendable {
     /// The allocator to build body buffers with.
     public var allocator: ByteBufferAllocator { channel.allocator }
 
-    /// Sends a complete response with `Content-Length`.
+    /// Sends a complete response with `Content-Length`. Returns once it is handed to the connection, not
+    /// when flushed: the caller has nothing left to do, and waiting would cost a hop back to this task.
     public func send(status: HTTPResponseStatus, headers: HTTPHeaders = HTTPHeaders(), body: ByteBuffer) async {
+        completion.begin()
         var headers = headers
         headers.replaceOrAdd(name: "Content-Length", value: String(body.readableBytes))
         if !keepAlive { headers.replaceOrAdd(name: "Connection", value: "close") }
         let head = HTTPResponseHead(version: version, status: status, headers: headers)
-        channel.write(HTTPServerResponsePart.head(head), promise: nil)
-        if body.readableBytes > 0 {
-            channel.write(HTTPServerResponsePart.body(.byteBuffer(body)), promise: nil)
+        let channel = self.channel
+        let completion = self.completion
+        // One trip to the event loop for the whole response (none when the task already runs there).
+        let writeAll: @Sendable () -> Void = {
+            channel.write(HTTPServerResponsePart.head(head), promise: nil)
+            if body.readableBytes > 0 {
+                channel.write(HTTPServerResponsePart.body(.byteBuffer(body)), promise: nil)
+            }
+            channel.writeAndFlush(HTTPServerResponsePart.end(nil)).whenComplete { _ in completion.complete() }
         }
-        try? await channel.writeAndFlush(HTTPServerResponsePart.end(nil))
-        finish()
+        if channel.eventLoop.inEventLoop {
+            writeAll()
+        } else {
+            channel.eventLoop.execute(writeAll)
+        }
     }
 
     /// Starts a chunked response; write the body with the returned stream and then `end()` it.
     public func startStream(status: HTTPResponseStatus, headers: HTTPHeaders) async throws -> HTTPBodyStream {
+        completion.begin()
         var headers = headers
         headers.remove(name: "Content-Length")
         headers.replaceOrAdd(name: "Transfer-Encoding", value: "chunked")

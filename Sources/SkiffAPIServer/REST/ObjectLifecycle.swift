@@ -5,16 +5,13 @@ import SkiffAPI
 /// in `k8s.io/apiserver/pkg/registry/rest`): uid, timestamps, generation, namespace.
 enum ObjectLifecycle {
     /// RFC 3339 in UTC with second precision, as `metav1.Time` is written.
-    static func timestamp(_ date: Date) -> String {
-        date.formatted(Date.ISO8601FormatStyle(timeZone: TimeZone(identifier: "UTC") ?? .current))
-    }
+    static func timestamp(_ date: Date) -> String { Identifiers.timestamp(date) }
 
     /// `generateName` plus five random characters from upstream's alphabet (no vowels, no look-alikes).
     static func generatedName(_ base: String) -> String {
-        let alphabet = Array("bcdfghjklmnpqrstvwxz2456789")
         let maxBase = 63 - 5
         let prefix = base.count > maxBase ? String(base.prefix(maxBase)) : base
-        return prefix + String((0..<5).map { _ in alphabet[Int.random(in: 0..<alphabet.count)] })
+        return prefix + Identifiers.nameSuffix()
     }
 
     static func prepareForCreate(_ object: inout JSONValue, resource: ServedResource, namespace: String?, now: Date) {
@@ -24,7 +21,7 @@ enum ObjectLifecycle {
         metadata["selfLink"] = nil
         metadata["deletionTimestamp"] = nil
         metadata["deletionGracePeriodSeconds"] = nil
-        metadata["uid"] = .string(UUID().uuidString.lowercased())
+        metadata["uid"] = .string(Identifiers.uuid())
         metadata["creationTimestamp"] = .string(timestamp(now))
         if resource.namespaced, let namespace { metadata["namespace"] = .string(namespace) } else { metadata["namespace"] = nil }
         if resource.strategy.tracksGeneration { metadata["generation"] = 1 } else { metadata["generation"] = nil }
@@ -64,10 +61,25 @@ enum ObjectLifecycle {
     }
 
     /// The bytes to store: the object without its resourceVersion (the revision carries it).
-    static func storageBytes(_ object: JSONValue) -> [UInt8] {
+    static func storageBytes(_ object: JSONValue) -> [UInt8] { storageForm(object).bytes }
+
+    /// What is stored for `object` (it without `metadata.resourceVersion`), decoded and encoded.
+    static func storageForm(_ object: JSONValue) -> (object: JSONValue, bytes: [UInt8]) {
         var copy = object
         copy.setValue(nil, at: ["metadata", "resourceVersion"])
-        return copy.serialized()
+        return (copy, copy.serialized())
+    }
+
+    /// The served JSON of a stored object: its stored bytes with `metadata.resourceVersion` added, by
+    /// splicing when the bytes allow it (they do when this server wrote them), by decoding otherwise.
+    static func servedBytes(stored bytes: [UInt8], revision: Int64) throws -> [UInt8] {
+        if let spliced = JSONSplice.appendingMember("resourceVersion", rawValue: Array("\"\(revision)\"".utf8),
+                                                    toObjectAt: "metadata", in: bytes) {
+            return spliced
+        }
+        var object = try JSONValue(parsing: bytes)
+        object.setValue(.string(String(revision)), at: ["metadata", "resourceVersion"])
+        return object.serialized()
     }
 
     static func settingRevision(_ object: JSONValue, _ revision: Int64) -> JSONValue {

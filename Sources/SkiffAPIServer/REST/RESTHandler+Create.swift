@@ -40,9 +40,10 @@ extension RESTHandler {
                 return try respond(candidate, status: .created, resource: resource, format: format, warnings: body.warnings)
             }
             let outcome: Result<Int64, StoreError>
+            let storage = ObjectLifecycle.storageForm(candidate)
             do {
                 outcome = .success(try await store.create(resource.key(namespace: request.namespace, name: name),
-                                                          value: ObjectLifecycle.storageBytes(candidate)))
+                                                          value: storage.bytes, decoded: storage.object))
             } catch {
                 outcome = .failure(error)
             }
@@ -54,8 +55,8 @@ extension RESTHandler {
                 throw APIError.alreadyExists(group: resource.group, resource: resource.resource, name: name)
             case .failure(let error): throw error
             }
-            let stored = ObjectLifecycle.settingRevision(candidate, revision)
-            return try respond(stored, status: .created, resource: resource, format: format, warnings: body.warnings)
+            return try respond(json: ObjectLifecycle.servedBytes(stored: storage.bytes, revision: revision), status: .created,
+                               resource: resource, format: format, warnings: body.warnings)
         }
         throw APIError.alreadyExists(group: resource.group, resource: resource.resource, name: givenName)
     }
@@ -91,9 +92,14 @@ extension RESTHandler {
     /// Encodes `object` in the negotiated format.
     func respond(_ object: JSONValue, status: HTTPResponseStatus, resource: ServedResource, format: OutputFormat,
                  warnings: [String] = []) throws -> RESTResponse {
+        try respond(json: object.serialized(), status: status, resource: resource, format: format, warnings: warnings)
+    }
+
+    /// Encodes an object given as JSON in the negotiated format.
+    func respond(json: [UInt8], status: HTTPResponseStatus, resource: ServedResource, format: OutputFormat,
+                 warnings: [String] = []) throws -> RESTResponse {
         let encoder = ResponseEncoder(resource: resource, format: format, now: clock())
         return RESTResponse(status: status, contentType: encoder.contentType,
-                            body: try encoder.object(object.serialized(), allocator: ByteBufferAllocator()),
-                            warnings: warnings)
+                            body: try encoder.object(json, allocator: ByteBufferAllocator()), warnings: warnings)
     }
 }

@@ -137,12 +137,14 @@ extension RESTHandler {
                 case .write(let object):
                     guard let stored else { throw resource.notFound(name) }
                     if dryRun { return UpdateOutcome(object: object, created: false) }
-                    let revision = try await store.update(key, value: ObjectLifecycle.storageBytes(object),
-                                                          expectedRevision: stored.modRevision)
+                    let storage = ObjectLifecycle.storageForm(object)
+                    let revision = try await store.update(key, value: storage.bytes, expectedRevision: stored.modRevision,
+                                                          decoded: storage.object)
                     return UpdateOutcome(object: ObjectLifecycle.settingRevision(object, revision), created: false)
                 case .create(let object):
                     if dryRun { return UpdateOutcome(object: object, created: true) }
-                    let revision = try await store.create(key, value: ObjectLifecycle.storageBytes(object))
+                    let storage = ObjectLifecycle.storageForm(object)
+                    let revision = try await store.create(key, value: storage.bytes, decoded: storage.object)
                     return UpdateOutcome(object: ObjectLifecycle.settingRevision(object, revision), created: true)
                 case .delete(let object):
                     guard let stored else { throw resource.notFound(name) }

@@ -17,7 +17,8 @@ struct RequestInfo: Sendable, Equatable {
     /// Parses a resource path; `nil` when the path is not under `/api/<version>/` or `/apis/<group>/<version>/`
     /// or names no resource (discovery paths).
     init?(path: Substring) {
-        var segments = path.split(separator: "/", omittingEmptySubsequences: true).map { Self.unescape($0) }
+        var segments = path.utf8.split(separator: UInt8(ascii: "/"), omittingEmptySubsequences: true)
+            .map { Self.unescape(Substring($0)) }
         guard let prefix = segments.first else { return nil }
         segments.removeFirst()
         switch prefix {

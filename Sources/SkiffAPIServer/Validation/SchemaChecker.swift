@@ -17,16 +17,50 @@ enum SchemaChecker {
 
     static func check(_ value: inout JSONValue, schema: Schema) -> Result {
         var result = Result()
-        walk(&value, schema: schema, path: "", goPath: "", goStruct: goName(schema) ?? "", result: &result, depth: 0)
+        var trail: [Step] = []
+        trail.reserveCapacity(16)
+        walk(&value, schema: schema, trail: &trail, goStruct: schema, result: &result, depth: 0)
         return result
     }
 
-    private static func walk(_ value: inout JSONValue, schema: Schema, path: String, goPath: String, goStruct: String,
+    /// One step from the root to a value. Paths are spelled out only for an error, so a valid
+    /// object costs no string building.
+    enum Step {
+        case field(String)
+        case index(Int)
+        case mapKey(String)
+    }
+
+    /// `spec.containers[0].image`, `metadata.labels[app]`.
+    static func path(_ trail: [Step]) -> String {
+        var text = ""
+        for step in trail {
+            switch step {
+            case .field(let key): text += text.isEmpty ? key : ".\(key)"
+            case .index(let i): text += "[\(i)]"
+            case .mapKey(let key): text += "[\(key)]"
+            }
+        }
+        return text
+    }
+
+    /// Go's field path: the field names only (`spec.containers.image`).
+    static func goPath(_ trail: [Step]) -> String {
+        trail.compactMap { step -> String? in
+            if case .field(let key) = step { return key }
+            return nil
+        }.joined(separator: ".")
+    }
+
+    /// `goStruct`: the nearest enclosing schema with a Go struct name (the one a decoding error names).
+    private static func walk(_ value: inout JSONValue, schema: Schema, trail: inout [Step], goStruct: Schema?,
                              result: inout Result, depth: Int) {
         guard depth < 100 else { return }
         if case .null = value { return }
         func mismatch(_ detail: String? = nil) {
-            let target = goPath.isEmpty ? "Go value" : "Go struct field \(goStruct).\(goPath)"
+            let goPath = goPath(trail)
+            let structName = goStruct.flatMap(goName) ?? ""
+            let target = goPath.isEmpty ? "Go value" : "Go struct field \(structName).\(goPath)"
             let what = detail.map { "number \($0)" } ?? value.goTypeName
             result.typeErrors.append("json: cannot unmarshal \(what) into \(target) of type \(goType(schema))")
         }
@@ -34,37 +68,40 @@ enum SchemaChecker {
         case .object:
             guard case .object(var object) = value else { return mismatch() }
             value = .null
-            let structName = goName(schema) ?? goStruct
-            for key in Array(object.keys) {
-                guard var member = object[key] else { continue }
-                let memberPath = path.isEmpty ? key : "\(path).\(key)"
-                let memberGoPath = goPath.isEmpty ? key : "\(goPath).\(key)"
+            let structSchema = schema.definitionName != nil ? schema : goStruct
+            var removals: [Int] = []
+            for index in object.keys.indices {
+                let key = object.keys[index]
                 guard let child = schema.property(key) else {
-                    result.unknownFields.append(memberPath)
-                    object.removeValue(forKey: key)
+                    trail.append(.field(key))
+                    result.unknownFields.append(path(trail))
+                    trail.removeLast()
+                    removals.append(index)
                     continue
                 }
-                if case .null = member {
-                    object.removeValue(forKey: key)
+                if case .null = object.values[index] {
+                    removals.append(index)
                     continue
                 }
-                object[key] = .null
-                walk(&member, schema: child, path: memberPath, goPath: memberGoPath,
-                     goStruct: structName, result: &result, depth: depth + 1)
-                object[key] = member
+                trail.append(.field(key))
+                object.modifyValue(at: index) { member in
+                    walk(&member, schema: child, trail: &trail, goStruct: structSchema, result: &result, depth: depth + 1)
+                }
+                trail.removeLast()
             }
+            for index in removals.reversed() { object.remove(at: index) }
             value = .object(object)
         case .map:
             guard case .object(var object) = value else { return mismatch() }
             guard let child = schema.values else { return }
             value = .null
-            for key in Array(object.keys) {
-                guard var member = object[key] else { continue }
-                if case .null = member { continue }
-                object[key] = .null
-                walk(&member, schema: child, path: path.isEmpty ? key : "\(path)[\(key)]", goPath: goPath,
-                     goStruct: goStruct, result: &result, depth: depth + 1)
-                object[key] = member
+            for index in object.keys.indices {
+                if case .null = object.values[index] { continue }
+                trail.append(.mapKey(object.keys[index]))
+                object.modifyValue(at: index) { member in
+                    walk(&member, schema: child, trail: &trail, goStruct: goStruct, result: &result, depth: depth + 1)
+                }
+                trail.removeLast()
             }
             value = .object(object)
         case .array:
@@ -72,11 +109,9 @@ enum SchemaChecker {
             guard let child = schema.elements else { return }
             value = .null
             for i in array.indices {
-                var element = array[i]
-                array[i] = .null
-                walk(&element, schema: child, path: "\(path)[\(i)]", goPath: goPath, goStruct: goStruct,
-                     result: &result, depth: depth + 1)
-                array[i] = element
+                trail.append(.index(i))
+                walk(&array[i], schema: child, trail: &trail, goStruct: goStruct, result: &result, depth: depth + 1)
+                trail.removeLast()
             }
             value = .array(array)
         case .string:

@@ -27,10 +27,12 @@ final class CachedObject: Sendable {
     }
 
     /// Decodes a stored value into the served form; `revision` overrides the value's own (deletions).
+    /// A value this server wrote arrives already decoded, and its served JSON is spliced from the stored
+    /// bytes: neither a parse nor a serialization per change.
     convenience init(stored: StoredValue, revision: Int64? = nil, fieldsOf: ResourceFields) throws {
-        var object = try JSONValue(parsing: stored.value)
         let rv = revision ?? stored.modRevision
-        object.setValue(.string(String(rv)), at: ["metadata", "resourceVersion"])
+        let object = try stored.decoded ?? JSONValue(parsing: stored.value)
+        let json = try ObjectLifecycle.servedBytes(stored: stored.value, revision: rv)
         let metadata = object["metadata"]
         var labels: [String: String] = [:]
         if let l = metadata?["labels"]?.objectValue {
@@ -38,7 +40,7 @@ final class CachedObject: Sendable {
         }
         let namespace = metadata?["namespace"]?.stringValue ?? ""
         let name = metadata?["name"]?.stringValue ?? ""
-        self.init(key: stored.key, namespace: namespace, name: name, revision: rv, json: object.serialized(),
+        self.init(key: stored.key, namespace: namespace, name: name, revision: rv, json: json,
                   labels: labels, fields: fieldsOf.extract(object, namespace: namespace, name: name))
     }
 

@@ -33,6 +33,7 @@ final class SQLiteConnection: @unchecked Sendable {
     deinit {
         statements.removeAll()
         sqlite3_close_v2(handle)
+        walPagesBox.deallocate()
     }
 
     /// Runs SQL text with no parameters and no rows wanted (pragmas, DDL, BEGIN/COMMIT).
@@ -77,6 +78,37 @@ final class SQLiteConnection: @unchecked Sendable {
 
     /// Whether a transaction is open (false after SQLite rolled one back by itself, e.g. on SQLITE_FULL).
     var inTransaction: Bool { sqlite3_get_autocommit(handle) == 0 }
+
+    /// Pages in the WAL after this connection's last commit (kept by a WAL hook, which also turns off
+    /// SQLite's automatic checkpoint on this connection: a `SQLiteCheckpointer` does it instead).
+    var walPages: Int32 { walPagesBox.pointee }
+    private let walPagesBox: UnsafeMutablePointer<Int32> = {
+        let box = UnsafeMutablePointer<Int32>.allocate(capacity: 1)
+        box.initialize(to: 0)
+        return box
+    }()
+
+    /// Installs the WAL hook behind `walPages`.
+    func trackWALSize() {
+        sqlite3_wal_hook(handle, { context, _, _, pages in
+            context?.assumingMemoryBound(to: Int32.self).pointee = pages
+            return SQLITE_OK
+        }, UnsafeMutableRawPointer(walPagesBox))
+    }
+
+    /// Backfills as much of the WAL into the database as readers allow, without blocking the writer.
+    /// Returns false when another connection's checkpoint was running (that one does the work).
+    @discardableResult
+    func checkpointPassive() throws(StoreError) -> Bool {
+        var logPages: Int32 = 0
+        var backfilled: Int32 = 0
+        let code = sqlite3_wal_checkpoint_v2(handle, nil, SQLITE_CHECKPOINT_PASSIVE, &logPages, &backfilled)
+        if code == SQLITE_BUSY { return false }
+        guard code == SQLITE_OK else {
+            throw StoreError(.unavailable, message: "SQLite checkpoint: \(lastError)")
+        }
+        return true
+    }
 }
 
 /// A prepared statement. Parameters are 1-based, columns 0-based, as in SQLite.

@@ -1,4 +1,5 @@
 import Foundation
+public import SkiffAPI
 public import Logging
 import Synchronization
 
@@ -27,8 +28,7 @@ public final class SQLiteStore: Store {
         public var compactionSlice: Int64 = 1_000
         /// Live events a watcher may have unread before it is ended as too slow.
         public var watchBuffer: Int = 100_000
-        /// WAL pages (4 KiB) after which the writer copies the WAL back into the database file (SQLite's
-        /// automatic checkpoint, inside the commit that crosses it).
+        /// WAL pages (4 KiB) after which a background thread copies the WAL back into the database file.
         public var checkpointPages: Int32 = 1_000
         /// How long a connection waits for a lock another process holds.
         public var busyTimeoutMilliseconds: Int32 = 5_000
@@ -41,6 +41,7 @@ public final class SQLiteStore: Store {
     let hub: WatchHub
     let writer: SQLiteWriter
     let readers: SQLiteReaderPool
+    let checkpointer: SQLiteCheckpointer
     private let lock: FileLock
     private let closed = Mutex(false)
 
@@ -63,12 +64,16 @@ public final class SQLiteStore: Store {
             readerConnections.append(try SQLiteConnection(path: path, readOnly: true,
                                                           busyTimeoutMilliseconds: options.busyTimeoutMilliseconds))
         }
-        try connection.execute("PRAGMA wal_autocheckpoint = \(max(1, options.checkpointPages))")
+        connection.trackWALSize()
+        checkpointer = try SQLiteCheckpointer(
+            connection: try SQLiteConnection(path: path, readOnly: false, busyTimeoutMilliseconds: options.busyTimeoutMilliseconds),
+            thresholdPages: options.checkpointPages, logger: logger)
         hub = WatchHub(revision: revision, compacted: compacted, bufferLimit: options.watchBuffer)
         writer = SQLiteWriter(connection: connection, hub: hub, revision: revision, compacted: compacted,
                               compactDone: compactDone, maxBatch: max(1, options.maxBatch),
-                              compactionSlice: max(1, options.compactionSlice), logger: logger)
+                              compactionSlice: max(1, options.compactionSlice), checkpointer: checkpointer, logger: logger)
         readers = SQLiteReaderPool(connections: readerConnections)
+        checkpointer.start()
         writer.start()
         logger.info("opened SQLite store", metadata: [
             "path": "\(path)", "revision": "\(revision)", "compacted": "\(compacted)",
@@ -108,11 +113,21 @@ public final class SQLiteStore: Store {
     }
 
     public func create(_ key: String, value: [UInt8]) async throws(StoreError) -> Int64 {
-        try await write(.create(key: key, value: value)).revision
+        try await write(.create(key: key, value: value, decoded: nil)).revision
+    }
+
+    public func create(_ key: String, value: [UInt8], decoded: JSONValue?) async throws(StoreError) -> Int64 {
+        try await write(.create(key: key, value: value, decoded: decoded)).revision
     }
 
     public func update(_ key: String, value: [UInt8], expectedRevision: Int64) async throws(StoreError) -> Int64 {
-        try await write(.update(key: key, value: value, expectedRevision: expectedRevision)).revision
+        try await write(.update(key: key, value: value, expectedRevision: expectedRevision, decoded: nil)).revision
+    }
+
+    public func update(_ key: String, value: [UInt8], expectedRevision: Int64, decoded: JSONValue?) async throws(StoreError)
+        -> Int64
+    {
+        try await write(.update(key: key, value: value, expectedRevision: expectedRevision, decoded: decoded)).revision
     }
 
     public func delete(_ key: String, expectedRevision: Int64?) async throws(StoreError) -> StoredValue {
@@ -123,7 +138,7 @@ public final class SQLiteStore: Store {
     private func write(_ request: WriteRequest) async throws(StoreError) -> StoreEvent {
         let key: String
         switch request {
-        case .create(let k, _), .update(let k, _, _), .delete(let k, _): key = k
+        case .create(let k, _, _), .update(let k, _, _, _), .delete(let k, _): key = k
         }
         guard !key.isEmpty else { throw StoreError(.invalid, message: "key must not be empty") }
         let result = await withCheckedContinuation { (continuation: CheckedContinuation<Result<StoreEvent, StoreError>, Never>) in
@@ -155,6 +170,7 @@ public final class SQLiteStore: Store {
         guard !wasClosed else { return }
         hub.close()
         await writer.stop()
+        await checkpointer.stop()
         await readers.stop()
         lock.release()
         logger.info("closed SQLite store", metadata: ["path": "\(path)"])
@@ -165,6 +181,7 @@ public final class SQLiteStore: Store {
         hub.close()
         writer.queue.close()
         readers.stopAccepting()
+        checkpointer.stopAccepting()
     }
 
     private func checkOpen() throws(StoreError) {

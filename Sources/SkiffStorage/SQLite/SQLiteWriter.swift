@@ -1,10 +1,11 @@
+import SkiffAPI
 import Foundation
 import Logging
 
 /// One write a caller waits for.
 enum WriteRequest: Sendable {
-    case create(key: String, value: [UInt8])
-    case update(key: String, value: [UInt8], expectedRevision: Int64)
+    case create(key: String, value: [UInt8], decoded: JSONValue?)
+    case update(key: String, value: [UInt8], expectedRevision: Int64, decoded: JSONValue?)
     case delete(key: String, expectedRevision: Int64?)
 }
 
@@ -26,6 +27,7 @@ final class SQLiteWriter: @unchecked Sendable {
     private let logger: Logger
     private let maxBatch: Int
     private let compactionSlice: Int64
+    private var checkpoints: CheckpointPolicy
 
     /// The last committed revision (the writer's own copy of `hub.revision`).
     private var revision: Int64
@@ -38,7 +40,7 @@ final class SQLiteWriter: @unchecked Sendable {
     let completion = ThreadCompletion(threads: 1)
 
     init(connection: SQLiteConnection, hub: WatchHub, revision: Int64, compacted: Int64, compactDone: Int64,
-         maxBatch: Int, compactionSlice: Int64, logger: Logger) {
+         maxBatch: Int, compactionSlice: Int64, checkpointer: SQLiteCheckpointer, logger: Logger) {
         self.connection = connection
         self.hub = hub
         self.revision = revision
@@ -46,6 +48,7 @@ final class SQLiteWriter: @unchecked Sendable {
         self.compactDone = compactDone
         self.maxBatch = maxBatch
         self.compactionSlice = compactionSlice
+        self.checkpoints = CheckpointPolicy(checkpointer: checkpointer)
         self.logger = logger
     }
 
@@ -150,13 +153,14 @@ final class SQLiteWriter: @unchecked Sendable {
         lastBatchSize = writes.count
         hub.publish(events, revision: next)
         for (index, (_, continuation)) in writes.enumerated() { continuation.resume(returning: results[index]) }
+        checkpoints.afterCommit(walPages: connection.walPages, connection: connection, logger: logger)
     }
 
     /// Applies one write inside the open transaction at `revision` (when it succeeds). Throws only for
     /// SQLite failures, which abort the whole batch; a refused write is a `.failure` result.
     private func apply(_ request: WriteRequest, revision: Int64) throws(StoreError) -> Result<StoreEvent, StoreError> {
         switch request {
-        case .create(let key, let value):
+        case .create(let key, let value, let decoded):
             if try exists(key) { return .failure(StoreError(.keyExists, key: key, message: "key \(key) already exists")) }
             try insert(key: key, revision: revision, created: true, deleted: false, createRevision: revision,
                        previous: 0, value: value)
@@ -164,10 +168,10 @@ final class SQLiteWriter: @unchecked Sendable {
             current.bind(1, key: key)
             current.bind(2, revision)
             try current.run()
-            let stored = StoredValue(key: key, value: value, createRevision: revision, modRevision: revision)
+            let stored = StoredValue(key: key, value: value, createRevision: revision, modRevision: revision, decoded: decoded)
             return .success(StoreEvent(kind: .created, value: stored, previous: nil))
 
-        case .update(let key, let value, let expectedRevision):
+        case .update(let key, let value, let expectedRevision, let decoded):
             guard let current = try lookup(key) else {
                 return .failure(StoreError(.keyNotFound, key: key, message: "key \(key) not found"))
             }
@@ -178,7 +182,8 @@ final class SQLiteWriter: @unchecked Sendable {
             move.bind(1, key: key)
             move.bind(2, revision)
             try move.run()
-            let stored = StoredValue(key: key, value: value, createRevision: current.createRevision, modRevision: revision)
+            let stored = StoredValue(key: key, value: value, createRevision: current.createRevision, modRevision: revision,
+                                     decoded: decoded)
             return .success(StoreEvent(kind: .updated, value: stored, previous: current))
 
         case .delete(let key, let expectedRevision):
@@ -294,6 +299,7 @@ final class SQLiteWriter: @unchecked Sendable {
             return
         }
         compactionRetry = nil
+        checkpoints.afterCommit(walPages: connection.walPages, connection: connection, logger: logger)
         compactDone = high
         if !compactionPending {
             for waiter in compactionWaiters { waiter.resume(returning: .success(())) }

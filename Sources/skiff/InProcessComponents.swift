@@ -1,0 +1,39 @@
+import Foundation
+import Logging
+import ServiceLifecycle
+import SkiffAPIServer
+import SkiffClient
+import SkiffKubelet
+
+/// The components `skiff server` runs beside the API server, talking to it over HTTPS like any other
+/// client (the seed: every component lists and watches through the API server).
+struct InProcessComponents: Service {
+    let apiServer: APIServer
+    let nodes: NodeOptions
+    let logger: Logger
+
+    func run() async throws {
+        let port = try await apiServer.listeningPort()
+        let host = ["0.0.0.0", "::", ""].contains(apiServer.configuration.bindAddress)
+            ? "127.0.0.1" : apiServer.configuration.bindAddress
+        let config = ClientConfig(server: "https://\(host.contains(":") ? "[\(host)]" : host):\(port)",
+                                  certificateAuthorityPEM: apiServer.pki.caCertificatePEM,
+                                  bearerToken: apiServer.adminToken, userAgent: "skiff-server")
+        let client = try RESTClient(config: config)
+        var specs: [SimulatedNodeSpec] = []
+        if nodes.runtime == "simulated" { specs.append(SimulatedNodeSpec(name: nodes.localNodeName, index: 0)) }
+        let offset = specs.count
+        for index in 0..<nodes.simulatedNodes {
+            specs.append(SimulatedNodeSpec(name: "sim-node-\(index)", index: index + offset))
+        }
+        await withDiscardingTaskGroup { group in
+            if !specs.isEmpty {
+                let pool = SimulatedNodePool(client: client, nodes: specs, logger: Logger(label: "skiff.simulated-nodes"))
+                group.addTask {
+                    do { try await pool.run() } catch { logger.error("simulated nodes stopped", metadata: ["error": "\(error)"]) }
+                }
+            }
+        }
+        try? await client.shutdown()
+    }
+}
