@@ -1,7 +1,7 @@
 import Foundation
 public import Logging
 public import ServiceLifecycle
-public import SkiffAPI
+import SkiffAPI
 public import SkiffClient
 import Synchronization
 
