@@ -17,8 +17,10 @@ public enum Filters {
         public var unresolvable: Bool
     }
 
-    /// Runs every filter; stops at the first that fails, as the framework does.
-    public static func run(_ pod: PodInfo, on node: NodeInfo) -> Failure? {
+    /// Runs every filter; stops at the first that fails, as the framework does. `spread` and `affinity` are
+    /// the pod's PodTopologySpread and InterPodAffinity states for this cycle (nil: nothing to check).
+    public static func run(_ pod: PodInfo, on node: NodeInfo, spread: TopologySpreadState? = nil,
+                           affinity: InterPodAffinityState? = nil) -> Failure? {
         if !nodeUnschedulable(pod, node) { return Failure(reasons: [unschedulableReason], unresolvable: true) }
         if !pod.nodeName.isEmpty && pod.nodeName != node.name { return Failure(reasons: [nodeNameReason], unresolvable: true) }
         if let taint = untoleratedTaint(pod.tolerations, node.spec.taints) {
@@ -27,7 +29,8 @@ public enum Filters {
         if !matchesNodeSelectorAndAffinity(pod, node.spec) { return Failure(reasons: [affinityReason], unresolvable: true) }
         let reasons = resourcesFit(pod, node)
         if !reasons.isEmpty { return Failure(reasons: reasons, unresolvable: false) }
-        return nil
+        if let failure = spread?.failure(on: node.spec) { return failure }
+        return affinity?.failure(on: node.spec)
     }
 
     /// NodeUnschedulable: a cordoned node takes only pods tolerating `node.kubernetes.io/unschedulable:NoSchedule`.

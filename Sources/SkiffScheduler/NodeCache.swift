@@ -12,6 +12,8 @@ public struct NodeCache: Sendable {
     public private(set) var nodes: [NodeInfo] = []
     var index: [String: Int] = [:]
     var placements: [String: Placement] = [:]
+    /// Placed pods with required anti-affinity terms, which every other pod must be checked against.
+    var antiAffinityPods: Set<String> = []
 
     public init() {}
 
@@ -59,22 +61,27 @@ public struct NodeCache: Sendable {
         nodes.removeLast()
     }
 
-    /// Records a pod seen bound to a node (confirming it when it was assumed there).
-    public mutating func addOrUpdatePod(_ pod: PodInfo) {
-        guard !pod.nodeName.isEmpty else { return }
+    /// Records a pod seen bound to a node (confirming it when it was assumed there). Returns whether this is
+    /// news about the node's pods (upstream's AssignedPodAdd/Update), which can help pods with affinity to it.
+    @discardableResult
+    public mutating func addOrUpdatePod(_ pod: PodInfo) -> Bool {
+        guard !pod.nodeName.isEmpty else { return false }
         if pod.isTerminal {
             removePod(key: pod.key)
-            return
+            return false
         }
-        if let existing = placements[pod.key] {
-            if existing.node == pod.nodeName && existing.pod.requests == pod.requests
-                && existing.pod.controllerUID == pod.controllerUID {
-                placements[pod.key]?.assumed = false
-                return
+        if let existing = placements[pod.key], existing.node == pod.nodeName {
+            if existing.pod != pod {
+                // Labels or requests may have changed: account the pod as it is now.
+                removePod(key: pod.key)
+                place(pod, on: pod.nodeName, assumed: false)
             }
-            removePod(key: pod.key)
+            placements[pod.key]?.assumed = false
+            return existing.assumed || existing.pod != pod
         }
+        removePod(key: pod.key)
         place(pod, on: pod.nodeName, assumed: false)
+        return true
     }
 
     /// Counts `pod` on `node` before the binding is confirmed.
@@ -96,7 +103,9 @@ public struct NodeCache: Sendable {
     /// Forgets a pod; returns whether it was counted on a node.
     @discardableResult
     public mutating func removePod(key: String) -> Bool {
-        guard let placement = placements.removeValue(forKey: key), let i = index[placement.node] else { return false }
+        guard let placement = placements.removeValue(forKey: key) else { return false }
+        antiAffinityPods.remove(key)
+        guard let i = index[placement.node] else { return false }
         nodes[i].remove(placement.pod)
         if !nodes[i].exists && nodes[i].podCount == 0 { drop(at: i) }
         return true
@@ -114,5 +123,6 @@ public struct NodeCache: Sendable {
         }
         nodes[i].add(pod)
         placements[pod.key] = Placement(pod: pod, node: node, assumed: assumed)
+        if !pod.requiredAntiAffinity.isEmpty { antiAffinityPods.insert(pod.key) }
     }
 }

@@ -42,6 +42,13 @@ public struct PodInfo: Sendable, Equatable {
     public var nodeSelector: [String: String]
     public var requiredNodeAffinity: core.v1.NodeSelector?
     public var tolerations: [core.v1.Toleration]
+    public var labels: [String: String]
+    /// `podAffinity` required terms: a node qualifies only near pods all of them select.
+    public var requiredAffinity: [AffinityTerm]
+    /// `podAntiAffinity` required terms: a node qualifies only away from pods any of them selects.
+    public var requiredAntiAffinity: [AffinityTerm]
+    /// `DoNotSchedule` topology spread constraints.
+    public var spreadConstraints: [SpreadConstraint]
     /// The uid of the controller owner (`controller: true` ownerReference), whose pods are spread across nodes.
     public var controllerUID: String?
     public var isDeleting: Bool
@@ -68,6 +75,14 @@ public struct PodInfo: Sendable, Equatable {
         nodeSelector = spec?.nodeSelector ?? [:]
         requiredNodeAffinity = spec?.affinity?.nodeAffinity?.requiredDuringSchedulingIgnoredDuringExecution
         tolerations = spec?.tolerations ?? []
+        labels = meta?.labels ?? [:]
+        let ownNamespace = namespace
+        requiredAffinity = (spec?.affinity?.podAffinity?.requiredDuringSchedulingIgnoredDuringExecution ?? [])
+            .map { AffinityTerm($0, ownerNamespace: ownNamespace) }
+        requiredAntiAffinity = (spec?.affinity?.podAntiAffinity?.requiredDuringSchedulingIgnoredDuringExecution ?? [])
+            .map { AffinityTerm($0, ownerNamespace: ownNamespace) }
+        let ownLabels = labels
+        spreadConstraints = (spec?.topologySpreadConstraints ?? []).compactMap { SpreadConstraint($0, podLabels: ownLabels) }
         controllerUID = meta?.ownerReferences?.first(where: { $0.controller == true })?.uid
         isDeleting = meta?.deletionTimestamp.map { !$0.isZero } ?? false
         let phase = pod.status?.phase ?? ""
@@ -115,7 +130,9 @@ extension PodInfo {
     public init(namespace: String, name: String, uid: String = "", nodeName: String = "", schedulerName: String = "",
                 priority: Int32 = 0, created: Double = 0, requests: Resources = Resources(),
                 nodeSelector: [String: String] = [:], requiredNodeAffinity: core.v1.NodeSelector? = nil,
-                tolerations: [core.v1.Toleration] = [], controllerUID: String? = nil) {
+                tolerations: [core.v1.Toleration] = [], labels: [String: String] = [:],
+                requiredAffinity: [AffinityTerm] = [], requiredAntiAffinity: [AffinityTerm] = [],
+                spreadConstraints: [SpreadConstraint] = [], controllerUID: String? = nil) {
         self.namespace = namespace
         self.name = name
         self.uid = uid
@@ -129,6 +146,10 @@ extension PodInfo {
         self.nodeSelector = nodeSelector
         self.requiredNodeAffinity = requiredNodeAffinity
         self.tolerations = tolerations
+        self.labels = labels
+        self.requiredAffinity = requiredAffinity
+        self.requiredAntiAffinity = requiredAntiAffinity
+        self.spreadConstraints = spreadConstraints
         self.controllerUID = controllerUID
         isDeleting = false
         isTerminal = false

@@ -101,7 +101,7 @@ public final class Scheduler: Service, Sendable {
             state.withLock { state in
                 if !pod.nodeName.isEmpty {
                     state.queue.remove(key: pod.key)
-                    state.cache.addOrUpdatePod(pod)
+                    if state.cache.addOrUpdatePod(pod) { state.queue.moveWaitingForPods(now: now) }
                     if pod.isTerminal { state.queue.moveAllToActiveOrBackoff(now: now) }
                 } else if isResponsible(for: pod) && !state.cache.isAssumed(key: pod.key) {
                     state.queue.addOrUpdate(pod, now: now)

@@ -56,6 +56,8 @@ public struct SchedulingAlgorithm: Sendable {
         var feasible: [Int] = []
         feasible.reserveCapacity(wanted)
         var failures: [String: Filters.Failure] = [:]
+        let spread = TopologySpreadState(pod, in: cache)
+        let affinity = InterPodAffinityState(pod, in: cache)
         let start = nextStartIndex % total
         var offset = 0
         while offset < total && feasible.count < wanted {
@@ -63,7 +65,7 @@ public struct SchedulingAlgorithm: Sendable {
             offset += 1
             let node = nodes[i]
             guard node.exists else { continue }
-            if let failure = Filters.run(pod, on: node) {
+            if let failure = Filters.run(pod, on: node, spread: spread, affinity: affinity) {
                 failures[node.name] = failure
             } else {
                 feasible.append(i)

@@ -35,6 +35,8 @@ public struct SchedulingQueue: Sendable {
     /// Incremented per pop; a move request during a pod's cycle sends it to backoff, not unschedulable.
     public private(set) var schedulingCycle: Int = 0
     var moveRequestCycle: Int = -1
+    /// Pods that failed with required pod affinity: a pod newly bound may be the one they wait for.
+    var waitingForPods: Set<String> = []
 
     public static let initialBackoff: Duration = .seconds(1)
     public static let maxBackoff: Duration = .seconds(10)
@@ -107,6 +109,7 @@ public struct SchedulingQueue: Sendable {
         entry.failedAt = now
         entry.state = unschedulable && moveRequestCycle < cycle ? .unschedulable : .backoff
         entries[key] = entry
+        if entry.state == .unschedulable && !entry.pod.requiredAffinity.isEmpty { waitingForPods.insert(key) }
     }
 
     /// Upstream's `MoveAllToActiveOrBackoffQueue`: after a node or pod change, every unschedulable pod is
@@ -114,6 +117,14 @@ public struct SchedulingQueue: Sendable {
     public mutating func moveAllToActiveOrBackoff(now: Instant) {
         moveRequestCycle = schedulingCycle
         for (key, entry) in entries where entry.state == .unschedulable { move(key, now: now) }
+    }
+
+    /// After a pod was bound or relabelled: retries the unschedulable pods with pod affinity (upstream's
+    /// AssignedPodAdd hint), without touching the others.
+    public mutating func moveWaitingForPods(now: Instant) {
+        guard !waitingForPods.isEmpty else { return }
+        for key in waitingForPods where entries[key]?.state == .unschedulable { move(key, now: now) }
+        waitingForPods.removeAll()
     }
 
     /// Moves pods whose backoff has ended to active, and pods unschedulable for too long to active or backoff.
