@@ -61,7 +61,7 @@ public struct InterPodAffinityState: Sendable {
         guard hasTerms || !cache.antiAffinityPods.isEmpty else { return nil }
         self.pod = pod
         func count(_ counts: inout [Pair: Int], _ key: String, on node: String) {
-            guard let value = cache.node(node)?.spec.labels[key] else { return }
+            guard let i = cache.index[node], let value = cache.nodes[i].spec.labels[key] else { return }
             counts[Pair(key: key, value: value), default: 0] += 1
         }
         for key in cache.antiAffinityPods {
@@ -71,7 +71,7 @@ public struct InterPodAffinityState: Sendable {
             }
         }
         guard hasTerms else { return }
-        for placement in cache.placements.values where placement.pod.key != pod.key {
+        for placement in cache.placements.values where placement.pod.name != pod.name || placement.pod.namespace != pod.namespace {
             let other = placement.pod
             if !pod.requiredAffinity.isEmpty && pod.requiredAffinity.allSatisfy({ $0.matches(other) }) {
                 for term in pod.requiredAffinity { count(&affinityCounts, term.topologyKey, on: placement.node) }

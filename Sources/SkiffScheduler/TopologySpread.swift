@@ -69,23 +69,27 @@ public struct TopologySpreadState: Sendable {
         constraints = pod.spreadConstraints
         selfMatches = constraints.map { $0.selects(pod.labels) }
         counts = Array(repeating: [:], count: constraints.count)
-        var eligible = Array(repeating: Set<String>(), count: constraints.count)
-        for node in cache.nodes where node.exists {
+        // Each node's domain per constraint (nil: the node does not count), flat and by node index, so the
+        // pass over all pods below hashes as little as possible.
+        let nodes = cache.nodes
+        let width = constraints.count
+        var domains = [String?](repeating: nil, count: nodes.count * width)
+        for i in nodes.indices where nodes[i].exists {
+            let labels = nodes[i].spec.labels
             // Upstream counts only on nodes carrying every constraint's topology label.
-            guard constraints.allSatisfy({ node.spec.labels[$0.topologyKey] != nil }) else { continue }
-            for (i, constraint) in constraints.enumerated() where constraint.includes(node.spec, for: pod) {
-                if let value = node.spec.labels[constraint.topologyKey], counts[i][value] == nil { counts[i][value] = 0 }
-                eligible[i].insert(node.name)
+            guard constraints.allSatisfy({ labels[$0.topologyKey] != nil }) else { continue }
+            for (c, constraint) in constraints.enumerated() where constraint.includes(nodes[i].spec, for: pod) {
+                guard let value = labels[constraint.topologyKey] else { continue }
+                domains[i * width + c] = value
+                if counts[c][value] == nil { counts[c][value] = 0 }
             }
         }
         for placement in cache.placements.values {
-            let other = placement.pod
             // Terminating pods and other namespaces do not count (upstream's countPodsMatchSelector).
-            guard other.namespace == pod.namespace, !other.isDeleting, other.key != pod.key,
-                  let labels = cache.node(placement.node)?.spec.labels else { continue }
-            for (i, constraint) in constraints.enumerated()
-            where eligible[i].contains(placement.node) && constraint.selects(other.labels) {
-                if let value = labels[constraint.topologyKey] { counts[i][value, default: 0] += 1 }
+            guard placement.pod.namespace == pod.namespace, !placement.pod.isDeleting, placement.pod.name != pod.name,
+                  let i = cache.index[placement.node] else { continue }
+            for c in 0..<width {
+                if let value = domains[i * width + c], constraints[c].selects(placement.pod.labels) { counts[c][value, default: 0] += 1 }
             }
         }
         minimums = zip(constraints, counts).map { constraint, domains in
