@@ -1,7 +1,8 @@
 public import SkiffAPI
 
-/// The filter plugins, in upstream's default order, each returning its failure reasons (empty: the node fits).
-/// The texts are upstream's, since users and tools read them in `FailedScheduling` events.
+/// The filter plugins, in upstream's default order, each returning its failure reasons (empty: the node fits);
+/// PodTopologySpread and InterPodAffinity run last, from states computed once per pod. The texts are
+/// upstream's, since users and tools read them in `FailedScheduling` events.
 public enum Filters {
     public static let nodeNameReason = "node(s) didn't match the requested node name"
     public static let unschedulableReason = "node(s) were unschedulable"
