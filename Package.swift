@@ -107,7 +107,16 @@ let package = Package(
             ],
             swiftSettings: upcoming
         ),
-        // Test kit: an in-process API server on memory storage, helpers to run the real kubectl.
+        // The scheduler: scheduling queue, node cache with assumed pods, filter and score plugins, binding.
+        .target(
+            name: "SkiffScheduler",
+            dependencies: [
+                "SkiffClient", "SkiffAPI",
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+            ],
+            swiftSettings: upcoming
+        ),
         // The node agent: simulated nodes now; the kubelet with its runtimes next (issue 4).
         .target(
             name: "SkiffKubelet",
@@ -118,6 +127,7 @@ let package = Package(
             ],
             swiftSettings: upcoming
         ),
+        // Test kit: an in-process API server on memory storage, helpers to run the real kubectl.
         .target(
             name: "SkiffTesting",
             dependencies: ["SkiffAPIServer", "SkiffClient", "SkiffStorage"],
@@ -138,8 +148,8 @@ let package = Package(
         .executableTarget(
             name: "skiff",
             dependencies: [
-                "SkiffAPI", "SkiffStorage", "SkiffAPIServer", "SkiffClient", "SkiffControllers", "SkiffKubelet",
-                "SkiffBench",
+                "SkiffAPI", "SkiffStorage", "SkiffAPIServer", "SkiffClient", "SkiffControllers", "SkiffScheduler",
+                "SkiffKubelet", "SkiffBench",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
@@ -155,6 +165,7 @@ let package = Package(
         .testTarget(name: "SkiffControllersTests",
                     dependencies: ["SkiffControllers", "SkiffClient", "SkiffTesting", .product(name: "Logging", package: "swift-log")],
                     swiftSettings: upcoming),
+        .testTarget(name: "SkiffSchedulerTests", dependencies: ["SkiffScheduler", "SkiffTesting"], swiftSettings: upcoming),
         .testTarget(name: "IntegrationTests",
                     dependencies: ["SkiffTesting", "SkiffClient", "SkiffAPI", "SkiffStorage", "SkiffKubelet", "SkiffControllers",
                                    .product(name: "Logging", package: "swift-log")],
