@@ -19,6 +19,11 @@ struct DeleteOptions {
             body = try RequestBody.parse(request.http)
             guard case .object = body else { throw .badRequest("DeleteOptions must be an object") }
         }
+        try self.init(body: body, request: request)
+    }
+
+    /// Options given as a JSON object (a DELETE body, or an Eviction's `deleteOptions`) plus the query.
+    init(body: JSONValue, request: RESTRequest) throws(APIError) {
         if let grace = body["gracePeriodSeconds"]?.intValue {
             gracePeriodSeconds = grace
         } else {

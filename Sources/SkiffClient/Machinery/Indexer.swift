@@ -15,16 +15,29 @@ public final class Indexer<Object: InformerObject>: Sendable {
     struct State {
         var items: [String: Object] = [:]
         var indices: [String: [String: Set<String>]] = [:]
+        var indexers: [String: IndexFunction] = [:]
     }
 
-    let indexers: [String: IndexFunction]
     let state = Mutex(State())
 
     /// An indexer with the namespace index and `indexers`.
     public init(indexers: [String: IndexFunction] = [:]) {
         var all = indexers
         all[Self.namespaceIndex] = { [$0.objectNamespace] }
-        self.indexers = all
+        state.withLock { $0.indexers = all }
+    }
+
+    /// Adds indexes not yet present, computed at once for the objects already cached (client-go's
+    /// `AddIndexers`): a shared informer made by one controller serves another's indexes too.
+    public func addIndexers(_ indexers: [String: IndexFunction]) {
+        state.withLock { state in
+            for (name, function) in indexers where state.indexers[name] == nil {
+                state.indexers[name] = function
+                for (key, object) in state.items {
+                    for value in function(object) { state.indices[name, default: [:]][value, default: []].insert(key) }
+                }
+            }
+        }
     }
 
     // MARK: - Writes (from the informer)
@@ -51,7 +64,8 @@ public final class Indexer<Object: InformerObject>: Sendable {
     /// Replaces everything (after a relist).
     public func replace(_ objects: [Object]) {
         state.withLock { state in
-            state = State()
+            state.items = [:]
+            state.indices = [:]
             for object in objects {
                 let key = object.objectKey
                 state.items[key] = object
@@ -61,7 +75,7 @@ public final class Indexer<Object: InformerObject>: Sendable {
     }
 
     private func updateIndices(_ state: inout State, key: String, old: Object?, new: Object?) {
-        for (name, function) in indexers {
+        for (name, function) in state.indexers {
             let oldValues = old.map(function) ?? []
             let newValues = new.map(function) ?? []
             if oldValues == newValues { continue }

@@ -34,7 +34,10 @@ public final class SharedInformerFactory: Service, Sendable {
                                                  indexers: [String: Indexer<Object>.IndexFunction] = [:]) -> Informer<Object> {
         let key = Key(path: path, labelSelector: labelSelector, fieldSelector: fieldSelector, type: ObjectIdentifier(type))
         return informers.withLock { informers -> Informer<Object> in
-            if let existing = informers[key] as? Informer<Object> { return existing }
+            if let existing = informers[key] as? Informer<Object> {
+                existing.indexer.addIndexers(indexers)
+                return existing
+            }
             var log = logger
             log[metadataKey: "resource"] = "\(path.resource)"
             let informer = Informer<Object>(

@@ -30,8 +30,9 @@ public struct NodeLifecycleController: Controller {
         let leases = context.informers.informer(
             JSONValue.self, for: ResourcePath(group: "coordination.k8s.io", version: "v1", resource: "leases",
                                               namespace: "kube-node-lease"))
-        let pods = context.informers.informer(JSONValue.self, for: ResourcePath(group: "", version: "v1", resource: "pods"),
-                                              indexers: ["node": { [$0["spec"]?["nodeName"]?.stringValue ?? ""] }])
+        // Shared with other controllers, which may have made it first without extra indexers: pods are
+        // grouped by node once per round instead.
+        let pods = context.informers.informer(JSONValue.self, for: ResourcePath(group: "", version: "v1", resource: "pods"))
         await nodes.waitForSync()
         await leases.waitForSync()
         await pods.waitForSync()
@@ -40,6 +41,11 @@ public struct NodeLifecycleController: Controller {
         while !Task.isCancelled {
             let now = ContinuousClock.now
             var seen = Set<String>()
+            var podsByNode: [String: [JSONValue]] = [:]
+            for pod in pods.indexer.list() {
+                guard let node = pod["spec"]?["nodeName"]?.stringValue, !node.isEmpty else { continue }
+                podsByNode[node, default: []].append(pod)
+            }
             for node in nodes.indexer.list() {
                 let name = node.objectName
                 seen.insert(name)
@@ -55,7 +61,7 @@ public struct NodeLifecycleController: Controller {
                     observations[name] = Observation(probe: probe, at: now)
                 }
                 await reconcileTaints(node, context: context)
-                await evict(from: node, pods: pods, context: context, events: events)
+                await evict(from: node, pods: podsByNode[name] ?? [], context: context, events: events)
             }
             observations = observations.filter { seen.contains($0.key) }
             do { try await Task.sleep(for: monitorPeriod) } catch { return }
@@ -95,11 +101,11 @@ public struct NodeLifecycleController: Controller {
         }
     }
 
-    func evict(from node: JSONValue, pods: Informer<JSONValue>, context: ControllerContext, events: EventRecorder) async {
+    func evict(from node: JSONValue, pods: [JSONValue], context: ControllerContext, events: EventRecorder) async {
         let taints = node["spec"]?["taints"]?.arrayValue ?? []
         guard taints.contains(where: { $0["effect"]?.stringValue == "NoExecute" }) else { return }
         let now = Date()
-        for pod in pods.indexer.byIndex("node", node.objectName) where pod["metadata"]?["deletionTimestamp"] == nil {
+        for pod in pods where pod["metadata"]?["deletionTimestamp"] == nil {
             guard let at = NodeHealth.evictionTime(pod: pod, taints: taints, now: now), at <= now else { continue }
             do {
                 _ = try await context.client.json(
