@@ -1,12 +1,14 @@
 import ArgumentParser
 import Foundation
+import SkiffAPI
 import SkiffBench
+import SkiffScheduler
 
 /// `skiff bench`: benchmarks that print one JSON object per result.
 struct BenchCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "bench", abstract: "Run a benchmark and print its results as JSON lines.",
-        subcommands: [APIBench.self])
+        subcommands: [APIBench.self, SchedulerBench.self])
 
     /// The path of this very binary (the benchmarks start it as the server under test).
     static var ownBinary: String {
@@ -56,5 +58,31 @@ struct APIBench: AsyncParsableCommand {
             // One line per result, written at once so a reader sees whole lines as they come.
             FileHandle.standardOutput.write(Data((result.jsonString + "\n").utf8))
         }
+    }
+}
+
+/// `skiff bench scheduler`: the scheduling cycle (queue, filters, scores, assume) in memory, as upstream's
+/// `scheduler_perf` measures it; binding through the API server is not included.
+struct SchedulerBench: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "scheduler", abstract: "Scheduler: pods placed per second on many nodes, in memory.")
+
+    @Option(help: "Pods to place.")
+    var pods: Int = 10_000
+
+    @Option(help: "Nodes (32 CPU, 256Gi, 110 pods each).")
+    var nodes: Int = 5_000
+
+    func validate() throws {
+        guard pods > 0, nodes > 0 else { throw ValidationError("--pods and --nodes must be positive") }
+    }
+
+    func run() throws {
+        let result = SchedulerBenchmark.run(pods: pods, nodes: nodes)
+        let line: JSONValue = ["bench": "scheduler", "pods": .int(Int64(pods)), "nodes": .int(Int64(nodes)),
+                               "scheduled": .int(Int64(result.scheduled)),
+                               "seconds": .double((result.seconds * 1000).rounded() / 1000),
+                               "pods_per_s": .double(result.podsPerSecond.rounded()), "target_pods_per_s": 2000]
+        print(line.jsonString)
     }
 }
