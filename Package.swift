@@ -137,7 +137,7 @@ let package = Package(
         .target(
             name: "SkiffBench",
             dependencies: [
-                "SkiffAPI", "SkiffStorage",
+                "SkiffAPI", "SkiffStorage", "SkiffClient",
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "NIOHTTP1", package: "swift-nio"),

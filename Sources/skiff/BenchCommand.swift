@@ -8,7 +8,7 @@ import SkiffScheduler
 struct BenchCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "bench", abstract: "Run a benchmark and print its results as JSON lines.",
-        subcommands: [APIBench.self, SchedulerBench.self])
+        subcommands: [APIBench.self, SchedulerBench.self, PodsBench.self])
 
     /// The path of this very binary (the benchmarks start it as the server under test).
     static var ownBinary: String {
@@ -84,5 +84,34 @@ struct SchedulerBench: ParsableCommand {
                                "seconds": .double((result.seconds * 1000).rounded() / 1000),
                                "pods_per_s": .double(result.podsPerSecond.rounded()), "target_pods_per_s": 2000]
         print(line.jsonString)
+    }
+}
+
+/// `skiff bench pods`: a Deployment on simulated nodes, until every replica is available.
+struct PodsBench: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "pods", abstract: "Whole cluster: a Deployment on simulated nodes, time until all replicas run, memory.")
+
+    @Option(help: "Replicas of the Deployment.")
+    var replicas: Int = 10_000
+
+    @Option(help: "Simulated nodes.")
+    var nodes: Int = 1_000
+
+    @Option(help: "Runtime of the nodes (only simulated for now).")
+    var runtime: String = "simulated"
+
+    func validate() throws {
+        guard replicas > 0, nodes > 0 else { throw ValidationError("--replicas and --nodes must be positive") }
+        guard runtime == "simulated" else { throw ValidationError("--runtime \(runtime) is not available yet; use simulated") }
+    }
+
+    func run() async throws {
+        var options = PodsBenchmark.Options(binary: BenchCommand.ownBinary)
+        options.replicas = replicas
+        options.nodes = nodes
+        try await PodsBenchmark.run(options) { result in
+            FileHandle.standardOutput.write(Data((result.jsonString + "\n").utf8))
+        }
     }
 }
