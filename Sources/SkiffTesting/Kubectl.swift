@@ -69,13 +69,13 @@ public struct Kubectl: Sendable {
                 let collected = Mutex<(out: Data, err: Data)>((Data(), Data()))
                 group.enter()
                 DispatchQueue.global().async {
-                    let data = out.fileHandleForReading.readDataToEndOfFile()
+                    let data = readAll(out.fileHandleForReading.fileDescriptor)
                     collected.withLock { $0.out = data }
                     group.leave()
                 }
                 group.enter()
                 DispatchQueue.global().async {
-                    let data = err.fileHandleForReading.readDataToEndOfFile()
+                    let data = readAll(err.fileHandleForReading.fileDescriptor)
                     collected.withLock { $0.err = data }
                     group.leave()
                 }
@@ -89,6 +89,21 @@ public struct Kubectl: Sendable {
                                                       stdout: String(decoding: stdout, as: UTF8.self),
                                                       stderr: String(decoding: stderr, as: UTF8.self)))
             }
+        }
+    }
+}
+
+/// Reads a pipe to its end, retrying reads a signal interrupted: Foundation's `readDataToEndOfFile`
+/// traps on EINTR, which a test process sees whenever a child it started elsewhere exits.
+func readAll(_ descriptor: Int32) -> Data {
+    var data = Data()
+    var buffer = [UInt8](repeating: 0, count: 65_536)
+    while true {
+        let count = buffer.withUnsafeMutableBytes { read(descriptor, $0.baseAddress, $0.count) }
+        if count > 0 {
+            data.append(contentsOf: buffer[0..<count])
+        } else if count == 0 || errno != EINTR {
+            return data
         }
     }
 }

@@ -54,7 +54,7 @@ import Testing
             // A watch from before the deletion replays it, as a client that lost its connection would see.
             let rv = deleted["metadata"]?["resourceVersion"]?.stringValue ?? "0"
             let response = try await client.send(.GET, "/api/v1/namespaces/default/configmaps",
-                                                 query: [("watch", "true"), ("resourceVersion", rv), ("timeoutSeconds", "1")])
+                                                 query: [("watch", "true"), ("resourceVersion", rv), ("timeoutSeconds", "5")])
             let text = String(decoding: response.body, as: UTF8.self)
             #expect(text.contains(#""type":"DELETED""#) && text.contains(#""name":"gone""#), "\(text)")
         } catch {
