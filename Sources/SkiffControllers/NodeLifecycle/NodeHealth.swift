@@ -102,11 +102,7 @@ enum NodeHealth {
         }
     }
 
-    static func parseTime(_ text: String) -> Date? {
-        try? Date(text, strategy: .iso8601)
-    }
+    static func parseTime(_ text: String) -> Date? { meta.v1.Time(rfc3339: text).date }
 
-    static func format(_ date: Date) -> String {
-        date.formatted(Date.ISO8601FormatStyle(timeZone: TimeZone(identifier: "UTC") ?? .current))
-    }
+    static func format(_ date: Date) -> String { meta.v1.Time(date).rfc3339 }
 }

@@ -138,7 +138,7 @@ public final class SimulatedNodePool: Service, Sendable {
 
     /// Renews (or creates) the node's Lease in `kube-node-lease`, as the kubelet does every 10 s.
     func renewLease(_ name: String) async throws {
-        let now = JSONValue.string(KubeTime.micro(Date()))
+        let now = JSONValue.string(meta.v1.MicroTime(Date()).rfc3339)
         do {
             _ = try await client.json(.PATCH, "/apis/coordination.k8s.io/v1/namespaces/kube-node-lease/leases/\(name)",
                                       body: ["spec": ["holderIdentity": .string(name), "renewTime": now]],

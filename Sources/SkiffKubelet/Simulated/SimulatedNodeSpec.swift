@@ -46,7 +46,7 @@ public struct SimulatedNodeSpec: Sendable {
     func status(now: Date, ready: Bool) -> JSONValue {
         let resources: JSONValue = ["cpu": .string(cpu), "memory": .string(memory), "pods": .string(String(pods)),
                                     "ephemeral-storage": "100Gi"]
-        let time = JSONValue.string(KubeTime.seconds(now))
+        let time = JSONValue.string(meta.v1.Time(now).rfc3339)
         func condition(_ type: String, _ status: String, _ reason: String, _ message: String) -> JSONValue {
             ["type": .string(type), "status": .string(status), "lastHeartbeatTime": time, "lastTransitionTime": time,
              "reason": .string(reason), "message": .string(message)]
@@ -69,34 +69,5 @@ public struct SimulatedNodeSpec: Sendable {
                 "architecture": "amd64",
             ],
         ]
-    }
-}
-
-/// Kubernetes' two time formats: `metav1.Time` (seconds) and `metav1.MicroTime` (microseconds), UTC.
-enum KubeTime {
-    static func seconds(_ date: Date) -> String {
-        format(date, fraction: false)
-    }
-
-    static func micro(_ date: Date) -> String {
-        format(date, fraction: true)
-    }
-
-    private static func format(_ date: Date, fraction: Bool) -> String {
-        let total = date.timeIntervalSince1970
-        var seconds = time_t(total.rounded(.down))
-        var parts = tm()
-        gmtime_r(&seconds, &parts)
-        func pad(_ n: Int32, _ width: Int) -> String {
-            let text = String(n)
-            return String(repeating: "0", count: max(0, width - text.count)) + text
-        }
-        var text = "\(pad(parts.tm_year + 1900, 4))-\(pad(parts.tm_mon + 1, 2))-\(pad(parts.tm_mday, 2))T"
-            + "\(pad(parts.tm_hour, 2)):\(pad(parts.tm_min, 2)):\(pad(parts.tm_sec, 2))"
-        if fraction {
-            let micros = Int32(((total - total.rounded(.down)) * 1_000_000).rounded(.down))
-            text += "." + pad(min(micros, 999_999), 6)
-        }
-        return text + "Z"
     }
 }

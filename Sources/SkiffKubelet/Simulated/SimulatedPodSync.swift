@@ -36,7 +36,7 @@ extension SimulatedNodePool {
 
     /// The status of a pod whose containers all started just now (init containers completed first).
     func runningStatus(_ pod: JSONValue, node: SimulatedNodeSpec, now: Date) -> JSONValue {
-        let time = JSONValue.string(KubeTime.seconds(now))
+        let time = JSONValue.string(meta.v1.Time(now).rfc3339)
         let uid = pod["metadata"]?["uid"]?.stringValue ?? ""
         func containerStatus(_ container: JSONValue, running: Bool) -> JSONValue {
             let name = container["name"]?.stringValue ?? ""
