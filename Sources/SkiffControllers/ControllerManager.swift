@@ -177,7 +177,7 @@ public final class ControllerManager: Service, Sendable {
         }
         if configuration.releaseOnCancel {
             // A cancelled task cannot send requests: release from a task of its own.
-            await Task { await self.releaseLease(client) }.value
+            await Task { await elector.release() }.value
         }
     }
 
@@ -220,33 +220,5 @@ public final class ControllerManager: Service, Sendable {
             do { try await Task.sleep(for: configuration.restartBackoff.delay(forFailures: crashes)) } catch { return }
             crashes += 1
         }
-    }
-
-    /// Gives the lease up if this instance holds it (holder cleared, one-second duration), as client-go
-    /// does with `ReleaseOnCancel`, so a standby need not wait for it to expire.
-    func releaseLease(_ client: RESTClient) async {
-        let path = ResourcePath(group: "coordination.k8s.io", version: "v1", resource: "leases",
-                                namespace: configuration.leaseNamespace).object(configuration.leaseName)
-        guard var lease = try? await client.json(.GET, path),
-              lease["spec"]?["holderIdentity"]?.stringValue == configuration.identity
-        else { return }
-        let now = Self.microTime(Date())
-        lease.setValue(nil, at: ["spec", "holderIdentity"])
-        lease.setValue(1, at: ["spec", "leaseDurationSeconds"])
-        lease.setValue(.string(now), at: ["spec", "renewTime"])
-        lease.setValue(.string(now), at: ["spec", "acquireTime"])
-        do {
-            _ = try await client.json(.PUT, path, body: lease)
-            logger.info("released the lease", metadata: ["lease": "\(configuration.leaseNamespace)/\(configuration.leaseName)"])
-        } catch {
-            logger.debug("could not release the lease", metadata: ["error": "\(error)"])
-        }
-    }
-
-    /// `metav1.MicroTime` text: RFC 3339 with microseconds, UTC.
-    static func microTime(_ date: Date) -> String {
-        let millis = date.formatted(Date.ISO8601FormatStyle(includingFractionalSeconds: true,
-                                                            timeZone: TimeZone(identifier: "UTC") ?? .current))
-        return millis.hasSuffix("Z") ? String(millis.dropLast()) + "000Z" : millis
     }
 }

@@ -18,36 +18,14 @@ struct ControllerManagerCommand: AsyncParsableCommand {
 
     @OptionGroup var common: CommonOptions
 
-    @Option(help: "Path to a kubeconfig file.")
-    var kubeconfig: String?
+    @OptionGroup var client: ClientOptions
 
-    @Option(name: .customLong("leader-elect"), help: "Run controllers only while holding the leader lease.")
-    var leaderElect: Bool = true
-
-    @Option(name: .customLong("leader-elect-lease-duration"), help: "How long a lease lasts without renewal.")
-    var leaseDuration: String = "15s"
-
-    @Option(name: .customLong("leader-elect-renew-deadline"), help: "How long the leader tries to renew before giving up.")
-    var renewDeadline: String = "10s"
-
-    @Option(name: .customLong("leader-elect-retry-period"), help: "How often candidates try to acquire or renew.")
-    var retryPeriod: String = "2s"
-
-    @Option(name: .customLong("leader-elect-resource-namespace"), help: "The namespace of the lease.")
-    var leaseNamespace: String = "kube-system"
-
-    @Option(name: .customLong("leader-elect-resource-name"), help: "The name of the lease.")
-    var leaseName: String = "kube-controller-manager"
+    @OptionGroup var election: LeaderElectionOptions
 
     @Option(help: "Controllers to run: '*' for all, a name to add one, '-name' to leave one out (comma-separated).")
     var controllers: String = "*"
 
     func validate() throws {
-        let lease = try GoDuration.parse(leaseDuration, option: "--leader-elect-lease-duration")
-        let renew = try GoDuration.parse(renewDeadline, option: "--leader-elect-renew-deadline")
-        let retry = try GoDuration.parse(retryPeriod, option: "--leader-elect-retry-period")
-        guard lease > renew else { throw ValidationError("--leader-elect-lease-duration must be greater than --leader-elect-renew-deadline") }
-        guard renew > retry else { throw ValidationError("--leader-elect-renew-deadline must be greater than --leader-elect-retry-period") }
         _ = try selectedControllers()
     }
 
@@ -73,29 +51,22 @@ struct ControllerManagerCommand: AsyncParsableCommand {
         return all.filter { wanted.contains($0.name) }
     }
 
-    func kubeconfigPath() -> String? {
-        if let kubeconfig { return kubeconfig }
-        if ProcessInfo.processInfo.environment["KUBECONFIG"] != nil { return nil }
-        let local = common.dataDirectory.appendingPathComponent("kubeconfig.yaml").path
-        return FileManager.default.fileExists(atPath: local) ? local : nil
-    }
-
     func run() async throws {
         let level = try common.validateLogLevel()
         Observability.bootstrap(level: level)
         let logger = Logger(label: "skiff.controller-manager")
-        let config = try ClientConfig.fromKubeconfig(path: kubeconfigPath())
+        let config = try client.clientConfig(dataDirectory: common.dataDirectory, userAgent: "skiff-controller-manager")
+        let timing = try election.timing()
         let manager = ControllerManager(
             config: config,
             configuration: .init(
-                leaderElect: leaderElect, leaseNamespace: leaseNamespace, leaseName: leaseName,
-                leaseDuration: try GoDuration.parse(leaseDuration, option: "--leader-elect-lease-duration"),
-                renewDeadline: try GoDuration.parse(renewDeadline, option: "--leader-elect-renew-deadline"),
-                retryPeriod: try GoDuration.parse(retryPeriod, option: "--leader-elect-retry-period"),
+                leaderElect: election.leaderElect, leaseNamespace: election.leaseNamespace,
+                leaseName: election.leaseName ?? "kube-controller-manager",
+                leaseDuration: timing.lease, renewDeadline: timing.renew, retryPeriod: timing.retry,
                 controllers: try selectedControllers()),
             logger: logger)
         logger.info("starting", metadata: ["server": "\(config.server)", "identity": "\(manager.identity)",
-                                           "leaderElect": "\(leaderElect)"])
+                                           "leaderElect": "\(election.leaderElect)"])
         let group = ServiceGroup(
             configuration: .init(services: [.init(service: manager)], gracefulShutdownSignals: [.sigterm, .sigint], logger: logger))
         try await group.run()

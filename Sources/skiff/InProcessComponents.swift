@@ -39,7 +39,10 @@ struct InProcessComponents: Service {
                     logger.error("controller manager stopped", metadata: ["error": "\(error)"])
                 }
             }
-            group.addTask { await Self.runScheduler(client: client, logger: Logger(label: "skiff.scheduler")) }
+            group.addTask {
+                // Leader-elected, so a separate `skiff scheduler` pointed at this server is a hot standby.
+                try? await LeaderElectedScheduler(client: client, logger: Logger(label: "skiff.scheduler")).run()
+            }
             if !specs.isEmpty {
                 // The kubelet renews every 10 s against a 40 s grace; keep that proportion for shorter graces.
                 let heartbeat = min(.seconds(10), nodes.gracePeriod / 4)
@@ -51,25 +54,5 @@ struct InProcessComponents: Service {
             }
         }
         try? await client.shutdown()
-    }
-
-    /// The scheduler under leader election (`kube-system/kube-scheduler`), so a separate scheduler pointed
-    /// at this server is a hot standby; each term starts from fresh informers.
-    static func runScheduler(client: RESTClient, logger: Logger) async {
-        let identity = "\(ProcessInfo.processInfo.hostName)_\(UUID().uuidString.lowercased())"
-        let elector = LeaderElector(client: client, config: LeaderElectionConfig(name: "kube-scheduler", identity: identity),
-                                    logger: logger)
-        var delay: Duration = .milliseconds(200)
-        while !Task.isCancelled {
-            do {
-                try await elector.runOnce { try await Scheduler(client: client, logger: logger).run() }
-                delay = .milliseconds(200)
-            } catch {
-                if Task.isCancelled { return }
-                logger.debug("scheduler campaign ended; trying again", metadata: ["error": "\(error)"])
-                try? await Task.sleep(for: delay)
-                delay = min(delay * 2, .seconds(5))
-            }
-        }
     }
 }

@@ -7,6 +7,7 @@ struct Skiff: AsyncParsableCommand {
         commandName: "skiff",
         abstract: "Kubernetes, rebuilt in Swift as one small, fast binary.",
         version: "0.1.0 (Kubernetes v1.32)",
-        subcommands: [ServerCommand.self, APIServerCommand.self, ControllerManagerCommand.self, BenchCommand.self]
+        subcommands: [ServerCommand.self, APIServerCommand.self, ControllerManagerCommand.self, SchedulerCommand.self,
+                      AgentCommand.self, BenchCommand.self]
     )
 }

@@ -178,6 +178,27 @@ public final class LeaderElector: Sendable {
         return true
     }
 
+    /// Gives the lease up if this candidate holds it (holder cleared, one-second duration), as client-go
+    /// does with `ReleaseOnCancel`, so a standby need not wait for it to expire. Call it from a task that
+    /// is not cancelled: a cancelled task cannot send requests.
+    public func release() async {
+        let object = path.object(config.name)
+        guard var lease = try? await client.json(.GET, object),
+              lease["spec"]?["holderIdentity"]?.stringValue == config.identity
+        else { return }
+        let now = Self.microTime(Date())
+        lease.setValue(nil, at: ["spec", "holderIdentity"])
+        lease.setValue(1, at: ["spec", "leaseDurationSeconds"])
+        lease.setValue(.string(now), at: ["spec", "renewTime"])
+        lease.setValue(.string(now), at: ["spec", "acquireTime"])
+        do {
+            _ = try await client.json(.PUT, object, body: lease)
+            logger.info("released the lease", metadata: ["lease": "\(config.namespace)/\(config.name)"])
+        } catch {
+            logger.debug("could not release the lease", metadata: ["error": "\(error)"])
+        }
+    }
+
     /// `metav1.MicroTime` text: RFC 3339 with microseconds, UTC.
     static func microTime(_ date: Date) -> String {
         date.formatted(Date.ISO8601FormatStyle(includingFractionalSeconds: true, timeZone: TimeZone(identifier: "UTC") ?? .current))

@@ -1,0 +1,81 @@
+public import Foundation
+
+/// The `skiff` binary this test build produced, run as a child process (a component started apart from
+/// the server, as a user would run it). Stop it with `stop()`; its output goes to a log file.
+public final class SkiffProcess: Sendable {
+    public let arguments: [String]
+    /// Where stdout and stderr went, for a failure message.
+    public let logFile: URL
+    let process: Process
+
+    /// `SKIFF_BINARY`, else the `skiff` next to the running test bundle (SwiftPM puts every product of a
+    /// build in one directory).
+    public static func locate() -> String? {
+        if let explicit = ProcessInfo.processInfo.environment["SKIFF_BINARY"] { return explicit }
+        guard let executable = try? FileManager.default.destinationOfSymbolicLink(atPath: "/proc/self/exe") else { return nil }
+        let candidate = URL(fileURLWithPath: executable).deletingLastPathComponent().appendingPathComponent("skiff").path
+        return FileManager.default.isExecutableFile(atPath: candidate) ? candidate : nil
+    }
+
+    /// Starts `skiff arguments...`.
+    public init(_ arguments: [String]) throws {
+        guard let binary = Self.locate() else {
+            throw TestServerError(message: "the skiff binary is not built next to the tests (run `swift build --build-tests`)")
+        }
+        self.arguments = arguments
+        logFile = FileManager.default.temporaryDirectory.appendingPathComponent("skiff-child-\(UUID().uuidString.prefix(8)).log")
+        guard FileManager.default.createFile(atPath: logFile.path, contents: nil) else {
+            throw TestServerError(message: "cannot create \(logFile.path)")
+        }
+        let output = try FileHandle(forWritingTo: logFile)
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: binary)
+        process.arguments = arguments
+        process.standardOutput = output
+        process.standardError = output
+        process.standardInput = FileHandle.nullDevice
+        try process.run()
+        try? output.close()
+        self.process = process
+    }
+
+    public var isRunning: Bool { process.isRunning }
+
+    /// What the process printed so far.
+    public var log: String { (try? String(contentsOf: logFile, encoding: .utf8)) ?? "" }
+
+    /// SIGTERM, then SIGKILL after `grace`; waits for the exit off the cooperative pool.
+    public func stop(grace: Duration = .seconds(5)) async -> Int32 {
+        let process = self.process
+        if process.isRunning { process.terminate() }
+        let deadline = ContinuousClock.now + grace
+        while process.isRunning, ContinuousClock.now < deadline { try? await Task.sleep(for: .milliseconds(20)) }
+        if process.isRunning { kill(process.processIdentifier, SIGKILL) }
+        await withCheckedContinuation { (continuation: CheckedContinuation<Void, Never>) in
+            DispatchQueue.global().async {
+                process.waitUntilExit()
+                continuation.resume()
+            }
+        }
+        try? FileManager.default.removeItem(at: logFile)
+        return process.terminationStatus
+    }
+
+    /// Runs `skiff arguments...` to completion (a command expected to exit, e.g. on bad flags).
+    public static func run(_ arguments: [String], timeout: Duration = .seconds(60)) async throws -> Kubectl.Result {
+        guard let binary = locate() else {
+            throw TestServerError(message: "the skiff binary is not built next to the tests (run `swift build --build-tests`)")
+        }
+        return try await Kubectl.runProcess(binary, arguments, timeout: timeout)
+    }
+}
+
+/// Polls `condition` every 100 ms until it holds (true) or `timeout` passes (false); errors count as "not yet".
+public func waitUntil(timeout: Duration = .seconds(30), _ condition: () async throws -> Bool) async -> Bool {
+    let deadline = ContinuousClock.now + timeout
+    while ContinuousClock.now < deadline {
+        if (try? await condition()) == true { return true }
+        try? await Task.sleep(for: .milliseconds(100))
+    }
+    return (try? await condition()) == true
+}

@@ -1,0 +1,156 @@
+import ArgumentParser
+import Foundation
+import Logging
+import ServiceLifecycle
+import SkiffAPI
+import SkiffClient
+import SkiffKubelet
+
+/// `skiff agent`: a node that joins a running server (k3s's agent): it registers its Node, renews its
+/// Lease and runs the pods the scheduler binds to it.
+struct AgentCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "agent",
+        abstract: "Join a server as a node (or several simulated nodes).",
+        discussion: """
+            Reach the server with --server and --token (the token is in the server's kubeconfig; the CA is \
+            --certificate-authority, else DATA_DIR/pki/ca.crt when the server shares this machine), or with \
+            --kubeconfig. --runtime simulated runs simulated nodes: pods bound to them turn Running without \
+            containers; --simulated-nodes N adds N more named NODE_NAME-0 ... NODE_NAME-(N-1).
+            """)
+
+    @OptionGroup var common: CommonOptions
+
+    @OptionGroup var client: ClientOptions
+
+    @Option(help: "The API server's URL, e.g. https://10.0.0.1:6443 (instead of --kubeconfig).")
+    var server: String?
+
+    @Option(help: "The bearer token to present to --server.")
+    var token: String?
+
+    @Option(help: "PEM file of the CA that signed --server's certificate.")
+    var certificateAuthority: String?
+
+    @Option(help: "The node's container runtime: simulated (runc and process come with the kubelet).")
+    var runtime: String = "simulated"
+
+    @Option(help: "The node's name (default: the host name).")
+    var nodeName: String?
+
+    @Option(help: "How many more simulated nodes to run in this process.")
+    var simulatedNodes: Int = 0
+
+    @Option(help: "How long the node's Lease lasts; it is renewed every quarter of that, as the kubelet does.")
+    var nodeLeaseDurationSeconds: Int = 40
+
+    func validate() throws {
+        switch runtime {
+        case "simulated": break
+        case "runc", "process":
+            throw ValidationError("--runtime \(runtime) is not available in this build yet; use --runtime simulated")
+        default:
+            throw ValidationError("--runtime must be one of runc, process, simulated (got \"\(runtime)\")")
+        }
+        if server == nil, token != nil || certificateAuthority != nil {
+            throw ValidationError("--token and --certificate-authority need --server")
+        }
+        if let server {
+            guard client.kubeconfig == nil else { throw ValidationError("give either --server or --kubeconfig, not both") }
+            guard let url = URL(string: server), ["https", "http"].contains(url.scheme ?? ""), url.host != nil else {
+                throw ValidationError("--server must be a URL like https://HOST:6443 (got \"\(server)\")")
+            }
+            guard token != nil else { throw ValidationError("--server needs --token") }
+        }
+        guard simulatedNodes >= 0, simulatedNodes <= 100_000 else {
+            throw ValidationError("--simulated-nodes must be between 0 and 100000 (got \(simulatedNodes))")
+        }
+        guard nodeLeaseDurationSeconds >= 4 else {
+            throw ValidationError("--node-lease-duration-seconds must be at least 4 (got \(nodeLeaseDurationSeconds))")
+        }
+        if let nodeName { try Self.checkNodeName(nodeName) }
+    }
+
+    static func checkNodeName(_ name: String) throws {
+        let allowed = Set("abcdefghijklmnopqrstuvwxyz0123456789-.")
+        guard !name.isEmpty, name.count <= 253, name.allSatisfy({ allowed.contains($0) }),
+              name.first?.isLetter == true || name.first?.isNumber == true,
+              name.last?.isLetter == true || name.last?.isNumber == true else {
+            throw ValidationError("--node-name \"\(name)\" is not a valid node name (lower-case RFC 1123 subdomain)")
+        }
+    }
+
+    var localNodeName: String {
+        if let nodeName { return nodeName }
+        return ProcessInfo.processInfo.hostName.lowercased().split(separator: ".").first.map(String.init) ?? "skiff-node"
+    }
+
+    func clientConfig() throws -> ClientConfig {
+        guard let server else { return try client.clientConfig(dataDirectory: common.dataDirectory, userAgent: "skiff-agent") }
+        var caPEM: String? = nil
+        let caPath = certificateAuthority ?? common.dataDirectory.appendingPathComponent("pki/ca.crt").path
+        if server.hasPrefix("https") {
+            guard let text = try? String(contentsOfFile: caPath, encoding: .utf8) else {
+                throw ValidationError("cannot read the server's CA from \(caPath); give --certificate-authority "
+                                      + "(the server's DATA_DIR/pki/ca.crt)")
+            }
+            caPEM = text
+        }
+        return ClientConfig(server: server, certificateAuthorityPEM: caPEM, bearerToken: token, userAgent: "skiff-agent")
+    }
+
+    func run() async throws {
+        let level = try common.validateLogLevel()
+        Observability.bootstrap(level: level)
+        let logger = Logger(label: "skiff.agent")
+        let restClient = try RESTClient(config: clientConfig())
+        let names = [localNodeName] + (0..<simulatedNodes).map { "\(localNodeName)-\($0)" }
+        let specs: [SimulatedNodeSpec]
+        do {
+            specs = try await NodeAddressing.specs(for: names, client: restClient)
+        } catch {
+            try? await restClient.shutdown()
+            throw ValidationError("cannot reach the API server at \(restClient.config.server): \(error)")
+        }
+        let pool = SimulatedNodePool(client: restClient, nodes: specs, heartbeatInterval: .seconds(nodeLeaseDurationSeconds) / 4,
+                                     logger: Logger(label: "skiff.simulated-nodes"))
+        logger.info("joining", metadata: ["server": "\(restClient.config.server)", "nodes": "\(names.count)",
+                                          "node": "\(localNodeName)", "runtime": "\(runtime)"])
+        let group = ServiceGroup(
+            configuration: .init(services: [.init(service: pool)], gracefulShutdownSignals: [.sigterm, .sigint], logger: logger))
+        do { try await group.run() } catch {
+            try? await restClient.shutdown()
+            throw error
+        }
+        try? await restClient.shutdown()
+    }
+}
+
+/// Pod ranges for nodes that join from another process: a node keeps the range it registered with, and a
+/// new one takes the lowest /24 of 10.244.0.0/16 no other node holds (the job of upstream's node IPAM).
+enum NodeAddressing {
+    static func specs(for names: [String], client: RESTClient) async throws -> [SimulatedNodeSpec] {
+        let list = try await client.json(.GET, "/api/v1/nodes")
+        var taken: [String: Int] = [:]
+        for node in list["items"]?.arrayValue ?? [] {
+            guard let cidr = node["spec"]?["podCIDR"]?.stringValue, let index = podRangeIndex(cidr) else { continue }
+            taken[node["metadata"]?["name"]?.stringValue ?? ""] = index
+        }
+        var used = Set(taken.values)
+        var next = 0
+        return names.map { name in
+            if let index = taken[name] { return SimulatedNodeSpec(name: name, index: index) }
+            while used.contains(next % 256), used.count < 256 { next += 1 }
+            used.insert(next % 256)
+            defer { next += 1 }
+            return SimulatedNodeSpec(name: name, index: next)
+        }
+    }
+
+    /// `10.244.X.0/24` → X.
+    static func podRangeIndex(_ cidr: String) -> Int? {
+        let parts = cidr.split(separator: "/").first?.split(separator: ".") ?? []
+        guard parts.count == 4, parts[0] == "10", parts[1] == "244" else { return nil }
+        return Int(parts[2])
+    }
+}
