@@ -105,12 +105,8 @@ import Testing
 
     @Test func serverSideApplyInV1RecordsV1Fields() async throws {
         try await withServer { client in
-            let yaml = """
-                apiVersion: autoscaling/v1
-                kind: HorizontalPodAutoscaler
-                metadata: {name: ssa}
-                spec: {scaleTargetRef: {kind: Deployment, name: ssa}, maxReplicas: 3, targetCPUUtilizationPercentage: 40}
-                """
+            // JSON, as kubectl sends apply bodies (block-style YAML numbers are a separate known issue).
+            let yaml = #"{"apiVersion":"autoscaling/v1","kind":"HorizontalPodAutoscaler","metadata":{"name":"ssa"},"spec":{"scaleTargetRef":{"kind":"Deployment","name":"ssa"},"maxReplicas":3,"targetCPUUtilizationPercentage":40}}"#
             let response = try await client.send(.PATCH, Self.v1 + "/ssa", query: [("fieldManager", "tester")], body: Array(yaml.utf8),
                                                  contentType: "application/apply-patch+yaml")
             #expect(response.status.code == 201, "\(String(decoding: response.body, as: UTF8.self))")

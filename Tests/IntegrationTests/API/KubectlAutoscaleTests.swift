@@ -24,6 +24,10 @@ import Testing
         await server.stop()
     }
 
+    /// kubectl ≥ 1.30 drops the version from a short name (`hpa.v1.autoscaling` reads the preferred
+    /// version: its shortcut expander rebuilds the resource without it), so the full name is used.
+    let v1Name = "horizontalpodautoscalers.v1.autoscaling"
+
     func check(_ k: Kubectl) async throws {
         let deployment = try await k.run("create", "deployment", "x", "--image=busybox:latest")
         #expect(deployment.succeeded, "\(deployment)")
@@ -35,21 +39,21 @@ import Testing
                 "\(table)")
         #expect(table.stdout.range(of: #"x +Deployment/x +cpu: <unknown>/80% +2 +5 +0"#, options: .regularExpression) != nil, "\(table)")
 
-        let v1 = try await k.run("get", "hpa.v1.autoscaling", "x", "-o", "yaml")
+        let v1 = try await k.run("get", v1Name, "x", "-o", "yaml")
         #expect(v1.stdout.contains("apiVersion: autoscaling/v1"), "\(v1)")
         #expect(v1.stdout.contains("targetCPUUtilizationPercentage: 80"), "\(v1)")
         #expect(v1.stdout.contains("maxReplicas: 5") && v1.stdout.contains("minReplicas: 2"), "\(v1)")
-        let v2 = try await k.run("get", "hpa.v2.autoscaling", "x", "-o", "jsonpath={.spec.metrics[0].resource.target.averageUtilization}")
+        let v2 = try await k.run("get", "horizontalpodautoscalers.v2.autoscaling", "x", "-o", "jsonpath={.spec.metrics[0].resource.target.averageUtilization}")
         #expect(v2.stdout == "80", "\(v2)")
 
         // Edited through v1, seen through v2.
-        let patched = try await k.run("patch", "hpa.v1.autoscaling", "x", "--type=merge", "-p", #"{"spec":{"targetCPUUtilizationPercentage":60}}"#)
+        let patched = try await k.run("patch", v1Name, "x", "--type=merge", "-p", #"{"spec":{"targetCPUUtilizationPercentage":60}}"#)
         #expect(patched.succeeded, "\(patched)")
         let after = try await k.run("get", "hpa", "x", "-o", "jsonpath={.apiVersion} {.spec.metrics[0].resource.target.averageUtilization}")
         #expect(after.stdout == "autoscaling/v2 60", "\(after)")
-        let bad = try await k.run("patch", "hpa.v1.autoscaling", "x", "--type=merge", "-p", #"{"spec":{"targetCPUUtilizationPercentage":-5}}"#)
+        let bad = try await k.run("patch", v1Name, "x", "--type=merge", "-p", #"{"spec":{"targetCPUUtilizationPercentage":-5}}"#)
         #expect(!bad.succeeded && bad.stderr.contains("spec.targetCPUUtilizationPercentage"), "\(bad)")
-        #expect(try await k.run("delete", "hpa.v1.autoscaling", "x").succeeded)
+        #expect(try await k.run("delete", v1Name, "x").succeeded)
         #expect(try await k.run("get", "hpa", "-o", "name").stdout.isEmpty)
     }
 }
