@@ -41,7 +41,8 @@ struct Discovery: Sendable {
                                     "verbs": .array(info.verbs.map { .string($0) })]
             if !info.shortNames.isEmpty { entry["shortNames"] = .array(info.shortNames.map { .string($0) }) }
             if !info.categories.isEmpty { entry["categories"] = .array(info.categories.map { .string($0) }) }
-            entry["storageVersionHash"] = .string(Self.storageVersionHash(info))
+            // Every version of a resource names its storage version's hash, as upstream's does.
+            entry["storageVersionHash"] = .string(Self.storageVersionHash(resource.storage.info))
             entries.append(entry)
             for sub in info.subresources {
                 var subEntry: JSONValue = ["name": .string("\(info.resource)/\(sub.name)"), "singularName": "",

@@ -14,6 +14,7 @@ extension RESTHandler {
         let body = try RequestBody(request, validation: try request.fieldValidation())
         var object = body.object
         try checkNamespace(of: &object, request: request)
+        if resource.conversion != nil { object = try storedCreate(object, resource: resource) }
 
         let metadata = object["metadata"]
         let givenName = metadata?["name"]?.stringValue ?? ""
@@ -35,7 +36,7 @@ extension RESTHandler {
             let name = candidate["metadata"]?["name"]?.stringValue ?? ""
             if let error = validateCreate(candidate, resource: resource, context: context) { throw error }
             try resource.strategy.beforeStore(&candidate, old: nil, dryRun: dryRun)
-            candidate = managedFields.recordCreate(candidate, manager: manager, resource: resource, now: clock())
+            candidate = recordCreate(candidate, manager: manager, resource: resource)
             if dryRun {
                 return try respond(candidate, status: .created, resource: resource, format: format, warnings: body.warnings)
             }
@@ -77,16 +78,43 @@ extension RESTHandler {
         object.setValue(.string(namespace), at: ["metadata", "namespace"])
     }
 
+    /// Validates a stored-form object; problems are named by the request's version's field paths.
     func validateCreate(_ object: JSONValue, resource: ServedResource, context: StrategyContext) -> APIError? {
-        let problems = ObjectMetaValidation.validateCreate(object, resource: resource)
-            + KindValidation.validateCreate(object, group: resource.group, resource: resource.resource)
-        if !problems.isEmpty { return invalid(resource, name: object["metadata"]?["name"]?.stringValue ?? "", problems) }
+        let storage = resource.storage
+        let problems = ObjectMetaValidation.validateCreate(object, resource: storage)
+            + KindValidation.validateCreate(object, group: storage.group, resource: storage.resource)
+        if !problems.isEmpty { return invalid(resource, name: object["metadata"]?["name"]?.stringValue ?? "", problems, in: object) }
         return resource.strategy.validateCreate(object, context: context)
     }
 
     /// A 422 Invalid for `problems` on the named object.
     func invalid(_ resource: ServedResource, name: String, _ problems: [FieldProblem]) -> APIError {
         FieldProblem.invalid(group: resource.group, kind: resource.kind, name: name, problems)
+    }
+
+    /// A 422 Invalid for problems found in the stored form `object`, with the served version's paths.
+    func invalid(_ resource: ServedResource, name: String, _ problems: [FieldProblem], in object: JSONValue) -> APIError {
+        invalid(resource, name: name, resource.conversion?.servedProblems(problems, in: object) ?? problems)
+    }
+
+    /// An object created through a converted version: that version's own create checks, then its
+    /// stored form (the object itself for the storage version).
+    func storedCreate(_ served: JSONValue, resource: ServedResource) throws(APIError) -> JSONValue {
+        guard let conversion = resource.conversion else { return served }
+        let problems = conversion.converter.validateCreate(served)
+        if !problems.isEmpty { throw invalid(resource, name: served["metadata"]?["name"]?.stringValue ?? "", problems) }
+        return conversion.stored(served)
+    }
+
+    /// managedFields for a create, computed in the request's version (whose field paths they record).
+    func recordCreate(_ object: JSONValue, manager: String, resource: ServedResource) -> JSONValue {
+        guard let conversion = resource.conversion else {
+            return managedFields.recordCreate(object, manager: manager, resource: resource, now: clock())
+        }
+        let served = managedFields.recordCreate(conversion.served(object), manager: manager, resource: resource, now: clock())
+        var result = object
+        result.setValue(served["metadata"]?["managedFields"], at: ["metadata", "managedFields"])
+        return result
     }
 
     /// Encodes `object` in the negotiated format.

@@ -52,6 +52,7 @@ extension RESTHandler {
                                                 resource: resource, now: self.clock())
                 warnings = try self.checkPatched(&created, resource: resource, validation: validation, name: name)
                 try self.checkNamespace(of: &created, request: request)
+                created = try self.storedCreate(created, resource: resource)
                 ObjectLifecycle.prepareForCreate(&created, resource: resource, namespace: request.namespace, now: self.clock())
                 resource.strategy.prepareForCreate(&created, context: context)
                 try await self.admission.admitCreate(&created, resource: resource, namespace: request.namespace, handler: self)
@@ -59,17 +60,19 @@ extension RESTHandler {
                 try resource.strategy.beforeStore(&created, old: nil, dryRun: dryRun)
                 return .create(created)
             }
+            // A converted version is patched in its own form, then stored in the storage form.
+            let current = resource.conversion?.served(old) ?? old
             var patched: JSONValue
             switch type {
-            case .json: patched = try Patcher.jsonPatch(patchDocument, to: old)
-            case .merge: patched = try Patcher.mergePatch(patchDocument, to: old)
+            case .json: patched = try Patcher.jsonPatch(patchDocument, to: current)
+            case .merge: patched = try Patcher.mergePatch(patchDocument, to: current)
             case .strategic:
                 guard let schema else {
                     throw APIError.unsupportedMediaType("the body of the request was in an unknown format - accepted media types include: application/json-patch+json, application/merge-patch+json, application/apply-patch+yaml")
                 }
-                patched = try Patcher.strategicMergePatch(patchDocument, to: old, schema: schema)
+                patched = try Patcher.strategicMergePatch(patchDocument, to: current, schema: schema)
             case .apply:
-                patched = try Patcher.apply(patchDocument, to: old, manager: manager, force: force, schema: schema,
+                patched = try Patcher.apply(patchDocument, to: current, manager: manager, force: force, schema: schema,
                                             resource: resource, now: self.clock())
             }
             // A resourceVersion the patch sets is a precondition.
@@ -81,6 +84,7 @@ extension RESTHandler {
                 throw self.invalid(resource, name: name, [.invalid("metadata.name", patched["metadata"]?["name"] ?? nil, "field is immutable")])
             }
             try self.checkNamespace(of: &patched, request: request)
+            if let conversion = resource.conversion { patched = conversion.stored(patched) }
             return try await self.decideUpdate(new: patched, old: old, resource: resource, subresource: subresource,
                                                context: context, manager: type == .apply ? nil : manager)
         }

@@ -42,6 +42,8 @@ extension RESTHandler {
         guard bodyName == name else {
             throw APIError.badRequest("the name of the object (\(bodyName)) does not match the name on the URL (\(name))")
         }
+        let served = object
+        if let conversion = resource.conversion { object = conversion.stored(object) }
         let precondition = object["metadata"]?["resourceVersion"]?.stringValue.flatMap { $0.isEmpty ? nil : $0 }
         if precondition == nil && !resource.strategy.allowUnconditionalUpdate {
             throw invalid(resource, name: name, [.required("metadata.resourceVersion", "must be specified for an update")])
@@ -57,13 +59,13 @@ extension RESTHandler {
                                                  precondition: preconditionRevision) { old, revision in
             guard let old else {
                 guard subresource == nil, resource.strategy.allowCreateOnUpdate else { throw resource.notFound(name) }
-                var created = object
+                var created = try self.storedCreate(served, resource: resource)
                 ObjectLifecycle.prepareForCreate(&created, resource: resource, namespace: request.namespace, now: self.clock())
                 resource.strategy.prepareForCreate(&created, context: context)
                 try await self.admission.admitCreate(&created, resource: resource, namespace: request.namespace, handler: self)
                 if let error = self.validateCreate(created, resource: resource, context: context) { throw error }
                 try resource.strategy.beforeStore(&created, old: nil, dryRun: dryRun)
-                return .create(self.managedFields.recordCreate(created, manager: manager, resource: resource, now: self.clock()))
+                return .create(self.recordCreate(created, manager: manager, resource: resource))
             }
             if let preconditionRevision, preconditionRevision != revision {
                 throw APIError.staleResourceVersion(group: resource.group, resource: resource.resource, name: name)
@@ -75,7 +77,8 @@ extension RESTHandler {
                            warnings: body.warnings)
     }
 
-    /// Prepares, validates and admits `new` as an update of `old`; decides whether to write, skip or delete.
+    /// Prepares, validates and admits `new` as an update of `old` (both stored forms; `resource` is the
+    /// request's version); decides whether to write, skip or delete.
     func decideUpdate(new: JSONValue, old: JSONValue, resource: ServedResource, subresource: String?,
                       context: StrategyContext, manager: String?) async throws -> UpdateDecision {
         var object = new
@@ -91,12 +94,13 @@ extension RESTHandler {
         default:
             resource.strategy.prepareForUpdate(&object, old: old, context: context)
         }
-        ObjectLifecycle.prepareForUpdate(&object, old: old, resource: resource)
-        var problems = ObjectMetaValidation.validateUpdate(object, old: old, resource: resource)
+        let storage = resource.storage
+        ObjectLifecycle.prepareForUpdate(&object, old: old, resource: storage)
+        var problems = ObjectMetaValidation.validateUpdate(object, old: old, resource: storage)
         if subresource == nil {
-            problems += KindValidation.validateUpdate(object, old: old, group: resource.group, resource: resource.resource)
+            problems += KindValidation.validateUpdate(object, old: old, group: storage.group, resource: storage.resource)
         }
-        if !problems.isEmpty { throw invalid(resource, name: name, problems) }
+        if !problems.isEmpty { throw invalid(resource, name: name, problems, in: object) }
         let strategyError = subresource == "status"
             ? resource.strategy.validateStatusUpdate(object, old: old, context: context)
             : resource.strategy.validateUpdate(object, old: old, context: context)
@@ -104,10 +108,14 @@ extension RESTHandler {
         try await admission.admitUpdate(&object, old: old, resource: resource, handler: self)
         try resource.strategy.beforeStore(&object, old: old, dryRun: context.dryRun)
         if let manager {
-            object = managedFields.recordUpdate(object, old: old, manager: manager, subresource: subresource,
-                                                resource: resource, now: clock())
+            object = recordUpdate(object, old: old, manager: manager, subresource: subresource, resource: resource)
         }
-        if ObjectLifecycle.storageBytes(object) == ObjectLifecycle.storageBytes(old) { return .unchanged }
+        if resource.conversion == nil {
+            if ObjectLifecycle.storageBytes(object) == ObjectLifecycle.storageBytes(old) { return .unchanged }
+        } else if ObjectLifecycle.storageForm(object).object == ObjectLifecycle.storageForm(old).object {
+            // Conversion may reorder members; unchanged content is no change.
+            return .unchanged
+        }
         let metadata = object["metadata"]
         if metadata?["deletionTimestamp"] != nil, resource.strategy.readyToDelete(object),
            (metadata?["deletionGracePeriodSeconds"]?.intValue ?? 0) == 0
@@ -115,6 +123,19 @@ extension RESTHandler {
             return .delete(object)
         }
         return .write(object)
+    }
+
+    /// managedFields for an update, computed in the request's version (whose field paths they record).
+    func recordUpdate(_ object: JSONValue, old: JSONValue, manager: String, subresource: String?,
+                      resource: ServedResource) -> JSONValue {
+        guard let conversion = resource.conversion else {
+            return managedFields.recordUpdate(object, old: old, manager: manager, subresource: subresource, resource: resource, now: clock())
+        }
+        let served = managedFields.recordUpdate(conversion.served(object), old: conversion.served(old), manager: manager,
+                                                subresource: subresource, resource: resource, now: clock())
+        var result = object
+        result.setValue(served["metadata"]?["managedFields"], at: ["metadata", "managedFields"])
+        return result
     }
 
     /// Reads the stored object, lets `transform` decide, and writes with compare-and-swap; a conflict

@@ -3,7 +3,9 @@ import NIOCore
 import SkiffAPI
 
 /// Builds response bodies from cached object bytes without decoding them when it can (JSON lists and
-/// gets are concatenations of bytes encoded once by the watch cache).
+/// gets are concatenations of bytes encoded once by the watch cache). Objects arrive in the storage
+/// version; a converted resource's encoder converts each into the served version (tables take their
+/// cells from the stored form, as upstream prints the internal object).
 struct ResponseEncoder: Sendable {
     let resource: ServedResource
     let format: OutputFormat
@@ -20,22 +22,27 @@ struct ResponseEncoder: Sendable {
     func object(_ json: [UInt8], allocator: ByteBufferAllocator) throws -> ByteBuffer {
         switch format {
         case .json:
-            return allocator.buffer(bytes: json)
+            return allocator.buffer(bytes: try served(json))
         case .yaml:
-            return allocator.buffer(string: try JSONValue(parsing: json).yamlString())
+            return allocator.buffer(string: try JSONValue(parsing: served(json)).yamlString())
         case .table(let version, let includeObject):
             let object = try JSONValue(parsing: json)
             let table = tableJSON(rows: [row(object, includeObject: includeObject, version: version)],
                                   version: version, metadata: ["resourceVersion": object["metadata"]?["resourceVersion"] ?? ""])
             return allocator.buffer(bytes: table.serialized())
         case .partialMetadata(let version):
-            let object = try JSONValue(parsing: json)
+            let object = try JSONValue(parsing: served(json))
             return allocator.buffer(bytes: partial(object, version: version).serialized())
         }
     }
 
     /// A list response of cached objects with list metadata.
-    func list(_ objects: [CachedObject], metadata: JSONObject, allocator: ByteBufferAllocator) throws -> ByteBuffer {
+    func list(_ stored: [CachedObject], metadata: JSONObject, allocator: ByteBufferAllocator) throws -> ByteBuffer {
+        if case .table(let version, let includeObject) = format {
+            let rows = try stored.map { try row($0.parsed(), includeObject: includeObject, version: version) }
+            return allocator.buffer(bytes: tableJSON(rows: rows, version: version, metadata: metadata).serialized())
+        }
+        let objects = try resource.conversion.map { conversion in try stored.map { try conversion.served($0) } } ?? stored
         switch format {
         case .json:
             var buffer = allocator.buffer(capacity: objects.reduce(256) { $0 + $1.json.count + 1 })
@@ -57,9 +64,8 @@ struct ResponseEncoder: Sendable {
             let list: JSONValue = ["kind": .string(resource.info.listKind), "apiVersion": .string(resource.apiVersion),
                                    "metadata": .object(metadata), "items": .array(items)]
             return allocator.buffer(string: list.yamlString())
-        case .table(let version, let includeObject):
-            let rows = try objects.map { try row($0.parsed(), includeObject: includeObject, version: version) }
-            return allocator.buffer(bytes: tableJSON(rows: rows, version: version, metadata: metadata).serialized())
+        case .table:
+            return allocator.buffer(capacity: 0)  // handled above, from the stored objects
         case .partialMetadata(let version):
             let items = try objects.map { try partial($0.parsed(), version: version) }
             let list: JSONValue = ["kind": "PartialObjectMetadataList", "apiVersion": .string("meta.k8s.io/\(version)"),
@@ -76,14 +82,14 @@ struct ResponseEncoder: Sendable {
         buffer.writeString("\",\"object\":")
         switch format {
         case .json, .yaml:
-            buffer.writeBytes(object.json)
+            buffer.writeBytes(try served(object.json))
         case .table(let version, let includeObject):
             let parsed = try object.parsed()
             let table = tableJSON(rows: [row(parsed, includeObject: includeObject, version: version)], version: version,
                                   metadata: ["resourceVersion": .string(String(object.revision))])
             buffer.writeBytes(table.serialized())
         case .partialMetadata(let version):
-            buffer.writeBytes(partial(try object.parsed(), version: version).serialized())
+            buffer.writeBytes(partial(try JSONValue(parsing: served(object.json)), version: version).serialized())
         }
         buffer.writeString("}\n")
         return buffer
@@ -124,14 +130,22 @@ struct ResponseEncoder: Sendable {
          "columnDefinitions": .array(resource.table.columns.map(\.json)), "rows": .array(rows)]
     }
 
+    /// A table row of a stored object: cells from it, the included object in the served version.
     func row(_ object: JSONValue, includeObject: String, version: String) -> JSONValue {
         var row: JSONValue = ["cells": .array(resource.table.cells(for: object, now: now))]
+        let served = resource.conversion?.served(object) ?? object
         switch includeObject {
         case "None": break
-        case "Object": row["object"] = object
-        default: row["object"] = partial(object, version: version)
+        case "Object": row["object"] = served
+        default: row["object"] = partial(served, version: version)
         }
         return row
+    }
+
+    /// Stored JSON in the served version (unchanged, without a parse, for the storage version).
+    func served(_ json: [UInt8]) throws -> [UInt8] {
+        guard let conversion = resource.conversion else { return json }
+        return try conversion.servedJSON(json)
     }
 
     func partial(_ object: JSONValue, version: String) -> JSONValue {

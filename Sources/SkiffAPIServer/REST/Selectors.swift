@@ -11,15 +11,27 @@ enum Selectors {
         } catch {
             throw .badRequest(error.message)
         }
-        let fields: FieldSelector
+        var fields: FieldSelector
         do {
             fields = try FieldSelector(parsing: request.query["fieldSelector"] ?? "")
         } catch {
             throw .badRequest(error.message)
         }
-        let supported = Set(request.resource.fields.supported)
-        for requirement in fields.requirements where !supported.contains(requirement.field) {
-            throw .badRequest("field label not supported: \(requirement.field)")
+        if let conversion = request.resource.conversion {
+            // A converted version selects on its own labels, matched against the stored object's
+            // fields under the storage version's names (upstream's field label conversion).
+            let labels = conversion.converter.fieldLabels
+            for index in fields.requirements.indices {
+                guard let storageLabel = labels[fields.requirements[index].field] else {
+                    throw .badRequest("field label not supported: \(fields.requirements[index].field)")
+                }
+                fields.requirements[index].field = storageLabel
+            }
+        } else {
+            let supported = Set(request.resource.fields.supported)
+            for requirement in fields.requirements where !supported.contains(requirement.field) {
+                throw .badRequest("field label not supported: \(requirement.field)")
+            }
         }
         // A plain `metadata.name=x` narrows to one name, which lets the cache skip the rest.
         var name: String? = nil
@@ -32,8 +44,9 @@ enum Selectors {
         if labels.isEverything && fields.isEverything {
             return WatchFilter(namespace: namespace, name: nil, matchesSelectors: { _ in true }, isEverything: true)
         }
+        let selected = fields
         return WatchFilter(namespace: namespace, name: name, matchesSelectors: { object in
-            labels.matches(object.labels) && fields.matches(object.fields)
+            labels.matches(object.labels) && selected.matches(object.fields)
         })
     }
 

@@ -17,7 +17,14 @@ enum BuiltinCatalog {
                            table: Printers.convertor(group: $0.group, resource: $0.resource),
                            schemas: schemas)
         }
-        let registry = ResourceRegistry(resources: served, groupOrder: BuiltinResources.groupOrder)
+        var all = served
+        for alternate in BuiltinResources.convertedVersions {
+            guard let storage = served.first(where: { $0.group == alternate.storageGroup && $0.resource == alternate.info.resource }) else {
+                continue
+            }
+            all.append(ServedResource(info: alternate.info, servingFrom: storage, converter: alternate.converter))
+        }
+        let registry = ResourceRegistry(resources: all, groupOrder: BuiltinResources.groupOrder)
         if let services = registry.resource(group: "", resource: "services") {
             let cache = services.cache
             allocator.services.withLock { $0 = { cache.list(namespace: nil, atLeast: 0).objects.compactMap { try? $0.parsed() } } }

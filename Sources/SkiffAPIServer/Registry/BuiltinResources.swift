@@ -60,8 +60,16 @@ enum BuiltinResources {
                  subresources: [scale(), status("StatefulSet")]),
     ]
 
+    /// Versions served from another version's storage (upstream's shared storage): the resource, the
+    /// group whose resource of the same name stores it, and the converter between the two.
+    static let convertedVersions: [(info: ResourceInfo, storageGroup: String, converter: any VersionConverter)] = [
+        (resource("events.k8s.io", "v1", "events", "Event", short: ["ev"]), "", EventsV1Converter()),
+        (resource("autoscaling", "v1", "horizontalpodautoscalers", "HorizontalPodAutoscaler", short: ["hpa"], categories: ["all"],
+                  subresources: [status("HorizontalPodAutoscaler")]),
+         "autoscaling", HorizontalPodAutoscalerV1Converter()),
+    ]
+
     static let others: [ResourceInfo] = [
-        resource("events.k8s.io", "v1", "events", "Event", short: ["ev"]),
         resource("autoscaling", "v2", "horizontalpodautoscalers", "HorizontalPodAutoscaler", short: ["hpa"], categories: ["all"],
                  subresources: [status("HorizontalPodAutoscaler")]),
         resource("batch", "v1", "cronjobs", "CronJob", short: ["cj"], categories: ["all"], subresources: [status("CronJob")]),

@@ -30,7 +30,7 @@ enum KindBehaviours {
              ("autoscaling", "horizontalpodautoscalers"), ("policy", "poddisruptionbudgets"),
              ("networking.k8s.io", "ingresses"), ("apiextensions.k8s.io", "customresourcedefinitions"):
             return DefaultingStrategy(tracksGeneration: resource != "nodes" && resource != "resourcequotas", hasStatusSubresource: true)
-        case ("", "events"), ("events.k8s.io", "events"), ("coordination.k8s.io", "leases"):
+        case ("", "events"), ("coordination.k8s.io", "leases"):
             return DefaultingStrategy(allowCreateOnUpdate: false)
         default:
             return GenericStrategy()
@@ -47,20 +47,21 @@ enum KindBehaviours {
             return ResourceFields(paths: ["involvedObject.kind", "involvedObject.namespace", "involvedObject.name",
                                           "involvedObject.uid", "involvedObject.apiVersion", "involvedObject.resourceVersion",
                                           "involvedObject.fieldPath", "reason", "reportingComponent", "type"],
-                                  compute: { ["source": $0["source"]?["component"]?.stringValue ?? ($0["reportingComponent"]?.stringValue ?? "")] })
-        case ("events.k8s.io", "events"):
-            return ResourceFields(paths: ["regarding.kind", "regarding.namespace", "regarding.name", "regarding.uid",
-                                          "reason", "reportingController", "type"])
+                                  computed: ["source"], compute: { event in
+                                      // Upstream's ToSelectableFields: the reporting controller when no source component.
+                                      let component = event["source"]?["component"]?.stringValue ?? ""
+                                      return ["source": component.isEmpty ? (event["reportingComponent"]?.stringValue ?? "") : component]
+                                  })
         case ("", "namespaces"):
             return ResourceFields(paths: ["status.phase"])
         case ("", "nodes"):
-            return ResourceFields(compute: { ["spec.unschedulable": $0["spec"]?["unschedulable"]?.boolValue == true ? "true" : "false"] })
+            return ResourceFields(computed: ["spec.unschedulable"], compute: { ["spec.unschedulable": $0["spec"]?["unschedulable"]?.boolValue == true ? "true" : "false"] })
         case ("", "secrets"):
             return ResourceFields(paths: ["type"])
         case ("", "replicationcontrollers"), ("apps", "replicasets"):
-            return ResourceFields(compute: { ["status.replicas": String($0["status"]?["replicas"]?.intValue ?? 0)] })
+            return ResourceFields(computed: ["status.replicas"], compute: { ["status.replicas": String($0["status"]?["replicas"]?.intValue ?? 0)] })
         case ("batch", "jobs"):
-            return ResourceFields(compute: { ["status.successful": String($0["status"]?["succeeded"]?.intValue ?? 0)] })
+            return ResourceFields(computed: ["status.successful"], compute: { ["status.successful": String($0["status"]?["succeeded"]?.intValue ?? 0)] })
         case ("certificates.k8s.io", "certificatesigningrequests"):
             return ResourceFields(paths: ["spec.signerName"])
         default:

@@ -11,6 +11,8 @@ final class ServedResource: Sendable {
     let table: any TableConvertor
     let cache: ResourceCache
     let schemas: SchemaRegistry
+    /// How this version reaches its storage when it is not the storage version; `nil` when it is.
+    let conversion: VersionConversion?
 
     init(info: ResourceInfo, strategy: any ResourceStrategy, fields: ResourceFields, table: any TableConvertor,
          schemas: SchemaRegistry, windowCapacity: Int = 4096) {
@@ -21,7 +23,25 @@ final class ServedResource: Sendable {
         self.table = table
         self.schemas = schemas
         self.cache = ResourceCache(groupResource: segment, fields: fields, windowCapacity: windowCapacity)
+        self.conversion = nil
     }
+
+    /// Another version of `storage`'s resource, sharing its storage, cache and behaviour; objects are
+    /// converted by `converter` on their way in and out.
+    init(info: ResourceInfo, servingFrom storage: ServedResource, converter: any VersionConverter) {
+        self.info = info
+        self.segment = storage.segment
+        self.strategy = storage.strategy
+        self.fields = storage.fields
+        self.table = storage.table
+        self.schemas = storage.schemas
+        self.cache = storage.cache
+        self.conversion = VersionConversion(storage: storage, converter: converter,
+                                            apiVersion: info.groupVersionKind.apiVersion, kind: info.kind)
+    }
+
+    /// The resource in its storage version (itself unless this version is converted).
+    var storage: ServedResource { conversion?.storage ?? self }
 
     var group: String { info.group }
     var resource: String { info.resource }

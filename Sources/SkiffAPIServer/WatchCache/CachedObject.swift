@@ -54,14 +54,17 @@ struct ResourceFields: Sendable {
     let paths: [String]
     /// Extra computed fields (e.g. `spec.unschedulable` as "true"/"false" even when absent).
     let compute: (@Sendable (JSONValue) -> [String: String])?
+    /// The names `compute` produces.
+    let computed: [String]
 
-    init(paths: [String] = [], compute: (@Sendable (JSONValue) -> [String: String])? = nil) {
+    init(paths: [String] = [], computed: [String] = [], compute: (@Sendable (JSONValue) -> [String: String])? = nil) {
         self.paths = paths
+        self.computed = computed
         self.compute = compute
     }
 
     /// Every selectable field name, for the "is not a known field selector" error.
-    var supported: [String] { ["metadata.name", "metadata.namespace"] + paths }
+    var supported: [String] { ["metadata.name", "metadata.namespace"] + paths + computed }
 
     func extract(_ object: JSONValue, namespace: String, name: String) -> [String: String] {
         var fields = ["metadata.name": name, "metadata.namespace": namespace]

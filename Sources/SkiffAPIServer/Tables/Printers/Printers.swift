@@ -28,6 +28,7 @@ enum Printers {
         case ("", "nodes"): return ClusterPrinters.nodes
         case ("", "namespaces"): return ClusterPrinters.namespaces
         case ("", "events"): return ClusterPrinters.events
+        case ("autoscaling", "horizontalpodautoscalers"): return AutoscalingPrinters.horizontalPodAutoscalers
         case ("", "configmaps"): return ClusterPrinters.configMaps
         case ("", "secrets"): return ClusterPrinters.secrets
         case ("", "serviceaccounts"): return ClusterPrinters.serviceAccounts

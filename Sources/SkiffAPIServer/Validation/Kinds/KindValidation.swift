@@ -19,6 +19,8 @@ enum KindValidation {
             return WorkloadValidation.validateCronJob(object)
         case ("", "configmaps"), ("", "secrets"):
             return validateDataKeys(object)
+        case ("autoscaling", "horizontalpodautoscalers"):
+            return AutoscalingValidation.validate(object)
         default:
             return []
         }
