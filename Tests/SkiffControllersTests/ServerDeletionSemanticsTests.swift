@@ -73,32 +73,33 @@ import Testing
         }
     }
 
-    /// Upstream applies a new propagation policy to an object already waiting on finalizers (the
-    /// registry's `deletionFinalizersForGarbageCollection`); Skiff keeps the first one.
+    /// A new propagation policy replaces the garbage collector's finalizer on an object already waiting on
+    /// finalizers, as upstream's `deletionFinalizersForGarbageCollection` does; a delete naming no policy
+    /// leaves it alone.
     @Test func aSecondDeleteChangesThePropagationFinalizer() async throws {
         try await TestCluster.with { cluster in
             try await cluster.createConfigMap("switch", finalizers: ["test.skiff.dev/hold"])
             try await cluster.delete(path("switch"), propagationPolicy: "Foreground")
             #expect(try await cluster.configMap("switch")?["metadata"]?["finalizers"] == ["test.skiff.dev/hold", "foregroundDeletion"])
             try await cluster.delete(path("switch"), propagationPolicy: "Orphan")
-            let finalizers = try await cluster.configMap("switch")?["metadata"]?["finalizers"]
-            withKnownIssue("RESTHandler.deleteObject returns .unchanged for an object already being deleted") {
-                #expect(finalizers == ["test.skiff.dev/hold", "orphan"])
-            }
+            #expect(try await cluster.configMap("switch")?["metadata"]?["finalizers"] == ["test.skiff.dev/hold", "orphan"])
+            try await cluster.delete(path("switch"))
+            #expect(try await cluster.configMap("switch")?["metadata"]?["finalizers"] == ["test.skiff.dev/hold", "orphan"])
+            try await cluster.delete(path("switch"), propagationPolicy: "Background")
+            #expect(try await cluster.configMap("switch")?["metadata"]?["finalizers"] == ["test.skiff.dev/hold"])
         }
     }
 
-    /// Upstream's namespace registry honours `propagationPolicy` on a namespace delete (orphan or
-    /// foregroundDeletion in metadata.finalizers); Skiff's NamespaceStrategy.beforeDelete skips it.
+    /// A namespace delete honours `propagationPolicy` (orphan or foregroundDeletion in metadata.finalizers),
+    /// as upstream's namespace registry does.
     @Test func aNamespaceDeleteHonoursThePropagationPolicy() async throws {
         try await TestCluster.with { cluster in
             _ = try await cluster.client.json(.POST, Self.namespaces.collection,
                                               body: ["apiVersion": "v1", "kind": "Namespace", "metadata": ["name": "ns2"]])
             try await cluster.delete(Self.namespaces.object("ns2"), propagationPolicy: "Orphan")
-            let finalizers = try await cluster.get(Self.namespaces.object("ns2"))?["metadata"]?["finalizers"]
-            withKnownIssue("NamespaceStrategy.beforeDelete ignores DeleteOptions.propagationPolicy") {
-                #expect(finalizers == ["orphan"])
-            }
+            let namespace = try await cluster.get(Self.namespaces.object("ns2"))
+            #expect(namespace?["metadata"]?["finalizers"] == ["orphan"])
+            #expect(namespace?["status"]?["phase"] == "Terminating")
         }
     }
 }

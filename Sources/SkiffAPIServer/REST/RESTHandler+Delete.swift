@@ -45,6 +45,29 @@ struct DeleteOptions {
     }
 }
 
+/// The garbage collector's finalizers a delete leaves on an object (upstream's
+/// `deletionFinalizersForGarbageCollection`): an explicit policy wins, else the finalizer already there,
+/// else the kind's default; other finalizers keep their order.
+enum GarbageCollectionFinalizers {
+    static func after(delete policy: String?, finalizers: [String], defaultPolicy: String) -> [String] {
+        let orphan: Bool
+        let foreground: Bool
+        switch policy {
+        case "Orphan": (orphan, foreground) = (true, false)
+        case "Foreground": (orphan, foreground) = (false, true)
+        case "Background": (orphan, foreground) = (false, false)
+        default:
+            let decided = finalizers.first { $0 == "orphan" || $0 == "foregroundDeletion" }
+            orphan = decided.map { $0 == "orphan" } ?? (defaultPolicy == "Orphan")
+            foreground = decided.map { $0 == "foregroundDeletion" } ?? (defaultPolicy == "Foreground")
+        }
+        var result = finalizers.filter { $0 != "orphan" && $0 != "foregroundDeletion" }
+        if orphan { result.append("orphan") }
+        if foreground { result.append("foregroundDeletion") }
+        return result
+    }
+}
+
 extension RESTHandler {
     func delete(_ request: RESTRequest) async throws -> RESTResponse {
         try requireVerb(request)
@@ -74,37 +97,40 @@ extension RESTHandler {
                 throw APIError.conflict(group: resource.group, resource: resource.resource, name: name,
                                         detail: "Precondition failed: ResourceVersion in precondition: \(rv), ResourceVersion in object meta: \(revision)")
             }
-            if let special = try resource.strategy.beforeDelete(&object, now: now) { return special }
-
-            var finalizers = metadata["finalizers"]?.arrayValue?.compactMap(\.stringValue) ?? []
-            let policy = options.propagationPolicy ?? resource.strategy.defaultPropagationPolicy
-            switch policy {
-            case "Orphan":
-                if !finalizers.contains("orphan") { finalizers.append("orphan") }
-                finalizers.removeAll { $0 == "foregroundDeletion" }
-            case "Foreground":
-                if !finalizers.contains("foregroundDeletion") { finalizers.append("foregroundDeletion") }
-                finalizers.removeAll { $0 == "orphan" }
-            default:
-                // Background: an explicit request drops the other GC finalizers if the object is not yet deleting.
-                if options.propagationPolicy != nil, metadata["deletionTimestamp"] == nil {
-                    finalizers.removeAll { $0 == "orphan" || $0 == "foregroundDeletion" }
-                }
+            if let special = try resource.strategy.beforeDelete(&object, now: now, propagationPolicy: options.propagationPolicy) {
+                return special
             }
+
+            let current = metadata["finalizers"]?.arrayValue?.compactMap(\.stringValue) ?? []
+            let finalizers = GarbageCollectionFinalizers.after(delete: options.propagationPolicy, finalizers: current,
+                                                               defaultPolicy: resource.strategy.defaultPropagationPolicy)
             let grace = resource.strategy.gracePeriod(for: object, requested: options.gracePeriodSeconds)
             let existingGrace = metadata["deletionGracePeriodSeconds"]?.intValue
 
             if metadata["deletionTimestamp"] != nil {
-                // Already being deleted: only a shorter grace period changes anything.
-                if let existingGrace, grace < existingGrace {
-                    if grace == 0 && finalizers.isEmpty { return .delete(object) }
+                let pendingGrace = (existingGrace ?? 0) > 0
+                if pendingGrace, grace >= existingGrace ?? 0 {
+                    // A graceful deletion in progress: upstream changes nothing, finalizers included.
+                    return .unchanged
+                }
+                if grace == 0 && finalizers.isEmpty { return .delete(object) }
+                var changed = false
+                if pendingGrace {
+                    // Only a shorter grace period may be given.
                     object.setValue(.int(grace), at: ["metadata", "deletionGracePeriodSeconds"])
                     object.setValue(.string(ObjectLifecycle.timestamp(now.addingTimeInterval(TimeInterval(grace)))),
                                     at: ["metadata", "deletionTimestamp"])
-                    return .write(object)
+                    changed = true
                 }
-                if finalizers.isEmpty && (existingGrace ?? 0) == 0 { return .delete(object) }
-                return .unchanged
+                if finalizers != current {
+                    // A new propagation policy replaces the garbage collector's finalizer (upstream's
+                    // deletionFinalizersForGarbageCollection), so `--cascade=orphan` after a foreground
+                    // delete takes effect.
+                    object.setValue(finalizers.isEmpty ? JSONValue?.none : .array(finalizers.map { .string($0) }),
+                                    at: ["metadata", "finalizers"])
+                    changed = true
+                }
+                return changed ? .write(object) : .unchanged
             }
             if grace == 0 && finalizers.isEmpty { return .delete(object) }
             object.setValue(.string(ObjectLifecycle.timestamp(now.addingTimeInterval(TimeInterval(grace)))),

@@ -39,7 +39,8 @@ protocol ResourceStrategy: Sendable {
     /// The propagation policy when a delete names none (upstream's `DefaultGarbageCollectionPolicy`).
     var defaultPropagationPolicy: String { get }
     /// A kind-specific delete (namespaces start terminating instead); `nil` for the generic behaviour.
-    func beforeDelete(_ object: inout JSONValue, now: Date) throws -> UpdateDecision?
+    /// `propagationPolicy` is the one the request named, if any.
+    func beforeDelete(_ object: inout JSONValue, now: Date, propagationPolicy: String?) throws -> UpdateDecision?
     /// Whether an object being deleted has nothing left holding it (finalizers) and can go.
     func readyToDelete(_ object: JSONValue) -> Bool
     /// Last step before a create (`old` nil) or update is stored: allocations (service IPs and ports).
@@ -80,7 +81,7 @@ extension ResourceStrategy {
 
     var defaultPropagationPolicy: String { "Background" }
 
-    func beforeDelete(_ object: inout JSONValue, now: Date) throws -> UpdateDecision? { nil }
+    func beforeDelete(_ object: inout JSONValue, now: Date, propagationPolicy: String?) throws -> UpdateDecision? { nil }
 
     func readyToDelete(_ object: JSONValue) -> Bool {
         (object["metadata"]?["finalizers"]?.arrayValue ?? []).isEmpty

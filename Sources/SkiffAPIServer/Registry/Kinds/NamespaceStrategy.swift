@@ -25,7 +25,7 @@ struct NamespaceStrategy: ResourceStrategy {
         }
     }
 
-    func beforeDelete(_ object: inout JSONValue, now: Date) throws -> UpdateDecision? {
+    func beforeDelete(_ object: inout JSONValue, now: Date, propagationPolicy: String?) throws -> UpdateDecision? {
         let name = object["metadata"]?["name"]?.stringValue ?? ""
         if Admission.immortalNamespaces.contains(name) {
             throw APIError.forbidden(group: "", resource: "namespaces", name: name, detail: "this namespace may not be deleted")
@@ -33,8 +33,15 @@ struct NamespaceStrategy: ResourceStrategy {
         if object["metadata"]?["deletionTimestamp"] != nil {
             return readyToDelete(object) ? .delete(object) : .unchanged
         }
-        if (object["spec"]?["finalizers"]?.arrayValue ?? []).isEmpty && (object["metadata"]?["finalizers"]?.arrayValue ?? []).isEmpty {
+        // The first delete starts termination and, as upstream's namespace registry does, sets the garbage
+        // collector's finalizer from the request's propagation policy (a namespace has no default one).
+        let current = object["metadata"]?["finalizers"]?.arrayValue?.compactMap(\.stringValue) ?? []
+        let finalizers = GarbageCollectionFinalizers.after(delete: propagationPolicy, finalizers: current, defaultPolicy: "")
+        if (object["spec"]?["finalizers"]?.arrayValue ?? []).isEmpty && finalizers.isEmpty {
             return .delete(object)
+        }
+        if finalizers != current {
+            object.setValue(finalizers.isEmpty ? JSONValue?.none : .array(finalizers.map { .string($0) }), at: ["metadata", "finalizers"])
         }
         object.setValue(.string(ObjectLifecycle.timestamp(now)), at: ["metadata", "deletionTimestamp"])
         object.setValue(0, at: ["metadata", "deletionGracePeriodSeconds"])
