@@ -8,7 +8,7 @@ import SkiffScheduler
 struct BenchCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "bench", abstract: "Run a benchmark and print its results as JSON lines.",
-        subcommands: [APIBench.self, SchedulerBench.self, PodsBench.self])
+        subcommands: [APIBench.self, SchedulerBench.self, PodsBench.self, InformerBench.self])
 
     /// The path of this very binary (the benchmarks start it as the server under test).
     static var ownBinary: String {
@@ -113,5 +113,42 @@ struct PodsBench: AsyncParsableCommand {
         try await PodsBenchmark.run(options) { result in
             FileHandle.standardOutput.write(Data((result.jsonString + "\n").utf8))
         }
+    }
+}
+
+/// `skiff bench informer`: watch events through an informer to its handlers, in memory.
+struct InformerBench: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "informer", abstract: "Client machinery: watch events per second through an informer to its handlers.")
+
+    @Option(help: "Objects in the informer's cache (pods).")
+    var objects: Int = 10_000
+
+    @Option(help: "Watch events to deliver (MODIFIED, spread over the objects).")
+    var events: Int = 200_000
+
+    @Option(help: "Subscribers (event handlers), each receiving every event.")
+    var handlers: Int = 3
+
+    @Flag(inversion: .prefixedNo, help: "Parse each event from its JSON line first, as a watch over HTTP does.")
+    var decode: Bool = true
+
+    func validate() throws {
+        guard objects > 0, events > 0, handlers > 0 else { throw ValidationError("--objects, --events and --handlers must be positive") }
+    }
+
+    func run() async throws {
+        var options = InformerBenchmark.Options()
+        options.objects = objects
+        options.events = events
+        options.handlers = handlers
+        options.decode = decode
+        let result = try await InformerBenchmark.run(options)
+        let line: JSONValue = ["bench": "informer", "objects": .int(Int64(objects)), "events": .int(Int64(result.events)),
+                               "handlers": .int(Int64(handlers)), "decode": .bool(decode),
+                               "handler_calls": .int(Int64(result.delivered)),
+                               "seconds": .double((result.seconds * 1000).rounded() / 1000),
+                               "events_per_s": .double(result.eventsPerSecond.rounded()), "target_events_per_s": 50000]
+        print(line.jsonString)
     }
 }
