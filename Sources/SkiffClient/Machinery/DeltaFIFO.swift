@@ -1,3 +1,4 @@
+import SkiffAPI
 import DequeModule
 import Synchronization
 
@@ -92,6 +93,7 @@ public final class DeltaFIFO<Object: InformerObject>: Sendable {
         }
     }
 
+    @_specialize(where Object == JSONValue)
     func enqueue(_ delta: Delta<Object>) {
         let handOff = state.withLock { state -> ((String, [Delta<Object>]), CheckedContinuation<(String, [Delta<Object>])?, Never>)? in
             guard !state.closed else { return nil }
@@ -104,6 +106,7 @@ public final class DeltaFIFO<Object: InformerObject>: Sendable {
 
     /// Appends a delta to its key's list; returns whether the key was newly queued.
     @discardableResult
+    @_specialize(where Object == JSONValue)
     static func append(_ delta: Delta<Object>, to state: inout State) -> Bool {
         let key = delta.object.objectKey
         var deltas = state.items.removeValue(forKey: key) ?? []
@@ -120,6 +123,7 @@ public final class DeltaFIFO<Object: InformerObject>: Sendable {
     }
 
     /// If a consumer is waiting, takes the first queued key for it.
+    @_specialize(where Object == JSONValue)
     static func handOff(_ state: inout State) -> ((String, [Delta<Object>]), CheckedContinuation<(String, [Delta<Object>])?, Never>)? {
         guard let waiter = state.waiter, let key = state.queue.popFirst() else { return nil }
         state.waiter = nil
@@ -129,6 +133,7 @@ public final class DeltaFIFO<Object: InformerObject>: Sendable {
     }
 
     /// The next key and its deltas (waits for one); `nil` once closed. One consumer at a time.
+    @_specialize(where Object == JSONValue)
     public func pop() async -> (String, [Delta<Object>])? {
         await withCheckedContinuation { continuation in
             let ready = state.withLock { state -> (String, [Delta<Object>])?? in

@@ -1,3 +1,4 @@
+import SkiffAPI
 import Synchronization
 
 /// An informer's cache: objects by key plus indexes (client-go's `ThreadSafeStore` with `Indexers`).
@@ -44,15 +45,23 @@ public final class Indexer<Object: InformerObject>: Sendable {
 
     /// Adds or replaces the object under its key.
     public func upsert(_ object: Object) {
-        let key = object.objectKey
+        upsert(object, key: object.objectKey)
+    }
+
+    /// Adds or replaces the object under `key` (its `objectKey`, already computed); returns the one replaced.
+    @discardableResult
+    @_specialize(where Object == JSONValue)
+    public func upsert(_ object: Object, key: String) -> Object? {
         state.withLock { state in
             let old = state.items.updateValue(object, forKey: key)
             updateIndices(&state, key: key, old: old, new: object)
+            return old
         }
     }
 
     /// Removes the object under `key`; returns it.
     @discardableResult
+    @_specialize(where Object == JSONValue)
     public func remove(key: String) -> Object? {
         state.withLock { state in
             guard let old = state.items.removeValue(forKey: key) else { return nil }
@@ -74,6 +83,7 @@ public final class Indexer<Object: InformerObject>: Sendable {
         }
     }
 
+    @_specialize(where Object == JSONValue)
     private func updateIndices(_ state: inout State, key: String, old: Object?, new: Object?) {
         for (name, function) in state.indexers {
             let oldValues = old.map(function) ?? []

@@ -1,3 +1,4 @@
+import SkiffAPI
 public import Logging
 import Synchronization
 
@@ -94,6 +95,7 @@ public final class Informer<Object: InformerObject>: Sendable {
         for continuation in ended { continuation.finish() }
     }
 
+    @_specialize(where Object == JSONValue)
     func processLoop() async {
         while let (key, deltas) = await fifo.pop() {
             processing.withLock { $0 = true }
@@ -103,18 +105,18 @@ public final class Informer<Object: InformerObject>: Sendable {
     }
 
     /// Applies one key's deltas to the cache and tells the subscribers (client-go's `processDeltas`).
+    @_specialize(where Object == JSONValue)
     func process(key: String, deltas: [Delta<Object>]) {
         subscribers.withLock { subscribers in
             for delta in deltas {
                 let event: InformerEvent<Object>
                 switch delta.type {
                 case .added, .updated, .replaced, .sync:
-                    if let old = indexer.get(key: key) {
+                    if let old = indexer.upsert(delta.object, key: key) {
                         event = .updated(old: old, new: delta.object)
                     } else {
                         event = .added(delta.object)
                     }
-                    indexer.upsert(delta.object)
                 case .deleted:
                     indexer.remove(key: key)
                     event = .deleted(delta.object, finalStateUnknown: delta.finalStateUnknown)

@@ -34,6 +34,7 @@ struct Reflector<Object: InformerObject>: Sendable {
     }
 
     /// One phase: returns the next phase and whether it failed (so the caller backs off).
+    @_specialize(where Object == JSONValue)
     func step(_ phase: Phase) async -> (Phase, Bool) {
         switch phase {
         case .needsList:
