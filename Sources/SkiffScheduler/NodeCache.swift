@@ -14,6 +14,8 @@ public struct NodeCache: Sendable {
     var placements: [String: Placement] = [:]
     /// Placed pods with required anti-affinity terms, which every other pod must be checked against.
     var antiAffinityPods: Set<String> = []
+    /// Placed pods whose affinity terms (preferred, or required affinity) score nodes for the pods they select.
+    var affinityPods: Set<String> = []
 
     public init() {}
 
@@ -105,6 +107,7 @@ public struct NodeCache: Sendable {
     public mutating func removePod(key: String) -> Bool {
         guard let placement = placements.removeValue(forKey: key) else { return false }
         antiAffinityPods.remove(key)
+        affinityPods.remove(key)
         guard let i = index[placement.node] else { return false }
         nodes[i].remove(placement.pod)
         if !nodes[i].exists && nodes[i].podCount == 0 { drop(at: i) }
@@ -124,5 +127,6 @@ public struct NodeCache: Sendable {
         nodes[i].add(pod)
         placements[pod.key] = Placement(pod: pod, node: node, assumed: assumed)
         if !pod.requiredAntiAffinity.isEmpty { antiAffinityPods.insert(pod.key) }
+        if pod.hasAffinityForOthers { affinityPods.insert(pod.key) }
     }
 }

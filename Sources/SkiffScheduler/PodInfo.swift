@@ -47,6 +47,14 @@ public struct PodInfo: Sendable, Equatable {
     public var requiredAffinity: [AffinityTerm]
     /// `podAntiAffinity` required terms: a node qualifies only away from pods any of them selects.
     public var requiredAntiAffinity: [AffinityTerm]
+    /// `preferredDuringScheduling` node affinity terms.
+    public var preferredNodeAffinity: [core.v1.PreferredSchedulingTerm]
+    /// `podAffinity` preferred terms: nodes near pods they select score higher.
+    public var preferredAffinity: [WeightedAffinityTerm]
+    /// `podAntiAffinity` preferred terms: nodes near pods they select score lower.
+    public var preferredAntiAffinity: [WeightedAffinityTerm]
+    /// Whether placed, this pod's terms weigh on where others go (InterPodAffinity's symmetry).
+    var hasAffinityForOthers: Bool { !preferredAffinity.isEmpty || !preferredAntiAffinity.isEmpty || !requiredAffinity.isEmpty }
     /// `DoNotSchedule` topology spread constraints.
     public var spreadConstraints: [SpreadConstraint]
     /// The uid of the controller owner (`controller: true` ownerReference), whose pods are spread across nodes.
@@ -81,6 +89,11 @@ public struct PodInfo: Sendable, Equatable {
             .map { AffinityTerm($0, ownerNamespace: ownNamespace) }
         requiredAntiAffinity = (spec?.affinity?.podAntiAffinity?.requiredDuringSchedulingIgnoredDuringExecution ?? [])
             .map { AffinityTerm($0, ownerNamespace: ownNamespace) }
+        preferredNodeAffinity = spec?.affinity?.nodeAffinity?.preferredDuringSchedulingIgnoredDuringExecution ?? []
+        preferredAffinity = (spec?.affinity?.podAffinity?.preferredDuringSchedulingIgnoredDuringExecution ?? [])
+            .map { WeightedAffinityTerm($0, ownerNamespace: ownNamespace) }
+        preferredAntiAffinity = (spec?.affinity?.podAntiAffinity?.preferredDuringSchedulingIgnoredDuringExecution ?? [])
+            .map { WeightedAffinityTerm($0, ownerNamespace: ownNamespace) }
         let ownLabels = labels
         spreadConstraints = (spec?.topologySpreadConstraints ?? []).compactMap { SpreadConstraint($0, podLabels: ownLabels) }
         controllerUID = meta?.ownerReferences?.first(where: { $0.controller == true })?.uid
@@ -132,6 +145,8 @@ extension PodInfo {
                 nodeSelector: [String: String] = [:], requiredNodeAffinity: core.v1.NodeSelector? = nil,
                 tolerations: [core.v1.Toleration] = [], labels: [String: String] = [:],
                 requiredAffinity: [AffinityTerm] = [], requiredAntiAffinity: [AffinityTerm] = [],
+                preferredNodeAffinity: [core.v1.PreferredSchedulingTerm] = [],
+                preferredAffinity: [WeightedAffinityTerm] = [], preferredAntiAffinity: [WeightedAffinityTerm] = [],
                 spreadConstraints: [SpreadConstraint] = [], controllerUID: String? = nil) {
         self.namespace = namespace
         self.name = name
@@ -149,6 +164,9 @@ extension PodInfo {
         self.labels = labels
         self.requiredAffinity = requiredAffinity
         self.requiredAntiAffinity = requiredAntiAffinity
+        self.preferredNodeAffinity = preferredNodeAffinity
+        self.preferredAffinity = preferredAffinity
+        self.preferredAntiAffinity = preferredAntiAffinity
         self.spreadConstraints = spreadConstraints
         self.controllerUID = controllerUID
         isDeleting = false

@@ -79,15 +79,17 @@ public struct SchedulingAlgorithm: Sendable {
         if let owner = pod.controllerUID {
             for i in feasible { maxOwn = max(maxOwn, nodes[i].controllerPods[owner] ?? 0) }
         }
+        let preferences = softScores(pod, feasible: feasible, cache: cache)
         var best = -1
         var bestScore = Int64.min
         var ties = 0
-        for i in feasible {
+        for (position, i) in feasible.enumerated() {
             let node = nodes[i]
             let own = pod.controllerUID.flatMap { node.controllerPods[$0] } ?? 0
             let score = Scores.leastAllocated(pod, node) * Scores.leastAllocatedWeight
                 + Scores.balancedAllocation(pod, node) * Scores.balancedWeight
                 + Scores.spreading(ownPods: own, maxOwnPods: maxOwn) * Scores.spreadingWeight
+                + (preferences.isEmpty ? 0 : preferences[position])
             if score > bestScore {
                 bestScore = score
                 best = i
@@ -99,6 +101,34 @@ public struct SchedulingAlgorithm: Sendable {
             }
         }
         return .success(nodes[best].name)
+    }
+
+    /// The weighted, normalised soft-constraint scores per feasible node (empty when none applies, the common
+    /// case, so pods without preferences pay nothing).
+    func softScores(_ pod: PodInfo, feasible: [Int], cache: NodeCache) -> [Int64] {
+        let nodes = cache.nodes
+        var total: [Int64] = []
+        func add(_ scores: [Int64], weight: Int64) {
+            if total.isEmpty { total = Array(repeating: 0, count: scores.count) }
+            for k in scores.indices { total[k] += scores[k] * weight }
+        }
+        if !pod.preferredNodeAffinity.isEmpty {
+            var scores = feasible.map { PreferenceScores.nodeAffinity(pod, nodes[$0].spec) }
+            PreferenceScores.normalise(&scores, reverse: false)
+            add(scores, weight: PreferenceScores.nodeAffinityWeight)
+        }
+        if feasible.contains(where: { nodes[$0].spec.taints.contains { $0.effect == "PreferNoSchedule" } }) {
+            let tolerations = PreferenceScores.preferNoScheduleTolerations(pod)
+            var taints = feasible.map { PreferenceScores.intolerableTaints(tolerations, nodes[$0].spec) }
+            PreferenceScores.normalise(&taints, reverse: true)
+            add(taints, weight: PreferenceScores.taintTolerationWeight)
+        }
+        if let affinity = PreferredAffinityState(pod, in: cache) {
+            var scores = feasible.map { affinity.score(nodes[$0].spec) }
+            PreferenceScores.normaliseMinMax(&scores)
+            add(scores, weight: PreferenceScores.interPodAffinityWeight)
+        }
+        return total
     }
 
     mutating func nextRandom() -> UInt64 {
