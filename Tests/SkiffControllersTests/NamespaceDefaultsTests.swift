@@ -29,7 +29,9 @@ import Testing
         try await TestCluster.with { cluster in
             let manager = start(cluster)
             try await eventually("existing namespaces have a default account") {
-                try await serviceAccount(cluster, "default") != nil && serviceAccount(cluster, "kube-system") != nil
+                let inDefault = try await serviceAccount(cluster, "default")
+                let inSystem = try await serviceAccount(cluster, "kube-system")
+                return inDefault != nil && inSystem != nil
             }
             try await createNamespace(cluster, "newns")
             try await eventually("the new namespace has a default account") { try await serviceAccount(cluster, "newns") != nil }
@@ -78,8 +80,9 @@ import Testing
             let manager = start(cluster)
             try await createNamespace(cluster, "doomed")
             try await eventually("both objects exist") {
-                try await serviceAccount(cluster, "doomed") != nil
-                    && cluster.configMap("kube-root-ca.crt", namespace: "doomed") != nil
+                let account = try await serviceAccount(cluster, "doomed")
+                let configMap = try await cluster.configMap("kube-root-ca.crt", namespace: "doomed")
+                return account != nil && configMap != nil
             }
             try await cluster.delete(Self.namespaces.object("doomed"))
             try await eventually("the namespace is gone") { try await cluster.get(Self.namespaces.object("doomed")) == nil }
