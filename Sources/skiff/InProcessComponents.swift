@@ -62,7 +62,9 @@ struct InProcessComponents: Service {
         let elector = LeaderElector(client: client, config: LeaderElectionConfig(name: "kube-scheduler", identity: identity),
                                     logger: logger)
         var delay: Duration = .milliseconds(200)
-        while !Task.isCancelled {
+        // The scheduler returns on graceful shutdown: campaigning again then would spin and keep the
+        // server from exiting on SIGTERM.
+        while !Task.isCancelled && !Task.isShuttingDownGracefully {
             do {
                 try await elector.runOnce { try await Scheduler(client: client, logger: logger).run() }
                 delay = .milliseconds(200)
