@@ -21,7 +21,9 @@ struct NamespaceObjectLoop: Sendable {
     func run(context: ControllerContext,
              sync: @escaping @Sendable (_ namespace: String, _ objects: Informer<JSONValue>) async throws -> Void) async {
         let namespaces = context.informers.informer(JSONValue.self, for: Self.namespaces)
-        let objectInformer = context.informers.informer(JSONValue.self, for: objects)
+        // One name (the usual case) is watched alone: a cluster's other ConfigMaps can be many and large.
+        let selector = names.count == 1 ? names.first.map { "metadata.name=\($0)" } ?? "" : ""
+        let objectInformer = context.informers.informer(JSONValue.self, for: objects, fieldSelector: selector)
         let queue = WorkQueue<String, ContinuousClock>(rateLimiter: ExponentialBackoff(base: .milliseconds(5), maximum: .seconds(300)))
         let names = names
         let resyncPeriod = resyncPeriod
