@@ -56,8 +56,19 @@ public final class ControllerManager: Service, Sendable {
         }
     }
 
-    /// The controllers `skiff controller-manager` runs by default.
-    public static var defaultControllers: [any Controller] { [GarbageCollector(), NamespaceController(), ReplicaSetController(), DeploymentController()] }
+    /// The controllers `skiff controller-manager` runs by default (no root CA publisher: no CA is known).
+    public static var defaultControllers: [any Controller] { defaultControllers() }
+
+    /// The default controllers with these settings; the root CA publisher runs only when a CA bundle is given.
+    public static func defaultControllers(terminatedPodGCThreshold: Int = PodGCController.defaultTerminatedPodThreshold,
+                                          rootCA: String? = nil) -> [any Controller] {
+        var controllers: [any Controller] = [
+            GarbageCollector(), NamespaceController(), ReplicaSetController(), DeploymentController(),
+            PodGCController(terminatedPodThreshold: terminatedPodGCThreshold), ServiceAccountsController(),
+        ]
+        if let rootCA, !rootCA.isEmpty { controllers.append(RootCACertPublisher(rootCA: rootCA)) }
+        return controllers
+    }
 
     /// `hostname_uuid`, as upstream's leader election identity.
     public static func defaultIdentity() -> String {

@@ -41,7 +41,8 @@ public final class LeaderElectedScheduler: Service, Sendable {
         }
         let elector = LeaderElector(client: client, config: election, logger: logger)
         var delay: Duration = .milliseconds(200)
-        while !Task.isCancelled {
+        // The scheduler returns on graceful shutdown: campaigning again then would spin.
+        while !Task.isCancelled && !Task.isShuttingDownGracefully {
             do {
                 try await elector.runOnce {
                     try await Scheduler(client: self.client, schedulerName: self.schedulerName, logger: self.logger).run()

@@ -17,6 +17,7 @@ struct ControllerManagerCommand: AsyncParsableCommand {
             """)
 
     @OptionGroup var common: CommonOptions
+    @OptionGroup var controllerOptions: ControllerOptions
 
     @OptionGroup var client: ClientOptions
 
@@ -25,14 +26,18 @@ struct ControllerManagerCommand: AsyncParsableCommand {
     @Option(help: "Controllers to run: '*' for all, a name to add one, '-name' to leave one out (comma-separated).")
     var controllers: String = "*"
 
+    @Option(name: .customLong("root-ca-file"),
+            help: "The CA bundle published as kube-root-ca.crt in every namespace (default: the kubeconfig's CA).")
+    var rootCAFile: String?
+
     func validate() throws {
-        _ = try selectedControllers()
+        _ = try selectedNames()
+        _ = try rootCA(kubeconfigCA: nil)
     }
 
-    /// The controllers `--controllers` names.
-    func selectedControllers() throws -> [any Controller] {
-        let all = ControllerManager.defaultControllers
-        let known = Set(all.map(\.name))
+    /// The names `--controllers` selects among every controller this build has.
+    func selectedNames() throws -> Set<String> {
+        let known = Set(ControllerManager.defaultControllers.map(\.name) + [RootCACertPublisher.controllerName])
         var wanted = Set<String>()
         for item in controllers.split(separator: ",").map({ $0.trimmingCharacters(in: .whitespaces) }) where !item.isEmpty {
             if item == "*" {
@@ -48,7 +53,23 @@ struct ControllerManagerCommand: AsyncParsableCommand {
                 wanted.insert(item)
             }
         }
-        return all.filter { wanted.contains($0.name) }
+        return wanted
+    }
+
+    /// The CA bundle to publish: `--root-ca-file`, else the kubeconfig's CA (as upstream); nil when neither.
+    func rootCA(kubeconfigCA: String?) throws -> String? {
+        guard let rootCAFile else { return kubeconfigCA }
+        do {
+            let text = try String(contentsOfFile: rootCAFile, encoding: .utf8)
+            guard text.contains("-----BEGIN CERTIFICATE-----") else {
+                throw ValidationError("--root-ca-file: \(rootCAFile) holds no PEM certificate")
+            }
+            return text
+        } catch let error as ValidationError {
+            throw error
+        } catch {
+            throw ValidationError("--root-ca-file: cannot read \(rootCAFile): \(error.localizedDescription)")
+        }
     }
 
     func run() async throws {
@@ -57,13 +78,20 @@ struct ControllerManagerCommand: AsyncParsableCommand {
         let logger = Logger(label: "skiff.controller-manager")
         let config = try client.clientConfig(dataDirectory: common.dataDirectory, userAgent: "skiff-controller-manager")
         let timing = try election.timing()
+        let wanted = try selectedNames()
+        let rootCA = try rootCA(kubeconfigCA: config.certificateAuthorityPEM)
+        if rootCA == nil && wanted.contains(RootCACertPublisher.controllerName) {
+            logger.warning("no CA bundle known (no --root-ca-file, none in the kubeconfig): not publishing kube-root-ca.crt")
+        }
+        let selected = ControllerManager.defaultControllers(
+            terminatedPodGCThreshold: controllerOptions.terminatedPodGCThreshold, rootCA: rootCA).filter { wanted.contains($0.name) }
         let manager = ControllerManager(
             config: config,
             configuration: .init(
                 leaderElect: election.leaderElect, leaseNamespace: election.leaseNamespace,
                 leaseName: election.leaseName ?? "kube-controller-manager",
                 leaseDuration: timing.lease, renewDeadline: timing.renew, retryPeriod: timing.retry,
-                controllers: try selectedControllers()),
+                controllers: selected),
             logger: logger)
         logger.info("starting", metadata: ["server": "\(config.server)", "identity": "\(manager.identity)",
                                            "leaderElect": "\(election.leaderElect)"])

@@ -12,6 +12,7 @@ import SkiffScheduler
 struct InProcessComponents: Service {
     let apiServer: APIServer
     let nodes: NodeOptions
+    let controllerOptions: ControllerOptions
     let logger: Logger
 
     func run() async throws {
@@ -30,7 +31,8 @@ struct InProcessComponents: Service {
         }
         let controllers = ControllerManager(
             config: config,
-            configuration: .init(controllers: ControllerManager.defaultControllers
+            configuration: .init(controllers: ControllerManager.defaultControllers(
+                terminatedPodGCThreshold: controllerOptions.terminatedPodGCThreshold, rootCA: apiServer.pki.caCertificatePEM)
                 + [NodeLifecycleController(gracePeriod: nodes.gracePeriod)]),
             logger: Logger(label: "skiff.controller-manager"))
         await withDiscardingTaskGroup { group in

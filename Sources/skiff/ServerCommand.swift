@@ -16,6 +16,7 @@ struct ServerCommand: AsyncParsableCommand {
     @OptionGroup var storeOptions: StoreOptions
     @OptionGroup var apiOptions: APIServerOptions
     @OptionGroup var nodeOptions: NodeOptions
+    @OptionGroup var controllerOptions: ControllerOptions
 
     func run() async throws {
         let level = try common.validateLogLevel()
@@ -28,7 +29,7 @@ struct ServerCommand: AsyncParsableCommand {
         if let compactor = storeOptions.makeCompactor(store: store, logger: Logger(label: "skiff.storage")) {
             services.append(.init(service: compactor))
         }
-        services.append(.init(service: InProcessComponents(apiServer: apiServer, nodes: nodeOptions,
+        services.append(.init(service: InProcessComponents(apiServer: apiServer, nodes: nodeOptions, controllerOptions: controllerOptions,
                                                            logger: Logger(label: "skiff.components"))))
         let group = ServiceGroup(
             configuration: .init(services: services, gracefulShutdownSignals: [.sigterm, .sigint], logger: logger))

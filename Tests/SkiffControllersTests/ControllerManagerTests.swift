@@ -46,6 +46,17 @@ final class CrashingController: Controller {
               retryPeriod: .milliseconds(200), releaseOnCancel: releaseOnCancel, controllers: controllers)
     }
 
+    @Test func theRootCAPublisherRunsOnlyWithACA() throws {
+        let without = ControllerManager.defaultControllers.map(\.name)
+        #expect(without.contains("pod-garbage-collector-controller"))
+        #expect(without.contains("serviceaccount-controller"))
+        #expect(!without.contains("root-ca-certificate-publisher-controller"))
+        let with = ControllerManager.defaultControllers(terminatedPodGCThreshold: 5, rootCA: "-----BEGIN CERTIFICATE-----")
+        #expect(with.map(\.name).contains("root-ca-certificate-publisher-controller"))
+        let podGC = try #require(with.compactMap { $0 as? PodGCController }.first)
+        #expect(podGC.terminatedPodThreshold == 5)
+    }
+
     @Test func twoManagersOnlyOneLeadsAndTheStandbyTakesOver() async throws {
         try await TestCluster.with { cluster in
             let probeA = ProbeController()

@@ -165,6 +165,15 @@ final class ResponseCompletion: Sendable {
 
     func begin() { state.withLockedValue { $0.begun = true } }
 
+    /// Begins the response unless one already began (then false: a second head would break HTTP).
+    func beginIfFirst() -> Bool {
+        state.withLockedValue { state in
+            if state.begun { return false }
+            state.begun = true
+            return true
+        }
+    }
+
     func complete() {
         let first = state.withLockedValue { state -> Bool in
             defer { state.begun = true; state.done = true }

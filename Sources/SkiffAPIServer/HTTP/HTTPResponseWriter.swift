@@ -16,8 +16,14 @@ public struct HTTPResponseWriter: Sendable {
 
     /// Sends a complete response with `Content-Length`. Returns once it is handed to the connection, not
     /// when flushed: the caller has nothing left to do, and waiting would cost a hop back to this task.
+    /// A response already started (a watch that failed mid-stream) cannot be replaced: the connection
+    /// is closed instead, which is how the client learns the stream broke.
     public func send(status: HTTPResponseStatus, headers: HTTPHeaders = HTTPHeaders(), body: ByteBuffer) async {
-        completion.begin()
+        guard completion.beginIfFirst() else {
+            channel.close(promise: nil)
+            completion.complete()
+            return
+        }
         var headers = headers
         headers.replaceOrAdd(name: "Content-Length", value: String(body.readableBytes))
         if !keepAlive { headers.replaceOrAdd(name: "Connection", value: "close") }

@@ -1,0 +1,51 @@
+import SkiffAPI
+import SkiffClient
+import Testing
+@testable import SkiffControllers
+
+@Suite struct PodGCDecisionsTests {
+    func pod(_ name: String, created: String, phase: String = "Succeeded", reason: String? = nil) -> JSONValue {
+        var status: JSONValue = ["phase": .string(phase)]
+        if let reason { status["reason"] = .string(reason) }
+        return ["metadata": ["name": .string(name), "creationTimestamp": .string(created)], "status": status]
+    }
+
+    @Test func evictedPodsGoFirstThenTheOldestThenByName() {
+        let pods = [
+            pod("new", created: "2026-01-01T10:00:02Z"),
+            pod("b-old", created: "2026-01-01T10:00:00Z", phase: "Failed"),
+            pod("a-old", created: "2026-01-01T10:00:00Z"),
+            pod("evicted", created: "2026-01-01T10:00:09Z", phase: "Failed", reason: "Evicted"),
+            pod("running", created: "2026-01-01T09:00:00Z", phase: "Running"),
+        ]
+        #expect(PodGCDecisions.terminatedOverThreshold(pods, threshold: 1).map(\.objectName) == ["evicted", "a-old", "b-old"])
+        #expect(PodGCDecisions.terminatedOverThreshold(pods, threshold: 4).isEmpty)
+        #expect(PodGCDecisions.terminatedOverThreshold(pods, threshold: 0).isEmpty)
+    }
+
+    @Test func runningPodsAreMarkedFailedWithTheConditionOnce() throws {
+        let running: JSONValue = ["status": ["phase": "Running", "conditions": [
+            ["type": "Ready", "status": "True"],
+            ["type": "DisruptionTarget", "status": "True", "reason": "Other", "lastTransitionTime": "2026-01-01T00:00:00Z"],
+        ]]]
+        let status = try #require(PodGCDecisions.failedStatus(running, condition: PodGCDecisions.orphanCondition, now: "2026-02-02T00:00:00Z"))
+        #expect(status["phase"] == "Failed")
+        let conditions = status["conditions"]?.arrayValue ?? []
+        #expect(conditions.count == 2)
+        #expect(conditions[1]["reason"] == "DeletionByPodGC")
+        #expect(conditions[1]["lastTransitionTime"] == "2026-01-01T00:00:00Z")
+        #expect(PodGCDecisions.failedStatus(["status": ["phase": "Succeeded"]], condition: nil, now: "x") == nil)
+        let pending = try #require(PodGCDecisions.failedStatus(["status": ["phase": "Pending"]], condition: nil, now: "x"))
+        #expect(pending == ["phase": "Failed"])
+    }
+
+    @Test func onlyTerminatingPodsOnOutOfServiceNodesThatAreNotReadyQualify() {
+        let terminating: JSONValue = ["metadata": ["name": "p", "deletionTimestamp": "2026-01-01T00:00:00Z"], "spec": ["nodeName": "n"]]
+        let taint: JSONValue = ["taints": [["key": "node.kubernetes.io/out-of-service", "effect": "NoExecute"]]]
+        let notReady: JSONValue = ["spec": taint, "status": ["conditions": [["type": "Ready", "status": "False"]]]]
+        let ready: JSONValue = ["spec": taint, "status": ["conditions": [["type": "Ready", "status": "True"]]]]
+        #expect(PodGCDecisions.terminatingOnOutOfServiceNodes([terminating], nodes: ["n": notReady]).count == 1)
+        #expect(PodGCDecisions.terminatingOnOutOfServiceNodes([terminating], nodes: ["n": ready]).isEmpty)
+        #expect(PodGCDecisions.terminatingOnOutOfServiceNodes([terminating], nodes: [:]).isEmpty)
+    }
+}
