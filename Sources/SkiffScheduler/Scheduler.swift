@@ -33,7 +33,7 @@ public final class Scheduler: Service, Sendable {
                 informers: SharedInformerFactory? = nil, logger: Logger) {
         self.client = client
         self.schedulerName = schedulerName
-        self.informers = informers ?? SharedInformerFactory(client: client, logger: logger)
+        self.informers = informers ?? SharedInformerFactory(client: client, transform: InformerTransforms.stripManagedFields, logger: logger)
         ownsInformers = informers == nil
         recorder = EventRecorder(client: client, component: schedulerName, logger: logger)
         self.logger = logger

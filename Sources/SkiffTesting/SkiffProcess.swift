@@ -44,8 +44,9 @@ public final class SkiffProcess: Sendable {
     /// What the process printed so far.
     public var log: String { (try? String(contentsOf: logFile, encoding: .utf8)) ?? "" }
 
-    /// SIGTERM, then SIGKILL after `grace`; waits for the exit off the cooperative pool.
-    public func stop(grace: Duration = .seconds(5)) async -> Int32 {
+    /// SIGTERM, then SIGKILL after `grace`; waits for the exit off the cooperative pool. The grace is
+    /// generous: closing TLS connections waits up to 5 s for the peer's close_notify.
+    public func stop(grace: Duration = .seconds(20)) async -> Int32 {
         let process = self.process
         if process.isRunning { process.terminate() }
         let deadline = ContinuousClock.now + grace

@@ -1,4 +1,4 @@
-import SkiffAPI
+public import SkiffAPI
 
 /// One page of a list.
 public struct ListPage<Object: InformerObject>: Sendable {
@@ -14,17 +14,37 @@ public struct ListPage<Object: InformerObject>: Sendable {
     }
 }
 
+/// Rewrites an object before an informer caches it, e.g. to drop what no handler reads.
+public typealias InformerTransform = @Sendable (JSONValue) -> JSONValue
+
+/// Transforms informers commonly use.
+public enum InformerTransforms {
+    /// Drops `metadata.managedFields`, which controllers never read and which can be half an object's
+    /// size (client-go's `TransformStripManagedFields`, used by kube-scheduler and kube-controller-manager).
+    public static let stripManagedFields: InformerTransform = { object in
+        guard object["metadata"]?["managedFields"] != nil else { return object }
+        var copy = object
+        copy.setValue(JSONValue?.none, at: ["metadata", "managedFields"])
+        return copy
+    }
+}
+
 /// How a reflector lists and watches one collection (client-go's `ListerWatcher`).
 public struct ListWatch<Object: InformerObject>: Sendable {
     /// Lists one page; `continueToken` nil for the first.
     public var list: @Sendable (_ continueToken: String?) async throws -> ListPage<Object>
     /// Watches from a resourceVersion.
     public var watch: @Sendable (_ resourceVersion: String) -> AsyncThrowingStream<WatchEvent, any Error>
+    /// Applied to each watched object before it is decoded and cached (client-go's `TransformFunc`); `list`
+    /// applies it to its items itself.
+    public var transform: InformerTransform?
 
     public init(list: @escaping @Sendable (String?) async throws -> ListPage<Object>,
-                watch: @escaping @Sendable (String) -> AsyncThrowingStream<WatchEvent, any Error>) {
+                watch: @escaping @Sendable (String) -> AsyncThrowingStream<WatchEvent, any Error>,
+                transform: InformerTransform? = nil) {
         self.list = list
         self.watch = watch
+        self.transform = transform
     }
 }
 
@@ -63,7 +83,7 @@ public struct ResourcePath: Sendable, Hashable, CustomStringConvertible {
 extension ListWatch {
     /// Lists (500 per page) and watches (with bookmarks, 5–10 minute server timeouts) a collection over REST.
     public static func rest(_ client: RESTClient, _ path: ResourcePath, labelSelector: String? = nil,
-                            fieldSelector: String? = nil) -> ListWatch<Object> {
+                            fieldSelector: String? = nil, transform: InformerTransform? = nil) -> ListWatch<Object> {
         var selectors: [(String, String)] = []
         if let labelSelector, !labelSelector.isEmpty { selectors.append(("labelSelector", labelSelector)) }
         if let fieldSelector, !fieldSelector.isEmpty { selectors.append(("fieldSelector", fieldSelector)) }
@@ -73,7 +93,7 @@ extension ListWatch {
                 var query = fixed + [("limit", "500")]
                 if let token { query.append(("continue", token)) }
                 let list = try await client.json(.GET, path.collection, query: query)
-                let items = try (list["items"]?.arrayValue ?? []).map { try Object(informerJSON: $0) }
+                let items = try (list["items"]?.arrayValue ?? []).map { try Object(informerJSON: transform?($0) ?? $0) }
                 let token = list["metadata"]?["continue"]?.stringValue
                 return ListPage(items: items, resourceVersion: list["metadata"]?["resourceVersion"]?.stringValue ?? "",
                                 continueToken: token?.isEmpty == false ? token : nil)
@@ -82,6 +102,7 @@ extension ListWatch {
                 client.watch(path.collection, query: fixed + [("resourceVersion", resourceVersion),
                                                              ("allowWatchBookmarks", "true"),
                                                              ("timeoutSeconds", String(Int.random(in: 300...600)))])
-            })
+            },
+            transform: transform)
     }
 }

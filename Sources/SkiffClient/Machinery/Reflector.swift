@@ -64,7 +64,7 @@ struct Reflector<Object: InformerObject>: Sendable {
                     case "BOOKMARK":
                         break
                     default:
-                        let object = try Object(informerJSON: event.object)
+                        let object = try Object(informerJSON: listWatch.transform?(event.object) ?? event.object)
                         switch event.type {
                         case "ADDED": fifo.add(object)
                         case "MODIFIED": fifo.update(object)

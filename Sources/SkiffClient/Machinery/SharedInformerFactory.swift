@@ -15,15 +15,18 @@ public final class SharedInformerFactory: Service, Sendable {
 
     public let client: RESTClient
     let resyncPeriod: Duration?
+    let transform: InformerTransform?
     let logger: Logger
     let informers = Mutex<[Key: any Sendable]>([:])
     /// Runs of informers created before or after `run()` started.
     let starts: AsyncStream<@Sendable () async -> Void>
     let startContinuation: AsyncStream<@Sendable () async -> Void>.Continuation
 
-    public init(client: RESTClient, resyncPeriod: Duration? = nil, logger: Logger) {
+    /// `transform` rewrites every object each informer caches (e.g. `InformerTransforms.stripManagedFields`).
+    public init(client: RESTClient, resyncPeriod: Duration? = nil, transform: InformerTransform? = nil, logger: Logger) {
         self.client = client
         self.resyncPeriod = resyncPeriod
+        self.transform = transform
         self.logger = logger
         (starts, startContinuation) = AsyncStream.makeStream(bufferingPolicy: .unbounded)
     }
@@ -41,7 +44,7 @@ public final class SharedInformerFactory: Service, Sendable {
             var log = logger
             log[metadataKey: "resource"] = "\(path.resource)"
             let informer = Informer<Object>(
-                listWatch: .rest(client, path, labelSelector: labelSelector, fieldSelector: fieldSelector),
+                listWatch: .rest(client, path, labelSelector: labelSelector, fieldSelector: fieldSelector, transform: transform),
                 indexers: indexers, resyncPeriod: resyncPeriod, logger: log)
             informers[key] = informer
             startContinuation.yield { await informer.run() }

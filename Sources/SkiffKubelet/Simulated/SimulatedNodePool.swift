@@ -29,7 +29,7 @@ public final class SimulatedNodePool: Service, Sendable {
         self.nodes = Dictionary(nodes.map { ($0.name, $0) }, uniquingKeysWith: { first, _ in first })
         self.heartbeatInterval = heartbeatInterval
         self.logger = logger
-        informers = SharedInformerFactory(client: client, logger: logger)
+        informers = SharedInformerFactory(client: client, transform: InformerTransforms.stripManagedFields, logger: logger)
     }
 
     public func run() async throws {
