@@ -57,7 +57,9 @@ public final class ControllerManager: Service, Sendable {
     }
 
     /// The controllers `skiff controller-manager` runs by default.
-    public static var defaultControllers: [any Controller] { [GarbageCollector(), NamespaceController(), ReplicaSetController(), DeploymentController()] }
+    public static var defaultControllers: [any Controller] {
+        [GarbageCollector(), NamespaceController(), ReplicaSetController(), DeploymentController(), DisruptionController()]
+    }
 
     /// `hostname_uuid`, as upstream's leader election identity.
     public static func defaultIdentity() -> String {
