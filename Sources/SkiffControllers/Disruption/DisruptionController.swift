@@ -81,29 +81,29 @@ final class DisruptionSyncer: Sendable {
         }
     }
 
-    /// A pod added, changed or deleted resyncs the budget that selects it (upstream's `getPdbForPod`).
+    /// A pod added, changed or deleted resyncs the budgets that select it. Upstream resyncs only the
+    /// first (`getPdbForPod`) and warns; resyncing all keeps every overlapping budget current too.
     func handlePodEvents() async {
         for await event in pods.events() {
             if case .updated(let old, let new) = event, old.objectResourceVersion == new.objectResourceVersion { continue }
-            if let pdb = budget(for: event.object) { await queue.add(pdb.objectKey) }
+            for pdb in budgets(for: event.object) { await queue.add(pdb.objectKey) }
         }
     }
 
-    /// The first budget in the pod's namespace whose selector matches it; a warning event when several do.
-    func budget(for pod: JSONValue) -> JSONValue? {
+    /// The budgets in the pod's namespace whose selector matches it; a warning event when several do.
+    func budgets(for pod: JSONValue) -> [JSONValue] {
         let labels = pod.objectLabels
         let matching = budgets.indexer.byIndex(Indexer<JSONValue>.namespaceIndex, pod.objectNamespace).filter { pdb in
             guard let selector = try? DisruptionMath.selector(of: pdb) else { return false }
             return selector.matches(labels)
         }.sorted { $0.objectName < $1.objectName }
-        guard let first = matching.first else { return nil }
         if matching.count > 1 {
             recorder.record(EventRecorder.ObjectReference(apiVersion: "v1", kind: "Pod", namespace: pod.objectNamespace,
                                                           name: pod.objectName, uid: pod.uid),
                             type: "Warning", reason: "MultiplePodDisruptionBudgets",
-                            message: "Pod \"\(pod.objectNamespace)\"/\"\(pod.objectName)\" matches multiple PodDisruptionBudgets.  Chose \"\(first.objectName)\" arbitrarily.")
+                            message: "Pod \"\(pod.objectNamespace)\"/\"\(pod.objectName)\" matches multiple PodDisruptionBudgets.  Chose \"\(matching[0].objectName)\" arbitrarily.")
         }
-        return first
+        return matching
     }
 
     // MARK: - Sync

@@ -74,8 +74,10 @@ import Testing
                 let counts = try await Self.counts(cluster, "web-pdb")
                 return counts[1] == 2 && counts[3] == 0
             }
-            try await Self.makeAllReady(cluster, app: "web")
-            try await eventually("the replacement counts once Ready") { try await Self.counts(cluster, "web-pdb")[1...] == [3, 2, 1] }
+            try await eventually("the replacement counts once Ready") {
+                try await Self.makeAllReady(cluster, app: "web")
+                return try await Self.counts(cluster, "web-pdb") == [3, 3, 2, 1]
+            }
 
             // A spec change is observed: the new generation and its numbers.
             try await cluster.mergePatch(Self.budgets.object("web-pdb"), ["spec": ["minAvailable": 1]])
@@ -101,8 +103,8 @@ import Testing
                 // 30% of 4 rounds up to 2; 50% unavailable of 4 leaves 2.
                 return max == [4, 0, 3, 0] && pct == [4, 0, 2, 0] && maxPct == [4, 0, 2, 0]
             }
-            try await Self.makeAllReady(cluster, app: "api")
             try await eventually("four healthy pods") {
+                try await Self.makeAllReady(cluster, app: "api")
                 let max = try await Self.counts(cluster, "api-max")
                 let pct = try await Self.counts(cluster, "api-pct")
                 return max == [4, 4, 3, 1] && pct == [4, 4, 2, 2]
