@@ -168,7 +168,7 @@ let package = Package(
         .testTarget(name: "SkiffSchedulerTests", dependencies: ["SkiffScheduler", "SkiffTesting"], swiftSettings: upcoming),
         .testTarget(name: "IntegrationTests",
                     dependencies: ["SkiffTesting", "SkiffClient", "SkiffAPI", "SkiffStorage", "SkiffKubelet", "SkiffControllers",
-                                   .product(name: "Logging", package: "swift-log")],
+                                   "SkiffScheduler", .product(name: "Logging", package: "swift-log")],
                     swiftSettings: upcoming),
     ]
 )

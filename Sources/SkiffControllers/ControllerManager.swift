@@ -63,7 +63,7 @@ public final class ControllerManager: Service, Sendable {
     public static func defaultControllers(terminatedPodGCThreshold: Int = PodGCController.defaultTerminatedPodThreshold,
                                           rootCA: String? = nil) -> [any Controller] {
         var controllers: [any Controller] = [
-            GarbageCollector(), NamespaceController(), ReplicaSetController(), DeploymentController(),
+            GarbageCollector(), NamespaceController(), ReplicaSetController(), DeploymentController(), DisruptionController(),
             PodGCController(terminatedPodThreshold: terminatedPodGCThreshold), ServiceAccountsController(),
         ]
         if let rootCA, !rootCA.isEmpty { controllers.append(RootCACertPublisher(rootCA: rootCA)) }

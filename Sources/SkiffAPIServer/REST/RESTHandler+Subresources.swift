@@ -136,24 +136,6 @@ extension RESTHandler {
                                 status: .created)
     }
 
-    // MARK: - eviction
-
-    /// `pods/<name>/eviction` (policy/v1 Eviction, as `kubectl drain` sends): deletes the pod with the
-    /// eviction's delete options. PodDisruptionBudgets are not consulted yet (no disruption controller
-    /// keeps their status), so an eviction is a delete.
-    func evict(_ request: RESTRequest) async throws -> RESTResponse {
-        guard let name = request.name else { throw APIError.badRequest("name is required") }
-        let eviction = try RequestBody.parse(request.http)
-        guard case .object = eviction else { throw APIError.badRequest("Eviction must be an object") }
-        if let given = eviction["metadata"]?["name"]?.stringValue, !given.isEmpty, given != name {
-            throw APIError.badRequest("name in URL does not match name in Eviction object")
-        }
-        let options = try DeleteOptions(body: eviction["deleteOptions"] ?? [:], request: request)
-        _ = try await deleteObject(request.resource, namespace: request.namespace, name: name, options: options)
-        return try respondPlain(["kind": "Status", "apiVersion": "v1", "metadata": [:], "status": "Success", "code": 201],
-                                status: .created)
-    }
-
     func respondPlain(_ value: JSONValue, status: HTTPResponseStatus) throws -> RESTResponse {
         RESTResponse(status: status, contentType: "application/json", body: ByteBufferAllocator().buffer(bytes: value.serialized()))
     }

@@ -100,8 +100,19 @@ struct CheckpointPolicy {
     /// Called on the writer thread after a commit, with the WAL's size in pages.
     mutating func afterCommit(walPages pages: Int32, connection: SQLiteConnection, logger: Logger) {
         guard pages >= checkpointer.thresholdPages else { return }
-        guard let requestedAfter else {
-            requestedAfter = checkpointer.completedPasses
+        // A starved background thread (a busy machine) must not let the WAL grow without bound: past four
+        // times the threshold the writer copies the pages back itself.
+        let pastHardLimit = Int(pages) >= Int(checkpointer.thresholdPages) * 4
+        guard let requestedAfter, !pastHardLimit else {
+            if pastHardLimit {
+                do {
+                    if try connection.checkpointPassive() { self.requestedAfter = nil }
+                } catch {
+                    logger.warning("SQLite checkpoint failed; the next one retries", metadata: ["error": "\(error.message)"])
+                }
+                return
+            }
+            self.requestedAfter = checkpointer.completedPasses
             checkpointer.request()
             return
         }

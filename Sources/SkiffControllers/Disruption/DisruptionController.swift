@@ -1,0 +1,259 @@
+import Foundation
+import Logging
+import SkiffAPI
+import SkiffClient
+
+/// The disruption controller (upstream's `pkg/controller/disruption`): keeps every PodDisruptionBudget's
+/// status (expected, healthy and desired pods, disruptions allowed, pending evictions, the
+/// `DisruptionAllowed` condition) so that the eviction subresource can decide on it.
+public struct DisruptionController: Controller {
+    public var name: String { "disruption-controller" }
+    /// PDBs synced at once (upstream runs one worker).
+    public var workers: Int
+
+    public init(workers: Int = 2) { self.workers = max(1, workers) }
+
+    public func run(context: ControllerContext) async throws {
+        let syncer = DisruptionSyncer(context: context)
+        let queue = syncer.queue
+        await withDiscardingTaskGroup { group in
+            group.addTask { await syncer.handleBudgetEvents() }
+            group.addTask { await syncer.handlePodEvents() }
+            group.addTask {
+                while !Task.isCancelled { do { try await Task.sleep(for: .seconds(3600)) } catch { break } }
+                await queue.shutDown()
+            }
+            for _ in 0..<workers {
+                group.addTask {
+                    await syncer.waitForSync()
+                    await runWorker(queue: queue, logger: context.logger) { try await syncer.sync($0) }
+                }
+            }
+        }
+    }
+}
+
+/// The collections the disruption controller reads.
+enum DisruptionResources {
+    static let budgets = ResourcePath(group: "policy", version: "v1", resource: "poddisruptionbudgets")
+    static let statefulSets = ResourcePath(group: "apps", version: "v1", resource: "statefulsets")
+    static let replicationControllers = ResourcePath(group: "", version: "v1", resource: "replicationcontrollers")
+}
+
+/// One leadership term's state of the disruption controller.
+final class DisruptionSyncer: Sendable {
+    let client: RESTClient
+    let budgets: Informer<JSONValue>
+    let pods: Informer<JSONValue>
+    let replicaSets: Informer<JSONValue>
+    let deployments: Informer<JSONValue>
+    let statefulSets: Informer<JSONValue>
+    let replicationControllers: Informer<JSONValue>
+    let queue = WorkQueue<String, ContinuousClock>(rateLimiter: ExponentialBackoff(base: .milliseconds(5), maximum: .seconds(1000)))
+    let recorder: EventRecorder
+    let context: ControllerContext
+    let logger: Logger
+
+    init(context: ControllerContext) {
+        self.context = context
+        client = context.client
+        budgets = context.informers.informer(JSONValue.self, for: DisruptionResources.budgets)
+        pods = context.informers.informer(JSONValue.self, for: WorkloadResources.pods)
+        replicaSets = context.informers.informer(JSONValue.self, for: WorkloadResources.replicaSets)
+        deployments = context.informers.informer(JSONValue.self, for: WorkloadResources.deployments)
+        statefulSets = context.informers.informer(JSONValue.self, for: DisruptionResources.statefulSets)
+        replicationControllers = context.informers.informer(JSONValue.self, for: DisruptionResources.replicationControllers)
+        recorder = context.events.recorder(component: "controllermanager")
+        logger = context.logger
+    }
+
+    func waitForSync() async {
+        for informer in [budgets, pods, replicaSets, deployments, statefulSets, replicationControllers] {
+            await informer.waitForSync()
+        }
+    }
+
+    // MARK: - Events
+
+    func handleBudgetEvents() async {
+        for await event in budgets.events() {
+            await queue.add(event.object.objectKey)
+        }
+    }
+
+    /// A pod added, changed or deleted resyncs the budgets that select it. Upstream resyncs only the
+    /// first (`getPdbForPod`) and warns; resyncing all keeps every overlapping budget current too.
+    func handlePodEvents() async {
+        for await event in pods.events() {
+            if case .updated(let old, let new) = event, old.objectResourceVersion == new.objectResourceVersion { continue }
+            for pdb in budgets(for: event.object) { await queue.add(pdb.objectKey) }
+        }
+    }
+
+    /// The budgets in the pod's namespace whose selector matches it; a warning event when several do.
+    func budgets(for pod: JSONValue) -> [JSONValue] {
+        let labels = pod.objectLabels
+        let matching = budgets.indexer.byIndex(Indexer<JSONValue>.namespaceIndex, pod.objectNamespace).filter { pdb in
+            guard let selector = try? DisruptionMath.selector(of: pdb) else { return false }
+            return selector.matches(labels)
+        }.sorted { $0.objectName < $1.objectName }
+        if matching.count > 1 {
+            recorder.record(EventRecorder.ObjectReference(apiVersion: "v1", kind: "Pod", namespace: pod.objectNamespace,
+                                                          name: pod.objectName, uid: pod.uid),
+                            type: "Warning", reason: "MultiplePodDisruptionBudgets",
+                            message: "Pod \"\(pod.objectNamespace)\"/\"\(pod.objectName)\" matches multiple PodDisruptionBudgets.  Chose \"\(matching[0].objectName)\" arbitrarily.")
+        }
+        return matching
+    }
+
+    // MARK: - Sync
+
+    func sync(_ key: String) async throws {
+        guard let pdb = budgets.indexer.get(key: key) else { return }
+        do {
+            try await trySync(pdb)
+        } catch let error as APIError where error.isConflict {
+            throw error
+        } catch {
+            logger.warning("failed to sync PodDisruptionBudget", metadata: ["key": "\(key)", "error": "\(error)"])
+            try await writeStatus(DisruptionMath.failSafe(pdb, error: "\(error)", now: Date()))
+        }
+    }
+
+    func trySync(_ pdb: JSONValue) async throws {
+        let reference = Self.reference(pdb)
+        let selector = try DisruptionMath.selector(of: pdb)
+        let selected = pods.indexer.byIndex(Indexer<JSONValue>.namespaceIndex, pdb.objectNamespace)
+            .filter { selector.matches($0.objectLabels) }
+        if selected.isEmpty {
+            recorder.record(reference, type: "Normal", reason: "NoPods", message: "No matching pods found")
+        }
+        let expected: (count: Int, desiredHealthy: Int)
+        do { expected = try await expectedPodCount(pdb, pods: selected) } catch {
+            recorder.record(reference, type: "Warning", reason: "CalculateExpectedPodCountFailed",
+                            message: "Failed to calculate the number of expected pods: \(error)")
+            throw error
+        }
+        let now = Date()
+        let (disrupted, recheck) = DisruptionMath.disruptedPods(selected, pdb: pdb, now: now)
+        let counts = DisruptionMath.Counts(currentHealthy: DisruptionMath.currentHealthy(selected, disrupted: disrupted, now: now),
+                                           desiredHealthy: expected.desiredHealthy, expectedPods: expected.count)
+        if let updated = DisruptionMath.updated(pdb, counts: counts, disrupted: disrupted, now: now) {
+            try await writeStatus(updated)
+        }
+        if let recheck {
+            // An eviction that never became a deletion stops counting against the budget when it expires.
+            await queue.add(pdb.objectKey, after: .milliseconds(Int64(max(0, recheck.timeIntervalSince(now)) * 1000) + 1))
+        }
+    }
+
+    /// (expectedPods, desiredHealthy) as upstream's `getExpectedPodCount`: an integer `minAvailable`
+    /// counts the selected pods; `maxUnavailable` and a percentage `minAvailable` need the scale of
+    /// the pods' controllers.
+    func expectedPodCount(_ pdb: JSONValue, pods: [JSONValue]) async throws -> (count: Int, desiredHealthy: Int) {
+        let spec = pdb["spec"]
+        if let maxUnavailable = spec?["maxUnavailable"], !maxUnavailable.isNull {
+            let expected = try await expectedScale(pdb, pods: pods)
+            let unavailable = try DisruptionMath.scaledValue(maxUnavailable, total: expected)
+            return (expected, max(0, expected - unavailable))
+        }
+        if let minAvailable = spec?["minAvailable"], !minAvailable.isNull {
+            if let count = minAvailable.intValue { return (pods.count, Int(count)) }
+            let expected = try await expectedScale(pdb, pods: pods)
+            return (expected, try DisruptionMath.scaledValue(minAvailable, total: expected))
+        }
+        return (0, 0)
+    }
+
+    /// The sum of the scales of the controllers of `pods` (upstream's `getExpectedScale`); pods
+    /// without a controller are reported once and left out.
+    func expectedScale(_ pdb: JSONValue, pods: [JSONValue]) async throws -> Int {
+        var scales: [String: Int] = [:]
+        var unmanaged: [String] = []
+        for pod in pods {
+            guard let ref = pod.controllerReference else {
+                unmanaged.append(pod.objectName)
+                continue
+            }
+            let uid = ref["uid"]?.stringValue ?? ""
+            if scales[uid] != nil { continue }
+            guard let found = try await controllerScale(ref, namespace: pod.objectNamespace) else {
+                throw DisruptionSyncError(description: "found no controllers for pod \"\(pod.objectName)\"")
+            }
+            scales[found.uid] = found.scale
+        }
+        if !unmanaged.isEmpty {
+            let selector = pdb["spec"]?["selector"].map { String(decoding: $0.serialized(), as: UTF8.self) } ?? "nil"
+            recorder.record(Self.reference(pdb), type: "Warning", reason: "UnmanagedPods",
+                            message: "Pods selected by this PodDisruptionBudget (selector: \(selector)) were found to be unmanaged. As a result, the status of the PDB cannot be calculated correctly, which may result in undefined behavior. To account for these pods please set \".spec.minAvailable\" field of the PDB to an integer value.")
+        }
+        return scales.values.reduce(0, +)
+    }
+
+    /// The controller a pod's controller reference names and its `spec.replicas`, tried as upstream's
+    /// finders are: ReplicationController, Deployment (through its ReplicaSet), ReplicaSet,
+    /// StatefulSet, then any resource's `scale` subresource.
+    func controllerScale(_ ref: JSONValue, namespace: String) async throws -> (uid: String, scale: Int)? {
+        let kind = ref["kind"]?.stringValue ?? ""
+        let apiVersion = ref["apiVersion"]?.stringValue ?? ""
+        let group = apiVersion.contains("/") ? String(apiVersion.split(separator: "/")[0]) : ""
+        let name = ref["name"]?.stringValue ?? ""
+        let uid = ref["uid"]?.stringValue ?? ""
+        func owned(_ informer: Informer<JSONValue>) -> JSONValue? {
+            guard let object = informer.indexer.get(namespace: namespace, name: name), object.uid == uid else { return nil }
+            return object
+        }
+        switch (kind, group) {
+        case ("ReplicationController", ""):
+            if let rc = owned(replicationControllers) { return (rc.uid, rc.specReplicas) }
+        case ("ReplicaSet", "apps"), ("ReplicaSet", "extensions"):
+            guard let rs = owned(replicaSets) else { break }
+            if let dRef = rs.controllerReference, dRef["kind"]?.stringValue == "Deployment" {
+                let dGroup = dRef["apiVersion"]?.stringValue?.split(separator: "/").first.map(String.init) ?? ""
+                guard dGroup == "apps" || dGroup == "extensions",
+                      let d = deployments.indexer.get(namespace: namespace, name: dRef["name"]?.stringValue ?? ""),
+                      d.uid == dRef["uid"]?.stringValue
+                else { return nil }
+                return (d.uid, d.specReplicas)
+            }
+            return (rs.uid, rs.specReplicas)
+        case ("StatefulSet", "apps"):
+            if let ss = owned(statefulSets) { return (ss.uid, ss.specReplicas) }
+        default:
+            return try await scaleSubresource(apiVersion: apiVersion, kind: kind, name: name, uid: uid, namespace: namespace)
+        }
+        return nil
+    }
+
+    /// Any other controller: its `scale` subresource, found through discovery (`getScaleController`).
+    func scaleSubresource(apiVersion: String, kind: String, name: String, uid: String, namespace: String) async throws
+        -> (uid: String, scale: Int)?
+    {
+        guard let resource = try await context.discover().mapper.resource(apiVersion: apiVersion, kind: kind) else {
+            throw DisruptionSyncError(description: "no matches for kind \"\(kind)\" in version \"\(apiVersion)\"")
+        }
+        do {
+            let scale = try await client.json(.GET, resource.objectPath(name: name, namespace: namespace) + "/scale")
+            guard scale["metadata"]?["uid"]?.stringValue == uid else { return nil }
+            return (uid, Int(scale["spec"]?["replicas"]?.intValue ?? 0))
+        } catch let error as APIError where error.isNotFound {
+            return nil
+        }
+    }
+
+    /// Writes the status through the status subresource; a conflict is retried from the queue
+    /// with the newer object (upstream's `writePdbStatus`).
+    func writeStatus(_ pdb: JSONValue) async throws {
+        let path = DisruptionResources.budgets.object(pdb.objectName, namespace: pdb.objectNamespace) + "/status"
+        do {
+            _ = try await client.json(.PUT, path, body: pdb)
+        } catch let error as APIError where error.isNotFound {
+            return
+        }
+    }
+
+    static func reference(_ pdb: JSONValue) -> EventRecorder.ObjectReference {
+        EventRecorder.ObjectReference(apiVersion: "policy/v1", kind: "PodDisruptionBudget", namespace: pdb.objectNamespace,
+                                      name: pdb.objectName, uid: pdb.uid, resourceVersion: pdb.objectResourceVersion)
+    }
+}
