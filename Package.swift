@@ -128,11 +128,13 @@ let package = Package(
             swiftSettings: upcoming
         ),
         .systemLibrary(name: "CZlib", path: "Sources/CZlib", pkgConfig: "zlib", providers: [.apt(["zlib1g-dev"])]),
+        // Linux calls the Glibc module leaves out (xattrs, syncfs).
+        .systemLibrary(name: "CLinuxExtras", path: "Sources/CLinuxExtras"),
         // The node's image store: OCI layout on disk, references, archive import, layer unpacking, GC.
         .target(
             name: "SkiffImages",
             dependencies: [
-                "CZlib",
+                "CZlib", "CLinuxExtras",
                 .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "Logging", package: "swift-log"),
             ],
@@ -177,7 +179,7 @@ let package = Package(
                     dependencies: ["SkiffControllers", "SkiffClient", "SkiffTesting", .product(name: "Logging", package: "swift-log")],
                     swiftSettings: upcoming),
         .testTarget(name: "SkiffSchedulerTests", dependencies: ["SkiffScheduler", "SkiffTesting"], swiftSettings: upcoming),
-        .testTarget(name: "SkiffImagesTests", dependencies: ["SkiffImages", "SkiffTesting"], swiftSettings: upcoming),
+        .testTarget(name: "SkiffImagesTests", dependencies: ["SkiffImages", "SkiffTesting", "CLinuxExtras"], swiftSettings: upcoming),
         .testTarget(name: "IntegrationTests",
                     dependencies: ["SkiffTesting", "SkiffClient", "SkiffAPI", "SkiffStorage", "SkiffKubelet", "SkiffControllers",
                                    .product(name: "Logging", package: "swift-log")],

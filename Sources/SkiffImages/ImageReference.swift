@@ -27,6 +27,10 @@ public struct ImageReference: Hashable, Sendable, CustomStringConvertible {
         return text
     }
 
+    /// References are equal when their normalised forms are (`busybox` == `busybox:latest`).
+    public static func == (lhs: ImageReference, rhs: ImageReference) -> Bool { lhs.description == rhs.description }
+    public func hash(into hasher: inout Hasher) { hasher.combine(description) }
+
     /// Parses and normalises `text`; throws `ImageError` (`invalidReference`) with docker's wording.
     public init(parsing text: String) throws {
         func invalid(_ why: String) -> ImageError { .invalidReference(text, why) }

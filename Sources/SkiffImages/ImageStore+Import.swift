@@ -9,7 +9,7 @@ extension ImageStore {
         let path = url.path
         var info = stat()
         guard stat(path, &info) == 0 else { throw ImageError.badInput("\(path): \(errnoText())") }
-        for entry in options.env where !(entry.split(separator: "=", maxSplits: 1).first.map { !$0.isEmpty && entry.contains("=") } ?? false) {
+        for entry in options.env where !entry.contains("=") || entry.hasPrefix("=") {
             throw ImageError.badInput("invalid environment variable \"\(entry)\": expected KEY=VALUE")
         }
         return try withLock("gc.lock", exclusive: false) {
@@ -96,8 +96,8 @@ extension ImageStore {
         let created = ISO8601DateFormatter().string(from: Date())
         let config: [String: Any] = [
             "architecture": hostArchitecture, "os": "linux", "created": created, "config": [String: Any](),
-            "rootfs": ["type": "layers", "diff_ids": [digest.description]],
-            "history": [["created": created, "created_by": "skiff image import"]],
+            "rootfs": ["type": "layers", "diff_ids": [digest.description]] as [String: Any],
+            "history": [["created": created, "created_by": "skiff image import"]] as [[String: Any]],
         ]
         let configBytes = try rewriteConfig(try serialize(config), options: options)
         let configDigest = try session.stage(bytes: configBytes)
@@ -120,9 +120,9 @@ extension ImageStore {
         }
         guard !index.manifests.isEmpty else { throw ImageError.badInput("\(directory): index.json lists no images") }
         let blobSource = { (digest: Digest) in "\(directory)/blobs/sha256/\(digest.hex)" }
-        let names = try names(for: index.manifests.map(layoutName), options: options, source: directory)
+        let allNames = try names(for: index.manifests.map(layoutName), options: options, source: directory)
         var entries: [(name: ImageReference, manifest: Descriptor)] = []
-        for (descriptor, imageNames) in zip(index.manifests, names) {
+        for (descriptor, imageNames) in zip(index.manifests, allNames) {
             let manifest = try importManifest(descriptor, session: session, options: options, source: blobSource, move: move, depth: 0)
             entries += imageNames.map { ($0, manifest) }
         }

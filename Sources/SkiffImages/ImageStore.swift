@@ -1,4 +1,7 @@
 public import Foundation
+#if canImport(Glibc)
+import Glibc
+#endif
 import Logging
 
 /// The node's content-addressed image store, an OCI image layout on disk:
@@ -189,10 +192,10 @@ public struct ImageStore: Sendable {
                 for name in (try? fm.contentsOfDirectory(atPath: "\(root)/blobs/sha256")) ?? [] {
                     let path = "\(root)/blobs/sha256/\(name)"
                     if let digest = try? Digest(parsing: "sha256:" + name), liveBlobs.contains(digest) { continue }
-                    let size = (try? fm.attributesOfItem(atPath: path)[.size] as? Int64) ?? 0
+                    let size = fileSize(path)
                     try removeTree(path)
                     if let digest = try? Digest(parsing: "sha256:" + name) { report.removedBlobs.append(digest) }
-                    report.reclaimedBytes += size ?? 0
+                    report.reclaimedBytes += size
                 }
                 for name in (try? fm.contentsOfDirectory(atPath: "\(root)/layers")) ?? [] {
                     let digest = try? Digest(parsing: "sha256:" + name)

@@ -1,4 +1,8 @@
+import CLinuxExtras
 import Foundation
+#if canImport(Glibc)
+import Glibc
+#endif
 
 /// One import in progress: blobs and unpacked layers are staged in `tmp/import-<uuid>` and only moved
 /// into the store, then named in `index.json`, once everything is verified. A failure or crash before
@@ -55,6 +59,7 @@ final class ImportSession {
 
     /// Stages the file at `source` as a blob, verifying `expected` (and `size`) when given.
     /// `move` renames a file the import owns instead of copying it.
+    @discardableResult
     func stage(file source: String, expected: Digest?, size: Int64? = nil, what: String, move: Bool = false) throws -> (Digest, Int64) {
         if let expected, blobPath(expected) != nil, !move {
             // Already present (verified when it was stored): nothing to copy.

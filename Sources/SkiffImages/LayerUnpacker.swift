@@ -1,4 +1,8 @@
+import CLinuxExtras
 import Foundation
+#if canImport(Glibc)
+import Glibc
+#endif
 
 /// How deletions of lower-layer files are kept in an unpacked layer.
 public enum WhiteoutFormat: String, Codable, Sendable {

@@ -109,7 +109,7 @@ struct ImageRemove: ParsableCommand {
             let report = try store.garbageCollect()
             for image in removed where report.removedBlobs.contains(image.id) { print("Deleted: \(image.id)") }
         }
-        if !failures.isEmpty { throw ValidationError(failures.joined(separator: "\n")) }
+        if !failures.isEmpty { throw ImageCommandError(description: failures.joined(separator: "\n")) }
     }
 }
 
@@ -121,7 +121,7 @@ struct ImageInspect: ParsableCommand {
 
     func run() throws {
         guard let found = try ImageCommand.open(common).resolve(image) else {
-            throw ValidationError("image \"\(image)\" not found")
+            throw ImageCommandError(description: "image \"\(image)\" not found")
         }
         let encoder = JSONEncoder()
         encoder.outputFormatting = [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes]
@@ -150,7 +150,7 @@ struct ImagePull: ParsableCommand {
 
     func run() throws {
         let reference = try ImageReference(parsing: image)
-        throw ValidationError("pulling from registries is not supported yet; import \(reference) with `skiff image import PATH --tag \(reference)`")
+        throw ImageCommandError(description: "pulling from registries is not supported yet; import \(reference) with `skiff image import PATH --tag \(reference)`")
     }
 }
 
@@ -175,4 +175,9 @@ func table(_ rows: [[String]]) -> String {
             index == columns - 1 ? cell : cell.padding(toLength: widths[index], withPad: " ", startingAt: 0)
         }.joined()
     }.joined(separator: "\n") + "\n"
+}
+
+/// A failure the user reads as is (no usage text after it).
+struct ImageCommandError: Error, CustomStringConvertible {
+    var description: String
 }

@@ -32,12 +32,14 @@ import Testing
         let fromLayout = try store.importImage(from: scratch.url.appendingPathComponent("layout"), options: try tag("layout:1"))[0]
         #expect(fromLayout.config.Cmd == ["/bin/sh"])
         #expect(fromLayout.layers.map(\.diffID) == original.layers.map(\.diffID))
+        #expect(fromLayout.layers[0].digest != fromLayout.layers[0].diffID)  // skopeo gzips layers for oci:
 
         // docker save archives name their images.
         let fromDocker = try store.importImage(from: scratch.url.appendingPathComponent("docker.tar"))
         #expect(fromDocker.map { $0.names.map(\.description) } == [["example.com/saved/app:2"]])
         #expect(fromDocker[0].layers.map(\.diffID) == original.layers.map(\.diffID))
         #expect(fromDocker[0].config.Cmd == ["/bin/sh"])
+        #expect(fromDocker[0].layers[0].digest == fromDocker[0].layers[0].diffID)  // docker archives hold plain tars
 
         let fromArchive = try store.importImage(from: scratch.url.appendingPathComponent("oci.tar"), options: try tag("archive:3"))[0]
         #expect(fromArchive.layers.map(\.diffID) == original.layers.map(\.diffID))
@@ -50,8 +52,8 @@ import Testing
         #expect(fromGzip.config.Env == ["MODE=gz"])
         #expect(fromGzip.layers.map(\.diffID) == original.layers.map(\.diffID))
 
-        // Four images, one layer unpacked once.
-        #expect(try store.list().count == 4)
+        // Four names (layout:1 and archive:3 are the same manifest), one layer unpacked once.
+        #expect(try store.list().flatMap(\.names).count == 4)
         #expect(try layerCount(store) == 1)
         #expect(FileManager.default.contentsEqual(atPath: fromDocker[0].layers[0].path.path + "/bin/busybox", andPath: "/usr/bin/busybox"))
     }
@@ -60,7 +62,10 @@ import Testing
         let scratch = try Scratch()
         let (source, original) = try sourceStore(scratch)
         try sh(skopeo, ["--insecure-policy", "copy", "--quiet", "oci:\(source.directory.path)", "oci:\(scratch.sub("layout")):latest"])
-        let blob = scratch.sub("layout") + "/blobs/sha256/" + original.layers[0].digest.hex
+        // skopeo compressed the layer on the way: the layer is the largest blob.
+        let blobs = scratch.sub("layout") + "/blobs/sha256"
+        let layerHex = try #require(try FileManager.default.contentsOfDirectory(atPath: blobs).max { fileSize(blobs + "/" + $0) < fileSize(blobs + "/" + $1) })
+        let blob = blobs + "/" + layerHex
         let handle = try FileHandle(forWritingTo: URL(fileURLWithPath: blob))
         try handle.seek(toOffset: 700)
         try handle.write(contentsOf: Data("tampered".utf8))
@@ -72,7 +77,8 @@ import Testing
             try store.importImage(from: scratch.url.appendingPathComponent("layout"), options: try tag("bad:1"))
         }
         #expect(error?.isDigestMismatch == true)
-        #expect(error?.description.contains("digest mismatch: expected \(original.layers[0].digest)") == true)
+        #expect(error?.description.contains("digest mismatch: expected sha256:\(layerHex)") == true)
+        #expect(original.layers.count == 1)
         #expect(try snapshot(store) == before)
         #expect(try store.resolve("bad:1") == nil)
     }

@@ -1,3 +1,4 @@
+import CLinuxExtras
 import Foundation
 import Testing
 @testable import SkiffImages

@@ -1,5 +1,8 @@
 import CZlib
 import Foundation
+#if canImport(Glibc)
+import Glibc
+#endif
 
 /// A pull stream of bytes: tar archives are read through these, never loaded whole.
 protocol ByteSource: AnyObject {

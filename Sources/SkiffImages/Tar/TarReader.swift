@@ -95,14 +95,16 @@ final class TarReader {
             for (key, value) in raw where key.hasPrefix("SCHILY.xattr.") {
                 xattrs[String(key.dropFirst("SCHILY.xattr.".count))] = value
             }
+            let headerUID = Int(try number(header[108..<116], field: "uid", at: headerOffset))
+            let headerGID = Int(try number(header[116..<124], field: "gid", at: headerOffset))
+            let headerMtime = try number(header[136..<148], field: "mtime", at: headerOffset)
             let entry = TarEntry(
                 path: name, kind: kind,
                 mode: UInt32(truncatingIfNeeded: try number(header[100..<108], field: "mode", at: headerOffset)) & 0o7777,
-                uid: Int(fields["uid"].flatMap { Int($0) } ?? Int(try number(header[108..<116], field: "uid", at: headerOffset))),
-                gid: Int(fields["gid"].flatMap { Int($0) } ?? Int(try number(header[116..<124], field: "gid", at: headerOffset))),
+                uid: fields["uid"].flatMap { Int($0) } ?? headerUID,
+                gid: fields["gid"].flatMap { Int($0) } ?? headerGID,
                 size: (kind == .file) ? entrySize : 0,
-                mtime: fields["mtime"].flatMap { Double($0) }.map { Int64($0) }
-                    ?? (try number(header[136..<148], field: "mtime", at: headerOffset)),
+                mtime: fields["mtime"].flatMap { Double($0) }.map { Int64($0) } ?? headerMtime,
                 linkTarget: link,
                 deviceMajor: UInt32(truncatingIfNeeded: (try? number(header[329..<337], field: "devmajor", at: headerOffset)) ?? 0),
                 deviceMinor: UInt32(truncatingIfNeeded: (try? number(header[337..<345], field: "devminor", at: headerOffset)) ?? 0),

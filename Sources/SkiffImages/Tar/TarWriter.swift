@@ -1,4 +1,7 @@
 import Foundation
+#if canImport(Glibc)
+import Glibc
+#endif
 
 /// A file written with POSIX writes, hashed on the way (a blob's digest is known when it is closed).
 final class HashingFileSink {
