@@ -3,7 +3,7 @@ public import Foundation
 extension ImageStore {
     /// Imports the image(s) at `url`: an OCI layout directory, an OCI archive, a `docker save` archive,
     /// or a root filesystem (directory or tarball, plain or gzip) made into a one-layer image.
-    /// Returns the imported images; on any error the store is unchanged.
+    /// Returns the imported images, each with only the names this import gave it; on any error the store is unchanged.
     @discardableResult
     public func importImage(from url: URL, options: ImportOptions = ImportOptions()) throws -> [Image] {
         let path = url.path
@@ -28,7 +28,8 @@ extension ImageStore {
             var images: [Image] = []
             var seen = Set<Digest>()
             for entry in entries where seen.insert(entry.manifest.digest).inserted {
-                guard let image = try resolve(entry.name) else { throw ImageError.io("imported image \(entry.name) vanished") }
+                guard var image = try resolve(entry.name) else { throw ImageError.io("imported image \(entry.name) vanished") }
+                image.names = entries.filter { $0.manifest.digest == entry.manifest.digest }.map(\.name)
                 images.append(image)
                 logger.info("imported image", metadata: ["image": "\(entry.name)", "id": "\(image.id)"])
             }

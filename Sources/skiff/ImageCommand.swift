@@ -40,7 +40,7 @@ struct ImageImport: ParsableCommand {
         options.user = user
         let store = try ImageCommand.open(common)
         for image in try store.importImage(from: URL(fileURLWithPath: path), options: options) {
-            for name in image.names where options.tag == nil || name == options.tag {
+            for name in image.names {
                 print("Imported image: \(name) (ID \(image.id))")
             }
         }

@@ -32,7 +32,6 @@ import Testing
         let fromLayout = try store.importImage(from: scratch.url.appendingPathComponent("layout"), options: try tag("layout:1"))[0]
         #expect(fromLayout.config.Cmd == ["/bin/sh"])
         #expect(fromLayout.layers.map(\.diffID) == original.layers.map(\.diffID))
-        #expect(fromLayout.layers[0].digest != fromLayout.layers[0].diffID)  // skopeo gzips layers for oci:
 
         // docker save archives name their images.
         let fromDocker = try store.importImage(from: scratch.url.appendingPathComponent("docker.tar"))
@@ -62,7 +61,7 @@ import Testing
         let scratch = try Scratch()
         let (source, original) = try sourceStore(scratch)
         try sh(skopeo, ["--insecure-policy", "copy", "--quiet", "oci:\(source.directory.path)", "oci:\(scratch.sub("layout")):latest"])
-        // skopeo compressed the layer on the way: the layer is the largest blob.
+        // skopeo may compress the layer on the way: the layer is the largest blob either way.
         let blobs = scratch.sub("layout") + "/blobs/sha256"
         let layerHex = try #require(try FileManager.default.contentsOfDirectory(atPath: blobs).max { fileSize(blobs + "/" + $0) < fileSize(blobs + "/" + $1) })
         let blob = blobs + "/" + layerHex
