@@ -18,7 +18,9 @@ public struct ImageError: Error, Sendable, CustomStringConvertible, Equatable {
         ImageError(kind: .invalidReference, description: "invalid image reference \"\(text)\": \(why)")
     }
     static func invalidDigest(_ text: String) -> ImageError {
-        ImageError(kind: .invalidDigest, description: "invalid digest \"\(text)\": expected sha256: and 64 lowercase hex digits")
+        ImageError(
+            kind: .invalidDigest,
+            description: "invalid digest \"\(text)\": expected sha256: and 64 lowercase hex digits")
     }
     static func notFound(_ reference: String) -> ImageError {
         ImageError(kind: .notFound, description: "image \"\(reference)\" not found")

@@ -44,7 +44,9 @@ public struct ImageReference: Hashable, Sendable, CustomStringConvertible {
         if let at = rest.firstIndex(of: "@") {
             let digestText = String(rest[rest.index(after: at)...])
             guard Self.isDigestSyntax(digestText) else { throw invalid("invalid digest format \"\(digestText)\"") }
-            do { digest = try Digest(parsing: digestText) } catch { throw invalid("unsupported or malformed digest \"\(digestText)\"") }
+            do { digest = try Digest(parsing: digestText) } catch {
+                throw invalid("unsupported or malformed digest \"\(digestText)\"")
+            }
             rest = rest[..<at]
         }
         // The domain: the first component when it looks like a host (has '.' or ':', is localhost, or has uppercase).
@@ -71,8 +73,10 @@ public struct ImageReference: Hashable, Sendable, CustomStringConvertible {
         guard Self.isDomain(domain) else { throw invalid("invalid registry host \"\(domain)\"") }
         let components = path.split(separator: "/", omittingEmptySubsequences: false)
         for component in components where !Self.isPathComponent(component) {
-            throw invalid(component.isEmpty ? "repository name has an empty component"
-                                             : "invalid repository name component \"\(component)\"")
+            throw invalid(
+                component.isEmpty
+                    ? "repository name has an empty component"
+                    : "invalid repository name component \"\(component)\"")
         }
         if domain.count + 1 + path.count > 255 { throw invalid("repository name must not be more than 255 characters") }
         self.domain = domain
@@ -96,14 +100,20 @@ public struct ImageReference: Hashable, Sendable, CustomStringConvertible {
     /// `[a-z0-9]+` separated by `.`, `_`, `__` or runs of `-`.
     static func isPathComponent(_ text: Substring) -> Bool {
         let bytes = Array(text.utf8)
-        guard let first = bytes.first, let last = bytes.last, first.isLowerAlnum, last.isLowerAlnum else { return false }
+        guard let first = bytes.first, let last = bytes.last, first.isLowerAlnum, last.isLowerAlnum else {
+            return false
+        }
         var i = 0
         while i < bytes.count {
-            if bytes[i].isLowerAlnum { i += 1; continue }
+            if bytes[i].isLowerAlnum {
+                i += 1
+                continue
+            }
             var j = i
             while j < bytes.count, !bytes[j].isLowerAlnum { j += 1 }
             let separator = bytes[i..<j]
-            let ok = separator.elementsEqual([UInt8(ascii: ".")]) || separator.elementsEqual([UInt8(ascii: "_")])
+            let ok =
+                separator.elementsEqual([UInt8(ascii: ".")]) || separator.elementsEqual([UInt8(ascii: "_")])
                 || separator.elementsEqual([UInt8(ascii: "_"), UInt8(ascii: "_")])
                 || separator.allSatisfy { $0 == UInt8(ascii: "-") }
             if !ok { return false }
@@ -146,9 +156,11 @@ public struct ImageReference: Hashable, Sendable, CustomStringConvertible {
     /// `algorithm:hex` with at least 32 hex digits, as the reference grammar requires.
     static func isDigestSyntax(_ text: String) -> Bool {
         guard let colon = text.firstIndex(of: ":") else { return false }
-        let algorithm = text[..<colon], hex = text[text.index(after: colon)...]
+        let algorithm = text[..<colon]
+        let hex = text[text.index(after: colon)...]
         guard let first = algorithm.first, first.isLetter, first.isASCII else { return false }
-        return algorithm.allSatisfy { $0.isASCIIAlnum || "-_+.".contains($0) } && hex.count >= 32 && hex.allSatisfy(\.isHexDigit)
+        return algorithm.allSatisfy { $0.isASCIIAlnum || "-_+.".contains($0) } && hex.count >= 32
+            && hex.allSatisfy(\.isHexDigit)
     }
 }
 

@@ -28,7 +28,9 @@ extension ImageStore {
             var images: [Image] = []
             var seen = Set<Digest>()
             for entry in entries where seen.insert(entry.manifest.digest).inserted {
-                guard var image = try resolve(entry.name) else { throw ImageError.io("imported image \(entry.name) vanished") }
+                guard var image = try resolve(entry.name) else {
+                    throw ImageError.io("imported image \(entry.name) vanished")
+                }
                 image.names = entries.filter { $0.manifest.digest == entry.manifest.digest }.map(\.name)
                 images.append(image)
                 logger.info("imported image", metadata: ["image": "\(entry.name)", "id": "\(image.id)"])
@@ -37,7 +39,9 @@ extension ImageStore {
         }
     }
 
-    private func importTarball(_ path: String, session: ImportSession, options: ImportOptions) throws -> [(name: ImageReference, manifest: Descriptor)] {
+    private func importTarball(_ path: String, session: ImportSession, options: ImportOptions) throws -> [(
+        name: ImageReference, manifest: Descriptor
+    )] {
         // One pass: decompress into a scratch tar (the layer blob if this is a root filesystem).
         let tarPath = session.scratch("input.tar")
         do {
@@ -65,34 +69,43 @@ extension ImageStore {
         }
         if topLevel.contains("oci-layout") || topLevel.contains("manifest.json") {
             let extracted = session.scratch("archive")
-            guard mkdir(extracted, 0o700) == 0 else { throw ImageError.io("cannot create \(extracted): \(errnoText())") }
-            try LayerUnpacker(root: extracted, format: .marker, privileged: false).unpack(TarReader(try FileSource(path: tarPath)))
+            guard mkdir(extracted, 0o700) == 0 else {
+                throw ImageError.io("cannot create \(extracted): \(errnoText())")
+            }
+            try LayerUnpacker(root: extracted, format: .marker, privileged: false).unpack(
+                TarReader(try FileSource(path: tarPath)))
             if topLevel.contains("oci-layout") {
                 return try importLayout(extracted, session: session, options: options, move: true)
             }
             return try importDockerArchive(extracted, session: session, options: options)
         }
         guard let tag = options.tag else {
-            throw ImageError.badInput("\(path) is a root filesystem tarball: give the image a name with --tag NAME[:TAG]")
+            throw ImageError.badInput(
+                "\(path) is a root filesystem tarball: give the image a name with --tag NAME[:TAG]")
         }
         let (digest, _) = try session.stage(file: tarPath, expected: nil, what: path, move: true)
         return [(tag, try rootFSImage(layer: digest, session: session, options: options))]
     }
 
-    private func importRootFS(directory: String, session: ImportSession, options: ImportOptions) throws -> [(name: ImageReference, manifest: Descriptor)] {
+    private func importRootFS(directory: String, session: ImportSession, options: ImportOptions) throws -> [(
+        name: ImageReference, manifest: Descriptor
+    )] {
         guard let tag = options.tag else {
-            throw ImageError.badInput("\(directory) is a root filesystem directory: give the image a name with --tag NAME[:TAG]")
+            throw ImageError.badInput(
+                "\(directory) is a root filesystem directory: give the image a name with --tag NAME[:TAG]")
         }
         let tarPath = session.scratch("rootfs.tar")
         let sink = try HashingFileSink(path: tarPath)
         try TarWriter(sink: sink).archive(directory: directory)
         try sink.sync()
-        let (digest, _) = try session.stage(file: tarPath, expected: sink.hasher.finalize(), what: directory, move: true)
+        let (digest, _) = try session.stage(
+            file: tarPath, expected: sink.hasher.finalize(), what: directory, move: true)
         return [(tag, try rootFSImage(layer: digest, session: session, options: options))]
     }
 
     /// A one-layer image over an uncompressed layer blob (whose digest is its diffID).
-    private func rootFSImage(layer digest: Digest, session: ImportSession, options: ImportOptions) throws -> Descriptor {
+    private func rootFSImage(layer digest: Digest, session: ImportSession, options: ImportOptions) throws -> Descriptor
+    {
         try session.ensureLayer(blob: digest, diffID: digest)
         let created = ISO8601DateFormatter().string(from: Date())
         let config: [String: Any] = [
@@ -110,13 +123,18 @@ extension ImageStore {
         return try stageManifest(manifest, session: session)
     }
 
-    private func importLayout(_ directory: String, session: ImportSession, options: ImportOptions, move: Bool) throws -> [(name: ImageReference, manifest: Descriptor)] {
+    private func importLayout(_ directory: String, session: ImportSession, options: ImportOptions, move: Bool) throws
+        -> [(name: ImageReference, manifest: Descriptor)]
+    {
         guard let layoutData = FileManager.default.contents(atPath: directory + "/oci-layout"),
-              let layout = try? JSONSerialization.jsonObject(with: layoutData) as? [String: Any],
-              let version = layout["imageLayoutVersion"] as? String, version.hasPrefix("1.")
+            let layout = try? JSONSerialization.jsonObject(with: layoutData) as? [String: Any],
+            let version = layout["imageLayoutVersion"] as? String, version.hasPrefix("1.")
         else { throw ImageError.badInput("\(directory): oci-layout is missing or not an OCI image layout 1.x") }
         let index: ImageIndex
-        do { index = try JSONDecoder().decode(ImageIndex.self, from: Data(contentsOf: URL(fileURLWithPath: directory + "/index.json"))) } catch {
+        do {
+            index = try JSONDecoder().decode(
+                ImageIndex.self, from: Data(contentsOf: URL(fileURLWithPath: directory + "/index.json")))
+        } catch {
             throw ImageError.badInput("\(directory)/index.json is missing or invalid: \(error)")
         }
         guard !index.manifests.isEmpty else { throw ImageError.badInput("\(directory): index.json lists no images") }
@@ -124,7 +142,8 @@ extension ImageStore {
         let allNames = try names(for: index.manifests.map(layoutName), options: options, source: directory)
         var entries: [(name: ImageReference, manifest: Descriptor)] = []
         for (descriptor, imageNames) in zip(index.manifests, allNames) {
-            let manifest = try importManifest(descriptor, session: session, options: options, source: blobSource, move: move, depth: 0)
+            let manifest = try importManifest(
+                descriptor, session: session, options: options, source: blobSource, move: move, depth: 0)
             entries += imageNames.map { ($0, manifest) }
         }
         return entries
@@ -135,30 +154,42 @@ extension ImageStore {
         let annotations = descriptor.annotations ?? [:]
         for key in [containerdNameAnnotation, refNameAnnotation] {
             if let value = annotations[key], value.contains("/") || value.contains(":") || value.contains("@"),
-               let reference = try? ImageReference(parsing: value) { return reference }
+                let reference = try? ImageReference(parsing: value)
+            {
+                return reference
+            }
         }
         return nil
     }
 
     /// Names per image: `--tag` for a single image, else the archive's own names.
-    private func names(for found: [ImageReference?], options: ImportOptions, source: String) throws -> [[ImageReference]] {
+    private func names(for found: [ImageReference?], options: ImportOptions, source: String) throws
+        -> [[ImageReference]]
+    {
         if let tag = options.tag {
             guard found.count == 1 else {
                 let listed = found.map { $0?.description ?? "<unnamed>" }.joined(separator: ", ")
-                throw ImageError.ambiguous("\(source) holds \(found.count) images (\(listed)); --tag can name only one: import without --tag to use the archive's names")
+                throw ImageError.ambiguous(
+                    "\(source) holds \(found.count) images (\(listed)); --tag can name only one: import without --tag to use the archive's names"
+                )
             }
             return [[tag]]
         }
         return try found.map { name in
-            guard let name else { throw ImageError.badInput("\(source) does not name its image: give it a name with --tag NAME[:TAG]") }
+            guard let name else {
+                throw ImageError.badInput("\(source) does not name its image: give it a name with --tag NAME[:TAG]")
+            }
             return [name]
         }
     }
 
-    private func importManifest(_ descriptor: Descriptor, session: ImportSession, options: ImportOptions,
-                                source: (Digest) -> String, move: Bool, depth: Int) throws -> Descriptor {
-        let (digest, _) = try session.stage(file: source(descriptor.digest), expected: descriptor.digest, size: descriptor.size,
-                                            what: "manifest \(descriptor.digest)", move: move)
+    private func importManifest(
+        _ descriptor: Descriptor, session: ImportSession, options: ImportOptions,
+        source: (Digest) -> String, move: Bool, depth: Int
+    ) throws -> Descriptor {
+        let (digest, _) = try session.stage(
+            file: source(descriptor.digest), expected: descriptor.digest, size: descriptor.size,
+            what: "manifest \(descriptor.digest)", move: move)
         let bytes = try session.readBlob(digest)
         let object = try? JSONSerialization.jsonObject(with: Data(bytes)) as? [String: Any]
         let mediaType = (object?["mediaType"] as? String) ?? descriptor.mediaType
@@ -168,39 +199,57 @@ extension ImageStore {
             do { nested = try JSONDecoder().decode(ImageIndex.self, from: Data(bytes)) } catch {
                 throw ImageError.badInput("image index \(digest) is invalid: \(error)")
             }
-            let platforms = nested.manifests.filter { ($0.platform?.os ?? "linux") == "linux" && ($0.platform?.architecture ?? hostArchitecture) == hostArchitecture }
-            guard let chosen = platforms.first else {
-                let offered = nested.manifests.compactMap { $0.platform.map { "\($0.os)/\($0.architecture)" } }.joined(separator: ", ")
-                throw ImageError.unsupported("image index \(digest) has no linux/\(hostArchitecture) image (it has: \(offered))")
+            let platforms = nested.manifests.filter {
+                ($0.platform?.os ?? "linux") == "linux"
+                    && ($0.platform?.architecture ?? hostArchitecture) == hostArchitecture
             }
-            return try importManifest(chosen, session: session, options: options, source: source, move: move, depth: depth + 1)
+            guard let chosen = platforms.first else {
+                let offered = nested.manifests.compactMap { $0.platform.map { "\($0.os)/\($0.architecture)" } }.joined(
+                    separator: ", ")
+                throw ImageError.unsupported(
+                    "image index \(digest) has no linux/\(hostArchitecture) image (it has: \(offered))")
+            }
+            return try importManifest(
+                chosen, session: session, options: options, source: source, move: move, depth: depth + 1)
         }
         let manifest: ImageManifest
         do { manifest = try JSONDecoder().decode(ImageManifest.self, from: Data(bytes)) } catch {
             throw ImageError.badInput("manifest \(digest) is invalid: \(error)")
         }
-        try session.stage(file: source(manifest.config.digest), expected: manifest.config.digest, size: manifest.config.size,
-                          what: "config \(manifest.config.digest)", move: move)
+        try session.stage(
+            file: source(manifest.config.digest), expected: manifest.config.digest, size: manifest.config.size,
+            what: "config \(manifest.config.digest)", move: move)
         let config = try decodeConfig(try session.readBlob(manifest.config.digest), digest: manifest.config.digest)
         guard config.rootfs.diff_ids.count == manifest.layers.count else {
-            throw ImageError.badInput("image \(manifest.config.digest): config lists \(config.rootfs.diff_ids.count) layers, manifest \(manifest.layers.count)")
+            throw ImageError.badInput(
+                "image \(manifest.config.digest): config lists \(config.rootfs.diff_ids.count) layers, manifest \(manifest.layers.count)"
+            )
         }
         for (layer, diffID) in zip(manifest.layers, config.rootfs.diff_ids) {
-            try session.stage(file: source(layer.digest), expected: layer.digest, size: layer.size, what: "layer \(layer.digest)", move: move)
+            try session.stage(
+                file: source(layer.digest), expected: layer.digest, size: layer.size, what: "layer \(layer.digest)",
+                move: move)
             try session.ensureLayer(blob: layer.digest, diffID: diffID)
         }
-        guard options.changesConfig else { return Descriptor(mediaType: mediaType, digest: digest, size: Int64(bytes.count)) }
+        guard options.changesConfig else {
+            return Descriptor(mediaType: mediaType, digest: digest, size: Int64(bytes.count))
+        }
         return try withNewConfig(manifest, session: session, options: options)
     }
 
-    private func importDockerArchive(_ directory: String, session: ImportSession, options: ImportOptions) throws -> [(name: ImageReference, manifest: Descriptor)] {
+    private func importDockerArchive(_ directory: String, session: ImportSession, options: ImportOptions) throws -> [(
+        name: ImageReference, manifest: Descriptor
+    )] {
         struct Entry: Decodable {
             var Config: String
             var RepoTags: [String]?
             var Layers: [String]
         }
         let entries: [Entry]
-        do { entries = try JSONDecoder().decode([Entry].self, from: Data(contentsOf: URL(fileURLWithPath: directory + "/manifest.json"))) } catch {
+        do {
+            entries = try JSONDecoder().decode(
+                [Entry].self, from: Data(contentsOf: URL(fileURLWithPath: directory + "/manifest.json")))
+        } catch {
             throw ImageError.badInput("manifest.json of the docker archive is invalid: \(error)")
         }
         guard !entries.isEmpty else { throw ImageError.badInput("the docker archive's manifest.json lists no images") }
@@ -220,7 +269,8 @@ extension ImageStore {
             names = try self.names(for: found.map(\.first), options: options, source: "the docker archive")
         } else {
             guard found.allSatisfy({ !$0.isEmpty }) else {
-                throw ImageError.badInput("the docker archive does not name every image (no RepoTags): give a name with --tag NAME[:TAG]")
+                throw ImageError.badInput(
+                    "the docker archive does not name every image (no RepoTags): give a name with --tag NAME[:TAG]")
             }
             names = found
         }
@@ -230,24 +280,33 @@ extension ImageStore {
             let (configDigest, configSize) = try session.stage(file: configPath, expected: nil, what: entry.Config)
             let config = try decodeConfig(try session.readBlob(configDigest), digest: configDigest)
             guard config.rootfs.diff_ids.count == entry.Layers.count else {
-                throw ImageError.badInput("docker archive: config lists \(config.rootfs.diff_ids.count) layers, manifest.json \(entry.Layers.count)")
+                throw ImageError.badInput(
+                    "docker archive: config lists \(config.rootfs.diff_ids.count) layers, manifest.json \(entry.Layers.count)"
+                )
             }
             var layers: [Descriptor] = []
             for (layerName, diffID) in zip(entry.Layers, config.rootfs.diff_ids) {
                 let layerPath = try member(layerName)
                 let compression = try Compression.detect(path: layerPath)
                 guard compression == .none || compression == .gzip else {
-                    throw ImageError.unsupported("docker archive: layer \(layerName) is \(compression)-compressed (use gzip or plain tar)")
+                    throw ImageError.unsupported(
+                        "docker archive: layer \(layerName) is \(compression)-compressed (use gzip or plain tar)")
                 }
                 let (digest, size) = try session.stage(file: layerPath, expected: nil, what: layerName)
                 try session.ensureLayer(blob: digest, diffID: diffID)
-                layers.append(Descriptor(mediaType: compression == .gzip ? MediaType.ociLayerGzip : MediaType.ociLayer, digest: digest, size: size))
+                layers.append(
+                    Descriptor(
+                        mediaType: compression == .gzip ? MediaType.ociLayerGzip : MediaType.ociLayer, digest: digest,
+                        size: size))
             }
-            let manifest = ImageManifest(schemaVersion: 2, mediaType: MediaType.ociManifest,
-                                         config: Descriptor(mediaType: MediaType.ociConfig, digest: configDigest, size: configSize),
-                                         layers: layers)
-            let descriptor = options.changesConfig ? try withNewConfig(manifest, session: session, options: options)
-                                                   : try stageManifest(manifest, session: session)
+            let manifest = ImageManifest(
+                schemaVersion: 2, mediaType: MediaType.ociManifest,
+                config: Descriptor(mediaType: MediaType.ociConfig, digest: configDigest, size: configSize),
+                layers: layers)
+            let descriptor =
+                options.changesConfig
+                ? try withNewConfig(manifest, session: session, options: options)
+                : try stageManifest(manifest, session: session)
             result += imageNames.map { ($0, descriptor) }
         }
         return result
@@ -263,18 +322,24 @@ extension ImageStore {
         let encoder = JSONEncoder()
         encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
         let bytes = Array(try encoder.encode(manifest))
-        return Descriptor(mediaType: MediaType.ociManifest, digest: try session.stage(bytes: bytes), size: Int64(bytes.count))
+        return Descriptor(
+            mediaType: MediaType.ociManifest, digest: try session.stage(bytes: bytes), size: Int64(bytes.count))
     }
 
     /// The manifest again over a config changed by `--entrypoint`, `--cmd`, `--env`, `--workdir`, `--user`.
-    private func withNewConfig(_ manifest: ImageManifest, session: ImportSession, options: ImportOptions) throws -> Descriptor {
+    private func withNewConfig(_ manifest: ImageManifest, session: ImportSession, options: ImportOptions) throws
+        -> Descriptor
+    {
         let bytes = try rewriteConfig(try session.readBlob(manifest.config.digest), options: options)
         var changed = manifest
         changed.mediaType = MediaType.ociManifest
-        changed.config = Descriptor(mediaType: MediaType.ociConfig, digest: try session.stage(bytes: bytes), size: Int64(bytes.count))
+        changed.config = Descriptor(
+            mediaType: MediaType.ociConfig, digest: try session.stage(bytes: bytes), size: Int64(bytes.count))
         changed.layers = manifest.layers.map { layer in
             var layer = layer
-            if layer.mediaType == "application/vnd.docker.image.rootfs.diff.tar.gzip" { layer.mediaType = MediaType.ociLayerGzip }
+            if layer.mediaType == "application/vnd.docker.image.rootfs.diff.tar.gzip" {
+                layer.mediaType = MediaType.ociLayerGzip
+            }
             return layer
         }
         return try stageManifest(changed, session: session)
@@ -304,7 +369,10 @@ extension ImageStore {
     }
 
     private func serialize(_ object: [String: Any]) throws -> [UInt8] {
-        do { return Array(try JSONSerialization.data(withJSONObject: object, options: [.sortedKeys, .withoutEscapingSlashes])) } catch {
+        do {
+            return Array(
+                try JSONSerialization.data(withJSONObject: object, options: [.sortedKeys, .withoutEscapingSlashes]))
+        } catch {
             throw ImageError.io("cannot encode the image config: \(error)")
         }
     }

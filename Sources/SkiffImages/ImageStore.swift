@@ -1,8 +1,9 @@
 public import Foundation
-#if canImport(Glibc)
-import Glibc
-#endif
 import Logging
+
+#if canImport(Glibc)
+    import Glibc
+#endif
 
 /// The node's content-addressed image store, an OCI image layout on disk:
 /// `blobs/sha256/<hex>`, `index.json` naming manifests by full reference, and `layers/<diffID>/fs`
@@ -18,7 +19,8 @@ public struct ImageStore: Sendable {
         self.directory = directory
         for sub in ["blobs/sha256", "layers", "tmp", "leases"] {
             do {
-                try FileManager.default.createDirectory(at: directory.appendingPathComponent(sub), withIntermediateDirectories: true)
+                try FileManager.default.createDirectory(
+                    at: directory.appendingPathComponent(sub), withIntermediateDirectories: true)
             } catch {
                 throw ImageError.io("cannot create the image store in \(directory.path): \(error.localizedDescription)")
             }
@@ -61,7 +63,9 @@ public struct ImageStore: Sendable {
         let hex = text.hasPrefix("sha256:") ? String(text.dropFirst(7)) : text
         if !hex.isEmpty, hex.count <= 64, hex.allSatisfy(\.isLowercaseHex) {
             let matches = try list().filter { $0.id.hex.hasPrefix(hex) || $0.manifestDigest.hex == hex }
-            if matches.count > 1 { throw ImageError.ambiguous("\"\(text)\" matches \(matches.count) images; give more of the ID") }
+            if matches.count > 1 {
+                throw ImageError.ambiguous("\"\(text)\" matches \(matches.count) images; give more of the ID")
+            }
             if let first = matches.first { return first }
         }
         if reference == nil { _ = try ImageReference(parsing: text) }  // rethrows the parse error
@@ -102,22 +106,29 @@ public struct ImageStore: Sendable {
         let manifest = try readJSON(ImageManifest.self, blob: manifestDigest)
         let config = try readJSON(ImageConfigFile.self, blob: manifest.config.digest)
         guard config.rootfs.diff_ids.count == manifest.layers.count else {
-            throw ImageError.badInput("image \(manifestDigest): config lists \(config.rootfs.diff_ids.count) layers, manifest \(manifest.layers.count)")
+            throw ImageError.badInput(
+                "image \(manifestDigest): config lists \(config.rootfs.diff_ids.count) layers, manifest \(manifest.layers.count)"
+            )
         }
         var layers: [Layer] = []
         for (descriptor, diffID) in zip(manifest.layers, config.rootfs.diff_ids) {
             let directory = layerDirectory(diffID)
             let record: LayerRecord
             do {
-                record = try JSONDecoder().decode(LayerRecord.self, from: Data(contentsOf: URL(fileURLWithPath: directory + "/layer.json")))
+                record = try JSONDecoder().decode(
+                    LayerRecord.self, from: Data(contentsOf: URL(fileURLWithPath: directory + "/layer.json")))
             } catch {
-                throw ImageError.io("layer \(diffID) of image \(manifest.config.digest.shortID) is not unpacked; re-import the image")
+                throw ImageError.io(
+                    "layer \(diffID) of image \(manifest.config.digest.shortID) is not unpacked; re-import the image")
             }
-            layers.append(Layer(diffID: diffID, digest: descriptor.digest, mediaType: descriptor.mediaType,
-                                path: URL(fileURLWithPath: directory + "/fs"), whiteouts: record.whiteouts, size: record.size))
+            layers.append(
+                Layer(
+                    diffID: diffID, digest: descriptor.digest, mediaType: descriptor.mediaType,
+                    path: URL(fileURLWithPath: directory + "/fs"), whiteouts: record.whiteouts, size: record.size))
         }
-        return Image(names: names, manifestDigest: manifestDigest, id: manifest.config.digest, architecture: config.architecture,
-                     os: config.os, config: config.config ?? ImageConfig(), layers: layers)
+        return Image(
+            names: names, manifestDigest: manifestDigest, id: manifest.config.digest, architecture: config.architecture,
+            os: config.os, config: config.config ?? ImageConfig(), layers: layers)
     }
 
     // MARK: Index
@@ -152,7 +163,8 @@ public struct ImageStore: Sendable {
             index.manifests.removeAll { descriptor in
                 guard descriptor.digest == image.manifestDigest else { return false }
                 guard byName, let reference else { return true }
-                return reference.digest != nil ? name(of: descriptor)?.repository == reference.repository : name(of: descriptor) == reference
+                return reference.digest != nil
+                    ? name(of: descriptor)?.repository == reference.repository : name(of: descriptor) == reference
             }
             try writeIndex(index)
             logger.info("removed image", metadata: ["image": "\(text)", "id": "\(image.id)"])
@@ -209,11 +221,15 @@ public struct ImageStore: Sendable {
                     if let digest { report.removedLayers.append(digest) }
                 }
                 // No import runs while the exclusive lock is held, so whatever is in tmp is a leftover.
-                for name in (try? fm.contentsOfDirectory(atPath: "\(root)/tmp")) ?? [] { try removeTree("\(root)/tmp/\(name)") }
-                logger.info("image garbage collection", metadata: [
-                    "blobs": "\(report.removedBlobs.count)", "layers": "\(report.removedLayers.count)",
-                    "bytes": "\(report.reclaimedBytes)",
-                ])
+                for name in (try? fm.contentsOfDirectory(atPath: "\(root)/tmp")) ?? [] {
+                    try removeTree("\(root)/tmp/\(name)")
+                }
+                logger.info(
+                    "image garbage collection",
+                    metadata: [
+                        "blobs": "\(report.removedBlobs.count)", "layers": "\(report.removedLayers.count)",
+                        "bytes": "\(report.reclaimedBytes)",
+                    ])
                 return report
             }
         }
@@ -231,19 +247,25 @@ public struct ImageStore: Sendable {
     /// Drops the lease `id`; its images become collectable when nothing else names them.
     public func removeLease(_ id: String) throws {
         let path = try leasePath(id)
-        guard unlink(path) == 0 || errno == ENOENT else { throw ImageError.io("cannot remove lease \(id): \(errnoText())") }
+        guard unlink(path) == 0 || errno == ENOENT else {
+            throw ImageError.io("cannot remove lease \(id): \(errnoText())")
+        }
     }
 
     private func leasePath(_ id: String) throws -> String {
-        guard !id.isEmpty, !id.contains("/"), !id.hasPrefix(".") else { throw ImageError.badInput("invalid lease id \"\(id)\"") }
+        guard !id.isEmpty, !id.contains("/"), !id.hasPrefix(".") else {
+            throw ImageError.badInput("invalid lease id \"\(id)\"")
+        }
         return "\(root)/leases/\(id).json"
     }
 
     private func leasedManifests() throws -> [Digest] {
         var digests: [Digest] = []
-        for name in (try? FileManager.default.contentsOfDirectory(atPath: "\(root)/leases")) ?? [] where name.hasSuffix(".json") {
+        for name in (try? FileManager.default.contentsOfDirectory(atPath: "\(root)/leases")) ?? []
+        where name.hasSuffix(".json") {
             guard let data = FileManager.default.contents(atPath: "\(root)/leases/\(name)"),
-                  let list = try? JSONDecoder().decode([Digest].self, from: data) else { continue }
+                let list = try? JSONDecoder().decode([Digest].self, from: data)
+            else { continue }
             digests += list
         }
         return digests

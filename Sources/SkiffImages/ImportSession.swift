@@ -1,7 +1,8 @@
 import CLinuxExtras
 import Foundation
+
 #if canImport(Glibc)
-import Glibc
+    import Glibc
 #endif
 
 /// One import in progress: blobs and unpacked layers are staged in `tmp/import-<uuid>` and only moved
@@ -60,7 +61,9 @@ final class ImportSession {
     /// Stages the file at `source` as a blob, verifying `expected` (and `size`) when given.
     /// `move` renames a file the import owns instead of copying it.
     @discardableResult
-    func stage(file source: String, expected: Digest?, size: Int64? = nil, what: String, move: Bool = false) throws -> (Digest, Int64) {
+    func stage(file source: String, expected: Digest?, size: Int64? = nil, what: String, move: Bool = false) throws -> (
+        Digest, Int64
+    ) {
         if let expected, blobPath(expected) != nil, !move {
             // Already present (verified when it was stored): nothing to copy.
             return (expected, size ?? fileSize(source))
@@ -94,13 +97,16 @@ final class ImportSession {
         }
         if let size, size != count {
             unlink(temporary)
-            throw ImageError.badInput("\(what): size mismatch: the descriptor says \(size) bytes, the blob has \(count)")
+            throw ImageError.badInput(
+                "\(what): size mismatch: the descriptor says \(size) bytes, the blob has \(count)")
         }
         if blobPath(digest) != nil {
             unlink(temporary)
         } else {
             let path = "\(work)/blobs/\(digest.hex)"
-            guard rename(temporary, path) == 0 else { throw ImageError.io("cannot stage blob \(digest): \(errnoText())") }
+            guard rename(temporary, path) == 0 else {
+                throw ImageError.io("cannot stage blob \(digest): \(errnoText())")
+            }
             stagedBlobs[digest] = path
         }
         return (digest, count)
@@ -118,13 +124,16 @@ final class ImportSession {
         let hashing = HashingSource(try Compression.open(path: blob))
         let reader = TarReader(hashing)
         do {
-            try LayerUnpacker(root: directory + "/fs", format: whiteoutFormat, privileged: geteuid() == 0).unpack(reader)
+            try LayerUnpacker(root: directory + "/fs", format: whiteoutFormat, privileged: geteuid() == 0).unpack(
+                reader)
             try reader.drain()
         } catch let error as ImageError {
             throw ImageError(kind: error.kind, description: "layer \(digest): \(error.description)")
         }
         let actual = hashing.hasher.finalize()
-        guard actual == diffID else { throw ImageError.digestMismatch("layer \(digest) (uncompressed)", expected: diffID, actual: actual) }
+        guard actual == diffID else {
+            throw ImageError.digestMismatch("layer \(digest) (uncompressed)", expected: diffID, actual: actual)
+        }
         let record = LayerRecord(diffID: diffID, size: hashing.hasher.count, whiteouts: whiteoutFormat)
         try store.writeAtomically(Array(try JSONEncoder().encode(record)), to: directory + "/layer.json")
         stagedLayers[diffID] = directory
@@ -140,7 +149,9 @@ final class ImportSession {
             close(fd)
         }
         for (digest, path) in stagedBlobs {
-            guard rename(path, store.blobPath(digest)) == 0 else { throw ImageError.io("cannot store blob \(digest): \(errnoText())") }
+            guard rename(path, store.blobPath(digest)) == 0 else {
+                throw ImageError.io("cannot store blob \(digest): \(errnoText())")
+            }
         }
         for (diffID, path) in stagedLayers {
             if rename(path, store.layerDirectory(diffID)) != 0 {

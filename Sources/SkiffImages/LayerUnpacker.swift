@@ -1,7 +1,8 @@
 import CLinuxExtras
 import Foundation
+
 #if canImport(Glibc)
-import Glibc
+    import Glibc
 #endif
 
 /// How deletions of lower-layer files are kept in an unpacked layer.
@@ -21,14 +22,21 @@ struct LayerUnpacker {
     /// Ownership, device nodes and xattrs are applied only with root's privileges.
     let privileged: Bool
 
-    private struct DirectoryFix { var path: String; var mode: UInt32; var uid: Int; var gid: Int; var mtime: Int64 }
+    private struct DirectoryFix {
+        var path: String
+        var mode: UInt32
+        var uid: Int
+        var gid: Int
+        var mtime: Int64
+    }
 
     func unpack(_ reader: TarReader) throws {
         var directories: [DirectoryFix] = []
         while let entry = try reader.next() {
             let components = try clean(entry.path, entry: entry.path)
             guard let last = components.last else {
-                directories.append(DirectoryFix(path: root, mode: entry.mode, uid: entry.uid, gid: entry.gid, mtime: entry.mtime))
+                directories.append(
+                    DirectoryFix(path: root, mode: entry.mode, uid: entry.uid, gid: entry.gid, mtime: entry.mtime))
                 continue
             }
             let parent = try ensureParents(components, entry: entry.path)
@@ -41,7 +49,9 @@ struct LayerUnpacker {
                 } else {
                     let target = parent + "/" + String(last.dropFirst(4))
                     try removeExisting(target)
-                    guard mknod(target, S_IFCHR | 0o000, 0) == 0 else { throw ImageError.io("cannot create whiteout \(target): \(errnoText())") }
+                    guard mknod(target, S_IFCHR | 0o000, 0) == 0 else {
+                        throw ImageError.io("cannot create whiteout \(target): \(errnoText())")
+                    }
                 }
                 continue
             }
@@ -53,7 +63,8 @@ struct LayerUnpacker {
                 if lstat(path, &info) != 0, mkdir(path, 0o755) != 0 {
                     throw ImageError.io("cannot create \(path): \(errnoText())")
                 }
-                directories.append(DirectoryFix(path: path, mode: entry.mode, uid: entry.uid, gid: entry.gid, mtime: entry.mtime))
+                directories.append(
+                    DirectoryFix(path: path, mode: entry.mode, uid: entry.uid, gid: entry.gid, mtime: entry.mtime))
             case .file:
                 try removeExisting(path)
                 let fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0o600)
@@ -75,24 +86,32 @@ struct LayerUnpacker {
                 try applyMetadata(path, entry: entry, owner: false)
             case .symlink:
                 try removeExisting(path)
-                guard symlink(entry.linkTarget, path) == 0 else { throw ImageError.io("cannot create link \(path): \(errnoText())") }
+                guard symlink(entry.linkTarget, path) == 0 else {
+                    throw ImageError.io("cannot create link \(path): \(errnoText())")
+                }
                 try applyMetadata(path, entry: entry, owner: true)
             case .hardlink:
                 let targetComponents = try clean(entry.linkTarget, entry: entry.path)
-                guard !targetComponents.isEmpty else { throw ImageError.badInput("layer entry \"\(entry.path)\": hard link to the root") }
+                guard !targetComponents.isEmpty else {
+                    throw ImageError.badInput("layer entry \"\(entry.path)\": hard link to the root")
+                }
                 let targetParent = try ensureParents(targetComponents, entry: entry.path, create: false)
                 let target = targetParent + "/" + (targetComponents.last ?? "")
                 try removeExisting(path)
                 guard link(target, path) == 0 else {
-                    throw ImageError.badInput("layer entry \"\(entry.path)\": cannot link to \"\(entry.linkTarget)\": \(errnoText())")
+                    throw ImageError.badInput(
+                        "layer entry \"\(entry.path)\": cannot link to \"\(entry.linkTarget)\": \(errnoText())")
                 }
             case .characterDevice, .blockDevice, .fifo:
                 try removeExisting(path)
                 if entry.kind == .fifo {
-                    guard mkfifo(path, mode_t(entry.mode)) == 0 else { throw ImageError.io("cannot create fifo \(path): \(errnoText())") }
+                    guard mkfifo(path, mode_t(entry.mode)) == 0 else {
+                        throw ImageError.io("cannot create fifo \(path): \(errnoText())")
+                    }
                 } else if privileged {
                     let type = entry.kind == .characterDevice ? S_IFCHR : S_IFBLK
-                    guard mknod(path, type | mode_t(entry.mode), makeDevice(entry.deviceMajor, entry.deviceMinor)) == 0 else {
+                    guard mknod(path, type | mode_t(entry.mode), makeDevice(entry.deviceMajor, entry.deviceMinor)) == 0
+                    else {
                         throw ImageError.io("cannot create device \(path): \(errnoText())")
                     }
                 } else {
@@ -132,7 +151,9 @@ struct LayerUnpacker {
         for part in path.split(separator: "/") {
             if part == "." { continue }
             if part == ".." {
-                guard !components.isEmpty else { throw ImageError.badInput("layer entry \"\(entry)\" points outside the layer") }
+                guard !components.isEmpty else {
+                    throw ImageError.badInput("layer entry \"\(entry)\" points outside the layer")
+                }
                 components.removeLast()
                 continue
             }
@@ -150,7 +171,8 @@ struct LayerUnpacker {
             var info = stat()
             if lstat(path, &info) == 0 {
                 guard info.st_mode & S_IFMT == S_IFDIR else {
-                    throw ImageError.badInput("layer entry \"\(entry)\" goes through \"\(component)\", which is not a directory")
+                    throw ImageError.badInput(
+                        "layer entry \"\(entry)\" goes through \"\(component)\", which is not a directory")
                 }
                 continue
             }
@@ -170,8 +192,10 @@ struct LayerUnpacker {
 
 /// Linux's `makedev`.
 func makeDevice(_ major: UInt32, _ minor: UInt32) -> dev_t {
-    let major = UInt64(major), minor = UInt64(minor)
-    return dev_t(((major & 0xFFFF_F000) << 32) | ((major & 0xFFF) << 8) | ((minor & 0xFFFF_FF00) << 12) | (minor & 0xFF))
+    let major = UInt64(major)
+    let minor = UInt64(minor)
+    return dev_t(
+        ((major & 0xFFFF_F000) << 32) | ((major & 0xFFF) << 8) | ((minor & 0xFFFF_FF00) << 12) | (minor & 0xFF))
 }
 
 /// Deletes a file or a directory tree without following symlinks, making read-only directories writable first.

@@ -67,8 +67,10 @@ public struct ImageConfig: Codable, Sendable, Equatable {
     public var Labels: [String: String]?
     public var StopSignal: String?
 
-    public init(Entrypoint: [String]? = nil, Cmd: [String]? = nil, Env: [String]? = nil, WorkingDir: String? = nil,
-                User: String? = nil) {
+    public init(
+        Entrypoint: [String]? = nil, Cmd: [String]? = nil, Env: [String]? = nil, WorkingDir: String? = nil,
+        User: String? = nil
+    ) {
         self.Entrypoint = Entrypoint
         self.Cmd = Cmd
         self.Env = Env
@@ -80,16 +82,16 @@ public struct ImageConfig: Codable, Sendable, Equatable {
 /// The Go architecture name of this machine, as OCI platforms spell it.
 var hostArchitecture: String {
     #if arch(x86_64)
-    "amd64"
+        "amd64"
     #elseif arch(arm64)
-    "arm64"
+        "arm64"
     #elseif arch(arm)
-    "arm"
+        "arm"
     #elseif arch(s390x)
-    "s390x"
+        "s390x"
     #elseif arch(powerpc64le)
-    "ppc64le"
+        "ppc64le"
     #else
-    "unknown"
+        "unknown"
     #endif
 }

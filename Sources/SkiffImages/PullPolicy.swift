@@ -13,7 +13,9 @@ public enum PullPolicy: String, Sendable, CaseIterable {
 
     /// The given policy (`Always`, `IfNotPresent`, `Never`), or the default for `image` when nil or empty.
     public static func effective(_ policy: String?, image: String) -> PullPolicy {
-        guard let policy, !policy.isEmpty, let parsed = PullPolicy(rawValue: policy) else { return defaulted(for: image) }
+        guard let policy, !policy.isEmpty, let parsed = PullPolicy(rawValue: policy) else {
+            return defaulted(for: image)
+        }
         return parsed
     }
 }
@@ -41,19 +43,22 @@ extension ImageStore {
     public func pullDecision(image: String, policy: PullPolicy?) throws -> ImagePullDecision {
         let reference: ImageReference
         do { reference = try ImageReference(parsing: image) } catch let error as ImageError {
-            return .fail(reason: ImagePullDecision.errInvalidImageName,
-                         message: "Failed to apply default image tag \"\(image)\": \(error.description)")
+            return .fail(
+                reason: ImagePullDecision.errInvalidImageName,
+                message: "Failed to apply default image tag \"\(image)\": \(error.description)")
         }
         let policy = policy ?? PullPolicy.defaulted(for: image)
         if let present = try resolve(reference) {
             return .use(present, message: "Container image \"\(image)\" already present on machine")
         }
         if policy == .never {
-            return .fail(reason: ImagePullDecision.errImageNeverPull,
-                         message: "Container image \"\(image)\" is not present with pull policy of Never")
+            return .fail(
+                reason: ImagePullDecision.errImageNeverPull,
+                message: "Container image \"\(image)\" is not present with pull policy of Never")
         }
-        return .fail(reason: ImagePullDecision.errImagePull,
-                     message: "Failed to pull image \"\(image)\": pulling from registries is not supported yet; "
-                        + "import the image with `skiff image import PATH --tag \(reference)`")
+        return .fail(
+            reason: ImagePullDecision.errImagePull,
+            message: "Failed to pull image \"\(image)\": pulling from registries is not supported yet; "
+                + "import the image with `skiff image import PATH --tag \(reference)`")
     }
 }

@@ -6,7 +6,9 @@ import SkiffImages
 struct ImageCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "image", abstract: "Manage the node's image store: import, list, remove, inspect, prune.",
-        subcommands: [ImageImport.self, ImageList.self, ImageRemove.self, ImageInspect.self, ImagePrune.self, ImagePull.self])
+        subcommands: [
+            ImageImport.self, ImageList.self, ImageRemove.self, ImageInspect.self, ImagePrune.self, ImagePull.self,
+        ])
 
     static func open(_ common: CommonOptions) throws -> ImageStore {
         Observability.bootstrap(level: try common.validateLogLevel())
@@ -18,7 +20,8 @@ struct ImageCommand: ParsableCommand {
 struct ImageImport: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "import",
-        abstract: "Import an OCI layout or archive, a docker save archive, or a root filesystem (directory or tarball).")
+        abstract: "Import an OCI layout or archive, a docker save archive, or a root filesystem (directory or tarball)."
+    )
 
     @OptionGroup var common: CommonOptions
     @Argument(help: "The directory or tarball to import.") var path: String
@@ -81,7 +84,8 @@ struct ImageList: ParsableCommand {
 /// `skiff image rm NAME...`.
 struct ImageRemove: ParsableCommand {
     static let configuration = CommandConfiguration(
-        commandName: "rm", abstract: "Remove images by name or ID, and the layers no other image uses.", aliases: ["rmi"])
+        commandName: "rm", abstract: "Remove images by name or ID, and the layers no other image uses.",
+        aliases: ["rmi"])
     @OptionGroup var common: CommonOptions
     @Argument(help: "Image names or IDs.") var images: [String]
 
@@ -98,7 +102,8 @@ struct ImageRemove: ParsableCommand {
                 let image = try store.remove(name)
                 removed.append(image)
                 let reference = try? ImageReference(parsing: name)
-                for untagged in image.names where reference == nil || reference == untagged || reference?.digest != nil {
+                for untagged in image.names where reference == nil || reference == untagged || reference?.digest != nil
+                {
                     print("Untagged: \(untagged)")
                 }
             } catch {
@@ -115,7 +120,8 @@ struct ImageRemove: ParsableCommand {
 
 /// `skiff image inspect NAME`.
 struct ImageInspect: ParsableCommand {
-    static let configuration = CommandConfiguration(commandName: "inspect", abstract: "Print an image's details as JSON.")
+    static let configuration = CommandConfiguration(
+        commandName: "inspect", abstract: "Print an image's details as JSON.")
     @OptionGroup var common: CommonOptions
     @Argument(help: "Image name or ID.") var image: String
 
@@ -132,7 +138,8 @@ struct ImageInspect: ParsableCommand {
 /// `skiff image prune`.
 struct ImagePrune: ParsableCommand {
     static let configuration = CommandConfiguration(
-        commandName: "prune", abstract: "Delete blobs and unpacked layers no image uses (and leftovers of interrupted imports).")
+        commandName: "prune",
+        abstract: "Delete blobs and unpacked layers no image uses (and leftovers of interrupted imports).")
     @OptionGroup var common: CommonOptions
 
     func run() throws {
@@ -144,13 +151,17 @@ struct ImagePrune: ParsableCommand {
 
 /// `skiff image pull`: a later issue; says so clearly.
 struct ImagePull: ParsableCommand {
-    static let configuration = CommandConfiguration(commandName: "pull", abstract: "Pull an image from a registry (not supported yet).")
+    static let configuration = CommandConfiguration(
+        commandName: "pull", abstract: "Pull an image from a registry (not supported yet).")
     @OptionGroup var common: CommonOptions
     @Argument(help: "Image name.") var image: String
 
     func run() throws {
         let reference = try ImageReference(parsing: image)
-        throw ImageCommandError(description: "pulling from registries is not supported yet; import \(reference) with `skiff image import PATH --tag \(reference)`")
+        throw ImageCommandError(
+            description:
+                "pulling from registries is not supported yet; import \(reference) with `skiff image import PATH --tag \(reference)`"
+        )
     }
 }
 

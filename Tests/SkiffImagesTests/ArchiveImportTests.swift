@@ -1,5 +1,6 @@
 import Foundation
 import Testing
+
 @testable import SkiffImages
 
 /// OCI layouts, OCI archives and docker archives, produced by the real skopeo from an image of ours.
@@ -17,19 +18,40 @@ import Testing
     @Test func ociLayoutAndArchivesFromSkopeo() throws {
         let scratch = try Scratch()
         let (source, original) = try sourceStore(scratch)
-        try sh(skopeo, ["--insecure-policy", "copy", "--quiet", "oci:\(source.directory.path)", "oci:\(scratch.sub("layout")):latest"])
-        try sh(skopeo, ["--insecure-policy", "copy", "--quiet", "oci:\(source.directory.path)",
-                        "docker-archive:\(scratch.sub("docker.tar")):example.com/saved/app:2"])
-        try sh(skopeo, ["--insecure-policy", "copy", "--quiet", "oci:\(source.directory.path)", "oci-archive:\(scratch.sub("oci.tar"))"])
-        try sh(skopeo, ["--insecure-policy", "copy", "--quiet", "--dest-compress", "oci:\(source.directory.path)",
-                        "oci:\(scratch.sub("gzipped")):latest"])
+        try sh(
+            skopeo,
+            [
+                "--insecure-policy", "copy", "--quiet", "oci:\(source.directory.path)",
+                "oci:\(scratch.sub("layout")):latest",
+            ])
+        try sh(
+            skopeo,
+            [
+                "--insecure-policy", "copy", "--quiet", "oci:\(source.directory.path)",
+                "docker-archive:\(scratch.sub("docker.tar")):example.com/saved/app:2",
+            ])
+        try sh(
+            skopeo,
+            [
+                "--insecure-policy", "copy", "--quiet", "oci:\(source.directory.path)",
+                "oci-archive:\(scratch.sub("oci.tar"))",
+            ])
+        try sh(
+            skopeo,
+            [
+                "--insecure-policy", "copy", "--quiet", "--dest-compress", "oci:\(source.directory.path)",
+                "oci:\(scratch.sub("gzipped")):latest",
+            ])
 
         let store = try ImageStore(directory: scratch.url.appendingPathComponent("images"))
         // skopeo names the layout's image "latest", a tag only: a name is required.
-        let unnamed = #expect(throws: ImageError.self) { try store.importImage(from: scratch.url.appendingPathComponent("layout")) }
+        let unnamed = #expect(throws: ImageError.self) {
+            try store.importImage(from: scratch.url.appendingPathComponent("layout"))
+        }
         #expect(unnamed?.description.contains("--tag") == true)
 
-        let fromLayout = try store.importImage(from: scratch.url.appendingPathComponent("layout"), options: try tag("layout:1"))[0]
+        let fromLayout = try store.importImage(
+            from: scratch.url.appendingPathComponent("layout"), options: try tag("layout:1"))[0]
         #expect(fromLayout.config.Cmd == ["/bin/sh"])
         #expect(fromLayout.layers.map(\.diffID) == original.layers.map(\.diffID))
 
@@ -40,7 +62,8 @@ import Testing
         #expect(fromDocker[0].config.Cmd == ["/bin/sh"])
         #expect(fromDocker[0].layers[0].digest == fromDocker[0].layers[0].diffID)  // docker archives hold plain tars
 
-        let fromArchive = try store.importImage(from: scratch.url.appendingPathComponent("oci.tar"), options: try tag("archive:3"))[0]
+        let fromArchive = try store.importImage(
+            from: scratch.url.appendingPathComponent("oci.tar"), options: try tag("archive:3"))[0]
         #expect(fromArchive.layers.map(\.diffID) == original.layers.map(\.diffID))
 
         var options = try tag("gzipped:4")
@@ -54,16 +77,26 @@ import Testing
         // Four names (layout:1 and archive:3 are the same manifest), one layer unpacked once.
         #expect(try store.list().flatMap(\.names).count == 4)
         #expect(try layerCount(store) == 1)
-        #expect(FileManager.default.contentsEqual(atPath: fromDocker[0].layers[0].path.path + "/bin/busybox", andPath: "/usr/bin/busybox"))
+        #expect(
+            FileManager.default.contentsEqual(
+                atPath: fromDocker[0].layers[0].path.path + "/bin/busybox", andPath: "/usr/bin/busybox"))
     }
 
     @Test func layoutWithATamperedBlobIsRefused() throws {
         let scratch = try Scratch()
         let (source, original) = try sourceStore(scratch)
-        try sh(skopeo, ["--insecure-policy", "copy", "--quiet", "oci:\(source.directory.path)", "oci:\(scratch.sub("layout")):latest"])
+        try sh(
+            skopeo,
+            [
+                "--insecure-policy", "copy", "--quiet", "oci:\(source.directory.path)",
+                "oci:\(scratch.sub("layout")):latest",
+            ])
         // skopeo may compress the layer on the way: the layer is the largest blob either way.
         let blobs = scratch.sub("layout") + "/blobs/sha256"
-        let layerHex = try #require(try FileManager.default.contentsOfDirectory(atPath: blobs).max { fileSize(blobs + "/" + $0) < fileSize(blobs + "/" + $1) })
+        let layerHex = try #require(
+            try FileManager.default.contentsOfDirectory(atPath: blobs).max {
+                fileSize(blobs + "/" + $0) < fileSize(blobs + "/" + $1)
+            })
         let blob = blobs + "/" + layerHex
         let handle = try FileHandle(forWritingTo: URL(fileURLWithPath: blob))
         try handle.seek(toOffset: 700)
@@ -86,11 +119,17 @@ import Testing
         let scratch = try Scratch()
         let (source, _) = try sourceStore(scratch)
         // Two images in one archive: skopeo writes both names into manifest.json with --additional-tag.
-        try sh(skopeo, ["--insecure-policy", "copy", "--quiet", "--additional-tag", "second/name:b", "oci:\(source.directory.path)",
-                        "docker-archive:\(scratch.sub("two.tar")):first/name:a"])
+        try sh(
+            skopeo,
+            [
+                "--insecure-policy", "copy", "--quiet", "--additional-tag", "second/name:b",
+                "oci:\(source.directory.path)",
+                "docker-archive:\(scratch.sub("two.tar")):first/name:a",
+            ])
         let store = try ImageStore(directory: scratch.url.appendingPathComponent("images"))
         let images = try store.importImage(from: scratch.url.appendingPathComponent("two.tar"))
-        #expect(Set(images.flatMap(\.names).map(\.description)) == ["docker.io/first/name:a", "docker.io/second/name:b"])
+        #expect(
+            Set(images.flatMap(\.names).map(\.description)) == ["docker.io/first/name:a", "docker.io/second/name:b"])
         #expect(try store.list().count == 1)  // one image, two names
     }
 }

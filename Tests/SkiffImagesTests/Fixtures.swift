@@ -1,5 +1,6 @@
 import Foundation
 import Testing
+
 @testable import SkiffImages
 
 /// A scratch directory removed at the end of a test.
@@ -8,7 +9,8 @@ final class Scratch {
     var path: String { url.path }
 
     init() throws {
-        url = FileManager.default.temporaryDirectory.appendingPathComponent("skiff-images-\(UUID().uuidString.prefix(8))")
+        url = FileManager.default.temporaryDirectory.appendingPathComponent(
+            "skiff-images-\(UUID().uuidString.prefix(8))")
         try FileManager.default.createDirectory(at: url, withIntermediateDirectories: true)
     }
 
@@ -32,7 +34,8 @@ func sh(_ program: String, _ args: [String], cwd: String? = nil) throws -> Strin
     process.waitUntilExit()
     let text = String(decoding: data, as: UTF8.self)
     guard process.terminationStatus == 0 else {
-        throw ImageError.badInput("\(program) \(args.joined(separator: " ")) failed (\(process.terminationStatus)): \(text)")
+        throw ImageError.badInput(
+            "\(program) \(args.joined(separator: " ")) failed (\(process.terminationStatus)): \(text)")
     }
     return text
 }
@@ -40,7 +43,9 @@ func sh(_ program: String, _ args: [String], cwd: String? = nil) throws -> Strin
 /// A small root filesystem: busybox, links, a long path, a hard link, a read-only directory.
 func makeRootFS(at root: String) throws {
     let fm = FileManager.default
-    for dir in ["bin", "etc", "tmp", "deep/" + String(repeating: "d", count: 60) + "/" + String(repeating: "e", count: 60)] {
+    for dir in [
+        "bin", "etc", "tmp", "deep/" + String(repeating: "d", count: 60) + "/" + String(repeating: "e", count: 60),
+    ] {
         try fm.createDirectory(atPath: root + "/" + dir, withIntermediateDirectories: true)
     }
     try fm.copyItem(atPath: "/usr/bin/busybox", toPath: root + "/bin/busybox")
@@ -48,8 +53,10 @@ func makeRootFS(at root: String) throws {
     try fm.createSymbolicLink(atPath: root + "/bin/ls", withDestinationPath: "/bin/busybox")
     try "skiff\n".write(toFile: root + "/etc/hostname", atomically: false, encoding: .utf8)
     try fm.linkItem(atPath: root + "/etc/hostname", toPath: root + "/etc/hostname.link")
-    try "long\n".write(toFile: root + "/deep/" + String(repeating: "d", count: 60) + "/" + String(repeating: "e", count: 60) + "/file.txt",
-                      atomically: false, encoding: .utf8)
+    try "long\n".write(
+        toFile: root + "/deep/" + String(repeating: "d", count: 60) + "/" + String(repeating: "e", count: 60)
+            + "/file.txt",
+        atomically: false, encoding: .utf8)
     _ = chmod(root + "/tmp", 0o1777)
     let times = [timespec(tv_sec: 1_700_000_000, tv_nsec: 0), timespec(tv_sec: 1_700_000_000, tv_nsec: 0)]
     // Fixed times: the same tree archives to the same layer every time.
@@ -61,7 +68,9 @@ func makeRootFS(at root: String) throws {
 /// The store's visible state: index, blobs and layers (for "a failed import changes nothing").
 func snapshot(_ store: ImageStore) throws -> [String] {
     let fm = FileManager.default
-    let index = fm.contents(atPath: store.directory.path + "/index.json").map { String(decoding: $0, as: UTF8.self) } ?? "<none>"
+    let index =
+        fm.contents(atPath: store.directory.path + "/index.json").map { String(decoding: $0, as: UTF8.self) }
+        ?? "<none>"
     return [index] + (try fm.contentsOfDirectory(atPath: store.directory.path + "/blobs/sha256")).sorted()
         + (try fm.contentsOfDirectory(atPath: store.directory.path + "/layers")).sorted()
 }

@@ -1,6 +1,7 @@
 import Foundation
 import SkiffTesting
 import Testing
+
 @testable import SkiffImages
 
 /// `skiff image …` through the real binary.
@@ -15,19 +16,27 @@ import Testing
         try sh("/usr/bin/tar", ["-cf", scratch.sub("rootfs.tar"), "-C", scratch.sub("rootfs"), "."])
         let data = ["--data-dir", scratch.sub("data")]
 
-        var result = try await skiff(["image", "import", scratch.sub("rootfs"), "--tag", "busybox", "--cmd", #"["sh","-c","echo hi"]"#,
-                                      "--env", "GREETING=hello", "--workdir", "/tmp"] + data)
+        var result = try await skiff(
+            [
+                "image", "import", scratch.sub("rootfs"), "--tag", "busybox", "--cmd", #"["sh","-c","echo hi"]"#,
+                "--env", "GREETING=hello", "--workdir", "/tmp",
+            ] + data)
         #expect(result.succeeded, "\(result)")
         #expect(result.stdout.hasPrefix("Imported image: docker.io/library/busybox:latest (ID sha256:"))
-        result = try await skiff(["image", "import", scratch.sub("rootfs.tar"), "--tag", "registry.local:5000/tools/box:1.0",
-                                  "--entrypoint", "/bin/sh"] + data)
+        result = try await skiff(
+            [
+                "image", "import", scratch.sub("rootfs.tar"), "--tag", "registry.local:5000/tools/box:1.0",
+                "--entrypoint", "/bin/sh",
+            ] + data)
         #expect(result.succeeded, "\(result)")
 
         result = try await skiff(["image", "ls"] + data)
         #expect(result.succeeded, "\(result)")
         let lines = result.stdout.split(separator: "\n").map(String.init)
         #expect(lines.count == 3)
-        #expect(lines[0].hasPrefix("IMAGE") && lines[0].contains("TAG") && lines[0].contains("IMAGE ID") && lines[0].hasSuffix("SIZE"))
+        #expect(
+            lines[0].hasPrefix("IMAGE") && lines[0].contains("TAG") && lines[0].contains("IMAGE ID")
+                && lines[0].hasSuffix("SIZE"))
         #expect(lines[1].hasPrefix("docker.io/library/busybox") && lines[1].contains("latest"))
         #expect(lines[2].hasPrefix("registry.local:5000/tools/box") && lines[2].contains("1.0"))
         let columns = lines[1].split(separator: " ", omittingEmptySubsequences: true)

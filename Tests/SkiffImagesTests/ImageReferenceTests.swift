@@ -1,4 +1,5 @@
 import Testing
+
 @testable import SkiffImages
 
 @Suite struct ImageReferenceTests {
@@ -14,8 +15,14 @@ import Testing
         ("localhost:5000/team/app:v1.2-rc_3", "localhost:5000/team/app:v1.2-rc_3"),
         ("[::1]:5000/app", "[::1]:5000/app:latest"),
         ("quay.io/a/b/c__d-e.f", "quay.io/a/b/c__d-e.f:latest"),
-        ("busybox@sha256:" + String(repeating: "a", count: 64), "docker.io/library/busybox@sha256:" + String(repeating: "a", count: 64)),
-        ("busybox:1@sha256:" + String(repeating: "b", count: 64), "docker.io/library/busybox:1@sha256:" + String(repeating: "b", count: 64)),
+        (
+            "busybox@sha256:" + String(repeating: "a", count: 64),
+            "docker.io/library/busybox@sha256:" + String(repeating: "a", count: 64)
+        ),
+        (
+            "busybox:1@sha256:" + String(repeating: "b", count: 64),
+            "docker.io/library/busybox:1@sha256:" + String(repeating: "b", count: 64)
+        ),
     ])
     func normalises(_ input: String, _ expected: String) throws {
         #expect(try ImageReference(parsing: input).description == expected)

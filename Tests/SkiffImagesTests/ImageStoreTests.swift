@@ -1,6 +1,7 @@
 import CLinuxExtras
 import Foundation
 import Testing
+
 @testable import SkiffImages
 
 @Suite struct ImageStoreTests {
@@ -33,9 +34,12 @@ import Testing
         #expect(fm.isExecutableFile(atPath: fs + "/bin/busybox"))
         #expect(try fm.destinationOfSymbolicLink(atPath: fs + "/bin/sh") == "busybox")
         #expect(try fm.destinationOfSymbolicLink(atPath: fs + "/bin/ls") == "/bin/busybox")
-        let deep = fs + "/deep/" + String(repeating: "d", count: 60) + "/" + String(repeating: "e", count: 60) + "/file.txt"
+        let deep =
+            fs + "/deep/" + String(repeating: "d", count: 60) + "/" + String(repeating: "e", count: 60) + "/file.txt"
         #expect(fm.contents(atPath: deep) == Data("long\n".utf8))
-        var a = stat(), b = stat(), t = stat()
+        var a = stat()
+        var b = stat()
+        var t = stat()
         #expect(lstat(fs + "/etc/hostname", &a) == 0 && lstat(fs + "/etc/hostname.link", &b) == 0)
         #expect(a.st_ino == b.st_ino)  // the hard link survived
         #expect(lstat(fs + "/tmp", &t) == 0 && t.st_mode & 0o7777 == 0o1777)
@@ -49,7 +53,9 @@ import Testing
         let scratch = try Scratch()
         try makeRootFS(at: scratch.sub("rootfs"))
         let store = try ImageStore(directory: scratch.url.appendingPathComponent("images"))
-        let error = #expect(throws: ImageError.self) { try store.importImage(from: scratch.url.appendingPathComponent("rootfs")) }
+        let error = #expect(throws: ImageError.self) {
+            try store.importImage(from: scratch.url.appendingPathComponent("rootfs"))
+        }
         #expect(error?.description.contains("--tag") == true)
         #expect(try store.list().isEmpty)
     }
@@ -63,7 +69,8 @@ import Testing
         try "".write(toFile: root + "/etc/.wh.passwd", atomically: false, encoding: .utf8)
         try sh("/usr/bin/tar", ["-czf", scratch.sub("rootfs.tar.gz"), "-C", root, "."])
         let store = try ImageStore(directory: scratch.url.appendingPathComponent("images"))
-        try store.importImage(from: scratch.url.appendingPathComponent("rootfs.tar.gz"), options: try tag("example.com/team/tarred:v1"))
+        try store.importImage(
+            from: scratch.url.appendingPathComponent("rootfs.tar.gz"), options: try tag("example.com/team/tarred:v1"))
         let image = try #require(try store.resolve("example.com/team/tarred:v1"))
         let layer = image.layers[0]
         let fs = layer.path.path
@@ -75,7 +82,9 @@ import Testing
             #expect(lstat(fs + "/etc/passwd", &info) == 0 && info.st_mode & S_IFMT == S_IFCHR && info.st_rdev == 0)
             #expect(lstat(fs + "/etc/.wh.passwd", &info) != 0)
             var value = [UInt8](repeating: 0, count: 4)
-            #expect(lgetxattr(fs + "/var/opaque", "trusted.overlay.opaque", &value, 4) == 1 && value[0] == UInt8(ascii: "y"))
+            #expect(
+                lgetxattr(fs + "/var/opaque", "trusted.overlay.opaque", &value, 4) == 1 && value[0] == UInt8(ascii: "y")
+            )
         } else {
             #expect(layer.whiteouts == .marker)
             #expect(lstat(fs + "/etc/.wh.passwd", &info) == 0)
@@ -86,7 +95,8 @@ import Testing
         let scratch = try Scratch()
         try makeRootFS(at: scratch.sub("rootfs"))
         let store = try ImageStore(directory: scratch.url.appendingPathComponent("images"))
-        let first = try store.importImage(from: scratch.url.appendingPathComponent("rootfs"), options: try tag("one:1"))[0]
+        let first = try store.importImage(
+            from: scratch.url.appendingPathComponent("rootfs"), options: try tag("one:1"))[0]
         var options = try tag("two:2")
         options.entrypoint = ["/bin/sh"]
         let second = try store.importImage(from: scratch.url.appendingPathComponent("rootfs"), options: options)[0]
@@ -167,13 +177,20 @@ import Testing
         #expect(truncated?.description.contains("truncated") == true)
 
         // A tar whose entry escapes the layer.
-        try sh("/usr/bin/tar", ["-cf", scratch.sub("escape.tar"), "-P", "--transform", "s,^,../../,", "-C", scratch.sub("rootfs"), "etc/hostname"])
+        try sh(
+            "/usr/bin/tar",
+            [
+                "-cf", scratch.sub("escape.tar"), "-P", "--transform", "s,^,../../,", "-C", scratch.sub("rootfs"),
+                "etc/hostname",
+            ])
         let escape = #expect(throws: ImageError.self) {
             try store.importImage(from: scratch.url.appendingPathComponent("escape.tar"), options: try tag("x"))
         }
         #expect(escape?.description.contains("outside the layer") == true)
 
-        #expect(throws: ImageError.self) { try store.importImage(from: scratch.url.appendingPathComponent("rootfs"), options: try tag("Bad/Name")) }
+        #expect(throws: ImageError.self) {
+            try store.importImage(from: scratch.url.appendingPathComponent("rootfs"), options: try tag("Bad/Name"))
+        }
         let invalid = #expect(throws: ImageError.self) { try ImageReference(parsing: "UPPER") }
         #expect(invalid?.isInvalidReference == true)
 
@@ -213,5 +230,49 @@ import Testing
             return
         }
         #expect(invalidReason == "InvalidImageName")
+    }
+}
+
+@Suite struct TarFormatTests {
+    @Test(arguments: ["pax", "gnu", "ustar"])
+    func tarFormatsUnpack(_ format: String) throws {
+        let scratch = try Scratch()
+        let root = scratch.sub("rootfs")
+        try makeRootFS(at: root)
+        // pax: extended headers; gnu: 'L' long-name entries; ustar: names split over prefix + name.
+        try sh("/usr/bin/tar", ["--format=\(format)", "-cf", scratch.sub("layer.tar"), "-C", root, "."])
+        let store = try ImageStore(directory: scratch.url.appendingPathComponent("images"))
+        let image = try store.importImage(
+            from: scratch.url.appendingPathComponent("layer.tar"), options: try tag("fmt:\(format)"))[0]
+        let fs = image.layers[0].path.path
+        let deep =
+            fs + "/deep/" + String(repeating: "d", count: 60) + "/" + String(repeating: "e", count: 60) + "/file.txt"
+        #expect(FileManager.default.contents(atPath: deep) == Data("long\n".utf8))
+        #expect(FileManager.default.contentsEqual(atPath: fs + "/bin/busybox", andPath: "/usr/bin/busybox"))
+        // The layer blob is the tar itself, byte for byte.
+        #expect(
+            image.layers[0].digest == Digest.of(try Data(contentsOf: scratch.url.appendingPathComponent("layer.tar"))))
+    }
+
+    @Test func entryThroughASymlinkIsRefused() throws {
+        let scratch = try Scratch()
+        let outside = scratch.sub("outside")
+        try FileManager.default.createDirectory(atPath: outside, withIntermediateDirectories: true)
+        let first = scratch.sub("first")
+        let second = scratch.sub("second")
+        try FileManager.default.createDirectory(atPath: first, withIntermediateDirectories: true)
+        try FileManager.default.createDirectory(atPath: second, withIntermediateDirectories: true)
+        try FileManager.default.createSymbolicLink(atPath: first + "/evil", withDestinationPath: outside)
+        try "pwned".write(toFile: second + "/f", atomically: false, encoding: .utf8)
+        try sh("/usr/bin/tar", ["-cf", scratch.sub("evil.tar"), "-C", first, "evil"])
+        try sh("/usr/bin/tar", ["-rf", scratch.sub("evil.tar"), "-C", second, "--transform", "s,^f,evil/f,", "f"])
+
+        let store = try ImageStore(directory: scratch.url.appendingPathComponent("images"))
+        let error = #expect(throws: ImageError.self) {
+            try store.importImage(from: scratch.url.appendingPathComponent("evil.tar"), options: try tag("evil"))
+        }
+        #expect(error?.description.contains("goes through \"evil\", which is not a directory") == true)
+        #expect(try FileManager.default.contentsOfDirectory(atPath: outside).isEmpty)
+        #expect(try store.list().isEmpty)
     }
 }

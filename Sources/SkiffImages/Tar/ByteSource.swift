@@ -1,7 +1,8 @@
 import CZlib
 import Foundation
+
 #if canImport(Glibc)
-import Glibc
+    import Glibc
 #endif
 
 /// A pull stream of bytes: tar archives are read through these, never loaded whole.
@@ -133,7 +134,8 @@ enum Compression: Equatable {
         switch try detect(path: path) {
         case .none: return try FileSource(path: path)
         case .gzip: return try GzipSource(FileSource(path: path))
-        case let other: throw ImageError.unsupported("\(path): \(other)-compressed data is not supported (use gzip or plain tar)")
+        case let other:
+            throw ImageError.unsupported("\(path): \(other)-compressed data is not supported (use gzip or plain tar)")
         }
     }
 }

@@ -76,7 +76,9 @@ final class TarReader {
             let link = fields["linkpath"] ?? longLink ?? cString(header[157..<257])
             var entrySize = size
             if let text = fields["size"] {
-                guard let value = Int64(text), value >= 0 else { throw ImageError.badInput("corrupt tar: bad pax size \"\(text)\"") }
+                guard let value = Int64(text), value >= 0 else {
+                    throw ImageError.badInput("corrupt tar: bad pax size \"\(text)\"")
+                }
                 entrySize = value
             }
             let kind: TarEntry.Kind
@@ -89,7 +91,8 @@ final class TarReader {
             case UInt8(ascii: "5"): kind = .directory
             case UInt8(ascii: "6"): kind = .fifo
             default:
-                throw ImageError.unsupported("tar entry \"\(name)\": unsupported type '\(Character(Unicode.Scalar(type)))'")
+                throw ImageError.unsupported(
+                    "tar entry \"\(name)\": unsupported type '\(Character(Unicode.Scalar(type)))'")
             }
             var xattrs: [String: [UInt8]] = [:]
             for (key, value) in raw where key.hasPrefix("SCHILY.xattr.") {
@@ -100,14 +103,17 @@ final class TarReader {
             let headerMtime = try number(header[136..<148], field: "mtime", at: headerOffset)
             let entry = TarEntry(
                 path: name, kind: kind,
-                mode: UInt32(truncatingIfNeeded: try number(header[100..<108], field: "mode", at: headerOffset)) & 0o7777,
+                mode: UInt32(truncatingIfNeeded: try number(header[100..<108], field: "mode", at: headerOffset))
+                    & 0o7777,
                 uid: fields["uid"].flatMap { Int($0) } ?? headerUID,
                 gid: fields["gid"].flatMap { Int($0) } ?? headerGID,
                 size: (kind == .file) ? entrySize : 0,
                 mtime: fields["mtime"].flatMap { Double($0) }.map { Int64($0) } ?? headerMtime,
                 linkTarget: link,
-                deviceMajor: UInt32(truncatingIfNeeded: (try? number(header[329..<337], field: "devmajor", at: headerOffset)) ?? 0),
-                deviceMinor: UInt32(truncatingIfNeeded: (try? number(header[337..<345], field: "devminor", at: headerOffset)) ?? 0),
+                deviceMajor: UInt32(
+                    truncatingIfNeeded: (try? number(header[329..<337], field: "devmajor", at: headerOffset)) ?? 0),
+                deviceMinor: UInt32(
+                    truncatingIfNeeded: (try? number(header[337..<345], field: "devminor", at: headerOffset)) ?? 0),
                 xattrs: xattrs)
             // Hard links and others may still carry data bytes in the archive: skip them with the entry.
             remaining = entrySize
@@ -186,7 +192,9 @@ final class TarReader {
     }
 
     private func readSmallData(_ size: Int64, at headerOffset: Int64) throws -> [UInt8] {
-        guard size <= 1 << 20 else { throw ImageError.badInput("corrupt tar: extended header of \(size) bytes at offset \(headerOffset)") }
+        guard size <= 1 << 20 else {
+            throw ImageError.badInput("corrupt tar: extended header of \(size) bytes at offset \(headerOffset)")
+        }
         remaining = size
         padding = (512 - size % 512) % 512
         var data = [UInt8]()
@@ -214,7 +222,9 @@ final class TarReader {
         if first & 0x80 != 0 {
             var value: Int64 = Int64(first & 0x7F)
             for byte in field.dropFirst() {
-                guard value < Int64.max >> 8 else { throw ImageError.badInput("corrupt tar: \(name) overflows at offset \(headerOffset)") }
+                guard value < Int64.max >> 8 else {
+                    throw ImageError.badInput("corrupt tar: \(name) overflows at offset \(headerOffset)")
+                }
                 value = value << 8 | Int64(byte)
             }
             return value
@@ -241,9 +251,10 @@ final class TarReader {
         while i < data.count {
             if data[i] == 0 { break }
             guard let space = data[i...].firstIndex(of: UInt8(ascii: " ")),
-                  let length = Int(String(decoding: data[i..<space], as: UTF8.self)), length > 0, i + length <= data.count,
-                  data[i + length - 1] == UInt8(ascii: "\n"),
-                  let equals = data[(space + 1)..<(i + length)].firstIndex(of: UInt8(ascii: "="))
+                let length = Int(String(decoding: data[i..<space], as: UTF8.self)), length > 0,
+                i + length <= data.count,
+                data[i + length - 1] == UInt8(ascii: "\n"),
+                let equals = data[(space + 1)..<(i + length)].firstIndex(of: UInt8(ascii: "="))
             else { throw ImageError.badInput("corrupt tar: bad pax header at offset \(headerOffset)") }
             let key = String(decoding: data[(space + 1)..<equals], as: UTF8.self)
             let value = Array(data[(equals + 1)..<(i + length - 1)])

@@ -1,6 +1,7 @@
 import Foundation
+
 #if canImport(Glibc)
-import Glibc
+    import Glibc
 #endif
 
 /// A file written with POSIX writes, hashed on the way (a blob's digest is known when it is closed).
@@ -62,8 +63,9 @@ struct TarWriter {
             var info = stat()
             guard lstat(full, &info) == 0 else { throw ImageError.io("cannot stat \(full): \(errnoText())") }
             let type = info.st_mode & S_IFMT
-            var header = Header(path: path, mode: UInt32(info.st_mode & 0o7777), uid: Int(info.st_uid), gid: Int(info.st_gid),
-                                mtime: Int64(info.st_mtim.tv_sec))
+            var header = Header(
+                path: path, mode: UInt32(info.st_mode & 0o7777), uid: Int(info.st_uid), gid: Int(info.st_gid),
+                mtime: Int64(info.st_mtim.tv_sec))
             switch type {
             case S_IFDIR:
                 header.type = UInt8(ascii: "5")
@@ -149,19 +151,27 @@ struct TarWriter {
                 while String(length).utf8.count + body.utf8.count > length { length += 1 }
                 records += Array("\(length)\(body)".utf8)
             }
-            let paxName = "PaxHeaders/" + String(header.path.utf8.suffix(80).map { Character(Unicode.Scalar($0)) }.filter(\.isASCII))
-            try sink.write(block(name: Array(paxName.utf8.prefix(100)), mode: 0o644, uid: 0, gid: 0, size: Int64(records.count),
-                                 mtime: header.mtime, type: UInt8(ascii: "x"), link: [], devMajor: 0, devMinor: 0))
+            let paxName =
+                "PaxHeaders/"
+                + String(header.path.utf8.suffix(80).map { Character(Unicode.Scalar($0)) }.filter(\.isASCII))
+            try sink.write(
+                block(
+                    name: Array(paxName.utf8.prefix(100)), mode: 0o644, uid: 0, gid: 0, size: Int64(records.count),
+                    mtime: header.mtime, type: UInt8(ascii: "x"), link: [], devMajor: 0, devMinor: 0))
             try sink.write(records + [UInt8](repeating: 0, count: (512 - records.count % 512) % 512))
         }
-        try sink.write(block(name: Array(nameBytes.prefix(100)), mode: header.mode, uid: min(header.uid, 0o7777777),
-                             gid: min(header.gid, 0o7777777), size: min(header.size, 0o77777777777), mtime: header.mtime,
-                             type: header.type, link: Array(linkBytes.prefix(100)), devMajor: header.devMajor,
-                             devMinor: header.devMinor))
+        try sink.write(
+            block(
+                name: Array(nameBytes.prefix(100)), mode: header.mode, uid: min(header.uid, 0o7777777),
+                gid: min(header.gid, 0o7777777), size: min(header.size, 0o77777777777), mtime: header.mtime,
+                type: header.type, link: Array(linkBytes.prefix(100)), devMajor: header.devMajor,
+                devMinor: header.devMinor))
     }
 
-    private func block(name: [UInt8], mode: UInt32, uid: Int, gid: Int, size: Int64, mtime: Int64, type: UInt8, link: [UInt8],
-                       devMajor: Int64, devMinor: Int64) -> [UInt8] {
+    private func block(
+        name: [UInt8], mode: UInt32, uid: Int, gid: Int, size: Int64, mtime: Int64, type: UInt8, link: [UInt8],
+        devMajor: Int64, devMinor: Int64
+    ) -> [UInt8] {
         var block = [UInt8](repeating: 0, count: 512)
         func put(_ bytes: [UInt8], at offset: Int) { for (i, b) in bytes.enumerated() { block[offset + i] = b } }
         func octal(_ value: Int64, width: Int, at offset: Int) {
