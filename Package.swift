@@ -127,6 +127,19 @@ let package = Package(
             ],
             swiftSettings: upcoming
         ),
+        .systemLibrary(name: "CZlib", path: "Sources/CZlib", pkgConfig: "zlib", providers: [.apt(["zlib1g-dev"])]),
+        // Linux calls the Glibc module leaves out (xattrs, syncfs).
+        .systemLibrary(name: "CLinuxExtras", path: "Sources/CLinuxExtras"),
+        // The node's image store: OCI layout on disk, references, archive import, layer unpacking, GC.
+        .target(
+            name: "SkiffImages",
+            dependencies: [
+                "CZlib", "CLinuxExtras",
+                .product(name: "Crypto", package: "swift-crypto"),
+                .product(name: "Logging", package: "swift-log"),
+            ],
+            swiftSettings: upcoming
+        ),
         // Test kit: an in-process API server on memory storage, helpers to run the real kubectl.
         .target(
             name: "SkiffTesting",
@@ -149,7 +162,7 @@ let package = Package(
             name: "skiff",
             dependencies: [
                 "SkiffAPI", "SkiffStorage", "SkiffAPIServer", "SkiffClient", "SkiffControllers", "SkiffScheduler",
-                "SkiffKubelet", "SkiffBench",
+                "SkiffKubelet", "SkiffBench", "SkiffImages",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
@@ -166,6 +179,7 @@ let package = Package(
                     dependencies: ["SkiffControllers", "SkiffClient", "SkiffTesting", .product(name: "Logging", package: "swift-log")],
                     swiftSettings: upcoming),
         .testTarget(name: "SkiffSchedulerTests", dependencies: ["SkiffScheduler", "SkiffTesting"], swiftSettings: upcoming),
+        .testTarget(name: "SkiffImagesTests", dependencies: ["SkiffImages", "SkiffTesting", "CLinuxExtras"], swiftSettings: upcoming),
         .testTarget(name: "IntegrationTests",
                     dependencies: ["SkiffTesting", "SkiffClient", "SkiffAPI", "SkiffStorage", "SkiffKubelet", "SkiffControllers",
                                    "SkiffScheduler", .product(name: "Logging", package: "swift-log")],
