@@ -49,13 +49,47 @@ struct ImageImport: ParsableCommand {
         }
     }
 
-    /// `["sh","-c","x"]` as JSON (as a Dockerfile's exec form), else a single word.
+    /// A JSON array (`["sh","-c","x"]`, a Dockerfile's exec form) as is; otherwise the text split into words as a shell would (quotes group, backslash
+    /// escapes), so `--cmd 'httpd -f -p 80'` runs httpd with its arguments without needing a shell.
     static func words(_ text: String, flag: String) throws -> [String] {
-        guard text.hasPrefix("[") else { return [text] }
+        guard text.hasPrefix("[") else { return try shellWords(text, flag: flag) }
         guard let array = try? JSONSerialization.jsonObject(with: Data(text.utf8)) as? [String] else {
             throw ValidationError("\(flag) must be a JSON array of strings (got \(text))")
         }
         return array
+    }
+
+    static func shellWords(_ text: String, flag: String) throws -> [String] {
+        var words: [String] = []
+        var current = ""
+        var inWord = false
+        var quote: Character? = nil
+        var escaped = false
+        for c in text {
+            if escaped {
+                current.append(c)
+                escaped = false
+            } else if c == "\\" && quote != "'" {
+                escaped = true
+                inWord = true
+            } else if let open = quote {
+                if c == open { quote = nil } else { current.append(c) }
+            } else if c == "'" || c == "\"" {
+                quote = c
+                inWord = true
+            } else if c.isWhitespace {
+                if inWord { words.append(current) }
+                current = ""
+                inWord = false
+            } else {
+                current.append(c)
+                inWord = true
+            }
+        }
+        guard quote == nil, !escaped else { throw ValidationError("\(flag) has an unterminated quote or escape: \(text)") }
+        if inWord { words.append(current) }
+        guard !words.isEmpty else { throw ValidationError("\(flag) must not be empty") }
+        return words
     }
 }
 

@@ -48,6 +48,17 @@ import Testing
         #expect(json["repoTags"] as? [String] == ["docker.io/library/busybox:latest"])
         let config = try #require(json["config"] as? [String: Any])
         #expect(config["Cmd"] as? [String] == ["sh", "-c", "echo hi"])
+
+        // A command line that is not JSON is split into words as a shell would.
+        result = try await skiff(["image", "import", scratch.sub("rootfs"), "--tag", "web:1",
+                                  "--cmd", #"httpd -f -p 80 -h "/srv/my site""#] + data)
+        #expect(result.succeeded, "\(result)")
+        result = try await skiff(["image", "inspect", "web:1"] + data)
+        let web = try #require(try JSONSerialization.jsonObject(with: Data(result.stdout.utf8)) as? [String: Any])
+        #expect((web["config"] as? [String: Any])?["Cmd"] as? [String] == ["httpd", "-f", "-p", "80", "-h", "/srv/my site"])
+        result = try await skiff(["image", "import", scratch.sub("rootfs"), "--tag", "bad:1", "--cmd", #"sh -c "unterminated"#] + data)
+        #expect(!result.succeeded && result.stderr.contains("unterminated quote"), "\(result)")
+        _ = try await skiff(["image", "rm", "web:1"] + data)
         #expect(config["Env"] as? [String] == ["GREETING=hello"])
         #expect(config["WorkingDir"] as? String == "/tmp")
         let layers = try #require(json["layers"] as? [[String: Any]])
