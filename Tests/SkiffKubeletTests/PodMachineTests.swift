@@ -8,12 +8,12 @@ import Testing
 @Suite struct PodMachineTests {
     let t0 = Date(timeIntervalSince1970: 1_700_000_000)
 
-    func machine(init: [String] = [], _ containers: [String] = ["c"], policy: PodMachine.RestartPolicy = .always) -> PodMachine {
-        PodMachine(podDescription: "p_default(u1)", initContainers: init, containers: containers, restartPolicy: policy)
+    func machine(inits: [String] = [], _ containers: [String] = ["c"], policy: PodMachine.RestartPolicy = .always) -> PodMachine {
+        PodMachine(podDescription: "p_default(u1)", initContainers: inits, containers: containers, restartPolicy: policy)
     }
 
     @Test func initContainersRunInOrderBeforeTheContainers() {
-        var m = machine(init: ["i1", "i2"], ["a", "b"])
+        var m = machine(inits: ["i1", "i2"], ["a", "b"])
         #expect(m.step(now: t0) == [.start(container: "i1", restartCount: 0)])
         #expect(m.step(now: t0) == [], "no second start while one is pending")
         m.started("i1", containerID: "x1", at: t0, image: "busybox", imageID: "id")
@@ -50,14 +50,14 @@ import Testing
     }
 
     @Test func aFailedInitContainerFailsTheNeverPodAndIsRetriedOtherwise() {
-        var never = machine(init: ["i"], policy: .never)
+        var never = machine(inits: ["i"], policy: .never)
         _ = never.step(now: t0)
         never.started("i", containerID: "x", at: t0, image: "i", imageID: "id")
         never.exited(containerID: "x", exitCode: 1, at: t0)
         #expect(never.step(now: t0) == [])
         #expect(never.phase == .failed)
 
-        var always = machine(init: ["i"])
+        var always = machine(inits: ["i"])
         _ = always.step(now: t0)
         always.started("i", containerID: "x", at: t0, image: "i", imageID: "id")
         always.exited(containerID: "x", exitCode: 1, at: t0)
@@ -132,7 +132,7 @@ import Testing
     }
 
     @Test func statusReportsConditionsAndKeepsTransitionTimes() {
-        var m = machine(init: ["i"])
+        var m = machine(inits: ["i"])
         _ = m.step(now: t0)
         let pending = m.status(now: t0, hostIP: "10.1.2.3", startTime: t0, previous: nil)
         #expect(pending["phase"] == "Pending")

@@ -52,7 +52,8 @@ import Testing
             return lines.contains { $0.hasPrefix("sleeper ") && $0.contains("1/1") && $0.contains("Running") }
                 && lines.contains { $0.hasPrefix("once ") && $0.contains("Completed") }
         }
-        #expect(statuses, "\(try await kubectl.run("get", "pods", "-o", "wide"))\nserver log: \(server.log)")
+        let wide = try await kubectl.run("get", "pods", "-o", "wide")
+        #expect(statuses, "\(wide)\nserver log: \(server.log)")
         let deleted = try await kubectl.run(["delete", "pod", "sleeper", "once", "--grace-period=2"], timeout: .seconds(60))
         #expect(deleted.succeeded, "\(deleted)")
         #expect(try await kubectl.run("get", "pods", "--no-headers").output.contains("No resources found"))
