@@ -117,11 +117,11 @@ let package = Package(
             ],
             swiftSettings: upcoming
         ),
-        // The node agent: simulated nodes now; the kubelet with its runtimes next (issue 4).
+        // The node agent: pod workers, status, node registration and lease, the runtimes (process, simulated).
         .target(
             name: "SkiffKubelet",
             dependencies: [
-                "SkiffAPI", "SkiffClient",
+                "SkiffAPI", "SkiffClient", "SkiffImages", "CLinuxExtras",
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
             ],
@@ -179,10 +179,11 @@ let package = Package(
                     dependencies: ["SkiffControllers", "SkiffClient", "SkiffTesting", .product(name: "Logging", package: "swift-log")],
                     swiftSettings: upcoming),
         .testTarget(name: "SkiffSchedulerTests", dependencies: ["SkiffScheduler", "SkiffTesting"], swiftSettings: upcoming),
+        .testTarget(name: "SkiffKubeletTests", dependencies: ["SkiffKubelet", "SkiffAPI"], swiftSettings: upcoming),
         .testTarget(name: "SkiffImagesTests", dependencies: ["SkiffImages", "SkiffTesting", "CLinuxExtras"], swiftSettings: upcoming),
         .testTarget(name: "IntegrationTests",
                     dependencies: ["SkiffTesting", "SkiffClient", "SkiffAPI", "SkiffStorage", "SkiffKubelet", "SkiffControllers",
-                                   "SkiffScheduler", .product(name: "Logging", package: "swift-log")],
+                                   "SkiffScheduler", "SkiffImages", .product(name: "Logging", package: "swift-log")],
                     swiftSettings: upcoming),
     ]
 )

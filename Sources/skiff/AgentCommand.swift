@@ -32,7 +32,7 @@ struct AgentCommand: AsyncParsableCommand {
     @Option(help: "PEM file of the CA that signed --server's certificate.")
     var certificateAuthority: String?
 
-    @Option(help: "The node's container runtime: simulated (runc and process come with the kubelet).")
+    @Option(help: "The node's container runtime: process (host processes, no isolation) or simulated.")
     var runtime: String = "simulated"
 
     @Option(help: "The node's name (default: the host name).")
@@ -46,9 +46,9 @@ struct AgentCommand: AsyncParsableCommand {
 
     func validate() throws {
         switch runtime {
-        case "simulated": break
-        case "runc", "process":
-            throw ValidationError("--runtime \(runtime) is not available in this build yet; use --runtime simulated")
+        case "simulated", "process": break
+        case "runc":
+            throw ValidationError("--runtime runc is not available in this build yet; use --runtime process or simulated")
         default:
             throw ValidationError("--runtime must be one of runc, process, simulated (got \"\(runtime)\")")
         }
@@ -112,12 +112,23 @@ struct AgentCommand: AsyncParsableCommand {
             try? await restClient.shutdown()
             throw ValidationError("cannot reach the API server at \(restClient.config.server): \(error)")
         }
-        let pool = SimulatedNodePool(client: restClient, nodes: specs, heartbeatInterval: .seconds(nodeLeaseDurationSeconds) / 4,
-                                     logger: Logger(label: "skiff.simulated-nodes"))
+        var services: [ServiceGroupConfiguration.ServiceConfiguration] = []
+        if runtime == "process" {
+            var configuration = ProcessKubelet.Configuration(nodeName: localNodeName, dataDirectory: common.dataDirectory)
+            configuration.heartbeatInterval = .seconds(nodeLeaseDurationSeconds) / 4
+            services.append(.init(service: ProcessKubelet(client: restClient, configuration: configuration,
+                                                          logger: Logger(label: "skiff.kubelet"))))
+        }
+        let simulated = runtime == "simulated" ? specs : Array(specs.dropFirst())
+        if !simulated.isEmpty {
+            services.append(.init(service: SimulatedNodePool(
+                client: restClient, nodes: simulated, heartbeatInterval: .seconds(nodeLeaseDurationSeconds) / 4,
+                logger: Logger(label: "skiff.simulated-nodes"))))
+        }
         logger.info("joining", metadata: ["server": "\(restClient.config.server)", "nodes": "\(names.count)",
                                           "node": "\(localNodeName)", "runtime": "\(runtime)"])
         let group = ServiceGroup(
-            configuration: .init(services: [.init(service: pool)], gracefulShutdownSignals: [.sigterm, .sigint], logger: logger))
+            configuration: .init(services: services, gracefulShutdownSignals: [.sigterm, .sigint], logger: logger))
         do { try await group.run() } catch {
             try? await restClient.shutdown()
             throw error

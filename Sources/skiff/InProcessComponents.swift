@@ -45,6 +45,15 @@ struct InProcessComponents: Service {
                 // Leader-elected, so a separate `skiff scheduler` pointed at this server is a hot standby.
                 try? await LeaderElectedScheduler(client: client, logger: Logger(label: "skiff.scheduler")).run()
             }
+            if nodes.runtime == "process" {
+                var configuration = ProcessKubelet.Configuration(nodeName: nodes.localNodeName,
+                                                                 dataDirectory: apiServer.configuration.dataDirectory)
+                configuration.heartbeatInterval = min(.seconds(10), nodes.gracePeriod / 4)
+                let kubelet = ProcessKubelet(client: client, configuration: configuration, logger: Logger(label: "skiff.kubelet"))
+                group.addTask {
+                    do { try await kubelet.run() } catch { logger.error("kubelet stopped", metadata: ["error": "\(error)"]) }
+                }
+            }
             if !specs.isEmpty {
                 // The kubelet renews every 10 s against a 40 s grace; keep that proportion for shorter graces.
                 let heartbeat = min(.seconds(10), nodes.gracePeriod / 4)

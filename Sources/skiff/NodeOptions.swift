@@ -3,7 +3,7 @@ import Foundation
 
 /// Options for the nodes `skiff server` runs in its own process.
 struct NodeOptions: ParsableArguments {
-    @Option(help: "The local node's container runtime: none or simulated (runc and process come with the kubelet).")
+    @Option(help: "The local node's container runtime: process (host processes, no isolation), simulated or none.")
     var runtime: String = "none"
 
     @Option(help: "How many simulated nodes to run in this process besides the local node.")
@@ -21,9 +21,9 @@ struct NodeOptions: ParsableArguments {
 
     func validate() throws {
         switch runtime {
-        case "none", "simulated": break
-        case "runc", "process":
-            throw ValidationError("--runtime \(runtime) is not available in this build yet; use --runtime none or simulated")
+        case "none", "simulated", "process": break
+        case "runc":
+            throw ValidationError("--runtime runc is not available in this build yet; use --runtime process, simulated or none")
         default:
             throw ValidationError("--runtime must be one of runc, process, simulated, none (got \"\(runtime)\")")
         }

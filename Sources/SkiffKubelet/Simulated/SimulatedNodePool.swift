@@ -22,6 +22,7 @@ public final class SimulatedNodePool: Service, Sendable {
     let logger: Logger
     let informers: SharedInformerFactory
     let podIPs = Mutex<[String: Int]>([:])
+    var registration: NodeRegistration { NodeRegistration(client: client, logger: logger) }
 
     public init(client: RESTClient, nodes: [SimulatedNodeSpec], heartbeatInterval: Duration = .seconds(10),
                 logger: Logger) {
@@ -109,48 +110,15 @@ public final class SimulatedNodePool: Service, Sendable {
     }
 
     func register(_ spec: SimulatedNodeSpec) async throws {
-        let now = Date()
-        var delay: Duration = .milliseconds(200)
-        while true {
-            do {
-                do {
-                    _ = try await client.json(.POST, "/api/v1/nodes", body: spec.nodeObject(now: now))
-                } catch let error as APIError where error.code == 409 {}
-                try await reportStatus(spec, ready: true)
-                try await renewLease(spec.name)
-                return
-            } catch let error as APIError where error.code < 500 && error.code != 429 {
-                throw error
-            } catch {
-                // The API server may still be starting.
-                logger.debug("registering node failed; retrying", metadata: ["node": "\(spec.name)", "error": "\(error)"])
-                try await Task.sleep(for: delay)
-                delay = min(delay * 2, .seconds(5))
-            }
-        }
+        try await registration.register(name: spec.name, object: spec.nodeObject(now: Date()),
+                                        status: { spec.status(now: Date(), ready: true) })
     }
 
     func reportStatus(_ spec: SimulatedNodeSpec, ready: Bool) async throws {
-        _ = try await client.json(.PATCH, "/api/v1/nodes/\(spec.name)/status",
-                                  body: ["status": spec.status(now: Date(), ready: ready)],
-                                  contentType: "application/merge-patch+json")
+        try await registration.reportStatus(name: spec.name, status: spec.status(now: Date(), ready: ready))
     }
 
-    /// Renews (or creates) the node's Lease in `kube-node-lease`, as the kubelet does every 10 s.
-    func renewLease(_ name: String) async throws {
-        let now = JSONValue.string(meta.v1.MicroTime(Date()).rfc3339)
-        do {
-            _ = try await client.json(.PATCH, "/apis/coordination.k8s.io/v1/namespaces/kube-node-lease/leases/\(name)",
-                                      body: ["spec": ["holderIdentity": .string(name), "renewTime": now]],
-                                      contentType: "application/merge-patch+json")
-        } catch let error as APIError where error.code == 404 {
-            _ = try await client.json(.POST, "/apis/coordination.k8s.io/v1/namespaces/kube-node-lease/leases", body: [
-                "apiVersion": "coordination.k8s.io/v1", "kind": "Lease",
-                "metadata": ["name": .string(name), "namespace": "kube-node-lease"],
-                "spec": ["holderIdentity": .string(name), "leaseDurationSeconds": 40, "renewTime": now],
-            ])
-        }
-    }
+    func renewLease(_ name: String) async throws { try await registration.renewLease(name: name) }
 
     /// Every interval: renew each live node's Lease, and report Ready again where the node lifecycle
     /// controller marked a node that is (again) heartbeating as not ready.

@@ -46,20 +46,9 @@ public struct SimulatedNodeSpec: Sendable {
     func status(now: Date, ready: Bool) -> JSONValue {
         let resources: JSONValue = ["cpu": .string(cpu), "memory": .string(memory), "pods": .string(String(pods)),
                                     "ephemeral-storage": "100Gi"]
-        let time = JSONValue.string(meta.v1.Time(now).rfc3339)
-        func condition(_ type: String, _ status: String, _ reason: String, _ message: String) -> JSONValue {
-            ["type": .string(type), "status": .string(status), "lastHeartbeatTime": time, "lastTransitionTime": time,
-             "reason": .string(reason), "message": .string(message)]
-        }
         return [
             "capacity": resources, "allocatable": resources,
-            "conditions": [
-                condition("MemoryPressure", "False", "KubeletHasSufficientMemory", "kubelet has sufficient memory available"),
-                condition("DiskPressure", "False", "KubeletHasNoDiskPressure", "kubelet has no disk pressure"),
-                condition("PIDPressure", "False", "KubeletHasSufficientPID", "kubelet has sufficient PID available"),
-                ready ? condition("Ready", "True", "KubeletReady", "kubelet is posting ready status")
-                    : condition("Ready", "False", "KubeletNotReady", "kubelet is not ready"),
-            ],
+            "conditions": NodeRegistration.conditions(now: now, ready: ready),
             "addresses": [["type": "InternalIP", "address": .string(internalIP)], ["type": "Hostname", "address": .string(name)]],
             "daemonEndpoints": ["kubeletEndpoint": ["Port": 10250]],
             "nodeInfo": [

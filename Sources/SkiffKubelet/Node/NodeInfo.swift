@@ -1,0 +1,92 @@
+import Foundation
+import SkiffAPI
+
+#if canImport(Glibc)
+    import Glibc
+#endif
+
+/// What a real node reports about itself: capacity from this machine, its address and software.
+struct NodeInfo: Sendable {
+    var name: String
+    var hostIP: String
+    var runtimeVersion: String
+
+    func nodeObject(now: Date) -> JSONValue {
+        [
+            "apiVersion": "v1", "kind": "Node",
+            "metadata": ["name": .string(name), "labels": [
+                "kubernetes.io/hostname": .string(name), "kubernetes.io/os": "linux", "kubernetes.io/arch": .string(Self.arch),
+                "beta.kubernetes.io/os": "linux", "beta.kubernetes.io/arch": .string(Self.arch),
+                "node.skiff.dev/runtime": .string(runtimeVersion.components(separatedBy: "://").first ?? ""),
+            ]],
+            "status": status(now: now),
+        ]
+    }
+
+    func status(now: Date) -> JSONValue {
+        let resources: JSONValue = [
+            "cpu": .string(String(ProcessInfo.processInfo.activeProcessorCount)),
+            "memory": .string("\(Self.memoryKiB())Ki"), "pods": "110",
+        ]
+        var uts = utsname()
+        uname(&uts)
+        let kernel = withUnsafeBytes(of: &uts.release) { String(decoding: $0.prefix { $0 != 0 }, as: UTF8.self) }
+        let machineID = (try? String(contentsOfFile: "/etc/machine-id", encoding: .utf8))?
+            .trimmingCharacters(in: .whitespacesAndNewlines) ?? name
+        let bootID = (try? String(contentsOfFile: "/proc/sys/kernel/random/boot_id", encoding: .utf8))?
+            .trimmingCharacters(in: .whitespacesAndNewlines) ?? name
+        return [
+            "capacity": resources, "allocatable": resources,
+            "conditions": NodeRegistration.conditions(now: now, ready: true),
+            "addresses": [["type": "InternalIP", "address": .string(hostIP)], ["type": "Hostname", "address": .string(name)]],
+            "daemonEndpoints": ["kubeletEndpoint": ["Port": 10250]],
+            "nodeInfo": [
+                "machineID": .string(machineID), "systemUUID": .string(machineID), "bootID": .string(bootID),
+                "kernelVersion": .string(kernel), "osImage": .string(Self.osImage()),
+                "containerRuntimeVersion": .string(runtimeVersion),
+                "kubeletVersion": "v1.32.1+skiff", "kubeProxyVersion": "v1.32.1+skiff", "operatingSystem": "linux",
+                "architecture": .string(Self.arch),
+            ],
+        ]
+    }
+
+    static var arch: String {
+        #if arch(arm64)
+            "arm64"
+        #else
+            "amd64"
+        #endif
+    }
+
+    /// MemTotal of `/proc/meminfo`, in KiB.
+    static func memoryKiB() -> Int {
+        guard let text = try? String(contentsOfFile: "/proc/meminfo", encoding: .utf8),
+              let line = text.split(separator: "\n").first(where: { $0.hasPrefix("MemTotal:") }) else { return 0 }
+        return line.split(separator: " ").dropFirst().first.flatMap { Int($0) } ?? 0
+    }
+
+    static func osImage() -> String {
+        guard let text = try? String(contentsOfFile: "/etc/os-release", encoding: .utf8),
+              let line = text.split(separator: "\n").first(where: { $0.hasPrefix("PRETTY_NAME=") }) else { return "Linux" }
+        return line.dropFirst("PRETTY_NAME=".count).trimmingCharacters(in: CharacterSet(charactersIn: "\""))
+    }
+
+    /// The first IPv4 address of an interface that is up and not loopback (pods share it: host network).
+    static func hostIP() -> String {
+        var list: UnsafeMutablePointer<ifaddrs>?
+        guard getifaddrs(&list) == 0, let first = list else { return "127.0.0.1" }
+        defer { freeifaddrs(list) }
+        var cursor: UnsafeMutablePointer<ifaddrs>? = first
+        while let entry = cursor {
+            defer { cursor = entry.pointee.ifa_next }
+            let flags = Int32(entry.pointee.ifa_flags)
+            guard let address = entry.pointee.ifa_addr, address.pointee.sa_family == sa_family_t(AF_INET),
+                  flags & Int32(IFF_UP) != 0, flags & Int32(IFF_LOOPBACK) == 0 else { continue }
+            var host = [CChar](repeating: 0, count: 1025)
+            guard getnameinfo(address, socklen_t(MemoryLayout<sockaddr_in>.size), &host, socklen_t(host.count), nil, 0,
+                              NI_NUMERICHOST) == 0 else { continue }
+            return String(decoding: host.prefix { $0 != 0 }.map { UInt8(bitPattern: $0) }, as: UTF8.self)
+        }
+        return "127.0.0.1"
+    }
+}

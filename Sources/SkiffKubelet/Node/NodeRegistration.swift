@@ -1,0 +1,78 @@
+public import Foundation
+public import Logging
+public import SkiffAPI
+public import SkiffClient
+
+/// What every kubelet (simulated or real) does for its Node object: create it (or find it from an earlier
+/// run), write its status through `nodes/status`, and renew its Lease in `kube-node-lease`.
+public struct NodeRegistration: Sendable {
+    let client: RESTClient
+    let logger: Logger
+
+    public init(client: RESTClient, logger: Logger) {
+        self.client = client
+        self.logger = logger
+    }
+
+    /// Creates the Node (a 409 means an earlier run did), writes its status and renews its Lease; retries
+    /// while the API server is unreachable or starting, and throws on a refusal (4xx).
+    public func register(name: String, object: JSONValue, status: @Sendable () -> JSONValue) async throws {
+        var delay: Duration = .milliseconds(200)
+        while true {
+            do {
+                do {
+                    _ = try await client.json(.POST, "/api/v1/nodes", body: object)
+                } catch let error as APIError where error.code == 409 {}
+                try await reportStatus(name: name, status: status())
+                try await renewLease(name: name)
+                return
+            } catch let error as APIError where error.code < 500 && error.code != 429 {
+                throw error
+            } catch {
+                // The API server may still be starting.
+                logger.debug("registering node failed; retrying", metadata: ["node": "\(name)", "error": "\(error)"])
+                try await Task.sleep(for: delay)
+                delay = min(delay * 2, .seconds(5))
+            }
+        }
+    }
+
+    /// Writes the node's status (a merge patch of `status`).
+    public func reportStatus(name: String, status: JSONValue) async throws {
+        _ = try await client.json(.PATCH, "/api/v1/nodes/\(name)/status", body: ["status": status],
+                                  contentType: "application/merge-patch+json")
+    }
+
+    /// Renews (or creates) the node's Lease in `kube-node-lease`, as the kubelet does every 10 s.
+    public func renewLease(name: String, durationSeconds: Int = 40) async throws {
+        let now = JSONValue.string(meta.v1.MicroTime(Date()).rfc3339)
+        do {
+            _ = try await client.json(.PATCH, "/apis/coordination.k8s.io/v1/namespaces/kube-node-lease/leases/\(name)",
+                                      body: ["spec": ["holderIdentity": .string(name), "renewTime": now]],
+                                      contentType: "application/merge-patch+json")
+        } catch let error as APIError where error.code == 404 {
+            _ = try await client.json(.POST, "/apis/coordination.k8s.io/v1/namespaces/kube-node-lease/leases", body: [
+                "apiVersion": "coordination.k8s.io/v1", "kind": "Lease",
+                "metadata": ["name": .string(name), "namespace": "kube-node-lease"],
+                "spec": ["holderIdentity": .string(name), "leaseDurationSeconds": .int(Int64(durationSeconds)),
+                         "renewTime": now],
+            ])
+        }
+    }
+
+    /// Standard node conditions, all healthy but Ready as given.
+    public static func conditions(now: Date, ready: Bool) -> JSONValue {
+        let time = JSONValue.string(meta.v1.Time(now).rfc3339)
+        func condition(_ type: String, _ status: String, _ reason: String, _ message: String) -> JSONValue {
+            ["type": .string(type), "status": .string(status), "lastHeartbeatTime": time, "lastTransitionTime": time,
+             "reason": .string(reason), "message": .string(message)]
+        }
+        return [
+            condition("MemoryPressure", "False", "KubeletHasSufficientMemory", "kubelet has sufficient memory available"),
+            condition("DiskPressure", "False", "KubeletHasNoDiskPressure", "kubelet has no disk pressure"),
+            condition("PIDPressure", "False", "KubeletHasSufficientPID", "kubelet has sufficient PID available"),
+            ready ? condition("Ready", "True", "KubeletReady", "kubelet is posting ready status")
+                : condition("Ready", "False", "KubeletNotReady", "kubelet is not ready"),
+        ]
+    }
+}

@@ -1,0 +1,235 @@
+public import Foundation
+
+/// One pod's lifecycle on a node as a pure state machine (STYLE 7): init containers in order, then the
+/// containers; restarts by `restartPolicy` with exponential back-off (10 s doubling to 5 min, the first
+/// restart at once, as the kubelet's `doBackOff`); graceful termination (SIGTERM, SIGKILL at the deadline).
+/// It does no I/O: events go in (`started`, `failedToStart`, `exited`, `terminate`) and `step` returns the
+/// actions the pod worker carries out.
+public struct PodMachine: Sendable {
+    public enum RestartPolicy: String, Sendable { case always = "Always", onFailure = "OnFailure", never = "Never" }
+
+    public struct Terminated: Sendable, Equatable {
+        public var exitCode: Int32
+        public var startedAt: Date
+        public var finishedAt: Date
+        public var containerID: String
+        public var reason: String { exitCode == 0 ? "Completed" : "Error" }
+    }
+
+    public enum State: Sendable, Equatable {
+        case waiting(reason: String, message: String?)
+        case running(containerID: String, startedAt: Date)
+        case terminated(Terminated)
+    }
+
+    public struct Container: Sendable, Equatable {
+        public var name: String
+        public var isInit: Bool
+        public var restartCount = 0
+        public var state: State
+        public var lastTerminated: Terminated?
+        /// The delay before the next restart; nil until the first restart (which is immediate).
+        var backOff: Duration?
+        /// While backing off: when to try again.
+        var retryAt: Date?
+        /// A start was asked for and not yet answered.
+        var starting = false
+        var everStarted = false
+        var image: String = ""
+        var imageID: String = ""
+
+        var succeeded: Bool {
+            if case .terminated(let t) = state { return t.exitCode == 0 }
+            return false
+        }
+        var runningID: String? {
+            if case .running(let id, _) = state { return id }
+            return nil
+        }
+    }
+
+    public enum Action: Sendable, Equatable {
+        case start(container: String, restartCount: Int)
+        case stop(containerID: String, force: Bool)
+        /// Call `step` again at this time (a back-off ends, or the grace period does).
+        case wake(at: Date)
+        /// Every container is gone from a terminating pod: delete the object for good.
+        case deletePod
+    }
+
+    public static let initialBackOff: Duration = .seconds(10)
+    public static let maxBackOff: Duration = .seconds(300)
+
+    /// `name_namespace(uid)`, as the kubelet names a pod in messages.
+    public let podDescription: String
+    public let restartPolicy: RestartPolicy
+    public private(set) var initContainers: [Container]
+    public private(set) var containers: [Container]
+    /// Set once termination was asked for: the moment SIGKILL follows SIGTERM.
+    public private(set) var killDeadline: Date?
+    var signalled: Set<String> = []
+    var forced: Set<String> = []
+    var deleteRequested = false
+
+    public init(podDescription: String, initContainers: [String], containers: [String], restartPolicy: RestartPolicy) {
+        self.podDescription = podDescription
+        self.restartPolicy = restartPolicy
+        let waitingInit = State.waiting(reason: "PodInitializing", message: nil)
+        self.initContainers = initContainers.map { Container(name: $0, isInit: true, state: waitingInit) }
+        let first = State.waiting(reason: initContainers.isEmpty ? "ContainerCreating" : "PodInitializing", message: nil)
+        self.containers = containers.map { Container(name: $0, isInit: false, state: first) }
+    }
+
+    // MARK: Events
+
+    /// The runtime started `name` (with this image) as `containerID`.
+    public mutating func started(_ name: String, containerID: String, at time: Date, image: String, imageID: String) {
+        update(name) {
+            if $0.everStarted { $0.restartCount += 1 }
+            $0.everStarted = true
+            $0.starting = false
+            $0.retryAt = nil
+            $0.state = .running(containerID: containerID, startedAt: time)
+            $0.image = image
+            $0.imageID = imageID
+        }
+    }
+
+    /// `name` could not be started (image missing, program missing …): it waits with `reason` and is
+    /// tried again after the back-off.
+    public mutating func failedToStart(_ name: String, reason: String, message: String, now: Date) {
+        update(name) {
+            $0.starting = false
+            $0.state = .waiting(reason: reason, message: message)
+            let delay = $0.backOff ?? Self.initialBackOff
+            $0.retryAt = now.addingTimeInterval(delay.timeInterval)
+            $0.backOff = min(delay * 2, Self.maxBackOff)
+        }
+    }
+
+    /// The container `containerID` ended with `exitCode`.
+    public mutating func exited(containerID: String, exitCode: Int32, at time: Date) {
+        for index in initContainers.indices where initContainers[index].runningID == containerID {
+            initContainers[index].state = .terminated(terminated(initContainers[index], containerID, exitCode, time))
+        }
+        for index in containers.indices where containers[index].runningID == containerID {
+            containers[index].state = .terminated(terminated(containers[index], containerID, exitCode, time))
+        }
+    }
+
+    private func terminated(_ container: Container, _ id: String, _ code: Int32, _ time: Date) -> Terminated {
+        var startedAt = time
+        if case .running(_, let started) = container.state { startedAt = started }
+        return Terminated(exitCode: code, startedAt: startedAt, finishedAt: time, containerID: id)
+    }
+
+    /// The pod is being deleted: stop everything, SIGKILL after `grace`.
+    public mutating func terminate(grace: Duration, now: Date) {
+        guard killDeadline == nil else { return }
+        killDeadline = now.addingTimeInterval(max(grace, .zero).timeInterval)
+    }
+
+    public var isTerminating: Bool { killDeadline != nil }
+
+    /// Every container ID the runtime still runs.
+    public var runningContainerIDs: [String] { (initContainers + containers).compactMap(\.runningID) }
+
+    // MARK: Stepping
+
+    /// What to do now.
+    public mutating func step(now: Date) -> [Action] {
+        if let deadline = killDeadline { return stepTerminating(now: now, deadline: deadline) }
+        if phase == .succeeded || phase == .failed { return [] }
+        var actions: [Action] = []
+        if let index = initContainers.firstIndex(where: { !$0.succeeded }) {
+            let (policy, pod) = (restartPolicy, podDescription)
+            Self.stepContainer(&initContainers[index], policy: policy, pod: pod, now: now, actions: &actions)
+            return actions
+        }
+        let (policy, pod) = (restartPolicy, podDescription)
+        for index in containers.indices {
+            Self.stepContainer(&containers[index], policy: policy, pod: pod, now: now, actions: &actions)
+        }
+        return actions
+    }
+
+    private mutating func stepTerminating(now: Date, deadline: Date) -> [Action] {
+        var actions: [Action] = []
+        let running = runningContainerIDs
+        for id in running where !signalled.contains(id) {
+            signalled.insert(id)
+            actions.append(.stop(containerID: id, force: false))
+        }
+        if now >= deadline {
+            for id in running where !forced.contains(id) {
+                forced.insert(id)
+                actions.append(.stop(containerID: id, force: true))
+            }
+        } else if !running.isEmpty {
+            actions.append(.wake(at: deadline))
+        }
+        if running.isEmpty, !deleteRequested {
+            deleteRequested = true
+            actions.append(.deletePod)
+        }
+        return actions
+    }
+
+    private static func shouldRestart(_ terminated: Terminated, policy: RestartPolicy) -> Bool {
+        switch policy {
+        case .always: true
+        case .onFailure: terminated.exitCode != 0
+        case .never: false
+        }
+    }
+
+    private static func stepContainer(_ container: inout Container, policy: RestartPolicy, pod: String, now: Date,
+                                      actions: inout [Action]) {
+        guard !container.starting else { return }
+        switch container.state {
+        case .running:
+            return
+        case .waiting:
+            if let retryAt = container.retryAt, retryAt > now {
+                actions.append(.wake(at: retryAt))
+                return
+            }
+        case .terminated(let terminated):
+            // An init container that succeeded is done whatever the policy.
+            guard !(container.isInit && terminated.exitCode == 0), shouldRestart(terminated, policy: policy) else { return }
+            container.lastTerminated = terminated
+            guard let delay = container.backOff else {
+                container.backOff = Self.initialBackOff
+                break
+            }
+            container.backOff = min(delay * 2, Self.maxBackOff)
+            let retryAt = terminated.finishedAt.addingTimeInterval(delay.timeInterval)
+            container.retryAt = retryAt
+            container.state = .waiting(
+                reason: "CrashLoopBackOff",
+                message: "back-off \(Self.format(delay)) restarting failed container=\(container.name) pod=\(pod)")
+            if retryAt > now {
+                actions.append(.wake(at: retryAt))
+                return
+            }
+        }
+        container.starting = true
+        container.retryAt = nil
+        actions.append(.start(container: container.name, restartCount: container.everStarted ? container.restartCount + 1 : 0))
+    }
+
+    /// Go's `time.Duration` string for whole seconds: `10s`, `1m20s`, `5m0s`.
+    static func format(_ duration: Duration) -> String {
+        let seconds = Int(duration.components.seconds)
+        return seconds < 60 ? "\(seconds)s" : "\(seconds / 60)m\(seconds % 60)s"
+    }
+
+    private mutating func update(_ name: String, _ change: (inout Container) -> Void) {
+        if let index = initContainers.firstIndex(where: { $0.name == name }) { change(&initContainers[index]) }
+        if let index = containers.firstIndex(where: { $0.name == name }) { change(&containers[index]) }
+    }
+}
+
+extension Duration {
+    var timeInterval: Double { Double(components.seconds) + Double(components.attoseconds) / 1e18 }
+}

@@ -1,0 +1,149 @@
+public import Foundation
+public import Logging
+public import ServiceLifecycle
+public import SkiffClient
+import SkiffAPI
+import SkiffImages
+
+/// The kubelet of a node whose pods run on a `ContainerRuntime` (the `process` runtime today): it registers
+/// the Node and renews its Lease, watches only the pods bound to it (`spec.nodeName=<node>`), runs one
+/// `PodMachine` per pod, writes pod status through `pods/status` when it changed, and finishes graceful
+/// deletions. On start it kills containers an earlier run left; on shutdown it stops its containers.
+public final class ProcessKubelet: Service, Sendable {
+    public struct Configuration: Sendable {
+        public var nodeName: String
+        /// `DATA_DIR`: images in `images/`, pods in `pods/`.
+        public var dataDirectory: URL
+        public var heartbeatInterval: Duration = .seconds(10)
+        /// How long shutdown waits for containers after SIGTERM.
+        public var shutdownGrace: Duration = .seconds(5)
+
+        public init(nodeName: String, dataDirectory: URL) {
+            self.nodeName = nodeName
+            self.dataDirectory = dataDirectory
+        }
+    }
+
+    let client: RESTClient
+    let configuration: Configuration
+    let runtime: ProcessRuntime
+    let logger: Logger
+    let hostIP: String
+
+    public init(client: RESTClient, configuration: Configuration, logger: Logger) {
+        self.client = client
+        self.configuration = configuration
+        self.runtime = ProcessRuntime(dataDirectory: configuration.dataDirectory)
+        self.logger = logger
+        self.hostIP = NodeInfo.hostIP()
+    }
+
+    public func run() async throws {
+        let images = try ImageStore(dataDirectory: configuration.dataDirectory)
+        runtime.cleanUpLeftovers()
+        let name = configuration.nodeName
+        let registration = NodeRegistration(client: client, logger: logger)
+        let info = NodeInfo(name: name, hostIP: hostIP, runtimeVersion: runtime.version)
+        try await registration.register(name: name, object: info.nodeObject(now: Date()),
+                                        status: { info.status(now: Date()) })
+        logger.info("node registered", metadata: ["node": "\(name)", "runtime": "\(runtime.version)", "ip": "\(hostIP)"])
+        let queue = WorkQueue<String, ContinuousClock>(clock: ContinuousClock())
+        let workers = PodWorkers(runtime: runtime, images: images, hostIP: hostIP, logger: logger,
+                                 notify: { uid in Task { await queue.add(uid) } })
+        let informers = SharedInformerFactory(client: client, transform: InformerTransforms.stripManagedFields, logger: logger)
+        let pods = informers.informer(JSONValue.self, for: ResourcePath(group: "", version: "v1", resource: "pods"),
+                                      fieldSelector: "spec.nodeName=\(name)")
+        await cancelWhenGracefulShutdown {
+            await withDiscardingTaskGroup { group in
+                group.addTask { try? await informers.run() }
+                group.addTask {
+                    for await event in pods.events() {
+                        switch event {
+                        case .added(let pod): await workers.update(pod)
+                        case .updated(_, let pod): await workers.update(pod)
+                        case .deleted(let pod, _): await workers.removed(pod)
+                        }
+                    }
+                }
+                group.addTask {
+                    for await exit in self.runtime.exits { await workers.exited(exit) }
+                }
+                group.addTask { await self.heartbeats(registration: registration, info: info) }
+                for _ in 0..<2 {
+                    group.addTask {
+                        while let uid = await queue.get() {
+                            do {
+                                try await self.write(uid, workers: workers)
+                                await queue.forget(uid)
+                            } catch {
+                                self.logger.debug("pod status write failed; retrying", metadata: ["pod": "\(uid)", "error": "\(error)"])
+                                await queue.addRateLimited(uid)
+                            }
+                            await queue.done(uid)
+                        }
+                    }
+                }
+                group.addTask {
+                    while !Task.isCancelled { try? await Task.sleep(for: .seconds(3600)) }
+                    await queue.shutDown()
+                }
+            }
+        }
+        // The process runtime cannot adopt containers after a restart, so none are left to run unwatched.
+        await workers.cancelTimers()
+        await runtime.stopAll(grace: configuration.shutdownGrace)
+    }
+
+    /// Writes what a pod needs: its status (merge patch with a uid precondition), or its final deletion.
+    func write(_ uid: String, workers: PodWorkers) async throws {
+        guard let write = await workers.pendingWrite(uid) else { return }
+        let path = "/api/v1/namespaces/\(write.namespace)/pods/\(write.name)"
+        if write.delete {
+            do {
+                _ = try await client.json(.DELETE, path, body: [
+                    "apiVersion": "v1", "kind": "DeleteOptions", "gracePeriodSeconds": 0,
+                    "preconditions": ["uid": .string(uid)],
+                ])
+            } catch let error as APIError where error.code == 404 || error.code == 409 {}
+            await workers.written(uid, status: nil, deleted: true)
+            return
+        }
+        guard let status = write.status else { return }
+        do {
+            _ = try await client.json(.PATCH, path + "/status", body: ["metadata": ["uid": .string(uid)], "status": status],
+                                      contentType: "application/merge-patch+json")
+        } catch let error as APIError where error.code == 404 || error.code == 409 {
+            return
+        }
+        await workers.written(uid, status: status, deleted: false)
+        // The machine may have moved on while the write was in flight.
+        if await workers.pendingWrite(uid) != nil { throw RetryNow() }
+    }
+
+    struct RetryNow: Error {}
+
+    func heartbeats(registration: NodeRegistration, info: NodeInfo) async {
+        var beats = 0
+        while !Task.isCancelled {
+            do { try await Task.sleep(for: configuration.heartbeatInterval) } catch { return }
+            beats += 1
+            do {
+                try await registration.renewLease(name: configuration.nodeName)
+                // Status every minute (and so Ready again after the lifecycle controller marked it otherwise).
+                let ready = try await isReady()
+                if beats % 6 == 0 || !ready {
+                    try await registration.reportStatus(name: configuration.nodeName, status: info.status(now: Date()))
+                }
+            } catch {
+                logger.debug("heartbeat failed", metadata: ["error": "\(error)"])
+            }
+        }
+    }
+
+    func isReady() async throws -> Bool {
+        let node = try await client.json(.GET, "/api/v1/nodes/\(configuration.nodeName)")
+        return (node["status"]?["conditions"]?.arrayValue ?? []).contains {
+            $0["type"]?.stringValue == "Ready" && $0["status"]?.stringValue == "True"
+        }
+    }
+}
