@@ -105,7 +105,11 @@ extension JSONValue {
     static func scalarValue(_ scalar: Node.Scalar) -> JSONValue {
         let text = scalar.string
         if scalar.style != .plain && scalar.style != .any { return .string(text) }
-        switch scalar.tag.rawValue {
+        // An untagged plain scalar carries no resolved tag (Yams resolves lazily): resolve it here.
+        let explicit = scalar.tag.rawValue
+        let tag = explicit.isEmpty || explicit == "?" || explicit == "!"
+            ? Resolver.default.resolveTag(of: Node.scalar(scalar)).rawValue : explicit
+        switch tag {
         case Tag.Name.null.rawValue: return .null
         case Tag.Name.bool.rawValue:
             switch text.lowercased() {

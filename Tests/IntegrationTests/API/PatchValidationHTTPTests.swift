@@ -96,6 +96,43 @@ import Testing
         }
     }
 
+    /// A block-style YAML apply (as `curl --data-binary @deploy.yaml` sends it) keeps its numbers and booleans.
+    @Test func blockStyleYAMLApplyKeepsScalarTypes() async throws {
+        try await withServer { client in
+            let yaml = """
+            apiVersion: apps/v1
+            kind: Deployment
+            metadata:
+              name: web
+            spec:
+              replicas: 3
+              paused: true
+              selector:
+                matchLabels:
+                  app: web
+              template:
+                metadata:
+                  labels:
+                    app: web
+                spec:
+                  containers:
+                  - name: c
+                    image: busybox
+                    ports:
+                    - containerPort: 80
+
+            """
+            let applied = try await client.send(.PATCH, "/apis/apps/v1/namespaces/default/deployments/web",
+                                                query: [("fieldManager", "curl")], body: Array(yaml.utf8),
+                                                contentType: "application/apply-patch+yaml")
+            #expect(applied.status.code == 201, "\(String(decoding: applied.body, as: UTF8.self))")
+            let spec = try applied.json()["spec"]
+            #expect(spec?["replicas"] == 3)
+            #expect(spec?["paused"] == true)
+            #expect(spec?["template"]?["spec"]?["containers"]?[0]?["ports"]?[0]?["containerPort"] == 80)
+        }
+    }
+
     @Test func updatesRecordManagedFields() async throws {
         try await withServer { client in
             let created = try await client.json(.POST, Self.configMaps, query: [("fieldManager", "maker")],
