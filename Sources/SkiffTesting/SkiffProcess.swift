@@ -45,7 +45,7 @@ public final class SkiffProcess: Sendable {
     public var log: String { (try? String(contentsOf: logFile, encoding: .utf8)) ?? "" }
 
     /// SIGTERM, then SIGKILL after `grace`; waits for the exit off the cooperative pool. The grace is
-    /// generous: closing TLS connections waits up to 5 s for the peer's close_notify.
+    /// generous, for a loaded CI machine.
     public func stop(grace: Duration = .seconds(20)) async -> Int32 {
         let process = self.process
         if process.isRunning { process.terminate() }

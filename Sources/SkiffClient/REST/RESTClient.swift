@@ -19,6 +19,9 @@ public final class RESTClient: Sendable {
             tls.trustRoots = .certificates(try NIOSSLCertificate.fromPEMBytes(Array(ca.utf8)))
         }
         if config.insecureSkipTLSVerify { tls.certificateVerification = .none }
+        // On close, NIOSSL waits for the peer's close_notify (5 s by default), which made every component
+        // take 5 s to exit; Go clients (kubectl) send theirs and close without waiting.
+        tls.shutdownTimeout = .milliseconds(100)
         if let cert = config.clientCertificatePEM, let key = config.clientKeyPEM {
             tls.certificateChain = try NIOSSLCertificate.fromPEMBytes(Array(cert.utf8)).map { .certificate($0) }
             tls.privateKey = .privateKey(try NIOSSLPrivateKey(bytes: Array(key.utf8), format: .pem))
