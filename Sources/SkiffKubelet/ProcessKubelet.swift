@@ -48,14 +48,24 @@ public final class ProcessKubelet: Service, Sendable {
                                         status: { info.status(now: Date()) })
         logger.info("node registered", metadata: ["node": "\(name)", "runtime": "\(runtime.version)", "ip": "\(hostIP)"])
         let queue = WorkQueue<String, ContinuousClock>(clock: ContinuousClock())
+        // Events as the kubelet's: from `kubelet` on this node, about the pod or one of its containers.
+        let recorder = EventRecorder(client: client, component: "kubelet", host: name, logger: logger)
         let workers = PodWorkers(runtime: runtime, images: images, hostIP: hostIP, logger: logger,
-                                 notify: { uid in Task { await queue.add(uid) } })
+                                 notify: { uid in Task { await queue.add(uid) } },
+                                 record: { pod, event in
+                                     var object = EventRecorder.ObjectReference(pod)
+                                     object.kind = "Pod"
+                                     object.apiVersion = "v1"
+                                     object.fieldPath = event.fieldPath
+                                     recorder.record(object, type: event.type, reason: event.reason, message: event.message)
+                                 })
         let informers = SharedInformerFactory(client: client, transform: InformerTransforms.stripManagedFields, logger: logger)
         let pods = informers.informer(JSONValue.self, for: ResourcePath(group: "", version: "v1", resource: "pods"),
                                       fieldSelector: "spec.nodeName=\(name)")
         await cancelWhenGracefulShutdown {
             await withDiscardingTaskGroup { group in
                 group.addTask { try? await informers.run() }
+                group.addTask { await recorder.run() }
                 group.addTask {
                     for await event in pods.events() {
                         switch event {

@@ -78,10 +78,12 @@ import Testing
                 delays.append(0)
                 continue
             }
-            guard case .wake(let at) = actions.first else {
-                Issue.record("expected a wake, got \(actions)")
+            guard actions.count == 2, case .wake(let at) = actions[1] else {
+                Issue.record("expected an event and a wake, got \(actions)")
                 return
             }
+            #expect(actions[0] == .event(.init(container: "c", isInit: false, type: "Warning", reason: "BackOff",
+                                               message: "Back-off restarting failed container c in pod p_default(u1)")))
             #expect(m.containers[0].state == .waiting(
                 reason: "CrashLoopBackOff",
                 message: "back-off \(PodMachine.format(.seconds(Int(at.timeIntervalSince(now))))) restarting failed container=c pod=p_default(u1)"))
@@ -115,13 +117,52 @@ import Testing
         #expect(m.phase == .pending)
     }
 
+    @Test func aFailingPullShowsErrImagePullThenImagePullBackOffUntilEachRetry() {
+        var m = machine()
+        _ = m.step(now: t0)
+        let pullMessage = "Failed to pull image \"x:1\": no registry"
+        m.failedToStart("c", reason: "ErrImagePull", message: pullMessage, now: t0, image: "x:1")
+        #expect(m.containers[0].state == .waiting(reason: "ErrImagePull", message: pullMessage))
+        // Half the back-off shows ErrImagePull, the rest ImagePullBackOff.
+        #expect(m.step(now: t0) == [.wake(at: t0.addingTimeInterval(5)), .wake(at: t0.addingTimeInterval(10))])
+        let backOff = "Back-off pulling image \"x:1\""
+        #expect(m.step(now: t0.addingTimeInterval(5)) == [
+            .event(.init(container: "c", isInit: false, type: "Normal", reason: "BackOff", message: backOff)),
+            .event(.init(container: "c", isInit: false, type: "Warning", reason: "Failed", message: "Error: ImagePullBackOff")),
+            .wake(at: t0.addingTimeInterval(10)),
+        ])
+        #expect(m.containers[0].state == .waiting(reason: "ImagePullBackOff", message: backOff))
+        #expect(m.status(now: t0, hostIP: "h", startTime: t0, previous: nil)["containerStatuses"]?[0]?["state"]?["waiting"]
+            == ["reason": "ImagePullBackOff", "message": .string(backOff)])
+        #expect(m.step(now: t0.addingTimeInterval(6)) == [.wake(at: t0.addingTimeInterval(10))], "entered once")
+        // The retry fails again: ErrImagePull, for half of the doubled back-off.
+        let retry = t0.addingTimeInterval(10)
+        #expect(m.step(now: retry) == [.start(container: "c", restartCount: 0)])
+        m.failedToStart("c", reason: "ErrImagePull", message: pullMessage, now: retry, image: "x:1")
+        #expect(m.containers[0].state == .waiting(reason: "ErrImagePull", message: pullMessage))
+        #expect(m.step(now: retry) == [.wake(at: retry.addingTimeInterval(10)), .wake(at: retry.addingTimeInterval(20))])
+        _ = m.step(now: retry.addingTimeInterval(10))
+        #expect(m.containers[0].state == .waiting(reason: "ImagePullBackOff", message: backOff))
+        // A never-pull image has no back-off reason of its own: ErrImageNeverPull stays.
+        var never = machine()
+        _ = never.step(now: t0)
+        never.failedToStart("c", reason: "ErrImageNeverPull", message: "not present", now: t0, image: "x:1")
+        #expect(never.step(now: t0.addingTimeInterval(6)) == [.wake(at: t0.addingTimeInterval(10))])
+        #expect(never.containers[0].state == .waiting(reason: "ErrImageNeverPull", message: "not present"))
+    }
+
     @Test func terminationSignalsThenKillsAtTheDeadlineThenDeletes() {
         var m = machine(["a", "b"])
         _ = m.step(now: t0)
         m.started("a", containerID: "xa", at: t0, image: "i", imageID: "id")
         m.started("b", containerID: "xb", at: t0, image: "i", imageID: "id")
         m.terminate(grace: .seconds(30), now: t0)
-        #expect(m.step(now: t0) == [.stop(containerID: "xa", force: false), .stop(containerID: "xb", force: false),
+        let killing = { (name: String) in
+            PodMachine.Action.event(.init(container: name, isInit: false, type: "Normal", reason: "Killing",
+                                          message: "Stopping container \(name)"))
+        }
+        #expect(m.step(now: t0) == [killing("a"), .stop(containerID: "xa", force: false),
+                                    killing("b"), .stop(containerID: "xb", force: false),
                                     .wake(at: t0.addingTimeInterval(30))])
         m.exited(containerID: "xa", exitCode: 143, at: t0)
         #expect(m.step(now: t0) == [.wake(at: t0.addingTimeInterval(30))])

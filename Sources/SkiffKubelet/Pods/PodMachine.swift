@@ -37,6 +37,10 @@ public struct PodMachine: Sendable {
         var everStarted = false
         var image: String = ""
         var imageID: String = ""
+        /// While a pull keeps failing: when the waiting reason turns from `ErrImagePull` to `ImagePullBackOff`.
+        var pullBackOffAt: Date?
+        /// The image whose pull failed.
+        var failedImage: String?
 
         var succeeded: Bool {
             if case .terminated(let t) = state { return t.exitCode == 0 }
@@ -55,6 +59,25 @@ public struct PodMachine: Sendable {
         case wake(at: Date)
         /// Every container is gone from a terminating pod: delete the object for good.
         case deletePod
+        /// Record a Kubernetes event about the pod (or one of its containers).
+        case event(Event)
+    }
+
+    /// An event to record, in the kubelet's reasons and wording.
+    public struct Event: Sendable, Equatable {
+        /// The container it is about (nil: the pod itself).
+        public var container: String?
+        public var isInit: Bool
+        /// `Normal` or `Warning`.
+        public var type: String
+        public var reason: String
+        public var message: String
+
+        /// `spec.containers{c}` or `spec.initContainers{c}`, as the kubelet's container references.
+        public var fieldPath: String {
+            guard let container else { return "" }
+            return isInit ? "spec.initContainers{\(container)}" : "spec.containers{\(container)}"
+        }
     }
 
     public static let initialBackOff: Duration = .seconds(10)
@@ -89,6 +112,8 @@ public struct PodMachine: Sendable {
             $0.everStarted = true
             $0.starting = false
             $0.retryAt = nil
+            $0.pullBackOffAt = nil
+            $0.failedImage = nil
             $0.state = .running(containerID: containerID, startedAt: time)
             $0.image = image
             $0.imageID = imageID
@@ -97,15 +122,23 @@ public struct PodMachine: Sendable {
 
     /// `name` could not be started (image missing, program missing …): it waits with `reason` and is
     /// tried again after the back-off.
-    public mutating func failedToStart(_ name: String, reason: String, message: String, now: Date) {
+    /// A failed image pull (`ErrImagePull`) shows for the first half of the back-off, then turns to
+    /// `ImagePullBackOff` until the retry, as upstream's image back-off alternates the two.
+    public mutating func failedToStart(_ name: String, reason: String, message: String, now: Date, image: String? = nil) {
         update(name) {
             $0.starting = false
             $0.state = .waiting(reason: reason, message: message)
             let delay = $0.backOff ?? Self.initialBackOff
             $0.retryAt = now.addingTimeInterval(delay.timeInterval)
             $0.backOff = min(delay * 2, Self.maxBackOff)
+            let pulling = reason == Self.errImagePull
+            $0.pullBackOffAt = pulling ? now.addingTimeInterval(delay.timeInterval / 2) : nil
+            $0.failedImage = pulling ? image : nil
         }
     }
+
+    static let errImagePull = "ErrImagePull"
+    static let imagePullBackOff = "ImagePullBackOff"
 
     /// The container `containerID` ended with `exitCode`.
     public mutating func exited(containerID: String, exitCode: Int32, at time: Date) {
@@ -158,6 +191,10 @@ public struct PodMachine: Sendable {
         let running = runningContainerIDs
         for id in running where !signalled.contains(id) {
             signalled.insert(id)
+            if let container = (initContainers + containers).first(where: { $0.runningID == id }) {
+                actions.append(.event(Event(container: container.name, isInit: container.isInit, type: "Normal",
+                                            reason: "Killing", message: "Stopping container \(container.name)")))
+            }
             actions.append(.stop(containerID: id, force: false))
         }
         if now >= deadline {
@@ -191,6 +228,13 @@ public struct PodMachine: Sendable {
             return
         case .waiting:
             if let retryAt = container.retryAt, retryAt > now {
+                if let at = container.pullBackOffAt {
+                    if at <= now {
+                        Self.enterPullBackOff(&container, actions: &actions)
+                    } else {
+                        actions.append(.wake(at: at))
+                    }
+                }
                 actions.append(.wake(at: retryAt))
                 return
             }
@@ -208,6 +252,9 @@ public struct PodMachine: Sendable {
             container.state = .waiting(
                 reason: "CrashLoopBackOff",
                 message: "back-off \(Self.format(delay)) restarting failed container=\(container.name) pod=\(pod)")
+            actions.append(.event(Event(
+                container: container.name, isInit: container.isInit, type: "Warning", reason: "BackOff",
+                message: "Back-off restarting failed container \(container.name) in pod \(pod)")))
             if retryAt > now {
                 actions.append(.wake(at: retryAt))
                 return
@@ -216,6 +263,17 @@ public struct PodMachine: Sendable {
         container.starting = true
         container.retryAt = nil
         actions.append(.start(container: container.name, restartCount: container.everStarted ? container.restartCount + 1 : 0))
+    }
+
+    /// The image back-off begins: the kubelet's `Back-off pulling image` event and waiting reason.
+    private static func enterPullBackOff(_ container: inout Container, actions: inout [Action]) {
+        container.pullBackOffAt = nil
+        let message = "Back-off pulling image \"\(container.failedImage ?? container.image)\""
+        container.state = .waiting(reason: imagePullBackOff, message: message)
+        actions.append(.event(Event(container: container.name, isInit: container.isInit, type: "Normal",
+                                    reason: "BackOff", message: message)))
+        actions.append(.event(Event(container: container.name, isInit: container.isInit, type: "Warning",
+                                    reason: "Failed", message: "Error: \(imagePullBackOff)")))
     }
 
     /// Go's `time.Duration` string for whole seconds: `10s`, `1m20s`, `5m0s`.

@@ -28,11 +28,15 @@ actor PodWorkers {
     let logger: Logger
     /// Called with a pod's uid when it has something to write.
     let notify: @Sendable (String) -> Void
+    /// Records an event about a pod (given as JSON).
+    let record: @Sendable (_ pod: JSONValue, _ event: PodMachine.Event) -> Void
     var workers: [String: Worker] = [:]
     var byContainer: [String: String] = [:]
 
     init(runtime: any ContainerRuntime, images: ImageStore?, hostIP: String, logger: Logger,
-         notify: @escaping @Sendable (String) -> Void) {
+         notify: @escaping @Sendable (String) -> Void,
+         record: @escaping @Sendable (_ pod: JSONValue, _ event: PodMachine.Event) -> Void = { _, _ in }) {
+        self.record = record
         self.runtime = runtime
         self.images = images
         self.hostIP = hostIP
@@ -153,6 +157,8 @@ actor PodWorkers {
                     runtime.stop(containerID: id, force: force)
                 case .wake(let at):
                     wakeAt = min(wakeAt ?? at, at)
+                case .event(let event):
+                    if let pod = workers[uid]?.pod { record(pod, event) }
                 case .deletePod:
                     if workers[uid]?.gone == true {
                         finish(uid)
@@ -177,23 +183,45 @@ actor PodWorkers {
         notify(uid)
     }
 
+    static let imageReasons: Set = [ImagePullDecision.errImagePull, ImagePullDecision.errImageNeverPull,
+                                    ImagePullDecision.errInvalidImageName]
+
     private func start(uid: String, container name: String, restartCount: Int) {
         guard let pod = workers[uid]?.pod else { return }
-        let spec = ((pod["spec"]?["initContainers"]?.arrayValue ?? []) + (pod["spec"]?["containers"]?.arrayValue ?? []))
-            .first { $0["name"]?.stringValue == name } ?? [:]
+        let inits = pod["spec"]?["initContainers"]?.arrayValue ?? []
+        let isInit = inits.contains { $0["name"]?.stringValue == name }
+        let spec = (inits + (pod["spec"]?["containers"]?.arrayValue ?? [])).first { $0["name"]?.stringValue == name } ?? [:]
+        let event = { (type: String, reason: String, message: String) in
+            self.record(pod, PodMachine.Event(container: name, isInit: isInit, type: type, reason: reason, message: message))
+        }
+        // What the kubelet's image manager and `startContainer` report, in their reasons and words.
+        let failed = { (reason: String, message: String) in
+            switch reason {
+            case ImagePullDecision.errImageNeverPull: event("Warning", reason, message)
+            case ImagePullDecision.errInvalidImageName: event("Warning", "InspectFailed", message)
+            case ImagePullDecision.errImagePull: event("Warning", "Failed", message)
+            default: break
+            }
+            event("Warning", "Failed", "Error: \(Self.imageReasons.contains(reason) ? reason : message)")
+        }
         let imageName = spec["image"]?.stringValue ?? ""
         var image: Image?
         if let images {
             do {
                 let policy = spec["imagePullPolicy"]?.stringValue.flatMap(PullPolicy.init(rawValue:))
                 switch try images.pullDecision(image: imageName, policy: policy) {
-                case .use(let found, _): image = found
+                case .use(let found, let message):
+                    image = found
+                    event("Normal", "Pulled", message)
                 case .fail(let reason, let message):
-                    workers[uid]?.machine.failedToStart(name, reason: reason, message: message, now: Date())
+                    failed(reason, message)
+                    workers[uid]?.machine.failedToStart(name, reason: reason, message: message, now: Date(), image: imageName)
                     return
                 }
             } catch {
-                workers[uid]?.machine.failedToStart(name, reason: ImagePullDecision.errImagePull, message: "\(error)", now: Date())
+                failed(ImagePullDecision.errImagePull, "Failed to pull image \"\(imageName)\": \(error)")
+                workers[uid]?.machine.failedToStart(name, reason: ImagePullDecision.errImagePull, message: "\(error)", now: Date(),
+                                                    image: imageName)
                 return
             }
         }
@@ -202,10 +230,16 @@ actor PodWorkers {
             let handle = try runtime.start(launch)
             byContainer[handle.id] = uid
             let imageID = image.map { $0.repoDigests.first ?? $0.id.description } ?? ""
+            event("Normal", "Created", "Created container: \(name)")
+            event("Normal", "Started", "Started container \(name)")
             workers[uid]?.machine.started(name, containerID: handle.id, at: handle.startedAt, image: imageName, imageID: imageID)
         } catch let error as ContainerRuntimeError {
+            // A program that cannot be executed fails at the runtime's start, after the container was created.
+            if error.reason == "StartError" { event("Normal", "Created", "Created container: \(name)") }
+            failed(error.reason, error.message)
             workers[uid]?.machine.failedToStart(name, reason: error.reason, message: error.message, now: Date())
         } catch {
+            failed("RunContainerError", "\(error)")
             workers[uid]?.machine.failedToStart(name, reason: "RunContainerError", message: "\(error)", now: Date())
         }
     }
