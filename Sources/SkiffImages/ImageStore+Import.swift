@@ -47,12 +47,7 @@ extension ImageStore {
         do {
             let input = try Compression.open(path: path)
             let sink = try HashingFileSink(path: tarPath)
-            var buffer = [UInt8](repeating: 0, count: 1 << 16)
-            while true {
-                let n = try buffer.withUnsafeMutableBytes { try input.read(into: $0) }
-                if n == 0 { break }
-                try buffer.withUnsafeBytes { try sink.write(UnsafeRawBufferPointer(rebasing: $0[0..<n])) }
-            }
+            try sink.copy(from: input)
             try sink.sync()
         } catch let error as ImageError {
             throw ImageError(kind: error.kind, description: "\(path): \(error.description)")

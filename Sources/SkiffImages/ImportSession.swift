@@ -81,12 +81,7 @@ final class ImportSession {
         } else {
             let input = try FileSource(path: source)
             let sink = try HashingFileSink(path: temporary)
-            var buffer = [UInt8](repeating: 0, count: 1 << 16)
-            while true {
-                let n = try buffer.withUnsafeMutableBytes { try input.read(into: $0) }
-                if n == 0 { break }
-                try buffer.withUnsafeBytes { try sink.write(UnsafeRawBufferPointer(rebasing: $0[0..<n])) }
-            }
+            try sink.copy(from: input)
             try sink.sync()
             digest = sink.hasher.finalize()
             count = sink.hasher.count

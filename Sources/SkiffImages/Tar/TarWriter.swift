@@ -10,6 +10,16 @@ final class HashingFileSink {
     let path: String
     private(set) var hasher = DigestHasher()
 
+    /// Writes everything `input` yields, to its end.
+    func copy(from input: some ByteSource) throws {
+        var buffer = [UInt8](repeating: 0, count: 1 << 16)
+        while true {
+            let n = try buffer.withUnsafeMutableBytes { try input.read(into: $0) }
+            if n == 0 { break }
+            try buffer.withUnsafeBytes { try write(UnsafeRawBufferPointer(rebasing: $0[0..<n])) }
+        }
+    }
+
     init(path: String) throws {
         self.path = path
         fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0o644)
