@@ -2,6 +2,7 @@ public import Foundation
 import Logging
 import NIOPosix
 public import SkiffAPIServer
+public import SkiffClient
 public import SkiffStorage
 
 /// An API server in this process on a free port, over a store of the caller's choice (memory by default),
@@ -40,6 +41,21 @@ public final class TestAPIServer: Sendable {
 
     /// The admin kubeconfig.
     public var kubeconfig: URL { server.kubeconfigURL }
+
+    /// Runs `body` with a fresh server and an admin client of it, stopping both whatever happens.
+    public static func withClient(_ body: (RESTClient, TestAPIServer) async throws -> Void) async throws {
+        let server = try await TestAPIServer()
+        let client = try RESTClient(config: try ClientConfig.fromKubeconfig(path: server.kubeconfig.path))
+        do {
+            try await body(client, server)
+        } catch {
+            try? await client.shutdown()
+            await server.stop()
+            throw error
+        }
+        try await client.shutdown()
+        await server.stop()
+    }
 
     /// Stops the server (cancels its tasks) and removes nothing (the caller may restart on the same directory).
     public func stop() async {

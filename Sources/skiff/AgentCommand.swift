@@ -72,18 +72,13 @@ struct AgentCommand: AsyncParsableCommand {
     }
 
     static func checkNodeName(_ name: String) throws {
-        let allowed = Set("abcdefghijklmnopqrstuvwxyz0123456789-.")
-        guard !name.isEmpty, name.count <= 253, name.allSatisfy({ allowed.contains($0) }),
-              name.first?.isLetter == true || name.first?.isNumber == true,
-              name.last?.isLetter == true || name.last?.isNumber == true else {
-            throw ValidationError("--node-name \"\(name)\" is not a valid node name (lower-case RFC 1123 subdomain)")
+        let problems = NameValidation.dns1123Subdomain(name)
+        guard problems.isEmpty else {
+            throw ValidationError("--node-name \"\(name)\" is not a valid node name: \(problems.joined(separator: "; "))")
         }
     }
 
-    var localNodeName: String {
-        if let nodeName { return nodeName }
-        return ProcessInfo.processInfo.hostName.lowercased().split(separator: ".").first.map(String.init) ?? "skiff-node"
-    }
+    var localNodeName: String { NodeOptions.nodeName(nodeName) }
 
     func clientConfig() throws -> ClientConfig {
         guard let server else { return try client.clientConfig(dataDirectory: common.dataDirectory, userAgent: "skiff-agent") }

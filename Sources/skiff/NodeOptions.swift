@@ -35,8 +35,11 @@ struct NodeOptions: ParsableArguments {
         }
     }
 
-    var localNodeName: String {
-        if let nodeName, !nodeName.isEmpty { return nodeName }
+    var localNodeName: String { Self.nodeName(nodeName) }
+
+    /// `--node-name`, else the host name's first label in lower case, as the kubelet defaults it.
+    static func nodeName(_ explicit: String?) -> String {
+        if let explicit, !explicit.isEmpty { return explicit }
         return ProcessInfo.processInfo.hostName.lowercased().split(separator: ".").first.map(String.init) ?? "skiff-node"
     }
 }

@@ -7,7 +7,7 @@ public enum StatusConditions {
     @discardableResult
     public static func set(_ conditions: inout [JSONValue], type: String, status: String, reason: String,
                            message: String, observedGeneration: Int64, now: Date) -> Bool {
-        let time = JSONValue.string(rfc3339(now))
+        let time = JSONValue.string(meta.v1.Time(now).rfc3339)
         guard let index = conditions.firstIndex(where: { $0["type"]?.stringValue == type }) else {
             var condition: JSONValue = ["type": .string(type), "status": .string(status)]
             if observedGeneration != 0 { condition["observedGeneration"] = .int(observedGeneration) }
@@ -33,11 +33,6 @@ public enum StatusConditions {
     /// The condition of `type`, if present.
     public static func find(_ conditions: [JSONValue], type: String) -> JSONValue? {
         conditions.first { $0["type"]?.stringValue == type }
-    }
-
-    /// RFC 3339 in UTC with seconds precision (`metav1.Time`).
-    public static func rfc3339(_ date: Date) -> String {
-        date.formatted(Date.ISO8601FormatStyle(timeZone: TimeZone(identifier: "UTC") ?? .current))
     }
 }
 

@@ -168,7 +168,7 @@ extension RESTHandler {
         var updated = pdb
         updated.setValue(.int(allowed - 1), at: ["status", "disruptionsAllowed"])
         if allowed - 1 == 0 { DisruptionBudgetConditions.update(&updated, now: now) }
-        updated.setValue(.string(StatusConditions.rfc3339(now)), at: ["status", "disruptedPods", podName])
+        updated.setValue(.string(ObjectLifecycle.timestamp(now)), at: ["status", "disruptedPods", podName])
         let context = StrategyContext(namespace: pdb["metadata"]?["namespace"]?.stringValue, user: nil, dryRun: false)
         _ = try await guaranteedUpdate(budgets, namespace: context.namespace, name: name, dryRun: false,
                                        precondition: revision) { old, current in

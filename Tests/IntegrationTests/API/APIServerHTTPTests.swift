@@ -7,17 +7,7 @@ import Testing
 /// The API server over real HTTPS, as any client sees it: status codes, reasons and messages.
 @Suite struct APIServerHTTPTests {
     func withServer(_ body: (RESTClient, TestAPIServer) async throws -> Void) async throws {
-        let server = try await TestAPIServer()
-        let client = try RESTClient(config: try ClientConfig.fromKubeconfig(path: server.kubeconfig.path))
-        do {
-            try await body(client, server)
-        } catch {
-            try? await client.shutdown()
-            await server.stop()
-            throw error
-        }
-        try await client.shutdown()
-        await server.stop()
+        try await TestAPIServer.withClient(body)
     }
 
     func configMap(_ name: String, namespace: String = "default", data: JSONValue = ["a": "1"]) -> JSONValue {

@@ -9,17 +9,7 @@ import Testing
 /// watched and patched through the other.
 @Suite struct APIVersionsHTTPTests {
     func withServer(_ body: (RESTClient) async throws -> Void) async throws {
-        let server = try await TestAPIServer()
-        let client = try RESTClient(config: try ClientConfig.fromKubeconfig(path: server.kubeconfig.path))
-        do {
-            try await body(client)
-        } catch {
-            try? await client.shutdown()
-            await server.stop()
-            throw error
-        }
-        try await client.shutdown()
-        await server.stop()
+        try await TestAPIServer.withClient { client, _ in try await body(client) }
     }
 
     static let v1 = "/apis/autoscaling/v1/namespaces/default/horizontalpodautoscalers"

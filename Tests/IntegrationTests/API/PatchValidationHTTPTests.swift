@@ -7,17 +7,7 @@ import Testing
 /// Patches, server-side apply, validation and selectors over real HTTPS.
 @Suite struct PatchValidationHTTPTests {
     func withServer(_ body: (RESTClient) async throws -> Void) async throws {
-        let server = try await TestAPIServer()
-        let client = try RESTClient(config: try ClientConfig.fromKubeconfig(path: server.kubeconfig.path))
-        do {
-            try await body(client)
-        } catch {
-            try? await client.shutdown()
-            await server.stop()
-            throw error
-        }
-        try await client.shutdown()
-        await server.stop()
+        try await TestAPIServer.withClient { client, _ in try await body(client) }
     }
 
     static let configMaps = "/api/v1/namespaces/default/configmaps"
