@@ -12,3 +12,6 @@ int syncfs(int fd);
 #endif
 int posix_spawn_file_actions_addchdir_np(posix_spawn_file_actions_t *actions, const char *path);
 int posix_spawn_file_actions_addclosefrom_np(posix_spawn_file_actions_t *actions, int from);
+
+/* pipe2 (pipes made close-on-exec atomically, so no other spawn inherits them) is _GNU_SOURCE too. */
+int pipe2(int pipefd[2], int flags);

@@ -101,7 +101,7 @@ public final class ProcessKubelet: Service, Sendable {
         }
         // The process runtime cannot adopt containers after a restart, so none are left to run unwatched.
         await workers.cancelTimers()
-        await runtime.stopAll(grace: configuration.shutdownGrace)
+        await runtime.shutdown(grace: configuration.shutdownGrace)
     }
 
     /// Writes what a pod needs: its status (merge patch with a uid precondition), or its final deletion.

@@ -39,7 +39,7 @@ extension PodMachine {
 
     /// The pod's `status` as the kubelet reports it. `previous` is the status now stored: a condition that
     /// did not change keeps its `lastTransitionTime`.
-    public func status(now: Date, hostIP: String, startTime: Date, previous: JSONValue?) -> JSONValue {
+    public func status(now: Date, hostIP: String, podIP: String? = nil, startTime: Date, previous: JSONValue?) -> JSONValue {
         let phase = self.phase
         let time = { (date: Date) in JSONValue.string(meta.v1.Time(date).rfc3339) }
         func condition(_ type: String, _ ok: Bool, reason: String?, message: String?) -> JSONValue {
@@ -69,7 +69,7 @@ extension PodMachine {
                 condition("PodScheduled", true, reason: nil, message: nil),
             ],
             "hostIP": .string(hostIP), "hostIPs": [["ip": .string(hostIP)]],
-            "podIP": .string(hostIP), "podIPs": [["ip": .string(hostIP)]],
+            "podIP": .string(podIP ?? hostIP), "podIPs": [["ip": .string(podIP ?? hostIP)]],
             "startTime": previous?["startTime"] ?? time(startTime),
             "containerStatuses": .array(containers.map { containerStatus($0, time: time) }),
         ]

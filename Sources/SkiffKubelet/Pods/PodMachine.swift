@@ -13,7 +13,9 @@ public struct PodMachine: Sendable {
         public var startedAt: Date
         public var finishedAt: Date
         public var containerID: String
-        public var reason: String { exitCode == 0 ? "Completed" : "Error" }
+        /// What the runtime said ended it (`OOMKilled`); else the reason follows from the exit code.
+        public var runtimeReason: String?
+        public var reason: String { runtimeReason ?? (exitCode == 0 ? "Completed" : "Error") }
     }
 
     public enum State: Sendable, Equatable {
@@ -140,20 +142,20 @@ public struct PodMachine: Sendable {
     static let errImagePull = "ErrImagePull"
     static let imagePullBackOff = "ImagePullBackOff"
 
-    /// The container `containerID` ended with `exitCode`.
-    public mutating func exited(containerID: String, exitCode: Int32, at time: Date) {
+    /// The container `containerID` ended with `exitCode` (and the runtime's `reason`, e.g. `OOMKilled`).
+    public mutating func exited(containerID: String, exitCode: Int32, at time: Date, reason: String? = nil) {
         for index in initContainers.indices where initContainers[index].runningID == containerID {
-            initContainers[index].state = .terminated(terminated(initContainers[index], containerID, exitCode, time))
+            initContainers[index].state = .terminated(terminated(initContainers[index], containerID, exitCode, time, reason))
         }
         for index in containers.indices where containers[index].runningID == containerID {
-            containers[index].state = .terminated(terminated(containers[index], containerID, exitCode, time))
+            containers[index].state = .terminated(terminated(containers[index], containerID, exitCode, time, reason))
         }
     }
 
-    private func terminated(_ container: Container, _ id: String, _ code: Int32, _ time: Date) -> Terminated {
+    private func terminated(_ container: Container, _ id: String, _ code: Int32, _ time: Date, _ reason: String?) -> Terminated {
         var startedAt = time
         if case .running(_, let started) = container.state { startedAt = started }
-        return Terminated(exitCode: code, startedAt: startedAt, finishedAt: time, containerID: id)
+        return Terminated(exitCode: code, startedAt: startedAt, finishedAt: time, containerID: id, runtimeReason: reason)
     }
 
     /// The pod is being deleted: stop everything, SIGKILL after `grace`.

@@ -20,6 +20,8 @@ actor PodWorkers {
         var gone = false
         /// Found finished: it is only watched for its deletion.
         var dormant = false
+        /// The sandbox the runtime made for the pod, once its first container is started.
+        var sandbox: PodSandbox?
     }
 
     let runtime: any ContainerRuntime
@@ -82,7 +84,8 @@ actor PodWorkers {
 
     func exited(_ exit: ContainerExit) {
         guard let uid = byContainer.removeValue(forKey: exit.containerID) else { return }
-        workers[uid]?.machine.exited(containerID: exit.containerID, exitCode: exit.exitCode, at: exit.finishedAt)
+        workers[uid]?.machine.exited(containerID: exit.containerID, exitCode: exit.exitCode, at: exit.finishedAt,
+                                     reason: exit.reason)
         sync(uid)
     }
 
@@ -114,7 +117,7 @@ actor PodWorkers {
             return Write(namespace: pod.objectNamespace, name: pod.objectName, uid: uid, status: nil, delete: true)
         }
         if worker.machine.isTerminating && worker.machine.runningContainerIDs.isEmpty && worker.written != nil { return nil }
-        let status = worker.machine.status(now: Date(), hostIP: hostIP, startTime: worker.startTime,
+        let status = worker.machine.status(now: Date(), hostIP: hostIP, podIP: worker.sandbox?.ip, startTime: worker.startTime,
                                            previous: worker.written ?? pod["status"])
         if status == worker.written { return nil }
         return Write(namespace: pod.objectNamespace, name: pod.objectName, uid: uid, status: status, delete: false)
@@ -204,6 +207,17 @@ actor PodWorkers {
             }
             event("Warning", "Failed", "Error: \(Self.imageReasons.contains(reason) ? reason : message)")
         }
+        if workers[uid]?.sandbox == nil {
+            do {
+                workers[uid]?.sandbox = try runtime.preparePod(Self.sandboxConfig(uid: uid, pod: pod))
+            } catch {
+                let message = "Failed to create pod sandbox: \(error)"
+                record(pod, PodMachine.Event(container: nil, isInit: false, type: "Warning", reason: "FailedCreatePodSandBox",
+                                             message: message))
+                workers[uid]?.machine.failedToStart(name, reason: "ContainerCreating", message: message, now: Date())
+                return
+            }
+        }
         let imageName = spec["image"]?.stringValue ?? ""
         var image: Image?
         if let images {
@@ -242,6 +256,16 @@ actor PodWorkers {
             failed("RunContainerError", "\(error)")
             workers[uid]?.machine.failedToStart(name, reason: "RunContainerError", message: "\(error)", now: Date())
         }
+    }
+
+    /// The sandbox of a pod: hostname `spec.hostname` or the pod's name (63 characters at most, as the kubelet).
+    static func sandboxConfig(uid: String, pod: JSONValue) -> PodSandboxConfig {
+        let spec = pod["spec"]
+        let hostname = spec?["hostname"]?.stringValue ?? String(pod.objectName.prefix(63))
+        return PodSandboxConfig(uid: uid, name: pod.objectName, namespace: pod.objectNamespace,
+                                hostname: String(hostname.prefix(63).drop { $0 == "." || $0 == "-" }),
+                                hostNetwork: spec?["hostNetwork"]?.boolValue ?? false,
+                                shareProcessNamespace: spec?["shareProcessNamespace"]?.boolValue ?? false)
     }
 
     /// The process to run, as a container runtime builds it: `command` replaces the image's Entrypoint and

@@ -24,6 +24,9 @@ public final class ProcessRuntime: ContainerRuntime {
     /// Containers whose process was started and not yet reaped, by container ID. Only these are ever signalled,
     /// so a recycled pid cannot be hit.
     let running = Mutex<[String: RunningProcess]>([:])
+    /// Each running container's environment and image layers, for exec.
+    let launches = Mutex<[String: [String: String]]>([:])
+    let layersByContainer = Mutex<[String: [URL]]>([:])
 
     struct RunningProcess: Codable, Hashable {
         var pid: Int32
@@ -46,7 +49,12 @@ public final class ProcessRuntime: ContainerRuntime {
         podDirectory(uid: podUID).appendingPathComponent(container).appendingPathComponent("\(restartCount).log")
     }
 
-    public func preparePod(uid: String) throws -> URL {
+    /// The pod's directory; no namespaces, so the pod has the node's IP.
+    public func preparePod(_ config: PodSandboxConfig) throws -> PodSandbox {
+        PodSandbox(directory: try preparePod(uid: config.uid))
+    }
+
+    func preparePod(uid: String) throws -> URL {
         let directory = podDirectory(uid: uid)
         try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
         return directory
@@ -88,6 +96,8 @@ public final class ProcessRuntime: ContainerRuntime {
         let record = RunningProcess(pid: pid, podUID: launch.podUID, name: launch.name,
                                     startTicks: Self.startTicks(pid) ?? 0)
         running.withLock { $0[id] = record }
+        launches.withLock { $0[id] = launch.environment }
+        layersByContainer.withLock { $0[id] = launch.imageLayers }
         saveState(podUID: launch.podUID)
         watch(pid: pid, id: id, podUID: launch.podUID)
         logger.debug("started", metadata: ["pod": "\(launch.podUID)", "container": "\(launch.name)", "pid": "\(pid)"])
@@ -101,7 +111,7 @@ public final class ProcessRuntime: ContainerRuntime {
     }
 
     /// Stops every container (SIGTERM, SIGKILL after `grace`) and returns when all are reaped or it passed.
-    public func stopAll(grace: Duration) async {
+    public func shutdown(grace: Duration) async {
         for record in running.withLock({ Array($0.values) }) { kill(-record.pid, SIGTERM) }
         let deadline = ContinuousClock.now + grace
         while running.withLock({ !$0.isEmpty }), ContinuousClock.now < deadline {
@@ -208,6 +218,8 @@ public final class ProcessRuntime: ContainerRuntime {
             let code: Int32 = signal == 0 ? (status >> 8) & 0xff : 128 + signal
             kill(-pid, SIGKILL)
             running.withLock { _ = $0.removeValue(forKey: id) }
+            launches.withLock { _ = $0.removeValue(forKey: id) }
+            layersByContainer.withLock { _ = $0.removeValue(forKey: id) }
             saveState(podUID: podUID)
             continuation.yield(ContainerExit(containerID: id, podUID: podUID, exitCode: code, finishedAt: Date()))
         }
@@ -236,5 +248,29 @@ public final class ProcessRuntime: ContainerRuntime {
         // After the command: state is field 3, so start time (22) is index 19.
         guard fields.count > 19 else { return nil }
         return UInt64(fields[19])
+    }
+}
+
+extension ProcessRuntime {
+    /// Runs `command` as a host process in the pod's directory with the container's environment: there is
+    /// nothing to enter, as the container is a host process too. No terminal: a tty request merges stderr
+    /// into stdout.
+    public func exec(containerID: String, _ command: ExecCommand) throws -> any ExecProcess {
+        guard let record = running.withLock({ $0[containerID] }) else {
+            throw ContainerRuntimeError(reason: "NotFound", message: "container \(containerID) is not running")
+        }
+        guard let program = command.argv.first, !program.isEmpty else {
+            throw ContainerRuntimeError(reason: "RunContainerError", message: "no command specified")
+        }
+        let environment = launches.withLock { $0[containerID] } ?? ["PATH": Self.defaultPath]
+        let layers = layersByContainer.withLock { $0[containerID] } ?? []
+        guard let path = Self.resolve(program: program, layers: layers, searchPath: environment["PATH"] ?? Self.defaultPath) else {
+            throw ContainerRuntimeError(
+                reason: "StartError",
+                message: "exec failed: unable to start container process: exec: \"\(program)\": executable file not found in $PATH")
+        }
+        return try SpawnedProcess(path: path, argv: command.argv, environment: environment,
+                                  directory: podDirectory(uid: record.podUID).path, withStdin: command.stdin,
+                                  mergeStderr: command.tty)
     }
 }
