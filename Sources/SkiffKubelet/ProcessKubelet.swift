@@ -17,6 +17,9 @@ public final class ProcessKubelet: Service, Sendable {
         public var heartbeatInterval: Duration = .seconds(10)
         /// How long shutdown waits for containers after SIGTERM.
         public var shutdownGrace: Duration = .seconds(5)
+        /// How long a container waits to be tried again after `CreateContainerConfigError` or a failed mount
+        /// (upstream's pod worker back-off period).
+        public var syncRetry: Duration = .seconds(10)
 
         public init(nodeName: String, dataDirectory: URL) {
             self.nodeName = nodeName
@@ -50,7 +53,17 @@ public final class ProcessKubelet: Service, Sendable {
         let queue = WorkQueue<String, ContinuousClock>(clock: ContinuousClock())
         // Events as the kubelet's: from `kubelet` on this node, about the pod or one of its containers.
         let recorder = EventRecorder(client: client, component: "kubelet", host: name, logger: logger)
-        let workers = PodWorkers(runtime: runtime, images: images, hostIP: hostIP, logger: logger,
+        let client = self.client
+        let configSource = PodConfigSource { resource, namespace, name in
+            do {
+                return try await client.json(.GET, "/api/v1/namespaces/\(namespace)/\(resource)/\(name)")
+            } catch let error as APIError where error.code == 404 {
+                return nil
+            }
+        }
+        let workers = PodWorkers(runtime: runtime, images: images, hostIP: hostIP, logger: logger, configSource: configSource,
+                                 podsDirectory: configuration.dataDirectory.appendingPathComponent("pods"),
+                                 syncRetry: configuration.syncRetry,
                                  notify: { uid in Task { await queue.add(uid) } },
                                  record: { pod, event in
                                      var object = EventRecorder.ObjectReference(pod)

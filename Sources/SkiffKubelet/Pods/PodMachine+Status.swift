@@ -39,7 +39,9 @@ extension PodMachine {
 
     /// The pod's `status` as the kubelet reports it. `previous` is the status now stored: a condition that
     /// did not change keeps its `lastTransitionTime`.
-    public func status(now: Date, hostIP: String, podIP: String? = nil, startTime: Date, previous: JSONValue?) -> JSONValue {
+    /// `qosClass` is written when the stored status has none.
+    public func status(now: Date, hostIP: String, podIP: String? = nil, startTime: Date, previous: JSONValue?,
+                       qosClass: String? = nil) -> JSONValue {
         let phase = self.phase
         let time = { (date: Date) in JSONValue.string(meta.v1.Time(date).rfc3339) }
         func condition(_ type: String, _ ok: Bool, reason: String?, message: String?) -> JSONValue {
@@ -53,7 +55,7 @@ extension PodMachine {
             return .object(object)
         }
         let uninitialized = initContainers.filter { !$0.succeeded }.map(\.name)
-        let unready = containers.filter { $0.runningID == nil }.map(\.name)
+        let unready = containers.filter { !$0.isReady }.map(\.name)
         let done = phase == .succeeded || phase == .failed
         let notReadyReason = done ? "PodCompleted" : "ContainersNotReady"
         let notReadyMessage = done ? nil : "containers with unready status: [\(unready.joined(separator: " "))]"
@@ -73,7 +75,7 @@ extension PodMachine {
             "startTime": previous?["startTime"] ?? time(startTime),
             "containerStatuses": .array(containers.map { containerStatus($0, time: time) }),
         ]
-        if let qos = previous?["qosClass"] { status["qosClass"] = qos }
+        if let qos = previous?["qosClass"] ?? qosClass.map(JSONValue.string) { status["qosClass"] = qos }
         if !initContainers.isEmpty {
             status["initContainerStatuses"] = .array(initContainers.map { containerStatus($0, time: time) })
         }
@@ -96,7 +98,7 @@ extension PodMachine {
         case .running(let id, let startedAt):
             status["state"] = ["running": ["startedAt": time(startedAt)]]
             status["containerID"] = .string(id)
-            ready = !container.isInit
+            ready = !container.isInit && container.isReady
         case .terminated(let t):
             status["state"] = ["terminated": terminated(t)]
             status["containerID"] = .string(t.containerID)
@@ -109,7 +111,7 @@ extension PodMachine {
             status["lastState"] = [:]
         }
         status["ready"] = .bool(ready)
-        status["started"] = .bool(container.runningID != nil)
+        status["started"] = .bool(container.isStarted)
         return .object(status)
     }
 }

@@ -43,6 +43,10 @@ public struct PodMachine: Sendable {
         var pullBackOffAt: Date?
         /// The image whose pull failed.
         var failedImage: String?
+        /// Which probes the container has, and their thresholds.
+        var probes = ContainerProbes()
+        /// The probes' results for the current run (reset at each start).
+        var probeState = ProbeState()
 
         var succeeded: Bool {
             if case .terminated(let t) = state { return t.exitCode == 0 }
@@ -88,21 +92,30 @@ public struct PodMachine: Sendable {
     /// `name_namespace(uid)`, as the kubelet names a pod in messages.
     public let podDescription: String
     public let restartPolicy: RestartPolicy
-    public private(set) var initContainers: [Container]
-    public private(set) var containers: [Container]
+    public internal(set) var initContainers: [Container]
+    public internal(set) var containers: [Container]
     /// Set once termination was asked for: the moment SIGKILL follows SIGTERM.
     public private(set) var killDeadline: Date?
     var signalled: Set<String> = []
     var forced: Set<String> = []
     var deleteRequested = false
+    /// Actions decided by an event (a probe's verdict, a failed hook), returned by the next `step`.
+    var pending: [Action] = []
+    /// How long a start that failed for want of configuration (`CreateContainerConfigError`, a volume that
+    /// cannot be set up) waits before it is tried again: the pod worker's fixed retry, not the crash back-off.
+    public let syncRetry: Duration
 
-    public init(podDescription: String, initContainers: [String], containers: [String], restartPolicy: RestartPolicy) {
+    public init(podDescription: String, initContainers: [String], containers: [String], restartPolicy: RestartPolicy,
+                probes: [String: ContainerProbes] = [:], syncRetry: Duration = .seconds(10)) {
         self.podDescription = podDescription
         self.restartPolicy = restartPolicy
+        self.syncRetry = syncRetry
         let waitingInit = State.waiting(reason: "PodInitializing", message: nil)
         self.initContainers = initContainers.map { Container(name: $0, isInit: true, state: waitingInit) }
         let first = State.waiting(reason: initContainers.isEmpty ? "ContainerCreating" : "PodInitializing", message: nil)
-        self.containers = containers.map { Container(name: $0, isInit: false, state: first) }
+        self.containers = containers.map {
+            Container(name: $0, isInit: false, state: first, probes: probes[$0] ?? ContainerProbes())
+        }
     }
 
     // MARK: Events
@@ -117,6 +130,7 @@ public struct PodMachine: Sendable {
             $0.pullBackOffAt = nil
             $0.failedImage = nil
             $0.state = .running(containerID: containerID, startedAt: time)
+            $0.probeState = ProbeState()
             $0.image = image
             $0.imageID = imageID
         }
@@ -126,10 +140,19 @@ public struct PodMachine: Sendable {
     /// tried again after the back-off.
     /// A failed image pull (`ErrImagePull`) shows for the first half of the back-off, then turns to
     /// `ImagePullBackOff` until the retry, as upstream's image back-off alternates the two.
-    public mutating func failedToStart(_ name: String, reason: String, message: String, now: Date, image: String? = nil) {
+    /// With `backOff: false` (configuration not there yet, a volume not ready) it is tried again after
+    /// `syncRetry`, without growing the back-off.
+    public mutating func failedToStart(_ name: String, reason: String, message: String?, now: Date, image: String? = nil,
+                                       backOff: Bool = true) {
+        let retry = syncRetry
         update(name) {
             $0.starting = false
             $0.state = .waiting(reason: reason, message: message)
+            guard backOff else {
+                $0.retryAt = now.addingTimeInterval(retry.timeInterval)
+                $0.pullBackOffAt = nil
+                return
+            }
             let delay = $0.backOff ?? Self.initialBackOff
             $0.retryAt = now.addingTimeInterval(delay.timeInterval)
             $0.backOff = min(delay * 2, Self.maxBackOff)
@@ -173,9 +196,10 @@ public struct PodMachine: Sendable {
 
     /// What to do now.
     public mutating func step(now: Date) -> [Action] {
-        if let deadline = killDeadline { return stepTerminating(now: now, deadline: deadline) }
-        if phase == .succeeded || phase == .failed { return [] }
-        var actions: [Action] = []
+        var actions = pending
+        pending = []
+        if let deadline = killDeadline { return actions + stepTerminating(now: now, deadline: deadline) }
+        if phase == .succeeded || phase == .failed { return actions }
         if let index = initContainers.firstIndex(where: { !$0.succeeded }) {
             let (policy, pod) = (restartPolicy, podDescription)
             Self.stepContainer(&initContainers[index], policy: policy, pod: pod, now: now, actions: &actions)
@@ -226,7 +250,16 @@ public struct PodMachine: Sendable {
                                       actions: inout [Action]) {
         guard !container.starting else { return }
         switch container.state {
-        case .running:
+        case .running(let id, _):
+            // Killed for a failed liveness or startup probe (or postStart hook): SIGKILL once the grace is over.
+            if let at = container.probeState.killAt, !container.probeState.killForced {
+                if at <= now {
+                    container.probeState.killForced = true
+                    actions.append(.stop(containerID: id, force: true))
+                } else {
+                    actions.append(.wake(at: at))
+                }
+            }
             return
         case .waiting:
             if let retryAt = container.retryAt, retryAt > now {

@@ -22,6 +22,11 @@ actor PodWorkers {
         var dormant = false
         /// The sandbox the runtime made for the pod, once its first container is started.
         var sandbox: PodSandbox?
+        /// The latest batch of starts (configuration, volumes, then the runtime); each batch waits for the
+        /// one before, so a pod's volumes are never set up twice at once.
+        var starting: Task<Void, Never>?
+        /// Containers whose preStop hook was run, so a second stop does not run it again.
+        var preStopped: Set<String> = []
     }
 
     let runtime: any ContainerRuntime
@@ -32,10 +37,23 @@ actor PodWorkers {
     let notify: @Sendable (String) -> Void
     /// Records an event about a pod (given as JSON).
     let record: @Sendable (_ pod: JSONValue, _ event: PodMachine.Event) -> Void
+    /// Reads the ConfigMaps and Secrets of env and volumes.
+    let configSource: PodConfigSource
+    /// `DATA_DIR/pods`: volumes go to `<uid>/volumes/…` (nil: the sandbox's directory).
+    let podsDirectory: URL?
+    /// How long a start waits after `CreateContainerConfigError` or a failed mount.
+    let syncRetry: Duration
+    /// Node allocatable, for downward API limits a container does not set.
+    let allocatableMilliCPU = Int64(ProcessInfo.processInfo.activeProcessorCount) * 1000
+    let allocatableMemory = Int64(NodeInfo.memoryKiB()) * 1024
+    let prober = Prober()
     var workers: [String: Worker] = [:]
     var byContainer: [String: String] = [:]
+    /// The probe tasks of each running container, by container ID: cancelled when it exits.
+    var probers: [String: [Task<Void, Never>]] = [:]
 
     init(runtime: any ContainerRuntime, images: ImageStore?, hostIP: String, logger: Logger,
+         configSource: PodConfigSource = .none, podsDirectory: URL? = nil, syncRetry: Duration = .seconds(10),
          notify: @escaping @Sendable (String) -> Void,
          record: @escaping @Sendable (_ pod: JSONValue, _ event: PodMachine.Event) -> Void = { _, _ in }) {
         self.record = record
@@ -43,6 +61,9 @@ actor PodWorkers {
         self.images = images
         self.hostIP = hostIP
         self.logger = logger
+        self.configSource = configSource
+        self.podsDirectory = podsDirectory
+        self.syncRetry = syncRetry
         self.notify = notify
     }
 
@@ -55,9 +76,15 @@ actor PodWorkers {
             let spec = pod["spec"]
             let names = { (key: String) in (spec?[key]?.arrayValue ?? []).compactMap { $0["name"]?.stringValue } }
             let policy = PodMachine.RestartPolicy(rawValue: spec?["restartPolicy"]?.stringValue ?? "") ?? .always
+            let grace = Duration.seconds(spec?["terminationGracePeriodSeconds"]?.intValue ?? 30)
+            var probes: [String: PodMachine.ContainerProbes] = [:]
+            for container in spec?["containers"]?.arrayValue ?? [] {
+                guard let name = container["name"]?.stringValue else { continue }
+                probes[name] = ProbeSpec.machineProbes(container: container, podGrace: grace)
+            }
             var machine = PodMachine(podDescription: "\(pod.objectName)_\(pod.objectNamespace)(\(uid))",
                                      initContainers: names("initContainers"), containers: names("containers"),
-                                     restartPolicy: policy)
+                                     restartPolicy: policy, probes: probes, syncRetry: syncRetry)
             // Finished before this kubelet started: nothing runs again; only a deletion is left to finish.
             let dormant = phase == "Succeeded" || phase == "Failed"
             if dormant { machine.terminate(grace: .zero, now: Date()) }
@@ -83,6 +110,7 @@ actor PodWorkers {
     }
 
     func exited(_ exit: ContainerExit) {
+        stopProbers(exit.containerID)
         guard let uid = byContainer.removeValue(forKey: exit.containerID) else { return }
         workers[uid]?.machine.exited(containerID: exit.containerID, exitCode: exit.exitCode, at: exit.finishedAt,
                                      reason: exit.reason)
@@ -94,9 +122,15 @@ actor PodWorkers {
         sync(uid)
     }
 
-    /// Shutdown: no more wake-ups.
-    func cancelTimers() {
-        for worker in workers.values { worker.timer?.cancel() }
+    /// Shutdown: no more wake-ups, starts or probes.
+    func cancelTimers() async {
+        for worker in workers.values {
+            worker.timer?.cancel()
+            worker.starting?.cancel()
+        }
+        for tasks in probers.values { for task in tasks { task.cancel() } }
+        probers = [:]
+        await prober.shutdown()
     }
 
     // MARK: The writer's side
@@ -118,7 +152,7 @@ actor PodWorkers {
         }
         if worker.machine.isTerminating && worker.machine.runningContainerIDs.isEmpty && worker.written != nil { return nil }
         let status = worker.machine.status(now: Date(), hostIP: hostIP, podIP: worker.sandbox?.ip, startTime: worker.startTime,
-                                           previous: worker.written ?? pod["status"])
+                                           previous: worker.written ?? pod["status"], qosClass: PodQOS.podClass(pod))
         if status == worker.written { return nil }
         return Write(namespace: pod.objectNamespace, name: pod.objectName, uid: uid, status: status, delete: false)
     }
@@ -138,40 +172,40 @@ actor PodWorkers {
             return
         }
         worker.timer?.cancel()
+        worker.starting?.cancel()
         workers[uid] = nil
+        volumes(uid: uid, sandbox: worker.sandbox)?.tearDown()
         runtime.removePod(uid: uid)
     }
 
     // MARK: Acting
 
-    private func sync(_ uid: String) {
+    func sync(_ uid: String) {
         var wakeAt: Date?
-        // A start that fails at once changes the machine again (a back-off to wait for): step until quiet.
-        for _ in 0..<4 {
-            guard var machine = workers[uid]?.machine else { return }
-            let actions = machine.step(now: Date())
-            workers[uid]?.machine = machine
-            for action in actions {
-                switch action {
-                case .start(let name, let restartCount):
-                    start(uid: uid, container: name, restartCount: restartCount)
-                case .stop(let id, let force):
-                    logger.debug("stopping", metadata: ["pod": "\(uid)", "container": "\(id)", "force": "\(force)"])
-                    runtime.stop(containerID: id, force: force)
-                case .wake(let at):
-                    wakeAt = min(wakeAt ?? at, at)
-                case .event(let event):
-                    if let pod = workers[uid]?.pod { record(pod, event) }
-                case .deletePod:
-                    if workers[uid]?.gone == true {
-                        finish(uid)
-                        return
-                    }
-                    workers[uid]?.wantsDelete = true
+        guard var machine = workers[uid]?.machine else { return }
+        let actions = machine.step(now: Date())
+        workers[uid]?.machine = machine
+        var starts: [(name: String, restartCount: Int)] = []
+        for action in actions {
+            switch action {
+            case .start(let name, let restartCount):
+                starts.append((name, restartCount))
+            case .stop(let id, let force):
+                logger.debug("stopping", metadata: ["pod": "\(uid)", "container": "\(id)", "force": "\(force)"])
+                stop(uid: uid, containerID: id, force: force)
+            case .wake(let at):
+                wakeAt = min(wakeAt ?? at, at)
+            case .event(let event):
+                if let pod = workers[uid]?.pod { record(pod, event) }
+            case .deletePod:
+                if workers[uid]?.gone == true {
+                    finish(uid)
+                    return
                 }
+                workers[uid]?.wantsDelete = true
             }
-            if !actions.contains(where: { if case .start = $0 { true } else { false } }) { break }
         }
+        if !starts.isEmpty { beginStarts(uid, starts) }
         guard var worker = workers[uid] else { return }
         if let wakeAt, worker.timerAt != wakeAt {
             worker.timer?.cancel()
@@ -184,115 +218,5 @@ actor PodWorkers {
             workers[uid] = worker
         }
         notify(uid)
-    }
-
-    static let imageReasons: Set = [ImagePullDecision.errImagePull, ImagePullDecision.errImageNeverPull,
-                                    ImagePullDecision.errInvalidImageName]
-
-    private func start(uid: String, container name: String, restartCount: Int) {
-        guard let pod = workers[uid]?.pod else { return }
-        let inits = pod["spec"]?["initContainers"]?.arrayValue ?? []
-        let isInit = inits.contains { $0["name"]?.stringValue == name }
-        let spec = (inits + (pod["spec"]?["containers"]?.arrayValue ?? [])).first { $0["name"]?.stringValue == name } ?? [:]
-        let event = { (type: String, reason: String, message: String) in
-            self.record(pod, PodMachine.Event(container: name, isInit: isInit, type: type, reason: reason, message: message))
-        }
-        // What the kubelet's image manager and `startContainer` report, in their reasons and words.
-        let failed = { (reason: String, message: String) in
-            switch reason {
-            case ImagePullDecision.errImageNeverPull: event("Warning", reason, message)
-            case ImagePullDecision.errInvalidImageName: event("Warning", "InspectFailed", message)
-            case ImagePullDecision.errImagePull: event("Warning", "Failed", message)
-            default: break
-            }
-            event("Warning", "Failed", "Error: \(Self.imageReasons.contains(reason) ? reason : message)")
-        }
-        if workers[uid]?.sandbox == nil {
-            do {
-                workers[uid]?.sandbox = try runtime.preparePod(Self.sandboxConfig(uid: uid, pod: pod))
-            } catch {
-                let message = "Failed to create pod sandbox: \(error)"
-                record(pod, PodMachine.Event(container: nil, isInit: false, type: "Warning", reason: "FailedCreatePodSandBox",
-                                             message: message))
-                workers[uid]?.machine.failedToStart(name, reason: "ContainerCreating", message: message, now: Date())
-                return
-            }
-        }
-        let imageName = spec["image"]?.stringValue ?? ""
-        var image: Image?
-        if let images {
-            do {
-                let policy = spec["imagePullPolicy"]?.stringValue.flatMap(PullPolicy.init(rawValue:))
-                switch try images.pullDecision(image: imageName, policy: policy) {
-                case .use(let found, let message):
-                    image = found
-                    event("Normal", "Pulled", message)
-                case .fail(let reason, let message):
-                    failed(reason, message)
-                    workers[uid]?.machine.failedToStart(name, reason: reason, message: message, now: Date(), image: imageName)
-                    return
-                }
-            } catch {
-                failed(ImagePullDecision.errImagePull, "Failed to pull image \"\(imageName)\": \(error)")
-                workers[uid]?.machine.failedToStart(name, reason: ImagePullDecision.errImagePull, message: "\(error)", now: Date(),
-                                                    image: imageName)
-                return
-            }
-        }
-        let launch = Self.launch(uid: uid, spec: spec, image: image, restartCount: restartCount)
-        do {
-            let handle = try runtime.start(launch)
-            byContainer[handle.id] = uid
-            let imageID = image.map { $0.repoDigests.first ?? $0.id.description } ?? ""
-            event("Normal", "Created", "Created container: \(name)")
-            event("Normal", "Started", "Started container \(name)")
-            workers[uid]?.machine.started(name, containerID: handle.id, at: handle.startedAt, image: imageName, imageID: imageID)
-        } catch let error as ContainerRuntimeError {
-            // A program that cannot be executed fails at the runtime's start, after the container was created.
-            if error.reason == "StartError" { event("Normal", "Created", "Created container: \(name)") }
-            failed(error.reason, error.message)
-            workers[uid]?.machine.failedToStart(name, reason: error.reason, message: error.message, now: Date())
-        } catch {
-            failed("RunContainerError", "\(error)")
-            workers[uid]?.machine.failedToStart(name, reason: "RunContainerError", message: "\(error)", now: Date())
-        }
-    }
-
-    /// The sandbox of a pod: hostname `spec.hostname` or the pod's name (63 characters at most, as the kubelet).
-    static func sandboxConfig(uid: String, pod: JSONValue) -> PodSandboxConfig {
-        let spec = pod["spec"]
-        let hostname = spec?["hostname"]?.stringValue ?? String(pod.objectName.prefix(63))
-        return PodSandboxConfig(uid: uid, name: pod.objectName, namespace: pod.objectNamespace,
-                                hostname: String(hostname.prefix(63).drop { $0 == "." || $0 == "-" }),
-                                hostNetwork: spec?["hostNetwork"]?.boolValue ?? false,
-                                shareProcessNamespace: spec?["shareProcessNamespace"]?.boolValue ?? false)
-    }
-
-    /// The process to run, as a container runtime builds it: `command` replaces the image's Entrypoint and
-    /// drops its Cmd; `args` replaces Cmd. Env: the image's, then the container's plain `value`s.
-    static func launch(uid: String, spec: JSONValue, image: Image?, restartCount: Int) -> ContainerLaunch {
-        let strings = { (value: JSONValue?) in value?.arrayValue?.compactMap(\.stringValue) }
-        let command = strings(spec["command"])
-        let args = strings(spec["args"])
-        let config = image?.config
-        let argv: [String]
-        if let command, !command.isEmpty {
-            argv = command + (args ?? [])
-        } else {
-            argv = (config?.Entrypoint ?? []) + (args ?? config?.Cmd ?? [])
-        }
-        var environment: [String: String] = ["PATH": ProcessRuntime.defaultPath]
-        for entry in config?.Env ?? [] {
-            let parts = entry.split(separator: "=", maxSplits: 1, omittingEmptySubsequences: false)
-            if parts.count == 2 { environment[String(parts[0])] = String(parts[1]) }
-        }
-        for variable in spec["env"]?.arrayValue ?? [] {
-            guard let name = variable["name"]?.stringValue else { continue }
-            environment[name] = variable["value"]?.stringValue ?? ""
-        }
-        let workingDir = spec["workingDir"]?.stringValue ?? config?.WorkingDir
-        return ContainerLaunch(podUID: uid, name: spec["name"]?.stringValue ?? "", restartCount: restartCount, argv: argv,
-                               environment: environment, workingDirectory: workingDir,
-                               imageLayers: image?.layers.map(\.path) ?? [])
     }
 }

@@ -1,0 +1,203 @@
+import Foundation
+import Logging
+import SkiffAPI
+import SkiffImages
+
+/// Starting containers: the sandbox, the pod's volumes, each container's environment and mounts (which read
+/// ConfigMaps and Secrets through the API, so this runs as a task that awaits without holding up other
+/// pods), then the image and the runtime. What fails is reported into the machine as upstream reports it.
+extension PodWorkers {
+    static let imageReasons: Set = [ImagePullDecision.errImagePull, ImagePullDecision.errImageNeverPull,
+                                    ImagePullDecision.errInvalidImageName]
+
+    func beginStarts(_ uid: String, _ starts: [(name: String, restartCount: Int)]) {
+        let previous = workers[uid]?.starting
+        workers[uid]?.starting = Task { [weak self] in
+            await previous?.value
+            await self?.prepareAndStart(uid, starts)
+        }
+    }
+
+    /// Where the pod's volumes go: `DATA_DIR/pods/<uid>`, or the sandbox's directory.
+    func volumes(uid: String, sandbox: PodSandbox?) -> PodVolumes? {
+        if let podsDirectory { return PodVolumes(podDirectory: podsDirectory.appendingPathComponent(uid)) }
+        return sandbox.map { PodVolumes(podDirectory: $0.directory) }
+    }
+
+    private func active(_ uid: String) -> JSONValue? {
+        guard let worker = workers[uid], !worker.machine.isTerminating, !Task.isCancelled else { return nil }
+        return worker.pod
+    }
+
+    func prepareAndStart(_ uid: String, _ starts: [(name: String, restartCount: Int)]) async {
+        defer { sync(uid) }
+        guard let pod = active(uid) else { return }
+        if workers[uid]?.sandbox == nil {
+            do {
+                workers[uid]?.sandbox = try runtime.preparePod(Self.sandboxConfig(uid: uid, pod: pod))
+            } catch {
+                let message = "Failed to create pod sandbox: \(error)"
+                record(pod, PodMachine.Event(container: nil, isInit: false, type: "Warning", reason: "FailedCreatePodSandBox",
+                                             message: message))
+                for start in starts {
+                    workers[uid]?.machine.failedToStart(start.name, reason: "ContainerCreating", message: message, now: Date())
+                }
+                return
+            }
+        }
+        let sandbox = workers[uid]?.sandbox
+        let downward = DownwardAPI(pod: pod, hostIP: hostIP, podIP: sandbox?.ip ?? hostIP,
+                                   allocatableMilliCPU: allocatableMilliCPU, allocatableMemory: allocatableMemory)
+        let objects = PodConfigObjects(source: configSource, namespace: pod.objectNamespace)
+        var prepared: [String: PodVolumes.Prepared] = [:]
+        if let volumes = volumes(uid: uid, sandbox: sandbox) {
+            let (ready, failures) = await volumes.setUp(pod: pod, objects: objects, downward: downward)
+            prepared = ready
+            if !failures.isEmpty {
+                guard active(uid) != nil else { return }
+                for failure in failures {
+                    record(pod, PodMachine.Event(container: nil, isInit: false, type: "Warning", reason: "FailedMount",
+                                                 message: failure.event))
+                }
+                for start in starts {
+                    workers[uid]?.machine.failedToStart(start.name, reason: "ContainerCreating", message: nil, now: Date(),
+                                                        backOff: false)
+                }
+                return
+            }
+        }
+        let inits = pod["spec"]?["initContainers"]?.arrayValue ?? []
+        let all = inits + (pod["spec"]?["containers"]?.arrayValue ?? [])
+        for start in starts {
+            let spec = all.first { $0["name"]?.stringValue == start.name } ?? [:]
+            let isInit = inits.contains { $0["name"]?.stringValue == start.name }
+            let environment: [String: String]
+            let mounts: [ContainerMount]
+            do {
+                environment = try await ContainerEnvironment.resolve(container: spec, objects: objects, downward: downward)
+                mounts = try ContainerMounts.make(container: spec, volumes: prepared, environment: environment)
+            } catch {
+                guard active(uid) != nil else { return }
+                // kuberuntime's generateContainerConfig failed: no container is created.
+                record(pod, PodMachine.Event(container: start.name, isInit: isInit, type: "Warning", reason: "Failed",
+                                             message: "Error: \("\(error)")"))
+                workers[uid]?.machine.failedToStart(start.name, reason: "CreateContainerConfigError", message: "\(error)",
+                                                    now: Date(), backOff: false)
+                continue
+            }
+            guard let current = active(uid) else { return }
+            launch(uid: uid, pod: current, spec: spec, isInit: isInit, restartCount: start.restartCount,
+                   environment: environment, mounts: mounts)
+        }
+    }
+
+    /// The image decision and the runtime's start, with the kubelet's events.
+    private func launch(uid: String, pod: JSONValue, spec: JSONValue, isInit: Bool, restartCount: Int,
+                        environment: [String: String], mounts: [ContainerMount]) {
+        let name = spec["name"]?.stringValue ?? ""
+        let event = { (type: String, reason: String, message: String) in
+            self.record(pod, PodMachine.Event(container: name, isInit: isInit, type: type, reason: reason, message: message))
+        }
+        // What the kubelet's image manager and `startContainer` report, in their reasons and words.
+        let failed = { (reason: String, message: String) in
+            switch reason {
+            case ImagePullDecision.errImageNeverPull: event("Warning", reason, message)
+            case ImagePullDecision.errInvalidImageName: event("Warning", "InspectFailed", message)
+            case ImagePullDecision.errImagePull: event("Warning", "Failed", message)
+            default: break
+            }
+            event("Warning", "Failed", "Error: \(Self.imageReasons.contains(reason) ? reason : message)")
+        }
+        let imageName = spec["image"]?.stringValue ?? ""
+        var image: Image?
+        if let images {
+            do {
+                let policy = spec["imagePullPolicy"]?.stringValue.flatMap(PullPolicy.init(rawValue:))
+                switch try images.pullDecision(image: imageName, policy: policy) {
+                case .use(let found, let message):
+                    image = found
+                    event("Normal", "Pulled", message)
+                case .fail(let reason, let message):
+                    failed(reason, message)
+                    workers[uid]?.machine.failedToStart(name, reason: reason, message: message, now: Date(), image: imageName)
+                    return
+                }
+            } catch {
+                failed(ImagePullDecision.errImagePull, "Failed to pull image \"\(imageName)\": \(error)")
+                workers[uid]?.machine.failedToStart(name, reason: ImagePullDecision.errImagePull, message: "\(error)", now: Date(),
+                                                    image: imageName)
+                return
+            }
+        }
+        var launch = Self.launch(uid: uid, spec: spec, image: image, restartCount: restartCount, environment: environment)
+        launch.mounts = mounts
+        do {
+            let handle = try runtime.start(launch)
+            byContainer[handle.id] = uid
+            let imageID = image.map { $0.repoDigests.first ?? $0.id.description } ?? ""
+            event("Normal", "Created", "Created container: \(name)")
+            event("Normal", "Started", "Started container \(name)")
+            workers[uid]?.machine.started(name, containerID: handle.id, at: handle.startedAt, image: imageName, imageID: imageID)
+            if !isInit { startProbers(uid: uid, containerID: handle.id, spec: spec) }
+            runPostStart(uid: uid, containerID: handle.id, spec: spec)
+        } catch let error as ContainerRuntimeError {
+            // A program that cannot be executed fails at the runtime's start, after the container was created.
+            if error.reason == "StartError" { event("Normal", "Created", "Created container: \(name)") }
+            failed(error.reason, error.message)
+            workers[uid]?.machine.failedToStart(name, reason: error.reason, message: error.message, now: Date())
+        } catch {
+            failed("RunContainerError", "\(error)")
+            workers[uid]?.machine.failedToStart(name, reason: "RunContainerError", message: "\(error)", now: Date())
+        }
+    }
+
+    /// The sandbox of a pod: hostname `spec.hostname` or the pod's name (63 characters at most, as the kubelet).
+    static func sandboxConfig(uid: String, pod: JSONValue) -> PodSandboxConfig {
+        let spec = pod["spec"]
+        let hostname = spec?["hostname"]?.stringValue ?? String(pod.objectName.prefix(63))
+        return PodSandboxConfig(uid: uid, name: pod.objectName, namespace: pod.objectNamespace,
+                                hostname: String(hostname.prefix(63).drop { $0 == "." || $0 == "-" }),
+                                hostNetwork: spec?["hostNetwork"]?.boolValue ?? false,
+                                shareProcessNamespace: spec?["shareProcessNamespace"]?.boolValue ?? false)
+    }
+
+    /// The process to run, as a container runtime builds it: `command` replaces the image's Entrypoint and
+    /// drops its Cmd; `args` replaces Cmd, both with `$(VAR)` references to the container's environment
+    /// expanded. Env: the image's, then the container's plain `value`s (the caller merges in what
+    /// `ContainerEnvironment` resolved); resources from `resources`; stdin/tty as the spec says.
+    static func launch(uid: String, spec: JSONValue, image: Image?, restartCount: Int,
+                       environment resolved: [String: String]? = nil) -> ContainerLaunch {
+        let strings = { (value: JSONValue?) in value?.arrayValue?.compactMap(\.stringValue) }
+        var environment: [String: String] = ["PATH": ProcessRuntime.defaultPath]
+        let config = image?.config
+        for entry in config?.Env ?? [] {
+            let parts = entry.split(separator: "=", maxSplits: 1, omittingEmptySubsequences: false)
+            if parts.count == 2 { environment[String(parts[0])] = String(parts[1]) }
+        }
+        if let resolved {
+            environment.merge(resolved) { _, new in new }
+        } else {
+            for variable in spec["env"]?.arrayValue ?? [] {
+                guard let name = variable["name"]?.stringValue else { continue }
+                environment[name] = variable["value"]?.stringValue ?? ""
+            }
+        }
+        let containerEnv = resolved ?? [:]
+        let expand = { (args: [String]?) in
+            args?.map { ContainerEnvironment.expand($0) { containerEnv[$0] } }
+        }
+        let command = expand(strings(spec["command"]))
+        let args = expand(strings(spec["args"]))
+        let argv: [String]
+        if let command, !command.isEmpty {
+            argv = command + (args ?? [])
+        } else {
+            argv = (config?.Entrypoint ?? []) + (args ?? config?.Cmd ?? [])
+        }
+        let workingDir = spec["workingDir"]?.stringValue ?? config?.WorkingDir
+        return ContainerLaunch(podUID: uid, name: spec["name"]?.stringValue ?? "", restartCount: restartCount, argv: argv,
+                               environment: environment, workingDirectory: workingDir,
+                               imageLayers: image?.layers.map(\.path) ?? [], resources: ContainerResources(spec: spec),
+                               stdin: spec["stdin"]?.boolValue ?? false, tty: spec["tty"]?.boolValue ?? false)
+    }
+}

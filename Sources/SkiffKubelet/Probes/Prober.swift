@@ -1,0 +1,154 @@
+import AsyncHTTPClient
+import Foundation
+import NIOCore
+import NIOPosix
+import NIOSSL
+
+/// Runs one check against a container, as upstream's exec, HTTP and TCP probers: exit code 0, an HTTP status
+/// from 200 to 399, or an accepted connection is a success. Also runs lifecycle hooks' handlers.
+final class Prober: Sendable {
+    struct Result: Sendable, Equatable {
+        var success: Bool
+        /// The command's output, the response body, or why it failed (`HTTP probe failed with statuscode: 500`).
+        var output: String
+    }
+
+    /// Where a container is reached: the pod's IP (the node's for host-network and process pods) and its
+    /// named ports.
+    struct Target: Sendable {
+        var runtime: any ContainerRuntime
+        var containerID: String
+        var ip: String
+        var ports: [String: Int]
+    }
+
+    let http: HTTPClient
+
+    init() {
+        // Probes do not verify certificates and report redirects as success without following them.
+        http = HTTPClient(eventLoopGroupProvider: .shared(MultiThreadedEventLoopGroup.singleton),
+                          configuration: HTTPClient.Configuration(certificateVerification: .none,
+                                                                  redirectConfiguration: .disallow))
+    }
+
+    func shutdown() async {
+        try? await http.shutdown()
+    }
+
+    func run(_ handler: ProbeHandler, target: Target, timeout: Duration?) async -> Result {
+        switch handler {
+        case .exec(let argv):
+            return await exec(argv, target: target, timeout: timeout)
+        case .httpGet(let get):
+            return await httpGet(get, target: target, timeout: timeout ?? .seconds(1), statusLimit: 400)
+        case .tcpSocket(let host, let port):
+            return await tcp(host: host ?? target.ip, port: port, target: target, timeout: timeout ?? .seconds(1))
+        }
+    }
+
+    // MARK: exec
+
+    /// Runs `argv` in the container; past `timeout` it is killed and fails with upstream's
+    /// `command "…" timed out`. `exitCode` is nil when it could not be run.
+    func exec(_ argv: [String], target: Target, timeout: Duration?) async -> Result {
+        let (code, output) = await execWithCode(argv, target: target, timeout: timeout)
+        guard let code else { return Result(success: false, output: output) }
+        return Result(success: code == 0, output: output)
+    }
+
+    func execWithCode(_ argv: [String], target: Target, timeout: Duration?) async -> (code: Int32?, output: String) {
+        let process: any ExecProcess
+        do {
+            process = try target.runtime.exec(containerID: target.containerID, ExecCommand(argv: argv))
+        } catch let error as ContainerRuntimeError {
+            return (nil, error.message)
+        } catch {
+            return (nil, "\(error)")
+        }
+        let output = ExecOutput(process: process)
+        let code: Int32? = await withTaskGroup(of: Int32?.self) { group in
+            group.addTask { await process.exitCode() }
+            group.addTask {
+                if let timeout { try? await Task.sleep(for: timeout) } else {
+                    while !Task.isCancelled { try? await Task.sleep(for: .seconds(3600)) }
+                }
+                return nil
+            }
+            let first = await group.next() ?? nil
+            if first == nil { process.kill() }
+            group.cancelAll()
+            return first
+        }
+        let text = await output.text()
+        guard let code else { return (nil, "command \"\(argv.joined(separator: " "))\" timed out") }
+        return (code, text)
+    }
+
+    // MARK: HTTP
+
+    func url(_ get: ProbeHandler.HTTPGet, target: Target) -> (url: String, port: Int?) {
+        guard let port = resolve(get.port, target: target) else { return ("", nil) }
+        let host = get.host ?? target.ip
+        let hostPart = host.contains(":") ? "[\(host)]" : host
+        return ("\(get.scheme)://\(hostPart):\(port)\(get.path)", port)
+    }
+
+    /// A GET with upstream's `User-Agent: kube-probe/…` and `Accept: */*` (unless the spec sets them), no
+    /// keep-alive; a status below `statusLimit` (and 200 or more) succeeds.
+    func httpGet(_ get: ProbeHandler.HTTPGet, target: Target, timeout: Duration, statusLimit: Int) async -> Result {
+        let (url, port) = url(get, target: target)
+        guard port != nil else { return Result(success: false, output: "unable to find port \(get.port)") }
+        var request = HTTPClientRequest(url: url)
+        request.method = .GET
+        request.headers.add(name: "User-Agent", value: "kube-probe/1.32")
+        request.headers.add(name: "Accept", value: "*/*")
+        request.headers.add(name: "Connection", value: "close")
+        for header in get.headers { request.headers.replaceOrAdd(name: header.name, value: header.value) }
+        do {
+            let response = try await http.execute(request, timeout: .nanoseconds(Int64(timeout.timeInterval * 1e9)))
+            var body = Data()
+            for try await chunk in response.body {
+                body.append(contentsOf: chunk.readableBytesView.prefix(max(0, 10 * 1024 - body.count)))
+                if body.count >= 10 * 1024 { break }
+            }
+            let code = Int(response.status.code)
+            if code >= 200 && code < statusLimit { return Result(success: true, output: String(decoding: body, as: UTF8.self)) }
+            return Result(success: false, output: "HTTP probe failed with statuscode: \(code)")
+        } catch {
+            return Result(success: false, output: "Get \"\(url)\": \(Self.describe(error, host: get.host ?? target.ip, port: port ?? 0))")
+        }
+    }
+
+    // MARK: TCP
+
+    func tcp(host: String, port: ProbeHandler.Port, target: Target, timeout: Duration) async -> Result {
+        guard let number = resolve(port, target: target) else { return Result(success: false, output: "unable to find port \(port)") }
+        do {
+            let channel = try await ClientBootstrap(group: MultiThreadedEventLoopGroup.singleton)
+                .connectTimeout(.nanoseconds(Int64(timeout.timeInterval * 1e9)))
+                .connect(host: host, port: number).get()
+            channel.close(promise: nil)
+            return Result(success: true, output: "")
+        } catch {
+            return Result(success: false, output: Self.describe(error, host: host, port: number))
+        }
+    }
+
+    func resolve(_ port: ProbeHandler.Port, target: Target) -> Int? {
+        switch port {
+        case .number(let number): number > 0 && number < 65536 ? number : nil
+        case .name(let name): target.ports[name]
+        }
+    }
+
+    /// Go's dial errors, as the probers report them (`dial tcp 10.0.0.1:80: connect: connection refused`).
+    static func describe(_ error: any Error, host: String, port: Int) -> String {
+        let text = "\(error)"
+        let address = "\(host):\(port)"
+        if text.contains("refused") || text.contains("ECONNREFUSED") { return "dial tcp \(address): connect: connection refused" }
+        if text.lowercased().contains("timeout") || text.lowercased().contains("timed out") {
+            return "dial tcp \(address): i/o timeout"
+        }
+        return "dial tcp \(address): \(text)"
+    }
+}

@@ -1,0 +1,145 @@
+import Foundation
+import SkiffAPI
+
+#if canImport(Glibc)
+    import Glibc
+#endif
+
+/// A pod's volumes prepared on the host, as the kubelet's volume plugins set them up: under
+/// `<pod dir>/volumes/<plugin>/<name>` (plugins `kubernetes.io~empty-dir`, `~configmap`, `~secret`,
+/// `~downward-api`, `~projected`); a hostPath volume is the host path itself, after its `type` check.
+/// Setting up again is cheap and brings configMap/secret files up to date.
+struct PodVolumes {
+    /// A volume ready to be mounted.
+    struct Prepared: Sendable, Hashable {
+        var hostPath: String
+        /// configMap, secret, downwardAPI and projected volumes are always mounted read-only.
+        var readOnly: Bool
+    }
+
+    /// A volume that could not be set up: the `FailedMount` event's words.
+    struct Failure: Error, Sendable {
+        var volume: String
+        var message: String
+        var event: String { "MountVolume.SetUp failed for volume \"\(volume)\" : \(message)" }
+    }
+
+    let podDirectory: URL
+
+    var volumesDirectory: URL { podDirectory.appendingPathComponent("volumes") }
+
+    func directory(plugin: String, name: String) -> URL {
+        volumesDirectory.appendingPathComponent("kubernetes.io~\(plugin)").appendingPathComponent(name)
+    }
+
+    /// Sets up every volume of the pod: those ready by name, and every failure.
+    func setUp(pod: JSONValue, objects: PodConfigObjects, downward: DownwardAPI) async
+        -> (prepared: [String: Prepared], failures: [Failure])
+    {
+        var prepared: [String: Prepared] = [:]
+        var failures: [Failure] = []
+        for volume in pod["spec"]?["volumes"]?.arrayValue ?? [] {
+            guard let name = volume["name"]?.stringValue else { continue }
+            do {
+                prepared[name] = try await setUp(volume, name: name, pod: pod, objects: objects, downward: downward)
+            } catch {
+                failures.append(Failure(volume: name, message: "\(error)"))
+            }
+        }
+        return (prepared, failures)
+    }
+
+    private func setUp(_ volume: JSONValue, name: String, pod: JSONValue, objects: PodConfigObjects, downward: DownwardAPI)
+        async throws(ConfigFailure) -> Prepared
+    {
+        if let emptyDir = volume["emptyDir"] {
+            let dir = directory(plugin: "empty-dir", name: name)
+            try Self.makeDirectory(dir.path, mode: 0o777)
+            if emptyDir["medium"]?.stringValue == "Memory" {
+                let limit = emptyDir["sizeLimit"].flatMap { Quantity($0.stringValue ?? $0.jsonString).value }
+                try Self.mountTmpfs(at: dir.path, sizeLimit: limit)
+            }
+            return Prepared(hostPath: dir.path, readOnly: false)
+        }
+        if let hostPath = volume["hostPath"] {
+            let path = hostPath["path"]?.stringValue ?? ""
+            try HostPathType.check(path: path, type: hostPath["type"]?.stringValue ?? "")
+            return Prepared(hostPath: path, readOnly: false)
+        }
+        let plugin: String
+        let payload: [String: AtomicWriter.File]
+        if let source = volume["configMap"] {
+            plugin = "configmap"
+            payload = try await VolumeProjection.objectFiles(.configMap, source: source, volume: name, objects: objects,
+                                                              defaultMode: Self.mode(source["defaultMode"]))
+        } else if let source = volume["secret"] {
+            plugin = "secret"
+            var ref = source
+            if case .object(var object) = source {
+                object["name"] = source["secretName"] ?? ""
+                ref = .object(object)
+            }
+            payload = try await VolumeProjection.objectFiles(.secret, source: ref, volume: name, objects: objects,
+                                                              defaultMode: Self.mode(source["defaultMode"]))
+        } else if let source = volume["downwardAPI"] {
+            plugin = "downward-api"
+            payload = try VolumeProjection.downwardFiles(source, downward: downward, pod: pod,
+                                                         defaultMode: Self.mode(source["defaultMode"]))
+        } else if let source = volume["projected"] {
+            plugin = "projected"
+            payload = try await VolumeProjection.projectedFiles(source, volume: name, objects: objects, downward: downward,
+                                                                pod: pod)
+        } else {
+            // Other plugins (persistentVolumeClaim, csi …) are not supported on this node yet.
+            let kind = volume.objectValue?.keys.first { $0 != "name" } ?? "unknown"
+            throw ConfigFailure(description: "volume type \(kind) is not supported by this kubelet")
+        }
+        let dir = directory(plugin: plugin, name: name)
+        try AtomicWriter(directory: dir).write(payload)
+        return Prepared(hostPath: dir.path, readOnly: true)
+    }
+
+    static func mode(_ value: JSONValue?) -> Int { Int(value?.intValue ?? 0o644) }
+
+    static func makeDirectory(_ path: String, mode: Int) throws(ConfigFailure) {
+        do {
+            try FileManager.default.createDirectory(atPath: path, withIntermediateDirectories: true)
+            try FileManager.default.setAttributes([.posixPermissions: mode], ofItemAtPath: path)
+        } catch {
+            throw ConfigFailure(description: "mkdir \(path): \(error)")
+        }
+    }
+
+    // MARK: tmpfs
+
+    /// `emptyDir.medium: Memory`: a tmpfs, as upstream's `setupTmpfs`, when the kubelet may mount (root);
+    /// otherwise the directory stays on disk.
+    static func mountTmpfs(at path: String, sizeLimit: Int64?) throws(ConfigFailure) {
+        guard geteuid() == 0, !mountPoints().contains(path) else { return }
+        let options = sizeLimit.map { "size=\($0)" } ?? ""
+        guard mount("tmpfs", path, "tmpfs", 0, options) == 0 else {
+            throw ConfigFailure(description: "mount tmpfs on \(path): \(String(cString: strerror(errno)))")
+        }
+    }
+
+    /// Unmounts what the pod's volumes mounted (tmpfs) and removes the volumes directory.
+    func tearDown() {
+        let base = volumesDirectory.path + "/"
+        for point in Self.mountPoints() where point.hasPrefix(base) {
+            umount2(point, Int32(MNT_DETACH))
+        }
+        try? FileManager.default.removeItem(at: volumesDirectory)
+    }
+
+    /// The mount points of this mount namespace (`/proc/self/mounts`, octal escapes decoded).
+    static func mountPoints() -> Set<String> {
+        guard let text = try? String(contentsOfFile: "/proc/self/mounts", encoding: .utf8) else { return [] }
+        var points: Set<String> = []
+        for line in text.split(separator: "\n") {
+            let fields = line.split(separator: " ")
+            guard fields.count > 1 else { continue }
+            points.insert(String(fields[1]).replacingOccurrences(of: "\\040", with: " "))
+        }
+        return points
+    }
+}
