@@ -28,7 +28,7 @@ import Testing
         #expect(try await condition(h, "probed", "Ready") == "False")
         #expect(await waitUntil {
             try await KubeletPodConfigTests.messages(h, pod: "probed", reason: "Unhealthy")
-                .contains { $0.hasPrefix("Readiness probe failed: cat: can't open 'ready'") }
+                .contains { $0.hasPrefix("Readiness probe failed: cat: ") && $0.contains("ready") }
         })
         let dir = try await podDirectory(h, "probed")
         try Data("ok".utf8).write(to: dir.appendingPathComponent("ready"))
