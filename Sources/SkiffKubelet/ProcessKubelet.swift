@@ -20,6 +20,8 @@ public final class ProcessKubelet: Service, Sendable {
         /// How long a container waits to be tried again after `CreateContainerConfigError` or a failed mount
         /// (upstream's pod worker back-off period).
         public var syncRetry: Duration = .seconds(10)
+        /// How often running pods' configMap, secret and downward API volumes are refreshed (`--sync-frequency`).
+        public var syncFrequency: Duration = .seconds(60)
 
         public init(nodeName: String, dataDirectory: URL) {
             self.nodeName = nodeName
@@ -63,7 +65,7 @@ public final class ProcessKubelet: Service, Sendable {
         }
         let workers = PodWorkers(runtime: runtime, images: images, hostIP: hostIP, logger: logger, configSource: configSource,
                                  podsDirectory: configuration.dataDirectory.appendingPathComponent("pods"),
-                                 syncRetry: configuration.syncRetry,
+                                 syncRetry: configuration.syncRetry, syncFrequency: configuration.syncFrequency,
                                  notify: { uid in Task { await queue.add(uid) } },
                                  record: { pod, event in
                                      var object = EventRecorder.ObjectReference(pod)

@@ -66,6 +66,7 @@ extension PodWorkers {
                 return
             }
         }
+        scheduleVolumeResync(uid, pod: pod)
         let inits = pod["spec"]?["initContainers"]?.arrayValue ?? []
         let all = inits + (pod["spec"]?["containers"]?.arrayValue ?? [])
         for start in starts {
@@ -89,6 +90,42 @@ extension PodWorkers {
             launch(uid: uid, pod: current, spec: spec, isInit: isInit, restartCount: start.restartCount,
                    environment: environment, mounts: mounts)
         }
+    }
+
+    /// Sets the pod's volumes up again every `syncFrequency` while it runs, as the kubelet's periodic sync
+    /// does, so changed ConfigMaps and Secrets reach the files (through the atomic `..data` swap).
+    private func scheduleVolumeResync(_ uid: String, pod: JSONValue) {
+        let kinds = ["configMap", "secret", "downwardAPI", "projected"]
+        let volumes = pod["spec"]?["volumes"]?.arrayValue ?? []
+        guard workers[uid]?.resync == nil, volumes.contains(where: { volume in kinds.contains { volume[$0] != nil } }) else { return }
+        let period = syncFrequency
+        workers[uid]?.resync = Task { [weak self] in
+            while !Task.isCancelled {
+                try? await Task.sleep(for: period)
+                guard !Task.isCancelled, let self else { return }
+                await self.resyncVolumes(uid)
+            }
+        }
+    }
+
+    /// One resync, after any start in flight (so a pod's volumes are never written twice at once).
+    private func resyncVolumes(_ uid: String) async {
+        let previous = workers[uid]?.starting
+        let task = Task { [weak self] in
+            await previous?.value
+            guard let self, let pod = await self.active(uid) else { return }
+            let sandbox = await self.workers[uid]?.sandbox
+            guard let volumes = await self.volumes(uid: uid, sandbox: sandbox) else { return }
+            let downward = DownwardAPI(pod: pod, hostIP: self.hostIP, podIP: sandbox?.ip ?? self.hostIP,
+                                       allocatableMilliCPU: self.allocatableMilliCPU, allocatableMemory: self.allocatableMemory)
+            let objects = PodConfigObjects(source: self.configSource, namespace: pod.objectNamespace)
+            let (_, failures) = await volumes.setUp(pod: pod, objects: objects, downward: downward)
+            for failure in failures {
+                self.logger.debug("volume resync failed", metadata: ["pod": "\(uid)", "error": "\(failure.event)"])
+            }
+        }
+        workers[uid]?.starting = task
+        await task.value
     }
 
     /// The image decision and the runtime's start, with the kubelet's events.

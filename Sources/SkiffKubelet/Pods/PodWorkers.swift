@@ -25,6 +25,8 @@ actor PodWorkers {
         /// The latest batch of starts (configuration, volumes, then the runtime); each batch waits for the
         /// one before, so a pod's volumes are never set up twice at once.
         var starting: Task<Void, Never>?
+        /// Brings configMap, secret, downwardAPI and projected volumes up to date every `syncFrequency`.
+        var resync: Task<Void, Never>?
         /// Containers whose preStop hook was run, so a second stop does not run it again.
         var preStopped: Set<String> = []
     }
@@ -43,6 +45,8 @@ actor PodWorkers {
     let podsDirectory: URL?
     /// How long a start waits after `CreateContainerConfigError` or a failed mount.
     let syncRetry: Duration
+    /// How often a running pod's configMap, secret and downward API volumes are brought up to date.
+    let syncFrequency: Duration
     /// Node allocatable, for downward API limits a container does not set.
     let allocatableMilliCPU = Int64(ProcessInfo.processInfo.activeProcessorCount) * 1000
     let allocatableMemory = Int64(NodeInfo.memoryKiB()) * 1024
@@ -54,6 +58,7 @@ actor PodWorkers {
 
     init(runtime: any ContainerRuntime, images: ImageStore?, hostIP: String, logger: Logger,
          configSource: PodConfigSource = .none, podsDirectory: URL? = nil, syncRetry: Duration = .seconds(10),
+         syncFrequency: Duration = .seconds(60),
          notify: @escaping @Sendable (String) -> Void,
          record: @escaping @Sendable (_ pod: JSONValue, _ event: PodMachine.Event) -> Void = { _, _ in }) {
         self.record = record
@@ -64,6 +69,7 @@ actor PodWorkers {
         self.configSource = configSource
         self.podsDirectory = podsDirectory
         self.syncRetry = syncRetry
+        self.syncFrequency = syncFrequency
         self.notify = notify
     }
 
@@ -127,6 +133,7 @@ actor PodWorkers {
         for worker in workers.values {
             worker.timer?.cancel()
             worker.starting?.cancel()
+            worker.resync?.cancel()
         }
         for tasks in probers.values { for task in tasks { task.cancel() } }
         probers = [:]
@@ -173,6 +180,7 @@ actor PodWorkers {
         }
         worker.timer?.cancel()
         worker.starting?.cancel()
+        worker.resync?.cancel()
         workers[uid] = nil
         volumes(uid: uid, sandbox: worker.sandbox)?.tearDown()
         runtime.removePod(uid: uid)

@@ -110,6 +110,10 @@ import Testing
         #expect(try String(contentsOf: volumes.appendingPathComponent("kubernetes.io~downward-api/info/labels"), encoding: .utf8)
             == "app=\"demo\"")
         #expect(await waitUntil { try await Self.log(h, "vols").contains("s3cr3t") }, "the process reads the volume under its pod directory")
+        // A changed ConfigMap reaches the files at the next sync (every second here, every minute by default).
+        _ = try await h.client.json(.PUT, "/api/v1/namespaces/default/configmaps/files",
+                                    body: ["metadata": ["name": "files"], "data": ["app.conf": "port=8080\n"]])
+        #expect(await waitUntil { (try? String(contentsOf: conf, encoding: .utf8)) == "port=8080\n" })
         _ = try await h.client.json(.DELETE, "/api/v1/namespaces/default/pods/vols")
         #expect(await waitUntil { !fm.fileExists(atPath: volumes.path) }, "volumes removed with the pod")
         await h.stop()

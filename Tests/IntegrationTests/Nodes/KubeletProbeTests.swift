@@ -43,7 +43,8 @@ import Testing
 
     @Test func aFailingLivenessProbeRestartsTheContainer() async throws {
         let h = try await ProcessKubeletTests().start()
-        let c = ProcessKubeletTests.container("c", "sleep 3600")
+        // Each run starts afresh: the restarted container removes the file that failed its predecessor.
+        let c = ProcessKubeletTests.container("c", "rm -f die; sleep 3600")
             .setting("livenessProbe", ["exec": ["command": ["sh", "-c", "test ! -f die"]], "periodSeconds": 1, "failureThreshold": 1])
         try await KubeletPodConfigTests.createPod(h, "live", ["containers": [c]])
         #expect(await waitUntil { try await h.pod("live")["status"]?["phase"] == "Running" })
@@ -51,7 +52,6 @@ import Testing
         try Data().write(to: dir.appendingPathComponent("die"))
         #expect(await waitUntil { try await KubeletPodConfigTests.messages(h, pod: "live", reason: "Killing")
             .contains("Container c failed liveness probe, will be restarted") })
-        try FileManager.default.removeItem(at: dir.appendingPathComponent("die"))
         #expect(await waitUntil { (try await h.status("live")?["restartCount"]?.intValue ?? 0) >= 1 })
         #expect(try await KubeletPodConfigTests.messages(h, pod: "live", reason: "Unhealthy").contains("Liveness probe failed: "))
         #expect(await waitUntil { try await h.status("live")?["state"]?["running"] != nil })

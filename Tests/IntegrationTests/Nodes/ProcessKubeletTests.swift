@@ -73,6 +73,7 @@ import Testing
         var configuration = ProcessKubelet.Configuration(nodeName: "proc-node", dataDirectory: data)
         configuration.heartbeatInterval = .seconds(1)
         configuration.syncRetry = .seconds(1)
+        configuration.syncFrequency = .seconds(1)
         let kubelet = ProcessKubelet(client: client, configuration: configuration, logger: Logger(label: "test.kubelet"))
         let task = Task { try await kubelet.run() }
         let registered = await waitUntil {
