@@ -2,6 +2,10 @@ import Foundation
 import SkiffAPI
 import Testing
 
+#if canImport(Glibc)
+    import Glibc
+#endif
+
 @testable import SkiffKubelet
 
 /// Env expansion, downward API values, resources and QoS, and the atomic volume writer.
@@ -163,5 +167,22 @@ import Testing
         #expect(failure(["name": "v", "mountPath": "/x", "subPath": "a/../.."])?.contains("must not contain '..'") == true)
         #expect(failure(["name": "v", "mountPath": "/x", "subPath": "out"])?.contains("not within volume path") == true)
         #expect(failure(["name": "nope", "mountPath": "/x"]) == "cannot find volume \"nope\" to mount into container \"c\"")
+    }
+}
+
+@Suite struct PodVolumesTmpfsTests {
+    @Test(.enabled(if: geteuid() == 0)) func memoryEmptyDirIsATmpfsUnmountedOnTearDown() throws {
+        let base = FileManager.default.temporaryDirectory.appendingPathComponent("skiff-tmpfs-\(UUID().uuidString.prefix(8))")
+        let volumes = PodVolumes(podDirectory: base)
+        let dir = volumes.directory(plugin: "empty-dir", name: "m").path
+        try PodVolumes.makeDirectory(dir, mode: 0o777)
+        try PodVolumes.mountTmpfs(at: dir, sizeLimit: 1 << 20)
+        try PodVolumes.mountTmpfs(at: dir, sizeLimit: 1 << 20)
+        let points = PodVolumes.mountPoints()
+        #expect(points.contains(dir))
+        volumes.tearDown()
+        #expect(!PodVolumes.mountPoints().contains(dir))
+        #expect(!FileManager.default.fileExists(atPath: base.appendingPathComponent("volumes").path))
+        try? FileManager.default.removeItem(at: base)
     }
 }

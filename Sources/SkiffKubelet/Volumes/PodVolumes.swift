@@ -133,7 +133,7 @@ struct PodVolumes {
 
     /// The mount points of this mount namespace (`/proc/self/mounts`, octal escapes decoded).
     static func mountPoints() -> Set<String> {
-        guard let text = try? String(contentsOfFile: "/proc/self/mounts", encoding: .utf8) else { return [] }
+        guard let text = readWhole("/proc/self/mounts") else { return [] }
         var points: Set<String> = []
         for line in text.split(separator: "\n") {
             let fields = line.split(separator: " ")
@@ -141,5 +141,21 @@ struct PodVolumes {
             points.insert(String(fields[1]).replacingOccurrences(of: "\\040", with: " "))
         }
         return points
+    }
+
+    /// A /proc file read to its end: it reports no size, and one `read` returns only a page of it.
+    static func readWhole(_ path: String) -> String? {
+        let fd = open(path, O_RDONLY | O_CLOEXEC)
+        guard fd >= 0 else { return nil }
+        defer { close(fd) }
+        var data = [UInt8]()
+        var buffer = [UInt8](repeating: 0, count: 16 * 1024)
+        while true {
+            let count = read(fd, &buffer, buffer.count)
+            if count < 0, errno == EINTR { continue }
+            guard count > 0 else { break }
+            data.append(contentsOf: buffer.prefix(count))
+        }
+        return String(decoding: data, as: UTF8.self)
     }
 }

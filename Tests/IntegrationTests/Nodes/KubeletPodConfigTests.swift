@@ -4,6 +4,10 @@ import SkiffClient
 import SkiffTesting
 import Testing
 
+#if canImport(Glibc)
+    import Glibc
+#endif
+
 /// Env from ConfigMaps, Secrets and the downward API, and volumes (configMap, secret, emptyDir, hostPath),
 /// with the kubelet and the `process` runtime against the real API server. Mounts cannot be applied to host
 /// processes: the prepared files are checked on the host, and the process reads them under its pod directory.
@@ -83,7 +87,7 @@ import Testing
         let h = try await ProcessKubeletTests().start()
         try await Self.create(h, "configmaps", "files", data: ["app.conf": "port=80\n", "extra": "e"])
         try await Self.create(h, "secrets", "creds", data: ["token": .string(Data("s3cr3t".utf8).base64EncodedString())])
-        let c = ProcessKubeletTests.container("c", "cat volumes/kubernetes.io~secret/sec/token; sleep 3600").setting("volumeMounts", [
+        let c = ProcessKubeletTests.container("c", "cat volumes/kubernetes.io~secret/sec/token; echo; sleep 3600").setting("volumeMounts", [
             ["name": "cfg", "mountPath": "/etc/app"], ["name": "sec", "mountPath": "/etc/sec"],
             ["name": "scratch", "mountPath": "/scratch", "subPath": "work"],
         ])
@@ -91,6 +95,7 @@ import Testing
             ["name": "cfg", "configMap": ["name": "files", "items": [["key": "app.conf", "path": "conf/app.conf", "mode": 0o600]]]],
             ["name": "sec", "secret": ["secretName": "creds", "defaultMode": 0o400]],
             ["name": "scratch", "emptyDir": [:]],
+            ["name": "mem", "emptyDir": ["medium": "Memory", "sizeLimit": "4Mi"]],
             ["name": "info", "downwardAPI": ["items": [["path": "labels", "fieldRef": ["fieldPath": "metadata.labels"]]]]],
         ]])
         #expect(await waitUntil { try await h.pod("vols")["status"]?["phase"] == "Running" })
@@ -114,8 +119,15 @@ import Testing
         _ = try await h.client.json(.PUT, "/api/v1/namespaces/default/configmaps/files",
                                     body: ["metadata": ["name": "files"], "data": ["app.conf": "port=8080\n"]])
         #expect(await waitUntil { (try? String(contentsOf: conf, encoding: .utf8)) == "port=8080\n" })
+        let memory = volumes.appendingPathComponent("kubernetes.io~empty-dir/mem").path
+        let mounted = {
+            (try? FileHandle(forReadingFrom: URL(fileURLWithPath: "/proc/self/mounts")).readToEnd())
+                .flatMap { String(decoding: $0, as: UTF8.self) }?.contains(" \(memory) tmpfs ") == true
+        }
+        if geteuid() == 0 { #expect(mounted(), "medium Memory is a tmpfs when root") }
         _ = try await h.client.json(.DELETE, "/api/v1/namespaces/default/pods/vols")
         #expect(await waitUntil { !fm.fileExists(atPath: volumes.path) }, "volumes removed with the pod")
+        #expect(!mounted(), "the tmpfs is unmounted")
         await h.stop()
     }
 
