@@ -128,12 +128,14 @@ actor PodWorkers {
         sync(uid)
     }
 
-    /// Shutdown: no more wake-ups, starts or probes.
+    /// Shutdown: no more wake-ups, starts or probes; tmpfs volumes are unmounted, as the runtime stops the
+    /// containers next and none can be adopted after a restart.
     func cancelTimers() async {
-        for worker in workers.values {
+        for (uid, worker) in workers {
             worker.timer?.cancel()
             worker.starting?.cancel()
             worker.resync?.cancel()
+            volumes(uid: uid, sandbox: worker.sandbox)?.unmount()
         }
         for tasks in probers.values { for task in tasks { task.cancel() } }
         probers = [:]

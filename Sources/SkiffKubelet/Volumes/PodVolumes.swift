@@ -95,6 +95,11 @@ struct PodVolumes {
             throw ConfigFailure(description: "volume type \(kind) is not supported by this kubelet")
         }
         let dir = directory(plugin: plugin, name: name)
+        if plugin == "secret" || plugin == "projected" {
+            // Secrets stay off the disk: upstream backs these volumes with a memory emptyDir.
+            try Self.makeDirectory(dir.path, mode: 0o755)
+            try Self.mountTmpfs(at: dir.path, sizeLimit: nil)
+        }
         try AtomicWriter(directory: dir).write(payload)
         return Prepared(hostPath: dir.path, readOnly: true)
     }
@@ -124,11 +129,16 @@ struct PodVolumes {
 
     /// Unmounts what the pod's volumes mounted (tmpfs) and removes the volumes directory.
     func tearDown() {
+        unmount()
+        try? FileManager.default.removeItem(at: volumesDirectory)
+    }
+
+    /// Unmounts the pod's tmpfs volumes (the kubelet is shutting down, and its containers with it).
+    func unmount() {
         let base = volumesDirectory.path + "/"
-        for point in Self.mountPoints() where point.hasPrefix(base) {
+        for point in Self.mountPoints().sorted(by: >) where point.hasPrefix(base) {
             umount2(point, Int32(MNT_DETACH))
         }
-        try? FileManager.default.removeItem(at: volumesDirectory)
     }
 
     /// The mount points of this mount namespace (`/proc/self/mounts`, octal escapes decoded).

@@ -120,14 +120,41 @@ import Testing
                                     body: ["metadata": ["name": "files"], "data": ["app.conf": "port=8080\n"]])
         #expect(await waitUntil { (try? String(contentsOf: conf, encoding: .utf8)) == "port=8080\n" })
         let memory = volumes.appendingPathComponent("kubernetes.io~empty-dir/mem").path
-        let mounted = {
-            (try? FileHandle(forReadingFrom: URL(fileURLWithPath: "/proc/self/mounts")).readToEnd())
-                .flatMap { String(decoding: $0, as: UTF8.self) }?.contains(" \(memory) tmpfs ") == true
+        let secret = volumes.appendingPathComponent("kubernetes.io~secret/sec").path
+        let mounted = { (path: String) in Self.tmpfsMounts().contains(path) }
+        if geteuid() == 0 {
+            #expect(mounted(memory), "medium Memory is a tmpfs when root")
+            #expect(mounted(secret), "secrets stay off the disk")
         }
-        if geteuid() == 0 { #expect(mounted(), "medium Memory is a tmpfs when root") }
         _ = try await h.client.json(.DELETE, "/api/v1/namespaces/default/pods/vols")
         #expect(await waitUntil { !fm.fileExists(atPath: volumes.path) }, "volumes removed with the pod")
-        #expect(!mounted(), "the tmpfs is unmounted")
+        #expect(!mounted(memory) && !mounted(secret), "the tmpfs volumes are unmounted")
+        await h.stop()
+    }
+
+    /// The tmpfs mount points of this process's mount namespace.
+    static func tmpfsMounts() -> [String] {
+        let text = (try? FileHandle(forReadingFrom: URL(fileURLWithPath: "/proc/self/mounts")).readToEnd())
+            .map { String(decoding: $0, as: UTF8.self) } ?? ""
+        return text.split(separator: "\n").compactMap { line in
+            let fields = line.split(separator: " ")
+            return fields.count > 2 && fields[2] == "tmpfs" ? String(fields[1]) : nil
+        }
+    }
+
+    @Test func aStoppingKubeletUnmountsItsTmpfsVolumes() async throws {
+        let h = try await ProcessKubeletTests().start()
+        try await Self.create(h, "secrets", "creds", data: ["token": .string(Data("s3cr3t".utf8).base64EncodedString())])
+        let c = ProcessKubeletTests.container("c", "sleep 3600")
+        try await Self.createPod(h, "keep", ["containers": [c], "volumes": [
+            ["name": "sec", "secret": ["secretName": "creds"]], ["name": "mem", "emptyDir": ["medium": "Memory"]],
+        ]])
+        #expect(await waitUntil { try await h.pod("keep")["status"]?["phase"] == "Running" })
+        let data = h.data.path + "/"
+        if geteuid() == 0 { #expect(Self.tmpfsMounts().filter { $0.hasPrefix(data) }.count == 2) }
+        h.task.cancel()
+        _ = try? await h.task.value
+        #expect(Self.tmpfsMounts().filter { $0.hasPrefix(data) }.isEmpty)
         await h.stop()
     }
 
