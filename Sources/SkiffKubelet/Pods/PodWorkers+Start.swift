@@ -200,10 +200,10 @@ extension PodWorkers {
 
     /// The process to run, as a container runtime builds it: `command` replaces the image's Entrypoint and
     /// drops its Cmd; `args` replaces Cmd, both with `$(VAR)` references to the container's environment
-    /// expanded. Env: the image's, then the container's plain `value`s (the caller merges in what
-    /// `ContainerEnvironment` resolved); resources from `resources`; stdin/tty as the spec says.
+    /// expanded. Env: the image's, then the container's (`resolved` by `ContainerEnvironment`); resources
+    /// from `resources`; stdin/tty as the spec says.
     static func launch(uid: String, spec: JSONValue, image: Image?, restartCount: Int,
-                       environment resolved: [String: String]? = nil) -> ContainerLaunch {
+                       environment resolved: [String: String]) -> ContainerLaunch {
         let strings = { (value: JSONValue?) in value?.arrayValue?.compactMap(\.stringValue) }
         var environment: [String: String] = ["PATH": ProcessRuntime.defaultPath]
         let config = image?.config
@@ -211,17 +211,9 @@ extension PodWorkers {
             let parts = entry.split(separator: "=", maxSplits: 1, omittingEmptySubsequences: false)
             if parts.count == 2 { environment[String(parts[0])] = String(parts[1]) }
         }
-        if let resolved {
-            environment.merge(resolved) { _, new in new }
-        } else {
-            for variable in spec["env"]?.arrayValue ?? [] {
-                guard let name = variable["name"]?.stringValue else { continue }
-                environment[name] = variable["value"]?.stringValue ?? ""
-            }
-        }
-        let containerEnv = resolved ?? [:]
+        environment.merge(resolved) { _, new in new }
         let expand = { (args: [String]?) in
-            args?.map { ContainerEnvironment.expand($0) { containerEnv[$0] } }
+            args?.map { ContainerEnvironment.expand($0) { resolved[$0] } }
         }
         let command = expand(strings(spec["command"]))
         let args = expand(strings(spec["args"]))

@@ -3,9 +3,16 @@ import SkiffAPI
 
 /// What to do to check a container (a probe's or a lifecycle hook's handler), read from the pod spec.
 enum ProbeHandler: Sendable, Equatable {
-    enum Port: Sendable, Equatable {
+    enum Port: Sendable, Equatable, CustomStringConvertible {
         case number(Int)
         case name(String)
+
+        var description: String {
+            switch self {
+            case .number(let number): String(number)
+            case .name(let name): name
+            }
+        }
     }
 
     struct HTTPGet: Sendable, Equatable {

@@ -48,14 +48,15 @@ final class Prober: Sendable {
 
     // MARK: exec
 
-    /// Runs `argv` in the container; past `timeout` it is killed and fails with upstream's
-    /// `command "…" timed out`. `exitCode` is nil when it could not be run.
+    /// Runs `argv` in the container; exit code 0 succeeds, and past `timeout` it is killed and fails with
+    /// upstream's `command "…" timed out`. The output (stdout and stderr) is the result's.
     func exec(_ argv: [String], target: Target, timeout: Duration?) async -> Result {
         let (code, output) = await execWithCode(argv, target: target, timeout: timeout)
         guard let code else { return Result(success: false, output: output) }
         return Result(success: code == 0, output: output)
     }
 
+    /// The exit code (nil: it could not be run, or timed out; the output then says why) and the output.
     func execWithCode(_ argv: [String], target: Target, timeout: Duration?) async -> (code: Int32?, output: String) {
         let process: any ExecProcess
         do {
@@ -97,7 +98,7 @@ final class Prober: Sendable {
     /// keep-alive; a status below `statusLimit` (and 200 or more) succeeds.
     func httpGet(_ get: ProbeHandler.HTTPGet, target: Target, timeout: Duration, statusLimit: Int) async -> Result {
         let (url, port) = url(get, target: target)
-        guard port != nil else { return Result(success: false, output: "unable to find port \(get.port)") }
+        guard port != nil else { return Result(success: false, output: "couldn't find port: \(get.port)") }
         var request = HTTPClientRequest(url: url)
         request.method = .GET
         request.headers.add(name: "User-Agent", value: "kube-probe/1.32")
@@ -122,7 +123,7 @@ final class Prober: Sendable {
     // MARK: TCP
 
     func tcp(host: String, port: ProbeHandler.Port, target: Target, timeout: Duration) async -> Result {
-        guard let number = resolve(port, target: target) else { return Result(success: false, output: "unable to find port \(port)") }
+        guard let number = resolve(port, target: target) else { return Result(success: false, output: "couldn't find port: \(port)") }
         do {
             let channel = try await ClientBootstrap(group: MultiThreadedEventLoopGroup.singleton)
                 .connectTimeout(.nanoseconds(Int64(timeout.timeInterval * 1e9)))
