@@ -72,9 +72,10 @@ struct WebSocketRemoteCommandTransport: RemoteCommandTransport {
         }
         var code = channel.allocator.buffer(capacity: 2)
         code.write(webSocketErrorCode: .normalClosure)
-        channel.writeAndFlush(WebSocketFrame(fin: true, opcode: .connectionClose, data: code)).whenComplete { _ in
-            channel.close(promise: nil)
-        }
+        // The client answers the close and closes the connection (the handler closes on its answer); a client
+        // that does not is cut off later. Closing at once could lose the last frames in a proxy between us.
+        channel.writeAndFlush(WebSocketFrame(fin: true, opcode: .connectionClose, data: code), promise: nil)
+        channel.eventLoop.scheduleTask(in: .seconds(5)) { channel.close(promise: nil) }
     }
 }
 
