@@ -64,7 +64,14 @@ public final class ProcessKubelet: Service, Sendable {
                           locator: workers, runtime: runtime, logger: logger)
         }
         var node = NodeInfo(name: name, hostIP: hostIP, runtimeVersion: runtime.version)
-        if let server { node.kubeletPort = try await server.start() }
+        if let server {
+            // Pods still run without the API (e.g. the port is taken); only logs and exec are lost, so say so.
+            do { node.kubeletPort = try await server.start() } catch {
+                logger.error("the kubelet API cannot listen: no logs, exec or port-forward on this node",
+                             metadata: ["port": "\(configuration.serverPort)", "error": "\(error)"])
+                node.kubeletPort = 0
+            }
+        }
         let info = node
         try await registration.register(name: name, object: info.nodeObject(now: Date()),
                                         status: { info.status(now: Date()) })
