@@ -19,15 +19,59 @@ public struct ContainerLogReader: Sendable {
     /// The rotated copy of `file`, read before it.
     public static func rotated(_ file: URL) -> URL { URL(fileURLWithPath: file.path + ".1") }
 
-    /// What the whole of `file` (and its rotated copy) shows; `consumed` is how far into `file` it read, where
-    /// following continues. An unfinished last line is left for the follower unless `includeUnfinished`.
-    public mutating func read(file: URL, includeUnfinished: Bool) -> (output: [UInt8], consumed: Int) {
+    /// Hands what `file` (after its rotated copy) shows to `emit` in pieces of about 64 KiB (false: stop);
+    /// returns how far into `file` it read, where following continues. An unfinished last line is left for
+    /// the follower unless `includeUnfinished`. Only the files, not their rendering, are held in memory.
+    public mutating func read(file: URL, includeUnfinished: Bool, emit: ([UInt8]) -> Bool) -> Int {
         let old = (try? Data(contentsOf: Self.rotated(file))).map { [UInt8]($0) } ?? []
         let current = (try? Data(contentsOf: file)).map { [UInt8]($0) } ?? []
         let complete = includeUnfinished ? current.count : current.lastIndex(of: 0x0A).map { $0 + 1 } ?? 0
-        var lines = Self.lines(old) + Self.lines(current[..<complete])
-        if let tail = options.tailLines { lines = Array(lines.suffix(tail)) }
-        return (render(lines.map { CRILogEntry(line: $0) }), complete)
+        var parts = [old[...], current[..<complete]]
+        if let tail = options.tailLines { parts = Self.suffix(lines: tail, of: parts) }
+        var output: [UInt8] = []
+        output.reserveCapacity(80 * 1024)
+        for part in parts {
+            var start = part.startIndex
+            while start < part.endIndex, !isExhausted {
+                let end = part[start...].firstIndex(of: 0x0A) ?? part.endIndex
+                render(CRILogEntry(line: part[start..<end]), into: &output)
+                start = end + 1
+                if output.count >= 64 * 1024 {
+                    guard emit(output) else { return complete }
+                    output.removeAll(keepingCapacity: true)
+                }
+            }
+        }
+        if !output.isEmpty { _ = emit(output) }
+        return complete
+    }
+
+    /// The last `count` lines of `parts` (read in order), as the same parts cut at the first line kept.
+    static func suffix(lines count: Int, of parts: [ArraySlice<UInt8>]) -> [ArraySlice<UInt8>] {
+        var left = count
+        var kept: [ArraySlice<UInt8>] = []
+        for part in parts.reversed() {
+            guard left > 0 else { break }
+            // `index`: the end of the line being counted (its newline, or the end of an unfinished one).
+            var index = part.last == 0x0A ? part.endIndex - 1 : part.endIndex
+            var start = part.endIndex
+            while left > 0 {
+                if let newline = part[part.startIndex..<index].lastIndex(of: 0x0A) {
+                    start = newline + 1
+                    index = newline
+                    left -= 1
+                } else {
+                    // The part's first line, if there is one.
+                    if index < part.endIndex || index > part.startIndex {
+                        start = part.startIndex
+                        left -= 1
+                    }
+                    break
+                }
+            }
+            if start < part.endIndex { kept.insert(part[start...], at: 0) }
+        }
+        return kept
     }
 
     /// The text of `entries`, as far as the options let through.

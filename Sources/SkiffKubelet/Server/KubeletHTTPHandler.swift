@@ -175,8 +175,9 @@ final class KubeletHTTPHandler: ChannelInboundHandler, RemovableChannelHandler {
         let endpoints = self.endpoints
         NIOThreadPool.singleton.runIfActive(eventLoop: context.eventLoop) { () -> (ContainerLogReader, Int) in
             var reader = ContainerLogReader(options: options)
-            let (output, consumed) = reader.read(file: file, includeUnfinished: !follow)
-            if !output.isEmpty { _ = try? channel.writeAndFlush(HTTPServerResponsePart.body(.byteBuffer(ByteBuffer(bytes: output)))).wait() }
+            let consumed = reader.read(file: file, includeUnfinished: !follow) { output in
+                (try? channel.writeAndFlush(HTTPServerResponsePart.body(.byteBuffer(ByteBuffer(bytes: output)))).wait()) != nil
+            }
             return (reader, consumed)
         }.whenComplete { result in
             let (handler, context) = bound.value

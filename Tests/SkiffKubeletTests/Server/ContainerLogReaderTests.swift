@@ -16,7 +16,9 @@ import Testing
 
     func read(_ url: URL, _ query: [(String, String)] = []) throws -> String {
         var reader = ContainerLogReader(options: try ContainerLogOptions(query: query))
-        return String(decoding: reader.read(file: url, includeUnfinished: true).output, as: UTF8.self)
+        var output: [UInt8] = []
+        _ = reader.read(file: url, includeUnfinished: true) { output += $0; return true }
+        return String(decoding: output, as: UTF8.self)
     }
 
     @Test func timesParseAndFormatAsGo() throws {
@@ -42,6 +44,26 @@ import Testing
         #expect(try read(url, [("tailLines", "2")]) == "b\nc\n")
         #expect(try read(url, [("tailLines", "0")]) == "")
         #expect(try read(url, [("sinceSeconds", "60")]) == "", "all older than a minute")
+    }
+
+    @Test func tailCountsLinesAcrossFilesAndUnfinishedOnes() {
+        func tail(_ count: Int, _ parts: [String]) -> [String] {
+            ContainerLogReader.suffix(lines: count, of: parts.map { Array($0.utf8)[...] }).map { String(decoding: $0, as: UTF8.self) }
+        }
+        #expect(tail(2, ["a\nb\n", "c\n"]) == ["b\n", "c\n"])
+        #expect(tail(5, ["a\nb\n", "c"]) == ["a\nb\n", "c"])
+        #expect(tail(1, ["a\n\n"]) == ["\n"])
+        #expect(tail(1, ["a\n", ""]) == ["a\n"])
+        #expect(tail(0, ["a\n"]) == [])
+    }
+
+    @Test func largeLogsComeInPieces() throws {
+        let line = "2026-12-06T06:00:00Z stdout F " + String(repeating: "x", count: 1000) + "\n"
+        let url = try file(String(repeating: line, count: 300))
+        var reader = ContainerLogReader(options: ContainerLogOptions())
+        var pieces: [Int] = []
+        _ = reader.read(file: url, includeUnfinished: true) { pieces.append($0.count); return true }
+        #expect(pieces.count > 1 && pieces.reduce(0, +) == 300 * 1001)
     }
 
     @Test func badOptionsAreRefused() {
