@@ -7,6 +7,11 @@ import Synchronization
 /// stream per channel, named by its `streamtype` header (error, stdin, stdout, stderr, resize); the command
 /// starts once every stream the query asked for is open.
 final class SPDYRemoteCommand: SPDYStreamDelegate {
+    private final class StateBox: Sendable {
+        let value = Mutex(State())
+        func withLock<R>(_ body: (inout State) -> R) -> R { value.withLock { body(&$0) } }
+    }
+
     /// `X-Stream-Protocol-Version` values, the client's preference first wins. v4 writes a `Status` on the error
     /// stream; older ones only a failure's message. Resize streams exist from v3.
     static let protocols = ["v4.channel.k8s.io", "v3.channel.k8s.io", "v2.channel.k8s.io", "channel.k8s.io"]
@@ -17,7 +22,7 @@ final class SPDYRemoteCommand: SPDYStreamDelegate {
         var resizeBuffer: [UInt8] = []
     }
 
-    private let state = Mutex(State())
+    private let state = StateBox()
     let found: KubeletUpgraders.Accepted
     let version: String
     let endpoints: KubeletEndpoints
@@ -29,6 +34,11 @@ final class SPDYRemoteCommand: SPDYStreamDelegate {
         self.version = version
         self.endpoints = endpoints
         self.writer = writer
+        // Upstream's kubelet waits 30 s for the client's streams, then gives up on the connection.
+        let state = self.state
+        writer.channel.eventLoop.scheduleTask(in: .seconds(30)) { [writer] in
+            if !state.withLock({ $0.started }) { writer.channel.close(promise: nil) }
+        }
     }
 
     private var session: RemoteCommandSession? { sessionBox.withLock { $0 } }
