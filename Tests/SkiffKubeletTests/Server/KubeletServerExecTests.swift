@@ -70,6 +70,39 @@ import Testing
         await h.stop()
     }
 
+    @Test func base64ChannelsAndTheirPlainErrors() async throws {
+        let h = try await KubeletServerHarness.start()
+        defer { Task { await h.stop() } }
+        try await h.runPod("web", command: ["sleep", "30"])
+        let ok = try await h.webSocket("/exec/default/web/c?command=echo&command=hi&stdout=1", protocols: ["base64.channel.k8s.io"])
+        #expect(await ok.waitUpgraded())
+        let outcome = try await ok.finish()
+        // Channel '1', then base64 text; before v4 a success writes nothing on the error channel.
+        let stdout = outcome.messages.filter { $0.0 == 0x31 }.compactMap { Data(base64Encoded: Data($0.1)) }
+        #expect(String(decoding: stdout.reduce(Data(), +), as: UTF8.self) == "hi\n")
+        #expect(!outcome.messages.contains { $0.0 == 0x33 && !$0.1.isEmpty })
+        let failed = try await h.webSocket("/exec/default/web/c?command=sh&command=-c&command=exit+4&stdout=1",
+                                           protocols: ["channel.k8s.io"])
+        #expect(await failed.waitUpgraded())
+        let failure = try await failed.finish()
+        #expect(failure.output(3) == "command terminated with non-zero exit code: error executing command [sh -c exit 4], exit code 4")
+        await h.stop()
+    }
+
+    @Test func execIntoAContainerThatIsNotRunning() async throws {
+        let h = try await KubeletServerHarness.start()
+        defer { Task { await h.stop() } }
+        try await h.runPod("done", command: ["true"], restartPolicy: "Never")
+        try await h.waitFor({ $0.runningID == nil }, pod: "done")
+        let ws = try await h.webSocket("/exec/default/done/c?command=true&stdout=1")
+        #expect(await ws.waitUpgraded())
+        let status = try status(try await ws.finish())
+        #expect(status["message"] == "Internal error occurred: error executing command in container: container \"c\" in pod \"done\" is not running")
+        let logs = try await h.curl("/containerLogs/default/done/c?follow=true", timeout: .seconds(10))
+        #expect(logs.code == 200, "a finished container's log is read to its end, not followed")
+        await h.stop()
+    }
+
     @Test func unknownPodIsRefusedWith404() async throws {
         let h = try await KubeletServerHarness.start()
         defer { Task { await h.stop() } }
