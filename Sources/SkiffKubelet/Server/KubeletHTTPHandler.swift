@@ -67,6 +67,12 @@ final class KubeletHTTPHandler: ChannelInboundHandler, RemovableChannelHandler {
             case .exec(_, _, let c), .attach(_, _, let c): c
             default: nil
             }
+            let webSocket = head.headers["Upgrade"].contains { $0.lowercased() == "websocket" }
+            let tunnel = head.headers["Sec-WebSocket-Protocol"].contains { $0.contains(KubeletUpgraders.tunnelledPortForward) }
+            if case .portForward = route, webSocket, !tunnel, case .failure(let error) = WebSocketPortForwardHandler.ports(query: query) {
+                respond(context: context, status: .badRequest, message: error.message)
+                return
+            }
             if container != nil {
                 do { _ = try RemoteCommandOptions(query: query, exec: { if case .exec = route { true } else { false } }()) } catch {
                     respond(context: context, status: .badRequest, message: error.message)

@@ -77,8 +77,17 @@ enum KubeletUpgraders {
                         .map { $0.trimmingCharacters(in: .whitespaces) }
                     let wsProtocol: RemoteCommandWebSocketProtocol
                     if case .portForward = found.route {
-                        guard offered.contains(tunnelledPortForward) else { return nil }
-                        wsProtocol = .init(name: tunnelledPortForward, base64: false, statusObjects: false, streamClose: false)
+                        if offered.contains(tunnelledPortForward) {
+                            wsProtocol = .init(name: tunnelledPortForward, base64: false, statusObjects: false, streamClose: false)
+                        } else {
+                            // Upstream's port-forward channels: `v4.channel.k8s.io`, its base64 form, or none.
+                            guard case .success = WebSocketPortForwardHandler.ports(query: found.query),
+                                  let negotiated = RemoteCommandWebSocketProtocol.negotiate(offered),
+                                  negotiated.name.isEmpty || WebSocketPortForwardHandler.protocols.contains(negotiated.name) else {
+                                return nil
+                            }
+                            wsProtocol = negotiated
+                        }
                     } else {
                         guard let negotiated = RemoteCommandWebSocketProtocol.negotiate(offered) else { return nil }
                         wsProtocol = negotiated
@@ -100,6 +109,12 @@ enum KubeletUpgraders {
                         try channel.pipeline.syncOperations.addHandler(aggregator)
                         try channel.pipeline.syncOperations.addHandler(WebSocketByteStreamHandler())
                         try installSPDY(on: channel, found: found, version: SPDYPortForward.protocolName, endpoints: endpoints)
+                        return
+                    }
+                    if case .portForward = found.route, case .success(let ports) = WebSocketPortForwardHandler.ports(query: found.query) {
+                        try channel.pipeline.syncOperations.addHandler(aggregator)
+                        try channel.pipeline.syncOperations.addHandler(
+                            WebSocketPortForwardHandler(ports: ports, wsProtocol: wsProtocol, target: found.target, endpoints: endpoints))
                         return
                     }
                     let transport = WebSocketRemoteCommandTransport(channel: channel, wsProtocol: wsProtocol)

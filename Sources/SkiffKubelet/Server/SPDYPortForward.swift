@@ -54,22 +54,9 @@ final class SPDYPortForward: SPDYStreamDelegate {
     }
 
     private func connect(key: String, port: UInt16) {
-        let namespace = endpoints.runtime.networkNamespace(podUID: target.podUID)
-        let eventLoop = writer.channel.eventLoop
-        let bootstrap = { @Sendable [self] in
-            ClientBootstrap(group: eventLoop).channelInitializer { [self] channel in
-                channel.eventLoop.makeCompletedFuture {
-                    try channel.pipeline.syncOperations.addHandler(PortForwardUpstreamHandler(forward: self, key: key))
-                }
-            }
-        }
-        let connected: EventLoopFuture<any Channel>
-        if let namespace {
-            connected = PodNetworkConnector.connect(port: port, namespace: namespace, eventLoop: eventLoop)
-                .flatMap { bootstrap().withConnectedSocket($0) }
-        } else {
-            connected = bootstrap().connect(host: "127.0.0.1", port: Int(port))
-        }
+        let connected = PodPortConnection.open(
+            port: port, podUID: target.podUID, runtime: endpoints.runtime, eventLoop: writer.channel.eventLoop,
+            onData: { [self] bytes in upstreamRead(key: key, bytes) }, onClose: { [self] in upstreamClosed(key: key) })
         connected.whenComplete { [self] result in
             switch result {
             case .success(let channel):
@@ -121,12 +108,12 @@ final class SPDYPortForward: SPDYStreamDelegate {
 
     // MARK: From the pod's side
 
-    fileprivate func upstreamRead(key: String, _ bytes: [UInt8]) {
+    private func upstreamRead(key: String, _ bytes: [UInt8]) {
         guard let id = pairs.withLock({ $0[key]?.data }) else { return }
         writer.send(id, bytes)
     }
 
-    fileprivate func upstreamClosed(key: String) {
+    private func upstreamClosed(key: String) {
         guard let pair = pairs.withLock({ $0.removeValue(forKey: key) }) else { return }
         if let id = pair.data { writer.send(id, [], fin: true) }
         if let id = pair.error { writer.send(id, [], fin: true) }
@@ -134,30 +121,5 @@ final class SPDYPortForward: SPDYStreamDelegate {
             if let id = pair.data { keys[id] = nil }
             if let id = pair.error { keys[id] = nil }
         }
-    }
-}
-
-/// The pod side of one forwarded connection: what the port sends goes to the client's data stream.
-private final class PortForwardUpstreamHandler: ChannelInboundHandler {
-    typealias InboundIn = ByteBuffer
-    let forward: SPDYPortForward
-    let key: String
-
-    init(forward: SPDYPortForward, key: String) {
-        self.forward = forward
-        self.key = key
-    }
-
-    func channelRead(context: ChannelHandlerContext, data: NIOAny) {
-        forward.upstreamRead(key: key, Array(unwrapInboundIn(data).readableBytesView))
-    }
-
-    func channelInactive(context: ChannelHandlerContext) {
-        forward.upstreamClosed(key: key)
-        context.fireChannelInactive()
-    }
-
-    func errorCaught(context: ChannelHandlerContext, error: any Error) {
-        context.close(promise: nil)
     }
 }
