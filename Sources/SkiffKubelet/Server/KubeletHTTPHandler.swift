@@ -60,40 +60,41 @@ final class KubeletHTTPHandler: ChannelInboundHandler, RemovableChannelHandler {
             }
             logs(context: context, namespace: namespace, pod: pod, container: container, query: query)
         case .exec, .attach, .portForward:
-            // Not upgraded: say why, as upstream does.
-            let bound = NIOLoopBound((self, context), eventLoop: context.eventLoop)
-            let (namespace, pod) = route.namespaceAndPod ?? ("", "")
-            let container: String? = switch route {
-            case .exec(_, _, let c), .attach(_, _, let c): c
-            default: nil
-            }
-            let webSocket = head.headers["Upgrade"].contains { $0.lowercased() == "websocket" }
-            let tunnel = head.headers["Sec-WebSocket-Protocol"].contains { $0.contains(KubeletUpgraders.tunnelledPortForward) }
-            if case .portForward = route, webSocket, !tunnel, case .failure(let error) = WebSocketPortForwardHandler.ports(query: query) {
+            refuseStreaming(context: context, head: head, route: route, query: query)
+        }
+    }
+
+    /// A streaming request that was not upgraded: says why, as upstream's kubelet would (bad query, unknown
+    /// pod or container, no upgrade headers).
+    private func refuseStreaming(context: ChannelHandlerContext, head: HTTPRequestHead, route: KubeletRoute,
+                                 query: [(String, String)]) {
+        let (namespace, pod) = route.namespaceAndPod ?? ("", "")
+        let container = route.container
+        let webSocket = head.headers["Upgrade"].contains { $0.lowercased() == "websocket" }
+        let tunnel = head.headers["Sec-WebSocket-Protocol"].contains { $0.contains(KubeletUpgraders.tunnelledPortForward) }
+        if case .portForward = route, webSocket, !tunnel, case .failure(let error) = WebSocketPortForwardHandler.ports(query: query) {
+            respond(context: context, status: .badRequest, message: error.message)
+            return
+        }
+        if container != nil {
+            do { _ = try RemoteCommandOptions(query: query, exec: route.isExec) } catch {
                 respond(context: context, status: .badRequest, message: error.message)
                 return
             }
-            if container != nil {
-                do { _ = try RemoteCommandOptions(query: query, exec: { if case .exec = route { true } else { false } }()) } catch {
-                    respond(context: context, status: .badRequest, message: error.message)
-                    return
-                }
+        }
+        let bound = NIOLoopBound((self, context), eventLoop: context.eventLoop)
+        let locator = endpoints.locator
+        context.eventLoop.makeFutureWithTask { () -> (HTTPResponseStatus, String) in
+            do throws(ContainerLookupError) {
+                _ = try await locator.locate(namespace: namespace, pod: pod, container: container ?? "")
+            } catch {
+                // Port-forward names no container: only a missing pod matters.
+                if case .containerNotFound = error, container == nil {} else { return KubeletEndpoints.describe(error) }
             }
-            let locator = endpoints.locator
-            context.eventLoop.makeFutureWithTask { () -> (HTTPResponseStatus, String) in
-                do throws(ContainerLookupError) {
-                    _ = try await locator.locate(namespace: namespace, pod: pod, container: container ?? "")
-                } catch {
-                    if case .containerNotFound = error, container == nil {} else {
-                        let (code, message) = KubeletEndpoints.describe(error)
-                        return (code, message)
-                    }
-                }
-                return (.badRequest, "Upgrade request required")
-            }.whenSuccess { code, message in
-                let (handler, context) = bound.value
-                handler.respond(context: context, status: code, message: message)
-            }
+            return (.badRequest, "Upgrade request required")
+        }.whenSuccess { code, message in
+            let (handler, context) = bound.value
+            handler.respond(context: context, status: code, message: message)
         }
     }
 

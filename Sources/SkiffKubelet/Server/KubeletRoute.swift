@@ -17,11 +17,16 @@ enum KubeletRoute: Equatable {
         }
     }
 
-    var isStreaming: Bool {
+    /// The container the request names (nil for port-forward and healthz).
+    var container: String? {
         switch self {
-        case .exec, .attach, .portForward: true
-        default: false
+        case .exec(_, _, let container), .attach(_, _, let container), .containerLogs(_, _, let container): container
+        default: nil
         }
+    }
+
+    var isExec: Bool {
+        if case .exec = self { true } else { false }
     }
 
     /// The route of `uri` and its decoded query items (in order, repeated names kept).

@@ -134,6 +134,10 @@ enum KubeletUpgraders {
     /// Runs the exec or attach of an upgraded request.
     static func start(_ found: Accepted, session: RemoteCommandSession, endpoints: KubeletEndpoints) {
         let target = found.target
+        endpoints.logger.debug("streaming session", metadata: [
+            "pod": "\(target.namespace)/\(target.podName)", "container": "\(target.container)",
+            "route": "\(found.route)", "command": "\(found.options.command)",
+        ])
         guard let id = target.runningID else {
             session.fail("error executing command in container: container \"\(target.container)\" in pod \"\(target.podName)\" is not running")
             return
