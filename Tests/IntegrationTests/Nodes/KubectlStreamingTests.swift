@@ -91,6 +91,34 @@ import Testing
         #expect(await cluster.server.stop() == 0)
     }
 
+    @Test func anAgentsKubeletServesLogsAndExecWithTheClusterCA() async throws {
+        guard let binary = Kubectl.locate() else { return }
+        let server = try await TestAPIServer()
+        defer { Task { await server.stop() } }
+        let data = try ProcessKubeletTests.dataDirectoryWithBusybox()
+        defer { try? FileManager.default.removeItem(at: data.deletingLastPathComponent()) }
+        let port = try await server.server.listeningPort()
+        let agent = try SkiffProcess([
+            "agent", "--server", "https://127.0.0.1:\(port)", "--token", server.server.adminToken,
+            "--certificate-authority", server.dataDirectory.appendingPathComponent("pki/ca.crt").path,
+            "--node-name", "worker", "--runtime", "process", "--data-dir", data.path,
+            "--kubelet-port", String(ProcessRuntimeKubectlTests.freePort()),
+        ])
+        let k = Kubectl(binary: binary, kubeconfig: server.kubeconfig)
+        // No scheduler here: the pod names its node.
+        _ = try await k.run("run", "remote", "--image=busybox", "--image-pull-policy=Never",
+                            "--overrides={\"spec\":{\"nodeName\":\"worker\"}}", "--",
+                            "sh", "-c", "echo from-agent; sleep 3600")
+        #expect(await running(k, "remote"), "agent log: \(agent.log)")
+        let logs = await waitUntil { try await k.run("logs", "remote").stdout == "from-agent\n" }
+        #expect(logs, "agent log: \(agent.log.suffix(2000))")
+        let node = try await k.run("get", "node", "worker", "-o", "jsonpath={.status.daemonEndpoints.kubeletEndpoint.Port}")
+        #expect(node.stdout != "10250" && Int(node.stdout) != nil, "the real port: \(node)")
+        #expect(try await k.run("exec", "remote", "--", "echo", "via-agent").stdout == "via-agent\n")
+        _ = try await k.run(["delete", "pod", "remote", "--grace-period=1"], timeout: .seconds(30))
+        #expect(await agent.stop() == 0)
+    }
+
     @Test func portForwardOverSPDYAndTheWebSocketTunnel() async throws {
         guard let cluster = try await Self.start() else { return }
         defer { try? FileManager.default.removeItem(at: cluster.data.deletingLastPathComponent()) }
