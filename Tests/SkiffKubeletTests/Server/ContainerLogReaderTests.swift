@@ -96,6 +96,28 @@ import Testing
     }
 }
 
+extension ContainerLogReaderTests {
+    @Test func followerCarriesOnAcrossARotation() async throws {
+        let url = try file("2026-12-06T06:00:00Z stdout F one\n")
+        let follower = try ContainerLogFollower(file: url)
+        let seen = SeenLines()
+        let done = AsyncStream<Void>.makeStream()
+        follower.start(offset: 0, handle: { seen.add($0); return true }, finished: { done.continuation.finish() })
+        try await Task.sleep(for: .milliseconds(100))
+        // The writer renames the full file away and starts a new one, as a runtime rotates.
+        let handle = try FileHandle(forWritingTo: url)
+        handle.seekToEndOfFile()
+        handle.write(Data("2026-12-06T06:00:01Z stdout F two\n".utf8))
+        try handle.close()
+        try FileManager.default.moveItem(at: url, to: ContainerLogReader.rotated(url))
+        try "2026-12-06T06:00:02Z stdout F three\n".write(to: url, atomically: false, encoding: .utf8)
+        try await Task.sleep(for: .milliseconds(200))
+        follower.containerExited()
+        for await _ in done.stream {}
+        #expect(seen.text == "one\ntwo\nthree\n")
+    }
+}
+
 final class SeenLines: @unchecked Sendable {
     private let lock = NSLock()
     private var bytes: [UInt8] = []
