@@ -15,3 +15,6 @@ int posix_spawn_file_actions_addclosefrom_np(posix_spawn_file_actions_t *actions
 
 /* pipe2 (pipes made close-on-exec atomically, so no other spawn inherits them) is _GNU_SOURCE too. */
 int pipe2(int pipefd[2], int flags);
+
+/* setns (port-forward into a pod's network namespace) is _GNU_SOURCE too. */
+int setns(int fd, int nstype);

@@ -49,6 +49,8 @@ struct InProcessComponents: Service {
                 var configuration = ProcessKubelet.Configuration(nodeName: nodes.localNodeName,
                                                                  dataDirectory: apiServer.configuration.dataDirectory)
                 configuration.heartbeatInterval = min(.seconds(10), nodes.gracePeriod / 4)
+                configuration.serverPort = nodes.kubeletPort
+                configuration.clientCAPEM = apiServer.pki.caCertificatePEM
                 let kubelet = ProcessKubelet(client: client, configuration: configuration, logger: Logger(label: "skiff.kubelet"))
                 group.addTask {
                     do { try await kubelet.run() } catch { logger.error("kubelet stopped", metadata: ["error": "\(error)"]) }

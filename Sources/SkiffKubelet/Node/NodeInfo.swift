@@ -10,6 +10,8 @@ struct NodeInfo: Sendable {
     var name: String
     var hostIP: String
     var runtimeVersion: String
+    /// Where the kubelet API listens (`daemonEndpoints.kubeletEndpoint.Port`).
+    var kubeletPort = 10250
 
     func nodeObject(now: Date) -> JSONValue {
         [
@@ -39,7 +41,7 @@ struct NodeInfo: Sendable {
             "capacity": resources, "allocatable": resources,
             "conditions": NodeRegistration.conditions(now: now, ready: true),
             "addresses": [["type": "InternalIP", "address": .string(hostIP)], ["type": "Hostname", "address": .string(name)]],
-            "daemonEndpoints": ["kubeletEndpoint": ["Port": 10250]],
+            "daemonEndpoints": ["kubeletEndpoint": ["Port": .int(Int64(kubeletPort))]],
             "nodeInfo": [
                 "machineID": .string(machineID), "systemUUID": .string(machineID), "bootID": .string(bootID),
                 "kernelVersion": .string(kernel), "osImage": .string(Self.osImage()),

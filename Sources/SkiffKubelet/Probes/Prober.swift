@@ -3,6 +3,7 @@ import Foundation
 import NIOCore
 import NIOPosix
 import NIOSSL
+import Synchronization
 
 /// Runs one check against a container, as upstream's exec, HTTP and TCP probers: exit code 0, an HTTP status
 /// from 200 to 399, or an accepted connection is a success. Also runs lifecycle hooks' handlers.
@@ -22,17 +23,27 @@ final class Prober: Sendable {
         var ports: [String: Int]
     }
 
-    let http: HTTPClient
+    /// Made at the first HTTP probe or hook (so a kubelet that never probes has nothing to shut down).
+    private let client = Mutex<HTTPClient?>(nil)
 
-    init() {
-        // Probes do not verify certificates and report redirects as success without following them.
-        http = HTTPClient(eventLoopGroupProvider: .shared(MultiThreadedEventLoopGroup.singleton),
-                          configuration: HTTPClient.Configuration(certificateVerification: .none,
-                                                                  redirectConfiguration: .disallow))
+    var http: HTTPClient {
+        client.withLock { client in
+            if let client { return client }
+            // Probes do not verify certificates and report redirects as success without following them.
+            let made = HTTPClient(eventLoopGroupProvider: .shared(MultiThreadedEventLoopGroup.singleton),
+                                  configuration: HTTPClient.Configuration(certificateVerification: .none,
+                                                                          redirectConfiguration: .disallow))
+            client = made
+            return made
+        }
     }
 
     func shutdown() async {
-        try? await http.shutdown()
+        let made = client.withLock { client in
+            defer { client = nil }
+            return client
+        }
+        try? await made?.shutdown()
     }
 
     func run(_ handler: ProbeHandler, target: Target, timeout: Duration?) async -> Result {
