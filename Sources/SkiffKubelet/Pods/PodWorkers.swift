@@ -293,6 +293,6 @@ actor PodWorkers {
         let workingDir = spec["workingDir"]?.stringValue ?? config?.WorkingDir
         return ContainerLaunch(podUID: uid, name: spec["name"]?.stringValue ?? "", restartCount: restartCount, argv: argv,
                                environment: environment, workingDirectory: workingDir,
-                               imageLayers: image?.layers.map(\.path) ?? [])
+                               imageLayers: image?.layers.map(\.path) ?? [], resources: ContainerResources(containerSpec: spec))
     }
 }

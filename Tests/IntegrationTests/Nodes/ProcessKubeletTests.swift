@@ -70,9 +70,10 @@ import Testing
         let data = try Self.dataDirectoryWithBusybox()
         let server = try await TestAPIServer()
         let client = try RESTClient(config: try ClientConfig.fromKubeconfig(path: server.kubeconfig.path))
-        var configuration = ProcessKubelet.Configuration(nodeName: "proc-node", dataDirectory: data)
+        var configuration = Kubelet.Configuration(nodeName: "proc-node", dataDirectory: data)
         configuration.heartbeatInterval = .seconds(1)
-        let kubelet = ProcessKubelet(client: client, configuration: configuration, logger: Logger(label: "test.kubelet"))
+        let kubelet = Kubelet(client: client, configuration: configuration, runtime: ProcessRuntime(dataDirectory: data),
+                              logger: Logger(label: "test.kubelet"))
         let task = Task { try await kubelet.run() }
         let registered = await waitUntil {
             let node = try await client.json(.GET, "/api/v1/nodes/proc-node")
@@ -114,7 +115,14 @@ import Testing
         for type in ["PodScheduled", "Initialized", "ContainersReady", "Ready"] { #expect(conditions[type] == "True", "\(type)") }
         #expect(status?["podIP"] == status?["hostIP"])
         let log = h.data.appendingPathComponent("pods/\(uid)/c/0.log")
-        let logged = await waitUntil { (try? String(contentsOf: log, encoding: .utf8))?.contains("hi there") == true }
+        // CRI format: `<RFC 3339 time with nanoseconds> stdout F <line>`.
+        let logged = await waitUntil {
+            let lines = (try? String(contentsOf: log, encoding: .utf8))?.split(separator: "\n") ?? []
+            return lines.contains {
+                String($0).range(of: #"^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{9}Z stdout F hi there$"#,
+                                 options: .regularExpression) != nil
+            }
+        }
         #expect(logged)
         // Deleting SIGTERMs the process group; the pod then disappears and nothing of it is left running.
         let pid = Int32(containerID.dropFirst("process://".count)) ?? 0

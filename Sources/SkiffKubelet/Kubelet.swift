@@ -5,11 +5,11 @@ public import SkiffClient
 import SkiffAPI
 import SkiffImages
 
-/// The kubelet of a node whose pods run on a `ContainerRuntime` (the `process` runtime today): it registers
+/// The kubelet of a node whose pods run on a `ContainerRuntime` (`RuncRuntime` or `ProcessRuntime`): it registers
 /// the Node and renews its Lease, watches only the pods bound to it (`spec.nodeName=<node>`), runs one
 /// `PodMachine` per pod, writes pod status through `pods/status` when it changed, and finishes graceful
 /// deletions. On start it kills containers an earlier run left; on shutdown it stops its containers.
-public final class ProcessKubelet: Service, Sendable {
+public final class Kubelet: Service, Sendable {
     public struct Configuration: Sendable {
         public var nodeName: String
         /// `DATA_DIR`: images in `images/`, pods in `pods/`.
@@ -17,6 +17,8 @@ public final class ProcessKubelet: Service, Sendable {
         public var heartbeatInterval: Duration = .seconds(10)
         /// How long shutdown waits for containers after SIGTERM.
         public var shutdownGrace: Duration = .seconds(5)
+        /// The node's pod range (`spec.podCIDR`), from which the runtime gives pods their addresses.
+        public var podCIDR: String?
 
         public init(nodeName: String, dataDirectory: URL) {
             self.nodeName = nodeName
@@ -26,14 +28,15 @@ public final class ProcessKubelet: Service, Sendable {
 
     let client: RESTClient
     let configuration: Configuration
-    let runtime: ProcessRuntime
+    let runtime: any ContainerRuntime
     let logger: Logger
     let hostIP: String
 
-    public init(client: RESTClient, configuration: Configuration, logger: Logger) {
+    /// A kubelet running its pods on `runtime` (e.g. `RuncRuntime`, `ProcessRuntime(dataDirectory:)`).
+    public init(client: RESTClient, configuration: Configuration, runtime: any ContainerRuntime, logger: Logger) {
         self.client = client
         self.configuration = configuration
-        self.runtime = ProcessRuntime(dataDirectory: configuration.dataDirectory)
+        self.runtime = runtime
         self.logger = logger
         self.hostIP = NodeInfo.hostIP()
     }
@@ -43,7 +46,7 @@ public final class ProcessKubelet: Service, Sendable {
         runtime.cleanUpLeftovers()
         let name = configuration.nodeName
         let registration = NodeRegistration(client: client, logger: logger)
-        let info = NodeInfo(name: name, hostIP: hostIP, runtimeVersion: runtime.version)
+        let info = NodeInfo(name: name, hostIP: hostIP, runtimeVersion: runtime.version, podCIDR: configuration.podCIDR)
         try await registration.register(name: name, object: info.nodeObject(now: Date()),
                                         status: { info.status(now: Date()) })
         logger.info("node registered", metadata: ["node": "\(name)", "runtime": "\(runtime.version)", "ip": "\(hostIP)"])
@@ -99,7 +102,7 @@ public final class ProcessKubelet: Service, Sendable {
                 }
             }
         }
-        // The process runtime cannot adopt containers after a restart, so none are left to run unwatched.
+        // Neither runtime can adopt containers after a restart, so none are left to run unwatched.
         await workers.cancelTimers()
         await runtime.shutdown(grace: configuration.shutdownGrace)
     }
