@@ -134,16 +134,11 @@ import Testing
         }
     }
 
-    /// Every directory named `pod<uid>` under a cgroup hierarchy (v1 and v2), searched below `skiff/` dirs.
-    static func cgroupDirectories(podUID: String) -> [String] {
-        let enumerator = FileManager.default.enumerator(atPath: "/sys/fs/cgroup")
-        var found: [String] = []
-        while let path = enumerator?.nextObject() as? String {
-            if path.hasSuffix("skiff/pod\(podUID)") { found.append(path) }
-            // Container cgroups hold only kernel files: do not descend into them.
-            if path.split(separator: "/").count > 6 { enumerator?.skipDescendants() }
-        }
-        return found
+    /// Every cgroup directory of the pod (`…/skiff/pod<uid>`), in any hierarchy, v1 or v2.
+    static func cgroupDirectories(podUID: String) async throws -> [String] {
+        let found = try await Kubectl.runProcess("/usr/bin/find", ["/sys/fs/cgroup", "-maxdepth", "8", "-type", "d",
+                                                                  "-name", "pod\(podUID)"])
+        return found.stdout.split(separator: "\n").map(String.init)
     }
 
     @Test func aContainerExitsWithItsCodeAndLogsBothStreamsInCRIFormat() async throws {
@@ -218,6 +213,7 @@ import Testing
             cat /sys/fs/cgroup/memory/memory.limit_in_bytes /sys/fs/cgroup/memory.max 2>/dev/null
             cat /sys/fs/cgroup/pids/pids.max /sys/fs/cgroup/pids.max 2>/dev/null
             cat /sys/fs/cgroup/cpu/cpu.cfs_quota_us /sys/fs/cgroup/cpu.max 2>/dev/null
+            true
             """, resources: ContainerResources(memoryLimitBytes: 64 << 20, cpuShares: 512, cpuQuotaMicros: 50_000,
                                                 pidsLimit: 42))
         #expect(await f.exit(limits)?.exitCode == 0)
@@ -297,13 +293,14 @@ import Testing
         let handle = try f.start(uid, "c", "sleep 3600")
         let ip = try #require(sandbox.ip)
         #expect(!Self.mounts(under: f.data).isEmpty)
-        #expect(!Self.cgroupDirectories(podUID: uid).isEmpty)
+        let cgroupsWhileRunning = try await Self.cgroupDirectories(podUID: uid)
+        #expect(!cgroupsWhileRunning.isEmpty)
         f.runtime.stop(containerID: handle.id, force: true)
         #expect(await f.exit(handle)?.exitCode == 137)
         f.runtime.removePod(uid: uid)
         #expect(try await Self.runcList(f.data) == "")
         #expect(Self.mounts(under: f.data) == [])
-        #expect(Self.cgroupDirectories(podUID: uid) == [])
+        #expect(try await Self.cgroupDirectories(podUID: uid) == [])
         #expect(!FileManager.default.fileExists(atPath: f.data.appendingPathComponent("pods/\(uid)").path))
         #expect(!FileManager.default.fileExists(atPath: f.data.appendingPathComponent("cni/ipam/skiff/\(ip)").path))
 
@@ -315,7 +312,7 @@ import Testing
         successor.runtime.cleanUpLeftovers()
         #expect(try await Self.runcList(f.data) == "")
         #expect(Self.mounts(under: f.data) == [])
-        #expect(Self.cgroupDirectories(podUID: left) == [])
+        #expect(try await Self.cgroupDirectories(podUID: left) == [])
         #expect(!FileManager.default.fileExists(atPath: f.data.appendingPathComponent("pods/\(left)/ns").path))
         #expect(!FileManager.default.fileExists(atPath: f.data.appendingPathComponent("cni/ipam/skiff/\(leftIP)").path))
         #expect(await f.exit(leftHandle)?.exitCode == 137)

@@ -12,12 +12,18 @@ struct CNINetwork: Sendable {
     var ipamDirectory: URL
     var bridge: String
 
-    init(podCIDR: String, pluginDirectory: String = CNINetwork.defaultPluginDirectory, ipamDirectory: URL,
-         bridge: String = "skiff0") {
+    init(podCIDR: String, pluginDirectory: String = CNINetwork.defaultPluginDirectory, ipamDirectory: URL) {
         self.podCIDR = podCIDR
         self.pluginDirectory = pluginDirectory
         self.ipamDirectory = ipamDirectory
-        self.bridge = bridge
+        bridge = Self.bridgeName(podCIDR: podCIDR)
+    }
+
+    /// One bridge per pod range, as the bridge plugin keeps one gateway address per bridge:
+    /// `10.244.X.0/24` → `skiffX`.
+    static func bridgeName(podCIDR: String) -> String {
+        let octets = podCIDR.split(separator: "/").first?.split(separator: ".") ?? []
+        return octets.count == 4 && octets[2].allSatisfy(\.isNumber) ? "skiff\(octets[2])" : "skiff0"
     }
 
     var configuration: Data {

@@ -72,7 +72,6 @@ struct OCIConfig {
                 "cwd": workingDirectory,
                 "capabilities": ["bounding": Self.capabilities, "effective": Self.capabilities,
                                  "permitted": Self.capabilities],
-                "rlimits": [["type": "RLIMIT_NOFILE", "hard": 1_048_576, "soft": 1_048_576] as [String: Any]],
                 "oomScoreAdj": 1000,
             ] as [String: Any],
             "root": ["path": "rootfs", "readonly": false] as [String: Any],
