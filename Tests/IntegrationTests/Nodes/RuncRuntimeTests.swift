@@ -93,6 +93,19 @@ import Testing
         }
     }
 
+    /// Runs `body` on a new fixture and tears it down (pods, containers, files) even when `body` fails.
+    static func withFixture(_ body: (Fixture) async throws -> Void) async throws {
+        guard available() else { return }
+        let f = try Fixture()
+        do {
+            try await body(f)
+        } catch {
+            await f.finish()
+            throw error
+        }
+        await f.finish()
+    }
+
     /// Skips (passes) where runc cannot run, except in CI.
     static func available() -> Bool {
         if let reason = RuncRuntime.unavailableReason() {
@@ -142,181 +155,174 @@ import Testing
     }
 
     @Test func aContainerExitsWithItsCodeAndLogsBothStreamsInCRIFormat() async throws {
-        guard Self.available() else { return }
-        let f = try Fixture()
-        let (uid, _) = try f.pod("exits")
-        let clock = ContinuousClock()
-        let begun = clock.now
-        let handle = try f.start(uid, "c", "echo out; echo err >&2; exit 7")
-        let startTook = clock.now - begun
-        #expect(handle.id.hasPrefix("runc://"))
-        let exit = await f.exit(handle)
-        #expect(exit?.exitCode == 7)
-        #expect(exit?.reason == nil)
-        #expect(f.lines(uid, "c") == ["out"])
-        #expect(f.lines(uid, "c", stream: "stderr") == ["err"])
-        let first = f.log(uid, "c").split(separator: "\n").first.map(String.init) ?? ""
-        #expect(first.range(of: #"^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{9}Z (stdout|stderr) F (out|err)$"#, options: .regularExpression) != nil,
-                "\(first)")
-        print("runc start of one container took \(startTook)")
-        f.runtime.removePod(uid: uid)
-        await f.finish()
+        try await Self.withFixture { f in
+            let (uid, _) = try f.pod("exits")
+            let clock = ContinuousClock()
+            let begun = clock.now
+            let handle = try f.start(uid, "c", "echo out; echo err >&2; exit 7")
+            let startTook = clock.now - begun
+            #expect(handle.id.hasPrefix("runc://"))
+            let exit = await f.exit(handle)
+            #expect(exit?.exitCode == 7)
+            #expect(exit?.reason == nil)
+            #expect(f.lines(uid, "c") == ["out"])
+            #expect(f.lines(uid, "c", stream: "stderr") == ["err"])
+            let first = f.log(uid, "c").split(separator: "\n").first.map(String.init) ?? ""
+            #expect(first.range(of: #"^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{9}Z (stdout|stderr) F (out|err)$"#, options: .regularExpression) != nil,
+                    "\(first)")
+            print("runc start of one container took \(startTook)")
+            f.runtime.removePod(uid: uid)
+        }
     }
 
     @Test func theHostnameIsThePodsAndThePodHasAnAddressOnTheBridge() async throws {
-        guard Self.available() else { return }
-        let f = try Fixture()
-        let (uid, sandbox) = try f.pod("web-1")
-        let ip = try #require(sandbox.ip)
-        #expect(ip.hasPrefix("10.244.250."))
-        let handle = try f.start(uid, "c", "hostname; cat /etc/hostname; grep web-1 /etc/hosts; ps -o pid | wc -l")
-        #expect(await f.exit(handle)?.exitCode == 0)
-        let lines = f.lines(uid, "c")
-        #expect(lines.prefix(3) == ["web-1", "web-1", "\(ip)\tweb-1"], "\(lines)")
-        // Its own PID namespace: ps sees the header, sh, ps and wc.
-        #expect((Int(lines.last?.trimmingCharacters(in: .whitespaces) ?? "") ?? 99) < 6, "\(lines)")
-        f.runtime.removePod(uid: uid)
-        await f.finish()
+        try await Self.withFixture { f in
+            let (uid, sandbox) = try f.pod("web-1")
+            let ip = try #require(sandbox.ip)
+            #expect(ip.hasPrefix("10.244.250."))
+            let handle = try f.start(uid, "c", "hostname; cat /etc/hostname; grep web-1 /etc/hosts; ps -o pid | wc -l")
+            #expect(await f.exit(handle)?.exitCode == 0)
+            let lines = f.lines(uid, "c")
+            #expect(lines.prefix(3) == ["web-1", "web-1", "\(ip)\tweb-1"], "\(lines)")
+            // Its own PID namespace: ps sees the header, sh, ps and wc.
+            #expect((Int(lines.last?.trimmingCharacters(in: .whitespaces) ?? "") ?? 99) < 6, "\(lines)")
+            f.runtime.removePod(uid: uid)
+        }
     }
 
     @Test func twoContainersOfAPodShareLocalhostAndAVolume() async throws {
-        guard Self.available() else { return }
-        let f = try Fixture()
-        let (uid, _) = try f.pod("pair")
-        let volume = f.base.appendingPathComponent("volume")
-        try FileManager.default.createDirectory(at: volume, withIntermediateDirectories: true)
-        let file = f.base.appendingPathComponent("greeting.txt")
-        try "from a file mount\n".write(to: file, atomically: true, encoding: .utf8)
-        let server = try f.start(uid, "server", "httpd -f -p 8080 -h /srv/www",
-                                 mounts: [ContainerMount(hostPath: volume.path, containerPath: "/srv/www")])
-        let client = try f.start(uid, "client", """
-            echo shared > /data/index.html
-            for i in 1 2 3 4 5 6 7 8 9 10; do wget -qO- http://127.0.0.1:8080/index.html && break; sleep 0.2; done
-            cat /etc/app/greeting.txt
-            echo nope > /etc/app/greeting.txt || echo read-only
-            """, mounts: [ContainerMount(hostPath: volume.path, containerPath: "/data"),
-                          ContainerMount(hostPath: file.path, containerPath: "/etc/app/greeting.txt", readOnly: true)])
-        #expect(await f.exit(client)?.exitCode == 0)
-        #expect(f.lines(uid, "client") == ["shared", "from a file mount", "read-only"], "\(f.log(uid, "client"))")
-        #expect(try String(contentsOf: volume.appendingPathComponent("index.html"), encoding: .utf8) == "shared\n")
-        f.runtime.stop(containerID: server.id, force: true)
-        #expect(await f.exit(server)?.exitCode == 137)
-        f.runtime.removePod(uid: uid)
-        await f.finish()
+        try await Self.withFixture { f in
+            let (uid, _) = try f.pod("pair")
+            let volume = f.base.appendingPathComponent("volume")
+            try FileManager.default.createDirectory(at: volume, withIntermediateDirectories: true)
+            let file = f.base.appendingPathComponent("greeting.txt")
+            try "from a file mount\n".write(to: file, atomically: true, encoding: .utf8)
+            let server = try f.start(uid, "server", "httpd -f -p 8080 -h /srv/www",
+                                     mounts: [ContainerMount(hostPath: volume.path, containerPath: "/srv/www")])
+            let client = try f.start(uid, "client", """
+                echo shared > /data/index.html
+                for i in 1 2 3 4 5 6 7 8 9 10; do wget -qO- http://127.0.0.1:8080/index.html && break; sleep 0.2; done
+                cat /etc/app/greeting.txt
+                echo nope > /etc/app/greeting.txt || echo read-only
+                """, mounts: [ContainerMount(hostPath: volume.path, containerPath: "/data"),
+                              ContainerMount(hostPath: file.path, containerPath: "/etc/app/greeting.txt", readOnly: true)])
+            #expect(await f.exit(client)?.exitCode == 0)
+            #expect(f.lines(uid, "client") == ["shared", "from a file mount", "read-only"], "\(f.log(uid, "client"))")
+            #expect(try String(contentsOf: volume.appendingPathComponent("index.html"), encoding: .utf8) == "shared\n")
+            f.runtime.stop(containerID: server.id, force: true)
+            #expect(await f.exit(server)?.exitCode == 137)
+            f.runtime.removePod(uid: uid)
+        }
     }
 
     @Test func aContainerOverItsMemoryLimitEndsOOMKilledAndLimitsReachTheCgroup() async throws {
-        guard Self.available() else { return }
-        let f = try Fixture()
-        let (uid, _) = try f.pod("limits")
-        let limits = try f.start(uid, "limits", """
-            cat /sys/fs/cgroup/memory/memory.limit_in_bytes /sys/fs/cgroup/memory.max 2>/dev/null
-            cat /sys/fs/cgroup/pids/pids.max /sys/fs/cgroup/pids.max 2>/dev/null
-            cat /sys/fs/cgroup/cpu/cpu.cfs_quota_us /sys/fs/cgroup/cpu.max 2>/dev/null
-            true
-            """, resources: ContainerResources(memoryLimitBytes: 64 << 20, cpuShares: 512, cpuQuotaMicros: 50_000,
-                                                pidsLimit: 42))
-        #expect(await f.exit(limits)?.exitCode == 0)
-        let lines = f.lines(uid, "limits")
-        #expect(lines == ["67108864", "42", "50000"] || lines == ["67108864", "42", "50000 100000"], "\(lines)")
-        let hog = try f.start(uid, "hog", #"x=$(head -c 134217728 /dev/zero | tr "\0" a); echo survived"#,
-                              resources: ContainerResources(memoryLimitBytes: 16 << 20))
-        let exit = await f.exit(hog)
-        #expect(exit?.reason == "OOMKilled")
-        #expect(exit?.exitCode == 137)
-        f.runtime.removePod(uid: uid)
-        await f.finish()
+        try await Self.withFixture { f in
+            let (uid, _) = try f.pod("limits")
+            let limits = try f.start(uid, "limits", """
+                cat /sys/fs/cgroup/memory/memory.limit_in_bytes /sys/fs/cgroup/memory.max 2>/dev/null
+                cat /sys/fs/cgroup/pids/pids.max /sys/fs/cgroup/pids.max 2>/dev/null
+                cat /sys/fs/cgroup/cpu/cpu.cfs_quota_us /sys/fs/cgroup/cpu.max 2>/dev/null
+                true
+                """, resources: ContainerResources(memoryLimitBytes: 64 << 20, cpuShares: 512, cpuQuotaMicros: 50_000,
+                                                    pidsLimit: 42))
+            #expect(await f.exit(limits)?.exitCode == 0)
+            let lines = f.lines(uid, "limits")
+            #expect(lines == ["67108864", "42", "50000"] || lines == ["67108864", "42", "50000 100000"], "\(lines)")
+            let hog = try f.start(uid, "hog", #"x=$(head -c 134217728 /dev/zero | tr "\0" a); echo survived"#,
+                                  resources: ContainerResources(memoryLimitBytes: 16 << 20))
+            let exit = await f.exit(hog)
+            #expect(exit?.reason == "OOMKilled")
+            #expect(exit?.exitCode == 137)
+            f.runtime.removePod(uid: uid)
+        }
     }
 
     @Test func execRunsInTheContainerWithStdinEnvironmentAndExitCode() async throws {
-        guard Self.available() else { return }
-        let f = try Fixture()
-        let (uid, _) = try f.pod("exec")
-        let handle = try f.start(uid, "c", "sleep 3600", environment: ["GREETING": "hello"])
-        let process = try f.runtime.exec(containerID: handle.id, ExecCommand(argv: ["sh", "-c", "cat; echo $GREETING; hostname; exit 3"],
-                                                                               stdin: true))
-        let input = try #require(process.stdin)
-        _ = "piped\n".withCString { write(input, $0, 6) }
-        close(input)
-        let output = Self.drain(process.stdout)
-        if let stderr = process.stderr { close(stderr) }
-        close(process.stdout)
-        #expect(await process.exitCode() == 3)
-        #expect(output == "piped\nhello\nexec\n")
+        try await Self.withFixture { f in
+            let (uid, _) = try f.pod("exec")
+            let handle = try f.start(uid, "c", "sleep 3600", environment: ["GREETING": "hello"])
+            let process = try f.runtime.exec(containerID: handle.id, ExecCommand(argv: ["sh", "-c", "cat; echo $GREETING; hostname; exit 3"],
+                                                                                   stdin: true))
+            let input = try #require(process.stdin)
+            _ = "piped\n".withCString { write(input, $0, 6) }
+            close(input)
+            let output = Self.drain(process.stdout)
+            if let stderr = process.stderr { close(stderr) }
+            close(process.stdout)
+            #expect(await process.exitCode() == 3)
+            #expect(output == "piped\nhello\nexec\n")
 
-        let terminal = try f.runtime.exec(containerID: handle.id, ExecCommand(argv: ["sh", "-c", "test -t 0 && echo tty"], tty: true))
-        let screen = Self.drain(terminal.stdout)
-        close(terminal.stdout)
-        if let input = terminal.stdin { close(input) }
-        #expect(await terminal.exitCode() == 0)
-        #expect(screen.contains("tty"), "\(screen)")
+            let terminal = try f.runtime.exec(containerID: handle.id, ExecCommand(argv: ["sh", "-c", "test -t 0 && echo tty"], tty: true))
+            let screen = Self.drain(terminal.stdout)
+            close(terminal.stdout)
+            if let input = terminal.stdin { close(input) }
+            #expect(await terminal.exitCode() == 0)
+            #expect(screen.contains("tty"), "\(screen)")
 
-        f.runtime.stop(containerID: handle.id, force: true)
-        #expect(await f.exit(handle)?.exitCode == 137)
-        #expect(throws: ContainerRuntimeError.self) {
-            try f.runtime.exec(containerID: handle.id, ExecCommand(argv: ["true"]))
+            f.runtime.stop(containerID: handle.id, force: true)
+            #expect(await f.exit(handle)?.exitCode == 137)
+            #expect(throws: ContainerRuntimeError.self) {
+                try f.runtime.exec(containerID: handle.id, ExecCommand(argv: ["true"]))
+            }
+            do {
+                _ = try f.runtime.exec(containerID: handle.id, ExecCommand(argv: ["true"]))
+            } catch let error as ContainerRuntimeError {
+                #expect(error.reason == "NotFound")
+            }
+            f.runtime.removePod(uid: uid)
         }
-        do {
-            _ = try f.runtime.exec(containerID: handle.id, ExecCommand(argv: ["true"]))
-        } catch let error as ContainerRuntimeError {
-            #expect(error.reason == "NotFound")
-        }
-        f.runtime.removePod(uid: uid)
-        await f.finish()
     }
 
     @Test func aMissingProgramFailsTheStartWithUpstreamsStartError() async throws {
-        guard Self.available() else { return }
-        let f = try Fixture()
-        let (uid, _) = try f.pod("nocmd")
-        do {
-            _ = try f.runtime.start(ContainerLaunch(podUID: uid, name: "c", restartCount: 0, argv: ["/no/such/binary"],
-                                                    imageLayers: [f.layer]))
-            Issue.record("the start should have failed")
-        } catch let error as ContainerRuntimeError {
-            #expect(error.reason == "StartError")
-            #expect(error.message.hasPrefix("failed to create containerd task: failed to create shim task: OCI runtime create failed: "),
-                    "\(error.message)")
-            #expect(error.message.contains(#"exec: "/no/such/binary": stat /no/such/binary: no such file or directory"#),
-                    "\(error.message)")
+        try await Self.withFixture { f in
+            let (uid, _) = try f.pod("nocmd")
+            do {
+                _ = try f.runtime.start(ContainerLaunch(podUID: uid, name: "c", restartCount: 0, argv: ["/no/such/binary"],
+                                                        imageLayers: [f.layer]))
+                Issue.record("the start should have failed")
+            } catch let error as ContainerRuntimeError {
+                #expect(error.reason == "StartError")
+                #expect(error.message.hasPrefix("failed to create containerd task: failed to create shim task: OCI runtime create failed: "),
+                        "\(error.message)")
+                #expect(error.message.contains(#"exec: "/no/such/binary": stat /no/such/binary: no such file or directory"#),
+                        "\(error.message)")
+            }
+            #expect(try await Self.runcList(f.data) == "")
+            #expect(Self.mounts(under: f.data.appendingPathComponent("pods/\(uid)/c")).isEmpty)
+            f.runtime.removePod(uid: uid)
         }
-        #expect(try await Self.runcList(f.data) == "")
-        #expect(Self.mounts(under: f.data.appendingPathComponent("pods/\(uid)/c")).isEmpty)
-        f.runtime.removePod(uid: uid)
-        await f.finish()
     }
 
     @Test func removePodAndCleanUpLeftoversLeaveNoContainersMountsCgroupsOrNamespaces() async throws {
-        guard Self.available() else { return }
-        let f = try Fixture()
-        let (uid, sandbox) = try f.pod("tidy")
-        let handle = try f.start(uid, "c", "sleep 3600")
-        let ip = try #require(sandbox.ip)
-        #expect(!Self.mounts(under: f.data).isEmpty)
-        let cgroupsWhileRunning = try await Self.cgroupDirectories(podUID: uid)
-        #expect(!cgroupsWhileRunning.isEmpty)
-        f.runtime.stop(containerID: handle.id, force: true)
-        #expect(await f.exit(handle)?.exitCode == 137)
-        f.runtime.removePod(uid: uid)
-        #expect(try await Self.runcList(f.data) == "")
-        #expect(Self.mounts(under: f.data) == [])
-        #expect(try await Self.cgroupDirectories(podUID: uid) == [])
-        #expect(!FileManager.default.fileExists(atPath: f.data.appendingPathComponent("pods/\(uid)").path))
-        #expect(!FileManager.default.fileExists(atPath: f.data.appendingPathComponent("cni/ipam/skiff/\(ip)").path))
+        try await Self.withFixture { f in
+            let (uid, sandbox) = try f.pod("tidy")
+            let handle = try f.start(uid, "c", "sleep 3600")
+            let ip = try #require(sandbox.ip)
+            #expect(!Self.mounts(under: f.data).isEmpty)
+            let cgroupsWhileRunning = try await Self.cgroupDirectories(podUID: uid)
+            #expect(!cgroupsWhileRunning.isEmpty)
+            f.runtime.stop(containerID: handle.id, force: true)
+            #expect(await f.exit(handle)?.exitCode == 137)
+            f.runtime.removePod(uid: uid)
+            #expect(try await Self.runcList(f.data) == "")
+            #expect(Self.mounts(under: f.data) == [])
+            #expect(try await Self.cgroupDirectories(podUID: uid) == [])
+            #expect(!FileManager.default.fileExists(atPath: f.data.appendingPathComponent("pods/\(uid)").path))
+            #expect(!FileManager.default.fileExists(atPath: f.data.appendingPathComponent("cni/ipam/skiff/\(ip)").path))
 
-        // A kubelet that died left a running container: a new runtime on the same directory removes it all.
-        let (left, leftSandbox) = try f.pod("left")
-        let leftIP = try #require(leftSandbox.ip)
-        let leftHandle = try f.start(left, "c", "sleep 3600")
-        let successor = try Fixture(data: f.data)
-        successor.runtime.cleanUpLeftovers()
-        #expect(try await Self.runcList(f.data) == "")
-        #expect(Self.mounts(under: f.data) == [])
-        #expect(try await Self.cgroupDirectories(podUID: left) == [])
-        #expect(!FileManager.default.fileExists(atPath: f.data.appendingPathComponent("pods/\(left)/ns").path))
-        #expect(!FileManager.default.fileExists(atPath: f.data.appendingPathComponent("cni/ipam/skiff/\(leftIP)").path))
-        #expect(await f.exit(leftHandle)?.exitCode == 137)
-        successor.collector.cancel()
-        await f.finish()
+            // A kubelet that died left a running container: a new runtime on the same directory removes it all.
+            let (left, leftSandbox) = try f.pod("left")
+            let leftIP = try #require(leftSandbox.ip)
+            let leftHandle = try f.start(left, "c", "sleep 3600")
+            let successor = try Fixture(data: f.data)
+            successor.runtime.cleanUpLeftovers()
+            #expect(try await Self.runcList(f.data) == "")
+            #expect(Self.mounts(under: f.data) == [])
+            #expect(try await Self.cgroupDirectories(podUID: left) == [])
+            #expect(!FileManager.default.fileExists(atPath: f.data.appendingPathComponent("pods/\(left)/ns").path))
+            #expect(!FileManager.default.fileExists(atPath: f.data.appendingPathComponent("cni/ipam/skiff/\(leftIP)").path))
+            #expect(await f.exit(leftHandle)?.exitCode == 137)
+            successor.collector.cancel()
+        }
     }
 }
