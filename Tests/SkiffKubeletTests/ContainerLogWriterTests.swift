@@ -75,3 +75,13 @@ import Testing
         #expect(!FileManager.default.fileExists(atPath: file.path + ".2"))
     }
 }
+
+/// /proc files are longer than Foundation reads them (it stops at the first 4 KiB).
+@Suite struct KernelFileTests {
+    @Test func aLongProcFileIsReadWhole() throws {
+        let maps = try #require(KernelFile.read("/proc/self/maps"))
+        #expect(maps.utf8.count > 4096)
+        #expect(maps.hasSuffix("\n"))
+        #expect(KernelFile.read("/proc/self/no-such-file") == nil)
+    }
+}

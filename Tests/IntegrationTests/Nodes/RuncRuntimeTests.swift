@@ -138,8 +138,11 @@ import Testing
         return String(decoding: data, as: UTF8.self)
     }
 
+    /// Mount points under `directory` (read with `read(2)`: Foundation stops /proc files at 4 KiB).
     static func mounts(under directory: URL) -> [String] {
-        let text = (try? String(contentsOfFile: "/proc/self/mountinfo", encoding: .utf8)) ?? ""
+        let fd = open("/proc/self/mountinfo", O_RDONLY)
+        let text = fd >= 0 ? drain(fd) : ""
+        if fd >= 0 { close(fd) }
         return text.split(separator: "\n").compactMap { line in
             let fields = line.split(separator: " ")
             guard fields.count > 4, fields[4].hasPrefix(directory.path) else { return nil }

@@ -26,8 +26,8 @@ struct CgroupLayout: Sendable {
 
     /// Reads this process's cgroups (`/proc/self/cgroup`) and the mounted hierarchies (`/proc/self/mountinfo`).
     static func current() -> CgroupLayout {
-        let own = (try? String(contentsOfFile: "/proc/self/cgroup", encoding: .utf8)) ?? ""
-        let mounts = (try? String(contentsOfFile: "/proc/self/mountinfo", encoding: .utf8)) ?? ""
+        let own = KernelFile.read("/proc/self/cgroup") ?? ""
+        let mounts = KernelFile.read("/proc/self/mountinfo") ?? ""
         return parse(ownCgroups: own, mountInfo: mounts)
     }
 
@@ -96,7 +96,7 @@ struct CgroupLayout: Sendable {
             guard let memory = hierarchies.first(where: { $0.controllers.contains("memory") }) else { return false }
             file = (memory.base as NSString).appendingPathComponent(relative) + "/memory.oom_control"
         }
-        guard let text = try? String(contentsOfFile: file, encoding: .utf8) else { return false }
+        guard let text = KernelFile.read(file) else { return false }
         for line in text.split(separator: "\n") {
             let fields = line.split(separator: " ")
             if fields.count == 2, fields[0] == "oom_kill", let count = Int(fields[1]), count > 0 { return true }

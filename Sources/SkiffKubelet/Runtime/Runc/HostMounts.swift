@@ -36,7 +36,7 @@ enum HostMounts {
 
     /// Mount points at or below `directory`, deepest first, from `/proc/self/mountinfo`.
     static func mountPoints(under directory: String) -> [String] {
-        guard let text = try? String(contentsOfFile: "/proc/self/mountinfo", encoding: .utf8) else { return [] }
+        guard let text = KernelFile.read("/proc/self/mountinfo") else { return [] }
         let prefix = directory.hasSuffix("/") ? directory : directory + "/"
         var points: [String] = []
         for line in text.split(separator: "\n") {
