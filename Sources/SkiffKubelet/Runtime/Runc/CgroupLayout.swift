@@ -67,22 +67,30 @@ struct CgroupLayout: Sendable {
             guard var path = own else { continue }
             // A hierarchy mounted at a sub-cgroup (inside a cgroup namespace's view) shows paths below its root.
             if root != "/", path.hasPrefix(root) { path = String(path.dropFirst(root.count)) }
-            hierarchies.append(Hierarchy(mountPoint: mountPoint, controllers: controllers,
-                                         base: (mountPoint as NSString).appendingPathComponent(path)))
+            hierarchies.append(Hierarchy(mountPoint: mountPoint, controllers: controllers, base: join(mountPoint, path)))
         }
         if unified {
             hierarchies = hierarchies.filter { $0.mountPoint == "/sys/fs/cgroup" }.map {
                 var hierarchy = $0
-                hierarchy.base = ($0.base as NSString).deletingLastPathComponent
+                if hierarchy.base != $0.mountPoint, let slash = hierarchy.base.lastIndex(of: "/") {
+                    hierarchy.base = String(hierarchy.base[..<slash])
+                }
                 return hierarchy
             }
         }
         return CgroupLayout(hierarchies: hierarchies, unified: unified)
     }
 
+    /// `a` and `b` joined with exactly one `/`.
+    static func join(_ a: String, _ b: String) -> String {
+        let head = a.hasSuffix("/") ? String(a.dropLast()) : a
+        let tail = b.drop { $0 == "/" }
+        return tail.isEmpty ? head : head + "/" + tail
+    }
+
     /// The directories of a relative cgroup path in every hierarchy.
     func directories(_ relative: String) -> [String] {
-        hierarchies.map { ($0.base as NSString).appendingPathComponent(relative) }
+        hierarchies.map { Self.join($0.base, relative) }
     }
 
     /// Whether the kernel's OOM killer killed a process of this cgroup (v1 `memory.oom_control`, v2
@@ -94,7 +102,7 @@ struct CgroupLayout: Sendable {
             file = directory + "/memory.events"
         } else {
             guard let memory = hierarchies.first(where: { $0.controllers.contains("memory") }) else { return false }
-            file = (memory.base as NSString).appendingPathComponent(relative) + "/memory.oom_control"
+            file = Self.join(memory.base, relative) + "/memory.oom_control"
         }
         guard let text = KernelFile.read(file) else { return false }
         for line in text.split(separator: "\n") {
