@@ -82,8 +82,12 @@ public final class APIServer: Service, Sendable {
         health.register("bootstrap")
         let admission = Admission(defaultNotReadyTolerationSeconds: configuration.defaultNotReadyTolerationSeconds,
                                   defaultUnreachableTolerationSeconds: configuration.defaultUnreachableTolerationSeconds)
-        let rest = RESTHandler(store: store, hub: hub, registry: registry, admission: admission, logger: logger,
+        var rest = RESTHandler(store: store, hub: hub, registry: registry, admission: admission, logger: logger,
                                clock: { Date() })
+        // The kubelets check this certificate against the cluster CA (upstream's kubelet client certificate).
+        let kubeletClientCertificate = try pki.issueClientCertificate(user: "kube-apiserver-kubelet-client",
+                                                                      groups: ["system:masters"])
+        rest.kubelets = try KubeletClient(certificatePEM: kubeletClientCertificate.certificate, keyPEM: kubeletClientCertificate.key)
         let advertised = host == "0.0.0.0" || host == "::" ? "127.0.0.1" : host
         let handler = APIRequestHandler(
             rest: rest, discovery: Discovery(registry: registry, serverAddress: "\(advertised):\(configuration.port)"),

@@ -14,16 +14,18 @@ public final class ServerProcess: @unchecked Sendable {
     public private(set) var readySeconds: Double = 0
     public private(set) var target: BenchTarget
 
-    /// Starts `binary <command> ...` (`server`, or `apiserver` for the API server alone) and waits until it is ready.
-    public init(binary: String, command: String = "server", arguments: [String] = [], datastore: String = "sqlite")
-        async throws
+    /// Starts `binary <command> ...` (`server`, or `apiserver` for the API server alone) and waits until it is ready;
+    /// on `dataDirectory` when given (prepared beforehand, e.g. with images), else on a fresh one.
+    public init(binary: String, command: String = "server", arguments: [String] = [], datastore: String = "sqlite",
+                dataDirectory: URL? = nil) async throws
     {
-        dataDirectory = FileManager.default.temporaryDirectory.appendingPathComponent("skiff-bench-\(UUID().uuidString.prefix(8))")
-        try FileManager.default.createDirectory(at: dataDirectory, withIntermediateDirectories: true)
+        self.dataDirectory = dataDirectory
+            ?? FileManager.default.temporaryDirectory.appendingPathComponent("skiff-bench-\(UUID().uuidString.prefix(8))")
+        try FileManager.default.createDirectory(at: self.dataDirectory, withIntermediateDirectories: true)
         port = try Self.freePort()
         process = Process()
         process.executableURL = URL(fileURLWithPath: binary)
-        process.arguments = [command, "--data-dir", dataDirectory.path, "--port", String(port), "--datastore", datastore,
+        process.arguments = [command, "--data-dir", self.dataDirectory.path, "--port", String(port), "--datastore", datastore,
                              "--log-level", "warning"] + arguments
         let log = FileHandle(forWritingAtPath: "/dev/null")
         process.standardOutput = log
@@ -31,7 +33,7 @@ public final class ServerProcess: @unchecked Sendable {
         target = BenchTarget(host: "127.0.0.1", port: port, caPEM: "", token: "")
         let start = DispatchTime.now().uptimeNanoseconds
         try process.run()
-        let kubeconfig = dataDirectory.appendingPathComponent("kubeconfig.yaml")
+        let kubeconfig = self.dataDirectory.appendingPathComponent("kubeconfig.yaml")
         let deadline = ContinuousClock.now + .seconds(60)
         while true {
             guard process.isRunning else { throw BenchError("server exited during start-up") }
@@ -50,6 +52,16 @@ public final class ServerProcess: @unchecked Sendable {
             }
             try await Task.sleep(for: .milliseconds(2))
         }
+    }
+
+    /// CPU time the server process used so far (user + system), in seconds.
+    public var cpuSeconds: Double {
+        guard let text = try? String(contentsOfFile: "/proc/\(process.processIdentifier)/stat", encoding: .utf8),
+              let close = text.lastIndex(of: ")") else { return 0 }
+        let fields = text[text.index(after: close)...].split(separator: " ")
+        // utime and stime are fields 14 and 15; after the command, field 3 is index 0.
+        guard fields.count > 12, let user = Double(fields[11]), let system = Double(fields[12]) else { return 0 }
+        return (user + system) / Double(sysconf(Int32(_SC_CLK_TCK)))
     }
 
     /// Resident memory of the server process in bytes (VmRSS).

@@ -87,32 +87,42 @@ struct SchedulerBench: ParsableCommand {
     }
 }
 
-/// `skiff bench pods`: a Deployment on simulated nodes, until every replica is available.
+/// `skiff bench pods`: a Deployment on simulated nodes, until every replica is available; or, with a real
+/// runtime, pods on the server's own node: start-up latency, memory per idle pod and idle CPU.
 struct PodsBench: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
-        commandName: "pods", abstract: "Whole cluster: a Deployment on simulated nodes, time until all replicas run, memory.")
+        commandName: "pods",
+        abstract: "Whole cluster: a Deployment on simulated nodes (time until all replicas run, memory), or real containers "
+            + "with --runtime runc|process (start-up p50/p99, memory per idle pod, idle CPU).")
 
-    @Option(help: "Replicas of the Deployment.")
-    var replicas: Int = 10_000
+    @Option(help: "Replicas of the Deployment (simulated), or pods created at once (runc, process; default 30).")
+    var replicas: Int?
 
     @Option(help: "Simulated nodes.")
     var nodes: Int = 1_000
 
-    @Option(help: "Runtime of the nodes (only simulated for now).")
+    @Option(help: "Runtime of the nodes: simulated, runc or process.")
     var runtime: String = "simulated"
 
     func validate() throws {
-        guard replicas > 0, nodes > 0 else { throw ValidationError("--replicas and --nodes must be positive") }
-        guard runtime == "simulated" else { throw ValidationError("--runtime \(runtime) is not available yet; use simulated") }
+        guard (replicas ?? 1) > 0, nodes > 0 else { throw ValidationError("--replicas and --nodes must be positive") }
+        guard ["simulated", "runc", "process"].contains(runtime) else {
+            throw ValidationError("--runtime must be one of simulated, runc, process (got \"\(runtime)\")")
+        }
     }
 
     func run() async throws {
-        var options = PodsBenchmark.Options(binary: BenchCommand.ownBinary)
-        options.replicas = replicas
-        options.nodes = nodes
-        try await PodsBenchmark.run(options) { result in
-            FileHandle.standardOutput.write(Data((result.jsonString + "\n").utf8))
+        let emit: @Sendable (JSONValue) -> Void = { FileHandle.standardOutput.write(Data(($0.jsonString + "\n").utf8)) }
+        if runtime != "simulated" {
+            var options = ContainerStartupBenchmark.Options(binary: BenchCommand.ownBinary, runtime: runtime)
+            options.pods = replicas ?? 30
+            try await ContainerStartupBenchmark.run(options, emit: emit)
+            return
         }
+        var options = PodsBenchmark.Options(binary: BenchCommand.ownBinary)
+        options.replicas = replicas ?? 10_000
+        options.nodes = nodes
+        try await PodsBenchmark.run(options, emit: emit)
     }
 }
 

@@ -102,8 +102,10 @@ final class HTTPConnectionHandler: ChannelInboundHandler, RemovableChannelHandle
                                         completion: ResponseCompletion(promise))
         let responder = self.responder
         let loopBound = NIOLoopBound((self, context), eventLoop: context.eventLoop)
+        let completion = writer.completion
         promise.futureResult.whenComplete { _ in
             let (handler, context) = loopBound.value
+            if completion.isUpgraded { return }
             if !keepAlive { context.close(promise: nil) }
             guard handler.dispatched == number else { return }
             handler.task = nil
@@ -153,6 +155,8 @@ final class ResponseCompletion: Sendable {
     struct State {
         var begun = false
         var done = false
+        /// The connection switched protocols: it is no longer this handler's to close.
+        var upgraded = false
     }
 
     let promise: EventLoopPromise<Void>
@@ -164,6 +168,11 @@ final class ResponseCompletion: Sendable {
     var hasBegun: Bool { state.withLockedValue { $0.begun } }
 
     func begin() { state.withLockedValue { $0.begun = true } }
+
+    /// The response is a protocol switch: the connection lives on without the HTTP handlers.
+    func markUpgraded() { state.withLockedValue { $0.begun = true; $0.upgraded = true } }
+
+    var isUpgraded: Bool { state.withLockedValue { $0.upgraded } }
 
     /// Begins the response unless one already began (then false: a second head would break HTTP).
     func beginIfFirst() -> Bool {

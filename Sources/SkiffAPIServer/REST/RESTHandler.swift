@@ -13,6 +13,8 @@ struct RESTHandler: Sendable {
     let admission: Admission
     let logger: Logger
     let clock: @Sendable () -> Date
+    /// Reaches kubelets for logs, exec, attach and port-forward (nil: this server cannot).
+    var kubelets: KubeletClient? = nil
     let managedFields = ManagedFieldsRecorder()
 
     /// Runs one resource request and returns its response (watch writes its own streaming response).
@@ -28,6 +30,10 @@ struct RESTHandler: Sendable {
         case ("patch", nil): return try await patch(request)
         case ("delete", nil): return try await delete(request)
         case ("deletecollection", nil): return try await deleteCollection(request)
+        case (_, let sub?) where request.resource.resource == "pods" && request.resource.group == ""
+            && Self.podConnectSubresources.contains(sub):
+            try await podConnect(sub, request, writer: writer)
+            return nil
         case (_, let sub?):
             return try await subresource(sub, request)
         default:

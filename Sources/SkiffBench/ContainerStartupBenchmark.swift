@@ -1,0 +1,173 @@
+import Foundation
+public import SkiffAPI
+import SkiffClient
+
+/// `skiff bench pods --runtime runc|process`: real containers on the server's own node. Pods created at once
+/// (image present) are timed from their create request to the watch event that shows them Running; then,
+/// with every pod idle, the server's memory per pod and the CPU it spends while nothing changes.
+public enum ContainerStartupBenchmark {
+    public struct Options: Sendable {
+        public var binary: String
+        public var runtime: String
+        public var pods: Int = 30
+        /// How long the idle CPU is measured.
+        public var idleSeconds: Double = 10
+        public var timeoutSeconds: Double = 120
+
+        public init(binary: String, runtime: String) {
+            self.binary = binary
+            self.runtime = runtime
+        }
+    }
+
+    public static func run(_ options: Options, emit: @Sendable (JSONValue) -> Void) async throws {
+        let data = FileManager.default.temporaryDirectory.appendingPathComponent("skiff-bench-\(UUID().uuidString.prefix(8))")
+        try importBusybox(binary: options.binary, dataDirectory: data)
+        let server = try await ServerProcess(binary: options.binary, command: "server", arguments: ["--runtime", options.runtime],
+                                             dataDirectory: data)
+        defer { server.stop() }
+        let target = server.target
+        let client = try RESTClient(config: ClientConfig(server: "https://127.0.0.1:\(target.port)",
+                                                         certificateAuthorityPEM: target.caPEM, bearerToken: target.token))
+        defer { Task { try? await client.shutdown() } }
+        try await waitForReadyNode(client, timeout: options.timeoutSeconds)
+        _ = try await client.json(.POST, "/api/v1/namespaces", body: ["metadata": ["name": "bench"]])
+
+        // One pod first, so the measured ones find the node warm (image layers mounted once, caches filled).
+        let warm = try await startPods(client, names: ["warm-up"], timeout: options.timeoutSeconds)
+        try await deletePods(client, names: ["warm-up"], timeout: options.timeoutSeconds)
+        try await Task.sleep(for: .seconds(2))
+        let idleBefore = server.residentBytes
+        // The server's own idle CPU without pods: what the pods add is the difference.
+        let baselineStart = server.cpuSeconds
+        try await Task.sleep(for: .seconds(options.idleSeconds))
+        let baselinePerSecond = (server.cpuSeconds - baselineStart) / options.idleSeconds
+
+        let names = (0..<options.pods).map { "bench-\($0)" }
+        let latencies = try await startPods(client, names: names, timeout: options.timeoutSeconds).sorted()
+        // Let the status writes and events settle, then measure the node at rest.
+        try await Task.sleep(for: .seconds(3))
+        let idleAfter = server.residentBytes
+        let cpuStart = server.cpuSeconds
+        try await Task.sleep(for: .seconds(options.idleSeconds))
+        let cpuPerSecond = (server.cpuSeconds - cpuStart) / options.idleSeconds
+        emit(["bench": "pods.startup", "runtime": .string(options.runtime), "pods": .int(Int64(options.pods)),
+              "running": .int(Int64(latencies.count)),
+              "first_pod_ms": .double(milliseconds(warm.first ?? .zero)),
+              "p50_ms": .double(milliseconds(percentile(latencies, 0.50))),
+              "p99_ms": .double(milliseconds(percentile(latencies, 0.99))),
+              "max_ms": .double(milliseconds(latencies.last ?? .zero)),
+              "target_p50_ms": 300, "target_p99_ms": 1000])
+        emit(["bench": "pods.idle", "runtime": .string(options.runtime), "pods": .int(Int64(options.pods)),
+              "server_rss_mb": .double(megabytes(idleAfter)),
+              "rss_per_pod_mb": .double(megabytes((idleAfter - idleBefore) / max(1, options.pods))),
+              "idle_cpu_ms_per_s": .double((cpuPerSecond * 1000 * 10).rounded() / 10),
+              "idle_cpu_ms_per_s_without_pods": .double((baselinePerSecond * 1000 * 10).rounded() / 10),
+              "target_rss_per_pod_mb": 1])
+        try await deletePods(client, names: names, timeout: options.timeoutSeconds)
+    }
+
+    /// A one-layer image of the host's static busybox, imported as `bench:latest` (command `sleep 3600`).
+    static func importBusybox(binary: String, dataDirectory: URL) throws {
+        let fm = FileManager.default
+        let rootfs = dataDirectory.deletingLastPathComponent().appendingPathComponent(dataDirectory.lastPathComponent + "-rootfs")
+        defer { try? fm.removeItem(at: rootfs) }
+        let bin = rootfs.appendingPathComponent("bin")
+        try fm.createDirectory(at: bin, withIntermediateDirectories: true)
+        guard let busybox = ["/usr/bin/busybox", "/bin/busybox"].first(where: fm.isExecutableFile(atPath:)) else {
+            throw BenchError("busybox is not installed (Debian: busybox-static)")
+        }
+        try fm.copyItem(atPath: busybox, toPath: bin.appendingPathComponent("busybox").path)
+        for tool in ["sh", "sleep"] {
+            try fm.createSymbolicLink(atPath: bin.appendingPathComponent(tool).path, withDestinationPath: "busybox")
+        }
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: binary)
+        process.arguments = ["image", "import", rootfs.path, "--tag", "bench:latest", "--cmd", "sleep 3600",
+                             "--data-dir", dataDirectory.path]
+        process.standardOutput = FileHandle(forWritingAtPath: "/dev/null")
+        try process.run()
+        process.waitUntilExit()
+        guard process.terminationStatus == 0 else { throw BenchError("skiff image import failed") }
+    }
+
+    static func waitForReadyNode(_ client: RESTClient, timeout: Double) async throws {
+        let start = ContinuousClock.now
+        while ContinuousClock.now - start < .seconds(timeout) {
+            let nodes = try await client.json(.GET, "/api/v1/nodes")["items"]?.arrayValue ?? []
+            if nodes.contains(where: { node in
+                (node["status"]?["conditions"]?.arrayValue ?? []).contains {
+                    $0["type"]?.stringValue == "Ready" && $0["status"]?.stringValue == "True"
+                }
+            }) { return }
+            try await Task.sleep(for: .milliseconds(100))
+        }
+        throw BenchError("no node became Ready")
+    }
+
+    /// Creates the pods at once and returns, per pod, the time from its create request to the watch event
+    /// that shows it Running.
+    static func startPods(_ client: RESTClient, names: [String], timeout: Double) async throws -> [Duration] {
+        let list = try await client.json(.GET, "/api/v1/namespaces/bench/pods")
+        let revision = list["metadata"]?["resourceVersion"]?.stringValue ?? "0"
+        let events = client.watch("/api/v1/namespaces/bench/pods", query: [("resourceVersion", revision)])
+        let created = Clock()
+        try await withThrowingTaskGroup(of: Void.self) { group in
+            for name in names {
+                group.addTask {
+                    await created.mark(name)
+                    _ = try await client.json(.POST, "/api/v1/namespaces/bench/pods", body: [
+                        "metadata": ["name": .string(name)],
+                        "spec": ["terminationGracePeriodSeconds": 1,
+                                 "containers": [["name": "c", "image": "bench:latest", "imagePullPolicy": "Never"]]],
+                    ])
+                }
+            }
+            try await group.waitForAll()
+        }
+        var running: [String: Duration] = [:]
+        let deadline = ContinuousClock.now + .seconds(timeout)
+        for try await event in events {
+            let name = event.object["metadata"]?["name"]?.stringValue ?? ""
+            if running[name] == nil, names.contains(name), event.object["status"]?["phase"]?.stringValue == "Running",
+               let since = await created.elapsed(name) {
+                running[name] = since
+            }
+            if running.count == names.count || ContinuousClock.now > deadline { break }
+        }
+        guard running.count == names.count else { throw BenchError("only \(running.count) of \(names.count) pods ran") }
+        return Array(running.values)
+    }
+
+    static func deletePods(_ client: RESTClient, names: [String], timeout: Double) async throws {
+        for name in names { _ = try? await client.json(.DELETE, "/api/v1/namespaces/bench/pods/\(name)") }
+        let start = ContinuousClock.now
+        while ContinuousClock.now - start < .seconds(timeout) {
+            let left = try await client.json(.GET, "/api/v1/namespaces/bench/pods")["items"]?.arrayValue?.filter {
+                names.contains($0["metadata"]?["name"]?.stringValue ?? "")
+            } ?? []
+            if left.isEmpty { return }
+            try await Task.sleep(for: .milliseconds(100))
+        }
+        throw BenchError("pods were not deleted")
+    }
+
+    /// When each pod's create request was sent.
+    actor Clock {
+        var starts: [String: ContinuousClock.Instant] = [:]
+        func mark(_ name: String) { starts[name] = .now }
+        func elapsed(_ name: String) -> Duration? { starts[name].map { .now - $0 } }
+    }
+
+    static func percentile(_ sorted: [Duration], _ p: Double) -> Duration {
+        guard !sorted.isEmpty else { return .zero }
+        return sorted[min(sorted.count - 1, Int((Double(sorted.count) * p).rounded(.up)) - 1)]
+    }
+
+    static func milliseconds(_ duration: Duration) -> Double {
+        let c = duration.components
+        return ((Double(c.seconds) * 1000 + Double(c.attoseconds) / 1e15) * 10).rounded() / 10
+    }
+
+    static func megabytes(_ bytes: Int) -> Double { (Double(bytes) / 1_048_576 * 100).rounded() / 100 }
+}
