@@ -276,6 +276,30 @@ import Testing
         }
     }
 
+    @Test func hostNetworkPodsUseTheNodesNetworkAndSharedProcessNamespacesAreShared() async throws {
+        try await Self.withFixture { f in
+            let host = try f.runtime.preparePod(PodSandboxConfig(uid: UUID().uuidString.lowercased(), name: "hostnet",
+                                                                 namespace: "default", hostname: "hostnet", hostNetwork: true))
+            #expect(host.ip == nil)
+            let uid = host.directory.lastPathComponent
+            let handle = try f.start(uid, "c", "hostname; ls /sys/class/net")
+            #expect(await f.exit(handle)?.exitCode == 0)
+            let lines = f.lines(uid, "c")
+            #expect(lines.first == ProcessInfo.processInfo.hostName, "\(lines)")
+            #expect(lines.contains("skiff250"), "the node's bridge is visible: \(lines)")
+            f.runtime.removePod(uid: uid)
+
+            let (shared, _) = try f.pod("shared", shareProcessNamespace: true)
+            let sleeper = try f.start(shared, "sleeper", "sleep 3600")
+            let looker = try f.start(shared, "looker", "ps -o args")
+            #expect(await f.exit(looker)?.exitCode == 0)
+            #expect(f.lines(shared, "looker").contains("sleep 3600"), "\(f.lines(shared, "looker"))")
+            f.runtime.stop(containerID: sleeper.id, force: true)
+            #expect(await f.exit(sleeper)?.exitCode == 137)
+            f.runtime.removePod(uid: shared)
+        }
+    }
+
     @Test func aMissingProgramFailsTheStartWithUpstreamsStartError() async throws {
         try await Self.withFixture { f in
             let (uid, _) = try f.pod("nocmd")
