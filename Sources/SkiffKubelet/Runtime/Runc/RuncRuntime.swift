@@ -62,6 +62,7 @@ public final class RuncRuntime: ContainerRuntime {
         return nil
     }
 
+    /// The first `runc` on the usual `PATH` (`/usr/sbin/runc` on Debian).
     public static var defaultRuncPath: String {
         for directory in ProcessRuntime.defaultPath.split(separator: ":") {
             let path = "\(directory)/runc"
@@ -100,6 +101,7 @@ public final class RuncRuntime: ContainerRuntime {
         }
     }
 
+    /// `DATA_DIR/pods/<uid>`: the pod's namespace files, `/etc` files, bundles and logs.
     public func podDirectory(uid: String) -> URL { podsDirectory.appendingPathComponent(uid) }
 
     public func logFile(podUID: String, container: String, restartCount: Int) -> URL {
