@@ -79,4 +79,15 @@ import Testing
         #expect(await server.stop() == 0)
         #expect(RuncRuntimeTests.mounts(under: data) == [])
     }
+
+    @Test func runcWithoutRootIsRefusedAtStartUp() async throws {
+        guard RuncRuntimeTests.available(), let skiff = SkiffProcess.locate(),
+              FileManager.default.isExecutableFile(atPath: "/usr/bin/setpriv") else { return }
+        let result = try await Kubectl.runProcess("/usr/bin/setpriv", [
+            "--reuid=65534", "--regid=65534", "--clear-groups", skiff, "server", "--runtime", "runc",
+            "--data-dir", "/nonexistent/skiff",
+        ])
+        #expect(result.status != 0)
+        #expect(result.stderr.contains("--runtime runc cannot run here: the runc runtime needs root"), "\(result.stderr)")
+    }
 }
