@@ -300,6 +300,56 @@ import Testing
         }
     }
 
+    /// Zombie children of this process (orphans it inherited as the subreaper and nobody waited for).
+    static func zombieChildren() -> [Int32] {
+        let me = getpid()
+        return ((try? FileManager.default.contentsOfDirectory(atPath: "/proc")) ?? []).compactMap { entry in
+            guard let pid = Int32(entry) else { return nil }
+            let fd = open("/proc/\(pid)/stat", O_RDONLY)
+            guard fd >= 0 else { return nil }
+            defer { close(fd) }
+            let stat = drain(fd)
+            guard let close = stat.lastIndex(of: ")") else { return nil }
+            let fields = stat[stat.index(after: close)...].split(separator: " ")
+            return fields.count > 1 && fields[0] == "Z" && Int32(fields[1]) == me ? pid : nil
+        }
+    }
+
+    @Test func aKilledExecLeavesNoCommandNoZombieAndNoStuckContainer() async throws {
+        try await Self.withFixture { f in
+            let (uid, _) = try f.pod("zombies")
+            let handle = try f.start(uid, "c", "sleep 3600")
+            let before = Set(Self.zombieChildren())
+            let probe = try f.runtime.exec(containerID: handle.id, ExecCommand(argv: ["sleep", "30"]))
+            try await Task.sleep(for: .milliseconds(300))
+            probe.kill()
+            #expect(await probe.exitCode() == 137)
+            close(probe.stdout)
+            if let stderr = probe.stderr { close(stderr) }
+            try await Task.sleep(for: .milliseconds(300))
+            // The next exec collects what the killed one left.
+            let next = try f.runtime.exec(containerID: handle.id, ExecCommand(argv: ["echo"]))
+            let errors = next.stderr.map { Self.drain($0) } ?? ""
+            #expect(await next.exitCode() == 0, "\(errors)")
+            close(next.stdout)
+            if let stderr = next.stderr { close(stderr) }
+            #expect(Set(Self.zombieChildren()).subtracting(before).isEmpty, "\(Self.zombieChildren())")
+            // The killed command is gone with its runc; the container's init, when killed, exits at once
+            // (an unreaped zombie in its PID namespace would hold it).
+            let top = try f.runtime.exec(containerID: handle.id, ExecCommand(argv: ["ps", "-o", "args"]))
+            let processes = Self.drain(top.stdout)
+            close(top.stdout)
+            if let stderr = top.stderr { close(stderr) }
+            _ = await top.exitCode()
+            #expect(!processes.contains("sleep 30"), "\(processes)")
+            let clock = ContinuousClock()
+            let begun = clock.now
+            f.runtime.removePod(uid: uid)
+            #expect(clock.now - begun < .seconds(2))
+            #expect(await f.exit(handle, timeout: .seconds(1))?.exitCode == 137)
+        }
+    }
+
     @Test func aMissingProgramFailsTheStartWithUpstreamsStartError() async throws {
         try await Self.withFixture { f in
             let (uid, _) = try f.pod("nocmd")

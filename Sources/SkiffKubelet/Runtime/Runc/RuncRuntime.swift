@@ -29,6 +29,8 @@ public final class RuncRuntime: ContainerRuntime {
     let cgroups: CgroupLayout
     let logger = Logger(label: "skiff.kubelet.runc")
     let state = Mutex<State>(State())
+    /// Reaps orphaned container processes when a child of this process changes state (see `reapOrphans`).
+    let childSignals: Mutex<(any DispatchSourceSignal)?>
 
     struct State {
         var sandboxes: [String: Sandbox] = [:]
@@ -90,6 +92,7 @@ public final class RuncRuntime: ContainerRuntime {
         let firstLine = String(decoding: versionOutput, as: UTF8.self).split(separator: "\n").first ?? ""
         version = "runc://" + (firstLine.split(separator: " ").last.map(String.init) ?? "unknown")
         (exits, continuation) = AsyncStream.makeStream(of: ContainerExit.self)
+        childSignals = Mutex(DispatchSource.makeSignalSource(signal: SIGCHLD, queue: DispatchQueue(label: "skiff.runc.orphans")))
         try FileManager.default.createDirectory(at: podsDirectory, withIntermediateDirectories: true)
         try FileManager.default.createDirectory(at: runcRoot, withIntermediateDirectories: true)
         // A CNI plugin or runc exec that exits before reading its stdin must not kill the kubelet.
@@ -99,7 +102,15 @@ public final class RuncRuntime: ContainerRuntime {
             throw ContainerRuntimeError(reason: "RuntimeUnavailable",
                                         message: "prctl(PR_SET_CHILD_SUBREAPER): \(String(cString: strerror(errno)))")
         }
+        // An orphan's zombie in a container's PID namespace keeps that container's init from exiting, so
+        // orphans are reaped as they die (SIGCHLD), not only when a container exits.
+        childSignals.withLock { source in
+            source?.setEventHandler { [weak self] in self?.reapOrphans() }
+            source?.resume()
+        }
     }
+
+    deinit { childSignals.withLock { $0?.cancel() } }
 
     /// `DATA_DIR/pods/<uid>`: the pod's namespace files, `/etc` files, bundles and logs.
     public func podDirectory(uid: String) -> URL { podsDirectory.appendingPathComponent(uid) }
@@ -271,6 +282,7 @@ public final class RuncRuntime: ContainerRuntime {
                     state.sandboxes[container.podUID]?.sharedPIDNamespaceOwner = nil
                 }
             }
+            reapOrphans()
             logger.debug("exited", metadata: ["id": "\(container.id)", "code": "\(code)", "oom": "\(oomKilled)"])
             continuation.yield(ContainerExit(containerID: "runc://\(container.id)", podUID: container.podUID, exitCode: code,
                                              finishedAt: finishedAt, reason: oomKilled ? "OOMKilled" : nil))
