@@ -1,4 +1,5 @@
 import Foundation
+import Synchronization
 
 #if canImport(Glibc)
     import Glibc
@@ -10,9 +11,13 @@ import Foundation
 /// children by their PID namespace: only container processes have a pid inside a nested one (`NSpid`
 /// lists more than one), and of those only the inits are waited for elsewhere.
 extension RuncRuntime {
+    /// The container inits whose watcher waits for them, in every runtime of this process (tests run several):
+    /// never reaped here, so their exit status reaches the watcher.
+    static let watchedInits = Mutex<Set<Int32>>([])
+
     func reapOrphans() {
         let me = getpid()
-        let inits = state.withLock { Set($0.containers.values.map(\.pid)) }
+        let inits = Self.watchedInits.withLock { $0 }
         guard let entries = try? FileManager.default.contentsOfDirectory(atPath: "/proc") else { return }
         for entry in entries {
             guard let pid = Int32(entry), !inits.contains(pid),

@@ -223,6 +223,7 @@ public final class RuncRuntime: ContainerRuntime {
                                                       restartCount: launch.restartCount))
         let container = Container(id: id, podUID: launch.podUID, name: launch.name, pid: pid, bundle: bundle,
                                   stdinWriter: io.stdinWriter)
+        Self.watchedInits.withLock { _ = $0.insert(pid) }
         state.withLock { state in
             state.containers[id] = container
             if state.sandboxes[launch.podUID]?.config.shareProcessNamespace == true,
@@ -266,6 +267,7 @@ public final class RuncRuntime: ContainerRuntime {
         let thread = Thread { [self] in
             var status: Int32 = 0
             while waitpid(container.pid, &status, 0) < 0, errno == EINTR {}
+            Self.watchedInits.withLock { _ = $0.remove(container.pid) }
             let signal = status & 0x7f
             let code: Int32 = signal == 0 ? (status >> 8) & 0xff : 128 + signal
             let finishedAt = Date()
