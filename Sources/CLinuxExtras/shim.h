@@ -41,3 +41,6 @@ static inline int skiff_unlock_pty(int master) {
     if (ioctl(master, 0x80045430 /* TIOCGPTN */, &number) < 0) return -1;
     return (int)number;
 }
+
+/* setns (port-forward into a pod's network namespace) is _GNU_SOURCE too. */
+int setns(int fd, int nstype);

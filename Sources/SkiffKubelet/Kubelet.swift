@@ -19,6 +19,10 @@ public final class Kubelet: Service, Sendable {
         public var shutdownGrace: Duration = .seconds(5)
         /// The node's pod range (`spec.podCIDR`), from which the runtime gives pods their addresses.
         public var podCIDR: String?
+        /// The kubelet API's port (`KubeletServer`; 0: any free one) and the CA whose client certificates it
+        /// accepts (nil: no API, so no logs or exec).
+        public var serverPort = 10250
+        public var clientCAPEM: String?
 
         public init(nodeName: String, dataDirectory: URL) {
             self.nodeName = nodeName
@@ -46,10 +50,6 @@ public final class Kubelet: Service, Sendable {
         runtime.cleanUpLeftovers()
         let name = configuration.nodeName
         let registration = NodeRegistration(client: client, logger: logger)
-        let info = NodeInfo(name: name, hostIP: hostIP, runtimeVersion: runtime.version, podCIDR: configuration.podCIDR)
-        try await registration.register(name: name, object: info.nodeObject(now: Date()),
-                                        status: { info.status(now: Date()) })
-        logger.info("node registered", metadata: ["node": "\(name)", "runtime": "\(runtime.version)", "ip": "\(hostIP)"])
         let queue = WorkQueue<String, ContinuousClock>(clock: ContinuousClock())
         // Events as the kubelet's: from `kubelet` on this node, about the pod or one of its containers.
         let recorder = EventRecorder(client: client, component: "kubelet", host: name, logger: logger)
@@ -62,6 +62,23 @@ public final class Kubelet: Service, Sendable {
                                      object.fieldPath = event.fieldPath
                                      recorder.record(object, type: event.type, reason: event.reason, message: event.message)
                                  })
+        let server = configuration.clientCAPEM.map { ca in
+            KubeletServer(configuration: .init(nodeName: name, clientCAPEM: ca, port: configuration.serverPort, addresses: [hostIP]),
+                          locator: workers, runtime: runtime, logger: logger)
+        }
+        var node = NodeInfo(name: name, hostIP: hostIP, runtimeVersion: runtime.version, podCIDR: configuration.podCIDR)
+        if let server {
+            // Pods still run without the API (e.g. the port is taken); only logs and exec are lost, so say so.
+            do { node.kubeletPort = try await server.start() } catch {
+                logger.error("the kubelet API cannot listen: no logs, exec or port-forward on this node",
+                             metadata: ["port": "\(configuration.serverPort)", "error": "\(error)"])
+                node.kubeletPort = 0
+            }
+        }
+        let info = node
+        try await registration.register(name: name, object: info.nodeObject(now: Date()),
+                                        status: { info.status(now: Date()) })
+        logger.info("node registered", metadata: ["node": "\(name)", "runtime": "\(runtime.version)", "ip": "\(hostIP)"])
         let informers = SharedInformerFactory(client: client, transform: InformerTransforms.stripManagedFields, logger: logger)
         let pods = informers.informer(JSONValue.self, for: ResourcePath(group: "", version: "v1", resource: "pods"),
                                       fieldSelector: "spec.nodeName=\(name)")
@@ -79,7 +96,10 @@ public final class Kubelet: Service, Sendable {
                     }
                 }
                 group.addTask {
-                    for await exit in self.runtime.exits { await workers.exited(exit) }
+                    for await exit in self.runtime.exits {
+                        await workers.exited(exit)
+                        server?.containerExited(exit.containerID)
+                    }
                 }
                 group.addTask { await self.heartbeats(registration: registration, info: info) }
                 for _ in 0..<2 {
@@ -104,6 +124,7 @@ public final class Kubelet: Service, Sendable {
         }
         // Neither runtime can adopt containers after a restart, so none are left to run unwatched.
         await workers.cancelTimers()
+        await server?.stop()
         await runtime.shutdown(grace: configuration.shutdownGrace)
     }
 

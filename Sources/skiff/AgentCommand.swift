@@ -47,6 +47,9 @@ struct AgentCommand: AsyncParsableCommand {
     @Option(help: "How long the node's Lease lasts; it is renewed every quarter of that, as the kubelet does.")
     var nodeLeaseDurationSeconds: Int = 40
 
+    @Option(help: "The port of the kubelet API (logs, exec, attach, port-forward) with --runtime process.")
+    var kubeletPort: Int = 10250
+
     func validate() throws {
         try NodeOptions.checkRuntime(runtime, allowed: ["runc", "process", "simulated"])
         if server == nil, token != nil || certificateAuthority != nil {
@@ -66,6 +69,9 @@ struct AgentCommand: AsyncParsableCommand {
             throw ValidationError("--node-lease-duration-seconds must be at least 4 (got \(nodeLeaseDurationSeconds))")
         }
         if let nodeName { try Self.checkNodeName(nodeName) }
+        guard (0...65535).contains(kubeletPort) else {
+            throw ValidationError("--kubelet-port must be between 0 and 65535 (got \(kubeletPort))")
+        }
     }
 
     static func checkNodeName(_ name: String) throws {
@@ -111,6 +117,12 @@ struct AgentCommand: AsyncParsableCommand {
             var configuration = Kubelet.Configuration(nodeName: localNodeName, dataDirectory: common.dataDirectory)
             configuration.heartbeatInterval = .seconds(nodeLeaseDurationSeconds) / 4
             configuration.podCIDR = specs.first?.podCIDR
+            // The kubelet API accepts the API server's client certificate, which the cluster CA signed.
+            configuration.serverPort = kubeletPort
+            configuration.clientCAPEM = restClient.config.certificateAuthorityPEM
+            if configuration.clientCAPEM == nil {
+                logger.warning("no cluster CA known (plain-HTTP --server): the kubelet API is off, so no logs or exec")
+            }
             do {
                 services.append(.init(service: try NodeOptions.kubelet(runtime: runtime, client: restClient,
                                                                        configuration: configuration)))

@@ -54,6 +54,8 @@ struct InProcessComponents: Service {
                                                           dataDirectory: apiServer.configuration.dataDirectory)
                 configuration.heartbeatInterval = min(.seconds(10), nodes.gracePeriod / 4)
                 configuration.podCIDR = SimulatedNodeSpec(name: nodes.localNodeName, index: 0).podCIDR
+                configuration.serverPort = nodes.kubeletPort
+                configuration.clientCAPEM = apiServer.pki.caCertificatePEM
                 do {
                     let kubelet = try NodeOptions.kubelet(runtime: runtime, client: client, configuration: configuration)
                     group.addTask {

@@ -21,6 +21,9 @@ struct NodeOptions: ParsableArguments {
     @Option(help: "How long a node may stay silent before it is marked unhealthy (Go duration, e.g. 40s).")
     var nodeMonitorGracePeriod: String = "40s"
 
+    @Option(help: "The port of the local node's kubelet API (logs, exec, attach, port-forward) with --runtime process.")
+    var kubeletPort: Int = 10250
+
     var gracePeriod: Duration {
         (try? GoDuration.parse(nodeMonitorGracePeriod, option: "--node-monitor-grace-period")) ?? .seconds(40)
     }
@@ -29,6 +32,9 @@ struct NodeOptions: ParsableArguments {
         try Self.checkRuntime(runtime, allowed: ["runc", "process", "simulated", "none"])
         guard try GoDuration.parse(nodeMonitorGracePeriod, option: "--node-monitor-grace-period") > .zero else {
             throw ValidationError("--node-monitor-grace-period must be positive (got \"\(nodeMonitorGracePeriod)\")")
+        }
+        guard (0...65535).contains(kubeletPort) else {
+            throw ValidationError("--kubelet-port must be between 0 and 65535 (got \(kubeletPort))")
         }
         guard simulatedNodes >= 0, simulatedNodes <= 100_000 else {
             throw ValidationError("--simulated-nodes must be between 0 and 100000 (got \(simulatedNodes))")

@@ -35,6 +35,7 @@ final class KubeletClient: Sendable {
                     let handlers = KubeletResponse.Handlers()
                     let operations = channel.pipeline.syncOperations
                     try operations.addHandler(NIOSSLClientHandler(context: tls, serverHostname: nil))
+                    try operations.addHandler(handlers.tap)
                     try operations.addHandler(handlers.encoder)
                     try operations.addHandler(handlers.decoder)
                     try operations.addHandler(handlers.collector)
@@ -67,9 +68,12 @@ struct KubeletResponse: Sendable {
     let handlers: NIOLoopBound<Handlers>
 
     struct Handlers {
+        let tap = UpgradeTap()
         let encoder = HTTPRequestEncoder()
         let decoder = ByteToMessageHandler(HTTPResponseDecoder(leftOverBytesStrategy: .forwardBytes))
-        let collector = ResponseCollector()
+        let collector: ResponseCollector
+
+        init() { collector = ResponseCollector(tap: tap) }
     }
 
     /// The next piece of the body; nil at its end.
@@ -100,6 +104,10 @@ final class ResponseCollector: ChannelDuplexHandler, RemovableChannelHandler, @u
     private var context: ChannelHandlerContext?
     private var readPending = false
     static let maxBuffered = 8
+    /// Told to hold what follows a 101 until the connection is spliced.
+    private let tap: UpgradeTap
+
+    init(tap: UpgradeTap) { self.tap = tap }
 
     struct State {
         var chunks: [ByteBuffer] = []
@@ -135,6 +143,9 @@ final class ResponseCollector: ChannelDuplexHandler, RemovableChannelHandler, @u
     func channelRead(context: ChannelHandlerContext, data: NIOAny) {
         switch unwrapInboundIn(data) {
         case .head(let head):
+            // What follows a 101 is the new protocol: from the next read on, it waits in the tap, with an EOF,
+            // so a kubelet that answers and closes at once loses nothing to the HTTP decoder.
+            if head.status == .switchingProtocols { tap.hold() }
             settleHead(.success(head))
         case .body(let buffer):
             deliver(buffer: buffer, end: nil)
@@ -231,8 +242,10 @@ extension KubeletResponse {
             operations.removeHandler(encoder, promise: nil)
             try writer.detachRequestDecoder()
             // The decoders hand on what followed the head on a later tick of the loop (their removal is
-            // deferred); it is written then but not flushed, as no read completes: flush after it.
-            client.eventLoop.execute {
+            // deferred); then what the tap held, and its EOF. Written, not yet flushed: flush after it.
+            let tap = handlers.value.tap
+            client.eventLoop.assumeIsolated().execute {
+                tap.release()
                 client.flush()
                 kubelet.flush()
             }
@@ -244,5 +257,38 @@ extension KubeletResponse {
 
     struct SpliceError: Error, CustomStringConvertible {
         var description: String { "the kubelet connection is not on the client's event loop" }
+    }
+}
+
+/// Sits between TLS and the HTTP decoder of a kubelet connection. After a 101 it holds the bytes and the EOF
+/// that arrive before the splice (the HTTP decoder would drop bytes it holds at EOF), and releases them, in
+/// order, once the glue is in place.
+final class UpgradeTap: ChannelInboundHandler, RemovableChannelHandler {
+    typealias InboundIn = NIOAny
+    private var holding = false
+    private var held: [NIOAny] = []
+    private var sawInactive = false
+    private var context: ChannelHandlerContext?
+
+    func handlerAdded(context: ChannelHandlerContext) { self.context = context }
+
+    func hold() { holding = true }
+
+    func release() {
+        holding = false
+        guard let context else { return }
+        let pending = held
+        held = []
+        for data in pending { context.fireChannelRead(data) }
+        if !pending.isEmpty { context.fireChannelReadComplete() }
+        if sawInactive { context.fireChannelInactive() }
+    }
+
+    func channelRead(context: ChannelHandlerContext, data: NIOAny) {
+        if holding { held.append(data) } else { context.fireChannelRead(data) }
+    }
+
+    func channelInactive(context: ChannelHandlerContext) {
+        if holding { sawInactive = true } else { context.fireChannelInactive() }
     }
 }

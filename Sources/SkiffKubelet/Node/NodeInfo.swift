@@ -12,6 +12,8 @@ struct NodeInfo: Sendable {
     var runtimeVersion: String
     /// The node's pod range (`spec.podCIDR`), if its runtime gives pods addresses of their own.
     var podCIDR: String?
+    /// Where the kubelet API listens (`daemonEndpoints.kubeletEndpoint.Port`).
+    var kubeletPort = 10250
 
     func nodeObject(now: Date) -> JSONValue {
         var object: JSONValue = [
@@ -43,7 +45,7 @@ struct NodeInfo: Sendable {
             "capacity": resources, "allocatable": resources,
             "conditions": NodeRegistration.conditions(now: now, ready: true),
             "addresses": [["type": "InternalIP", "address": .string(hostIP)], ["type": "Hostname", "address": .string(name)]],
-            "daemonEndpoints": ["kubeletEndpoint": ["Port": 10250]],
+            "daemonEndpoints": ["kubeletEndpoint": ["Port": .int(Int64(kubeletPort))]],
             "nodeInfo": [
                 "machineID": .string(machineID), "systemUUID": .string(machineID), "bootID": .string(bootID),
                 "kernelVersion": .string(kernel), "osImage": .string(Self.osImage()),

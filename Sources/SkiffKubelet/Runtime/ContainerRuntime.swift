@@ -206,4 +206,12 @@ public protocol ContainerRuntime: Sendable {
     func cleanUpLeftovers()
     /// Stops every container (SIGTERM, SIGKILL after `grace`): the kubelet is shutting down.
     func shutdown(grace: Duration) async
+    /// The path of the pod's network namespace (`/proc/<pid>/ns/net`), where port-forward connects; nil: the
+    /// pod uses the node's network.
+    func networkNamespace(podUID: String) -> String?
+}
+
+extension ContainerRuntime {
+    /// Runtimes without network namespaces run every pod on the node's network.
+    public func networkNamespace(podUID: String) -> String? { nil }
 }

@@ -120,6 +120,9 @@ public final class ProcessRuntime: ContainerRuntime {
         for record in running.withLock({ Array($0.values) }) { kill(-record.pid, SIGKILL) }
     }
 
+    /// No namespaces: every pod is on the node's network.
+    public func networkNamespace(podUID: String) -> String? { nil }
+
     public func removePod(uid: String) {
         try? FileManager.default.removeItem(at: podDirectory(uid: uid))
     }

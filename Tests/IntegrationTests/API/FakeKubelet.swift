@@ -68,6 +68,12 @@ final class FakeKubelet: Sendable {
                 answer.writeString("HTTP/1.1 200 OK\r\nContent-Type: text/plain\r\nTransfer-Encoding: chunked\r\n\r\n")
                 for line in ["line one\n", "line two\n"] { answer.writeString(String(line.utf8.count, radix: 16) + "\r\n" + line + "\r\n") }
                 answer.writeString("0\r\n\r\n")
+            } else if target.hasPrefix("/exec/default/web/") {
+                // A command that ends at once: the 101, its output and the close all in one go.
+                answer.writeString("HTTP/1.1 101 Switching Protocols\r\nConnection: Upgrade\r\nUpgrade: websocket\r\n\r\nbye-then-close")
+                let channel = context.channel
+                context.writeAndFlush(wrapOutboundOut(answer)).whenComplete { _ in channel.close(promise: nil) }
+                return
             } else if target.hasPrefix("/exec/") {
                 answer.writeString("HTTP/1.1 101 Switching Protocols\r\nConnection: Upgrade\r\nUpgrade: websocket\r\nSec-WebSocket-Protocol: v5.channel.k8s.io\r\n\r\nhello-after-101")
                 upgraded = true

@@ -129,6 +129,26 @@ import Testing
         await s.stop()
     }
 
+    /// A kubelet that answers and closes at once: its last bytes still reach the client before the close.
+    @Test func whatTheKubeletSendsBeforeClosingReachesTheClient() async throws {
+        let s = try await start()
+        let raw = try await RawTLSClient(port: try await s.server.server.listeningPort())
+        try await raw.send("""
+            GET /api/v1/namespaces/default/pods/web/exec?command=true&stdout=true HTTP/1.1\r
+            Host: 127.0.0.1\r
+            Authorization: Bearer \(s.server.server.adminToken)\r
+            Connection: Upgrade\r
+            Upgrade: websocket\r
+            Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r
+            Sec-WebSocket-Version: 13\r
+            \r
+
+            """)
+        #expect(try await raw.waitFor("bye-then-close"), "received: \(raw.text)")
+        try await raw.channel.closeFuture.get()
+        await s.stop()
+    }
+
     @Test func kubectlLogsReadsThroughTheAPIServer() async throws {
         guard let binary = Kubectl.locate() else {
             if Kubectl.isRequired { Issue.record("kubectl is required in CI") }

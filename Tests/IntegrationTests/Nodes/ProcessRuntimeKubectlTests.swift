@@ -33,7 +33,7 @@ import Testing
         let data = try ProcessKubeletTests.dataDirectoryWithBusybox()
         defer { try? FileManager.default.removeItem(at: data.deletingLastPathComponent()) }
         let server = try SkiffProcess(["server", "--data-dir", data.path, "--port", String(Self.freePort()),
-                                       "--runtime", "process", "--node-name", "local"])
+                                       "--runtime", "process", "--node-name", "local", "--kubelet-port", "0"])
         let kubectl = Kubectl(binary: binary, kubeconfig: data.appendingPathComponent("kubeconfig.yaml"))
         let ready = await waitUntil(timeout: .seconds(60)) {
             let nodes = try await kubectl.run("get", "nodes", "--no-headers")

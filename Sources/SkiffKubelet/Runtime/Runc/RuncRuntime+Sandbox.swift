@@ -99,6 +99,13 @@ extension RuncRuntime {
         }
     }
 
+    /// The pod's network namespace file (`setns` takes it as it takes `/proc/<pid>/ns/net`); nil for
+    /// `hostNetwork` pods and pods without a sandbox.
+    public func networkNamespace(podUID: String) -> String? {
+        guard let sandbox = state.withLock({ $0.sandboxes[podUID] }), !sandbox.config.hostNetwork else { return nil }
+        return podDirectory(uid: podUID).appendingPathComponent("ns/net").path
+    }
+
     public func removePod(uid: String) {
         // The kubelet calls this once none of the pod's containers runs; any still here are killed first.
         let leftovers = state.withLock { $0.containers.values.filter { $0.podUID == uid } }
