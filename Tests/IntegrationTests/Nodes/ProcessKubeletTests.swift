@@ -133,7 +133,9 @@ import Testing
         }
         #expect(gone)
         #expect(kill(-pid, 0) == -1 && errno == ESRCH, "the process group is gone")
-        #expect(!FileManager.default.fileExists(atPath: h.data.appendingPathComponent("pods/\(uid)").path))
+        // The directory goes when the kubelet's informer saw the deletion it wrote, a moment after the 404.
+        let directory = h.data.appendingPathComponent("pods/\(uid)").path
+        #expect(await waitUntil(timeout: .seconds(5)) { !FileManager.default.fileExists(atPath: directory) })
         await h.stop()
     }
 
