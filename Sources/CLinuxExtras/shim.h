@@ -16,5 +16,31 @@ int posix_spawn_file_actions_addclosefrom_np(posix_spawn_file_actions_t *actions
 /* pipe2 (pipes made close-on-exec atomically, so no other spawn inherits them) is _GNU_SOURCE too. */
 int pipe2(int pipefd[2], int flags);
 
+/* The runc runtime. prctl and ioctl are variadic, which Swift cannot call, and the Glibc module does not
+   import them: non-variadic declarations of the same symbols (integer arguments pass the same way). No
+   system header is included here, so nothing the Glibc module exports is declared twice. */
+int prctl(int option, unsigned long arg2, unsigned long arg3, unsigned long arg4, unsigned long arg5);
+int ioctl(int fd, unsigned long request, void *argument);
+
+/* Makes this process the reaper of its orphaned descendants (containers whose runc exited). */
+static inline int skiff_set_child_subreaper(void) { return prctl(36 /* PR_SET_CHILD_SUBREAPER */, 1, 0, 0, 0); }
+
+struct skiff_winsize { unsigned short rows, columns, xpixels, ypixels; };
+
+/* Sets a terminal's size (TIOCSWINSZ). */
+static inline int skiff_set_window_size(int fd, unsigned short columns, unsigned short rows) {
+    struct skiff_winsize size = { rows, columns, 0, 0 };
+    return ioctl(fd, 0x5414 /* TIOCSWINSZ */, &size);
+}
+
+/* Unlocks a pseudo-terminal master (TIOCSPTLCK) and returns its number (TIOCGPTN), or -1. */
+static inline int skiff_unlock_pty(int master) {
+    int unlock = 0;
+    unsigned int number = 0;
+    if (ioctl(master, 0x40045431 /* TIOCSPTLCK */, &unlock) < 0) return -1;
+    if (ioctl(master, 0x80045430 /* TIOCGPTN */, &number) < 0) return -1;
+    return (int)number;
+}
+
 /* setns (port-forward into a pod's network namespace) is _GNU_SOURCE too. */
 int setns(int fd, int nstype);

@@ -32,8 +32,11 @@ struct AgentCommand: AsyncParsableCommand {
     @Option(help: "PEM file of the CA that signed --server's certificate.")
     var certificateAuthority: String?
 
-    @Option(help: "The node's container runtime: process (host processes, no isolation) or simulated.")
-    var runtime: String = "simulated"
+    @Option(help: """
+        The node's container runtime: runc (containers), process (host processes, no isolation) or simulated \
+        (default: runc when running as root with runc installed, else process).
+        """)
+    var runtime: String?
 
     @Option(help: "The node's name (default: the host name).")
     var nodeName: String?
@@ -48,13 +51,7 @@ struct AgentCommand: AsyncParsableCommand {
     var kubeletPort: Int = 10250
 
     func validate() throws {
-        switch runtime {
-        case "simulated", "process": break
-        case "runc":
-            throw ValidationError("--runtime runc is not available in this build yet; use --runtime process or simulated")
-        default:
-            throw ValidationError("--runtime must be one of runc, process, simulated (got \"\(runtime)\")")
-        }
+        try NodeOptions.checkRuntime(runtime, allowed: ["runc", "process", "simulated"])
         if server == nil, token != nil || certificateAuthority != nil {
             throw ValidationError("--token and --certificate-authority need --server")
         }
@@ -114,17 +111,25 @@ struct AgentCommand: AsyncParsableCommand {
             throw ValidationError("cannot reach the API server at \(restClient.config.server): \(error)")
         }
         var services: [ServiceGroupConfiguration.ServiceConfiguration] = []
-        if runtime == "process" {
-            var configuration = ProcessKubelet.Configuration(nodeName: localNodeName, dataDirectory: common.dataDirectory)
+        let runtime = self.runtime ?? NodeOptions.defaultRuntime
+        logger.info("node runtime", metadata: ["runtime": "\(runtime)", "chosen": "\(NodeOptions.runtimeOrigin(self.runtime))"])
+        if runtime == "process" || runtime == "runc" {
+            var configuration = Kubelet.Configuration(nodeName: localNodeName, dataDirectory: common.dataDirectory)
             configuration.heartbeatInterval = .seconds(nodeLeaseDurationSeconds) / 4
+            configuration.podCIDR = specs.first?.podCIDR
             // The kubelet API accepts the API server's client certificate, which the cluster CA signed.
             configuration.serverPort = kubeletPort
             configuration.clientCAPEM = restClient.config.certificateAuthorityPEM
             if configuration.clientCAPEM == nil {
                 logger.warning("no cluster CA known (plain-HTTP --server): the kubelet API is off, so no logs or exec")
             }
-            services.append(.init(service: ProcessKubelet(client: restClient, configuration: configuration,
-                                                          logger: Logger(label: "skiff.kubelet"))))
+            do {
+                services.append(.init(service: try NodeOptions.kubelet(runtime: runtime, client: restClient,
+                                                                       configuration: configuration)))
+            } catch {
+                try? await restClient.shutdown()
+                throw error
+            }
         }
         let simulated = runtime == "simulated" ? specs : Array(specs.dropFirst())
         if !simulated.isEmpty {

@@ -23,9 +23,11 @@ struct InProcessComponents: Service {
                                   certificateAuthorityPEM: apiServer.pki.caCertificatePEM,
                                   bearerToken: apiServer.adminToken, userAgent: "skiff-server")
         let client = try RESTClient(config: config)
+        let runtime = nodes.resolvedRuntime
         var specs: [SimulatedNodeSpec] = []
-        if nodes.runtime == "simulated" { specs.append(SimulatedNodeSpec(name: nodes.localNodeName, index: 0)) }
-        let offset = specs.count
+        if runtime == "simulated" { specs.append(SimulatedNodeSpec(name: nodes.localNodeName, index: 0)) }
+        // The local node holds 10.244.0.0/24 (a runc node's bridge uses it); simulated ones take the next.
+        let offset = runtime == "none" ? 0 : 1
         for index in 0..<nodes.simulatedNodes {
             specs.append(SimulatedNodeSpec(name: "sim-node-\(index)", index: index + offset))
         }
@@ -45,15 +47,22 @@ struct InProcessComponents: Service {
                 // Leader-elected, so a separate `skiff scheduler` pointed at this server is a hot standby.
                 try? await LeaderElectedScheduler(client: client, logger: Logger(label: "skiff.scheduler")).run()
             }
-            if nodes.runtime == "process" {
-                var configuration = ProcessKubelet.Configuration(nodeName: nodes.localNodeName,
-                                                                 dataDirectory: apiServer.configuration.dataDirectory)
+            logger.info("local node runtime", metadata: ["runtime": "\(runtime)",
+                                                         "chosen": "\(NodeOptions.runtimeOrigin(nodes.runtime))"])
+            if runtime == "process" || runtime == "runc" {
+                var configuration = Kubelet.Configuration(nodeName: nodes.localNodeName,
+                                                          dataDirectory: apiServer.configuration.dataDirectory)
                 configuration.heartbeatInterval = min(.seconds(10), nodes.gracePeriod / 4)
+                configuration.podCIDR = SimulatedNodeSpec(name: nodes.localNodeName, index: 0).podCIDR
                 configuration.serverPort = nodes.kubeletPort
                 configuration.clientCAPEM = apiServer.pki.caCertificatePEM
-                let kubelet = ProcessKubelet(client: client, configuration: configuration, logger: Logger(label: "skiff.kubelet"))
-                group.addTask {
-                    do { try await kubelet.run() } catch { logger.error("kubelet stopped", metadata: ["error": "\(error)"]) }
+                do {
+                    let kubelet = try NodeOptions.kubelet(runtime: runtime, client: client, configuration: configuration)
+                    group.addTask {
+                        do { try await kubelet.run() } catch { logger.error("kubelet stopped", metadata: ["error": "\(error)"]) }
+                    }
+                } catch {
+                    logger.error("cannot start the local node's runtime", metadata: ["runtime": "\(runtime)", "error": "\(error)"])
                 }
             }
             if !specs.isEmpty {

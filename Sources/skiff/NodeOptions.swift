@@ -1,10 +1,16 @@
 import ArgumentParser
 import Foundation
+import Logging
+import SkiffClient
+import SkiffKubelet
 
 /// Options for the nodes `skiff server` runs in its own process.
 struct NodeOptions: ParsableArguments {
-    @Option(help: "The local node's container runtime: process (host processes, no isolation), simulated or none.")
-    var runtime: String = "none"
+    @Option(help: """
+        The local node's container runtime: runc (containers), process (host processes, no isolation), simulated \
+        or none (default: runc when running as root with runc installed, else process).
+        """)
+    var runtime: String?
 
     @Option(help: "How many simulated nodes to run in this process besides the local node.")
     var simulatedNodes: Int = 0
@@ -23,13 +29,7 @@ struct NodeOptions: ParsableArguments {
     }
 
     func validate() throws {
-        switch runtime {
-        case "none", "simulated", "process": break
-        case "runc":
-            throw ValidationError("--runtime runc is not available in this build yet; use --runtime process, simulated or none")
-        default:
-            throw ValidationError("--runtime must be one of runc, process, simulated, none (got \"\(runtime)\")")
-        }
+        try Self.checkRuntime(runtime, allowed: ["runc", "process", "simulated", "none"])
         guard try GoDuration.parse(nodeMonitorGracePeriod, option: "--node-monitor-grace-period") > .zero else {
             throw ValidationError("--node-monitor-grace-period must be positive (got \"\(nodeMonitorGracePeriod)\")")
         }
@@ -42,6 +42,36 @@ struct NodeOptions: ParsableArguments {
     }
 
     var localNodeName: String { Self.nodeName(nodeName) }
+
+    /// `--runtime`, or the default for this machine.
+    var resolvedRuntime: String { runtime ?? Self.defaultRuntime }
+
+    /// `runc` where the process is root and runc is installed, `process` otherwise (DESIGN.md).
+    static var defaultRuntime: String { RuncRuntime.unavailableReason() == nil ? "runc" : "process" }
+
+    /// How the runtime was chosen, for the start-up log.
+    static func runtimeOrigin(_ explicit: String?) -> String {
+        if explicit != nil { return "--runtime" }
+        return RuncRuntime.unavailableReason().map { "default: \($0)" } ?? "default: root with runc installed"
+    }
+
+    static func checkRuntime(_ runtime: String?, allowed: [String]) throws {
+        guard let runtime else { return }
+        guard allowed.contains(runtime) else {
+            throw ValidationError("--runtime must be one of \(allowed.joined(separator: ", ")) (got \"\(runtime)\")")
+        }
+        if runtime == "runc", let reason = RuncRuntime.unavailableReason() {
+            throw ValidationError("--runtime runc cannot run here: \(reason); use --runtime process")
+        }
+    }
+
+    /// The kubelet of a real local node on `runtime` (`runc` or `process`).
+    static func kubelet(runtime: String, client: RESTClient, configuration: Kubelet.Configuration) throws -> Kubelet {
+        let containers: any ContainerRuntime = runtime == "runc"
+            ? try RuncRuntime(dataDirectory: configuration.dataDirectory, podCIDR: configuration.podCIDR)
+            : ProcessRuntime(dataDirectory: configuration.dataDirectory)
+        return Kubelet(client: client, configuration: configuration, runtime: containers, logger: Logger(label: "skiff.kubelet"))
+    }
 
     /// `--node-name`, else the host name's first label in lower case, as the kubelet defaults it.
     static func nodeName(_ explicit: String?) -> String {

@@ -85,16 +85,16 @@ import Testing
     }
 
     @Test func resourcesBecomeCgroupSettingsAsTheKubeletComputesThem() {
-        let r = ContainerResources(spec: ["resources": ["limits": ["memory": "32Mi", "cpu": "500m"], "requests": ["cpu": "100m"]]])
+        let r = ContainerResources(containerSpec: ["resources": ["limits": ["memory": "32Mi", "cpu": "500m"], "requests": ["cpu": "100m"]]])
         #expect(r.memoryLimitBytes == 32 << 20)
         #expect(r.cpuShares == 102)
         #expect(r.cpuQuotaMicros == 50_000)
         #expect(r.cpuPeriodMicros == 100_000)
-        let none = ContainerResources(spec: ["name": "c"])
+        let none = ContainerResources(containerSpec: ["name": "c"])
         #expect(none.cpuShares == 2)
         #expect(none.memoryLimitBytes == nil && none.cpuQuotaMicros == nil)
-        #expect(ContainerResources(spec: ["resources": ["limits": ["cpu": "1m"]]]).cpuQuotaMicros == 1000, "at least 1 ms")
-        #expect(ContainerResources(spec: ["resources": ["limits": ["cpu": "2"]]]).cpuShares == 2048, "request defaults to limit")
+        #expect(ContainerResources(containerSpec: ["resources": ["limits": ["cpu": "1m"]]]).cpuQuotaMicros == 1000, "at least 1 ms")
+        #expect(ContainerResources(containerSpec: ["resources": ["limits": ["cpu": "2"]]]).cpuShares == 2048, "request defaults to limit")
 
         let guaranteed: JSONValue = ["spec": ["containers": [["resources": ["limits": ["cpu": "1", "memory": "1Gi"]]]]]]
         #expect(PodQOS.podClass(guaranteed) == "Guaranteed")

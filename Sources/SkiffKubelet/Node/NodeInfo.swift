@@ -10,11 +10,13 @@ struct NodeInfo: Sendable {
     var name: String
     var hostIP: String
     var runtimeVersion: String
+    /// The node's pod range (`spec.podCIDR`), if its runtime gives pods addresses of their own.
+    var podCIDR: String?
     /// Where the kubelet API listens (`daemonEndpoints.kubeletEndpoint.Port`).
     var kubeletPort = 10250
 
     func nodeObject(now: Date) -> JSONValue {
-        [
+        var object: JSONValue = [
             "apiVersion": "v1", "kind": "Node",
             "metadata": ["name": .string(name), "labels": [
                 "kubernetes.io/hostname": .string(name), "kubernetes.io/os": "linux", "kubernetes.io/arch": .string(Self.arch),
@@ -23,6 +25,8 @@ struct NodeInfo: Sendable {
             ]],
             "status": status(now: now),
         ]
+        if let podCIDR { object["spec"] = ["podCIDR": .string(podCIDR), "podCIDRs": [.string(podCIDR)]] }
+        return object
     }
 
     func status(now: Date) -> JSONValue {

@@ -226,7 +226,7 @@ extension PodWorkers {
         let workingDir = spec["workingDir"]?.stringValue ?? config?.WorkingDir
         return ContainerLaunch(podUID: uid, name: spec["name"]?.stringValue ?? "", restartCount: restartCount, argv: argv,
                                environment: environment, workingDirectory: workingDir,
-                               imageLayers: image?.layers.map(\.path) ?? [], resources: ContainerResources(spec: spec),
+                               imageLayers: image?.layers.map(\.path) ?? [], resources: ContainerResources(containerSpec: spec),
                                stdin: spec["stdin"]?.boolValue ?? false, tty: spec["tty"]?.boolValue ?? false)
     }
 }

@@ -9,7 +9,7 @@ import Synchronization
 
 /// The `process` runtime: each container is a plain host process in its own session (so its process group
 /// can be signalled as a whole), started in the pod's directory `DATA_DIR/pods/<uid>/` with stdout and
-/// stderr appended to `<container>/<restartCount>.log`. There is no isolation: the program sees the host's
+/// stderr written to `<container>/<restartCount>.log` in the CRI format (`ContainerLogWriter`). There is no isolation: the program sees the host's
 /// filesystem, network and users; it is looked up in the image's unpacked layers first, then on the host.
 ///
 /// Exits are noticed by one blocked `waitpid` per container on a small thread, so idle containers cost no CPU.
@@ -90,8 +90,8 @@ public final class ProcessRuntime: ContainerRuntime {
                 workingDirectory = inside
             }
         }
-        let pid = try spawn(path: path, argv: launch.argv, environment: launch.environment, directory: workingDirectory,
-                            log: log.path)
+        let (pid, writer) = try spawn(path: path, argv: launch.argv, environment: launch.environment,
+                                      directory: workingDirectory, log: log)
         let id = "process://\(pid)"
         let record = RunningProcess(pid: pid, podUID: launch.podUID, name: launch.name,
                                     startTicks: Self.startTicks(pid) ?? 0)
@@ -99,7 +99,7 @@ public final class ProcessRuntime: ContainerRuntime {
         launches.withLock { $0[id] = launch.environment }
         layersByContainer.withLock { $0[id] = launch.imageLayers }
         saveState(podUID: launch.podUID)
-        watch(pid: pid, id: id, podUID: launch.podUID)
+        watch(pid: pid, id: id, podUID: launch.podUID, writer: writer)
         logger.debug("started", metadata: ["pod": "\(launch.podUID)", "container": "\(launch.name)", "pid": "\(pid)"])
         return ContainerHandle(id: id, podUID: launch.podUID, name: launch.name, startedAt: Date())
     }
@@ -170,18 +170,28 @@ public final class ProcessRuntime: ContainerRuntime {
         return nil
     }
 
-    func spawn(path: String, argv: [String], environment: [String: String], directory: String, log: String) throws -> Int32 {
-        let logFD = open(log, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0o640)
-        guard logFD >= 0 else {
-            throw ContainerRuntimeError(reason: "RunContainerError", message: "cannot open \(log): \(String(cString: strerror(errno)))")
+    func spawn(path: String, argv: [String], environment: [String: String], directory: String,
+               log: URL) throws -> (pid: Int32, writer: ContainerLogWriter) {
+        var outPipe: [Int32] = [-1, -1], errPipe: [Int32] = [-1, -1]
+        guard pipe2(&outPipe, O_CLOEXEC) == 0 else {
+            throw ContainerRuntimeError(reason: "RunContainerError", message: "pipe: \(String(cString: strerror(errno)))")
         }
-        defer { close(logFD) }
+        guard pipe2(&errPipe, O_CLOEXEC) == 0 else {
+            close(outPipe[0])
+            close(outPipe[1])
+            throw ContainerRuntimeError(reason: "RunContainerError", message: "pipe: \(String(cString: strerror(errno)))")
+        }
+        // The child's ends belong to the child once it is spawned (or to no one when it is not).
+        defer {
+            close(outPipe[1])
+            close(errPipe[1])
+        }
         var actions = posix_spawn_file_actions_t()
         posix_spawn_file_actions_init(&actions)
         defer { posix_spawn_file_actions_destroy(&actions) }
         posix_spawn_file_actions_addopen(&actions, 0, "/dev/null", O_RDONLY, 0)
-        posix_spawn_file_actions_adddup2(&actions, logFD, 1)
-        posix_spawn_file_actions_adddup2(&actions, logFD, 2)
+        posix_spawn_file_actions_adddup2(&actions, outPipe[1], 1)
+        posix_spawn_file_actions_adddup2(&actions, errPipe[1], 2)
         posix_spawn_file_actions_addclosefrom_np(&actions, 3)
         posix_spawn_file_actions_addchdir_np(&actions, directory)
         var attributes = posix_spawnattr_t()
@@ -204,22 +214,26 @@ public final class ProcessRuntime: ContainerRuntime {
         var pid: pid_t = 0
         let result = posix_spawn(&pid, path, &actions, &attributes, args, env)
         guard result == 0 else {
+            close(outPipe[0])
+            close(errPipe[0])
             throw ContainerRuntimeError(
                 reason: "StartError",
                 message: "failed to start \(path): \(String(cString: strerror(result)))")
         }
-        return pid
+        return (pid, ContainerLogWriter(stdout: outPipe[0], stderr: errPipe[0], file: log))
     }
 
     /// Waits for the process on a small dedicated thread (a blocked `waitpid` costs nothing while the
     /// container runs), then kills what is left of its group and reports the exit.
-    func watch(pid: Int32, id: String, podUID: String) {
+    func watch(pid: Int32, id: String, podUID: String, writer: ContainerLogWriter) {
         let thread = Thread { [self] in
             var status: Int32 = 0
             while waitpid(pid, &status, 0) < 0, errno == EINTR {}
             let signal = status & 0x7f
             let code: Int32 = signal == 0 ? (status >> 8) & 0xff : 128 + signal
             kill(-pid, SIGKILL)
+            // The last lines reach the log before the exit is reported (a daemonized child may hold the pipe).
+            writer.waitUntilFinished(timeout: .seconds(1))
             running.withLock { _ = $0.removeValue(forKey: id) }
             launches.withLock { _ = $0.removeValue(forKey: id) }
             layersByContainer.withLock { _ = $0.removeValue(forKey: id) }

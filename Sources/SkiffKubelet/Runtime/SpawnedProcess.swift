@@ -16,6 +16,9 @@ final class SpawnedProcess: ExecProcess {
     private let exit = ExitBox()
     /// Called on resize; a runtime with a terminal sets it.
     let onResize: @Sendable (UInt16, UInt16) -> Void
+    /// Called by `kill()` before the process group is killed: a runtime whose command runs outside that
+    /// group (`runc exec`) kills it here.
+    let onKill: @Sendable () -> Void
 
     private struct ExitState {
         var code: Int32?
@@ -30,7 +33,8 @@ final class SpawnedProcess: ExecProcess {
     /// Spawns `path` with `argv` in `directory`; stdin is a pipe when `withStdin`, else /dev/null; stderr is
     /// its own pipe unless `mergeStderr` (a terminal's single stream).
     init(path: String, argv: [String], environment: [String: String], directory: String, withStdin: Bool,
-         mergeStderr: Bool = false, onResize: @escaping @Sendable (UInt16, UInt16) -> Void = { _, _ in }) throws {
+         mergeStderr: Bool = false, onResize: @escaping @Sendable (UInt16, UInt16) -> Void = { _, _ in },
+         onKill: @escaping @Sendable () -> Void = {}, onExit: @escaping @Sendable () -> Void = {}) throws {
         var inPipe: [Int32] = [-1, -1], outPipe: [Int32] = [-1, -1], errPipe: [Int32] = [-1, -1]
         func makePipe(_ fds: inout [Int32]) throws {
             guard pipe2(&fds, O_CLOEXEC) == 0 else {
@@ -87,9 +91,11 @@ final class SpawnedProcess: ExecProcess {
         self.stdout = outPipe[0]
         self.stderr = mergeStderr ? nil : errPipe[0]
         self.onResize = onResize
+        self.onKill = onKill
         let thread = Thread { [exit, pid] in
             var status: Int32 = 0
             while waitpid(pid, &status, 0) < 0, errno == EINTR {}
+            onExit()
             let signal = status & 0x7f
             let code: Int32 = signal == 0 ? (status >> 8) & 0xff : 128 + signal
             let waiters = exit.state.withLock { state in
@@ -119,6 +125,8 @@ final class SpawnedProcess: ExecProcess {
 
     func kill() {
         let done = exit.state.withLock { $0.code != nil }
-        if !done { Glibc.kill(-pid, SIGKILL) }
+        guard !done else { return }
+        onKill()
+        Glibc.kill(-pid, SIGKILL)
     }
 }

@@ -23,7 +23,8 @@ public struct SimulatedNodeSpec: Sendable {
     }
 
     var internalIP: String { "10.0.\(index / 250).\(index % 250 + 2)" }
-    var podCIDR: String { "10.244.\(index % 256).0/24" }
+    /// The node's pod range, `10.244.<index>.0/24`.
+    public var podCIDR: String { "10.244.\(index % 256).0/24" }
 
     /// The Node object the simulated kubelet registers (status included; it is written again through
     /// `nodes/status`, since a create may drop it).

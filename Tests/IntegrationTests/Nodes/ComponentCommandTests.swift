@@ -27,7 +27,8 @@ import Testing
         let port = try await server.server.listeningPort()
         let arguments = ["agent", "--server", "https://127.0.0.1:\(port)", "--token", server.server.adminToken,
                          "--certificate-authority", server.dataDirectory.appendingPathComponent("pki/ca.crt").path,
-                         "--node-name", "worker", "--simulated-nodes", "1", "--node-lease-duration-seconds", "4"]
+                         "--node-name", "worker", "--runtime", "simulated", "--simulated-nodes", "1",
+                         "--node-lease-duration-seconds", "4"]
         var agent = try SkiffProcess(arguments)
         let joined = await waitUntil {
             let worker = try await self.isReady(client, "worker")

@@ -70,11 +70,12 @@ import Testing
         let data = try Self.dataDirectoryWithBusybox()
         let server = try await TestAPIServer()
         let client = try RESTClient(config: try ClientConfig.fromKubeconfig(path: server.kubeconfig.path))
-        var configuration = ProcessKubelet.Configuration(nodeName: "proc-node", dataDirectory: data)
+        var configuration = Kubelet.Configuration(nodeName: "proc-node", dataDirectory: data)
         configuration.heartbeatInterval = .seconds(1)
         configuration.syncRetry = .seconds(1)
         configuration.syncFrequency = .seconds(1)
-        let kubelet = ProcessKubelet(client: client, configuration: configuration, logger: Logger(label: "test.kubelet"))
+        let kubelet = Kubelet(client: client, configuration: configuration, runtime: ProcessRuntime(dataDirectory: data),
+                              logger: Logger(label: "test.kubelet"))
         let task = Task { try await kubelet.run() }
         let registered = await waitUntil {
             let node = try await client.json(.GET, "/api/v1/nodes/proc-node")
@@ -116,7 +117,14 @@ import Testing
         for type in ["PodScheduled", "Initialized", "ContainersReady", "Ready"] { #expect(conditions[type] == "True", "\(type)") }
         #expect(status?["podIP"] == status?["hostIP"])
         let log = h.data.appendingPathComponent("pods/\(uid)/c/0.log")
-        let logged = await waitUntil { (try? String(contentsOf: log, encoding: .utf8))?.contains("hi there") == true }
+        // CRI format: `<RFC 3339 time with nanoseconds> stdout F <line>`.
+        let logged = await waitUntil {
+            let lines = (try? String(contentsOf: log, encoding: .utf8))?.split(separator: "\n") ?? []
+            return lines.contains {
+                String($0).range(of: #"^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{9}Z stdout F hi there$"#,
+                                 options: .regularExpression) != nil
+            }
+        }
         #expect(logged)
         // Deleting SIGTERMs the process group; the pod then disappears and nothing of it is left running.
         let pid = Int32(containerID.dropFirst("process://".count)) ?? 0
@@ -127,7 +135,9 @@ import Testing
         }
         #expect(gone)
         #expect(kill(-pid, 0) == -1 && errno == ESRCH, "the process group is gone")
-        #expect(!FileManager.default.fileExists(atPath: h.data.appendingPathComponent("pods/\(uid)").path))
+        // The directory goes when the kubelet's informer saw the deletion it wrote, a moment after the 404.
+        let directory = h.data.appendingPathComponent("pods/\(uid)").path
+        #expect(await waitUntil(timeout: .seconds(5)) { !FileManager.default.fileExists(atPath: directory) })
         await h.stop()
     }
 

@@ -5,11 +5,11 @@ public import SkiffClient
 import SkiffAPI
 import SkiffImages
 
-/// The kubelet of a node whose pods run on a `ContainerRuntime` (the `process` runtime today): it registers
+/// The kubelet of a node whose pods run on a `ContainerRuntime` (`RuncRuntime` or `ProcessRuntime`): it registers
 /// the Node and renews its Lease, watches only the pods bound to it (`spec.nodeName=<node>`), runs one
 /// `PodMachine` per pod, writes pod status through `pods/status` when it changed, and finishes graceful
 /// deletions. On start it kills containers an earlier run left; on shutdown it stops its containers.
-public final class ProcessKubelet: Service, Sendable {
+public final class Kubelet: Service, Sendable {
     public struct Configuration: Sendable {
         public var nodeName: String
         /// `DATA_DIR`: images in `images/`, pods in `pods/`.
@@ -22,6 +22,8 @@ public final class ProcessKubelet: Service, Sendable {
         public var syncRetry: Duration = .seconds(10)
         /// How often running pods' configMap, secret and downward API volumes are refreshed (`--sync-frequency`).
         public var syncFrequency: Duration = .seconds(60)
+        /// The node's pod range (`spec.podCIDR`), from which the runtime gives pods their addresses.
+        public var podCIDR: String?
         /// The kubelet API's port (`KubeletServer`; 0: any free one) and the CA whose client certificates it
         /// accepts (nil: no API, so no logs or exec).
         public var serverPort = 10250
@@ -35,14 +37,15 @@ public final class ProcessKubelet: Service, Sendable {
 
     let client: RESTClient
     let configuration: Configuration
-    let runtime: ProcessRuntime
+    let runtime: any ContainerRuntime
     let logger: Logger
     let hostIP: String
 
-    public init(client: RESTClient, configuration: Configuration, logger: Logger) {
+    /// A kubelet running its pods on `runtime` (e.g. `RuncRuntime`, `ProcessRuntime(dataDirectory:)`).
+    public init(client: RESTClient, configuration: Configuration, runtime: any ContainerRuntime, logger: Logger) {
         self.client = client
         self.configuration = configuration
-        self.runtime = ProcessRuntime(dataDirectory: configuration.dataDirectory)
+        self.runtime = runtime
         self.logger = logger
         self.hostIP = NodeInfo.hostIP()
     }
@@ -78,7 +81,7 @@ public final class ProcessKubelet: Service, Sendable {
             KubeletServer(configuration: .init(nodeName: name, clientCAPEM: ca, port: configuration.serverPort, addresses: [hostIP]),
                           locator: workers, runtime: runtime, logger: logger)
         }
-        var node = NodeInfo(name: name, hostIP: hostIP, runtimeVersion: runtime.version)
+        var node = NodeInfo(name: name, hostIP: hostIP, runtimeVersion: runtime.version, podCIDR: configuration.podCIDR)
         if let server {
             // Pods still run without the API (e.g. the port is taken); only logs and exec are lost, so say so.
             do { node.kubeletPort = try await server.start() } catch {
@@ -134,7 +137,7 @@ public final class ProcessKubelet: Service, Sendable {
                 }
             }
         }
-        // The process runtime cannot adopt containers after a restart, so none are left to run unwatched.
+        // Neither runtime can adopt containers after a restart, so none are left to run unwatched.
         await workers.cancelTimers()
         await server?.stop()
         await runtime.shutdown(grace: configuration.shutdownGrace)

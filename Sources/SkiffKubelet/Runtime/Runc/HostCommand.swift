@@ -1,0 +1,124 @@
+import CLinuxExtras
+import Foundation
+
+#if canImport(Glibc)
+    import Glibc
+#endif
+
+/// A short-lived host program the runc runtime runs and waits for (`runc create`, a CNI plugin, `unshare`):
+/// its output is collected, its stdin fed from `input`.
+struct HostCommand {
+    struct Result {
+        var status: Int32
+        var stdout: Data
+        var stderr: Data
+        var succeeded: Bool { status == 0 }
+        /// stderr (else stdout) as trimmed text, for error messages.
+        var message: String {
+            let text = String(decoding: stderr.isEmpty ? stdout : stderr, as: UTF8.self)
+            return text.trimmingCharacters(in: .whitespacesAndNewlines)
+        }
+    }
+
+    /// Descriptors the program gets as its stdio instead of pipes (e.g. a container's log pipes for `runc create`).
+    struct Stdio {
+        var stdin: Int32?
+        var stdout: Int32?
+        var stderr: Int32?
+    }
+
+    /// Runs `path` with `arguments` and waits for it. Throws only when it cannot be started.
+    static func run(_ path: String, _ arguments: [String], environment: [String: String]? = nil, input: Data? = nil,
+                    stdio: Stdio = Stdio()) throws -> Result {
+        var outPipe: [Int32] = [-1, -1], errPipe: [Int32] = [-1, -1], inPipe: [Int32] = [-1, -1]
+        defer { for fd in outPipe + errPipe + inPipe where fd >= 0 { close(fd) } }
+        if stdio.stdout == nil, pipe2(&outPipe, O_CLOEXEC) != 0 { throw Self.error("pipe", errno) }
+        if stdio.stderr == nil, pipe2(&errPipe, O_CLOEXEC) != 0 { throw Self.error("pipe", errno) }
+        if input != nil, pipe2(&inPipe, O_CLOEXEC) != 0 { throw Self.error("pipe", errno) }
+        var actions = posix_spawn_file_actions_t()
+        posix_spawn_file_actions_init(&actions)
+        defer { posix_spawn_file_actions_destroy(&actions) }
+        if let fd = stdio.stdin {
+            posix_spawn_file_actions_adddup2(&actions, fd, 0)
+        } else if input != nil {
+            posix_spawn_file_actions_adddup2(&actions, inPipe[0], 0)
+        } else {
+            posix_spawn_file_actions_addopen(&actions, 0, "/dev/null", O_RDONLY, 0)
+        }
+        posix_spawn_file_actions_adddup2(&actions, stdio.stdout ?? outPipe[1], 1)
+        posix_spawn_file_actions_adddup2(&actions, stdio.stderr ?? errPipe[1], 2)
+        posix_spawn_file_actions_addclosefrom_np(&actions, 3)
+        var attributes = posix_spawnattr_t()
+        posix_spawnattr_init(&attributes)
+        defer { posix_spawnattr_destroy(&attributes) }
+        var defaults = sigset_t()
+        sigfillset(&defaults)
+        var empty = sigset_t()
+        sigemptyset(&empty)
+        posix_spawnattr_setsigdefault(&attributes, &defaults)
+        posix_spawnattr_setsigmask(&attributes, &empty)
+        posix_spawnattr_setflags(&attributes, Int16(POSIX_SPAWN_SETSIGDEF | POSIX_SPAWN_SETSIGMASK))
+        let args = ([path] + arguments).map { strdup($0) } + [nil]
+        let variables = environment ?? ProcessInfo.processInfo.environment
+        let env = variables.sorted { $0.key < $1.key }.map { strdup("\($0.key)=\($0.value)") } + [nil]
+        defer {
+            for pointer in args { free(pointer) }
+            for pointer in env { free(pointer) }
+        }
+        var pid: pid_t = 0
+        let result = posix_spawn(&pid, path, &actions, &attributes, args, env)
+        guard result == 0 else { throw Self.error("cannot run \(path)", result) }
+        // Only our ends stay open here, so EOF comes when the program (and what inherited its output) exits.
+        for fd in [outPipe[1], errPipe[1], inPipe[0]] where fd >= 0 { close(fd) }
+        outPipe[1] = -1
+        errPipe[1] = -1
+        inPipe[0] = -1
+        if let input {
+            // Inputs are small (a CNI config): the pipe's buffer holds them, so this does not block on the child.
+            input.withUnsafeBytes { raw in
+                guard let base = raw.baseAddress else { return }
+                var offset = 0
+                while offset < raw.count {
+                    let written = write(inPipe[1], base + offset, raw.count - offset)
+                    if written < 0 { if errno == EINTR { continue } else { break } }
+                    offset += written
+                }
+            }
+            close(inPipe[1])
+            inPipe[1] = -1
+        }
+        let (out, err) = readBoth(outPipe[0], errPipe[0])
+        var status: Int32 = 0
+        while waitpid(pid, &status, 0) < 0, errno == EINTR {}
+        let signal = status & 0x7f
+        return Result(status: signal == 0 ? (status >> 8) & 0xff : 128 + signal, stdout: out, stderr: err)
+    }
+
+    /// Reads two descriptors (either may be -1) to EOF without letting one fill up while waiting on the other.
+    static func readBoth(_ first: Int32, _ second: Int32) -> (Data, Data) {
+        var outputs = [Data(), Data()]
+        var open = [first >= 0, second >= 0]
+        var buffer = [UInt8](repeating: 0, count: 16 * 1024)
+        while open.contains(true) {
+            var fds = [pollfd(fd: open[0] ? first : -1, events: Int16(POLLIN), revents: 0),
+                       pollfd(fd: open[1] ? second : -1, events: Int16(POLLIN), revents: 0)]
+            if poll(&fds, 2, -1) < 0 {
+                if errno == EINTR { continue }
+                break
+            }
+            for index in 0..<2 where open[index] && fds[index].revents != 0 {
+                let count = buffer.withUnsafeMutableBytes { read(fds[index].fd, $0.baseAddress, $0.count) }
+                if count > 0 {
+                    outputs[index].append(contentsOf: buffer[0..<count])
+                } else if count == 0 || errno != EINTR {
+                    open[index] = false
+                }
+            }
+        }
+        return (outputs[0], outputs[1])
+    }
+
+    static func error(_ what: String, _ code: Int32) -> ContainerRuntimeError {
+        ContainerRuntimeError(reason: "RunContainerError", message: "\(what): \(String(cString: strerror(code)))")
+    }
+}

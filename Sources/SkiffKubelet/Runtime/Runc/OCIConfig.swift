@@ -1,0 +1,93 @@
+import Foundation
+
+/// The OCI runtime `config.json` of one container, as containerd's CRI plugin would write it for a pod's
+/// container: root user, Docker's default capabilities, the standard mounts, the pod's namespaces joined,
+/// its own PID and mount namespaces, cgroup limits, and volumes as bind mounts.
+struct OCIConfig {
+    var argv: [String]
+    var environment: [String: String]
+    var workingDirectory: String
+    var mounts: [ContainerMount]
+    /// The pod's `/etc/hosts`, `/etc/hostname` and `/etc/resolv.conf` on the host.
+    var etcFiles: [(containerPath: String, hostPath: String)]
+    /// Namespaces to join, by OCI type (`network`, `ipc`, `uts`, `pid`): a path, or nil for a new one.
+    var namespaces: [(type: String, path: String?)]
+    var cgroupsPath: String
+    var resources: ContainerResources
+
+    /// Docker's (and containerd's) default capability set.
+    static let capabilities = [
+        "CAP_CHOWN", "CAP_DAC_OVERRIDE", "CAP_FSETID", "CAP_FOWNER", "CAP_MKNOD", "CAP_NET_RAW", "CAP_SETGID",
+        "CAP_SETUID", "CAP_SETFCAP", "CAP_SETPCAP", "CAP_NET_BIND_SERVICE", "CAP_SYS_CHROOT", "CAP_KILL", "CAP_AUDIT_WRITE",
+    ]
+
+    static let maskedPaths = [
+        "/proc/acpi", "/proc/asound", "/proc/kcore", "/proc/keys", "/proc/latency_stats", "/proc/timer_list",
+        "/proc/timer_stats", "/proc/sched_debug", "/proc/scsi", "/sys/firmware", "/sys/devices/virtual/powercap",
+    ]
+    static let readonlyPaths = ["/proc/bus", "/proc/fs", "/proc/irq", "/proc/sys", "/proc/sysrq-trigger"]
+
+    func json() throws -> Data {
+        var env = environment
+        if env["PATH"] == nil { env["PATH"] = ProcessRuntime.defaultPath }
+        var mountList: [[String: Any]] = [
+            ["destination": "/proc", "type": "proc", "source": "proc", "options": ["nosuid", "noexec", "nodev"]],
+            ["destination": "/dev", "type": "tmpfs", "source": "tmpfs",
+             "options": ["nosuid", "strictatime", "mode=755", "size=65536k"]],
+            ["destination": "/dev/pts", "type": "devpts", "source": "devpts",
+             "options": ["nosuid", "noexec", "newinstance", "ptmxmode=0666", "mode=0620", "gid=5"]],
+            ["destination": "/dev/shm", "type": "tmpfs", "source": "shm",
+             "options": ["nosuid", "noexec", "nodev", "mode=1777", "size=65536k"]],
+            ["destination": "/dev/mqueue", "type": "mqueue", "source": "mqueue", "options": ["nosuid", "noexec", "nodev"]],
+            ["destination": "/sys", "type": "sysfs", "source": "sysfs", "options": ["nosuid", "noexec", "nodev", "ro"]],
+            ["destination": "/sys/fs/cgroup", "type": "cgroup", "source": "cgroup",
+             "options": ["nosuid", "noexec", "nodev", "relatime", "ro"]],
+        ]
+        for file in etcFiles {
+            mountList.append(["destination": file.containerPath, "type": "bind", "source": file.hostPath,
+                              "options": ["rbind", "rprivate"]])
+        }
+        // Volumes last, so one mounted over /etc/hosts (or anywhere) wins, as the kubelet orders them.
+        for mount in mounts {
+            mountList.append(["destination": mount.containerPath, "type": "bind", "source": mount.hostPath,
+                              "options": ["rbind", "rprivate"] + (mount.readOnly ? ["ro"] : [])])
+        }
+        var linuxResources: [String: Any] = ["devices": [["allow": false, "access": "rwm"] as [String: Any]]]
+        if let limit = resources.memoryLimitBytes { linuxResources["memory"] = ["limit": limit] }
+        var cpu: [String: Any] = [:]
+        if let shares = resources.cpuShares { cpu["shares"] = shares }
+        if let quota = resources.cpuQuotaMicros {
+            cpu["quota"] = quota
+            cpu["period"] = resources.cpuPeriodMicros
+        }
+        if !cpu.isEmpty { linuxResources["cpu"] = cpu }
+        if let pids = resources.pidsLimit { linuxResources["pids"] = ["limit": pids] }
+        let config: [String: Any] = [
+            "ociVersion": "1.0.2-dev",
+            "process": [
+                "terminal": false,
+                "user": ["uid": 0, "gid": 0],
+                "args": argv,
+                "env": env.sorted { $0.key < $1.key }.map { "\($0.key)=\($0.value)" },
+                "cwd": workingDirectory,
+                "capabilities": ["bounding": Self.capabilities, "effective": Self.capabilities,
+                                 "permitted": Self.capabilities],
+                "oomScoreAdj": 1000,
+            ] as [String: Any],
+            "root": ["path": "rootfs", "readonly": false] as [String: Any],
+            "mounts": mountList,
+            "linux": [
+                "cgroupsPath": cgroupsPath,
+                "resources": linuxResources,
+                "namespaces": namespaces.map { namespace -> [String: String] in
+                    var entry = ["type": namespace.type]
+                    if let path = namespace.path { entry["path"] = path }
+                    return entry
+                },
+                "maskedPaths": Self.maskedPaths,
+                "readonlyPaths": Self.readonlyPaths,
+            ] as [String: Any],
+        ]
+        return try JSONSerialization.data(withJSONObject: config, options: [.prettyPrinted, .sortedKeys])
+    }
+}

@@ -1,0 +1,147 @@
+import Foundation
+import Logging
+
+#if canImport(Glibc)
+    import Glibc
+#endif
+
+/// Pod sandboxes: no process per pod, only namespace files. `unshare --net=F --ipc=F --uts=F` makes the
+/// namespaces and binds them to files that keep them alive; a short shell inside sets the hostname and
+/// brings `lo` up. The CNI bridge then gives the network namespace its `eth0`.
+extension RuncRuntime {
+    public func preparePod(_ config: PodSandboxConfig) throws -> PodSandbox {
+        let directory = podDirectory(uid: config.uid)
+        if let existing = state.withLock({ $0.sandboxes[config.uid] }) {
+            return PodSandbox(directory: directory, ip: existing.ip)
+        }
+        let ns = directory.appendingPathComponent("ns")
+        let etc = directory.appendingPathComponent("etc")
+        do {
+            try FileManager.default.createDirectory(at: ns, withIntermediateDirectories: true)
+            try FileManager.default.createDirectory(at: etc, withIntermediateDirectories: true)
+        } catch {
+            throw ContainerRuntimeError(reason: "RunContainerError", message: "cannot create the pod directory: \(error)")
+        }
+        var ip: String?
+        do {
+            try makeNamespaces(config, in: ns)
+            if !config.hostNetwork, let network {
+                ip = try network.add(podUID: config.uid, netns: ns.appendingPathComponent("net").path)
+            }
+            try writeEtcFiles(config, ip: ip, into: etc)
+        } catch {
+            if !config.hostNetwork { network?.delete(podUID: config.uid, netns: ns.appendingPathComponent("net").path) }
+            HostMounts.unmountAll(under: ns.path)
+            try? FileManager.default.removeItem(at: ns)
+            throw error
+        }
+        state.withLock { $0.sandboxes[config.uid] = Sandbox(config: config, ip: ip) }
+        logger.debug("sandbox ready", metadata: ["pod": "\(config.uid)", "ip": "\(ip ?? "host")"])
+        return PodSandbox(directory: directory, ip: ip)
+    }
+
+    private func makeNamespaces(_ config: PodSandboxConfig, in ns: URL) throws {
+        let kinds = config.hostNetwork ? ["ipc"] : ["net", "ipc", "uts"]
+        for kind in kinds {
+            let file = ns.appendingPathComponent(kind).path
+            // A leftover bind from an earlier sandbox of this pod would be bound over; drop it first.
+            HostMounts.unmount(file)
+            guard FileManager.default.createFile(atPath: file, contents: nil) else {
+                throw ContainerRuntimeError(reason: "RunContainerError", message: "cannot create \(file)")
+            }
+        }
+        guard let unshare = Self.hostProgram("unshare") else {
+            throw ContainerRuntimeError(reason: "RunContainerError", message: "unshare (util-linux) is not installed")
+        }
+        var arguments = kinds.map { "--\($0)=\(ns.appendingPathComponent($0).path)" }
+        if config.hostNetwork {
+            arguments += ["true"]
+        } else {
+            // The hostname comes in as $1, never as shell text.
+            arguments += ["/bin/sh", "-c", "echo \"$1\" > /proc/sys/kernel/hostname && ip link set lo up", "sh",
+                          config.hostname]
+        }
+        var environment = ProcessInfo.processInfo.environment
+        environment["PATH"] = ProcessRuntime.defaultPath
+        let result = try HostCommand.run(unshare, arguments, environment: environment)
+        guard result.succeeded else {
+            throw ContainerRuntimeError(reason: "RunContainerError",
+                                        message: "cannot create the pod's namespaces (unshare): \(result.message)")
+        }
+    }
+
+    /// `/etc/hosts`, `/etc/hostname` and `/etc/resolv.conf` as the kubelet writes them for a pod.
+    private func writeEtcFiles(_ config: PodSandboxConfig, ip: String?, into etc: URL) throws {
+        var hosts: String
+        if config.hostNetwork {
+            hosts = (try? String(contentsOfFile: "/etc/hosts", encoding: .utf8)) ?? "127.0.0.1\tlocalhost\n"
+        } else {
+            hosts = """
+                # Kubernetes-managed hosts file.
+                127.0.0.1\tlocalhost
+                ::1\tlocalhost ip6-localhost ip6-loopback
+                fe00::0\tip6-localnet
+                fe00::0\tip6-mcastprefix
+                fe00::1\tip6-allnodes
+                fe00::2\tip6-allrouters
+
+                """
+            hosts += "\(ip ?? "127.0.1.1")\t\(config.hostname)\n"
+        }
+        let hostname = config.hostNetwork ? (ProcessInfo.processInfo.hostName + "\n") : (config.hostname + "\n")
+        let resolv = (try? String(contentsOfFile: "/etc/resolv.conf", encoding: .utf8)) ?? ""
+        do {
+            try hosts.write(to: etc.appendingPathComponent("hosts"), atomically: true, encoding: .utf8)
+            try hostname.write(to: etc.appendingPathComponent("hostname"), atomically: true, encoding: .utf8)
+            try resolv.write(to: etc.appendingPathComponent("resolv.conf"), atomically: true, encoding: .utf8)
+        } catch {
+            throw ContainerRuntimeError(reason: "RunContainerError", message: "cannot write the pod's /etc files: \(error)")
+        }
+    }
+
+    /// The pod's network namespace file (`setns` takes it as it takes `/proc/<pid>/ns/net`); nil for
+    /// `hostNetwork` pods and pods without a sandbox.
+    public func networkNamespace(podUID: String) -> String? {
+        guard let sandbox = state.withLock({ $0.sandboxes[podUID] }), !sandbox.config.hostNetwork else { return nil }
+        return podDirectory(uid: podUID).appendingPathComponent("ns/net").path
+    }
+
+    public func removePod(uid: String) {
+        // The kubelet calls this once none of the pod's containers runs; any still here are killed first.
+        let leftovers = state.withLock { $0.containers.values.filter { $0.podUID == uid } }
+        for container in leftovers { kill(container.pid, SIGKILL) }
+        let deadline = Date().addingTimeInterval(5)
+        while state.withLock({ state in state.containers.values.contains { $0.podUID == uid } }), Date() < deadline {
+            usleep(10_000)
+        }
+        let hostNetwork = state.withLock { $0.sandboxes.removeValue(forKey: uid)?.config.hostNetwork } ?? false
+        tearDownPod(uid: uid, hostNetwork: hostNetwork, removeDirectory: true)
+    }
+
+    /// Releases the pod's address, unmounts its namespace files and container roots, removes its cgroups and
+    /// (with `removeDirectory`) its directory.
+    func tearDownPod(uid: String, hostNetwork: Bool, removeDirectory: Bool) {
+        let directory = podDirectory(uid: uid)
+        let netns = directory.appendingPathComponent("ns/net").path
+        if let network, !hostNetwork {
+            network.delete(podUID: uid, netns: FileManager.default.fileExists(atPath: netns) ? netns : "")
+        }
+        // Only namespace files and container roots are mounted here; never delete through a live mount.
+        guard HostMounts.unmountAll(under: directory.path) else {
+            logger.warning("cannot unmount everything under the pod's directory; keeping it", metadata: ["pod": "\(uid)"])
+            return
+        }
+        cgroups.remove(CgroupLayout.podPath(podUID: uid))
+        if removeDirectory {
+            try? FileManager.default.removeItem(at: directory)
+        } else {
+            try? FileManager.default.removeItem(at: directory.appendingPathComponent("ns"))
+        }
+    }
+
+    /// A program on the default `PATH`.
+    static func hostProgram(_ name: String) -> String? {
+        ProcessRuntime.defaultPath.split(separator: ":").map { "\($0)/\(name)" }
+            .first { FileManager.default.isExecutableFile(atPath: $0) }
+    }
+}

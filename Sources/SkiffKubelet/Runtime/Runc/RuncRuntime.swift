@@ -1,0 +1,368 @@
+import CLinuxExtras
+public import Foundation
+import Logging
+import Synchronization
+
+#if canImport(Glibc)
+    import Glibc
+#endif
+
+/// The `runc` runtime: real containers. Each pod has a sandbox of persistent namespace files (network, IPC,
+/// UTS) under `DATA_DIR/pods/<uid>/ns/` that its containers join, with an address on the node's bridge from
+/// the CNI `bridge`+`host-local` plugins when the node has a pod range. Each container run is an OCI bundle
+/// `DATA_DIR/pods/<uid>/<container>/<restartCount>/` whose root is an overlayfs of the image's layers, run
+/// by `runc create`/`start` with its own PID and mount namespaces and cgroup limits under this process's
+/// own cgroup (`<own>/skiff/pod<uid>/<id>`).
+///
+/// The kubelet is the child subreaper, so a container's init becomes its child once runc exits: one small
+/// thread per container blocks in `waitpid`, and output goes through pipes to a `ContainerLogWriter`.
+public final class RuncRuntime: ContainerRuntime {
+    public let version: String
+    public let exits: AsyncStream<ContainerExit>
+    let continuation: AsyncStream<ContainerExit>.Continuation
+    /// `DATA_DIR/pods`.
+    public let podsDirectory: URL
+    /// runc's state directory (`--root`): `DATA_DIR/runc`.
+    public let runcRoot: URL
+    let runcPath: String
+    let network: CNINetwork?
+    let cgroups: CgroupLayout
+    let logger = Logger(label: "skiff.kubelet.runc")
+    let state = Mutex<State>(State())
+    /// Reaps orphaned container processes when a child of this process changes state (see `reapOrphans`).
+    let childSignals: Mutex<(any DispatchSourceSignal)?>
+
+    struct State {
+        var sandboxes: [String: Sandbox] = [:]
+        /// Started and not yet reaped, by runc container ID.
+        var containers: [String: Container] = [:]
+    }
+
+    struct Sandbox {
+        var config: PodSandboxConfig
+        var ip: String?
+        /// The pid whose PID namespace the pod's containers share (`shareProcessNamespace`).
+        var sharedPIDNamespaceOwner: Int32?
+    }
+
+    struct Container {
+        var id: String
+        var podUID: String
+        var name: String
+        var pid: Int32
+        var bundle: URL
+        /// The write end of the container's stdin (`stdin: true`), kept open so it does not see EOF.
+        var stdinWriter: Int32?
+    }
+
+    /// Whether this machine can run the runtime: root, and runc at `runcPath`. Returns why not, or nil.
+    public static func unavailableReason(runcPath: String = RuncRuntime.defaultRuncPath) -> String? {
+        if geteuid() != 0 { return "the runc runtime needs root (this process runs as uid \(geteuid()))" }
+        guard FileManager.default.isExecutableFile(atPath: runcPath) else {
+            return "runc is not installed at \(runcPath) (install the runc package)"
+        }
+        return nil
+    }
+
+    /// The first `runc` on the usual `PATH` (`/usr/sbin/runc` on Debian).
+    public static var defaultRuncPath: String {
+        for directory in ProcessRuntime.defaultPath.split(separator: ":") {
+            let path = "\(directory)/runc"
+            if FileManager.default.isExecutableFile(atPath: path) { return path }
+        }
+        return "/usr/sbin/runc"
+    }
+
+    /// A runtime keeping its pods under `dataDirectory/pods`; with `podCIDR` (e.g. `10.244.0.0/24`) pods get
+    /// addresses from it on the bridge `skiff0`. Makes this process the child subreaper.
+    public init(dataDirectory: URL, podCIDR: String? = nil, runcPath: String = RuncRuntime.defaultRuncPath,
+                cniPluginDirectory: String = "/usr/lib/cni") throws {
+        if let reason = Self.unavailableReason(runcPath: runcPath) {
+            throw ContainerRuntimeError(reason: "RuntimeUnavailable", message: reason)
+        }
+        podsDirectory = dataDirectory.appendingPathComponent("pods")
+        runcRoot = dataDirectory.appendingPathComponent("runc")
+        self.runcPath = runcPath
+        network = podCIDR.map {
+            CNINetwork(podCIDR: $0, pluginDirectory: cniPluginDirectory,
+                       ipamDirectory: dataDirectory.appendingPathComponent("cni/ipam"))
+        }
+        cgroups = CgroupLayout.current()
+        let versionOutput = (try? HostCommand.run(runcPath, ["--version"]))?.stdout ?? Data()
+        let firstLine = String(decoding: versionOutput, as: UTF8.self).split(separator: "\n").first ?? ""
+        version = "runc://" + (firstLine.split(separator: " ").last.map(String.init) ?? "unknown")
+        (exits, continuation) = AsyncStream.makeStream(of: ContainerExit.self)
+        childSignals = Mutex(DispatchSource.makeSignalSource(signal: SIGCHLD, queue: DispatchQueue(label: "skiff.runc.orphans")))
+        try FileManager.default.createDirectory(at: podsDirectory, withIntermediateDirectories: true)
+        try FileManager.default.createDirectory(at: runcRoot, withIntermediateDirectories: true)
+        // A CNI plugin or runc exec that exits before reading its stdin must not kill the kubelet.
+        signal(SIGPIPE, SIG_IGN)
+        // Containers' inits are reparented here when runc exits; without this they would go to pid 1.
+        guard skiff_set_child_subreaper() == 0 else {
+            throw ContainerRuntimeError(reason: "RuntimeUnavailable",
+                                        message: "prctl(PR_SET_CHILD_SUBREAPER): \(String(cString: strerror(errno)))")
+        }
+        // An orphan's zombie in a container's PID namespace keeps that container's init from exiting, so
+        // orphans are reaped as they die (SIGCHLD), not only when a container exits.
+        childSignals.withLock { source in
+            source?.setEventHandler { [weak self] in self?.reapOrphans() }
+            source?.resume()
+        }
+    }
+
+    deinit { childSignals.withLock { $0?.cancel() } }
+
+    /// `DATA_DIR/pods/<uid>`: the pod's namespace files, `/etc` files, bundles and logs.
+    public func podDirectory(uid: String) -> URL { podsDirectory.appendingPathComponent(uid) }
+
+    public func logFile(podUID: String, container: String, restartCount: Int) -> URL {
+        podDirectory(uid: podUID).appendingPathComponent(container).appendingPathComponent("\(restartCount).log")
+    }
+
+    func bundleDirectory(podUID: String, container: String, restartCount: Int) -> URL {
+        podDirectory(uid: podUID).appendingPathComponent(container).appendingPathComponent("\(restartCount)")
+    }
+
+    /// `runc --root DATA_DIR/runc …`.
+    func runc(_ arguments: [String], stdio: HostCommand.Stdio = HostCommand.Stdio()) throws -> HostCommand.Result {
+        try HostCommand.run(runcPath, ["--root", runcRoot.path] + arguments, stdio: stdio)
+    }
+
+    // MARK: Containers
+
+    public func start(_ launch: ContainerLaunch) throws -> ContainerHandle {
+        guard let program = launch.argv.first, !program.isEmpty else {
+            throw ContainerRuntimeError(reason: "RunContainerError", message: "no command specified")
+        }
+        guard let sandbox = state.withLock({ $0.sandboxes[launch.podUID] }) else {
+            throw ContainerRuntimeError(reason: "RunContainerError", message: "the sandbox of pod \(launch.podUID) is not prepared")
+        }
+        guard !launch.imageLayers.isEmpty else {
+            throw ContainerRuntimeError(reason: "RunContainerError", message: "the container's image has no layers")
+        }
+        let id = Self.newContainerID()
+        let bundle = bundleDirectory(podUID: launch.podUID, container: launch.name, restartCount: launch.restartCount)
+        // An earlier attempt at the same run (a start that failed) may have left its bundle.
+        removeBundle(bundle)
+        let rootfs = bundle.appendingPathComponent("rootfs")
+        do {
+            for name in ["rootfs", "upper", "work"] {
+                try FileManager.default.createDirectory(at: bundle.appendingPathComponent(name), withIntermediateDirectories: true)
+            }
+        } catch {
+            throw ContainerRuntimeError(reason: "RunContainerError", message: "cannot create the bundle \(bundle.path): \(error)")
+        }
+        do {
+            try HostMounts.mountOverlay(layers: launch.imageLayers, upper: bundle.appendingPathComponent("upper"),
+                                        work: bundle.appendingPathComponent("work"), target: rootfs)
+            return try create(id: id, launch: launch, sandbox: sandbox, bundle: bundle)
+        } catch {
+            removeBundle(bundle)
+            cgroups.remove(CgroupLayout.containerPath(podUID: launch.podUID, id: id))
+            throw error
+        }
+    }
+
+    private func create(id: String, launch: ContainerLaunch, sandbox: Sandbox, bundle: URL) throws -> ContainerHandle {
+        let podDirectory = podDirectory(uid: launch.podUID)
+        var namespaces: [(type: String, path: String?)] = [("mount", nil)]
+        if sandbox.config.shareProcessNamespace, let owner = sandbox.sharedPIDNamespaceOwner {
+            namespaces.append(("pid", "/proc/\(owner)/ns/pid"))
+        } else {
+            namespaces.append(("pid", nil))
+        }
+        let ns = podDirectory.appendingPathComponent("ns")
+        namespaces.append(("ipc", ns.appendingPathComponent("ipc").path))
+        if !sandbox.config.hostNetwork {
+            namespaces.append(("network", ns.appendingPathComponent("net").path))
+            namespaces.append(("uts", ns.appendingPathComponent("uts").path))
+        }
+        let etc = podDirectory.appendingPathComponent("etc")
+        let config = OCIConfig(
+            argv: launch.argv, environment: launch.environment,
+            workingDirectory: launch.workingDirectory.flatMap { $0.isEmpty ? nil : $0 } ?? "/",
+            mounts: launch.mounts,
+            etcFiles: ["hosts", "hostname", "resolv.conf"].map {
+                (containerPath: "/etc/\($0)", hostPath: etc.appendingPathComponent($0).path)
+            },
+            namespaces: namespaces, cgroupsPath: CgroupLayout.containerPath(podUID: launch.podUID, id: id),
+            resources: launch.resources)
+        do {
+            try config.json().write(to: bundle.appendingPathComponent("config.json"))
+        } catch {
+            throw ContainerRuntimeError(reason: "RunContainerError", message: "cannot write the container's config.json: \(error)")
+        }
+        let io = try ContainerPipes(stdin: launch.stdin)
+        let pidFile = bundle.appendingPathComponent("init.pid")
+        let runLog = bundle.appendingPathComponent("runc.log")
+        let created: HostCommand.Result
+        do {
+            created = try runc(["--log", runLog.path, "--log-format", "json", "create", "--bundle", bundle.path,
+                                "--pid-file", pidFile.path, id],
+                               stdio: HostCommand.Stdio(stdin: io.childStdin, stdout: io.stdout[1], stderr: io.stderr[1]))
+        } catch {
+            io.closeAll()
+            throw error
+        }
+        io.closeChildEnds()
+        guard created.succeeded else {
+            io.closeParentEnds()
+            let message = Self.runcError(log: runLog) ?? created.message
+            throw ContainerRuntimeError(
+                reason: "StartError",
+                message: "failed to create containerd task: failed to create shim task: OCI runtime create failed: \(message): unknown")
+        }
+        guard let text = try? String(contentsOf: pidFile, encoding: .utf8),
+              let pid = Int32(text.trimmingCharacters(in: .whitespacesAndNewlines)), pid > 0 else {
+            io.closeParentEnds()
+            _ = try? runc(["delete", "--force", id])
+            throw ContainerRuntimeError(reason: "StartError", message: "runc create left no init pid in \(pidFile.path)")
+        }
+        let writer = ContainerLogWriter(stdout: io.stdout[0], stderr: io.stderr[0],
+                                        file: logFile(podUID: launch.podUID, container: launch.name,
+                                                      restartCount: launch.restartCount))
+        let container = Container(id: id, podUID: launch.podUID, name: launch.name, pid: pid, bundle: bundle,
+                                  stdinWriter: io.stdinWriter)
+        Self.watchedInits.withLock { _ = $0.insert(pid) }
+        state.withLock { state in
+            state.containers[id] = container
+            if state.sandboxes[launch.podUID]?.config.shareProcessNamespace == true,
+               state.sandboxes[launch.podUID]?.sharedPIDNamespaceOwner == nil {
+                state.sandboxes[launch.podUID]?.sharedPIDNamespaceOwner = pid
+            }
+        }
+        // From here the watcher owns the container: it reaps the init and tears the bundle down.
+        watch(container, writer: writer)
+        let started = try? runc(["start", id])
+        guard let started, started.succeeded else {
+            kill(pid, SIGKILL)
+            throw ContainerRuntimeError(
+                reason: "StartError",
+                message: "failed to start containerd task: \(started.map { Self.runcError(log: runLog) ?? $0.message } ?? "runc start failed")")
+        }
+        logger.debug("started", metadata: ["pod": "\(launch.podUID)", "container": "\(launch.name)", "id": "\(id)", "pid": "\(pid)"])
+        return ContainerHandle(id: "runc://\(id)", podUID: launch.podUID, name: launch.name, startedAt: Date())
+    }
+
+    /// A new container ID: 32 random hex digits (runc accepts `[A-Za-z0-9_+.-]`).
+    static func newContainerID() -> String {
+        var generator = SystemRandomNumberGenerator()
+        return (0..<16).map { _ in String(format: "%02x", UInt8.random(in: 0...255, using: &generator)) }.joined()
+    }
+
+    /// The last error runc logged (`--log-format json`): `runc create failed: unable to start container process: …`.
+    static func runcError(log: URL) -> String? {
+        guard let text = try? String(contentsOf: log, encoding: .utf8) else { return nil }
+        for line in text.split(separator: "\n").reversed() {
+            guard let object = try? JSONSerialization.jsonObject(with: Data(line.utf8)) as? [String: Any],
+                  object["level"] as? String == "error", let message = object["msg"] as? String else { continue }
+            return message
+        }
+        return nil
+    }
+
+    /// Waits for the container's init on a small thread of its own, then reports its exit (OOMKilled when its
+    /// memory cgroup saw the OOM killer) and removes what runc, the mount table and the cgroups keep of it.
+    func watch(_ container: Container, writer: ContainerLogWriter) {
+        let thread = Thread { [self] in
+            var status: Int32 = 0
+            while waitpid(container.pid, &status, 0) < 0, errno == EINTR {}
+            Self.watchedInits.withLock { _ = $0.remove(container.pid) }
+            let signal = status & 0x7f
+            let code: Int32 = signal == 0 ? (status >> 8) & 0xff : 128 + signal
+            let finishedAt = Date()
+            let cgroup = CgroupLayout.containerPath(podUID: container.podUID, id: container.id)
+            let oomKilled = cgroups.recordedOOMKill(cgroup)
+            // What the container started in a shared PID namespace dies with it, closing the log pipes.
+            _ = try? runc(["delete", "--force", container.id])
+            writer.waitUntilFinished(timeout: .seconds(2))
+            removeBundle(container.bundle)
+            cgroups.remove(cgroup)
+            state.withLock { state in
+                if let fd = state.containers.removeValue(forKey: container.id)?.stdinWriter { close(fd) }
+                if state.sandboxes[container.podUID]?.sharedPIDNamespaceOwner == container.pid {
+                    state.sandboxes[container.podUID]?.sharedPIDNamespaceOwner = nil
+                }
+            }
+            reapOrphans()
+            logger.debug("exited", metadata: ["id": "\(container.id)", "code": "\(code)", "oom": "\(oomKilled)"])
+            continuation.yield(ContainerExit(containerID: "runc://\(container.id)", podUID: container.podUID, exitCode: code,
+                                             finishedAt: finishedAt, reason: oomKilled ? "OOMKilled" : nil))
+        }
+        thread.stackSize = 128 * 1024
+        thread.name = "skiff-runc-\(container.pid)"
+        thread.start()
+    }
+
+    /// Unmounts a bundle's root filesystem and removes the bundle (its writable layer with it).
+    func removeBundle(_ bundle: URL) {
+        guard FileManager.default.fileExists(atPath: bundle.path) else { return }
+        guard HostMounts.unmountAll(under: bundle.path) else {
+            logger.warning("cannot unmount the container's root filesystem; keeping its bundle", metadata: ["bundle": "\(bundle.path)"])
+            return
+        }
+        try? FileManager.default.removeItem(at: bundle)
+    }
+
+    static func runcID(_ containerID: String) -> String? {
+        containerID.hasPrefix("runc://") ? String(containerID.dropFirst("runc://".count)) : nil
+    }
+
+    public func stop(containerID: String, force: Bool) {
+        guard let id = Self.runcID(containerID), let container = state.withLock({ $0.containers[id] }) else { return }
+        // The init is this process's child and not yet reaped, so its pid cannot have been reused.
+        kill(container.pid, force ? SIGKILL : SIGTERM)
+    }
+
+    public func shutdown(grace: Duration) async {
+        for container in state.withLock({ Array($0.containers.values) }) { kill(container.pid, SIGTERM) }
+        let deadline = ContinuousClock.now + grace
+        while state.withLock({ !$0.containers.isEmpty }), ContinuousClock.now < deadline {
+            try? await Task.sleep(for: .milliseconds(20))
+        }
+        for container in state.withLock({ Array($0.containers.values) }) { kill(container.pid, SIGKILL) }
+        // The watchers tear the containers down; then the sandboxes go, so a restart finds nothing to adopt.
+        let teardown = ContinuousClock.now + .seconds(10)
+        while state.withLock({ !$0.containers.isEmpty }), ContinuousClock.now < teardown {
+            try? await Task.sleep(for: .milliseconds(20))
+        }
+        for uid in state.withLock({ Array($0.sandboxes.keys) }) { removePod(uid: uid) }
+    }
+}
+
+/// The pipes of a container's stdio: the child's ends go to `runc create` (which hands them to the
+/// container), the parent's ends to the log writer (and a kept-open stdin).
+struct ContainerPipes {
+    var stdout: [Int32] = [-1, -1]
+    var stderr: [Int32] = [-1, -1]
+    var stdinPipe: [Int32] = [-1, -1]
+    var devNull: Int32 = -1
+
+    init(stdin: Bool) throws {
+        guard pipe2(&stdout, O_CLOEXEC) == 0, pipe2(&stderr, O_CLOEXEC) == 0,
+              stdin ? pipe2(&stdinPipe, O_CLOEXEC) == 0 : true else {
+            let code = errno
+            closeAll()
+            throw HostCommand.error("pipe", code)
+        }
+        if !stdin {
+            devNull = open("/dev/null", O_RDONLY | O_CLOEXEC)
+        }
+    }
+
+    var childStdin: Int32? { stdinPipe[0] >= 0 ? stdinPipe[0] : (devNull >= 0 ? devNull : nil) }
+    var stdinWriter: Int32? { stdinPipe[1] >= 0 ? stdinPipe[1] : nil }
+
+    func closeChildEnds() {
+        for fd in [stdout[1], stderr[1], stdinPipe[0], devNull] where fd >= 0 { close(fd) }
+    }
+
+    func closeParentEnds() {
+        for fd in [stdout[0], stderr[0], stdinPipe[1]] where fd >= 0 { close(fd) }
+    }
+
+    func closeAll() {
+        closeChildEnds()
+        closeParentEnds()
+    }
+}
