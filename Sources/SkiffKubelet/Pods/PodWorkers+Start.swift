@@ -34,7 +34,10 @@ extension PodWorkers {
         guard let pod = active(uid) else { return }
         if workers[uid]?.sandbox == nil {
             do {
-                workers[uid]?.sandbox = try runtime.preparePod(Self.sandboxConfig(uid: uid, pod: pod))
+                let (runtime, config) = (self.runtime, Self.sandboxConfig(uid: uid, pod: pod))
+                // Awaited first and assigned after: an access to `workers` must not span the suspension.
+                let sandbox = try await BlockingCall.run { try runtime.preparePod(config) }
+                workers[uid]?.sandbox = sandbox
             } catch {
                 let message = "Failed to create pod sandbox: \(error)"
                 record(pod, PodMachine.Event(container: nil, isInit: false, type: "Warning", reason: "FailedCreatePodSandBox",
@@ -87,8 +90,8 @@ extension PodWorkers {
                 continue
             }
             guard let current = active(uid) else { return }
-            launch(uid: uid, pod: current, spec: spec, isInit: isInit, restartCount: start.restartCount,
-                   environment: environment, mounts: mounts)
+            await launch(uid: uid, pod: current, spec: spec, isInit: isInit, restartCount: start.restartCount,
+                         environment: environment, mounts: mounts)
         }
     }
 
@@ -130,7 +133,7 @@ extension PodWorkers {
 
     /// The image decision and the runtime's start, with the kubelet's events.
     private func launch(uid: String, pod: JSONValue, spec: JSONValue, isInit: Bool, restartCount: Int,
-                        environment: [String: String], mounts: [ContainerMount]) {
+                        environment: [String: String], mounts: [ContainerMount]) async {
         let name = spec["name"]?.stringValue ?? ""
         let event = { (type: String, reason: String, message: String) in
             self.record(pod, PodMachine.Event(container: name, isInit: isInit, type: type, reason: reason, message: message))
@@ -168,8 +171,13 @@ extension PodWorkers {
         }
         var launch = Self.launch(uid: uid, spec: spec, image: image, restartCount: restartCount, environment: environment)
         launch.mounts = mounts
-        do {
-            let handle = try runtime.start(launch)
+        let (runtime, request) = (self.runtime, launch)
+        startsInFlight += 1
+        let started: Result<ContainerHandle, any Error>
+        do { started = .success(try await BlockingCall.run { try runtime.start(request) }) } catch { started = .failure(error) }
+        startsInFlight -= 1
+        switch started {
+        case .success(let handle):
             byContainer[handle.id] = uid
             let imageID = image.map { $0.repoDigests.first ?? $0.id.description } ?? ""
             event("Normal", "Created", "Created container: \(name)")
@@ -177,15 +185,18 @@ extension PodWorkers {
             workers[uid]?.machine.started(name, containerID: handle.id, at: handle.startedAt, image: imageName, imageID: imageID)
             if !isInit { startProbers(uid: uid, containerID: handle.id, spec: spec) }
             runPostStart(uid: uid, containerID: handle.id, spec: spec)
-        } catch let error as ContainerRuntimeError {
+            // A container that ended while this actor awaited its start: its exit applies now.
+            if let exit = earlyExits.removeValue(forKey: handle.id) { exited(exit) }
+        case .failure(let error as ContainerRuntimeError):
             // A program that cannot be executed fails at the runtime's start, after the container was created.
             if error.reason == "StartError" { event("Normal", "Created", "Created container: \(name)") }
             failed(error.reason, error.message)
             workers[uid]?.machine.failedToStart(name, reason: error.reason, message: error.message, now: Date())
-        } catch {
+        case .failure(let error):
             failed("RunContainerError", "\(error)")
             workers[uid]?.machine.failedToStart(name, reason: "RunContainerError", message: "\(error)", now: Date())
         }
+        if startsInFlight == 0 { earlyExits.removeAll() }
     }
 
     /// The sandbox of a pod: hostname `spec.hostname` or the pod's name (63 characters at most, as the kubelet).

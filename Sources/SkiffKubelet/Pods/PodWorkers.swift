@@ -53,6 +53,9 @@ actor PodWorkers {
     let prober = Prober()
     var workers: [String: Worker] = [:]
     var byContainer: [String: String] = [:]
+    /// Runtime starts being awaited, and exits that arrived for containers those starts had not yet recorded.
+    var startsInFlight = 0
+    var earlyExits: [String: ContainerExit] = [:]
     /// The probe tasks of each running container, by container ID: cancelled when it exits.
     var probers: [String: [Task<Void, Never>]] = [:]
 
@@ -117,7 +120,11 @@ actor PodWorkers {
 
     func exited(_ exit: ContainerExit) {
         stopProbers(exit.containerID)
-        guard let uid = byContainer.removeValue(forKey: exit.containerID) else { return }
+        guard let uid = byContainer.removeValue(forKey: exit.containerID) else {
+            // Not known yet: its start is still being recorded (see `launch`).
+            if startsInFlight > 0 { earlyExits[exit.containerID] = exit }
+            return
+        }
         workers[uid]?.machine.exited(containerID: exit.containerID, exitCode: exit.exitCode, at: exit.finishedAt,
                                      reason: exit.reason)
         sync(uid)
