@@ -36,7 +36,7 @@ extension PodWorkers {
             do {
                 let (runtime, config) = (self.runtime, Self.sandboxConfig(uid: uid, pod: pod))
                 // Awaited first and assigned after: an access to `workers` must not span the suspension.
-                let sandbox = try await BlockingCall.run { try runtime.preparePod(config) }
+                let sandbox = try await BlockingCall.run(.sandbox) { try runtime.preparePod(config) }
                 workers[uid]?.sandbox = sandbox
             } catch {
                 let message = "Failed to create pod sandbox: \(error)"
@@ -174,7 +174,7 @@ extension PodWorkers {
         let (runtime, request) = (self.runtime, launch)
         startsInFlight += 1
         let started: Result<ContainerHandle, any Error>
-        do { started = .success(try await BlockingCall.run { try runtime.start(request) }) } catch { started = .failure(error) }
+        do { started = .success(try await BlockingCall.run(.start) { try runtime.start(request) }) } catch { started = .failure(error) }
         startsInFlight -= 1
         switch started {
         case .success(let handle):

@@ -29,13 +29,28 @@ struct CNINetwork: Sendable {
     var configuration: Data {
         let config: [String: Any] = [
             "cniVersion": "1.0.0", "name": "skiff", "type": "bridge", "bridge": bridge, "isGateway": true,
-            "ipMasq": true, "hairpinMode": true,
+            // Masquerading is one node-wide rule (`ensureMasquerade`), not the plugin's per-pod chain: the
+            // plugin's iptables calls were more than half of a pod's network set-up time.
+            "hairpinMode": true,
             "ipam": [
                 "type": "host-local", "ranges": [[["subnet": podCIDR]]], "routes": [["dst": "0.0.0.0/0"]],
                 "dataDir": ipamDirectory.path,
             ] as [String: Any],
         ]
         return (try? JSONSerialization.data(withJSONObject: config, options: [.sortedKeys])) ?? Data()
+    }
+
+    /// Traffic from pods to outside their range leaves with the node's address: one `MASQUERADE` rule for the
+    /// whole range, added once (kept across restarts, as the bridge is). Without iptables pods still get
+    /// addresses and reach each other and the node; the reason is returned to be logged.
+    func ensureMasquerade() -> String? {
+        guard let iptables = ["/usr/sbin/iptables", "/sbin/iptables", "/usr/bin/iptables"]
+            .first(where: FileManager.default.isExecutableFile(atPath:)) else { return "iptables is not installed" }
+        let rule = ["POSTROUTING", "-s", podCIDR, "!", "-d", podCIDR, "-m", "comment", "--comment", "skiff pod range",
+                    "-j", "MASQUERADE"]
+        if let check = try? HostCommand.run(iptables, ["-t", "nat", "-C"] + rule), check.succeeded { return nil }
+        guard let added = try? HostCommand.run(iptables, ["-t", "nat", "-A"] + rule) else { return "iptables could not be run" }
+        return added.succeeded ? nil : "iptables: \(added.message)"
     }
 
     /// Attaches the namespace to the bridge; returns the pod's IPv4 address.

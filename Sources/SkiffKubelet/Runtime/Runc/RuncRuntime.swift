@@ -87,6 +87,9 @@ public final class RuncRuntime: ContainerRuntime {
             CNINetwork(podCIDR: $0, pluginDirectory: cniPluginDirectory,
                        ipamDirectory: dataDirectory.appendingPathComponent("cni/ipam"))
         }
+        if let problem = network?.ensureMasquerade() {
+            Logger(label: "skiff.kubelet.runc").warning("pods cannot reach beyond the node", metadata: ["reason": "\(problem)"])
+        }
         cgroups = CgroupLayout.current()
         let versionOutput = (try? HostCommand.run(runcPath, ["--version"]))?.stdout ?? Data()
         let firstLine = String(decoding: versionOutput, as: UTF8.self).split(separator: "\n").first ?? ""
