@@ -186,39 +186,21 @@ public final class ProcessRuntime: ContainerRuntime {
             close(outPipe[1])
             close(errPipe[1])
         }
-        var actions = posix_spawn_file_actions_t()
-        posix_spawn_file_actions_init(&actions)
-        defer { posix_spawn_file_actions_destroy(&actions) }
-        posix_spawn_file_actions_addopen(&actions, 0, "/dev/null", O_RDONLY, 0)
-        posix_spawn_file_actions_adddup2(&actions, outPipe[1], 1)
-        posix_spawn_file_actions_adddup2(&actions, errPipe[1], 2)
-        posix_spawn_file_actions_addclosefrom_np(&actions, 3)
-        posix_spawn_file_actions_addchdir_np(&actions, directory)
-        var attributes = posix_spawnattr_t()
-        posix_spawnattr_init(&attributes)
-        defer { posix_spawnattr_destroy(&attributes) }
-        // A new session: its own process group, no controlling terminal; default signal handling.
-        var defaults = sigset_t()
-        sigfillset(&defaults)
-        var empty = sigset_t()
-        sigemptyset(&empty)
-        posix_spawnattr_setsigdefault(&attributes, &defaults)
-        posix_spawnattr_setsigmask(&attributes, &empty)
-        posix_spawnattr_setflags(&attributes, Int16(POSIX_SPAWN_SETSID | POSIX_SPAWN_SETSIGDEF | POSIX_SPAWN_SETSIGMASK))
-        let args = argv.map { strdup($0) } + [nil]
-        let env = environment.sorted { $0.key < $1.key }.map { strdup("\($0.key)=\($0.value)") } + [nil]
-        defer {
-            for pointer in args { free(pointer) }
-            for pointer in env { free(pointer) }
+        // A new session: its own process group, no controlling terminal.
+        let spawned = ChildProcess.spawn(path: path, argv: argv, environment: environment, newSession: true) { actions in
+            posix_spawn_file_actions_addopen(&actions, 0, "/dev/null", O_RDONLY, 0)
+            posix_spawn_file_actions_adddup2(&actions, outPipe[1], 1)
+            posix_spawn_file_actions_adddup2(&actions, errPipe[1], 2)
+            posix_spawn_file_actions_addclosefrom_np(&actions, 3)
+            posix_spawn_file_actions_addchdir_np(&actions, directory)
         }
-        var pid: pid_t = 0
-        let result = posix_spawn(&pid, path, &actions, &attributes, args, env)
-        guard result == 0 else {
+        let pid: pid_t
+        switch spawned {
+        case .success(let child): pid = child
+        case .failure(let error):
             close(outPipe[0])
             close(errPipe[0])
-            throw ContainerRuntimeError(
-                reason: "StartError",
-                message: "failed to start \(path): \(String(cString: strerror(result)))")
+            throw ContainerRuntimeError(reason: "StartError", message: "failed to start \(path): \(error)")
         }
         return (pid, ContainerLogWriter(stdout: outPipe[0], stderr: errPipe[0], file: log))
     }
@@ -229,8 +211,7 @@ public final class ProcessRuntime: ContainerRuntime {
         let thread = Thread { [self] in
             var status: Int32 = 0
             while waitpid(pid, &status, 0) < 0, errno == EINTR {}
-            let signal = status & 0x7f
-            let code: Int32 = signal == 0 ? (status >> 8) & 0xff : 128 + signal
+            let code = ChildProcess.exitCode(status: status)
             kill(-pid, SIGKILL)
             // The last lines reach the log before the exit is reported (a daemonized child may hold the pipe).
             writer.waitUntilFinished(timeout: .seconds(1))

@@ -35,39 +35,25 @@ struct HostCommand {
         if stdio.stdout == nil, pipe2(&outPipe, O_CLOEXEC) != 0 { throw Self.error("pipe", errno) }
         if stdio.stderr == nil, pipe2(&errPipe, O_CLOEXEC) != 0 { throw Self.error("pipe", errno) }
         if input != nil, pipe2(&inPipe, O_CLOEXEC) != 0 { throw Self.error("pipe", errno) }
-        var actions = posix_spawn_file_actions_t()
-        posix_spawn_file_actions_init(&actions)
-        defer { posix_spawn_file_actions_destroy(&actions) }
-        if let fd = stdio.stdin {
-            posix_spawn_file_actions_adddup2(&actions, fd, 0)
-        } else if input != nil {
-            posix_spawn_file_actions_adddup2(&actions, inPipe[0], 0)
-        } else {
-            posix_spawn_file_actions_addopen(&actions, 0, "/dev/null", O_RDONLY, 0)
+        let spawned = ChildProcess.spawn(path: path, argv: [path] + arguments,
+                                         environment: environment ?? ProcessInfo.processInfo.environment,
+                                         newSession: false) { actions in
+            if let fd = stdio.stdin {
+                posix_spawn_file_actions_adddup2(&actions, fd, 0)
+            } else if input != nil {
+                posix_spawn_file_actions_adddup2(&actions, inPipe[0], 0)
+            } else {
+                posix_spawn_file_actions_addopen(&actions, 0, "/dev/null", O_RDONLY, 0)
+            }
+            posix_spawn_file_actions_adddup2(&actions, stdio.stdout ?? outPipe[1], 1)
+            posix_spawn_file_actions_adddup2(&actions, stdio.stderr ?? errPipe[1], 2)
+            posix_spawn_file_actions_addclosefrom_np(&actions, 3)
         }
-        posix_spawn_file_actions_adddup2(&actions, stdio.stdout ?? outPipe[1], 1)
-        posix_spawn_file_actions_adddup2(&actions, stdio.stderr ?? errPipe[1], 2)
-        posix_spawn_file_actions_addclosefrom_np(&actions, 3)
-        var attributes = posix_spawnattr_t()
-        posix_spawnattr_init(&attributes)
-        defer { posix_spawnattr_destroy(&attributes) }
-        var defaults = sigset_t()
-        sigfillset(&defaults)
-        var empty = sigset_t()
-        sigemptyset(&empty)
-        posix_spawnattr_setsigdefault(&attributes, &defaults)
-        posix_spawnattr_setsigmask(&attributes, &empty)
-        posix_spawnattr_setflags(&attributes, Int16(POSIX_SPAWN_SETSIGDEF | POSIX_SPAWN_SETSIGMASK))
-        let args = ([path] + arguments).map { strdup($0) } + [nil]
-        let variables = environment ?? ProcessInfo.processInfo.environment
-        let env = variables.sorted { $0.key < $1.key }.map { strdup("\($0.key)=\($0.value)") } + [nil]
-        defer {
-            for pointer in args { free(pointer) }
-            for pointer in env { free(pointer) }
+        let pid: pid_t
+        switch spawned {
+        case .success(let child): pid = child
+        case .failure(let error): throw Self.error("cannot run \(path)", error.code)
         }
-        var pid: pid_t = 0
-        let result = posix_spawn(&pid, path, &actions, &attributes, args, env)
-        guard result == 0 else { throw Self.error("cannot run \(path)", result) }
         // Only our ends stay open here, so EOF comes when the program (and what inherited its output) exits.
         for fd in [outPipe[1], errPipe[1], inPipe[0]] where fd >= 0 { close(fd) }
         outPipe[1] = -1
@@ -90,8 +76,7 @@ struct HostCommand {
         let (out, err) = readBoth(outPipe[0], errPipe[0])
         var status: Int32 = 0
         while waitpid(pid, &status, 0) < 0, errno == EINTR {}
-        let signal = status & 0x7f
-        return Result(status: signal == 0 ? (status >> 8) & 0xff : 128 + signal, stdout: out, stderr: err)
+        return Result(status: ChildProcess.exitCode(status: status), stdout: out, stderr: err)
     }
 
     /// Reads two descriptors (either may be -1) to EOF without letting one fill up while waiting on the other.

@@ -271,8 +271,7 @@ public final class RuncRuntime: ContainerRuntime {
             var status: Int32 = 0
             while waitpid(container.pid, &status, 0) < 0, errno == EINTR {}
             Self.watchedInits.withLock { _ = $0.remove(container.pid) }
-            let signal = status & 0x7f
-            let code: Int32 = signal == 0 ? (status >> 8) & 0xff : 128 + signal
+            let code = ChildProcess.exitCode(status: status)
             let finishedAt = Date()
             let cgroup = CgroupLayout.containerPath(podUID: container.podUID, id: container.id)
             let oomKilled = cgroups.recordedOOMKill(cgroup)
