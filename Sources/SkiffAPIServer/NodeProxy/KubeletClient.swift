@@ -73,7 +73,7 @@ struct KubeletResponse: Sendable {
         let decoder = ByteToMessageHandler(HTTPResponseDecoder(leftOverBytesStrategy: .forwardBytes))
         let collector: ResponseCollector
 
-        init() { collector = ResponseCollector(tap: tap) }
+        init() { collector = ResponseCollector() }
     }
 
     /// The next piece of the body; nil at its end.
@@ -104,10 +104,6 @@ final class ResponseCollector: ChannelDuplexHandler, RemovableChannelHandler, @u
     private var context: ChannelHandlerContext?
     private var readPending = false
     static let maxBuffered = 8
-    /// Told to hold what follows a 101 until the connection is spliced.
-    private let tap: UpgradeTap
-
-    init(tap: UpgradeTap) { self.tap = tap }
 
     struct State {
         var chunks: [ByteBuffer] = []
@@ -143,9 +139,6 @@ final class ResponseCollector: ChannelDuplexHandler, RemovableChannelHandler, @u
     func channelRead(context: ChannelHandlerContext, data: NIOAny) {
         switch unwrapInboundIn(data) {
         case .head(let head):
-            // What follows a 101 is the new protocol: from the next read on, it waits in the tap, with an EOF,
-            // so a kubelet that answers and closes at once loses nothing to the HTTP decoder.
-            if head.status == .switchingProtocols { tap.hold() }
             settleHead(.success(head))
         case .body(let buffer):
             deliver(buffer: buffer, end: nil)
@@ -229,26 +222,29 @@ extension KubeletResponse {
         writer.completion.markUpgraded()
         try await client.eventLoop.submit {
             // One synchronous step on the shared event loop: no byte can arrive between these changes.
-            let (clientGlue, kubeletGlue) = GlueHandler.matchedPair()
-            let (collector, decoder, encoder) = (handlers.value.collector, handlers.value.decoder, handlers.value.encoder)
+            let tap = handlers.value.tap
             try writer.detachHTTPHandlers()
-            client.writeAndFlush(rawHead, promise: nil)
+            client.write(rawHead, promise: nil)
+            // What the kubelet sent after its 101 so far, kept by the tap even if its connection is gone.
+            for bytes in tap.takeHeld() { client.write(bytes, promise: nil) }
+            if tap.sawEOF || !kubelet.isActive {
+                try writer.detachRequestDecoder()
+                client.writeAndFlush(client.allocator.buffer(capacity: 0)).whenComplete { _ in client.close(promise: nil) }
+                kubelet.close(promise: nil)
+                return
+            }
+            let (clientGlue, kubeletGlue) = GlueHandler.matchedPair()
             try client.pipeline.syncOperations.addHandler(clientGlue)
             let operations = kubelet.pipeline.syncOperations
-            try operations.addHandler(kubeletGlue)
-            operations.removeHandler(collector, promise: nil)
-            // Bytes the kubelet sent after its 101 come out of the decoder into the glue.
-            operations.removeHandler(decoder, promise: nil)
-            operations.removeHandler(encoder, promise: nil)
+            // Right after the tap: the kubelet's bytes go to the client without passing the HTTP handlers,
+            // whose removal NIO may finish on a later tick.
+            try operations.addHandler(kubeletGlue, position: .after(tap))
+            tap.passThrough()
+            operations.removeHandler(handlers.value.collector, promise: nil)
+            operations.removeHandler(handlers.value.decoder, promise: nil)
+            operations.removeHandler(handlers.value.encoder, promise: nil)
             try writer.detachRequestDecoder()
-            // The decoders hand on what followed the head on a later tick of the loop (their removal is
-            // deferred); then what the tap held, and its EOF. Written, not yet flushed: flush after it.
-            let tap = handlers.value.tap
-            client.eventLoop.assumeIsolated().execute {
-                tap.release()
-                client.flush()
-                kubelet.flush()
-            }
+            client.flush()
             client.read()
             kubelet.read()
         }.get()
@@ -260,35 +256,69 @@ extension KubeletResponse {
     }
 }
 
-/// Sits between TLS and the HTTP decoder of a kubelet connection. After a 101 it holds the bytes and the EOF
-/// that arrive before the splice (the HTTP decoder would drop bytes it holds at EOF), and releases them, in
-/// order, once the glue is in place.
+/// Sits between TLS and the HTTP decoder of a kubelet connection and finds the end of the response head
+/// itself. After a `101` head, the bytes that follow belong to the new protocol: it keeps them (and whether
+/// the connection ended) instead of passing them to the HTTP decoder, which would drop them at EOF or at
+/// pipeline teardown, until the splice takes them.
 final class UpgradeTap: ChannelInboundHandler, RemovableChannelHandler {
-    typealias InboundIn = NIOAny
-    private var holding = false
-    private var held: [NIOAny] = []
-    private var sawInactive = false
-    private var context: ChannelHandlerContext?
+    typealias InboundIn = ByteBuffer
+    typealias InboundOut = ByteBuffer
 
-    func handlerAdded(context: ChannelHandlerContext) { self.context = context }
+    enum Mode { case head, holding, passThrough }
+    private var mode = Mode.head
+    /// The head's bytes so far, until its blank line.
+    private var head: [UInt8] = []
+    private var held: [ByteBuffer] = []
+    private(set) var sawEOF = false
 
-    func hold() { holding = true }
-
-    func release() {
-        holding = false
-        guard let context else { return }
-        let pending = held
-        held = []
-        for data in pending { context.fireChannelRead(data) }
-        if !pending.isEmpty { context.fireChannelReadComplete() }
-        if sawInactive { context.fireChannelInactive() }
+    func takeHeld() -> [ByteBuffer] {
+        defer { held = [] }
+        return held
     }
 
+    func passThrough() { mode = .passThrough }
+
     func channelRead(context: ChannelHandlerContext, data: NIOAny) {
-        if holding { held.append(data) } else { context.fireChannelRead(data) }
+        var buffer = unwrapInboundIn(data)
+        switch mode {
+        case .passThrough:
+            context.fireChannelRead(data)
+        case .holding:
+            held.append(buffer)
+        case .head:
+            let before = head.count
+            head.append(contentsOf: buffer.readableBytesView)
+            guard let end = Self.endOfHead(head, from: max(0, before - 3)) else {
+                context.fireChannelRead(data)
+                return
+            }
+            let switching = head.starts(with: Array("HTTP/1.1 101".utf8)) || head.starts(with: Array("HTTP/1.0 101".utf8))
+            let headPart = buffer.readSlice(length: end - before) ?? ByteBuffer()
+            head = []
+            mode = switching ? .holding : .passThrough
+            if switching {
+                if buffer.readableBytes > 0 { held.append(buffer) }
+                context.fireChannelRead(wrapInboundOut(headPart))
+            } else {
+                context.fireChannelRead(wrapInboundOut(headPart))
+                if buffer.readableBytes > 0 { context.fireChannelRead(wrapInboundOut(buffer)) }
+            }
+        }
     }
 
     func channelInactive(context: ChannelHandlerContext) {
-        if holding { sawInactive = true } else { context.fireChannelInactive() }
+        sawEOF = true
+        context.fireChannelInactive()
+    }
+
+    /// The index just past the head's `\r\n\r\n`, searching from `start`.
+    static func endOfHead(_ bytes: [UInt8], from start: Int) -> Int? {
+        guard bytes.count >= 4 else { return nil }
+        var index = start
+        while index + 3 < bytes.count {
+            if bytes[index] == 13, bytes[index + 1] == 10, bytes[index + 2] == 13, bytes[index + 3] == 10 { return index + 4 }
+            index += 1
+        }
+        return nil
     }
 }
