@@ -70,7 +70,7 @@ enum RFC3339 {
             return nil
         }
         guard pos == s.count else { return nil }
-        let days = daysFromCivil(year: year, month: month, day: day)
+        let days = CivilDate.daysFromCivil(year: year, month: month, day: day)
         let seconds = days * 86400 + hour * 3600 + minute * 60 + second - offset
         return Date(timeIntervalSince1970: Double(seconds) + fraction)
     }
@@ -90,7 +90,7 @@ enum RFC3339 {
         }
         let days = seconds >= 0 ? seconds / 86400 : (seconds - 86399) / 86400
         let secondOfDay = seconds - days * 86400
-        let (year, month, day) = civilFromDays(days)
+        let (year, month, day) = CivilDate.civilFromDays(days)
         var out = pad(year, 4) + "-" + pad(month, 2) + "-" + pad(day, 2) + "T"
         out += pad(secondOfDay / 3600, 2) + ":" + pad(secondOfDay / 60 % 60, 2) + ":" + pad(secondOfDay % 60, 2)
         if fractionDigits > 0 { out += "." + pad(micros, 6) }
@@ -109,9 +109,13 @@ enum RFC3339 {
         default: return 31
         }
     }
+}
 
+/// Calendar days and days since the Unix epoch in the proleptic Gregorian calendar (Howard Hinnant's
+/// civil-date algorithms), for timestamps kept as integer seconds (no `Calendar`, no time zones).
+public enum CivilDate {
     /// Days since 1970-01-01 in the proleptic Gregorian calendar (Howard Hinnant's `days_from_civil`).
-    private static func daysFromCivil(year: Int, month: Int, day: Int) -> Int {
+    public static func daysFromCivil(year: Int, month: Int, day: Int) -> Int {
         let y = month <= 2 ? year - 1 : year
         let era = (y >= 0 ? y : y - 399) / 400
         let yearOfEra = y - era * 400
@@ -120,7 +124,8 @@ enum RFC3339 {
         return era * 146097 + dayOfEra - 719468
     }
 
-    private static func civilFromDays(_ days: Int) -> (Int, Int, Int) {
+    /// The (year, month, day) of a day counted from 1970-01-01.
+    public static func civilFromDays(_ days: Int) -> (Int, Int, Int) {
         let z = days + 719468
         let era = (z >= 0 ? z : z - 146096) / 146097
         let dayOfEra = z - era * 146097

@@ -1,3 +1,5 @@
+import SkiffAPI
+
 /// A CRI log timestamp with nanoseconds, as RFC 3339 text (`2026-12-06T06:10:23.123456789Z`) reads it.
 public struct LogTime: Sendable, Comparable, Hashable {
     public var seconds: Int64
@@ -56,7 +58,7 @@ public struct LogTime: Sendable, Comparable, Hashable {
             return nil
         }
         guard index == b.count else { return nil }
-        let days = Self.daysFromCivil(year: year, month: month, day: day)
+        let days = CivilDate.daysFromCivil(year: year, month: month, day: day)
         seconds = Int64(days) * 86400 + Int64(hour * 3600 + minute * 60 + second - offset)
         nanoseconds = Int32(nanos)
     }
@@ -65,7 +67,7 @@ public struct LogTime: Sendable, Comparable, Hashable {
     public var rfc3339Nano: String {
         let days = Int(seconds >= 0 ? seconds / 86400 : (seconds - 86399) / 86400)
         let rest = Int(seconds - Int64(days) * 86400)
-        let (year, month, day) = Self.civilFromDays(days)
+        let (year, month, day) = CivilDate.civilFromDays(days)
         func pad(_ value: Int, _ width: Int) -> String {
             let text = String(value)
             return String(repeating: "0", count: max(0, width - text.count)) + text
@@ -77,28 +79,6 @@ public struct LogTime: Sendable, Comparable, Hashable {
             text += "." + fraction
         }
         return text + "Z"
-    }
-
-    // Howard Hinnant's civil-date algorithms.
-    static func daysFromCivil(year: Int, month: Int, day: Int) -> Int {
-        let y = month <= 2 ? year - 1 : year
-        let era = (y >= 0 ? y : y - 399) / 400
-        let yoe = y - era * 400
-        let doy = (153 * (month + (month > 2 ? -3 : 9)) + 2) / 5 + day - 1
-        let doe = yoe * 365 + yoe / 4 - yoe / 100 + doy
-        return era * 146097 + doe - 719468
-    }
-
-    static func civilFromDays(_ days: Int) -> (Int, Int, Int) {
-        let z = days + 719468
-        let era = (z >= 0 ? z : z - 146096) / 146097
-        let doe = z - era * 146097
-        let yoe = (doe - doe / 1460 + doe / 36524 - doe / 146096) / 365
-        let doy = doe - (365 * yoe + yoe / 4 - yoe / 100)
-        let mp = (5 * doy + 2) / 153
-        let day = doy - (153 * mp + 2) / 5 + 1
-        let month = mp < 10 ? mp + 3 : mp - 9
-        return (yoe + era * 400 + (month <= 2 ? 1 : 0), month, day)
     }
 }
 
