@@ -44,3 +44,12 @@ static inline int skiff_unlock_pty(int master) {
 
 /* setns (port-forward into a pod's network namespace) is _GNU_SOURCE too. */
 int setns(int fd, int nstype);
+
+/* memfd_create (runc's sealed in-memory copy) is _GNU_SOURCE too; fcntl is variadic. */
+int memfd_create(const char *name, unsigned int flags);
+int fcntl(int fd, int command, ...);
+/* Seals a memfd as runc's own copies are sealed (F_ADD_SEALS: seal, shrink, grow, write). */
+static inline int skiff_seal_memfd(int fd) { return fcntl(fd, 1033, 0x1 | 0x2 | 0x4 | 0x8); }
+
+/* unshare (pod sandboxes: the calling thread's network, IPC and UTS namespaces) is _GNU_SOURCE too. */
+int unshare(int flags);

@@ -20,13 +20,13 @@ extension RuncRuntime {
             throw ContainerRuntimeError(reason: "RunContainerError", message: "no command specified")
         }
         if command.tty {
-            return try TerminalExec(runcPath: runcPath, runcRoot: runcRoot.path, id: id, argv: command.argv)
+            return try TerminalExec(runcPath: runcExecutable.path, runcRoot: runcRoot.path, id: id, argv: command.argv)
         }
         // The command is runc's child in the container, not in runc's process group: killing the session
         // kills it through its pid (else it would live on, orphaned).
         let pidFile = FileManager.default.temporaryDirectory.appendingPathComponent("skiff-exec-\(Self.newContainerID()).pid").path
         let process = try SpawnedProcess(
-            path: runcPath, argv: [runcPath, "--root", runcRoot.path, "exec", "--pid-file", pidFile, id] + command.argv,
+            path: runcExecutable.path, argv: [runcPath, "--root", runcRoot.path, "exec", "--pid-file", pidFile, id] + command.argv,
             environment: ["PATH": ProcessRuntime.defaultPath], directory: "/", withStdin: command.stdin,
             onKill: {
                 if let text = KernelFile.read(pidFile), let pid = Int32(text.trimmingCharacters(in: .whitespacesAndNewlines)),

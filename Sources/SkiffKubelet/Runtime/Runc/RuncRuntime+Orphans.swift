@@ -14,8 +14,30 @@ extension RuncRuntime {
     /// The container inits whose watcher waits for them, in every runtime of this process (tests run several):
     /// never reaped here, so their exit status reaches the watcher.
     static let watchedInits = Mutex<Set<Int32>>([])
+    /// `runc run` calls under way, in every runtime of this process: the init they start may exit before its
+    /// pid reaches `watchedInits`, so no scan reaps while one runs.
+    static let launching = Mutex<Int>(0)
+
+    /// Scans for orphans a little later, once for all the children that exit meanwhile: every `runc`, CNI
+    /// and probe process of the node ends in a SIGCHLD, and a scan reads every process's `/proc` entry.
+    func scheduleOrphanScan(after delay: DispatchTimeInterval = .milliseconds(100)) {
+        let first = orphanScanPending.withLock { pending in
+            defer { pending = true }
+            return !pending
+        }
+        guard first else { return }
+        orphanQueue.asyncAfter(deadline: .now() + delay) { [weak self] in
+            guard let self else { return }
+            orphanScanPending.withLock { $0 = false }
+            reapOrphans()
+        }
+    }
 
     func reapOrphans() {
+        if Self.launching.withLock({ $0 > 0 }) {
+            scheduleOrphanScan()
+            return
+        }
         let me = getpid()
         let inits = Self.watchedInits.withLock { $0 }
         guard let entries = try? FileManager.default.contentsOfDirectory(atPath: "/proc") else { return }

@@ -25,12 +25,16 @@ public final class RuncRuntime: ContainerRuntime {
     /// runc's state directory (`--root`): `DATA_DIR/runc`.
     public let runcRoot: URL
     let runcPath: String
+    /// What runs as runc: a sealed in-memory copy when one could be made (see `SealedExecutable`).
+    let runcExecutable: SealedExecutable
     let network: CNINetwork?
     let cgroups: CgroupLayout
     let logger = Logger(label: "skiff.kubelet.runc")
     let state = Mutex<State>(State())
     /// Reaps orphaned container processes when a child of this process changes state (see `reapOrphans`).
     let childSignals: Mutex<(any DispatchSourceSignal)?>
+    let orphanQueue = DispatchQueue(label: "skiff.runc.orphans")
+    let orphanScanPending = Mutex(false)
 
     struct State {
         var sandboxes: [String: Sandbox] = [:]
@@ -83,6 +87,7 @@ public final class RuncRuntime: ContainerRuntime {
         podsDirectory = dataDirectory.appendingPathComponent("pods")
         runcRoot = dataDirectory.appendingPathComponent("runc")
         self.runcPath = runcPath
+        runcExecutable = SealedExecutable(copying: runcPath)
         network = podCIDR.map {
             CNINetwork(podCIDR: $0, pluginDirectory: cniPluginDirectory,
                        ipamDirectory: dataDirectory.appendingPathComponent("cni/ipam"))
@@ -95,7 +100,7 @@ public final class RuncRuntime: ContainerRuntime {
         let firstLine = String(decoding: versionOutput, as: UTF8.self).split(separator: "\n").first ?? ""
         version = "runc://" + (firstLine.split(separator: " ").last.map(String.init) ?? "unknown")
         (exits, continuation) = AsyncStream.makeStream(of: ContainerExit.self)
-        childSignals = Mutex(DispatchSource.makeSignalSource(signal: SIGCHLD, queue: DispatchQueue(label: "skiff.runc.orphans")))
+        childSignals = Mutex(DispatchSource.makeSignalSource(signal: SIGCHLD, queue: orphanQueue))
         try FileManager.default.createDirectory(at: podsDirectory, withIntermediateDirectories: true)
         try FileManager.default.createDirectory(at: runcRoot, withIntermediateDirectories: true)
         // A CNI plugin or runc exec that exits before reading its stdin must not kill the kubelet.
@@ -108,7 +113,7 @@ public final class RuncRuntime: ContainerRuntime {
         // An orphan's zombie in a container's PID namespace keeps that container's init from exiting, so
         // orphans are reaped as they die (SIGCHLD), not only when a container exits.
         childSignals.withLock { source in
-            source?.setEventHandler { [weak self] in self?.reapOrphans() }
+            source?.setEventHandler { [weak self] in self?.scheduleOrphanScan() }
             source?.resume()
         }
     }
@@ -128,7 +133,7 @@ public final class RuncRuntime: ContainerRuntime {
 
     /// `runc --root DATA_DIR/runc …`.
     func runc(_ arguments: [String], stdio: HostCommand.Stdio = HostCommand.Stdio()) throws -> HostCommand.Result {
-        try HostCommand.run(runcPath, ["--root", runcRoot.path] + arguments, stdio: stdio)
+        try HostCommand.run(runcExecutable.path, ["--root", runcRoot.path] + arguments, stdio: stdio)
     }
 
     // MARK: Containers
@@ -198,19 +203,26 @@ public final class RuncRuntime: ContainerRuntime {
         let io = try ContainerPipes(stdin: launch.stdin)
         let pidFile = bundle.appendingPathComponent("init.pid")
         let runLog = bundle.appendingPathComponent("runc.log")
-        let created: HostCommand.Result
+        // One `runc run --detach` instead of `create` + `start`: one Go program fewer per container. The init
+        // may exit before its pid is known here, so the orphan reaper waits while a launch is under way.
+        Self.launching.withLock { $0 += 1 }
+        defer { Self.launching.withLock { $0 -= 1 } }
+        let ran: HostCommand.Result
         do {
-            created = try runc(["--log", runLog.path, "--log-format", "json", "create", "--bundle", bundle.path,
-                                "--pid-file", pidFile.path, id],
-                               stdio: HostCommand.Stdio(stdin: io.childStdin, stdout: io.stdout[1], stderr: io.stderr[1]))
+            ran = try runc(["--log", runLog.path, "--log-format", "json", "run", "--detach", "--bundle", bundle.path,
+                            "--pid-file", pidFile.path, id],
+                           stdio: HostCommand.Stdio(stdin: io.childStdin, stdout: io.stdout[1], stderr: io.stderr[1]))
         } catch {
             io.closeAll()
             throw error
         }
         io.closeChildEnds()
-        guard created.succeeded else {
+        guard ran.succeeded else {
             io.closeParentEnds()
-            let message = Self.runcError(log: runLog) ?? created.message
+            _ = try? runc(["delete", "--force", id])
+            // containerd creates, then starts: its message names the create, as upstream users see it.
+            let message = (Self.runcError(log: runLog) ?? ran.message)
+                .replacingOccurrences(of: "runc run failed", with: "runc create failed")
             throw ContainerRuntimeError(
                 reason: "StartError",
                 message: "failed to create containerd task: failed to create shim task: OCI runtime create failed: \(message): unknown")
@@ -219,7 +231,7 @@ public final class RuncRuntime: ContainerRuntime {
               let pid = Int32(text.trimmingCharacters(in: .whitespacesAndNewlines)), pid > 0 else {
             io.closeParentEnds()
             _ = try? runc(["delete", "--force", id])
-            throw ContainerRuntimeError(reason: "StartError", message: "runc create left no init pid in \(pidFile.path)")
+            throw ContainerRuntimeError(reason: "StartError", message: "runc run left no init pid in \(pidFile.path)")
         }
         let writer = ContainerLogWriter(stdout: io.stdout[0], stderr: io.stderr[0],
                                         file: logFile(podUID: launch.podUID, container: launch.name,
@@ -236,13 +248,6 @@ public final class RuncRuntime: ContainerRuntime {
         }
         // From here the watcher owns the container: it reaps the init and tears the bundle down.
         watch(container, writer: writer)
-        let started = try? runc(["start", id])
-        guard let started, started.succeeded else {
-            kill(pid, SIGKILL)
-            throw ContainerRuntimeError(
-                reason: "StartError",
-                message: "failed to start containerd task: \(started.map { Self.runcError(log: runLog) ?? $0.message } ?? "runc start failed")")
-        }
         logger.debug("started", metadata: ["pod": "\(launch.podUID)", "container": "\(launch.name)", "id": "\(id)", "pid": "\(pid)"])
         return ContainerHandle(id: "runc://\(id)", podUID: launch.podUID, name: launch.name, startedAt: Date())
     }
