@@ -8,7 +8,7 @@ import Testing
     import Glibc
 #endif
 
-/// The runc runtime against the real runc, as root: namespaces, overlayfs roots, cgroups, CNI bridge
+/// The runc runtime against the real runc, as root: namespaces, overlayfs roots, cgroups, bridge
 /// addresses, exits, OOM kills, exec and teardown. Without root or runc the tests pass vacuously, except
 /// in CI (CI=true), where runc is required.
 @Suite(.serialized) struct RuncRuntimeTests {
@@ -190,6 +190,33 @@ import Testing
             // Its own PID namespace: ps sees the header, sh, ps and wc.
             #expect((Int(lines.last?.trimmingCharacters(in: .whitespaces) ?? "") ?? 99) < 6, "\(lines)")
             f.runtime.removePod(uid: uid)
+        }
+    }
+
+    /// The host end of a pod's veth pair, as the runtime names it.
+    static func hostInterface(_ podUID: String) -> String { "veth" + String(podUID.filter(\.isHexDigit).prefix(11)) }
+
+    @Test func podsReachEachOtherAndTheGatewayAcrossTheBridge() async throws {
+        try await Self.withFixture { f in
+            let (serverUID, serverSandbox) = try f.pod("server")
+            let serverIP = try #require(serverSandbox.ip)
+            let server = try f.start(serverUID, "httpd", "busybox mkdir -p /www && echo hello > /www/index.html && httpd -f -p 80 -h /www")
+            let (clientUID, clientSandbox) = try f.pod("client")
+            #expect(clientSandbox.ip != serverIP)
+            let client = try f.start(clientUID, "c", """
+                for i in 1 2 3 4 5 6 7 8 9 10; do wget -qO- http://\(serverIP)/index.html && break; sleep 0.2; done
+                grep -c . /proc/net/route
+                """)
+            #expect(await f.exit(client)?.exitCode == 0)
+            // The answer, then the route table: its header, the default route and the pod range's own.
+            #expect(f.lines(clientUID, "c") == ["hello", "3"], "\(f.log(clientUID, "c"))")
+            let veth = "/sys/class/net/\(Self.hostInterface(serverUID))"
+            #expect((try? String(contentsOfFile: veth + "/operstate", encoding: .utf8)) == "up\n")
+            #expect(FileManager.default.fileExists(atPath: veth + "/brport"))
+            f.runtime.stop(containerID: server.id, force: true)
+            _ = await f.exit(server)
+            f.runtime.removePod(uid: serverUID)
+            f.runtime.removePod(uid: clientUID)
         }
     }
 
@@ -386,11 +413,15 @@ import Testing
             #expect(try await Self.cgroupDirectories(podUID: uid) == [])
             #expect(!FileManager.default.fileExists(atPath: f.data.appendingPathComponent("pods/\(uid)").path))
             #expect(!FileManager.default.fileExists(atPath: f.data.appendingPathComponent("cni/ipam/skiff/\(ip)").path))
+            #expect(!FileManager.default.fileExists(atPath: "/sys/class/net/\(Self.hostInterface(uid))"))
 
             // A kubelet that died left a running container: a new runtime on the same directory removes it all.
             let (left, leftSandbox) = try f.pod("left")
             let leftIP = try #require(leftSandbox.ip)
             let leftHandle = try f.start(left, "c", "sleep 3600")
+            let leftVeth = "/sys/class/net/\(Self.hostInterface(left))"
+            #expect(FileManager.default.fileExists(atPath: leftVeth))
+            #expect((try? String(contentsOfFile: leftVeth + "/brport/hairpin_mode", encoding: .utf8)) == "1\n")
             let successor = try Fixture(data: f.data)
             successor.runtime.cleanUpLeftovers()
             #expect(try await Self.runcList(f.data) == "")
@@ -398,6 +429,7 @@ import Testing
             #expect(try await Self.cgroupDirectories(podUID: left) == [])
             #expect(!FileManager.default.fileExists(atPath: f.data.appendingPathComponent("pods/\(left)/ns").path))
             #expect(!FileManager.default.fileExists(atPath: f.data.appendingPathComponent("cni/ipam/skiff/\(leftIP)").path))
+            #expect(!FileManager.default.fileExists(atPath: leftVeth))
             #expect(await f.exit(leftHandle)?.exitCode == 137)
             successor.collector.cancel()
         }

@@ -41,7 +41,7 @@ extension RuncRuntime {
             guard hadNamespaces || cgroups.exists(CgroupLayout.podPath(podUID: uid)) else { continue }
             logger.info("removing a pod sandbox left by an earlier run", metadata: ["pod": "\(uid)"])
             let hostNetwork = !FileManager.default.fileExists(atPath: directory.appendingPathComponent("ns/net").path)
-            tearDownPod(uid: uid, hostNetwork: hostNetwork, removeDirectory: false)
+            tearDownPod(uid: uid, hostNetwork: hostNetwork, address: nil, removeDirectory: false)
         }
     }
 }

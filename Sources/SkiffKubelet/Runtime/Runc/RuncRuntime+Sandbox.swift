@@ -5,9 +5,8 @@ import Logging
     import Glibc
 #endif
 
-/// Pod sandboxes: no process per pod, only namespace files. `unshare --net=F --ipc=F --uts=F` makes the
-/// namespaces and binds them to files that keep them alive; a short shell inside sets the hostname and
-/// brings `lo` up. The CNI bridge then gives the network namespace its `eth0`.
+/// Pod sandboxes: no process per pod, only namespace files (`SandboxNamespaces`) that keep the pod's
+/// network, IPC and UTS namespaces alive, with `eth0` on the node's bridge (`BridgeNetwork`).
 extension RuncRuntime {
     public func preparePod(_ config: PodSandboxConfig) throws -> PodSandbox {
         let directory = podDirectory(uid: config.uid)
@@ -24,13 +23,10 @@ extension RuncRuntime {
         }
         var ip: String?
         do {
-            try makeNamespaces(config, in: ns)
-            if !config.hostNetwork, let network {
-                ip = try network.add(podUID: config.uid, netns: ns.appendingPathComponent("net").path)
-            }
+            ip = try makeNamespaces(config, in: ns).map(IPv4Subnet.format)
             try writeEtcFiles(config, ip: ip, into: etc)
         } catch {
-            if !config.hostNetwork { network?.delete(podUID: config.uid, netns: ns.appendingPathComponent("net").path) }
+            if !config.hostNetwork { network?.detach(podUID: config.uid, address: ip.flatMap(IPv4Subnet.parse)) }
             HostMounts.unmountAll(under: ns.path)
             try? FileManager.default.removeItem(at: ns)
             throw error
@@ -40,7 +36,8 @@ extension RuncRuntime {
         return PodSandbox(directory: directory, ip: ip)
     }
 
-    private func makeNamespaces(_ config: PodSandboxConfig, in ns: URL) throws {
+    /// The namespace files, and the pod's address on the bridge when the node has a pod range.
+    private func makeNamespaces(_ config: PodSandboxConfig, in ns: URL) throws -> UInt32? {
         let kinds = config.hostNetwork ? ["ipc"] : ["net", "ipc", "uts"]
         for kind in kinds {
             let file = ns.appendingPathComponent(kind).path
@@ -50,24 +47,8 @@ extension RuncRuntime {
                 throw ContainerRuntimeError(reason: "RunContainerError", message: "cannot create \(file)")
             }
         }
-        guard let unshare = Self.hostProgram("unshare") else {
-            throw ContainerRuntimeError(reason: "RunContainerError", message: "unshare (util-linux) is not installed")
-        }
-        var arguments = kinds.map { "--\($0)=\(ns.appendingPathComponent($0).path)" }
-        if config.hostNetwork {
-            arguments += ["true"]
-        } else {
-            // The hostname comes in as $1, never as shell text.
-            arguments += ["/bin/sh", "-c", "echo \"$1\" > /proc/sys/kernel/hostname && ip link set lo up", "sh",
-                          config.hostname]
-        }
-        var environment = ProcessInfo.processInfo.environment
-        environment["PATH"] = ProcessRuntime.defaultPath
-        let result = try HostCommand.run(unshare, arguments, environment: environment)
-        guard result.succeeded else {
-            throw ContainerRuntimeError(reason: "RunContainerError",
-                                        message: "cannot create the pod's namespaces (unshare): \(result.message)")
-        }
+        return try SandboxNamespaces.create(in: ns, hostNetwork: config.hostNetwork, hostname: config.hostname,
+                                            podUID: config.uid, bridge: network)
     }
 
     /// `/etc/hosts`, `/etc/hostname` and `/etc/resolv.conf` as the kubelet writes them for a pod.
@@ -114,18 +95,15 @@ extension RuncRuntime {
         while state.withLock({ state in state.containers.values.contains { $0.podUID == uid } }), Date() < deadline {
             usleep(10_000)
         }
-        let hostNetwork = state.withLock { $0.sandboxes.removeValue(forKey: uid)?.config.hostNetwork } ?? false
-        tearDownPod(uid: uid, hostNetwork: hostNetwork, removeDirectory: true)
+        let sandbox = state.withLock { $0.sandboxes.removeValue(forKey: uid) }
+        tearDownPod(uid: uid, hostNetwork: sandbox?.config.hostNetwork ?? false, address: sandbox?.ip, removeDirectory: true)
     }
 
     /// Releases the pod's address, unmounts its namespace files and container roots, removes its cgroups and
     /// (with `removeDirectory`) its directory.
-    func tearDownPod(uid: String, hostNetwork: Bool, removeDirectory: Bool) {
+    func tearDownPod(uid: String, hostNetwork: Bool, address: String?, removeDirectory: Bool) {
         let directory = podDirectory(uid: uid)
-        let netns = directory.appendingPathComponent("ns/net").path
-        if let network, !hostNetwork {
-            network.delete(podUID: uid, netns: FileManager.default.fileExists(atPath: netns) ? netns : "")
-        }
+        if let network, !hostNetwork { network.detach(podUID: uid, address: address.flatMap(IPv4Subnet.parse)) }
         // Only namespace files and container roots are mounted here; never delete through a live mount.
         guard HostMounts.unmountAll(under: directory.path) else {
             logger.warning("cannot unmount everything under the pod's directory; keeping it", metadata: ["pod": "\(uid)"])
@@ -137,11 +115,5 @@ extension RuncRuntime {
         } else {
             try? FileManager.default.removeItem(at: directory.appendingPathComponent("ns"))
         }
-    }
-
-    /// A program on the default `PATH`.
-    static func hostProgram(_ name: String) -> String? {
-        ProcessRuntime.defaultPath.split(separator: ":").map { "\($0)/\(name)" }
-            .first { FileManager.default.isExecutableFile(atPath: $0) }
     }
 }

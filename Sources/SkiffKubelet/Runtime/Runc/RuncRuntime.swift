@@ -27,7 +27,7 @@ public final class RuncRuntime: ContainerRuntime {
     let runcPath: String
     /// What runs as runc: a sealed in-memory copy when one could be made (see `SealedExecutable`).
     let runcExecutable: SealedExecutable
-    let network: CNINetwork?
+    let network: BridgeNetwork?
     let cgroups: CgroupLayout
     let logger = Logger(label: "skiff.kubelet.runc")
     let state = Mutex<State>(State())
@@ -79,8 +79,7 @@ public final class RuncRuntime: ContainerRuntime {
 
     /// A runtime keeping its pods under `dataDirectory/pods`; with `podCIDR` (e.g. `10.244.0.0/24`) pods get
     /// addresses from it on the bridge `skiff0`. Makes this process the child subreaper.
-    public init(dataDirectory: URL, podCIDR: String? = nil, runcPath: String = RuncRuntime.defaultRuncPath,
-                cniPluginDirectory: String = "/usr/lib/cni") throws {
+    public init(dataDirectory: URL, podCIDR: String? = nil, runcPath: String = RuncRuntime.defaultRuncPath) throws {
         if let reason = Self.unavailableReason(runcPath: runcPath) {
             throw ContainerRuntimeError(reason: "RuntimeUnavailable", message: reason)
         }
@@ -88,9 +87,8 @@ public final class RuncRuntime: ContainerRuntime {
         runcRoot = dataDirectory.appendingPathComponent("runc")
         self.runcPath = runcPath
         runcExecutable = SealedExecutable(copying: runcPath)
-        network = podCIDR.map {
-            CNINetwork(podCIDR: $0, pluginDirectory: cniPluginDirectory,
-                       ipamDirectory: dataDirectory.appendingPathComponent("cni/ipam"))
+        network = try podCIDR.map {
+            try BridgeNetwork.make(podCIDR: $0, ipamDirectory: dataDirectory.appendingPathComponent("cni/ipam"))
         }
         if let problem = network?.ensureMasquerade() {
             Logger(label: "skiff.kubelet.runc").warning("pods cannot reach beyond the node", metadata: ["reason": "\(problem)"])
