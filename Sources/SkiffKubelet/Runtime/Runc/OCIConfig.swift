@@ -1,4 +1,5 @@
 import Foundation
+import SkiffJSON
 
 /// The OCI runtime `config.json` of one container, as containerd's CRI plugin would write it for a pod's
 /// container: root user, Docker's default capabilities, the standard mounts, the pod's namespaces joined,
@@ -27,10 +28,11 @@ struct OCIConfig {
     ]
     static let readonlyPaths = ["/proc/bus", "/proc/fs", "/proc/irq", "/proc/sys", "/proc/sysrq-trigger"]
 
-    func json() throws -> Data {
+    /// The document, written with the project's own JSON writer (Foundation's took a millisecond per container).
+    func json() -> Data {
         var env = environment
         if env["PATH"] == nil { env["PATH"] = ProcessRuntime.defaultPath }
-        var mountList: [[String: Any]] = [
+        var mountList: [JSONValue] = [
             ["destination": "/proc", "type": "proc", "source": "proc", "options": ["nosuid", "noexec", "nodev"]],
             ["destination": "/dev", "type": "tmpfs", "source": "tmpfs",
              "options": ["nosuid", "strictatime", "mode=755", "size=65536k"]],
@@ -44,50 +46,51 @@ struct OCIConfig {
              "options": ["nosuid", "noexec", "nodev", "relatime", "ro"]],
         ]
         for file in etcFiles {
-            mountList.append(["destination": file.containerPath, "type": "bind", "source": file.hostPath,
+            mountList.append(["destination": .string(file.containerPath), "type": "bind", "source": .string(file.hostPath),
                               "options": ["rbind", "rprivate"]])
         }
         // Volumes last, so one mounted over /etc/hosts (or anywhere) wins, as the kubelet orders them.
         for mount in mounts {
-            mountList.append(["destination": mount.containerPath, "type": "bind", "source": mount.hostPath,
-                              "options": ["rbind", "rprivate"] + (mount.readOnly ? ["ro"] : [])])
+            let options: [JSONValue] = ["rbind", "rprivate"] + (mount.readOnly ? ["ro"] : [])
+            mountList.append(["destination": .string(mount.containerPath), "type": "bind", "source": .string(mount.hostPath),
+                              "options": .array(options)])
         }
-        var linuxResources: [String: Any] = ["devices": [["allow": false, "access": "rwm"] as [String: Any]]]
-        if let limit = resources.memoryLimitBytes { linuxResources["memory"] = ["limit": limit] }
-        var cpu: [String: Any] = [:]
-        if let shares = resources.cpuShares { cpu["shares"] = shares }
+        var linuxResources: JSONObject = ["devices": [["allow": false, "access": "rwm"]]]
+        if let limit = resources.memoryLimitBytes { linuxResources["memory"] = ["limit": .int(Int64(limit))] }
+        var cpu = JSONObject()
+        if let shares = resources.cpuShares { cpu["shares"] = .int(Int64(shares)) }
         if let quota = resources.cpuQuotaMicros {
-            cpu["quota"] = quota
-            cpu["period"] = resources.cpuPeriodMicros
+            cpu["quota"] = .int(Int64(quota))
+            cpu["period"] = .int(Int64(resources.cpuPeriodMicros))
         }
-        if !cpu.isEmpty { linuxResources["cpu"] = cpu }
-        if let pids = resources.pidsLimit { linuxResources["pids"] = ["limit": pids] }
-        let config: [String: Any] = [
+        if !cpu.isEmpty { linuxResources["cpu"] = .object(cpu) }
+        if let pids = resources.pidsLimit { linuxResources["pids"] = ["limit": .int(Int64(pids))] }
+        let capabilities = JSONValue.array(Self.capabilities.map { .string($0) })
+        let config: JSONValue = [
             "ociVersion": "1.0.2-dev",
             "process": [
                 "terminal": false,
                 "user": ["uid": 0, "gid": 0],
-                "args": argv,
-                "env": env.sorted { $0.key < $1.key }.map { "\($0.key)=\($0.value)" },
-                "cwd": workingDirectory,
-                "capabilities": ["bounding": Self.capabilities, "effective": Self.capabilities,
-                                 "permitted": Self.capabilities],
+                "args": .array(argv.map { .string($0) }),
+                "env": .array(env.sorted { $0.key < $1.key }.map { .string("\($0.key)=\($0.value)") }),
+                "cwd": .string(workingDirectory),
+                "capabilities": ["bounding": capabilities, "effective": capabilities, "permitted": capabilities],
                 "oomScoreAdj": 1000,
-            ] as [String: Any],
-            "root": ["path": "rootfs", "readonly": false] as [String: Any],
-            "mounts": mountList,
+            ],
+            "root": ["path": "rootfs", "readonly": false],
+            "mounts": .array(mountList),
             "linux": [
-                "cgroupsPath": cgroupsPath,
-                "resources": linuxResources,
-                "namespaces": namespaces.map { namespace -> [String: String] in
-                    var entry = ["type": namespace.type]
-                    if let path = namespace.path { entry["path"] = path }
-                    return entry
-                },
-                "maskedPaths": Self.maskedPaths,
-                "readonlyPaths": Self.readonlyPaths,
-            ] as [String: Any],
+                "cgroupsPath": .string(cgroupsPath),
+                "resources": .object(linuxResources),
+                "namespaces": .array(namespaces.map { namespace -> JSONValue in
+                    var entry: JSONObject = ["type": .string(namespace.type)]
+                    if let path = namespace.path { entry["path"] = .string(path) }
+                    return .object(entry)
+                }),
+                "maskedPaths": .array(Self.maskedPaths.map { .string($0) }),
+                "readonlyPaths": .array(Self.readonlyPaths.map { .string($0) }),
+            ],
         ]
-        return try JSONSerialization.data(withJSONObject: config, options: [.prettyPrinted, .sortedKeys])
+        return Data(config.prettySerialized())
     }
 }

@@ -72,9 +72,11 @@ extension RuncRuntime {
         let hostname = config.hostNetwork ? (ProcessInfo.processInfo.hostName + "\n") : (config.hostname + "\n")
         let resolv = (try? String(contentsOfFile: "/etc/resolv.conf", encoding: .utf8)) ?? ""
         do {
-            try hosts.write(to: etc.appendingPathComponent("hosts"), atomically: true, encoding: .utf8)
-            try hostname.write(to: etc.appendingPathComponent("hostname"), atomically: true, encoding: .utf8)
-            try resolv.write(to: etc.appendingPathComponent("resolv.conf"), atomically: true, encoding: .utf8)
+            // Written once into a new sandbox's directory, before any container sees them: no need for a
+            // temporary file and a rename each.
+            try Data(hosts.utf8).write(to: etc.appendingPathComponent("hosts"))
+            try Data(hostname.utf8).write(to: etc.appendingPathComponent("hostname"))
+            try Data(resolv.utf8).write(to: etc.appendingPathComponent("resolv.conf"))
         } catch {
             throw ContainerRuntimeError(reason: "RunContainerError", message: "cannot write the pod's /etc files: \(error)")
         }
