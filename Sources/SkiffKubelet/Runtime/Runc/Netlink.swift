@@ -32,6 +32,9 @@ final class Netlink {
             close(fd)
             throw Failure(operation: "netlink connect", code: code)
         }
+        // The kernel always answers; should it not, a pod's set-up fails instead of hanging its thread.
+        var timeout = timeval(tv_sec: 5, tv_usec: 0)
+        _ = setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &timeout, socklen_t(MemoryLayout<timeval>.size))
     }
 
     deinit { close(fd) }
