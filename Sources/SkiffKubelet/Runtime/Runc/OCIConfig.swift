@@ -29,7 +29,7 @@ struct OCIConfig {
     static let readonlyPaths = ["/proc/bus", "/proc/fs", "/proc/irq", "/proc/sys", "/proc/sysrq-trigger"]
 
     /// The document, written with the project's own JSON writer (Foundation's took a millisecond per container).
-    func json() -> Data {
+    func json() -> [UInt8] {
         var env = environment
         if env["PATH"] == nil { env["PATH"] = ProcessRuntime.defaultPath }
         var mountList: [JSONValue] = [
@@ -91,6 +91,6 @@ struct OCIConfig {
                 "readonlyPaths": .array(Self.readonlyPaths.map { .string($0) }),
             ],
         ]
-        return Data(config.prettySerialized())
+        return config.prettySerialized()
     }
 }

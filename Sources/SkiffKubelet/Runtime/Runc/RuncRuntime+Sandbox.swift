@@ -15,12 +15,8 @@ extension RuncRuntime {
         }
         let ns = directory.appendingPathComponent("ns")
         let etc = directory.appendingPathComponent("etc")
-        do {
-            try FileManager.default.createDirectory(at: ns, withIntermediateDirectories: true)
-            try FileManager.default.createDirectory(at: etc, withIntermediateDirectories: true)
-        } catch {
-            throw ContainerRuntimeError(reason: "RunContainerError", message: "cannot create the pod directory: \(error)")
-        }
+        try HostFiles.makeDirectories(ns.path)
+        try HostFiles.makeDirectories(etc.path)
         var ip: String?
         do {
             ip = try makeNamespaces(config, in: ns).map(IPv4Subnet.format)
@@ -43,9 +39,7 @@ extension RuncRuntime {
             let file = ns.appendingPathComponent(kind).path
             // A leftover bind from an earlier sandbox of this pod would be bound over; drop it first.
             HostMounts.unmount(file)
-            guard FileManager.default.createFile(atPath: file, contents: nil) else {
-                throw ContainerRuntimeError(reason: "RunContainerError", message: "cannot create \(file)")
-            }
+            try HostFiles.write([], to: file)
         }
         return try SandboxNamespaces.create(in: ns, hostNetwork: config.hostNetwork, hostname: config.hostname,
                                             podUID: config.uid, bridge: network)
@@ -71,15 +65,11 @@ extension RuncRuntime {
         }
         let hostname = config.hostNetwork ? (ProcessInfo.processInfo.hostName + "\n") : (config.hostname + "\n")
         let resolv = (try? String(contentsOfFile: "/etc/resolv.conf", encoding: .utf8)) ?? ""
-        do {
-            // Written once into a new sandbox's directory, before any container sees them: no need for a
-            // temporary file and a rename each.
-            try Data(hosts.utf8).write(to: etc.appendingPathComponent("hosts"))
-            try Data(hostname.utf8).write(to: etc.appendingPathComponent("hostname"))
-            try Data(resolv.utf8).write(to: etc.appendingPathComponent("resolv.conf"))
-        } catch {
-            throw ContainerRuntimeError(reason: "RunContainerError", message: "cannot write the pod's /etc files: \(error)")
-        }
+        // Written once into a new sandbox's directory, before any container sees them: no need for a
+        // temporary file and a rename each.
+        try HostFiles.write(Array(hosts.utf8), to: etc.path + "/hosts")
+        try HostFiles.write(Array(hostname.utf8), to: etc.path + "/hostname")
+        try HostFiles.write(Array(resolv.utf8), to: etc.path + "/resolv.conf")
     }
 
     /// The pod's network namespace file (`setns` takes it as it takes `/proc/<pid>/ns/net`); nil for

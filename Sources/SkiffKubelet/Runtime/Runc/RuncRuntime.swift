@@ -151,13 +151,7 @@ public final class RuncRuntime: ContainerRuntime {
         // An earlier attempt at the same run (a start that failed) may have left its bundle.
         removeBundle(bundle)
         let rootfs = bundle.appendingPathComponent("rootfs")
-        do {
-            for name in ["rootfs", "upper", "work"] {
-                try FileManager.default.createDirectory(at: bundle.appendingPathComponent(name), withIntermediateDirectories: true)
-            }
-        } catch {
-            throw ContainerRuntimeError(reason: "RunContainerError", message: "cannot create the bundle \(bundle.path): \(error)")
-        }
+        for name in ["rootfs", "upper", "work"] { try HostFiles.makeDirectories(bundle.path + "/" + name) }
         do {
             try HostMounts.mountOverlay(layers: launch.imageLayers, upper: bundle.appendingPathComponent("upper"),
                                         work: bundle.appendingPathComponent("work"), target: rootfs)
@@ -193,11 +187,7 @@ public final class RuncRuntime: ContainerRuntime {
             },
             namespaces: namespaces, cgroupsPath: CgroupLayout.containerPath(podUID: launch.podUID, id: id),
             resources: launch.resources)
-        do {
-            try config.json().write(to: bundle.appendingPathComponent("config.json"))
-        } catch {
-            throw ContainerRuntimeError(reason: "RunContainerError", message: "cannot write the container's config.json: \(error)")
-        }
+        try HostFiles.write(config.json(), to: bundle.path + "/config.json")
         let io = try ContainerPipes(stdin: launch.stdin)
         let pidFile = bundle.appendingPathComponent("init.pid")
         let runLog = bundle.appendingPathComponent("runc.log")
@@ -253,7 +243,14 @@ public final class RuncRuntime: ContainerRuntime {
     /// A new container ID: 32 random hex digits (runc accepts `[A-Za-z0-9_+.-]`).
     static func newContainerID() -> String {
         var generator = SystemRandomNumberGenerator()
-        return (0..<16).map { _ in String(format: "%02x", UInt8.random(in: 0...255, using: &generator)) }.joined()
+        let digits = Array("0123456789abcdef".utf8)
+        var id = [UInt8]()
+        id.reserveCapacity(32)
+        for _ in 0..<16 {
+            let byte = UInt8.random(in: 0...255, using: &generator)
+            id += [digits[Int(byte >> 4)], digits[Int(byte & 0xf)]]
+        }
+        return String(decoding: id, as: UTF8.self)
     }
 
     /// The last error runc logged (`--log-format json`): `runc create failed: unable to start container process: …`.
