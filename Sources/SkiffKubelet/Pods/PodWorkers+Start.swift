@@ -235,9 +235,11 @@ extension PodWorkers {
             argv = (config?.Entrypoint ?? []) + (args ?? config?.Cmd ?? [])
         }
         let workingDir = spec["workingDir"]?.stringValue ?? config?.WorkingDir
-        return ContainerLaunch(podUID: uid, name: spec["name"]?.stringValue ?? "", restartCount: restartCount, argv: argv,
-                               environment: environment, workingDirectory: workingDir,
-                               imageLayers: image?.layers.map(\.path) ?? [], resources: ContainerResources(containerSpec: spec),
-                               stdin: spec["stdin"]?.boolValue ?? false, tty: spec["tty"]?.boolValue ?? false)
+        var launch = ContainerLaunch(podUID: uid, name: spec["name"]?.stringValue ?? "", restartCount: restartCount, argv: argv,
+                                     environment: environment, workingDirectory: workingDir,
+                                     imageLayers: image?.layers.map(\.path) ?? [], resources: ContainerResources(containerSpec: spec),
+                                     stdin: spec["stdin"]?.boolValue ?? false, tty: spec["tty"]?.boolValue ?? false)
+        launch.stdinOnce = spec["stdinOnce"]?.boolValue ?? false
+        return launch
     }
 }

@@ -87,6 +87,8 @@ public struct ContainerLaunch: Sendable {
     /// `stdin: true`: the container's stdin stays open for `attach`; `tty`: it runs on a terminal.
     public var stdin: Bool
     public var tty: Bool
+    /// `stdinOnce: true`: the container's stdin closes when the first attached client's does.
+    public var stdinOnce = false
 
     public init(podUID: String, name: String, restartCount: Int, argv: [String], environment: [String: String] = [:],
                 workingDirectory: String? = nil, imageLayers: [URL] = [], mounts: [ContainerMount] = [],
@@ -209,9 +211,17 @@ public protocol ContainerRuntime: Sendable {
     /// The path of the pod's network namespace (`/proc/<pid>/ns/net`), where port-forward connects; nil: the
     /// pod uses the node's network.
     func networkNamespace(podUID: String) -> String?
+    /// A descriptor of the running container's stdin (`stdin: true`) for one attached client, which closes it
+    /// when done; nil when the container keeps no stdin open.
+    func attachStdin(containerID: String) -> Int32?
+    /// An attached client's stdin ended: with `stdinOnce`, the container's stdin is closed (it reads EOF).
+    func detachStdin(containerID: String)
 }
 
 extension ContainerRuntime {
     /// Runtimes without network namespaces run every pod on the node's network.
     public func networkNamespace(podUID: String) -> String? { nil }
+    /// Runtimes that keep no stdin open have none to attach to.
+    public func attachStdin(containerID: String) -> Int32? { nil }
+    public func detachStdin(containerID: String) {}
 }

@@ -162,7 +162,12 @@ enum KubeletUpgraders {
                 return
             }
             let token = endpoints.exits.watch(id) { follower.containerExited() }
-            session.attach(follower: follower, offset: size, onEnd: { endpoints.exits.unwatch(id, token: token) })
+            let runtime: any ContainerRuntime = endpoints.runtime
+            let stdin: Int32? = found.options.stdin ? runtime.attachStdin(containerID: id) : nil
+            var stdinClosed: (@Sendable () -> Void)?
+            if stdin != nil { stdinClosed = { runtime.detachStdin(containerID: id) } }
+            session.attach(follower: follower, offset: size, stdin: stdin, stdinClosed: stdinClosed,
+                           onEnd: { endpoints.exits.unwatch(id, token: token) })
             Task {
                 let now = try? await endpoints.locator.locate(namespace: target.namespace, pod: target.podName,
                                                               container: target.container)

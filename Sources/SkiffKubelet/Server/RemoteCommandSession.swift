@@ -25,6 +25,8 @@ final class RemoteCommandSession: Sendable {
     private struct State {
         var process: (any ExecProcess)?
         var stdin: Int32?
+        /// Told once when an attached client's stdin is closed.
+        var stdinClosed: (@Sendable () -> Void)?
         var follower: ContainerLogFollower?
         var exitCode: Int32?
         var readersLeft = 0
@@ -111,12 +113,17 @@ final class RemoteCommandSession: Sendable {
     // MARK: Attach
 
     /// Attaches to a container that writes to its log: what it writes from now on goes to the client until the
-    /// run ends (the `process` runtime keeps no stdin to attach to).
-    func attach(follower: ContainerLogFollower, offset: Int, onEnd: @escaping @Sendable () -> Void) {
+    /// run ends. The client's input goes to `stdin` (a descriptor of the container's stdin this session owns;
+    /// nil where the runtime keeps none), and `stdinClosed` is told when it ends.
+    func attach(follower: ContainerLogFollower, offset: Int, stdin: Int32? = nil, stdinClosed: (@Sendable () -> Void)? = nil,
+                onEnd: @escaping @Sendable () -> Void) {
         let cancelled = state.withLock { state in
             state.follower = follower
+            state.stdin = stdin
+            state.stdinClosed = stdinClosed
             return state.cancelled
         }
+        if !options.stdin || cancelled { closeStdin() }
         if cancelled {
             onEnd()
             return
@@ -130,6 +137,7 @@ final class RemoteCommandSession: Sendable {
             return true
         }, finished: { [self] in
             onEnd()
+            closeStdin()
             let finish = state.withLock { state in
                 defer { state.finished = true }
                 return !state.finished && !state.cancelled
@@ -166,7 +174,15 @@ final class RemoteCommandSession: Sendable {
     /// The client's stdin ended (a v5 stream close, a SPDY half-close).
     func closeStdin() {
         stdinQueue.async { [self] in
-            if let fd = state.withLock({ state -> Int32? in defer { state.stdin = nil }; return state.stdin }) { close(fd) }
+            let (fd, closed) = state.withLock { state in
+                defer {
+                    state.stdin = nil
+                    state.stdinClosed = nil
+                }
+                return (state.stdin, state.stdinClosed)
+            }
+            if let fd { close(fd) }
+            closed?()
         }
     }
 

@@ -70,7 +70,17 @@ import Testing
         }
         #expect(oom, "server log: \(server.log)")
 
-        let deleted = try await kubectl.run(["delete", "pod", "web", "hog", "--grace-period=1"], timeout: .seconds(60))
+        // `kubectl run -i`: stdin reaches the container through attach, and stdinOnce closes it when kubectl's
+        // ends, so the container sees EOF and completes.
+        let piped = try await kubectl.run(["run", "reader", "-i", "--image=busybox", "--image-pull-policy=Never", "--restart=Never",
+                                           "--", "sh", "-c", "cat; echo done"], stdin: "through attach\n", timeout: .seconds(60))
+        #expect(piped.succeeded && piped.stdout.contains("through attach\ndone\n"), "\(piped)")
+        let completed = await waitUntil(timeout: .seconds(30)) {
+            try await kubectl.run("get", "pod", "reader", "-o", "jsonpath={.status.phase}").stdout == "Succeeded"
+        }
+        #expect(completed, "server log: \(server.log)")
+
+        let deleted = try await kubectl.run(["delete", "pod", "web", "hog", "reader", "--grace-period=1"], timeout: .seconds(60))
         #expect(deleted.succeeded, "\(deleted)")
         let runc = try await Kubectl.runProcess(RuncRuntime.defaultRuncPath, ["--root", data.appendingPathComponent("runc").path, "list", "-q"])
         #expect(runc.stdout.isEmpty, "\(runc.stdout)")

@@ -57,6 +57,7 @@ public final class RuncRuntime: ContainerRuntime {
         var bundle: URL
         /// The write end of the container's stdin (`stdin: true`), kept open so it does not see EOF.
         var stdinWriter: Int32?
+        var stdinOnce = false
     }
 
     /// Whether this machine can run the runtime: root, and runc at `runcPath`. Returns why not, or nil.
@@ -225,7 +226,7 @@ public final class RuncRuntime: ContainerRuntime {
                                         file: logFile(podUID: launch.podUID, container: launch.name,
                                                       restartCount: launch.restartCount))
         let container = Container(id: id, podUID: launch.podUID, name: launch.name, pid: pid, bundle: bundle,
-                                  stdinWriter: io.stdinWriter)
+                                  stdinWriter: io.stdinWriter, stdinOnce: launch.stdinOnce)
         Self.watchedInits.withLock { _ = $0.insert(pid) }
         state.withLock { state in
             state.containers[id] = container
@@ -308,6 +309,25 @@ public final class RuncRuntime: ContainerRuntime {
 
     static func runcID(_ containerID: String) -> String? {
         containerID.hasPrefix("runc://") ? String(containerID.dropFirst("runc://".count)) : nil
+    }
+
+    public func attachStdin(containerID: String) -> Int32? {
+        guard let id = Self.runcID(containerID) else { return nil }
+        return state.withLock { state -> Int32? in
+            // A copy: the client closing it leaves the container's stdin open for the next one.
+            guard let writer = state.containers[id]?.stdinWriter else { return nil }
+            let copy = fcntl(writer, F_DUPFD_CLOEXEC, 0)
+            return copy >= 0 ? copy : nil
+        }
+    }
+
+    public func detachStdin(containerID: String) {
+        guard let id = Self.runcID(containerID) else { return }
+        state.withLock { state in
+            guard state.containers[id]?.stdinOnce == true, let writer = state.containers[id]?.stdinWriter else { return }
+            close(writer)
+            state.containers[id]?.stdinWriter = nil
+        }
     }
 
     public func stop(containerID: String, force: Bool) {
