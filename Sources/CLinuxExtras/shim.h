@@ -53,3 +53,23 @@ static inline int skiff_seal_memfd(int fd) { return fcntl(fd, 1033, 0x1 | 0x2 | 
 
 /* unshare (pod sandboxes: the calling thread's network, IPC and UTS namespaces) is _GNU_SOURCE too. */
 int unshare(int flags);
+
+/* The runc runtime's console socket: runc sends a container terminal's master as SCM_RIGHTS, whose
+   control-message macros Swift cannot use. Returns the descriptor (close-on-exec), or -1. */
+#include <sys/socket.h>
+static inline int skiff_receive_fd(int socket) {
+    char data[256];
+    struct iovec io = { .iov_base = data, .iov_len = sizeof(data) };
+    union { struct cmsghdr header; char space[CMSG_SPACE(sizeof(int))]; } control;
+    struct msghdr message = { 0 };
+    message.msg_iov = &io;
+    message.msg_iovlen = 1;
+    message.msg_control = control.space;
+    message.msg_controllen = sizeof(control.space);
+    if (recvmsg(socket, &message, MSG_CMSG_CLOEXEC) < 0) return -1;
+    struct cmsghdr *header = CMSG_FIRSTHDR(&message);
+    if (header == 0 || header->cmsg_level != SOL_SOCKET || header->cmsg_type != SCM_RIGHTS) return -1;
+    int fd;
+    __builtin_memcpy(&fd, CMSG_DATA(header), sizeof(int));
+    return fd;
+}

@@ -216,6 +216,8 @@ public protocol ContainerRuntime: Sendable {
     func attachStdin(containerID: String) -> Int32?
     /// An attached client's stdin ended: with `stdinOnce`, the container's stdin is closed (it reads EOF).
     func detachStdin(containerID: String)
+    /// An attached client's terminal changed size (`tty: true` containers).
+    func resizeTerminal(containerID: String, columns: UInt16, rows: UInt16)
 }
 
 extension ContainerRuntime {
@@ -224,4 +226,5 @@ extension ContainerRuntime {
     /// Runtimes that keep no stdin open have none to attach to.
     public func attachStdin(containerID: String) -> Int32? { nil }
     public func detachStdin(containerID: String) {}
+    public func resizeTerminal(containerID: String, columns: UInt16, rows: UInt16) {}
 }

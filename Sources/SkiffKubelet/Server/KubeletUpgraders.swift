@@ -166,8 +166,9 @@ enum KubeletUpgraders {
             let stdin: Int32? = found.options.stdin ? runtime.attachStdin(containerID: id) : nil
             var stdinClosed: (@Sendable () -> Void)?
             if stdin != nil { stdinClosed = { runtime.detachStdin(containerID: id) } }
+            let resize: @Sendable (UInt16, UInt16) -> Void = { runtime.resizeTerminal(containerID: id, columns: $0, rows: $1) }
             session.attach(follower: follower, offset: size, stdin: stdin, stdinClosed: stdinClosed,
-                           onEnd: { endpoints.exits.unwatch(id, token: token) })
+                           resizeTerminal: found.options.tty ? resize : nil, onEnd: { endpoints.exits.unwatch(id, token: token) })
             Task {
                 let now = try? await endpoints.locator.locate(namespace: target.namespace, pod: target.podName,
                                                               container: target.container)

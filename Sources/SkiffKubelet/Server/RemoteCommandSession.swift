@@ -27,6 +27,11 @@ final class RemoteCommandSession: Sendable {
         var stdin: Int32?
         /// Told once when an attached client's stdin is closed.
         var stdinClosed: (@Sendable () -> Void)?
+        /// An attached container's terminal, resized with the client's.
+        var resizeTerminal: (@Sendable (UInt16, UInt16) -> Void)?
+        /// The client's last size: kubectl sends its first one as soon as the stream opens, maybe before the
+        /// session is attached.
+        var size: (columns: UInt16, rows: UInt16)?
         var follower: ContainerLogFollower?
         var exitCode: Int32?
         var readersLeft = 0
@@ -116,13 +121,15 @@ final class RemoteCommandSession: Sendable {
     /// run ends. The client's input goes to `stdin` (a descriptor of the container's stdin this session owns;
     /// nil where the runtime keeps none), and `stdinClosed` is told when it ends.
     func attach(follower: ContainerLogFollower, offset: Int, stdin: Int32? = nil, stdinClosed: (@Sendable () -> Void)? = nil,
-                onEnd: @escaping @Sendable () -> Void) {
-        let cancelled = state.withLock { state in
+                resizeTerminal: (@Sendable (UInt16, UInt16) -> Void)? = nil, onEnd: @escaping @Sendable () -> Void) {
+        let (cancelled, size) = state.withLock { state in
             state.follower = follower
             state.stdin = stdin
             state.stdinClosed = stdinClosed
-            return state.cancelled
+            state.resizeTerminal = resizeTerminal
+            return (state.cancelled, state.size)
         }
+        if let size { resizeTerminal?(size.columns, size.rows) }
         if !options.stdin || cancelled { closeStdin() }
         if cancelled {
             onEnd()
@@ -187,7 +194,12 @@ final class RemoteCommandSession: Sendable {
     }
 
     func resize(columns: UInt16, rows: UInt16) {
-        state.withLock { $0.process }?.resize(columns: columns, rows: rows)
+        let (process, terminal) = state.withLock { state in
+            state.size = (columns, rows)
+            return (state.process, state.resizeTerminal)
+        }
+        process?.resize(columns: columns, rows: rows)
+        terminal?(columns, rows)
     }
 
     /// Reads a resize message (`{"Width":80,"Height":24}`); ignores what is not one.

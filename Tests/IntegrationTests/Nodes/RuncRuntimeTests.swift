@@ -220,6 +220,33 @@ import Testing
         }
     }
 
+    @Test func aTTYContainerRunsOnATerminalWhoseInputAndSizeTheKubeletHolds() async throws {
+        try await Self.withFixture { f in
+            let (uid, _) = try f.pod("term")
+            var launch = ContainerLaunch(podUID: uid, name: "c", restartCount: 0,
+                                         argv: ["sh", "-c", "busybox tty; read line; echo \"got $line\"; busybox stty size; read rest || echo eof"],
+                                         imageLayers: [f.layer], stdin: true, tty: true)
+            launch.stdinOnce = true
+            let handle = try f.runtime.start(launch)
+            f.runtime.resizeTerminal(containerID: handle.id, columns: 100, rows: 30)
+            let input = try #require(f.runtime.attachStdin(containerID: handle.id))
+            let line = Array("hello\n".utf8)
+            #expect(line.withUnsafeBytes { write(input, $0.baseAddress, $0.count) } == line.count)
+            close(input)
+            // stdinOnce: the first client's end is the container's EOF, and no second client gets its stdin.
+            f.runtime.detachStdin(containerID: handle.id)
+            #expect(f.runtime.attachStdin(containerID: handle.id) == nil)
+            #expect(await f.exit(handle)?.exitCode == 0)
+            let lines = f.lines(uid, "c")
+            for expected in ["/dev/pts/0", "got hello", "30 100", "eof"] {
+                #expect(lines.contains(expected), "\(expected): \(f.log(uid, "c"))")
+            }
+            // One stream on a terminal: nothing is logged as stderr.
+            #expect(f.lines(uid, "c", stream: "stderr").isEmpty)
+            f.runtime.removePod(uid: uid)
+        }
+    }
+
     @Test func twoContainersOfAPodShareLocalhostAndAVolume() async throws {
         try await Self.withFixture { f in
             let (uid, _) = try f.pod("pair")

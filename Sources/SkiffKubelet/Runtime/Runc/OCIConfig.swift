@@ -15,6 +15,8 @@ struct OCIConfig {
     var namespaces: [(type: String, path: String?)]
     var cgroupsPath: String
     var resources: ContainerResources
+    /// `tty: true`: the process runs on a terminal of its own, whose master runc hands over.
+    var terminal = false
 
     /// Docker's (and containerd's) default capability set.
     static let capabilities = [
@@ -69,7 +71,7 @@ struct OCIConfig {
         let config: JSONValue = [
             "ociVersion": "1.0.2-dev",
             "process": [
-                "terminal": false,
+                "terminal": .bool(terminal),
                 "user": ["uid": 0, "gid": 0],
                 "args": .array(argv.map { .string($0) }),
                 "env": .array(env.sorted { $0.key < $1.key }.map { .string("\($0.key)=\($0.value)") }),

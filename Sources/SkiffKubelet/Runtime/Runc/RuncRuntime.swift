@@ -57,6 +57,10 @@ public final class RuncRuntime: ContainerRuntime {
         var bundle: URL
         /// The write end of the container's stdin (`stdin: true`), kept open so it does not see EOF.
         var stdinWriter: Int32?
+        /// `tty: true`: the master of the container's terminal (its output, its input, its size).
+        var terminal: Int32?
+        /// `stdin: true`, until a `stdinOnce` client ended it.
+        var stdinOpen = false
         var stdinOnce = false
     }
 
@@ -187,9 +191,11 @@ public final class RuncRuntime: ContainerRuntime {
                 (containerPath: "/etc/\($0)", hostPath: etc.appendingPathComponent($0).path)
             },
             namespaces: namespaces, cgroupsPath: CgroupLayout.containerPath(podUID: launch.podUID, id: id),
-            resources: launch.resources)
+            resources: launch.resources, terminal: launch.tty)
         try HostFiles.write(config.json(), to: bundle.path + "/config.json")
-        let io = try ContainerPipes(stdin: launch.stdin)
+        // A terminal replaces the pipes: runc hands its master over the console socket.
+        let console = launch.tty ? try ConsoleSocket(name: "skiff-console-\(id)") : nil
+        let io = try ContainerPipes(stdin: launch.stdin && !launch.tty, pipes: !launch.tty)
         let pidFile = bundle.appendingPathComponent("init.pid")
         let runLog = bundle.appendingPathComponent("runc.log")
         // One `runc run --detach` instead of `create` + `start`: one Go program fewer per container. The init
@@ -198,9 +204,11 @@ public final class RuncRuntime: ContainerRuntime {
         defer { Self.launching.withLock { $0 -= 1 } }
         let ran: HostCommand.Result
         do {
+            let consoleArguments = console.map { ["--console-socket", $0.address] } ?? []
             ran = try runc(["--log", runLog.path, "--log-format", "json", "run", "--detach", "--bundle", bundle.path,
-                            "--pid-file", pidFile.path, id],
-                           stdio: HostCommand.Stdio(stdin: io.childStdin, stdout: io.stdout[1], stderr: io.stderr[1]))
+                            "--pid-file", pidFile.path] + consoleArguments + [id],
+                           stdio: console == nil ? HostCommand.Stdio(stdin: io.childStdin, stdout: io.stdout[1], stderr: io.stderr[1])
+                               : HostCommand.Stdio())
         } catch {
             io.closeAll()
             throw error
@@ -222,11 +230,23 @@ public final class RuncRuntime: ContainerRuntime {
             _ = try? runc(["delete", "--force", id])
             throw ContainerRuntimeError(reason: "StartError", message: "runc run left no init pid in \(pidFile.path)")
         }
-        let writer = ContainerLogWriter(stdout: io.stdout[0], stderr: io.stderr[0],
-                                        file: logFile(podUID: launch.podUID, container: launch.name,
-                                                      restartCount: launch.restartCount))
+        var terminal: Int32?
+        if let console {
+            do {
+                terminal = try console.receiveTerminal()
+            } catch {
+                kill(pid, SIGKILL)
+                _ = try? runc(["delete", "--force", id])
+                throw error
+            }
+        }
+        let log = logFile(podUID: launch.podUID, container: launch.name, restartCount: launch.restartCount)
+        // On a terminal, stdout and stderr are one stream, logged as stdout (as the CRI does).
+        let writer = terminal.map { ContainerLogWriter(stdout: fcntl($0, F_DUPFD_CLOEXEC, 0), stderr: nil, file: log) }
+            ?? ContainerLogWriter(stdout: io.stdout[0], stderr: io.stderr[0], file: log)
         let container = Container(id: id, podUID: launch.podUID, name: launch.name, pid: pid, bundle: bundle,
-                                  stdinWriter: io.stdinWriter, stdinOnce: launch.stdinOnce)
+                                  stdinWriter: io.stdinWriter, terminal: terminal, stdinOpen: launch.stdin,
+                                  stdinOnce: launch.stdinOnce)
         Self.watchedInits.withLock { _ = $0.insert(pid) }
         state.withLock { state in
             state.containers[id] = container
@@ -282,7 +302,8 @@ public final class RuncRuntime: ContainerRuntime {
             removeBundle(container.bundle)
             cgroups.remove(cgroup)
             state.withLock { state in
-                if let fd = state.containers.removeValue(forKey: container.id)?.stdinWriter { close(fd) }
+                let gone = state.containers.removeValue(forKey: container.id)
+                for fd in [gone?.stdinWriter, gone?.terminal].compactMap({ $0 }) { close(fd) }
                 if state.sandboxes[container.podUID]?.sharedPIDNamespaceOwner == container.pid {
                     state.sandboxes[container.podUID]?.sharedPIDNamespaceOwner = nil
                 }
@@ -315,7 +336,8 @@ public final class RuncRuntime: ContainerRuntime {
         guard let id = Self.runcID(containerID) else { return nil }
         return state.withLock { state -> Int32? in
             // A copy: the client closing it leaves the container's stdin open for the next one.
-            guard let writer = state.containers[id]?.stdinWriter else { return nil }
+            guard let container = state.containers[id], container.stdinOpen,
+                  let writer = container.terminal ?? container.stdinWriter else { return nil }
             let copy = fcntl(writer, F_DUPFD_CLOEXEC, 0)
             return copy >= 0 ? copy : nil
         }
@@ -324,10 +346,22 @@ public final class RuncRuntime: ContainerRuntime {
     public func detachStdin(containerID: String) {
         guard let id = Self.runcID(containerID) else { return }
         state.withLock { state in
-            guard state.containers[id]?.stdinOnce == true, let writer = state.containers[id]?.stdinWriter else { return }
-            close(writer)
-            state.containers[id]?.stdinWriter = nil
+            guard let container = state.containers[id], container.stdinOnce, container.stdinOpen else { return }
+            state.containers[id]?.stdinOpen = false
+            if let terminal = container.terminal {
+                // A terminal stays (it carries the output): EOF is ^D at the start of a line.
+                var eof: UInt8 = 4
+                _ = write(terminal, &eof, 1)
+            } else if let writer = container.stdinWriter {
+                close(writer)
+                state.containers[id]?.stdinWriter = nil
+            }
         }
+    }
+
+    public func resizeTerminal(containerID: String, columns: UInt16, rows: UInt16) {
+        guard let id = Self.runcID(containerID), let terminal = state.withLock({ $0.containers[id]?.terminal }) else { return }
+        _ = skiff_set_window_size(terminal, columns, rows)
     }
 
     public func stop(containerID: String, force: Bool) {
@@ -360,8 +394,9 @@ struct ContainerPipes {
     var stdinPipe: [Int32] = [-1, -1]
     var devNull: Int32 = -1
 
-    init(stdin: Bool) throws {
-        guard pipe2(&stdout, O_CLOEXEC) == 0, pipe2(&stderr, O_CLOEXEC) == 0,
+    /// `pipes: false` (a terminal): no output pipes, only /dev/null.
+    init(stdin: Bool, pipes: Bool = true) throws {
+        guard !pipes || (pipe2(&stdout, O_CLOEXEC) == 0 && pipe2(&stderr, O_CLOEXEC) == 0),
               stdin ? pipe2(&stdinPipe, O_CLOEXEC) == 0 : true else {
             let code = errno
             closeAll()
