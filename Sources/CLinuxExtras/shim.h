@@ -55,21 +55,27 @@ static inline int skiff_seal_memfd(int fd) { return fcntl(fd, 1033, 0x1 | 0x2 | 
 int unshare(int flags);
 
 /* The runc runtime's console socket: runc sends a container terminal's master as SCM_RIGHTS, whose
-   control-message macros Swift cannot use. Returns the descriptor (close-on-exec), or -1. */
-#include <sys/socket.h>
+   control-message macros Swift cannot use. <sys/socket.h> is not included (it would hide the Glibc module's
+   SOCK_* constants from Swift), so glibc's Linux layouts are spelled out and recvmsg is reached under a
+   name of its own. Returns the descriptor (close-on-exec), or -1. */
+struct skiff_iovec { void *base; unsigned long length; };
+struct skiff_msghdr {
+    void *name; unsigned int name_length; struct skiff_iovec *iov; unsigned long iov_length;
+    void *control; unsigned long control_length; int flags;
+};
+struct skiff_cmsghdr { unsigned long length; int level; int type; };
+long skiff_recvmsg(int socket, struct skiff_msghdr *message, int flags) __asm__("recvmsg");
 static inline int skiff_receive_fd(int socket) {
     char data[256];
-    struct iovec io = { .iov_base = data, .iov_len = sizeof(data) };
-    union { struct cmsghdr header; char space[CMSG_SPACE(sizeof(int))]; } control;
-    struct msghdr message = { 0 };
-    message.msg_iov = &io;
-    message.msg_iovlen = 1;
-    message.msg_control = control.space;
-    message.msg_controllen = sizeof(control.space);
-    if (recvmsg(socket, &message, MSG_CMSG_CLOEXEC) < 0) return -1;
-    struct cmsghdr *header = CMSG_FIRSTHDR(&message);
-    if (header == 0 || header->cmsg_level != SOL_SOCKET || header->cmsg_type != SCM_RIGHTS) return -1;
+    struct skiff_iovec io = { data, sizeof(data) };
+    /* CMSG_SPACE(sizeof(int)): the header, then the int, each aligned to a long. */
+    union { struct skiff_cmsghdr header; unsigned long align; char space[sizeof(struct skiff_cmsghdr) + sizeof(long)]; } control;
+    struct skiff_msghdr message = { 0, 0, &io, 1, control.space, sizeof(control.space), 0 };
+    if (skiff_recvmsg(socket, &message, 0x40000000 /* MSG_CMSG_CLOEXEC */) < 0) return -1;
+    if (message.control_length < sizeof(struct skiff_cmsghdr) + sizeof(int)) return -1;
+    /* SOL_SOCKET = 1, SCM_RIGHTS = 1 */
+    if (control.header.level != 1 || control.header.type != 1) return -1;
     int fd;
-    __builtin_memcpy(&fd, CMSG_DATA(header), sizeof(int));
+    __builtin_memcpy(&fd, control.space + sizeof(struct skiff_cmsghdr), sizeof(int));
     return fd;
 }
