@@ -61,14 +61,16 @@ import Testing
 
     @Test func httpAndTCPProbesReachTheContainer() async throws {
         let h = try await ProcessKubeletTests().start()
-        let port = Int64.random(in: 20000..<40000)
+        // Below the ephemeral range (32768 and up), where other tests' servers and connections take ports.
+        let port = Int64.random(in: 20000..<30000)
         let c = ProcessKubeletTests.container("c", "mkdir -p www && echo ok > www/healthz && exec busybox httpd -f -p \(port) -h www")
             .setting("ports", [["name": "web", "containerPort": .int(port)]])
             .setting("readinessProbe", ["httpGet": ["path": "/healthz", "port": "web", "httpHeaders": [["name": "X-Probe", "value": "1"]]],
                                         "periodSeconds": 1])
             .setting("livenessProbe", ["tcpSocket": ["port": .int(port)], "periodSeconds": 1])
         let missing = ProcessKubeletTests.container("c", "sleep 3600")
-            .setting("readinessProbe", ["httpGet": ["path": "/", "port": .int(port + 1)], "periodSeconds": 1])
+            // Port 1 (tcpmux) is closed here, where a neighbour of `port` could be another test's.
+            .setting("readinessProbe", ["httpGet": ["path": "/", "port": 1], "periodSeconds": 1])
         try await KubeletPodConfigTests.createPod(h, "web", ["containers": [c]])
         try await KubeletPodConfigTests.createPod(h, "closed", ["containers": [missing]])
         #expect(await waitUntil { try await h.status("web")?["ready"] == true })
