@@ -11,6 +11,8 @@ public final class TestAPIServer: Sendable {
     public let server: APIServer
     public let store: any Store
     public let dataDirectory: URL
+    /// The directory was made here (none was given): `stop` removes it.
+    let ownsDirectory: Bool
     let task: Task<Void, any Error>
 
     /// Starts a server and waits until `/readyz` would pass.
@@ -20,6 +22,7 @@ public final class TestAPIServer: Sendable {
         let directory = dataDirectory ?? FileManager.default.temporaryDirectory
             .appendingPathComponent("skiff-test-\(UUID().uuidString.prefix(8))")
         self.dataDirectory = directory
+        ownsDirectory = dataDirectory == nil
         let store = store ?? MemoryStore()
         self.store = store
         var configuration = APIServer.Configuration(dataDirectory: directory, port: 0)
@@ -57,10 +60,12 @@ public final class TestAPIServer: Sendable {
         await server.stop()
     }
 
-    /// Stops the server (cancels its tasks) and removes nothing (the caller may restart on the same directory).
+    /// Stops the server (cancels its tasks). A directory the caller gave stays (it may restart on it); one made
+    /// here goes, so test runs leave no certificates behind in the temporary directory.
     public func stop() async {
         task.cancel()
         _ = try? await task.value
+        if ownsDirectory { try? FileManager.default.removeItem(at: dataDirectory) }
     }
 }
 
