@@ -29,7 +29,7 @@ final class Prober: Sendable {
     var http: HTTPClient {
         client.withLock { client in
             if let client { return client }
-            // Probes do not verify certificates and report redirects as success without following them.
+            // Probes do not verify certificates; `httpGet` follows redirects itself, as upstream's checker does.
             let made = HTTPClient(eventLoopGroupProvider: .shared(MultiThreadedEventLoopGroup.singleton),
                                   configuration: HTTPClient.Configuration(certificateVerification: .none,
                                                                           redirectConfiguration: .disallow))
@@ -106,29 +106,50 @@ final class Prober: Sendable {
     }
 
     /// A GET with upstream's `User-Agent: kube-probe/…` and `Accept: */*` (unless the spec sets them), no
-    /// keep-alive; a status below `statusLimit` (and 200 or more) succeeds.
+    /// keep-alive; a status below `statusLimit` (and 200 or more) succeeds. Redirects to the same host are
+    /// followed (at most 10); one to another host ends the probe there, a success with upstream's warning.
     func httpGet(_ get: ProbeHandler.HTTPGet, target: Target, timeout: Duration, statusLimit: Int) async -> Result {
         let (url, port) = url(get, target: target)
         guard port != nil else { return Result(success: false, output: "couldn't find port: \(get.port)") }
+        let host = URL(string: url)?.host
+        var current = url
+        do {
+            for _ in 0...10 {
+                let (code, location, body) = try await fetch(current, headers: get.headers, timeout: timeout)
+                if (300..<400).contains(code), let location,
+                   let next = URL(string: location, relativeTo: URL(string: current))?.absoluteURL {
+                    guard next.host == host else {
+                        return Result(success: true, output: "Probe terminated redirects, Response body: \(body)")
+                    }
+                    current = next.absoluteString
+                    continue
+                }
+                if code >= 200 && code < statusLimit { return Result(success: true, output: body) }
+                return Result(success: false, output: "HTTP probe failed with statuscode: \(code)")
+            }
+            return Result(success: false, output: "Get \"\(current)\": stopped after 10 redirects")
+        } catch {
+            return Result(success: false, output: "Get \"\(current)\": \(Self.describe(error, host: get.host ?? target.ip, port: port ?? 0))")
+        }
+    }
+
+    /// One GET: its status, `Location` and the first 10 KiB of its body.
+    private func fetch(_ url: String, headers: [(name: String, value: String)], timeout: Duration) async throws
+        -> (code: Int, location: String?, body: String)
+    {
         var request = HTTPClientRequest(url: url)
         request.method = .GET
         request.headers.add(name: "User-Agent", value: "kube-probe/1.32")
         request.headers.add(name: "Accept", value: "*/*")
         request.headers.add(name: "Connection", value: "close")
-        for header in get.headers { request.headers.replaceOrAdd(name: header.name, value: header.value) }
-        do {
-            let response = try await http.execute(request, timeout: .nanoseconds(Int64(timeout.timeInterval * 1e9)))
-            var body = Data()
-            for try await chunk in response.body {
-                body.append(contentsOf: chunk.readableBytesView.prefix(max(0, 10 * 1024 - body.count)))
-                if body.count >= 10 * 1024 { break }
-            }
-            let code = Int(response.status.code)
-            if code >= 200 && code < statusLimit { return Result(success: true, output: String(decoding: body, as: UTF8.self)) }
-            return Result(success: false, output: "HTTP probe failed with statuscode: \(code)")
-        } catch {
-            return Result(success: false, output: "Get \"\(url)\": \(Self.describe(error, host: get.host ?? target.ip, port: port ?? 0))")
+        for header in headers { request.headers.replaceOrAdd(name: header.name, value: header.value) }
+        let response = try await http.execute(request, timeout: .nanoseconds(Int64(timeout.timeInterval * 1e9)))
+        var body = Data()
+        for try await chunk in response.body {
+            body.append(contentsOf: chunk.readableBytesView.prefix(max(0, 10 * 1024 - body.count)))
+            if body.count >= 10 * 1024 { break }
         }
+        return (Int(response.status.code), response.headers.first(name: "Location"), String(decoding: body, as: UTF8.self))
     }
 
     // MARK: TCP

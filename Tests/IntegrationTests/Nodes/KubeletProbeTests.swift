@@ -63,7 +63,7 @@ import Testing
         let h = try await ProcessKubeletTests().start()
         // Below the ephemeral range (32768 and up), where other tests' servers and connections take ports.
         let port = Int64.random(in: 20000..<30000)
-        let c = ProcessKubeletTests.container("c", "mkdir -p www && echo ok > www/healthz && exec busybox httpd -f -p \(port) -h www")
+        let c = ProcessKubeletTests.container("c", "mkdir -p www/empty www/ok && echo ok > www/healthz && echo ok > www/ok/index.html && exec busybox httpd -f -p \(port) -h www")
             .setting("ports", [["name": "web", "containerPort": .int(port)]])
             .setting("readinessProbe", ["httpGet": ["path": "/healthz", "port": "web", "httpHeaders": [["name": "X-Probe", "value": "1"]]],
                                         "periodSeconds": 1])
@@ -71,9 +71,23 @@ import Testing
         let missing = ProcessKubeletTests.container("c", "sleep 3600")
             // Port 1 (tcpmux) is closed here, where a neighbour of `port` could be another test's.
             .setting("readinessProbe", ["httpGet": ["path": "/", "port": 1], "periodSeconds": 1])
+        // busybox httpd answers a directory without its slash with a 302 to the same host: followed, the probe
+        // judges what the directory gives (404 without an index, 200 with one), as upstream's does.
+        let moved = ProcessKubeletTests.container("c", "sleep 3600")
+            .setting("readinessProbe", ["httpGet": ["path": "/empty", "port": .int(port)], "periodSeconds": 1])
+        let movedOK = ProcessKubeletTests.container("c", "sleep 3600")
+            .setting("readinessProbe", ["httpGet": ["path": "/ok", "port": .int(port)], "periodSeconds": 1])
         try await KubeletPodConfigTests.createPod(h, "web", ["containers": [c]])
         try await KubeletPodConfigTests.createPod(h, "closed", ["containers": [missing]])
+        try await KubeletPodConfigTests.createPod(h, "moved", ["containers": [moved]])
+        try await KubeletPodConfigTests.createPod(h, "moved-ok", ["containers": [movedOK]])
         #expect(await waitUntil { try await h.status("web")?["ready"] == true })
+        #expect(await waitUntil { try await h.status("moved-ok")?["ready"] == true })
+        #expect(await waitUntil {
+            try await KubeletPodConfigTests.messages(h, pod: "moved", reason: "Unhealthy")
+                .contains("Readiness probe failed: HTTP probe failed with statuscode: 404")
+        })
+        #expect(try await h.status("moved")?["ready"] == false)
         #expect(await waitUntil {
             try await KubeletPodConfigTests.messages(h, pod: "closed", reason: "Unhealthy")
                 .contains { $0.hasPrefix("Readiness probe failed: Get \"http://") && $0.contains("connection refused") }
