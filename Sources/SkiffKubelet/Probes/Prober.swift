@@ -23,25 +23,31 @@ final class Prober: Sendable {
         var ports: [String: Int]
     }
 
-    /// Made at the first HTTP probe or hook (so a kubelet that never probes has nothing to shut down).
-    private let client = Mutex<HTTPClient?>(nil)
+    /// Made at the first HTTP probe or hook (so a kubelet that never probes has nothing to shut down); never
+    /// again once shut down, as a client dropped without its shutdown stops the process.
+    private let client = Mutex<(made: HTTPClient?, closed: Bool)>((nil, false))
 
-    var http: HTTPClient {
-        client.withLock { client in
-            if let client { return client }
+    struct ShutDown: Error, CustomStringConvertible {
+        var description: String { "the kubelet is shutting down" }
+    }
+
+    func http() throws -> HTTPClient {
+        try client.withLock { client in
+            if let made = client.made { return made }
+            guard !client.closed else { throw ShutDown() }
             // Probes do not verify certificates; `httpGet` follows redirects itself, as upstream's checker does.
             let made = HTTPClient(eventLoopGroupProvider: .shared(MultiThreadedEventLoopGroup.singleton),
                                   configuration: HTTPClient.Configuration(certificateVerification: .none,
                                                                           redirectConfiguration: .disallow))
-            client = made
+            client.made = made
             return made
         }
     }
 
     func shutdown() async {
         let made = client.withLock { client in
-            defer { client = nil }
-            return client
+            defer { client = (nil, true) }
+            return client.made
         }
         try? await made?.shutdown()
     }
@@ -143,7 +149,7 @@ final class Prober: Sendable {
         request.headers.add(name: "Accept", value: "*/*")
         request.headers.add(name: "Connection", value: "close")
         for header in headers { request.headers.replaceOrAdd(name: header.name, value: header.value) }
-        let response = try await http.execute(request, timeout: .nanoseconds(Int64(timeout.timeInterval * 1e9)))
+        let response = try await http().execute(request, timeout: .nanoseconds(Int64(timeout.timeInterval * 1e9)))
         var body = Data()
         for try await chunk in response.body {
             body.append(contentsOf: chunk.readableBytesView.prefix(max(0, 10 * 1024 - body.count)))
