@@ -199,8 +199,17 @@ final class FileLock: Sendable {
         guard fd >= 0 else {
             throw StoreError(.unavailable, message: "cannot open lock file \(path): \(String(cString: strerror(errno)))")
         }
-        guard flock(fd, LOCK_EX | LOCK_NB) == 0 else {
-            let reason = errno == EWOULDBLOCK ? "the store is in use by another process" : String(cString: strerror(errno))
+        // A child this process is spawning holds a copy of every descriptor until its exec closes them, the
+        // lock of a store just closed here included: so a busy lock is tried again for a moment.
+        var attempts = 0
+        while flock(fd, LOCK_EX | LOCK_NB) != 0 {
+            let code = errno
+            attempts += 1
+            if code == EINTR || (code == EWOULDBLOCK && attempts < 100) {
+                usleep(20_000)
+                continue
+            }
+            let reason = code == EWOULDBLOCK ? "the store is in use by another process" : String(cString: strerror(code))
             Foundation.close(fd)
             throw StoreError(.unavailable, message: "cannot lock \(path): \(reason)")
         }
