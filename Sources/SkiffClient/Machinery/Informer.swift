@@ -107,7 +107,12 @@ public final class Informer<Object: InformerObject>: Sendable {
     /// Applies one key's deltas to the cache and tells the subscribers (client-go's `processDeltas`).
     @_specialize(where Object == JSONValue)
     func process(key: String, deltas: [Delta<Object>]) {
-        subscribers.withLock { subscribers in
+        // The events are sent after the lock is let go: a consumer being cancelled holds its task's status lock
+        // while its stream's termination handler waits for this lock, and a send may need that status lock to
+        // resume the consumer (a deadlock seen in the test suite). A subscriber added meanwhile listed the
+        // cache as updated here, so it misses nothing and sees nothing twice.
+        let (events, receivers) = subscribers.withLock { subscribers -> ([InformerEvent<Object>], [AsyncStream<InformerEvent<Object>>.Continuation]) in
+            var events: [InformerEvent<Object>] = []
             for delta in deltas {
                 let event: InformerEvent<Object>
                 switch delta.type {
@@ -121,8 +126,12 @@ public final class Informer<Object: InformerObject>: Sendable {
                     indexer.remove(key: key)
                     event = .deleted(delta.object, finalStateUnknown: delta.finalStateUnknown)
                 }
-                for continuation in subscribers.values { continuation.yield(event) }
+                events.append(event)
             }
+            return (events, Array(subscribers.values))
+        }
+        for continuation in receivers {
+            for event in events { continuation.yield(event) }
         }
     }
 }
