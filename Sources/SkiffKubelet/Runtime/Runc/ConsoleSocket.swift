@@ -15,7 +15,7 @@ final class ConsoleSocket {
 
     init(name: String) throws {
         listener = socket(AF_UNIX, Int32(SOCK_STREAM.rawValue) | Int32(SOCK_CLOEXEC.rawValue), 0)
-        guard listener >= 0 else { throw HostFiles.failure("cannot open a console socket", errno) }
+        guard listener >= 0 else { throw HostCommand.error("cannot open a console socket", errno) }
         address = "@" + name
         var bytes = [UInt8](repeating: 0, count: MemoryLayout<sockaddr_un>.size)
         bytes[0] = UInt8(AF_UNIX & 0xff)
@@ -28,7 +28,7 @@ final class ConsoleSocket {
         guard bound == 0, listen(listener, 1) == 0 else {
             let code = errno
             close(listener)
-            throw HostFiles.failure("cannot listen on the console socket \(address)", code)
+            throw HostCommand.error("cannot listen on the console socket \(address)", code)
         }
     }
 
@@ -39,13 +39,13 @@ final class ConsoleSocket {
         var ready = pollfd(fd: listener, events: Int16(POLLIN), revents: 0)
         let milliseconds = Int32(timeout.components.seconds * 1000)
         while poll(&ready, 1, milliseconds) < 0 {
-            guard errno == EINTR else { throw HostFiles.failure("cannot wait on the console socket", errno) }
+            guard errno == EINTR else { throw HostCommand.error("cannot wait on the console socket", errno) }
         }
         guard ready.revents & Int16(POLLIN) != 0 else {
             throw ContainerRuntimeError(reason: "StartError", message: "runc sent no terminal on \(address)")
         }
         let connection = accept(listener, nil, nil)
-        guard connection >= 0 else { throw HostFiles.failure("cannot accept on the console socket", errno) }
+        guard connection >= 0 else { throw HostCommand.error("cannot accept on the console socket", errno) }
         // Every program the kubelet starts closes descriptors above stderr, so none keeps this connection;
         // the terminal itself arrives close-on-exec (MSG_CMSG_CLOEXEC).
         defer { close(connection) }

@@ -11,14 +11,14 @@ enum HostFiles {
     /// Creates (or truncates) `path` with `bytes`.
     static func write(_ bytes: [UInt8], to path: String) throws {
         let fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0o644)
-        guard fd >= 0 else { throw failure("cannot create \(path)", errno) }
+        guard fd >= 0 else { throw HostCommand.error("cannot create \(path)", errno) }
         defer { close(fd) }
         var offset = 0
         while offset < bytes.count {
             let written = bytes.withUnsafeBytes { Glibc.write(fd, $0.baseAddress.map { $0 + offset }, bytes.count - offset) }
             if written < 0 {
                 if errno == EINTR { continue }
-                throw failure("cannot write \(path)", errno)
+                throw HostCommand.error("cannot write \(path)", errno)
             }
             offset += written
         }
@@ -28,13 +28,9 @@ enum HostFiles {
     static func makeDirectories(_ path: String) throws {
         if mkdir(path, 0o755) == 0 || errno == EEXIST { return }
         guard errno == ENOENT, let slash = path.lastIndex(of: "/"), slash != path.startIndex else {
-            throw failure("cannot create the directory \(path)", errno)
+            throw HostCommand.error("cannot create the directory \(path)", errno)
         }
         try makeDirectories(String(path[..<slash]))
-        guard mkdir(path, 0o755) == 0 || errno == EEXIST else { throw failure("cannot create the directory \(path)", errno) }
-    }
-
-    static func failure(_ what: String, _ code: Int32) -> ContainerRuntimeError {
-        ContainerRuntimeError(reason: "RunContainerError", message: "\(what): \(String(cString: strerror(code)))")
+        guard mkdir(path, 0o755) == 0 || errno == EEXIST else { throw HostCommand.error("cannot create the directory \(path)", errno) }
     }
 }

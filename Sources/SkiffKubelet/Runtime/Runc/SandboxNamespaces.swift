@@ -50,17 +50,17 @@ enum SandboxNamespaces {
         let host = bridgeIndex == nil ? nil : try Netlink()
         let kinds: [(name: String, flag: Int32)] = hostNetwork ? [("ipc", ipc)] : [("net", network), ("ipc", ipc), ("uts", uts)]
         guard unshare(kinds.reduce(0) { $0 | $1.flag }) == 0 else {
-            throw failure("cannot create the pod's namespaces (unshare)", errno)
+            throw HostCommand.error("cannot create the pod's namespaces (unshare)", errno)
         }
         if !hostNetwork {
             guard hostname.withCString({ sethostname($0, strlen($0)) }) == 0 else {
-                throw failure("cannot set the pod's hostname", errno)
+                throw HostCommand.error("cannot set the pod's hostname", errno)
             }
         }
         for kind in kinds {
             let file = directory.appendingPathComponent(kind.name).path
             guard mount("/proc/thread-self/ns/\(kind.name)", file, nil, UInt(MS_BIND), nil) == 0 else {
-                throw failure("cannot bind the pod's \(kind.name) namespace to \(file)", errno)
+                throw HostCommand.error("cannot bind the pod's \(kind.name) namespace to \(file)", errno)
             }
         }
         guard !hostNetwork else { return nil }
@@ -68,12 +68,8 @@ enum SandboxNamespaces {
         try pod.request(.link(Netlink.Message.newLink, index: 1, up: true), "bring the pod's lo up")
         guard let bridge, let host, let bridgeIndex else { return nil }
         let namespace = open("/proc/thread-self/ns/net", O_RDONLY | O_CLOEXEC)
-        guard namespace >= 0 else { throw failure("cannot open the pod's network namespace", errno) }
+        guard namespace >= 0 else { throw HostCommand.error("cannot open the pod's network namespace", errno) }
         defer { close(namespace) }
         return try bridge.attach(podUID: podUID, host: host, pod: pod, podNamespace: namespace, bridgeIndex: bridgeIndex)
-    }
-
-    static func failure(_ what: String, _ code: Int32) -> ContainerRuntimeError {
-        ContainerRuntimeError(reason: "RunContainerError", message: "\(what): \(String(cString: strerror(code)))")
     }
 }
