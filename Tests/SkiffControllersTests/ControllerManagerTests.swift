@@ -96,7 +96,8 @@ final class CrashingController: Controller {
             try await cluster.createConfigMap("child", owners: [ownerReference(to: owner)])
             try await cluster.delete(TestCluster.configMaps.object("owner", namespace: "default"))
             try await eventually("the standby leads") { standby.manager.isLeader }
-            #expect(standbyProbe.runs.withLock { $0 } >= 1)
+            // Leadership is won before the controllers' tasks start, so their first run can come a moment later.
+            try await eventually("the standby's controllers run") { standbyProbe.runs.withLock { $0 } >= 1 }
             try await eventually("the new leader collects") { try await cluster.configMap("child") == nil }
             let after = try await cluster.client.json(.GET, Self.leases.object("kube-controller-manager"))
             #expect(after["spec"]?["holderIdentity"]?.stringValue == standby.manager.identity)
