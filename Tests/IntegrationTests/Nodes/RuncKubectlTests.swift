@@ -82,10 +82,10 @@ import Testing
 
         let deleted = try await kubectl.run(["delete", "pod", "web", "hog", "reader", "--grace-period=1"], timeout: .seconds(60))
         #expect(deleted.succeeded, "\(deleted)")
-        let runc = try await Kubectl.runProcess(RuncRuntime.defaultRuncPath, ["--root", data.appendingPathComponent("runc").path, "list", "-q"])
+        let runc = try await Kubectl.runProcess(RuncRuntime.defaultRuncPath, ["--root", data.appendingPathComponent("run/runc").path, "list", "-q"])
         #expect(runc.stdout.isEmpty, "\(runc.stdout)")
         // The sandbox goes once the kubelet saw the object's deletion.
-        #expect(await waitUntil(timeout: .seconds(10)) { RuncRuntimeTests.mounts(under: data) == [] })
+        #expect(await waitUntil(timeout: .seconds(10)) { RuncRuntimeTests.podMounts(under: data) == [] })
         #expect(await server.stop() == 0)
         #expect(RuncRuntimeTests.mounts(under: data) == [])
     }

@@ -88,6 +88,8 @@ import Testing
 
         func finish() async {
             await runtime.shutdown(grace: .seconds(2))
+            // The state tmpfs goes with the last pod.
+            #expect(RuncRuntimeTests.mounts(under: base) == [])
             collector.cancel()
             try? FileManager.default.removeItem(at: base)
         }
@@ -117,7 +119,7 @@ import Testing
 
     static func runcList(_ data: URL) async throws -> String {
         let result = try await Kubectl.runProcess(RuncRuntime.defaultRuncPath,
-                                                  ["--root", data.appendingPathComponent("runc").path, "list", "-q"])
+                                                  ["--root", data.appendingPathComponent("run/runc").path, "list", "-q"])
         return result.stdout.trimmingCharacters(in: .whitespacesAndNewlines)
     }
 
@@ -148,6 +150,25 @@ import Testing
             guard fields.count > 4, fields[4].hasPrefix(directory.path) else { return nil }
             return String(fields[4])
         }
+    }
+
+    /// The type of the file system mounted exactly at `point` (mountinfo's field after the ` - `), if any.
+    static func fileSystemType(mountedAt point: URL) -> String? {
+        let fd = open("/proc/self/mountinfo", O_RDONLY)
+        let text = fd >= 0 ? drain(fd) : ""
+        if fd >= 0 { close(fd) }
+        for line in text.split(separator: "\n") {
+            let fields = line.split(separator: " ").map(String.init)
+            guard fields.count > 4, fields[4] == point.path, let dash = fields.firstIndex(of: "-"),
+                  dash + 1 < fields.count else { continue }
+            return fields[dash + 1]
+        }
+        return nil
+    }
+
+    /// Mount points of pods under `data`: all of them but the state tmpfs itself (`DATA_DIR/run`).
+    static func podMounts(under data: URL) -> [String] {
+        mounts(under: data).filter { $0 != data.appendingPathComponent("run").path }
     }
 
     /// Every cgroup directory of the pod (`…/skiff/pod<uid>`), in any hierarchy, v1 or v2.
@@ -420,6 +441,7 @@ import Testing
             }
             #expect(try await Self.runcList(f.data) == "")
             #expect(Self.mounts(under: f.data.appendingPathComponent("pods/\(uid)/c")).isEmpty)
+            #expect(Self.mounts(under: f.data.appendingPathComponent("run/pods/\(uid)/c")).isEmpty)
             f.runtime.removePod(uid: uid)
         }
     }
@@ -429,16 +451,22 @@ import Testing
             let (uid, sandbox) = try f.pod("tidy")
             let handle = try f.start(uid, "c", "sleep 3600")
             let ip = try #require(sandbox.ip)
-            #expect(!Self.mounts(under: f.data).isEmpty)
+            #expect(!Self.podMounts(under: f.data).isEmpty)
+            // The bundle and namespace files are on the state tmpfs; the writable layer is on disk.
+            #expect(Self.fileSystemType(mountedAt: f.data.appendingPathComponent("run")) == "tmpfs")
+            #expect(FileManager.default.fileExists(atPath: f.data.appendingPathComponent("run/pods/\(uid)/c/0/config.json").path))
+            #expect(FileManager.default.fileExists(atPath: f.data.appendingPathComponent("run/pods/\(uid)/ns/net").path))
+            #expect(FileManager.default.fileExists(atPath: f.data.appendingPathComponent("pods/\(uid)/c/0/upper").path))
             let cgroupsWhileRunning = try await Self.cgroupDirectories(podUID: uid)
             #expect(!cgroupsWhileRunning.isEmpty)
             f.runtime.stop(containerID: handle.id, force: true)
             #expect(await f.exit(handle)?.exitCode == 137)
             f.runtime.removePod(uid: uid)
             #expect(try await Self.runcList(f.data) == "")
-            #expect(Self.mounts(under: f.data) == [])
+            #expect(Self.podMounts(under: f.data) == [])
             #expect(try await Self.cgroupDirectories(podUID: uid) == [])
             #expect(!FileManager.default.fileExists(atPath: f.data.appendingPathComponent("pods/\(uid)").path))
+            #expect(!FileManager.default.fileExists(atPath: f.data.appendingPathComponent("run/pods/\(uid)").path))
             #expect(!FileManager.default.fileExists(atPath: f.data.appendingPathComponent("cni/ipam/skiff/\(ip)").path))
             #expect(!FileManager.default.fileExists(atPath: "/sys/class/net/\(Self.hostInterface(uid))"))
 
@@ -452,9 +480,10 @@ import Testing
             let successor = try Fixture(data: f.data)
             successor.runtime.cleanUpLeftovers()
             #expect(try await Self.runcList(f.data) == "")
-            #expect(Self.mounts(under: f.data) == [])
+            #expect(Self.podMounts(under: f.data) == [])
             #expect(try await Self.cgroupDirectories(podUID: left) == [])
-            #expect(!FileManager.default.fileExists(atPath: f.data.appendingPathComponent("pods/\(left)/ns").path))
+            #expect(!FileManager.default.fileExists(atPath: f.data.appendingPathComponent("run/pods/\(left)").path))
+            #expect(!FileManager.default.fileExists(atPath: f.data.appendingPathComponent("pods/\(left)/c/0").path))
             #expect(!FileManager.default.fileExists(atPath: f.data.appendingPathComponent("cni/ipam/skiff/\(leftIP)").path))
             #expect(!FileManager.default.fileExists(atPath: leftVeth))
             #expect(await f.exit(leftHandle)?.exitCode == 137)

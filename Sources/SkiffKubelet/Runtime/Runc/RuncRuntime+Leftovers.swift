@@ -11,37 +11,52 @@ import Logging
 /// pods' containers start again. Logs and volumes in the pods' directories are kept.
 extension RuncRuntime {
     public func cleanUpLeftovers() {
-        if let listed = try? runc(["list", "--format", "json"]), listed.succeeded,
-           let entries = try? JSONSerialization.jsonObject(with: listed.stdout) as? [[String: Any]] {
-            for entry in entries {
-                guard let id = entry["id"] as? String else { continue }
-                // Containers started by this run are not leftovers.
-                if state.withLock({ $0.containers[id] != nil }) { continue }
-                logger.info("removing a container left by an earlier run", metadata: [
-                    "id": "\(id)", "status": "\(entry["status"] as? String ?? "")", "pid": "\(entry["pid"] as? Int ?? 0)",
-                ])
-                _ = try? runc(["kill", id, "KILL"])
-                _ = try? runc(["delete", "--force", id])
-                if let bundle = entry["bundle"] as? String { removeBundle(URL(fileURLWithPath: bundle)) }
-            }
+        removeContainers(listedIn: runcRoot)
+        // Kubelets before the tmpfs kept runc's state on disk.
+        if FileManager.default.fileExists(atPath: legacyRuncRoot.path) {
+            removeContainers(listedIn: legacyRuncRoot)
+            try? FileManager.default.removeItem(at: legacyRuncRoot)
         }
         let known = state.withLock { Set($0.sandboxes.keys) }
-        guard let pods = try? FileManager.default.contentsOfDirectory(atPath: podsDirectory.path) else { return }
-        for uid in pods where !known.contains(uid) {
-            let directory = podDirectory(uid: uid)
-            // Bundles of runs runc no longer lists (it died between mount and create).
-            for container in (try? FileManager.default.contentsOfDirectory(atPath: directory.path)) ?? [] {
-                let containerDirectory = directory.appendingPathComponent(container)
-                for run in (try? FileManager.default.contentsOfDirectory(atPath: containerDirectory.path)) ?? []
-                where Int(run) != nil {
-                    removeBundle(containerDirectory.appendingPathComponent(run))
+        let fm = FileManager.default
+        let uids = Set(((try? fm.contentsOfDirectory(atPath: podsDirectory.path)) ?? [])
+            + ((try? fm.contentsOfDirectory(atPath: podStatesDirectory.path)) ?? []))
+        for uid in uids.sorted() where !known.contains(uid) {
+            let directory = podDirectory(uid: uid), stateDirectory = podStateDirectory(uid: uid)
+            // Bundles of runs runc no longer lists (it died between mount and create), their writable layers,
+            // and bundles on disk from before the tmpfs.
+            for base in [stateDirectory, directory] {
+                for container in (try? fm.contentsOfDirectory(atPath: base.path)) ?? [] {
+                    let containerDirectory = base.appendingPathComponent(container)
+                    for run in (try? fm.contentsOfDirectory(atPath: containerDirectory.path)) ?? [] where Int(run) != nil {
+                        removeBundle(containerDirectory.appendingPathComponent(run))
+                    }
                 }
             }
-            let hadNamespaces = FileManager.default.fileExists(atPath: directory.appendingPathComponent("ns").path)
-            guard hadNamespaces || cgroups.exists(CgroupLayout.podPath(podUID: uid)) else { continue }
+            let netFiles = [stateDirectory, directory].map { $0.appendingPathComponent("ns/net").path }
+            let hadSandbox = fm.fileExists(atPath: stateDirectory.path) || fm.fileExists(atPath: directory.appendingPathComponent("ns").path)
+            guard hadSandbox || cgroups.exists(CgroupLayout.podPath(podUID: uid)) else { continue }
             logger.info("removing a pod sandbox left by an earlier run", metadata: ["pod": "\(uid)"])
-            let hostNetwork = !FileManager.default.fileExists(atPath: directory.appendingPathComponent("ns/net").path)
-            tearDownPod(uid: uid, hostNetwork: hostNetwork, address: nil, removeDirectory: false)
+            tearDownPod(uid: uid, hostNetwork: !netFiles.contains(where: fm.fileExists(atPath:)), address: nil,
+                        removeDirectory: false)
+        }
+    }
+
+    /// Kills and deletes every container runc lists under `root` that this runtime did not start.
+    private func removeContainers(listedIn root: URL) {
+        guard let listed = try? HostCommand.run(runcExecutable.path, ["--root", root.path, "list", "--format", "json"]),
+              listed.succeeded,
+              let entries = try? JSONSerialization.jsonObject(with: listed.stdout) as? [[String: Any]] else { return }
+        for entry in entries {
+            guard let id = entry["id"] as? String else { continue }
+            // Containers started by this run are not leftovers.
+            if state.withLock({ $0.containers[id] != nil }) { continue }
+            logger.info("removing a container left by an earlier run", metadata: [
+                "id": "\(id)", "status": "\(entry["status"] as? String ?? "")", "pid": "\(entry["pid"] as? Int ?? 0)",
+            ])
+            _ = try? HostCommand.run(runcExecutable.path, ["--root", root.path, "kill", id, "KILL"])
+            _ = try? HostCommand.run(runcExecutable.path, ["--root", root.path, "delete", "--force", id])
+            if let bundle = entry["bundle"] as? String { removeBundle(URL(fileURLWithPath: bundle)) }
         }
     }
 }

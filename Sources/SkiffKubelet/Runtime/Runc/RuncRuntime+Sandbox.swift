@@ -13,8 +13,8 @@ extension RuncRuntime {
         if let existing = state.withLock({ $0.sandboxes[config.uid] }) {
             return PodSandbox(directory: directory, ip: existing.ip)
         }
-        let ns = directory.appendingPathComponent("ns")
-        let etc = directory.appendingPathComponent("etc")
+        let ns = podStateDirectory(uid: config.uid).appendingPathComponent("ns")
+        let etc = podStateDirectory(uid: config.uid).appendingPathComponent("etc")
         try HostFiles.makeDirectories(ns.path)
         try HostFiles.makeDirectories(etc.path)
         var ip: String?
@@ -76,7 +76,7 @@ extension RuncRuntime {
     /// `hostNetwork` pods and pods without a sandbox.
     public func networkNamespace(podUID: String) -> String? {
         guard let sandbox = state.withLock({ $0.sandboxes[podUID] }), !sandbox.config.hostNetwork else { return nil }
-        return podDirectory(uid: podUID).appendingPathComponent("ns/net").path
+        return podStateDirectory(uid: podUID).appendingPathComponent("ns/net").path
     }
 
     public func removePod(uid: String) {
@@ -92,16 +92,18 @@ extension RuncRuntime {
     }
 
     /// Releases the pod's address, unmounts its namespace files and container roots, removes its cgroups and
-    /// (with `removeDirectory`) its directory.
+    /// its state, and (with `removeDirectory`) its directory of logs and volumes.
     func tearDownPod(uid: String, hostNetwork: Bool, address: String?, removeDirectory: Bool) {
-        let directory = podDirectory(uid: uid)
+        let directory = podDirectory(uid: uid), stateDirectory = podStateDirectory(uid: uid)
         if let network, !hostNetwork { network.detach(podUID: uid, address: address.flatMap(IPv4Subnet.parse)) }
-        // Only namespace files and container roots are mounted here; never delete through a live mount.
-        guard HostMounts.unmountAll(under: directory.path) else {
-            logger.warning("cannot unmount everything under the pod's directory; keeping it", metadata: ["pod": "\(uid)"])
+        // Only namespace files and container roots are mounted here (under the pod's directory itself by
+        // kubelets before the tmpfs); never delete through a live mount.
+        guard HostMounts.unmountAll(under: stateDirectory.path), HostMounts.unmountAll(under: directory.path) else {
+            logger.warning("cannot unmount everything under the pod's directories; keeping them", metadata: ["pod": "\(uid)"])
             return
         }
         cgroups.remove(CgroupLayout.podPath(podUID: uid))
+        try? FileManager.default.removeItem(at: stateDirectory)
         if removeDirectory {
             try? FileManager.default.removeItem(at: directory)
         } else {

@@ -8,11 +8,12 @@ import Synchronization
 #endif
 
 /// The `runc` runtime: real containers. Each pod has a sandbox of persistent namespace files (network, IPC,
-/// UTS) under `DATA_DIR/pods/<uid>/ns/` that its containers join, with an address on the node's bridge from
-/// the CNI `bridge`+`host-local` plugins when the node has a pod range. Each container run is an OCI bundle
-/// `DATA_DIR/pods/<uid>/<container>/<restartCount>/` whose root is an overlayfs of the image's layers, run
-/// by `runc create`/`start` with its own PID and mount namespaces and cgroup limits under this process's
-/// own cgroup (`<own>/skiff/pod<uid>/<id>`).
+/// UTS) under `DATA_DIR/run/pods/<uid>/ns/` that its containers join, with an address on the node's bridge
+/// when the node has a pod range. Each container run is an OCI bundle `DATA_DIR/run/pods/<uid>/<container>/
+/// <restartCount>/` whose root is an overlayfs of the image's layers under a writable layer on disk
+/// (`DATA_DIR/pods/<uid>/<container>/<restartCount>/`), run by `runc run` with its own PID and mount
+/// namespaces and cgroup limits under this process's own cgroup (`<own>/skiff/pod<uid>/<id>`).
+/// `DATA_DIR/run` is a tmpfs (`StateMount`); logs and volumes stay in `DATA_DIR/pods/<uid>/`.
 ///
 /// The kubelet is the child subreaper, so a container's init becomes its child once runc exits: one small
 /// thread per container blocks in `waitpid`, and output goes through pipes to a `ContainerLogWriter`.
@@ -20,10 +21,16 @@ public final class RuncRuntime: ContainerRuntime {
     public let version: String
     public let exits: AsyncStream<ContainerExit>
     let continuation: AsyncStream<ContainerExit>.Continuation
-    /// `DATA_DIR/pods`.
+    /// `DATA_DIR/pods`: logs, volumes and writable layers.
     public let podsDirectory: URL
-    /// runc's state directory (`--root`): `DATA_DIR/runc`.
+    /// `DATA_DIR/run`, a tmpfs: what lives only while containers run (see `StateMount`).
+    public let stateDirectory: URL
+    /// `DATA_DIR/run/pods`: bundles, namespace files and `/etc` files.
+    let podStatesDirectory: URL
+    /// runc's state directory (`--root`): `DATA_DIR/run/runc`.
     public let runcRoot: URL
+    /// Where runc's state was before it moved to the tmpfs; containers an older kubelet left there are removed.
+    let legacyRuncRoot: URL
     let runcPath: String
     /// What runs as runc: a sealed in-memory copy when one could be made (see `SealedExecutable`).
     let runcExecutable: SealedExecutable
@@ -89,7 +96,13 @@ public final class RuncRuntime: ContainerRuntime {
             throw ContainerRuntimeError(reason: "RuntimeUnavailable", message: reason)
         }
         podsDirectory = dataDirectory.appendingPathComponent("pods")
-        runcRoot = dataDirectory.appendingPathComponent("runc")
+        stateDirectory = dataDirectory.appendingPathComponent("run")
+        podStatesDirectory = stateDirectory.appendingPathComponent("pods")
+        runcRoot = stateDirectory.appendingPathComponent("runc")
+        legacyRuncRoot = dataDirectory.appendingPathComponent("runc")
+        if let problem = StateMount.prepare(stateDirectory.path) {
+            Logger(label: "skiff.kubelet.runc").warning("runtime state stays on disk", metadata: ["reason": "\(problem)"])
+        }
         self.runcPath = runcPath
         runcExecutable = SealedExecutable(copying: runcPath)
         network = try podCIDR.map {
@@ -104,8 +117,9 @@ public final class RuncRuntime: ContainerRuntime {
         version = "runc://" + (firstLine.split(separator: " ").last.map(String.init) ?? "unknown")
         (exits, continuation) = AsyncStream.makeStream(of: ContainerExit.self)
         childSignals = Mutex(DispatchSource.makeSignalSource(signal: SIGCHLD, queue: orphanQueue))
-        try FileManager.default.createDirectory(at: podsDirectory, withIntermediateDirectories: true)
-        try FileManager.default.createDirectory(at: runcRoot, withIntermediateDirectories: true)
+        for directory in [podsDirectory, podStatesDirectory, runcRoot] {
+            try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
+        }
         // A CNI plugin or runc exec that exits before reading its stdin must not kill the kubelet.
         signal(SIGPIPE, SIG_IGN)
         // Containers' inits are reparented here when runc exits; without this they would go to pid 1.
@@ -123,15 +137,25 @@ public final class RuncRuntime: ContainerRuntime {
 
     deinit { childSignals.withLock { $0?.cancel() } }
 
-    /// `DATA_DIR/pods/<uid>`: the pod's namespace files, `/etc` files, bundles and logs.
+    /// `DATA_DIR/pods/<uid>`: the pod's logs, volumes and writable layers.
     public func podDirectory(uid: String) -> URL { podsDirectory.appendingPathComponent(uid) }
+
+    /// `DATA_DIR/run/pods/<uid>`: the pod's namespace files, `/etc` files and bundles.
+    public func podStateDirectory(uid: String) -> URL { podStatesDirectory.appendingPathComponent(uid) }
 
     public func logFile(podUID: String, container: String, restartCount: Int) -> URL {
         podDirectory(uid: podUID).appendingPathComponent(container).appendingPathComponent("\(restartCount).log")
     }
 
     func bundleDirectory(podUID: String, container: String, restartCount: Int) -> URL {
-        podDirectory(uid: podUID).appendingPathComponent(container).appendingPathComponent("\(restartCount)")
+        podStateDirectory(uid: podUID).appendingPathComponent(container).appendingPathComponent("\(restartCount)")
+    }
+
+    /// The writable layer of a bundle: the same path on disk instead of the tmpfs.
+    func layerDirectory(bundle: URL) -> URL? {
+        let prefix = podStatesDirectory.path + "/"
+        guard bundle.path.hasPrefix(prefix) else { return nil }
+        return podsDirectory.appendingPathComponent(String(bundle.path.dropFirst(prefix.count)))
     }
 
     /// `runc --root DATA_DIR/runc …`.
@@ -156,10 +180,14 @@ public final class RuncRuntime: ContainerRuntime {
         // An earlier attempt at the same run (a start that failed) may have left its bundle.
         removeBundle(bundle)
         let rootfs = bundle.appendingPathComponent("rootfs")
-        for name in ["rootfs", "upper", "work"] { try HostFiles.makeDirectories(bundle.path + "/" + name) }
+        guard let layer = layerDirectory(bundle: bundle) else {
+            throw ContainerRuntimeError(reason: "RunContainerError", message: "no writable layer for the bundle \(bundle.path)")
+        }
+        try HostFiles.makeDirectories(rootfs.path)
+        for name in ["upper", "work"] { try HostFiles.makeDirectories(layer.path + "/" + name) }
         do {
-            try HostMounts.mountOverlay(layers: launch.imageLayers, upper: bundle.appendingPathComponent("upper"),
-                                        work: bundle.appendingPathComponent("work"), target: rootfs)
+            try HostMounts.mountOverlay(layers: launch.imageLayers, upper: layer.appendingPathComponent("upper"),
+                                        work: layer.appendingPathComponent("work"), target: rootfs)
             return try create(id: id, launch: launch, sandbox: sandbox, bundle: bundle)
         } catch {
             removeBundle(bundle)
@@ -169,7 +197,7 @@ public final class RuncRuntime: ContainerRuntime {
     }
 
     private func create(id: String, launch: ContainerLaunch, sandbox: Sandbox, bundle: URL) throws -> ContainerHandle {
-        let podDirectory = podDirectory(uid: launch.podUID)
+        let podDirectory = podStateDirectory(uid: launch.podUID)
         var namespaces: [(type: String, path: String?)] = [("mount", nil)]
         if sandbox.config.shareProcessNamespace, let owner = sandbox.sharedPIDNamespaceOwner {
             namespaces.append(("pid", "/proc/\(owner)/ns/pid"))
@@ -318,14 +346,17 @@ public final class RuncRuntime: ContainerRuntime {
         thread.start()
     }
 
-    /// Unmounts a bundle's root filesystem and removes the bundle (its writable layer with it).
+    /// Unmounts a bundle's root filesystem and removes the bundle and its writable layer.
     func removeBundle(_ bundle: URL) {
-        guard FileManager.default.fileExists(atPath: bundle.path) else { return }
-        guard HostMounts.unmountAll(under: bundle.path) else {
-            logger.warning("cannot unmount the container's root filesystem; keeping its bundle", metadata: ["bundle": "\(bundle.path)"])
-            return
+        let layer = layerDirectory(bundle: bundle)
+        if FileManager.default.fileExists(atPath: bundle.path) {
+            guard HostMounts.unmountAll(under: bundle.path) else {
+                logger.warning("cannot unmount the container's root filesystem; keeping its bundle", metadata: ["bundle": "\(bundle.path)"])
+                return
+            }
+            try? FileManager.default.removeItem(at: bundle)
         }
-        try? FileManager.default.removeItem(at: bundle)
+        if let layer { try? FileManager.default.removeItem(at: layer) }
     }
 
     static func runcID(_ containerID: String) -> String? {
@@ -383,6 +414,7 @@ public final class RuncRuntime: ContainerRuntime {
             try? await Task.sleep(for: .milliseconds(20))
         }
         for uid in state.withLock({ Array($0.sandboxes.keys) }) { removePod(uid: uid) }
+        StateMount.release(stateDirectory.path)
     }
 }
 
