@@ -9,8 +9,9 @@ import Synchronization
 import NIOHTTP1
 import NIOPosix
 
-/// The Kubernetes API server: HTTPS on the configured address, the admin credentials and kubeconfig
-/// in the data directory, a watch cache over the store, and the built-in resources.
+/// The Kubernetes API server: HTTPS on the configured address, plain HTTP on a unix socket in the data
+/// directory for the components in the same process, the admin credentials and kubeconfig in the data
+/// directory, a watch cache over the store, and the built-in resources.
 /// A `Service`: `run()` serves until graceful shutdown.
 public final class APIServer: Service, Sendable {
     public struct Configuration: Sendable {
@@ -45,6 +46,10 @@ public final class APIServer: Service, Sendable {
     /// The admin user's bearer token (also in the kubeconfig).
     public let adminToken: String
     let httpServer: HTTPServer
+    /// `DATA_DIR/apiserver.sock`, for the components `skiff server` runs itself: no TLS between parts of one
+    /// process (each pod event sent to each of their watches was encrypted). Nil when the path is too long
+    /// for a unix socket.
+    let localServer: HTTPServer?
     let clock: @Sendable () -> Date
 
     /// Sets up credentials and state; nothing listens until `run()`.
@@ -93,16 +98,29 @@ public final class APIServer: Service, Sendable {
             rest: rest, discovery: Discovery(registry: registry, serverAddress: "\(advertised):\(configuration.port)"),
             openAPI: OpenAPIEndpoints(source: BuiltinCatalog.openAPISource), authenticator: authenticator,
             health: health, metricsRegistry: metrics, logger: logger)
+        let tooLargeBody: @Sendable (Int) -> (HTTPResponseStatus, HTTPHeaders, [UInt8]) = { limit in
+            var headers = HTTPHeaders()
+            headers.add(name: "Content-Type", value: "application/json")
+            headers.add(name: "Cache-Control", value: "no-cache, private")
+            return (.payloadTooLarge, headers, APIError.requestEntityTooLarge("limit is \(limit)").status.serialized())
+        }
         httpServer = HTTPServer(
             configuration: .init(host: host, port: configuration.port, tls: try pki.makeServerTLSContext()),
-            responder: handler, group: group, logger: logger,
-            tooLargeBody: { limit in
-                var headers = HTTPHeaders()
-                headers.add(name: "Content-Type", value: "application/json")
-                headers.add(name: "Cache-Control", value: "no-cache, private")
-                return (.payloadTooLarge, headers,
-                        APIError.requestEntityTooLarge("limit is \(limit)").status.serialized())
-            })
+            responder: handler, group: group, logger: logger, tooLargeBody: tooLargeBody)
+        let socket = configuration.dataDirectory.appendingPathComponent("apiserver.sock").path
+        // sockaddr_un holds 108 bytes with the terminating NUL.
+        localServer = socket.utf8.count < 108
+            ? HTTPServer(configuration: .init(unixSocketPath: socket), responder: handler, group: group, logger: logger,
+                         tooLargeBody: tooLargeBody)
+            : nil
+    }
+
+    /// The URL of the unix socket for components in this process (`http+unix://…`, as AsyncHTTPClient takes
+    /// it), once it listens; nil without one.
+    public func localURL() async throws -> String? {
+        guard let localServer, let path = localServer.configuration.unixSocketPath else { return nil }
+        _ = try await localServer.listeningPort()
+        return "http+unix://" + (path.addingPercentEncoding(withAllowedCharacters: .alphanumerics) ?? path)
     }
 
     /// The port the server listens on (waits until it does).
@@ -125,6 +143,7 @@ public final class APIServer: Service, Sendable {
         try await withThrowingDiscardingTaskGroup { group in
             group.addTask { await self.hub.run() }
             group.addTask { try await self.httpServer.run() }
+            if let localServer { group.addTask { try await localServer.run() } }
             group.addTask {
                 let url = try await self.serverURL()
                 try Kubeconfig.write(to: self.kubeconfigURL, server: url, caPEM: self.pki.caCertificatePEM, token: self.adminToken)

@@ -7,8 +7,9 @@ import SkiffControllers
 import SkiffKubelet
 import SkiffScheduler
 
-/// The components `skiff server` runs beside the API server, talking to it over HTTPS like any other
-/// client (the seed: every component lists and watches through the API server).
+/// The components `skiff server` runs beside the API server, talking to it through its API like any other
+/// client (the seed: every component lists and watches through the API server), over the server's unix
+/// socket without TLS where it has one.
 struct InProcessComponents: Service {
     let apiServer: APIServer
     let nodes: NodeOptions
@@ -19,7 +20,8 @@ struct InProcessComponents: Service {
         let port = try await apiServer.listeningPort()
         let host = ["0.0.0.0", "::", ""].contains(apiServer.configuration.bindAddress)
             ? "127.0.0.1" : apiServer.configuration.bindAddress
-        let config = ClientConfig(server: "https://\(host.contains(":") ? "[\(host)]" : host):\(port)",
+        let network = "https://\(host.contains(":") ? "[\(host)]" : host):\(port)"
+        let config = ClientConfig(server: try await apiServer.localURL() ?? network,
                                   certificateAuthorityPEM: apiServer.pki.caCertificatePEM,
                                   bearerToken: apiServer.adminToken, userAgent: "skiff-server")
         let client = try RESTClient(config: config)

@@ -6,7 +6,8 @@ public import NIOSSL
 public import ServiceLifecycle
 import Synchronization
 
-/// An HTTP/1.1 server (over TLS when given a context) that hands complete requests to a responder.
+/// An HTTP/1.1 server (over TLS when given a context, on TCP or a unix socket) that hands complete requests
+/// to a responder.
 /// A `Service`: `run()` listens until graceful shutdown, then stops accepting and closes.
 public final class HTTPServer: Service, Sendable {
     public struct Configuration: Sendable {
@@ -14,6 +15,8 @@ public final class HTTPServer: Service, Sendable {
         /// 0 picks a free port; read it from `listeningPort()`.
         public var port: Int
         public var tls: NIOSSLContext?
+        /// Listen on this unix socket (mode 0600) instead of `host` and `port`.
+        public var unixSocketPath: String?
         /// Larger request bodies are refused with the response `tooLargeBody` builds.
         public var maxBodySize: Int
 
@@ -22,6 +25,12 @@ public final class HTTPServer: Service, Sendable {
             self.port = port
             self.tls = tls
             self.maxBodySize = maxBodySize
+        }
+
+        /// A server on the unix socket at `path`, without TLS.
+        public init(unixSocketPath path: String, maxBodySize: Int = 3 * 1024 * 1024) {
+            self.init(host: "", port: 0, tls: nil, maxBodySize: maxBodySize)
+            unixSocketPath = path
         }
     }
 
@@ -47,7 +56,8 @@ public final class HTTPServer: Service, Sendable {
         self.tooLargeBody = tooLargeBody
     }
 
-    /// The port the server listens on, once it does (waits until then; throws if binding failed).
+    /// The port the server listens on, once it does (waits until then; throws if binding failed); 0 on a
+    /// unix socket.
     public func listeningPort() async throws -> Int {
         try await withCheckedThrowingContinuation { continuation in
             listening.withLock { state in
@@ -72,7 +82,8 @@ public final class HTTPServer: Service, Sendable {
         }
         let port = channel.localAddress?.port ?? configuration.port
         settle(.listening(port))
-        logger.info("listening", metadata: ["address": "\(configuration.host):\(port)", "tls": "\(configuration.tls != nil)"])
+        let address = configuration.unixSocketPath.map { "unix:\($0)" } ?? "\(configuration.host):\(port)"
+        logger.info("listening", metadata: ["address": "\(address)", "tls": "\(configuration.tls != nil)"])
         // Stop listening on graceful shutdown, and on cancellation (tests, failed siblings).
         try await withGracefulShutdownHandler {
             try await withTaskCancellationHandler {
@@ -105,10 +116,8 @@ public final class HTTPServer: Service, Sendable {
         let responder = self.responder
         let maxBodySize = configuration.maxBodySize
         let tooLargeBody = self.tooLargeBody
-        return try await ServerBootstrap(group: group)
+        var bootstrap = ServerBootstrap(group: group)
             .serverChannelOption(.backlog, value: 1024)
-            .serverChannelOption(.socketOption(.so_reuseaddr), value: 1)
-            .childChannelOption(.socketOption(.tcp_nodelay), value: 1)
             .childChannelOption(.maxMessagesPerRead, value: 16)
             .childChannelInitializer { channel in
                 channel.eventLoop.makeCompletedFuture {
@@ -119,7 +128,19 @@ public final class HTTPServer: Service, Sendable {
                                                                     tooLargeBody: tooLargeBody))
                 }
             }
-            .bind(host: configuration.host, port: configuration.port)
-            .get()
+        if let path = configuration.unixSocketPath {
+            // A socket file left by a server that was killed would make the bind fail.
+            let channel = try await bootstrap.bind(unixDomainSocketPath: path, cleanupExistingSocketFile: true).get()
+            // Only this user may connect; a request still needs a token.
+            guard chmod(path, 0o600) == 0 else {
+                try? await channel.close()
+                throw IOError(errnoCode: errno, reason: "chmod \(path)")
+            }
+            return channel
+        }
+        bootstrap = bootstrap
+            .serverChannelOption(.socketOption(.so_reuseaddr), value: 1)
+            .childChannelOption(.socketOption(.tcp_nodelay), value: 1)
+        return try await bootstrap.bind(host: configuration.host, port: configuration.port).get()
     }
 }

@@ -131,6 +131,32 @@ import Testing
         }
     }
 
+    @Test func theUnixSocketServesTheSameAPIToItsOwnerWithAToken() async throws {
+        try await withServer { client, server in
+            let socket = server.dataDirectory.appendingPathComponent("apiserver.sock").path
+            let url = try #require(try await server.server.localURL())
+            #expect(url.hasPrefix("http+unix://%2F"))
+            let mode = try #require(try FileManager.default.attributesOfItem(atPath: socket)[.posixPermissions] as? Int)
+            #expect(mode == 0o600)
+            var local = client.config
+            local.server = url
+            let byToken = try RESTClient(config: local)
+            _ = try await client.json(.POST, "/api/v1/namespaces", body: ["metadata": ["name": "over-https"]])
+            // The same store and watch cache: what one listener wrote, the other reads.
+            let namespace = try await byToken.json(.GET, "/api/v1/namespaces/over-https")
+            #expect(namespace["metadata"]?["name"] == "over-https")
+            var events = byToken.watch("/api/v1/namespaces", query: [("resourceVersion", namespace["metadata"]?["resourceVersion"]?.stringValue ?? "0")]).makeAsyncIterator()
+            _ = try await byToken.json(.POST, "/api/v1/namespaces", body: ["metadata": ["name": "over-the-socket"]])
+            let event = try await events.next()
+            #expect(event?.object["metadata"]?["name"] == "over-the-socket")
+            local.bearerToken = nil
+            let anonymous = try RESTClient(config: local)
+            #expect(try await anonymous.send(.GET, "/api/v1/namespaces").status.code == 401)
+            try await byToken.shutdown()
+            try await anonymous.shutdown()
+        }
+    }
+
     @Test func watchDeliversChangesFromAResourceVersion() async throws {
         try await withServer { client, _ in
             let list = try await client.json(.GET, "/api/v1/namespaces/default/configmaps")
