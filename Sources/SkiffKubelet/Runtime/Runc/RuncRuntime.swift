@@ -35,6 +35,7 @@ public final class RuncRuntime: ContainerRuntime {
     /// What runs as runc: a sealed in-memory copy when one could be made (see `SealedExecutable`).
     let runcExecutable: SealedExecutable
     let network: BridgeNetwork?
+    let mountPoints: MountPointLayers
     let cgroups: CgroupLayout
     let logger = Logger(label: "skiff.kubelet.runc")
     let state = Mutex<State>(State())
@@ -100,6 +101,7 @@ public final class RuncRuntime: ContainerRuntime {
         podStatesDirectory = stateDirectory.appendingPathComponent("pods")
         runcRoot = stateDirectory.appendingPathComponent("runc")
         legacyRuncRoot = dataDirectory.appendingPathComponent("runc")
+        mountPoints = MountPointLayers(directory: stateDirectory.appendingPathComponent("mountpoints"))
         if let problem = StateMount.prepare(stateDirectory.path) {
             Logger(label: "skiff.kubelet.runc").warning("runtime state stays on disk", metadata: ["reason": "\(problem)"])
         }
@@ -186,7 +188,8 @@ public final class RuncRuntime: ContainerRuntime {
         try HostFiles.makeDirectories(rootfs.path)
         for name in ["upper", "work"] { try HostFiles.makeDirectories(layer.path + "/" + name) }
         do {
-            try HostMounts.mountOverlay(layers: launch.imageLayers, upper: layer.appendingPathComponent("upper"),
+            let layers = launch.imageLayers + [try mountPoints.layer(above: launch.imageLayers)].compactMap { $0 }
+            try HostMounts.mountOverlay(layers: layers, upper: layer.appendingPathComponent("upper"),
                                         work: layer.appendingPathComponent("work"), target: rootfs)
             return try create(id: id, launch: launch, sandbox: sandbox, bundle: bundle)
         } catch {
@@ -414,6 +417,7 @@ public final class RuncRuntime: ContainerRuntime {
             try? await Task.sleep(for: .milliseconds(20))
         }
         for uid in state.withLock({ Array($0.sandboxes.keys) }) { removePod(uid: uid) }
+        if state.withLock({ $0.containers.isEmpty }) { mountPoints.removeAll() }
         StateMount.release(stateDirectory.path)
     }
 }
