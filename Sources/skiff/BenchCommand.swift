@@ -10,6 +10,13 @@ struct BenchCommand: AsyncParsableCommand {
         commandName: "bench", abstract: "Run a benchmark and print its results as JSON lines.",
         subcommands: [APIBench.self, SchedulerBench.self, PodsBench.self, InformerBench.self])
 
+    /// Writes one result line at once, so a reader sees whole lines as they come. A reader that went away
+    /// (`| head -1`) must not kill the benchmark before it stops the server it started.
+    static func emit(_ result: JSONValue) {
+        signal(SIGPIPE, SIG_IGN)
+        try? FileHandle.standardOutput.write(contentsOf: Data((result.jsonString + "\n").utf8))
+    }
+
     /// The path of this very binary (the benchmarks start it as the server under test).
     static var ownBinary: String {
         (try? FileManager.default.destinationOfSymbolicLink(atPath: "/proc/self/exe")) ?? CommandLine.arguments[0]
@@ -55,8 +62,7 @@ struct APIBench: AsyncParsableCommand {
         options.watchEvents = watchEvents
         options.command = component
         try await APIBenchmark.run(options) { result in
-            // One line per result, written at once so a reader sees whole lines as they come.
-            FileHandle.standardOutput.write(Data((result.jsonString + "\n").utf8))
+            BenchCommand.emit(result)
         }
     }
 }
@@ -112,7 +118,7 @@ struct PodsBench: AsyncParsableCommand {
     }
 
     func run() async throws {
-        let emit: @Sendable (JSONValue) -> Void = { FileHandle.standardOutput.write(Data(($0.jsonString + "\n").utf8)) }
+        let emit: @Sendable (JSONValue) -> Void = { BenchCommand.emit($0) }
         if runtime != "simulated" {
             var options = ContainerStartupBenchmark.Options(binary: BenchCommand.ownBinary, runtime: runtime)
             options.pods = replicas ?? 30
