@@ -1,4 +1,5 @@
 import Foundation
+import SkiffJSON
 import SkiffKubelet
 import SkiffTesting
 import Synchronization
@@ -489,6 +490,43 @@ import Testing
             #expect(!FileManager.default.fileExists(atPath: f.data.appendingPathComponent("cni/ipam/skiff/\(leftIP)").path))
             #expect(!FileManager.default.fileExists(atPath: leftVeth))
             #expect(await f.exit(leftHandle)?.exitCode == 137)
+            successor.collector.cancel()
+        }
+    }
+
+    @Test func whatAKubeletBeforeTheStateTmpfsLeftIsRemoved() async throws {
+        try await Self.withFixture { f in
+            // An older kubelet's layout: runc's state in DATA_DIR/runc, a bundle and namespace files in the
+            // pod's directory on disk, and its container still running.
+            let runc = RuncRuntime.defaultRuncPath
+            let legacyRoot = f.data.appendingPathComponent("runc").path
+            let pod = f.data.appendingPathComponent("pods/legacy-pod")
+            let bundle = pod.appendingPathComponent("c/0")
+            try FileManager.default.createDirectory(at: pod.appendingPathComponent("ns"), withIntermediateDirectories: true)
+            try Data().write(to: pod.appendingPathComponent("ns/ipc"))
+            try FileManager.default.createDirectory(at: bundle, withIntermediateDirectories: true)
+            #expect(try await Kubectl.runProcess(runc, ["spec", "--bundle", bundle.path]).status == 0)
+            var config = try JSONValue(parsing: Array(Data(contentsOf: bundle.appendingPathComponent("config.json"))))
+            config["process"]?["terminal"] = false
+            config["process"]?["args"] = ["sleep", "3600"]
+            config["root"] = ["path": .string(f.layer.path), "readonly": true]
+            let namespaces = (config["linux"]?["namespaces"]?.arrayValue ?? []).filter { $0["type"]?.stringValue != "network" }
+            config["linux"]?["namespaces"] = .array(namespaces)
+            try Data(config.serialized()).write(to: bundle.appendingPathComponent("config.json"))
+            let started = try await Kubectl.runProcess("/bin/sh", ["-c", "\(runc) --root \(legacyRoot) run -d --bundle \(bundle.path) legacy-c >/dev/null 2>&1 </dev/null"])
+            #expect(started.status == 0, "\(started)")
+            let state = try JSONValue(parsing: Array(try await Kubectl.runProcess(runc, ["--root", legacyRoot, "state", "legacy-c"]).stdout.utf8))
+            let pid = try #require(state["pid"]?.intValue)
+
+            let successor = try Fixture(data: f.data)
+            successor.runtime.cleanUpLeftovers()
+            #expect(!FileManager.default.fileExists(atPath: legacyRoot))
+            #expect(!FileManager.default.fileExists(atPath: pod.appendingPathComponent("ns").path))
+            #expect(!FileManager.default.fileExists(atPath: bundle.path))
+            // Killed (a zombie until the reaper gets it has no command line).
+            #expect(await waitUntil(timeout: .seconds(5)) {
+                ((try? String(contentsOfFile: "/proc/\(pid)/cmdline", encoding: .utf8)) ?? "").isEmpty
+            })
             successor.collector.cancel()
         }
     }
