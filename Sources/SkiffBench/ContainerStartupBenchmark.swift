@@ -100,9 +100,16 @@ public enum ContainerStartupBenchmark {
         guard process.terminationStatus == 0 else { throw BenchError("skiff image import failed") }
     }
 
+    /// Waits for a Ready node and a scheduler that holds its lease: a node can turn Ready before the scheduler
+    /// leads, and a pod created then would wait for it.
     static func waitForReadyNode(_ client: RESTClient, timeout: Double) async throws {
         let start = ContinuousClock.now
         while ContinuousClock.now - start < .seconds(timeout) {
+            let lease = try? await client.json(.GET, "/apis/coordination.k8s.io/v1/namespaces/kube-system/leases/kube-scheduler")
+            guard lease?["spec"]?["holderIdentity"]?.stringValue != nil else {
+                try await Task.sleep(for: .milliseconds(100))
+                continue
+            }
             let nodes = try await client.json(.GET, "/api/v1/nodes")["items"]?.arrayValue ?? []
             if nodes.contains(where: { node in
                 (node["status"]?["conditions"]?.arrayValue ?? []).contains {
