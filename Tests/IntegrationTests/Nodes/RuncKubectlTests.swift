@@ -80,6 +80,17 @@ import Testing
         }
         #expect(completed, "server log: \(server.log)")
 
+        // `kubectl run -it`: kubectl on a terminal (script(1) gives it one) gets an interactive shell on the
+        // container's own terminal, and `--rm` returns the shell's exit code.
+        let script = "/usr/bin/script"
+        #expect(FileManager.default.isExecutableFile(atPath: script), "script(1) from bsdutils drives kubectl on a terminal")
+        let shell = try await Kubectl.runProcess(
+            script, ["-qec", "\(binary) run shell -it --rm --image=busybox --image-pull-policy=Never --restart=Never -- sh", "/dev/null"],
+            environment: ["KUBECONFIG": data.appendingPathComponent("kubeconfig.yaml").path],
+            stdin: "tty; echo \"sum $((40+2))\"; exit 3\n", timeout: .seconds(60))
+        #expect(shell.status == 3, "\(shell)")
+        #expect(shell.stdout.contains("/ # ") && shell.stdout.contains("/dev/pts/0") && shell.stdout.contains("sum 42"), "\(shell)")
+
         let deleted = try await kubectl.run(["delete", "pod", "web", "hog", "reader", "--grace-period=1"], timeout: .seconds(60))
         #expect(deleted.succeeded, "\(deleted)")
         let runc = try await Kubectl.runProcess(RuncRuntime.defaultRuncPath, ["--root", data.appendingPathComponent("run/runc").path, "list", "-q"])
