@@ -27,6 +27,8 @@ public final class ProcessRuntime: ContainerRuntime {
     /// Each running container's environment and image layers, for exec.
     let launches = Mutex<[String: [String: String]]>([:])
     let layersByContainer = Mutex<[String: [URL]]>([:])
+    /// The kept stdin (or terminal) of containers with `stdin: true` or `tty: true`.
+    let stdins = Mutex<[String: Stdin]>([:])
 
     struct RunningProcess: Codable, Hashable {
         var pid: Int32
@@ -90,9 +92,11 @@ public final class ProcessRuntime: ContainerRuntime {
                 workingDirectory = inside
             }
         }
+        let stdio = try ChildStdio(launch)
         let (pid, writer) = try spawn(path: path, argv: launch.argv, environment: launch.environment,
-                                      directory: workingDirectory, log: log)
+                                      directory: workingDirectory, log: log, stdio: stdio)
         let id = "process://\(pid)"
+        if let stdin = stdio.stdin { stdins.withLock { $0[id] = stdin } }
         let record = RunningProcess(pid: pid, podUID: launch.podUID, name: launch.name,
                                     startTicks: Self.startTicks(pid) ?? 0)
         running.withLock { $0[id] = record }
@@ -171,26 +175,12 @@ public final class ProcessRuntime: ContainerRuntime {
     }
 
     func spawn(path: String, argv: [String], environment: [String: String], directory: String,
-               log: URL) throws -> (pid: Int32, writer: ContainerLogWriter) {
-        var outPipe: [Int32] = [-1, -1], errPipe: [Int32] = [-1, -1]
-        guard pipe2(&outPipe, O_CLOEXEC) == 0 else {
-            throw ContainerRuntimeError(reason: "RunContainerError", message: "pipe: \(String(cString: strerror(errno)))")
-        }
-        guard pipe2(&errPipe, O_CLOEXEC) == 0 else {
-            close(outPipe[0])
-            close(outPipe[1])
-            throw ContainerRuntimeError(reason: "RunContainerError", message: "pipe: \(String(cString: strerror(errno)))")
-        }
+               log: URL, stdio: ChildStdio) throws -> (pid: Int32, writer: ContainerLogWriter) {
         // The child's ends belong to the child once it is spawned (or to no one when it is not).
-        defer {
-            close(outPipe[1])
-            close(errPipe[1])
-        }
-        // A new session: its own process group, no controlling terminal.
+        defer { stdio.closeChildEnds() }
+        // A new session: its own process group, and no controlling terminal but its own (`tty: true`).
         let spawned = ChildProcess.spawn(path: path, argv: argv, environment: environment, newSession: true) { actions in
-            posix_spawn_file_actions_addopen(&actions, 0, "/dev/null", O_RDONLY, 0)
-            posix_spawn_file_actions_adddup2(&actions, outPipe[1], 1)
-            posix_spawn_file_actions_adddup2(&actions, errPipe[1], 2)
+            stdio.addActions(&actions)
             posix_spawn_file_actions_addclosefrom_np(&actions, 3)
             posix_spawn_file_actions_addchdir_np(&actions, directory)
         }
@@ -198,11 +188,11 @@ public final class ProcessRuntime: ContainerRuntime {
         switch spawned {
         case .success(let child): pid = child
         case .failure(let error):
-            close(outPipe[0])
-            close(errPipe[0])
+            stdio.closeKubeletEnds()
             throw ContainerRuntimeError(reason: "StartError", message: "failed to start \(path): \(error)")
         }
-        return (pid, ContainerLogWriter(stdout: outPipe[0], stderr: errPipe[0], file: log))
+        // On a terminal, stdout and stderr are one stream, logged as stdout (as the CRI does).
+        return (pid, ContainerLogWriter(stdout: stdio.stdout, stderr: stdio.stderr, file: log))
     }
 
     /// Waits for the process on a small dedicated thread (a blocked `waitpid` costs nothing while the
@@ -216,6 +206,7 @@ public final class ProcessRuntime: ContainerRuntime {
             // The last lines reach the log before the exit is reported (a daemonized child may hold the pipe).
             writer.waitUntilFinished(timeout: .seconds(1))
             running.withLock { _ = $0.removeValue(forKey: id) }
+            closeStdin(containerID: id)
             launches.withLock { _ = $0.removeValue(forKey: id) }
             layersByContainer.withLock { _ = $0.removeValue(forKey: id) }
             saveState(podUID: podUID)

@@ -46,6 +46,18 @@ import Testing
         let job = try await kubectl.run("run", "once", "--image=busybox", "--restart=Never", "--",
                                         "sh", "-c", "echo done")
         #expect(job.succeeded, "\(job)")
+        // `kubectl run -i`: stdin reaches the process through attach, and stdinOnce closes it with kubectl's.
+        let piped = try await kubectl.run(["run", "reader", "-i", "--image=busybox", "--image-pull-policy=Never", "--restart=Never",
+                                           "--", "sh", "-c", "cat; echo done"], stdin: "through attach\n", timeout: .seconds(60))
+        #expect(piped.succeeded && piped.stdout.contains("through attach\ndone\n"), "\(piped)")
+        // `kubectl run -it` on a terminal (script(1) gives kubectl one): the process runs on a terminal of its
+        // own, and `--rm` returns its exit code.
+        let shell = try await Kubectl.runProcess(
+            "/usr/bin/script", ["-qec", "\(binary) run shell -it --rm --image=busybox --image-pull-policy=Never --restart=Never -- sh", "/dev/null"],
+            environment: ["KUBECONFIG": data.appendingPathComponent("kubeconfig.yaml").path],
+            stdin: "tty; echo \"sum $((40+2))\"; exit 3\n", timeout: .seconds(60))
+        #expect(shell.status == 3, "\(shell)")
+        #expect(shell.stdout.contains("/dev/pts/") && shell.stdout.contains("sum 42"), "\(shell)")
         let statuses = await waitUntil {
             let pods = try await kubectl.run("get", "pods", "--no-headers")
             let lines = pods.stdout.split(separator: "\n")
@@ -54,7 +66,7 @@ import Testing
         }
         let wide = try await kubectl.run("get", "pods", "-o", "wide")
         #expect(statuses, "\(wide)\nserver log: \(server.log)")
-        let deleted = try await kubectl.run(["delete", "pod", "sleeper", "once", "--grace-period=2"], timeout: .seconds(60))
+        let deleted = try await kubectl.run(["delete", "pod", "sleeper", "once", "reader", "--grace-period=2"], timeout: .seconds(60))
         #expect(deleted.succeeded, "\(deleted)")
         #expect(try await kubectl.run("get", "pods", "--no-headers").output.contains("No resources found"))
         #expect(await server.stop() == 0)
