@@ -116,10 +116,10 @@ public final class APIServer: Service, Sendable {
     }
 
     /// The URL of the unix socket for components in this process (`http+unix://…`, as AsyncHTTPClient takes
-    /// it), once it listens; nil without one.
-    public func localURL() async throws -> String? {
-        guard let localServer, let path = localServer.configuration.unixSocketPath else { return nil }
-        _ = try await localServer.listeningPort()
+    /// it), once it listens; nil without one (they use HTTPS then).
+    public func localURL() async -> String? {
+        guard let localServer, let path = localServer.configuration.unixSocketPath,
+              (try? await localServer.listeningPort()) != nil else { return nil }
         return "http+unix://" + (path.addingPercentEncoding(withAllowedCharacters: .alphanumerics) ?? path)
     }
 
@@ -143,7 +143,14 @@ public final class APIServer: Service, Sendable {
         try await withThrowingDiscardingTaskGroup { group in
             group.addTask { await self.hub.run() }
             group.addTask { try await self.httpServer.run() }
-            if let localServer { group.addTask { try await localServer.run() } }
+            if let localServer {
+                group.addTask {
+                    // Only a shortcut for this process's components: without it they use HTTPS.
+                    do { try await localServer.run() } catch {
+                        self.logger.warning("no unix socket for in-process components", metadata: ["error": "\(error)"])
+                    }
+                }
+            }
             group.addTask {
                 let url = try await self.serverURL()
                 try Kubeconfig.write(to: self.kubeconfigURL, server: url, caPEM: self.pki.caCertificatePEM, token: self.adminToken)

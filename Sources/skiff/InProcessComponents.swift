@@ -21,7 +21,7 @@ struct InProcessComponents: Service {
         let host = ["0.0.0.0", "::", ""].contains(apiServer.configuration.bindAddress)
             ? "127.0.0.1" : apiServer.configuration.bindAddress
         let network = "https://\(host.contains(":") ? "[\(host)]" : host):\(port)"
-        let config = ClientConfig(server: try await apiServer.localURL() ?? network,
+        let config = ClientConfig(server: await apiServer.localURL() ?? network,
                                   certificateAuthorityPEM: apiServer.pki.caCertificatePEM,
                                   bearerToken: apiServer.adminToken, userAgent: "skiff-server")
         let client = try RESTClient(config: config)

@@ -134,7 +134,7 @@ import Testing
     @Test func theUnixSocketServesTheSameAPIToItsOwnerWithAToken() async throws {
         try await withServer { client, server in
             let socket = server.dataDirectory.appendingPathComponent("apiserver.sock").path
-            let url = try #require(try await server.server.localURL())
+            let url = try #require(await server.server.localURL())
             #expect(url.hasPrefix("http+unix://%2F"))
             let mode = try #require(try FileManager.default.attributesOfItem(atPath: socket)[.posixPermissions] as? Int)
             #expect(mode == 0o600)
@@ -155,6 +155,20 @@ import Testing
             try await byToken.shutdown()
             try await anonymous.shutdown()
         }
+    }
+
+    @Test func aSocketPathThatCannotBeBoundLeavesHTTPSServing() async throws {
+        let directory = FileManager.default.temporaryDirectory.appendingPathComponent("skiff-socket-\(UUID().uuidString.prefix(8))")
+        defer { try? FileManager.default.removeItem(at: directory) }
+        // Something that is not a socket where the socket goes: the bind fails, and nothing else does.
+        try FileManager.default.createDirectory(at: directory.appendingPathComponent("apiserver.sock/taken"),
+                                                withIntermediateDirectories: true)
+        let server = try await TestAPIServer(dataDirectory: directory)
+        #expect(await server.server.localURL() == nil)
+        let client = try RESTClient(config: try ClientConfig.fromKubeconfig(path: server.kubeconfig.path))
+        #expect(try await client.send(.GET, "/api/v1/namespaces").status.code == 200)
+        try await client.shutdown()
+        await server.stop()
     }
 
     @Test func watchDeliversChangesFromAResourceVersion() async throws {

@@ -122,7 +122,7 @@ public final class RuncRuntime: ContainerRuntime {
         for directory in [podsDirectory, podStatesDirectory, runcRoot] {
             try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
         }
-        // A CNI plugin or runc exec that exits before reading its stdin must not kill the kubelet.
+        // A runc exec that exits before reading its stdin must not kill the kubelet.
         signal(SIGPIPE, SIG_IGN)
         // Containers' inits are reparented here when runc exits; without this they would go to pid 1.
         guard skiff_set_child_subreaper() == 0 else {
@@ -160,7 +160,7 @@ public final class RuncRuntime: ContainerRuntime {
         return podsDirectory.appendingPathComponent(String(bundle.path.dropFirst(prefix.count)))
     }
 
-    /// `runc --root DATA_DIR/runc …`.
+    /// `runc --root DATA_DIR/run/runc …`.
     func runc(_ arguments: [String], stdio: HostCommand.Stdio = HostCommand.Stdio()) throws -> HostCommand.Result {
         try HostCommand.run(runcExecutable.path, ["--root", runcRoot.path] + arguments, stdio: stdio)
     }
