@@ -120,6 +120,12 @@ public final class Kubelet: Service, Sendable {
                 for _ in 0..<2 {
                     group.addTask {
                         while let uid = await queue.get() {
+                            if let hold = await workers.statusHold(uid) {
+                                // The start's end brings the pod back sooner (see `statusHold`).
+                                await queue.add(uid, after: hold)
+                                await queue.done(uid)
+                                continue
+                            }
                             do {
                                 try await self.write(uid, workers: workers)
                                 await queue.forget(uid)

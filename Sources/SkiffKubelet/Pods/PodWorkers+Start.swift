@@ -12,6 +12,7 @@ extension PodWorkers {
 
     func beginStarts(_ uid: String, _ starts: [(name: String, restartCount: Int)]) {
         let previous = workers[uid]?.starting
+        workers[uid]?.startsInFlight += 1
         workers[uid]?.starting = Task { [weak self] in
             await previous?.value
             await self?.prepareAndStart(uid, starts)
@@ -30,7 +31,10 @@ extension PodWorkers {
     }
 
     func prepareAndStart(_ uid: String, _ starts: [(name: String, restartCount: Int)]) async {
-        defer { sync(uid) }
+        defer {
+            workers[uid]?.startsInFlight -= 1
+            sync(uid)
+        }
         guard let pod = active(uid) else { return }
         if workers[uid]?.sandbox == nil {
             do {

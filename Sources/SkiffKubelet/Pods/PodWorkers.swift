@@ -25,6 +25,8 @@ actor PodWorkers {
         /// The latest batch of starts (configuration, volumes, then the runtime); each batch waits for the
         /// one before, so a pod's volumes are never set up twice at once.
         var starting: Task<Void, Never>?
+        /// Batches of starts begun and not yet finished.
+        var startsInFlight = 0
         /// Brings configMap, secret, downwardAPI and projected volumes up to date every `syncFrequency`.
         var resync: Task<Void, Never>?
         /// Containers whose preStop hook was run, so a second stop does not run it again.
@@ -172,6 +174,21 @@ actor PodWorkers {
         if status == worker.written { return nil }
         return Write(namespace: pod.objectNamespace, name: pod.objectName, uid: uid, status: status, delete: false)
     }
+
+    /// How long to hold back the pod's first status write, or nil to write it now. A new pod whose first
+    /// starts are under way would have its Pending status replaced moments later (a runc container starts
+    /// in tens of milliseconds), so it waits for the start to finish, for at most `firstStatusHold` after the
+    /// pod arrived: a slow start (volumes, a large image) still shows ContainerCreating. In a burst this
+    /// spares the API server a write per pod, and a Running write its wait behind the others' Pending ones.
+    func statusHold(_ uid: String, now: Date = Date()) -> Duration? {
+        guard let worker = workers[uid], worker.written == nil, worker.startsInFlight > 0, !worker.wantsDelete,
+              !worker.machine.isTerminating else { return nil }
+        let left = Self.firstStatusHold - now.timeIntervalSince(worker.startTime)
+        return left > 0 ? .milliseconds(Int64(left * 1000) + 1) : nil
+    }
+
+    /// See `statusHold`.
+    static let firstStatusHold: TimeInterval = 1
 
     func written(_ uid: String, status: JSONValue?, deleted: Bool) {
         if deleted {
