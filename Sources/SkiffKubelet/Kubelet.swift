@@ -56,8 +56,12 @@ public final class Kubelet: Service, Sendable {
         let name = configuration.nodeName
         let registration = NodeRegistration(client: client, logger: logger)
         let queue = WorkQueue<String, ContinuousClock>(clock: ContinuousClock())
-        // Events as the kubelet's: from `kubelet` on this node, about the pod or one of its containers.
-        let recorder = EventRecorder(client: client, component: "kubelet", host: name, logger: logger)
+        // Events as the kubelet's: from `kubelet` on this node, about the pod or one of its containers. They
+        // wait while containers are being started (a second at most), so a burst of pods is not slowed by
+        // the writes of its own Pulled, Created and Started events.
+        let starts = StartsUnderWay()
+        let recorder = EventRecorder(client: client, component: "kubelet", host: name, logger: logger,
+                                     holdWhile: { starts.isBusy })
         let client = self.client
         let configSource = PodConfigSource { resource, namespace, name in
             do {
@@ -69,6 +73,7 @@ public final class Kubelet: Service, Sendable {
         let workers = PodWorkers(runtime: runtime, images: images, hostIP: hostIP, logger: logger, configSource: configSource,
                                  podsDirectory: configuration.dataDirectory.appendingPathComponent("pods"),
                                  syncRetry: configuration.syncRetry, syncFrequency: configuration.syncFrequency,
+                                 startsUnderWay: starts,
                                  notify: { uid in Task { await queue.add(uid) } },
                                  record: { pod, event in
                                      var object = EventRecorder.ObjectReference(pod)

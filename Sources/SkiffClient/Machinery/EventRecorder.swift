@@ -70,12 +70,21 @@ public final class EventRecorder: Sendable {
     let queue: AsyncStream<Pending>
     let continuation: AsyncStream<Pending>.Continuation
     let recent = Mutex<[String: Recent]>([:])
+    /// While this says the component is busy, events wait, for at most `maximumHold` after they happened.
+    let holdWhile: (@Sendable () -> Bool)?
+    let maximumHold: Duration
 
-    public init(client: RESTClient, component: String, host: String = "", logger: Logger) {
+    /// With `holdWhile`, events are written when it says the component is not busy (or once they are
+    /// `maximumHold` old): they are best-effort, and their writes should not take the CPU from the work they
+    /// report, as in a burst of pod starts.
+    public init(client: RESTClient, component: String, host: String = "", logger: Logger,
+                holdWhile: (@Sendable () -> Bool)? = nil, maximumHold: Duration = .seconds(1)) {
         self.client = client
         self.component = component
         self.host = host
         self.logger = logger
+        self.holdWhile = holdWhile
+        self.maximumHold = maximumHold
         (queue, continuation) = AsyncStream.makeStream(bufferingPolicy: .bufferingNewest(10_000))
     }
 
@@ -86,8 +95,14 @@ public final class EventRecorder: Sendable {
 
     /// Writes recorded events until cancelled.
     public func run() async {
+        let hold = Double(maximumHold.components.seconds) + Double(maximumHold.components.attoseconds) / 1e18
         for await event in queue {
             if Task.isCancelled { break }
+            if let holdWhile {
+                while holdWhile(), Date().timeIntervalSince(event.at) < hold, !Task.isCancelled {
+                    try? await Task.sleep(for: .milliseconds(10))
+                }
+            }
             await write(event)
         }
     }

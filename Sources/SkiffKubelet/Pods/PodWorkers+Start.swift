@@ -13,6 +13,7 @@ extension PodWorkers {
     func beginStarts(_ uid: String, _ starts: [(name: String, restartCount: Int)]) {
         let previous = workers[uid]?.starting
         workers[uid]?.startsInFlight += 1
+        startsUnderWay.begin()
         workers[uid]?.starting = Task { [weak self] in
             await previous?.value
             await self?.prepareAndStart(uid, starts)
@@ -33,6 +34,7 @@ extension PodWorkers {
     func prepareAndStart(_ uid: String, _ starts: [(name: String, restartCount: Int)]) async {
         defer {
             workers[uid]?.startsInFlight -= 1
+            startsUnderWay.end()
             sync(uid)
         }
         guard let pod = active(uid) else { return }

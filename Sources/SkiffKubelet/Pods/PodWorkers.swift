@@ -2,6 +2,7 @@ import Foundation
 import Logging
 import SkiffAPI
 import SkiffImages
+import Synchronization
 
 /// The pod workers of one node: a `PodMachine` per pod, fed with pod updates and container exits, whose
 /// actions this actor carries out against the runtime. Status writes and deletions are left to the
@@ -34,6 +35,8 @@ actor PodWorkers {
     }
 
     let runtime: any ContainerRuntime
+    /// Batches of starts under way on the whole node, readable without the actor (the event writer's hold).
+    nonisolated let startsUnderWay: StartsUnderWay
     let images: ImageStore?
     let hostIP: String
     let logger: Logger
@@ -63,7 +66,7 @@ actor PodWorkers {
 
     init(runtime: any ContainerRuntime, images: ImageStore?, hostIP: String, logger: Logger,
          configSource: PodConfigSource = .none, podsDirectory: URL? = nil, syncRetry: Duration = .seconds(10),
-         syncFrequency: Duration = .seconds(60),
+         syncFrequency: Duration = .seconds(60), startsUnderWay: StartsUnderWay = StartsUnderWay(),
          notify: @escaping @Sendable (String) -> Void,
          record: @escaping @Sendable (_ pod: JSONValue, _ event: PodMachine.Event) -> Void = { _, _ in }) {
         self.record = record
@@ -76,6 +79,7 @@ actor PodWorkers {
         self.syncRetry = syncRetry
         self.syncFrequency = syncFrequency
         self.notify = notify
+        self.startsUnderWay = startsUnderWay
     }
 
     // MARK: Events
@@ -253,4 +257,14 @@ actor PodWorkers {
         }
         notify(uid)
     }
+}
+
+/// How many batches of container starts are under way on the node: the kubelet's event writer holds its
+/// writes back while any is (see `EventRecorder`).
+final class StartsUnderWay: Sendable {
+    private let count = Mutex(0)
+
+    var isBusy: Bool { count.withLock { $0 > 0 } }
+    func begin() { count.withLock { $0 += 1 } }
+    func end() { count.withLock { $0 -= 1 } }
 }
