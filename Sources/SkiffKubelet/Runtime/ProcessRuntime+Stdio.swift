@@ -34,14 +34,8 @@ extension ProcessRuntime {
         /// Pipes (or a terminal) for `launch`.
         init(_ launch: ContainerLaunch) throws {
             if launch.tty {
-                let master = open("/dev/ptmx", O_RDWR | O_NOCTTY | O_CLOEXEC)
-                let number = master >= 0 ? skiff_unlock_pty(master) : -1
-                guard number >= 0 else {
-                    let code = errno
-                    if master >= 0 { close(master) }
-                    throw ContainerRuntimeError(reason: "RunContainerError", message: "cannot open a terminal: \(String(cString: strerror(code)))")
-                }
-                terminalPath = "/dev/pts/\(number)"
+                let (master, slave) = try PseudoTerminal.open()
+                terminalPath = slave
                 stdout = master
                 // The log reads the master; attach input and resizes go to a copy of it.
                 let writer = fcntl(master, F_DUPFD_CLOEXEC, 0)

@@ -18,14 +18,7 @@ final class TerminalExec: ExecProcess {
     private let exit: ChildExit
 
     init(runcPath: String, runcRoot: String, id: String, argv: [String]) throws {
-        let master = open("/dev/ptmx", O_RDWR | O_NOCTTY | O_CLOEXEC)
-        let number = master >= 0 ? skiff_unlock_pty(master) : -1
-        guard number >= 0 else {
-            let code = errno
-            if master >= 0 { close(master) }
-            throw ContainerRuntimeError(reason: "RunContainerError", message: "cannot open a terminal: \(String(cString: strerror(code)))")
-        }
-        let slave = "/dev/pts/\(number)"
+        let (master, slave) = try PseudoTerminal.open()
         let arguments = [runcPath, "--root", runcRoot, "exec", "-t", id] + argv
         let environment = ["PATH": ProcessRuntime.defaultPath, "TERM": "xterm"]
         let spawned = ChildProcess.spawn(path: runcPath, argv: arguments, environment: environment, newSession: true) { actions in
