@@ -95,7 +95,7 @@ public final class EventRecorder: Sendable {
 
     /// Writes recorded events until cancelled.
     public func run() async {
-        let hold = Double(maximumHold.components.seconds) + Double(maximumHold.components.attoseconds) / 1e18
+        let hold = maximumHold / .seconds(1)
         for await event in queue {
             if Task.isCancelled { break }
             if let holdWhile {

@@ -9,16 +9,6 @@ import Foundation
 /// runc runtime gives them. With a terminal, the process runs on a pseudo-terminal of its own (its
 /// controlling terminal), whose master carries its output, attach input and resizes.
 extension ProcessRuntime {
-    /// The kubelet's ends of a container's stdin, kept while the container runs.
-    struct Stdin {
-        /// The write end of the stdin pipe, or the terminal's master.
-        var writer: Int32
-        var terminal: Bool
-        /// Until a `stdinOnce` client ended it.
-        var open = true
-        var once: Bool
-    }
-
     /// What the child gets as fds 0–2, and what the kubelet keeps.
     struct ChildStdio {
         /// The child's ends: dup'ed onto 0, 1, 2 (nil: /dev/null for stdin).
@@ -29,7 +19,7 @@ extension ProcessRuntime {
         var terminalPath: String?
         var stdout: Int32 = -1
         var stderr: Int32?
-        var stdin: Stdin?
+        var stdin: ContainerStdin?
 
         /// Pipes (or a terminal) for `launch`.
         init(_ launch: ContainerLaunch) throws {
@@ -39,7 +29,9 @@ extension ProcessRuntime {
                 stdout = master
                 // The log reads the master; attach input and resizes go to a copy of it.
                 let writer = fcntl(master, F_DUPFD_CLOEXEC, 0)
-                if writer >= 0 { stdin = Stdin(writer: writer, terminal: true, open: launch.stdin, once: launch.stdinOnce) }
+                if writer >= 0 {
+                    stdin = ContainerStdin(descriptor: writer, isTerminal: true, open: launch.stdin, once: launch.stdinOnce)
+                }
                 return
             }
             var out: [Int32] = [-1, -1], err: [Int32] = [-1, -1], input: [Int32] = [-1, -1]
@@ -51,7 +43,7 @@ extension ProcessRuntime {
             (stdout, childStdout, stderr, childStderr) = (out[0], out[1], err[0], err[1])
             if launch.stdin {
                 childStdin = input[0]
-                stdin = Stdin(writer: input[1], terminal: false, once: launch.stdinOnce)
+                stdin = ContainerStdin(descriptor: input[1], isTerminal: false, open: true, once: launch.stdinOnce)
             }
         }
 
@@ -78,42 +70,25 @@ extension ProcessRuntime {
 
         /// The spawn failed: nothing is kept.
         func closeKubeletEnds() {
-            for fd in [stdout, stderr ?? -1, stdin?.writer ?? -1] where fd >= 0 { close(fd) }
+            for fd in [stdout, stderr ?? -1] where fd >= 0 { close(fd) }
+            stdin?.close()
         }
     }
 
     public func attachStdin(containerID: String) -> Int32? {
-        stdins.withLock { stdins -> Int32? in
-            // A copy: the client closing it leaves the container's stdin open for the next one.
-            guard let stdin = stdins[containerID], stdin.open else { return nil }
-            let copy = fcntl(stdin.writer, F_DUPFD_CLOEXEC, 0)
-            return copy >= 0 ? copy : nil
-        }
+        stdins.withLock { $0[containerID]?.attach() }
     }
 
     public func detachStdin(containerID: String) {
-        stdins.withLock { stdins in
-            guard var stdin = stdins[containerID], stdin.once, stdin.open else { return }
-            stdin.open = false
-            if stdin.terminal {
-                // The terminal stays (it carries the output): EOF is ^D at the start of a line.
-                var eof: UInt8 = 4
-                _ = write(stdin.writer, &eof, 1)
-                stdins[containerID] = stdin
-            } else {
-                close(stdin.writer)
-                stdins[containerID] = nil
-            }
-        }
+        stdins.withLock { $0[containerID]?.detach() }
     }
 
     public func resizeTerminal(containerID: String, columns: UInt16, rows: UInt16) {
-        guard let writer = stdins.withLock({ $0[containerID].flatMap { $0.terminal ? $0.writer : nil } }) else { return }
-        _ = skiff_set_window_size(writer, columns, rows)
+        stdins.withLock { $0[containerID] }?.resize(columns: columns, rows: rows)
     }
 
     /// The container exited: its stdin goes.
     func closeStdin(containerID: String) {
-        if let stdin = stdins.withLock({ $0.removeValue(forKey: containerID) }) { close(stdin.writer) }
+        stdins.withLock { $0.removeValue(forKey: containerID) }?.close()
     }
 }

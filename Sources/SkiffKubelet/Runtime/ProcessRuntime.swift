@@ -28,7 +28,7 @@ public final class ProcessRuntime: ContainerRuntime {
     let launches = Mutex<[String: [String: String]]>([:])
     let layersByContainer = Mutex<[String: [URL]]>([:])
     /// The kept stdin (or terminal) of containers with `stdin: true` or `tty: true`.
-    let stdins = Mutex<[String: Stdin]>([:])
+    let stdins = Mutex<[String: ContainerStdin]>([:])
 
     struct RunningProcess: Codable, Hashable {
         var pid: Int32

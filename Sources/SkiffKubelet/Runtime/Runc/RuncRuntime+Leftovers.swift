@@ -33,19 +33,27 @@ extension RuncRuntime {
                     }
                 }
             }
-            let netFiles = [stateDirectory, directory].map { $0.appendingPathComponent("ns/net").path }
-            let hadSandbox = fm.fileExists(atPath: stateDirectory.path) || fm.fileExists(atPath: directory.appendingPathComponent("ns").path)
-            guard hadSandbox || cgroups.exists(CgroupLayout.podPath(podUID: uid)) else { continue }
+            // Kubelets before the tmpfs bound the namespace files in the pod's own directory.
+            let legacyNamespaces = directory.appendingPathComponent("ns")
+            let hadLegacyNamespaces = fm.fileExists(atPath: legacyNamespaces.path)
+            let hostNetwork = ![stateDirectory, directory].contains { fm.fileExists(atPath: $0.appendingPathComponent("ns/net").path) }
+            guard fm.fileExists(atPath: stateDirectory.path) || hadLegacyNamespaces
+                || cgroups.exists(CgroupLayout.podPath(podUID: uid)) else { continue }
             logger.info("removing a pod sandbox left by an earlier run", metadata: ["pod": "\(uid)"])
-            tearDownPod(uid: uid, hostNetwork: !netFiles.contains(where: fm.fileExists(atPath:)), address: nil,
-                        removeDirectory: false)
+            if hadLegacyNamespaces {
+                guard HostMounts.unmountAll(under: legacyNamespaces.path) else {
+                    logger.warning("cannot unmount the pod's old namespace files; keeping them", metadata: ["pod": "\(uid)"])
+                    continue
+                }
+                try? fm.removeItem(at: legacyNamespaces)
+            }
+            tearDownPod(uid: uid, hostNetwork: hostNetwork, address: nil, removeDirectory: false)
         }
     }
 
     /// Kills and deletes every container runc lists under `root` that this runtime did not start.
     private func removeContainers(listedIn root: URL) {
-        guard let listed = try? HostCommand.run(runcExecutable.path, ["--root", root.path, "list", "--format", "json"]),
-              listed.succeeded,
+        guard let listed = try? runc(["list", "--format", "json"], root: root), listed.succeeded,
               let entries = try? JSONSerialization.jsonObject(with: listed.stdout) as? [[String: Any]] else { return }
         for entry in entries {
             guard let id = entry["id"] as? String else { continue }
@@ -54,8 +62,8 @@ extension RuncRuntime {
             logger.info("removing a container left by an earlier run", metadata: [
                 "id": "\(id)", "status": "\(entry["status"] as? String ?? "")", "pid": "\(entry["pid"] as? Int ?? 0)",
             ])
-            _ = try? HostCommand.run(runcExecutable.path, ["--root", root.path, "kill", id, "KILL"])
-            _ = try? HostCommand.run(runcExecutable.path, ["--root", root.path, "delete", "--force", id])
+            _ = try? runc(["kill", id, "KILL"], root: root)
+            _ = try? runc(["delete", "--force", id], root: root)
             if let bundle = entry["bundle"] as? String { removeBundle(URL(fileURLWithPath: bundle)) }
         }
     }

@@ -96,18 +96,13 @@ extension RuncRuntime {
     func tearDownPod(uid: String, hostNetwork: Bool, address: String?, removeDirectory: Bool) {
         let directory = podDirectory(uid: uid), stateDirectory = podStateDirectory(uid: uid)
         if let network, !hostNetwork { network.detach(podUID: uid, address: address.flatMap(IPv4Subnet.parse)) }
-        // Only namespace files and container roots are mounted here (under the pod's directory itself by
-        // kubelets before the tmpfs); never delete through a live mount.
-        guard HostMounts.unmountAll(under: stateDirectory.path), HostMounts.unmountAll(under: directory.path) else {
-            logger.warning("cannot unmount everything under the pod's directories; keeping them", metadata: ["pod": "\(uid)"])
+        // Only namespace files and container roots are mounted, and only here; never delete through a live mount.
+        guard HostMounts.unmountAll(under: stateDirectory.path) else {
+            logger.warning("cannot unmount everything under the pod's state directory; keeping it", metadata: ["pod": "\(uid)"])
             return
         }
         cgroups.remove(CgroupLayout.podPath(podUID: uid))
         try? FileManager.default.removeItem(at: stateDirectory)
-        if removeDirectory {
-            try? FileManager.default.removeItem(at: directory)
-        } else {
-            try? FileManager.default.removeItem(at: directory.appendingPathComponent("ns"))
-        }
+        if removeDirectory { try? FileManager.default.removeItem(at: directory) }
     }
 }

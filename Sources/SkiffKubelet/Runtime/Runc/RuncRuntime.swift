@@ -63,13 +63,9 @@ public final class RuncRuntime: ContainerRuntime {
         var name: String
         var pid: Int32
         var bundle: URL
-        /// The write end of the container's stdin (`stdin: true`), kept open so it does not see EOF.
-        var stdinWriter: Int32?
-        /// `tty: true`: the master of the container's terminal (its output, its input, its size).
-        var terminal: Int32?
-        /// `stdin: true`, until a `stdinOnce` client ended it.
-        var stdinOpen = false
-        var stdinOnce = false
+        /// Its stdin pipe's write end (`stdin: true`, kept open so it does not see EOF) or its terminal's
+        /// master (`tty: true`).
+        var stdin: ContainerStdin?
     }
 
     /// Whether this machine can run the runtime: root, and runc at `runcPath`. Returns why not, or nil.
@@ -153,16 +149,21 @@ public final class RuncRuntime: ContainerRuntime {
         podStateDirectory(uid: podUID).appendingPathComponent(container).appendingPathComponent("\(restartCount)")
     }
 
-    /// The writable layer of a bundle: the same path on disk instead of the tmpfs.
+    /// A run's writable layer (`upper`, `work`): the bundle's path, on disk instead of the tmpfs.
+    func layerDirectory(podUID: String, container: String, restartCount: Int) -> URL {
+        podDirectory(uid: podUID).appendingPathComponent(container).appendingPathComponent("\(restartCount)")
+    }
+
+    /// The writable layer of a bundle on the tmpfs (nil for a bundle elsewhere, as older kubelets made them).
     func layerDirectory(bundle: URL) -> URL? {
         let prefix = podStatesDirectory.path + "/"
         guard bundle.path.hasPrefix(prefix) else { return nil }
         return podsDirectory.appendingPathComponent(String(bundle.path.dropFirst(prefix.count)))
     }
 
-    /// `runc --root DATA_DIR/run/runc …`.
-    func runc(_ arguments: [String], stdio: HostCommand.Stdio = HostCommand.Stdio()) throws -> HostCommand.Result {
-        try HostCommand.run(runcExecutable.path, ["--root", runcRoot.path] + arguments, stdio: stdio)
+    /// `runc --root DATA_DIR/run/runc …` (or another root).
+    func runc(_ arguments: [String], root: URL? = nil, stdio: HostCommand.Stdio = HostCommand.Stdio()) throws -> HostCommand.Result {
+        try HostCommand.run(runcExecutable.path, ["--root", (root ?? runcRoot).path] + arguments, stdio: stdio)
     }
 
     // MARK: Containers
@@ -182,9 +183,7 @@ public final class RuncRuntime: ContainerRuntime {
         // An earlier attempt at the same run (a start that failed) may have left its bundle.
         removeBundle(bundle)
         let rootfs = bundle.appendingPathComponent("rootfs")
-        guard let layer = layerDirectory(bundle: bundle) else {
-            throw ContainerRuntimeError(reason: "RunContainerError", message: "no writable layer for the bundle \(bundle.path)")
-        }
+        let layer = layerDirectory(podUID: launch.podUID, container: launch.name, restartCount: launch.restartCount)
         try HostFiles.makeDirectories(rootfs.path)
         for name in ["upper", "work"] { try HostFiles.makeDirectories(layer.path + "/" + name) }
         do {
@@ -275,9 +274,10 @@ public final class RuncRuntime: ContainerRuntime {
         // On a terminal, stdout and stderr are one stream, logged as stdout (as the CRI does).
         let writer = terminal.map { ContainerLogWriter(stdout: fcntl($0, F_DUPFD_CLOEXEC, 0), stderr: nil, file: log) }
             ?? ContainerLogWriter(stdout: io.stdout[0], stderr: io.stderr[0], file: log)
-        let container = Container(id: id, podUID: launch.podUID, name: launch.name, pid: pid, bundle: bundle,
-                                  stdinWriter: io.stdinWriter, terminal: terminal, stdinOpen: launch.stdin,
-                                  stdinOnce: launch.stdinOnce)
+        let stdin = (terminal ?? io.stdinWriter).map {
+            ContainerStdin(descriptor: $0, isTerminal: terminal != nil, open: launch.stdin, once: launch.stdinOnce)
+        }
+        let container = Container(id: id, podUID: launch.podUID, name: launch.name, pid: pid, bundle: bundle, stdin: stdin)
         Self.watchedInits.withLock { _ = $0.insert(pid) }
         state.withLock { state in
             state.containers[id] = container
@@ -333,8 +333,7 @@ public final class RuncRuntime: ContainerRuntime {
             removeBundle(container.bundle)
             cgroups.remove(cgroup)
             state.withLock { state in
-                let gone = state.containers.removeValue(forKey: container.id)
-                for fd in [gone?.stdinWriter, gone?.terminal].compactMap({ $0 }) { close(fd) }
+                state.containers.removeValue(forKey: container.id)?.stdin?.close()
                 if state.sandboxes[container.podUID]?.sharedPIDNamespaceOwner == container.pid {
                     state.sandboxes[container.podUID]?.sharedPIDNamespaceOwner = nil
                 }
@@ -368,34 +367,17 @@ public final class RuncRuntime: ContainerRuntime {
 
     public func attachStdin(containerID: String) -> Int32? {
         guard let id = Self.runcID(containerID) else { return nil }
-        return state.withLock { state -> Int32? in
-            // A copy: the client closing it leaves the container's stdin open for the next one.
-            guard let container = state.containers[id], container.stdinOpen,
-                  let writer = container.terminal ?? container.stdinWriter else { return nil }
-            let copy = fcntl(writer, F_DUPFD_CLOEXEC, 0)
-            return copy >= 0 ? copy : nil
-        }
+        return state.withLock { $0.containers[id]?.stdin?.attach() }
     }
 
     public func detachStdin(containerID: String) {
         guard let id = Self.runcID(containerID) else { return }
-        state.withLock { state in
-            guard let container = state.containers[id], container.stdinOnce, container.stdinOpen else { return }
-            state.containers[id]?.stdinOpen = false
-            if let terminal = container.terminal {
-                // A terminal stays (it carries the output): EOF is ^D at the start of a line.
-                var eof: UInt8 = 4
-                _ = write(terminal, &eof, 1)
-            } else if let writer = container.stdinWriter {
-                close(writer)
-                state.containers[id]?.stdinWriter = nil
-            }
-        }
+        state.withLock { $0.containers[id]?.stdin?.detach() }
     }
 
     public func resizeTerminal(containerID: String, columns: UInt16, rows: UInt16) {
-        guard let id = Self.runcID(containerID), let terminal = state.withLock({ $0.containers[id]?.terminal }) else { return }
-        _ = skiff_set_window_size(terminal, columns, rows)
+        guard let id = Self.runcID(containerID) else { return }
+        state.withLock { $0.containers[id]?.stdin }?.resize(columns: columns, rows: rows)
     }
 
     public func stop(containerID: String, force: Bool) {
