@@ -15,6 +15,7 @@ struct APIRequestHandler: HTTPResponder {
     let authenticator: Authenticator
     let health: HealthState
     let metricsRegistry: PrometheusCollectorRegistry?
+    let inflight: InflightLimiter
     let requestMetrics = RequestMetrics()
     let logger: Logger
 
@@ -47,20 +48,28 @@ struct APIRequestHandler: HTTPResponder {
                 }
                 let query = request.query
                 let restRequest = RESTRequest(http: request, info: info, resource: resource, user: user, query: query,
-                                              verb: info.verb(method: request.method, watchParameter: query["watch"] == "true" || query["watch"] == "1"))
+                                              verb: info.verb(method: request.method, watchParameter: query.flag("watch")))
                 verb = restRequest.verb
                 resourceLabel = resource.resource
                 if !health.isReady { throw APIError.serviceUnavailable("the API server is starting") }
+                guard let slot = inflight.acquire(verb: verb, subresource: info.subresource, user: user) else {
+                    code = 429
+                    await Self.tooManyRequests(writer)
+                    requestMetrics.record(verb: verb, resource: resourceLabel, code: code, nanoseconds: 0)
+                    return
+                }
+                defer { inflight.release(slot) }
                 if let response = try await rest.handle(restRequest, writer: writer) {
                     code = Int(response.status.code)
-                    await writer.send(status: response.status, headers: response.headers, body: response.body)
+                    await writer.send(status: response.status, headers: response.headers, body: Self.lineTerminated(response))
                 } else {
                     code = 200
                 }
             } else {
                 let response = try await nonResource(request, path: path)
                 code = Int(response.status.code)
-                await writer.send(status: response.status, headers: response.headers, body: response.body)
+                let body = path == "/version" || path == "/version/" ? response.body : Self.lineTerminated(response)
+                await writer.send(status: response.status, headers: response.headers, body: body)
             }
         } catch let error as APIError {
             code = error.code
@@ -79,13 +88,34 @@ struct APIRequestHandler: HTTPResponder {
         logger.debug("request", metadata: ["method": "\(request.method.rawValue)", "uri": "\(request.head.uri)", "code": "\(code)"])
     }
 
+    /// Upstream's max-in-flight refusal: plain text, as Go's `http.Error` writes it.
+    static func tooManyRequests(_ writer: HTTPResponseWriter) async {
+        var headers = HTTPHeaders()
+        headers.add(name: "Content-Type", value: "text/plain; charset=utf-8")
+        headers.add(name: "X-Content-Type-Options", value: "nosniff")
+        headers.add(name: "Retry-After", value: "1")
+        await writer.send(status: .tooManyRequests, headers: headers,
+                          body: writer.allocator.buffer(string: "Too many requests, please try again later.\n"))
+    }
+
     func send(_ error: APIError, to writer: HTTPResponseWriter) async {
         var headers = HTTPHeaders()
         headers.add(name: "Content-Type", value: "application/json")
         headers.add(name: "Cache-Control", value: "no-cache, private")
         if let retry = error.retryAfterSeconds { headers.add(name: "Retry-After", value: String(retry)) }
-        await writer.send(status: HTTPResponseStatus(statusCode: error.code), headers: headers,
-                          body: writer.allocator.buffer(bytes: error.status.serialized()))
+        var body = writer.allocator.buffer(bytes: error.status.serialized())
+        body.writeInteger(UInt8(ascii: "\n"))
+        await writer.send(status: HTTPResponseStatus(statusCode: error.code), headers: headers, body: body)
+    }
+
+    /// A JSON body ends with a newline, as Go's encoder writes it (clients compare bodies byte for byte);
+    /// `/version` is written raw upstream, without one.
+    static func lineTerminated(_ response: RESTResponse) -> ByteBuffer {
+        guard response.headers.first(name: "Content-Type")?.hasPrefix("application/json") == true,
+              response.body.readableBytesView.last != UInt8(ascii: "\n") else { return response.body }
+        var body = response.body
+        body.writeInteger(UInt8(ascii: "\n"))
+        return body
     }
 
     // MARK: - Non-resource paths

@@ -22,14 +22,24 @@ public final class APIServer: Service, Sendable {
         /// Tolerations DefaultTolerationSeconds adds to pods.
         public var defaultNotReadyTolerationSeconds: Int64
         public var defaultUnreachableTolerationSeconds: Int64
+        /// Read-only and mutating requests served at once before `429` (0: unlimited), as upstream's flags.
+        public var maxRequestsInflight: Int
+        public var maxMutatingRequestsInflight: Int
+        /// How long a connection may take over each part of a request.
+        public var timeouts: HTTPTimeouts
 
         public init(dataDirectory: URL, bindAddress: String = "127.0.0.1", port: Int = 6443,
-                    defaultNotReadyTolerationSeconds: Int64 = 300, defaultUnreachableTolerationSeconds: Int64 = 300) {
+                    defaultNotReadyTolerationSeconds: Int64 = 300, defaultUnreachableTolerationSeconds: Int64 = 300,
+                    maxRequestsInflight: Int = 400, maxMutatingRequestsInflight: Int = 200,
+                    timeouts: HTTPTimeouts = HTTPTimeouts()) {
             self.dataDirectory = dataDirectory
             self.bindAddress = bindAddress
             self.port = port
             self.defaultNotReadyTolerationSeconds = defaultNotReadyTolerationSeconds
             self.defaultUnreachableTolerationSeconds = defaultUnreachableTolerationSeconds
+            self.maxRequestsInflight = maxRequestsInflight
+            self.maxMutatingRequestsInflight = maxMutatingRequestsInflight
+            self.timeouts = timeouts
         }
     }
 
@@ -62,7 +72,10 @@ public final class APIServer: Service, Sendable {
         self.metrics = metrics
         self.clock = { Date() }
         let fm = FileManager.default
-        try fm.createDirectory(at: configuration.dataDirectory, withIntermediateDirectories: true)
+        // The data directory holds the store, keys and tokens: its owner's alone.
+        try fm.createDirectory(at: configuration.dataDirectory, withIntermediateDirectories: true,
+                               attributes: [.posixPermissions: 0o700])
+        chmod(configuration.dataDirectory.path, 0o700)
         let host = configuration.bindAddress
         var ips = ["127.0.0.1", "::1"]
         if host != "0.0.0.0", host != "::", !ips.contains(host) { ips.append(host) }
@@ -97,16 +110,19 @@ public final class APIServer: Service, Sendable {
         let handler = APIRequestHandler(
             rest: rest, discovery: Discovery(registry: registry, serverAddress: "\(advertised):\(configuration.port)"),
             openAPI: OpenAPIEndpoints(source: BuiltinCatalog.openAPISource), authenticator: authenticator,
-            health: health, metricsRegistry: metrics, logger: logger)
+            health: health, metricsRegistry: metrics,
+            inflight: InflightLimiter(maxReadOnly: configuration.maxRequestsInflight,
+                                      maxMutating: configuration.maxMutatingRequestsInflight),
+            logger: logger)
         let tooLargeBody: @Sendable (Int) -> (HTTPResponseStatus, HTTPHeaders, [UInt8]) = { limit in
             var headers = HTTPHeaders()
             headers.add(name: "Content-Type", value: "application/json")
             headers.add(name: "Cache-Control", value: "no-cache, private")
-            return (.payloadTooLarge, headers, APIError.requestEntityTooLarge("limit is \(limit)").status.serialized())
+            return (.payloadTooLarge, headers, APIError.requestEntityTooLarge("limit is \(limit)").status.serialized() + [UInt8(ascii: "\n")])
         }
-        httpServer = HTTPServer(
-            configuration: .init(host: host, port: configuration.port, tls: try pki.makeServerTLSContext()),
-            responder: handler, group: group, logger: logger, tooLargeBody: tooLargeBody)
+        var serving = HTTPServer.Configuration(host: host, port: configuration.port, tls: try pki.makeServerTLSContext())
+        serving.timeouts = configuration.timeouts
+        httpServer = HTTPServer(configuration: serving, responder: handler, group: group, logger: logger, tooLargeBody: tooLargeBody)
         let socket = configuration.dataDirectory.appendingPathComponent("apiserver.sock").path
         // sockaddr_un holds 108 bytes with the terminating NUL.
         localServer = socket.utf8.count < 108

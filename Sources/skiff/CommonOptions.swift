@@ -32,6 +32,7 @@ enum Observability {
     nonisolated(unsafe) static var prometheus = PrometheusCollectorRegistry()
 
     static func bootstrap(level: Logger.Level) {
+        ProcessLimits.raiseOpenFileLimit()
         LoggingSystem.bootstrap { label in
             var handler = StreamLogHandler.standardError(label: label)
             handler.logLevel = level

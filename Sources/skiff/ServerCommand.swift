@@ -77,7 +77,16 @@ struct APIServerOptions: ParsableArguments {
     @Option(help: "Seconds pods tolerate an unreachable node (DefaultTolerationSeconds).")
     var defaultUnreachableTolerationSeconds: Int64 = 300
 
+    @Option(help: "Read-only requests served at once before 429 Too Many Requests (0: no limit).")
+    var maxRequestsInflight: Int = 400
+
+    @Option(help: "Mutating requests served at once before 429 Too Many Requests (0: no limit).")
+    var maxMutatingRequestsInflight: Int = 200
+
     func validate() throws {
+        guard maxRequestsInflight >= 0, maxMutatingRequestsInflight >= 0 else {
+            throw ValidationError("--max-requests-inflight and --max-mutating-requests-inflight must not be negative")
+        }
         guard (0...65535).contains(port) else { throw ValidationError("--port must be between 0 and 65535 (got \(port))") }
         guard defaultNotReadyTolerationSeconds >= 0, defaultUnreachableTolerationSeconds >= 0 else {
             throw ValidationError("toleration seconds must not be negative")
@@ -88,7 +97,8 @@ struct APIServerOptions: ParsableArguments {
         try APIServer(
             configuration: .init(dataDirectory: dataDirectory, bindAddress: bindAddress, port: port,
                                  defaultNotReadyTolerationSeconds: defaultNotReadyTolerationSeconds,
-                                 defaultUnreachableTolerationSeconds: defaultUnreachableTolerationSeconds),
+                                 defaultUnreachableTolerationSeconds: defaultUnreachableTolerationSeconds,
+                                 maxRequestsInflight: maxRequestsInflight, maxMutatingRequestsInflight: maxMutatingRequestsInflight),
             store: store, group: MultiThreadedEventLoopGroup.singleton, logger: Logger(label: "skiff.apiserver"),
             metrics: Observability.prometheus)
     }

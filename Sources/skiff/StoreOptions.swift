@@ -26,7 +26,9 @@ struct StoreOptions: ParsableArguments {
             return MemoryStore()
         case "sqlite":
             let directory = dataDirectory.appendingPathComponent("db")
-            try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
+            try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true,
+                                                    attributes: [.posixPermissions: 0o700])
+            chmod(directory.path, 0o700)
             return try SQLiteStore(path: directory.appendingPathComponent("state.db").path, logger: logger)
         default:
             return try EtcdStore(url: datastore, logger: logger)

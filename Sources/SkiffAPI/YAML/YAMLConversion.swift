@@ -20,15 +20,17 @@ extension JSONValue {
             self = .null
             return
         }
-        self = try Self.convert(node, depth: 0)
+        var budget = AliasBudget(textBytes: text.utf8.count)
+        self = try Self.convert(node, depth: 0, budget: &budget)
     }
 
     /// Reads every document of a multi-document YAML stream (`---` separated); empty documents are skipped.
     public static func documents(yaml text: String) throws(YAMLError) -> [JSONValue] {
         var result: [JSONValue] = []
         do {
+            var budget = AliasBudget(textBytes: text.utf8.count)
             for node in try Yams.compose_all(yaml: text) {
-                let value = try convert(node, depth: 0)
+                let value = try convert(node, depth: 0, budget: &budget)
                 if !value.isNull { result.append(value) }
             }
         } catch let error as YAMLError {
@@ -71,15 +73,16 @@ extension JSONValue {
         }
     }
 
-    static func convert(_ node: Node, depth: Int) throws(YAMLError) -> JSONValue {
+    static func convert(_ node: Node, depth: Int, budget: inout AliasBudget) throws(YAMLError) -> JSONValue {
         guard depth < 512 else { throw YAMLError(message: "error converting YAML to JSON: too deeply nested") }
+        try budget.count()
         switch node {
         case .scalar(let scalar):
             return scalarValue(scalar)
         case .sequence(let sequence):
             var array: [JSONValue] = []
             array.reserveCapacity(sequence.count)
-            for element in sequence { array.append(try convert(element, depth: depth + 1)) }
+            for element in sequence { array.append(try convert(element, depth: depth + 1, budget: &budget)) }
             return .array(array)
         case .mapping(let mapping):
             var object = JSONObject(minimumCapacity: mapping.count)
@@ -94,7 +97,7 @@ extension JSONValue {
                 case .null: name = "null"
                 case let other: name = other.jsonString
                 }
-                object[name] = try convert(value, depth: depth + 1)
+                object[name] = try convert(value, depth: depth + 1, budget: &budget)
             }
             return .object(object)
         case .alias:
@@ -149,6 +152,33 @@ extension JSONValue {
     static func describe(_ error: any Error) -> String {
         if let yaml = error as? YamlError { return "\(yaml)".split(separator: "\n").first.map(String.init) ?? "\(yaml)" }
         return "\(error)"
+    }
+}
+
+/// Bounds alias expansion as go-yaml (and so upstream's API server) does: once a document has produced
+/// more than 1,000 values, the share of them that came from aliases may not exceed 99% (falling to 10% at
+/// 4,000,000 values). Yams resolves aliases while composing, so the values a text could hold without
+/// aliases (at most one per byte) stand in for go-yaml's count of non-alias values.
+struct AliasBudget {
+    let textBytes: Int
+    var values = 0
+
+    mutating func count() throws(YAMLError) {
+        values += 1
+        guard values > 1000, values > textBytes, values & 0xff == 0 || values > 4_000_000 else { return }
+        let aliased = Double(values - textBytes) / Double(values)
+        if aliased > Self.allowedRatio(values) {
+            throw YAMLError(message: "error converting YAML to JSON: yaml: document contains excessive aliasing")
+        }
+    }
+
+    /// go-yaml's `allowedAliasRatio`.
+    static func allowedRatio(_ decoded: Int) -> Double {
+        let low = 400_000.0, high = 4_000_000.0
+        let count = Double(decoded)
+        if count <= low { return 0.99 }
+        if count >= high { return 0.10 }
+        return 0.99 - 0.89 * (count - low) / (high - low)
     }
 }
 

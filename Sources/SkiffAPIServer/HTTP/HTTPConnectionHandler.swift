@@ -1,5 +1,5 @@
 import NIOConcurrencyHelpers
-import NIOCore
+public import NIOCore
 import NIOHTTP1
 import NIOSSL
 import X509
@@ -9,8 +9,30 @@ public protocol HTTPResponder: Sendable {
     func respond(to request: HTTPRequest, writer: HTTPResponseWriter) async
 }
 
+/// How long a connection may take over each part of a request before it is closed, as Go's `http.Server`
+/// bounds kube-apiserver's (`ReadHeaderTimeout` 32 s, `IdleTimeout` 90 s): a client that connects and
+/// says nothing, sends its headers a byte at a time or stops halfway through a body holds a socket only
+/// this long.
+public struct HTTPTimeouts: Sendable {
+    /// From the connection's start (TLS handshake included) or the end of the last response to a complete
+    /// request head.
+    public var header: TimeAmount
+    /// From a request head to the end of its body.
+    public var body: TimeAmount
+    /// A kept-alive connection with no request in progress.
+    public var idle: TimeAmount
+
+    public init(header: TimeAmount = .seconds(32), body: TimeAmount = .seconds(60), idle: TimeAmount = .seconds(90)) {
+        self.header = header
+        self.body = body
+        self.idle = idle
+    }
+}
+
 /// Collects one request at a time (head and body, refusing bodies over the limit with 413), hands it
 /// to the responder in a task this connection owns, and cancels that task when the client goes away.
+/// Expensive requests (large or YAML bodies, patches) run off the event loop so they cannot stall the
+/// other connections that share it.
 final class HTTPConnectionHandler: ChannelInboundHandler, RemovableChannelHandler {
     typealias InboundIn = HTTPServerRequestPart
     typealias OutboundOut = HTTPServerResponsePart
@@ -38,16 +60,42 @@ final class HTTPConnectionHandler: ChannelInboundHandler, RemovableChannelHandle
     /// into the task and none back out to write the response.
     var executor: EventLoopTaskExecutor?
 
-    init(responder: any HTTPResponder, maxBodySize: Int,
+    let timeouts: HTTPTimeouts
+    /// Closes the connection when the current phase (header, body, idle) takes too long.
+    var timer: Scheduled<Void>?
+    /// Bodies at least this large are handled off the event loop.
+    static let offloadBodySize = 64 * 1024
+
+    init(responder: any HTTPResponder, maxBodySize: Int, timeouts: HTTPTimeouts = HTTPTimeouts(),
          tooLargeBody: @escaping @Sendable (Int) -> (HTTPResponseStatus, HTTPHeaders, [UInt8])) {
         self.responder = responder
         self.maxBodySize = maxBodySize
+        self.timeouts = timeouts
         self.tooLargeBody = tooLargeBody
+    }
+
+    func handlerAdded(context: ChannelHandlerContext) {
+        arm(context: context, after: timeouts.header)
+    }
+
+    func handlerRemoved(context: ChannelHandlerContext) {
+        timer?.cancel()
+        timer = nil
+    }
+
+    /// Closes the connection after `delay` unless another phase begins first.
+    private func arm(context: ChannelHandlerContext, after delay: TimeAmount?) {
+        timer?.cancel()
+        timer = nil
+        guard let delay else { return }
+        let channel = context.channel
+        timer = context.eventLoop.scheduleTask(in: delay) { channel.close(promise: nil) }
     }
 
     func channelRead(context: ChannelHandlerContext, data: NIOAny) {
         switch unwrapInboundIn(data) {
         case .head(let head):
+            arm(context: context, after: timeouts.body)
             resolveIdentity(context: context)
             if let length = head.headers.first(name: "Content-Length").flatMap(Int.init), length > maxBodySize {
                 refuseTooLarge(context: context, head: head)
@@ -70,8 +118,10 @@ final class HTTPConnectionHandler: ChannelInboundHandler, RemovableChannelHandle
         case .end:
             switch state {
             case .receiving(let head, let body):
+                arm(context: context, after: nil)
                 dispatch(context: context, head: head, body: body)
             case .discarding:
+                arm(context: context, after: timeouts.idle)
                 state = .idle
             case .idle, .responding:
                 break
@@ -80,6 +130,8 @@ final class HTTPConnectionHandler: ChannelInboundHandler, RemovableChannelHandle
     }
 
     func channelInactive(context: ChannelHandlerContext) {
+        timer?.cancel()
+        timer = nil
         task?.cancel()
         task = nil
         context.fireChannelInactive()
@@ -109,11 +161,12 @@ final class HTTPConnectionHandler: ChannelInboundHandler, RemovableChannelHandle
             if !keepAlive { context.close(promise: nil) }
             guard handler.dispatched == number else { return }
             handler.task = nil
-            if case .responding = handler.state { handler.state = .idle }
+            if case .responding = handler.state {
+                handler.state = .idle
+                if keepAlive { handler.arm(context: context, after: handler.timeouts.idle) }
+            }
         }
-        let executor = self.executor ?? EventLoopTaskExecutor(context.eventLoop)
-        self.executor = executor
-        task = Task(executorPreference: executor) {
+        let work: @Sendable () async -> Void = {
             await responder.respond(to: request, writer: writer)
             if !writer.completion.hasBegun {
                 // A responder that forgot to answer must not hang the connection.
@@ -122,6 +175,22 @@ final class HTTPConnectionHandler: ChannelInboundHandler, RemovableChannelHandle
                 await writer.send(status: .internalServerError, body: buffer)
             }
         }
+        if Self.isExpensive(head: head, bodySize: body.readableBytes) {
+            // On the cooperative pool, not this connection's event loop: parsing it may take a while.
+            task = Task(operation: work)
+            return
+        }
+        let executor = self.executor ?? EventLoopTaskExecutor(context.eventLoop)
+        self.executor = executor
+        task = Task(executorPreference: executor, operation: work)
+    }
+
+    /// Whether a request may cost more than an event loop should spend on one connection: a large body,
+    /// YAML (whose parser is slower than JSON's, and whose aliases expand), protobuf, or a patch.
+    static func isExpensive(head: HTTPRequestHead, bodySize: Int) -> Bool {
+        if bodySize >= offloadBodySize || head.method == .PATCH { return true }
+        guard bodySize > 0, let type = head.headers.first(name: "Content-Type")?.lowercased() else { return false }
+        return type.contains("yaml") || type.contains("protobuf")
     }
 
     private func refuseTooLarge(context: ChannelHandlerContext, head: HTTPRequestHead) {

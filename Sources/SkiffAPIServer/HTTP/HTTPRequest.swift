@@ -76,6 +76,13 @@ public struct QueryParameters: Sendable {
 
     public func has(_ name: String) -> Bool { pairs.contains { $0.0 == name } }
 
+    /// A boolean parameter read as upstream's query conversion reads it: absent is false, "0" and
+    /// "false" in any case are false, and every other value (`True`, `1`, `yes`, empty) is true.
+    public func flag(_ name: String) -> Bool {
+        guard let value = self[name] else { return false }
+        return value != "0" && value.lowercased() != "false"
+    }
+
     /// Percent-decoding; in query strings `+` is a space (form encoding, as Go's url.ParseQuery reads it).
     static func decode(_ s: Substring, plusAsSpace: Bool = true) -> String {
         guard s.utf8.contains(where: { $0 == UInt8(ascii: "%") || (plusAsSpace && $0 == UInt8(ascii: "+")) }) else {

@@ -19,6 +19,8 @@ public final class HTTPServer: Service, Sendable {
         public var unixSocketPath: String?
         /// Larger request bodies are refused with the response `tooLargeBody` builds.
         public var maxBodySize: Int
+        /// How long each phase of a request may take before its connection is closed.
+        public var timeouts = HTTPTimeouts()
 
         public init(host: String, port: Int, tls: NIOSSLContext?, maxBodySize: Int = 3 * 1024 * 1024) {
             self.host = host
@@ -115,6 +117,7 @@ public final class HTTPServer: Service, Sendable {
         let tls = configuration.tls
         let responder = self.responder
         let maxBodySize = configuration.maxBodySize
+        let timeouts = configuration.timeouts
         let tooLargeBody = self.tooLargeBody
         var bootstrap = ServerBootstrap(group: group)
             .serverChannelOption(.backlog, value: 1024)
@@ -125,7 +128,7 @@ public final class HTTPServer: Service, Sendable {
                     if let tls { try operations.addHandler(NIOSSLServerHandler(context: tls)) }
                     try operations.configureHTTPServerPipeline(withErrorHandling: true)
                     try operations.addHandler(HTTPConnectionHandler(responder: responder, maxBodySize: maxBodySize,
-                                                                    tooLargeBody: tooLargeBody))
+                                                                    timeouts: timeouts, tooLargeBody: tooLargeBody))
                 }
             }
         if let path = configuration.unixSocketPath {
@@ -140,7 +143,7 @@ public final class HTTPServer: Service, Sendable {
         }
         bootstrap = bootstrap
             .serverChannelOption(.socketOption(.so_reuseaddr), value: 1)
-            .childChannelOption(.socketOption(.tcp_nodelay), value: 1)
+            .childChannelOption(.tcpOption(.tcp_nodelay), value: 1)
         return try await bootstrap.bind(host: configuration.host, port: configuration.port).get()
     }
 }

@@ -29,7 +29,7 @@ final class KubeletClient: Sendable {
         let tls = self.tls
         let (channel, handlers) = try await ClientBootstrap(group: eventLoop)
             .connectTimeout(connectTimeout)
-            .channelOption(.socketOption(.tcp_nodelay), value: 1)
+            .channelOption(.tcpOption(.tcp_nodelay), value: 1)
             .connect(host: host, port: port) { channel in
                 channel.eventLoop.makeCompletedFuture {
                     let handlers = KubeletResponse.Handlers()

@@ -47,7 +47,8 @@ extension RESTHandler {
             try await upgrade(node: nodeName, uri: uri, request: request, writer: writer)
         default:
             guard !nodeName.isEmpty else { throw APIError.badRequest("pod \(podName) does not have a host assigned") }
-            let ports = query.all("ports").map { "ports=\(Self.queryEscaped($0))" }
+            // Upstream's PortForwardOptions take `ports`; its kubelet reads them as `port`.
+            let ports = try Self.portForwardPorts(query).map { "port=\($0)" }
             let uri = "/portForward/\(escaped(namespace))/\(escaped(podName))" + (ports.isEmpty ? "" : "?" + ports.joined(separator: "&"))
             try await upgrade(node: nodeName, uri: uri, request: request, writer: writer)
         }
@@ -123,9 +124,27 @@ extension RESTHandler {
         return parameters.isEmpty ? "" : "?" + parameters.joined(separator: "&")
     }
 
+    /// `PortForwardOptions.ports`, each a port number (repeated or comma-separated), as upstream's validation.
+    static func portForwardPorts(_ query: QueryParameters) throws -> [Int] {
+        var ports: [Int] = []
+        for value in query.all("ports") {
+            for part in value.split(separator: ",") {
+                guard let port = Int32(part.trimmingCharacters(in: .whitespaces)) else {
+                    throw APIError.badRequest("ports: invalid value \"\(value)\": strconv.ParseInt: parsing \"\(part)\": invalid syntax")
+                }
+                guard (1...65535).contains(port) else {
+                    throw FieldProblem.invalid(group: "", kind: "PortForwardOptions", name: "",
+                                               [.invalid("ports", .int(Int64(port)), "must be between 1 and 65535, inclusive")])
+                }
+                ports.append(Int(port))
+            }
+        }
+        return ports
+    }
+
     static func names(_ list: JSONValue?) -> [String] { (list?.arrayValue ?? []).compactMap { $0["name"]?.stringValue } }
 
-    static func isTrue(_ value: String?) -> Bool { value == "true" || value == "1" || value == "True" }
+    static func isTrue(_ value: String?) -> Bool { value.map { $0 != "0" && $0.lowercased() != "false" } ?? false }
 
     static func queryEscaped(_ value: String) -> String {
         var allowed = CharacterSet.alphanumerics

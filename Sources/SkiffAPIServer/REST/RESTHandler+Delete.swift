@@ -31,7 +31,7 @@ struct DeleteOptions {
         }
         propagationPolicy = body["propagationPolicy"]?.stringValue ?? request.query["propagationPolicy"]
         if propagationPolicy == nil {
-            let orphan = body["orphanDependents"]?.boolValue ?? request.query["orphanDependents"].map { $0 == "true" }
+            let orphan = body["orphanDependents"]?.boolValue ?? (request.query.has("orphanDependents") ? request.bool("orphanDependents") : nil)
             if let orphan { propagationPolicy = orphan ? "Orphan" : "Background" }
         }
         if let policy = propagationPolicy, !["Orphan", "Background", "Foreground"].contains(policy) {

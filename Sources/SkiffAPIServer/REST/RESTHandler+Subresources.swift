@@ -70,6 +70,11 @@ extension RESTHandler {
             document = try parsePatch(request, type: type)
         } else {
             document = try RequestBody.parse(request.http)
+            // Upstream's update handler checks the body's name against the URL before anything else.
+            let bodyName = document["metadata"]?["name"]?.stringValue ?? ""
+            guard bodyName == name else {
+                throw APIError.badRequest("the name of the object (\(bodyName)) does not match the name on the URL (\(name))")
+            }
         }
         let outcome = try await guaranteedUpdate(resource, namespace: request.namespace, name: name, dryRun: dryRun,
                                                  precondition: nil) { old, revision in
@@ -108,6 +113,9 @@ extension RESTHandler {
         guard let name = request.name else { throw APIError.badRequest("name is required") }
         let dryRun = try request.dryRun()
         let binding = try RequestBody.parse(request.http)
+        if (binding["metadata"]?["name"]?.stringValue ?? "") != name {
+            throw APIError.badRequest("name in URL does not match name in Binding object")
+        }
         guard let node = binding["target"]?["name"]?.stringValue, !node.isEmpty else {
             throw APIError.invalid(group: "", kind: "Binding", name: name,
                                    causes: [.init(reason: "FieldValueRequired", message: "Required value", field: "target.name")],

@@ -19,13 +19,15 @@ extension RESTHandler {
         if format == .yaml { format = .json }  // watch streams are JSON, as upstream's are
         let filter = try Selectors.filter(for: request)
         let bookmarks = request.bool("allowWatchBookmarks")
-        let sendInitialEvents = request.query["sendInitialEvents"] == "true"
+        let sendInitialEvents = request.bool("sendInitialEvents")
         let timeout = try request.integer("timeoutSeconds").map { Duration.seconds($0) }
             ?? .seconds(Int64.random(in: 1800..<3600))
         let resourceVersion = request.query["resourceVersion"] ?? ""
 
         let stream: AsyncStream<WatchDelivery>
         let watcher: CacheWatcher?
+        /// The watcher fed from the store's history, when the cache's window is too short.
+        var pumped: CacheWatcher?
         var storageWatch: Task<Void, Never>?
         let id = UInt64.random(in: 0..<UInt64.max)
         if resourceVersion.isEmpty || resourceVersion == "0" || sendInitialEvents {
@@ -61,6 +63,7 @@ extension RESTHandler {
                 }
                 let pair = CacheWatcher.make(id: id, filter: filter, capacity: Self.watcherCapacity)
                 watcher = nil
+                pumped = pair.0
                 stream = pair.1
                 storageWatch = Task { await self.pumpStorage(resource: resource, namespace: filter.namespace, after: revision, into: pair.0) }
             }
@@ -74,8 +77,12 @@ extension RESTHandler {
         headers.add(name: "Content-Type", value: "application/json")
         headers.add(name: "Cache-Control", value: "no-cache, private")
         let body = try await writer.startStream(status: .ok, headers: headers)
+        // A client that stops reading leaves the writer waiting on its socket: once its watcher falls too
+        // far behind, the connection is closed, as upstream ends an unresponsive watcher.
+        let channel = writer.channel
+        let sink = watcher ?? pumped
+        sink?.whenOverflowing { channel.close(promise: nil) }
         let encoder = ResponseEncoder(resource: resource, format: format, now: clock())
-        let sink = watcher
         let pump = storageWatch
 
         await withTaskGroup(of: Void.self) { group in
@@ -94,6 +101,7 @@ extension RESTHandler {
             }
             group.addTask {
                 for await delivery in stream {
+                    sink?.taken(delivery)
                     let buffer: ByteBuffer
                     switch delivery {
                     case .event(let type, let object):

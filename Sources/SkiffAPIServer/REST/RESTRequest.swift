@@ -63,10 +63,8 @@ struct RESTRequest: Sendable {
         return value
     }
 
-    func bool(_ name: String) -> Bool {
-        guard let text = query[name] else { return false }
-        return text == "true" || text == "1" || text.isEmpty
-    }
+    /// A boolean query parameter, read as upstream reads it (`QueryParameters.flag`).
+    func bool(_ name: String) -> Bool { query.flag(name) }
 }
 
 /// How unknown and duplicate fields in a request body are treated.

@@ -25,7 +25,7 @@ enum KindBehaviours {
         case ("", "podtemplates"):
             return DefaultingStrategy(defaults: { PodDefaults.applyToTemplate(&$0, at: ["template"]) })
         case ("", "secrets"):
-            return DefaultingStrategy(defaults: { $0.setDefault("Opaque", at: ["type"]) })
+            return SecretStrategy()
         case ("", "nodes"), ("", "persistentvolumes"), ("", "persistentvolumeclaims"), ("", "resourcequotas"),
              ("autoscaling", "horizontalpodautoscalers"), ("policy", "poddisruptionbudgets"),
              ("networking.k8s.io", "ingresses"), ("apiextensions.k8s.io", "customresourcedefinitions"):

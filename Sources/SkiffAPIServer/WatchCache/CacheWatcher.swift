@@ -1,4 +1,5 @@
 import SkiffAPI
+import Synchronization
 
 /// What a watch stream hands to the HTTP writer.
 enum WatchDelivery: Sendable {
@@ -30,21 +31,57 @@ struct WatchFilter: Sendable {
 /// One watch's subscription to a resource cache: filters events as upstream's cacheWatcher does (an
 /// object that stops matching is reported DELETED, one that starts matching ADDED) and buffers them
 /// for the writer. A watcher too slow to keep up is ended; its client re-watches from its last revision.
+/// Its buffer is bounded in events and in bytes, so a client that stops reading holds little memory.
 final class CacheWatcher: Sendable {
+    /// Undelivered bytes past which a watcher is ended (upstream ends a watcher whose channel stays full).
+    static let byteCapacity = 16 * 1024 * 1024
+
     let id: UInt64
     let filter: WatchFilter
     let continuation: AsyncStream<WatchDelivery>.Continuation
+    /// Bytes of events yielded and not yet taken by the writer.
+    private let pendingBytes = Atomic<Int>(0)
+    private let overflowed = Atomic<Bool>(false)
+    /// Called once when the watcher is ended for falling behind (the writer may be stuck on a client that
+    /// does not read: closing its connection frees it).
+    private let onOverflow: Mutex<(@Sendable () -> Void)?>
 
-    init(id: UInt64, filter: WatchFilter, continuation: AsyncStream<WatchDelivery>.Continuation) {
+    init(id: UInt64, filter: WatchFilter, continuation: AsyncStream<WatchDelivery>.Continuation,
+         onOverflow: (@Sendable () -> Void)? = nil) {
         self.id = id
         self.filter = filter
         self.continuation = continuation
+        self.onOverflow = Mutex(onOverflow)
     }
 
     /// Makes a watcher and the stream its writer reads (bounded at `capacity` undelivered events).
     static func make(id: UInt64, filter: WatchFilter, capacity: Int) -> (CacheWatcher, AsyncStream<WatchDelivery>) {
         let (stream, continuation) = AsyncStream<WatchDelivery>.makeStream(bufferingPolicy: .bufferingOldest(capacity))
         return (CacheWatcher(id: id, filter: filter, continuation: continuation), stream)
+    }
+
+    /// What to do when this watcher overflows (set before events flow; replaced by a later call).
+    func whenOverflowing(_ action: @escaping @Sendable () -> Void) {
+        onOverflow.withLock { $0 = action }
+        if overflowed.load(ordering: .acquiring) { overflow() }
+    }
+
+    /// Whether the watcher was ended for falling behind.
+    var hasOverflowed: Bool { overflowed.load(ordering: .acquiring) }
+
+    /// The writer took `delivery` off the stream.
+    func taken(_ delivery: WatchDelivery) {
+        if case .event(_, let object) = delivery { pendingBytes.subtract(object.json.count, ordering: .relaxed) }
+    }
+
+    private func overflow() {
+        overflowed.store(true, ordering: .releasing)
+        continuation.finish()
+        let action = onOverflow.withLock { action in
+            defer { action = nil }
+            return action
+        }
+        action?()
     }
 
     func deliver(_ event: CacheEvent) {
@@ -75,8 +112,15 @@ final class CacheWatcher: Sendable {
     }
 
     func send(_ delivery: WatchDelivery) {
+        if case .event(_, let object) = delivery {
+            let pending = pendingBytes.add(object.json.count, ordering: .relaxed).newValue
+            if pending > Self.byteCapacity {
+                overflow()
+                return
+            }
+        }
         if case .dropped = continuation.yield(delivery) {
-            continuation.finish()
+            overflow()
         }
     }
 

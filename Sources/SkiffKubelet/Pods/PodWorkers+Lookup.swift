@@ -38,16 +38,14 @@ public enum ContainerLookupError: Error, Sendable, Equatable {
 /// Finds a pod's container on this node (the kubelet's pod workers; a fixed table in tests).
 public protocol ContainerLocator: Sendable {
     func locate(namespace: String, pod: String, container: String) async throws(ContainerLookupError) -> ContainerTarget
+    /// The pod itself, whatever its containers (port-forward reaches the pod's network, not a container).
+    func locatePod(namespace: String, pod: String) async throws(ContainerLookupError) -> ContainerTarget
 }
 
 extension PodWorkers: ContainerLocator {
     /// The container `container` of pod `namespace/pod` (an empty name picks the pod's only container).
     func locate(namespace: String, pod: String, container: String) throws(ContainerLookupError) -> ContainerTarget {
-        let candidates = workers.filter { !$0.value.gone && $0.value.pod.objectNamespace == namespace && $0.value.pod.objectName == pod }
-        // A pod recreated under the same name: the newest worker is the one the API server knows.
-        guard let (uid, worker) = candidates.max(by: { $0.value.startTime < $1.value.startTime }) else {
-            throw .podNotFound(namespace: namespace, pod: pod)
-        }
+        let (uid, worker) = try newestWorker(namespace: namespace, pod: pod)
         let all = worker.machine.initContainers + worker.machine.containers
         var name = container
         if name.isEmpty, worker.machine.containers.count == 1 { name = worker.machine.containers[0].name }
@@ -65,5 +63,19 @@ extension PodWorkers: ContainerLocator {
         }
         if case .waiting(let reason, _) = found.state { target.waitingReason = reason }
         return target
+    }
+
+    func locatePod(namespace: String, pod: String) throws(ContainerLookupError) -> ContainerTarget {
+        let (uid, _) = try newestWorker(namespace: namespace, pod: pod)
+        return ContainerTarget(podUID: uid, podName: pod, namespace: namespace, container: "")
+    }
+
+    /// A pod recreated under the same name: the newest worker is the one the API server knows.
+    private func newestWorker(namespace: String, pod: String) throws(ContainerLookupError) -> (String, Worker) {
+        let candidates = workers.filter { !$0.value.gone && $0.value.pod.objectNamespace == namespace && $0.value.pod.objectName == pod }
+        guard let (uid, worker) = candidates.max(by: { $0.value.startTime < $1.value.startTime }) else {
+            throw .podNotFound(namespace: namespace, pod: pod)
+        }
+        return (uid, worker)
     }
 }

@@ -56,11 +56,14 @@ enum KubeletUpgraders {
         guard let (namespace, pod) = route.namespaceAndPod else { return nil }
         let target: ContainerTarget
         do throws(ContainerLookupError) {
-            target = try await endpoints.locator.locate(namespace: namespace, pod: pod, container: container)
+            if case .portForward = route {
+                // Port-forward reaches the pod's network, whatever its containers; an unknown pod is refused.
+                target = try await endpoints.locator.locatePod(namespace: namespace, pod: pod)
+            } else {
+                target = try await endpoints.locator.locate(namespace: namespace, pod: pod, container: container)
+            }
         } catch {
-            // A pod's port-forward needs no container: any will do for finding the pod.
-            guard case .containerNotFound = error, case .portForward = route else { return nil }
-            target = ContainerTarget(podUID: "", podName: pod, namespace: namespace, container: "")
+            return nil
         }
         return Accepted(route: route, query: query, options: options, target: target)
     }
@@ -82,8 +85,8 @@ enum KubeletUpgraders {
                         } else {
                             // Upstream's port-forward channels: `v4.channel.k8s.io`, its base64 form, or none.
                             guard case .success = WebSocketPortForwardHandler.ports(query: found.query),
-                                  let negotiated = RemoteCommandWebSocketProtocol.negotiate(offered),
-                                  negotiated.name.isEmpty || WebSocketPortForwardHandler.protocols.contains(negotiated.name) else {
+                                  let negotiated = RemoteCommandWebSocketProtocol.negotiate(
+                                      offered, among: WebSocketPortForwardHandler.protocols) else {
                                 return nil
                             }
                             wsProtocol = negotiated

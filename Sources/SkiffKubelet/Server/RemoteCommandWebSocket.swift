@@ -22,8 +22,10 @@ struct RemoteCommandWebSocketProtocol: Sendable, Equatable {
         .init(name: "base64.channel.k8s.io", base64: true, statusObjects: false, streamClose: false),
     ]
 
-    /// The first protocol of the client's `Sec-WebSocket-Protocol` list we speak; none offered: plain channels.
-    static func negotiate(_ offered: [String]) -> RemoteCommandWebSocketProtocol? {
+    /// The first protocol of the client's `Sec-WebSocket-Protocol` list that is among `names` (all we speak
+    /// when nil); none offered: plain channels.
+    static func negotiate(_ offered: [String], among names: [String]? = nil) -> RemoteCommandWebSocketProtocol? {
+        let supported = names.map { names in Self.supported.filter { names.contains($0.name) } } ?? Self.supported
         let names = offered.flatMap { $0.split(separator: ",") }.map { $0.trimmingCharacters(in: .whitespaces) }
             .filter { !$0.isEmpty }
         if names.isEmpty { return .init(name: "", base64: false, statusObjects: false, streamClose: false) }

@@ -54,6 +54,7 @@ public final class SQLiteStore: Store {
         self.path = path
         self.logger = logger
         lock = try FileLock(path: path + ".lock")
+        try Self.restrictPermissions(path: path)
         let connection = try SQLiteConnection(path: path, readOnly: false, busyTimeoutMilliseconds: options.busyTimeoutMilliseconds)
         try SQLiteSchema.prepare(connection, synchronous: options.synchronous)
         let revision = try SQLiteSchema.currentRevision(connection)
@@ -80,6 +81,20 @@ public final class SQLiteStore: Store {
         ])
         if compactDone < compacted {
             logger.info("resuming interrupted compaction", metadata: ["from": "\(compactDone)", "to": "\(compacted)"])
+        }
+    }
+
+    /// The database holds every Secret, so only its owner may read it: the file is created 0600 (SQLite gives
+    /// its `-wal` and `-shm` files the database's mode) and files an older version left readable are narrowed.
+    static func restrictPermissions(path: String) throws(StoreError) {
+        let fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0o600)
+        guard fd >= 0 else {
+            throw StoreError(.unavailable, message: "cannot open SQLite database \(path): \(String(cString: strerror(errno)))")
+        }
+        Foundation.close(fd)
+        for file in [path, path + "-wal", path + "-shm", path + "-journal", path + ".lock"] {
+            var info = stat()
+            if stat(file, &info) == 0, info.st_mode & 0o077 != 0 { chmod(file, 0o600) }
         }
     }
 
@@ -195,7 +210,7 @@ final class FileLock: Sendable {
     private let descriptor: Mutex<Int32>
 
     init(path: String) throws(StoreError) {
-        let fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0o644)
+        let fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0o600)
         guard fd >= 0 else {
             throw StoreError(.unavailable, message: "cannot open lock file \(path): \(String(cString: strerror(errno)))")
         }

@@ -74,7 +74,7 @@ final class FakeKubelet: Sendable {
                 let channel = context.channel
                 context.writeAndFlush(wrapOutboundOut(answer)).whenComplete { _ in channel.close(promise: nil) }
                 return
-            } else if target.hasPrefix("/exec/") {
+            } else if target.hasPrefix("/exec/") || target.hasPrefix("/portForward/") {
                 answer.writeString("HTTP/1.1 101 Switching Protocols\r\nConnection: Upgrade\r\nUpgrade: websocket\r\nSec-WebSocket-Protocol: v5.channel.k8s.io\r\n\r\nhello-after-101")
                 upgraded = true
             } else {

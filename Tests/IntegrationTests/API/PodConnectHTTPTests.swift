@@ -129,6 +129,32 @@ import Testing
         await s.stop()
     }
 
+    /// `ports` (PortForwardOptions) reaches the kubelet as the `port` values upstream's kubelet reads.
+    @Test func portForwardPortsReachTheKubeletAsPortValues() async throws {
+        let s = try await start()
+        let raw = try await RawTLSClient(port: try await s.server.server.listeningPort())
+        try await raw.send("""
+            GET /api/v1/namespaces/default/pods/two/portforward?ports=8080&ports=9090 HTTP/1.1\r
+            Host: 127.0.0.1\r
+            Authorization: Bearer \(s.server.server.adminToken)\r
+            Connection: Upgrade\r
+            Upgrade: websocket\r
+            Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r
+            Sec-WebSocket-Version: 13\r
+            Sec-WebSocket-Protocol: v4.channel.k8s.io\r
+            \r
+
+            """)
+        #expect(try await raw.waitFor("hello-after-101"), "received: \(raw.text)")
+        let request = s.kubelet.requests.withLockedValue { $0.last } ?? ""
+        #expect(request.hasPrefix("GET /portForward/default/two?port=8080&port=9090 HTTP/1.1"), "\(request.prefix(80))")
+        await raw.close()
+        await expectError(422, "PortForwardOptions \"\" is invalid: ports: Invalid value: 70000: must be between 1 and 65535, inclusive") {
+            _ = try await s.client.text(.GET, "/api/v1/namespaces/default/pods/two/portforward?ports=70000")
+        }
+        await s.stop()
+    }
+
     /// A kubelet that answers and closes at once: its last bytes still reach the client before the close.
     @Test func whatTheKubeletSendsBeforeClosingReachesTheClient() async throws {
         let s = try await start()

@@ -36,12 +36,16 @@ enum KindValidation {
                 problems.append(.invalid("spec.selector", selector, "field is immutable"))
             }
         case ("", "configmaps"), ("", "secrets"):
+            // Upstream's ValidateConfigMapUpdate / ValidateSecretUpdate (stringData is merged into data by now).
             if old["immutable"]?.boolValue == true {
-                if object["data"] != old["data"] || object["binaryData"] != old["binaryData"] || object["stringData"] != nil {
-                    problems.append(.forbidden("data", "field is immutable when `immutable` is set"))
-                }
                 if object["immutable"]?.boolValue != true {
                     problems.append(.forbidden("immutable", "field is immutable when `immutable` is set"))
+                }
+                if (object["data"]?.objectValue ?? [:]) != (old["data"]?.objectValue ?? [:]) {
+                    problems.append(.forbidden("data", "field is immutable when `immutable` is set"))
+                }
+                if resource == "configmaps", (object["binaryData"]?.objectValue ?? [:]) != (old["binaryData"]?.objectValue ?? [:]) {
+                    problems.append(.forbidden("binaryData", "field is immutable when `immutable` is set"))
                 }
             }
         default:
