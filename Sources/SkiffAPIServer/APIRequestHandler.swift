@@ -40,12 +40,7 @@ struct APIRequestHandler: HTTPResponder {
                 throw APIError.unauthorized()
             }
             if let info = RequestInfo(path: request.path), let resource = rest.registry.resource(group: info.group, version: info.version, resource: info.resource) {
-                guard request.method == .GET || request.method == .POST || request.method == .PUT || request.method == .PATCH
-                        || request.method == .DELETE || request.method == .HEAD
-                else { throw APIError.methodNotSupported(group: info.group, resource: info.resource, verb: request.method.rawValue) }
-                if resource.namespaced, info.namespace == nil, info.name != nil, request.method != .GET {
-                    throw APIError.notFound(group: info.group, resource: info.resource, name: info.name ?? "")
-                }
+                try Self.checkRoute(method: request.method, info: info, namespaced: resource.namespaced)
                 let query = request.query
                 let restRequest = RESTRequest(http: request, info: info, resource: resource, user: user, query: query,
                                               verb: info.verb(method: request.method, watchParameter: query.flag("watch")))
@@ -86,6 +81,25 @@ struct APIRequestHandler: HTTPResponder {
         requestMetrics.record(verb: verb, resource: resourceLabel, code: code,
                               nanoseconds: elapsed.components.seconds * 1_000_000_000 + elapsed.components.attoseconds / 1_000_000_000)
         logger.debug("request", metadata: ["method": "\(request.method.rawValue)", "uri": "\(request.head.uri)", "code": "\(code)"])
+    }
+
+    /// The routes upstream's installer registers for a resource, and go-restful's answers for the rest: a path
+    /// no route has is 404, a route without the method 405 (both generic Statuses with empty details).
+    static func checkRoute(method: HTTPMethod, info: RequestInfo, namespaced: Bool) throws(APIError) {
+        switch method {
+        case .GET, .POST, .PUT, .PATCH, .DELETE: break
+        default: throw .methodNotAllowed
+        }
+        if namespaced != (info.namespace != nil) {
+            // A cluster-scoped kind under a namespace, or one object of a namespaced kind without its namespace.
+            if !namespaced || info.name != nil { throw .routeNotFound }
+            // The cluster-wide path of a namespaced kind lists and watches, nothing else.
+            if method != .GET { throw .methodNotAllowed }
+        }
+        if info.subresource == nil {
+            if info.name != nil, method == .POST { throw .methodNotAllowed }
+            if info.name == nil, method == .PUT || method == .PATCH { throw .methodNotAllowed }
+        }
     }
 
     /// Upstream's max-in-flight refusal: plain text, as Go's `http.Error` writes it.

@@ -25,6 +25,8 @@ public struct APIError: Error, Sendable, Equatable, CustomStringConvertible {
     public var kind: String?
     public var causes: [Cause]
     public var retryAfterSeconds: Int?
+    /// Writes `"details":{}` even when empty, as upstream's `NewGenericServerResponse` (routing errors) does.
+    public var emptyDetails = false
 
     public init(code: Int, reason: String, message: String, name: String? = nil, group: String? = nil,
                 kind: String? = nil, causes: [Cause] = [], retryAfterSeconds: Int? = nil) {
@@ -112,6 +114,25 @@ public struct APIError: Error, Sendable, Equatable, CustomStringConvertible {
                  group: group, kind: resource)
     }
 
+    /// A path under a served group version that names nothing (go-restful found no route).
+    public static var routeNotFound: APIError {
+        var error = APIError(code: 404, reason: "NotFound", message: "the server could not find the requested resource")
+        error.emptyDetails = true
+        return error
+    }
+
+    /// A method the route does not take (go-restful's 405, as upstream's API server words it).
+    public static var methodNotAllowed: APIError {
+        var error = APIError(code: 405, reason: "MethodNotAllowed", message: "the server does not allow this method on the requested resource")
+        error.emptyDetails = true
+        return error
+    }
+
+    /// A Go error that is no API Status: 500 with no reason (`StatusReasonUnknown`), the error's text as message.
+    public static func unknown(_ message: String) -> APIError {
+        APIError(code: 500, reason: "", message: message)
+    }
+
     public static func requestEntityTooLarge(_ message: String) -> APIError {
         APIError(code: 413, reason: "RequestEntityTooLarge", message: "Request entity too large: \(message)")
     }
@@ -162,8 +183,10 @@ extension APIError {
     public var status: JSONValue {
         var status: JSONValue = [
             "kind": "Status", "apiVersion": "v1", "metadata": [:], "status": "Failure",
-            "message": .string(message), "reason": .string(reason),
+            "message": .string(message),
         ]
+        // StatusReasonUnknown ("") is omitted, as Go's omitempty leaves it out.
+        if !reason.isEmpty { status["reason"] = .string(reason) }
         var details = JSONObject()
         if let name, !name.isEmpty { details["name"] = .string(name) }
         if let group, !group.isEmpty { details["group"] = .string(group) }
@@ -176,7 +199,7 @@ extension APIError {
             })
         }
         if let retryAfterSeconds { details["retryAfterSeconds"] = .int(Int64(retryAfterSeconds)) }
-        if !details.isEmpty { status["details"] = .object(details) }
+        if !details.isEmpty || emptyDetails { status["details"] = .object(details) }
         status["code"] = .int(Int64(code))
         return status
     }

@@ -150,7 +150,8 @@ final class HTTPConnectionHandler: ChannelInboundHandler, RemovableChannelHandle
                                   remoteAddress: context.channel.remoteAddress)
         let promise = context.eventLoop.makePromise(of: Void.self)
         let keepAlive = head.isKeepAlive
-        let writer = HTTPResponseWriter(channel: context.channel, keepAlive: keepAlive, version: head.version,
+        let writer = HTTPResponseWriter(channel: context.channel, keepAlive: keepAlive && head.method != .CONNECT,
+                                        version: head.version, isConnect: head.method == .CONNECT,
                                         completion: ResponseCompletion(promise))
         let responder = self.responder
         let loopBound = NIOLoopBound((self, context), eventLoop: context.eventLoop)

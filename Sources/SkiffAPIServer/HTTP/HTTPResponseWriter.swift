@@ -8,6 +8,9 @@ public struct HTTPResponseWriter: Sendable {
     let channel: any Channel
     let keepAlive: Bool
     let version: HTTPVersion
+    /// The request was a CONNECT: NIO's encoder sends no body after its head (a 2xx CONNECT switches
+    /// protocols), so a refusal is written past the encoder, whole, and the connection closed.
+    var isConnect = false
     /// Tells the connection handler this response is finished (written or abandoned).
     let completion: ResponseCompletion
 
@@ -22,6 +25,10 @@ public struct HTTPResponseWriter: Sendable {
         guard completion.beginIfFirst() else {
             channel.close(promise: nil)
             completion.complete()
+            return
+        }
+        if isConnect {
+            sendPastEncoder(status: status, headers: headers, body: body)
             return
         }
         var headers = headers
@@ -42,6 +49,31 @@ public struct HTTPResponseWriter: Sendable {
             writeAll()
         } else {
             channel.eventLoop.execute(writeAll)
+        }
+    }
+
+    /// Writes a whole response as bytes below NIO's HTTP encoder, then closes the connection.
+    private func sendPastEncoder(status: HTTPResponseStatus, headers: HTTPHeaders, body: ByteBuffer) {
+        var text = "HTTP/\(version.major).\(version.minor) \(status.code) \(status.reasonPhrase)\r\n"
+        for (name, value) in headers where name.lowercased() != "content-length" && name.lowercased() != "connection" {
+            text += "\(name): \(value)\r\n"
+        }
+        text += "Content-Length: \(body.readableBytes)\r\nConnection: close\r\n\r\n"
+        var buffer = channel.allocator.buffer(string: text)
+        buffer.writeImmutableBuffer(body)
+        let bytes = buffer
+        let channel = self.channel
+        let completion = self.completion
+        channel.eventLoop.execute {
+            guard let encoder = try? channel.pipeline.syncOperations.context(handlerType: HTTPResponseEncoder.self) else {
+                channel.close(promise: nil)
+                completion.complete()
+                return
+            }
+            encoder.writeAndFlush(NIOAny(bytes)).whenComplete { _ in
+                channel.close(promise: nil)
+                completion.complete()
+            }
         }
     }
 

@@ -17,6 +17,7 @@ extension RESTHandler {
         let resource = request.resource
         var format = try request.output()
         if format == .yaml { format = .json }  // watch streams are JSON, as upstream's are
+        try ListOptions.validate(request, watch: true)
         let filter = try Selectors.filter(for: request)
         let bookmarks = request.bool("allowWatchBookmarks")
         let sendInitialEvents = request.bool("sendInitialEvents")
@@ -43,9 +44,7 @@ extension RESTHandler {
             stream = made.1
             if sendInitialEvents && bookmarks { w.send(.bookmark(revision: revision, initialEventsEnd: true)) }
         } else {
-            guard let revision = Int64(resourceVersion) else {
-                throw APIError.badRequest("invalid resource version \"\(resourceVersion)\"")
-            }
+            let revision = try ListOptions.revision(resourceVersion)
             var made: (CacheWatcher, AsyncStream<WatchDelivery>)?
             let w = resource.cache.watch(after: revision, hubRevision: hub.revision) { id in
                 let pair = CacheWatcher.make(id: id, filter: filter, capacity: Self.watcherCapacity)

@@ -75,8 +75,7 @@ struct RESTHandler: Sendable {
         case "0":
             break
         case let rv?:
-            guard let revision = Int64(rv) else { throw APIError.badRequest("invalid resource version \"\(rv)\"") }
-            try await hub.waitUntil(revision: revision)
+            try await hub.waitUntil(revision: try ListOptions.revision(rv))
         }
         return resource.cache.get(namespace: namespace ?? "", name: name)
     }
@@ -87,10 +86,15 @@ struct RESTHandler: Sendable {
         try requireVerb(request)
         let resource = request.resource
         let format = try request.output()
+        try ListOptions.validate(request, watch: false)
         let filter = try Selectors.filter(for: request)
         let limit = try request.integer("limit") ?? 0
         let resourceVersion = request.query["resourceVersion"]
         let match = request.query["resourceVersionMatch"]
+        // A list with a limit (or Exact) goes to storage upstream, which words a bad resourceVersion as a 400.
+        if let rv = resourceVersion, !rv.isEmpty, UInt64(rv) == nil, limit > 0 || match == "Exact" {
+            throw APIError.badRequest("invalid resource version: \(ListOptions.parseError(rv))")
+        }
         let encoder = ResponseEncoder(resource: resource, format: format, now: clock())
 
         if let token = request.query["continue"], !token.isEmpty {
@@ -111,16 +115,12 @@ struct RESTHandler: Sendable {
             return RESTResponse(status: .ok, contentType: encoder.contentType,
                                 body: try encoder.list(page.objects, metadata: page.metadata, allocator: ByteBufferAllocator()))
         }
-        if let match, match != "NotOlderThan" {
-            throw APIError.badRequest("resourceVersionMatch: Unsupported value: \"\(match)\": supported values: \"Exact\", \"NotOlderThan\"")
-        }
 
         switch resourceVersion {
         case nil, "": try await hub.waitUntilFresh()
         case "0": break
         case let rv?:
-            guard let revision = Int64(rv) else { throw APIError.badRequest("invalid resource version \"\(rv)\"") }
-            try await hub.waitUntil(revision: revision)
+            try await hub.waitUntil(revision: try ListOptions.revision(rv))
         }
         let hubRevision = hub.revision
         let (all, revision) = resource.cache.list(namespace: request.namespace ?? filter.namespace, atLeast: hubRevision)
