@@ -189,8 +189,11 @@ extension PodWorkers {
             event("Normal", "Created", "Created container: \(name)")
             event("Normal", "Started", "Started container \(name)")
             workers[uid]?.machine.started(name, containerID: handle.id, at: handle.startedAt, image: imageName, imageID: imageID)
-            if !isInit { startProbers(uid: uid, containerID: handle.id, spec: spec) }
-            runPostStart(uid: uid, containerID: handle.id, spec: spec)
+            // A pod deleted while this start was under way: its next step stops the container; no probes or hooks.
+            if workers[uid]?.machine.isTerminating == false {
+                if !isInit { startProbers(uid: uid, containerID: handle.id, spec: spec) }
+                runPostStart(uid: uid, containerID: handle.id, spec: spec)
+            }
             // A container that ended while this actor awaited its start: its exit applies now.
             if let exit = earlyExits.removeValue(forKey: handle.id) { exited(exit) }
         case .failure(let error as ContainerRuntimeError):

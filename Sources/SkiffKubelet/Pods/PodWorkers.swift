@@ -202,10 +202,17 @@ actor PodWorkers {
         }
     }
 
-    /// The pod's object is gone (deleted or never to be written again): forget the worker.
+    /// The pod's object is gone (deleted or never to be written again): forget the worker, and tear its pod
+    /// down, once nothing of it runs and no start is under way. A pod deleted a moment after it arrived may
+    /// still have its sandbox being made or a container being created: tearing down under them left the
+    /// container running and its address taken after the pod was gone. Until then the worker stays, `gone`,
+    /// and `sync` finishes it when the last start has ended and the last container stopped.
     func finish(_ uid: String) {
-        guard let worker = workers[uid], worker.machine.runningContainerIDs.isEmpty else {
+        guard let worker = workers[uid], worker.machine.runningContainerIDs.isEmpty, worker.startsInFlight == 0 else {
             workers[uid]?.gone = true
+            if workers[uid]?.machine.isTerminating == false {
+                workers[uid]?.machine.terminate(grace: .zero, now: Date())
+            }
             return
         }
         worker.timer?.cancel()
@@ -245,6 +252,10 @@ actor PodWorkers {
         }
         if !starts.isEmpty { beginStarts(uid, starts) }
         guard var worker = workers[uid] else { return }
+        if worker.gone, worker.machine.isTerminating, worker.machine.runningContainerIDs.isEmpty, worker.startsInFlight == 0 {
+            finish(uid)
+            return
+        }
         if let wakeAt, worker.timerAt != wakeAt {
             worker.timer?.cancel()
             worker.timerAt = wakeAt

@@ -63,9 +63,9 @@ struct KubeletServerHarness {
         return uid
     }
 
-    /// Waits (10 s at most) until the container of `pod` satisfies `condition`.
+    /// Waits (30 s at most: the whole suite runs in parallel on two cores) until the container of `pod` satisfies `condition`.
     func waitFor(_ condition: (ContainerTarget) -> Bool, pod: String) async throws {
-        let deadline = ContinuousClock.now + .seconds(10)
+        let deadline = ContinuousClock.now + .seconds(30)
         while ContinuousClock.now < deadline {
             if let target = try? await workers.locate(namespace: "default", pod: pod, container: "c"), condition(target) { return }
             try await Task.sleep(for: .milliseconds(50))
