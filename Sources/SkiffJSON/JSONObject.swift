@@ -41,6 +41,12 @@ public struct JSONObject: Sendable, Hashable, Sequence, ExpressibleByDictionaryL
         try body(&storage.values[index])
     }
 
+    /// Sets `value` for `key`, returning the value it replaced (nil when the key is new).
+    @discardableResult
+    public mutating func updateValue(_ value: JSONValue, forKey key: String) -> JSONValue? {
+        storage.updateValue(value, forKey: key)
+    }
+
     @discardableResult
     public mutating func removeValue(forKey key: String) -> JSONValue? { storage.removeValue(forKey: key) }
 

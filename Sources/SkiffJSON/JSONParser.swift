@@ -30,6 +30,21 @@ extension JSONValue {
         }
     }
 
+    /// Parses one JSON value and names the fields that appear twice in one object, as Go's strict decoder
+    /// names them (`data.a`, `spec.containers[0].name`); the last value of a duplicate wins, as in Go.
+    public static func parsingReportingDuplicates(_ bytes: [UInt8]) throws(JSONParseError) -> (JSONValue, duplicates: [String]) {
+        try bytes.withUnsafeBufferPointer { buffer throws(JSONParseError) in
+            var parser = JSONParser(buffer)
+            let value = try parser.parseDocument()
+            guard parser.sawDuplicate else { return (value, []) }
+            // Rare: parse again, keeping the path, to name them.
+            var tracker = JSONParser(buffer)
+            tracker.path = []
+            _ = try tracker.parseDocument()
+            return (value, tracker.duplicates)
+        }
+    }
+
     /// Parses one JSON value from a string.
     public init(parsing text: String) throws(JSONParseError) {
         var text = text
@@ -49,6 +64,11 @@ struct JSONParser {
     let bytes: UnsafeBufferPointer<UInt8>
     var index = 0
     var depth = 0
+    /// A key was set twice in one object.
+    var sawDuplicate = false
+    /// The path of the value being parsed, when duplicates are being named (nil otherwise: no cost).
+    var path: [String]?
+    var duplicates: [String] = []
 
     init(_ bytes: UnsafeBufferPointer<UInt8>) { self.bytes = bytes }
 
@@ -104,7 +124,12 @@ struct JSONParser {
             index += 1
             skipWhitespace()
             // Duplicate keys: the last one wins, as in Go.
-            object[key] = try parseValue()
+            path?.append(key)
+            if object.updateValue(try parseValue(), forKey: key) != nil {
+                sawDuplicate = true
+                if let path { duplicates.append(Self.describe(path)) }
+            }
+            path?.removeLast()
             skipWhitespace()
             guard index < bytes.count else { throw error("unexpected end of JSON input") }
             switch bytes[index] {
@@ -116,6 +141,15 @@ struct JSONParser {
             case let c: throw error("invalid character \(quoted(c)) after object key:value pair")
             }
         }
+    }
+
+    /// Go's strict decoder's path: keys joined by dots, indexes in brackets.
+    static func describe(_ path: [String]) -> String {
+        var text = ""
+        for element in path {
+            if element.hasPrefix("[") || text.isEmpty { text += element } else { text += "." + element }
+        }
+        return text
     }
 
     mutating func parseArray() throws(JSONParseError) -> JSONValue {
@@ -130,7 +164,9 @@ struct JSONParser {
         }
         while true {
             skipWhitespace()
+            path?.append("[\(array.count)]")
             array.append(try parseValue())
+            path?.removeLast()
             skipWhitespace()
             guard index < bytes.count else { throw error("unexpected end of JSON input") }
             switch bytes[index] {

@@ -4,7 +4,15 @@ import Foundation
 /// `move`, `copy` and `test` operations on JSON pointers, applied in order, all or nothing.
 /// Messages follow evanphx/json-patch, which the Kubernetes API server uses.
 public enum JSONPatch {
-    public static func apply(_ patch: JSONValue, to document: JSONValue) throws(PatchError) -> JSONValue {
+    /// How much `copy` operations may add to a document, in bytes of JSON (evanphx/json-patch's
+    /// `AccumulatedCopySizeLimit`, which upstream sets to its request body limit: a few copies of a large
+    /// value would otherwise multiply it).
+    public static let maxCopyBytes = 3 * 1024 * 1024
+
+    public static func apply(_ patch: JSONValue, to document: JSONValue, maxCopyBytes: Int = maxCopyBytes) throws(PatchError)
+        -> JSONValue
+    {
+        var copied = 0
         guard case .array(let operations) = patch else {
             throw PatchError("json: cannot unmarshal \(patch.typeName) into Go value of type jsonpatch.Patch", malformed: true)
         }
@@ -40,6 +48,10 @@ public enum JSONPatch {
                 guard let fromText = op["from"]?.stringValue else { throw PatchError("copy operation missing from field") }
                 guard let value = get(doc, try pointer(fromText)) else {
                     throw PatchError("copy operation does not apply: doc is missing from path: \(fromText)")
+                }
+                copied += value.serialized().count
+                if copied > maxCopyBytes {
+                    throw PatchError("Unable to complete the copy, the accumulated size increase of copy is \(copied), exceeding the limit \(maxCopyBytes)")
                 }
                 try add(&doc, path, value, pathText: pathText)
             case "test":

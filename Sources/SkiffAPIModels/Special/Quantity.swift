@@ -27,6 +27,12 @@ public struct Quantity: Sendable, Hashable, JSONValueConvertible, ExpressibleByS
     /// Whether the text is a well-formed quantity.
     public var isValid: Bool { ParsedQuantity(string) != nil }
 
+    /// Whether the amount is below zero.
+    public var isNegative: Bool { ParsedQuantity(string).map { $0.negative && !$0.digits.isEmpty } ?? false }
+
+    /// apimachinery's `ErrFormatWrong`, the words of a quantity that does not parse.
+    public static let formatError = "quantities must match the regular expression '^([+-]?[0-9.]+)([eEinumkKMGTP]*[-+]?[0-9]*)$'"
+
     /// The amount in whole units rounded up, away from zero (bytes for memory: `2Gi` is 2147483648);
     /// `nil` when the text is malformed or the amount does not fit in an `Int64`.
     public var value: Int64? { ParsedQuantity(string)?.scaledValue(scale: 0) }

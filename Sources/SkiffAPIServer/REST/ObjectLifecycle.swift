@@ -70,6 +70,23 @@ enum ObjectLifecycle {
         return (copy, copy.serialized())
     }
 
+    /// etcd's default `--max-request-bytes`: upstream cannot store a larger object on any backend, so
+    /// neither does Skiff (the SQLite store would take it, and a patch could grow an object without bound).
+    static let maxStoredBytes = 1_572_864
+
+    /// The stored form of an object about to be written, within etcd's limit. As upstream does when etcd
+    /// says "request is too large", a too-large object is tried once more without its managedFields; still
+    /// too large is etcd's error, which upstream passes on as a 500 with no reason.
+    static func storageFormWithinLimit(_ object: JSONValue) throws(APIError) -> (object: JSONValue, bytes: [UInt8]) {
+        let storage = storageForm(object)
+        if storage.bytes.count <= maxStoredBytes { return storage }
+        var stripped = object
+        stripped.setValue(nil, at: ["metadata", "managedFields"])
+        let smaller = storageForm(stripped)
+        if smaller.bytes.count <= maxStoredBytes { return smaller }
+        throw .unknown("etcdserver: request is too large")
+    }
+
     /// The served JSON of a stored object: its stored bytes with `metadata.resourceVersion` added, by
     /// splicing when the bytes allow it (they do when this server wrote them), by decoding otherwise.
     static func servedBytes(stored bytes: [UInt8], revision: Int64) throws -> [UInt8] {

@@ -4,7 +4,13 @@ import SkiffAPI
 /// The four patch types on a live object, with upstream's status codes: a patch that is not a patch
 /// is 400, one that does not fit the object is 422.
 enum Patcher {
+    /// Upstream's `maxJSONPatchOperations`.
+    static let maxJSONPatchOperations = 10_000
+
     static func jsonPatch(_ patch: JSONValue, to object: JSONValue) throws(APIError) -> JSONValue {
+        if let operations = patch.arrayValue, operations.count > maxJSONPatchOperations {
+            throw .requestEntityTooLarge("The allowed maximum operations in a JSON patch is \(maxJSONPatchOperations), got \(operations.count)")
+        }
         do {
             return try JSONPatch.apply(patch, to: object)
         } catch {

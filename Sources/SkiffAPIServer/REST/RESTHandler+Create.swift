@@ -41,7 +41,7 @@ extension RESTHandler {
                 return try respond(candidate, status: .created, resource: resource, format: format, warnings: body.warnings)
             }
             let outcome: Result<Int64, StoreError>
-            let storage = ObjectLifecycle.storageForm(candidate)
+            let storage = try ObjectLifecycle.storageFormWithinLimit(candidate)
             do {
                 outcome = .success(try await store.create(resource.key(namespace: request.namespace, name: name),
                                                           value: storage.bytes, decoded: storage.object))

@@ -17,9 +17,32 @@ struct DeleteOptions {
         var body: JSONValue = [:]
         if request.http.body.readableBytes > 0 {
             body = try RequestBody.parse(request.http)
-            guard case .object = body else { throw .badRequest("DeleteOptions must be an object") }
+            try Self.check(body)
         }
         try self.init(body: body, request: request)
+    }
+
+    /// A DELETE body must be DeleteOptions with fields of the right types, or nothing is deleted. Upstream 1.32
+    /// answers these with a 500; 1.35 made them the 400 a client's mistake is, with the same words.
+    static func check(_ body: JSONValue) throws(APIError) {
+        guard case .object(let fields) = body else {
+            throw .badRequest("json: cannot unmarshal \(body.goTypeName) into Go value of type v1.DeleteOptions")
+        }
+        if let kind = fields["kind"]?.stringValue, !kind.isEmpty, kind != "DeleteOptions" {
+            let version = fields["apiVersion"]?.stringValue ?? ""
+            throw .badRequest("no kind \"\(kind)\" is registered for version \"\(version)\" in scheme \"k8s.io/apimachinery/pkg/apis/meta/internalversion/scheme/register.go:27\"")
+        }
+        func expect(_ value: JSONValue?, _ field: String, _ goType: String, _ matches: (JSONValue) -> Bool) throws(APIError) {
+            guard let value, value != .null, !matches(value) else { return }
+            throw .badRequest("json: cannot unmarshal \(value.goTypeName) into Go struct field DeleteOptions.\(field) of type \(goType)")
+        }
+        try expect(fields["gracePeriodSeconds"], "gracePeriodSeconds", "int64") { if case .int = $0 { true } else { false } }
+        try expect(fields["propagationPolicy"], "propagationPolicy", "v1.DeletionPropagation") { $0.stringValue != nil }
+        try expect(fields["orphanDependents"], "orphanDependents", "bool") { $0.boolValue != nil }
+        try expect(fields["preconditions"], "preconditions", "v1.Preconditions") { $0.objectValue != nil }
+        try expect(fields["preconditions"]?["uid"], "preconditions.uid", "types.UID") { $0.stringValue != nil }
+        try expect(fields["preconditions"]?["resourceVersion"], "preconditions.resourceVersion", "string") { $0.stringValue != nil }
+        try expect(fields["dryRun"], "dryRun", "[]string") { $0.arrayValue?.allSatisfy { $0.stringValue != nil } == true }
     }
 
     /// Options given as a JSON object (a DELETE body, or an Eviction's `deleteOptions`) plus the query.

@@ -158,19 +158,20 @@ extension RESTHandler {
                 case .write(let object):
                     guard let stored else { throw resource.notFound(name) }
                     if dryRun { return UpdateOutcome(object: object, created: false) }
-                    let storage = ObjectLifecycle.storageForm(object)
+                    let storage = try ObjectLifecycle.storageFormWithinLimit(object)
                     let revision = try await store.update(key, value: storage.bytes, expectedRevision: stored.modRevision,
                                                           decoded: storage.object)
                     return UpdateOutcome(object: ObjectLifecycle.settingRevision(object, revision), created: false)
                 case .create(let object):
                     if dryRun { return UpdateOutcome(object: object, created: true) }
-                    let storage = ObjectLifecycle.storageForm(object)
+                    let storage = try ObjectLifecycle.storageFormWithinLimit(object)
                     let revision = try await store.create(key, value: storage.bytes, decoded: storage.object)
                     return UpdateOutcome(object: ObjectLifecycle.settingRevision(object, revision), created: true)
                 case .delete(let object):
                     guard let stored else { throw resource.notFound(name) }
                     if dryRun { return UpdateOutcome(object: object, created: false) }
                     let removed = try await store.delete(key, expectedRevision: stored.modRevision)
+                    resource.strategy.afterDelete(object)
                     return UpdateOutcome(object: ObjectLifecycle.settingRevision(object, removed.modRevision), created: false)
                 }
             } catch let error as StoreError where error.isConflict || error.isKeyExists || error.isNotFound {

@@ -11,9 +11,15 @@ struct RequestBody {
     init(_ request: RESTRequest, validation: FieldValidation, expectedKind: GroupVersionKind? = nil) throws(APIError) {
         let resource = request.resource
         let gvk = expectedKind ?? resource.info.groupVersionKind
-        var value = try Self.parse(request.http, defaultKind: gvk)
+        var value: JSONValue
+        var duplicates: [String]
+        do {
+            (value, duplicates) = try Self.parseReportingDuplicates(request.http, defaultKind: gvk)
+        } catch where error.message.hasPrefix("couldn't get version/kind") {
+            throw Self.unrecognized(error.message, kind: gvk.kind, body: request.http)
+        }
         guard case .object = value else {
-            throw .badRequest("couldn't get version/kind; json parse error: json: cannot unmarshal \(value.goTypeName) into Go value of type struct { APIVersion string \"json:\\\"apiVersion,omitempty\\\"\"; Kind string \"json:\\\"kind,omitempty\\\"\" }")
+            throw Self.unrecognized("couldn't get version/kind; json parse error: json: cannot unmarshal \(value.goTypeName) into Go value of type struct { APIVersion string \"json:\\\"apiVersion,omitempty\\\"\"; Kind string \"json:\\\"kind,omitempty\\\"\" }", kind: gvk.kind, body: request.http)
         }
         if let apiVersion = value["apiVersion"]?.stringValue, !apiVersion.isEmpty {
             let given = GroupVersionKind(apiVersion: apiVersion, kind: value["kind"]?.stringValue ?? gvk.kind)
@@ -25,7 +31,10 @@ struct RequestBody {
         }
         if let kind = value["kind"]?.stringValue, !kind.isEmpty {
             if kind != gvk.kind {
-                throw .badRequest("the kind in the data (\(kind)) does not match the expected kind (\(gvk.kind))")
+                // Upstream decodes the body as its own kind, then fails to convert it to the resource's.
+                let given = GroupVersionKind(apiVersion: value["apiVersion"]?.stringValue ?? gvk.apiVersion, kind: kind)
+                let internalPackage = gvk.group.isEmpty ? "core" : String(gvk.group.split(separator: ".").first ?? "core")
+                throw .badRequest("\(kind) in version \"\(given.version)\" cannot be handled as a \(gvk.kind): converting (\(given.version).\(kind)) to (\(internalPackage).\(gvk.kind)): unknown conversion")
             }
         } else {
             value["kind"] = .string(gvk.kind)
@@ -36,12 +45,15 @@ struct RequestBody {
             if let typeError = result.typeErrors.first {
                 throw .badRequest("\(gvk.kind) in version \"\(gvk.version)\" cannot be handled as a \(gvk.kind): \(typeError)")
             }
-            if !result.unknownFields.isEmpty {
+            let problems = duplicates.map { "duplicate field \"\($0)\"" } + result.unknownFields.map { "unknown field \"\($0)\"" }
+            if !problems.isEmpty {
                 switch validation {
                 case .strict:
-                    throw .badRequest("strict decoding error: " + result.unknownFields.map { "unknown field \"\($0)\"" }.joined(separator: ", "))
+                    let kind = value["kind"]?.stringValue ?? gvk.kind
+                    throw .badRequest("\(kind) in version \"\(gvk.version)\" cannot be handled as a \(gvk.kind): strict decoding error: "
+                                      + problems.joined(separator: ", "))
                 case .warn:
-                    warnings = result.unknownFields.map { "unknown field \"\($0)\"" }
+                    warnings = problems
                 case .ignore:
                     break
                 }
@@ -51,15 +63,37 @@ struct RequestBody {
         self.warnings = warnings
     }
 
+    /// Upstream's decode error for a body whose kind could not be read (`transformDecodeError`).
+    static func unrecognized(_ detail: String, kind: String, body request: HTTPRequest) -> APIError {
+        .badRequest("the object provided is unrecognized (must be of type \(kind)): \(detail) (\(summary(request.body)))")
+    }
+
+    /// apimachinery's `summarizeData(data, 30)`: JSON-looking text as is, anything else in hex.
+    static func summary(_ body: ByteBuffer) -> String {
+        let bytes = Array(body.readableBytesView)
+        guard let first = bytes.first else { return "<empty>" }
+        let head = bytes.prefix(30)
+        let more = bytes.count > 30 ? " ..." : ""
+        if first == UInt8(ascii: "{") { return String(decoding: head, as: UTF8.self) + more }
+        return head.map { String(format: "%02x", $0) }.joined() + more
+    }
+
     /// Parses a body as JSON, YAML or Kubernetes protobuf according to its Content-Type; protobuf
     /// bodies without apiVersion/kind in their envelope take `defaultKind`'s.
     static func parse(_ request: HTTPRequest, defaultKind: GroupVersionKind? = nil) throws(APIError) -> JSONValue {
+        try parseReportingDuplicates(request, defaultKind: defaultKind).0
+    }
+
+    /// `parse`, naming the fields a JSON body sets twice in one object (for `fieldValidation`).
+    static func parseReportingDuplicates(_ request: HTTPRequest, defaultKind: GroupVersionKind? = nil) throws(APIError)
+        -> (JSONValue, [String])
+    {
         let contentType = request.header("Content-Type").flatMap { MediaType(parsing: $0[...]) }
         var body = request.body
         let bytes = body.readBytes(length: body.readableBytes) ?? []
         if let contentType, contentType.isProtobuf {
             do {
-                return try KubernetesProtobuf.decode(bytes, defaultAPIVersion: defaultKind?.apiVersion, defaultKind: defaultKind?.kind)
+                return (try KubernetesProtobuf.decode(bytes, defaultAPIVersion: defaultKind?.apiVersion, defaultKind: defaultKind?.kind), [])
             } catch {
                 throw error.apiError
             }
@@ -69,10 +103,10 @@ struct RequestBody {
         }
         if bytes.isEmpty { throw .badRequest("Object 'Kind' is missing in ''") }
         if let contentType, contentType.isYAML || contentType.essence == "application/apply-patch+yaml" {
-            return try parseYAML(bytes)
+            return (try parseYAML(bytes), [])
         }
         do {
-            return try JSONValue(parsing: bytes)
+            return try JSONValue.parsingReportingDuplicates(bytes)
         } catch {
             throw .badRequest("couldn't get version/kind; json parse error: \(error.message)")
         }

@@ -45,9 +45,13 @@ protocol ResourceStrategy: Sendable {
     func readyToDelete(_ object: JSONValue) -> Bool
     /// Last step before a create (`old` nil) or update is stored: allocations (service IPs and ports).
     func beforeStore(_ object: inout JSONValue, old: JSONValue?, dryRun: Bool) throws(APIError)
+    /// The object was removed from storage (upstream's `AfterDelete`): what it held is free again.
+    func afterDelete(_ object: JSONValue)
 }
 
 extension ResourceStrategy {
+    func afterDelete(_ object: JSONValue) {}
+
     var tracksGeneration: Bool { false }
     var hasStatusSubresource: Bool { false }
     var allowCreateOnUpdate: Bool { false }

@@ -96,7 +96,13 @@ enum SchemaChecker {
             guard let child = schema.values else { return }
             value = .null
             for index in object.keys.indices {
-                if case .null = object.values[index] { continue }
+                if case .null = object.values[index] {
+                    // A null in a map of strings decodes to Go's zero value, the empty string (a label `a: null`).
+                    if child.kind == .string, child.definitionName == nil {
+                        object.modifyValue(at: index) { $0 = .string("") }
+                    }
+                    continue
+                }
                 trail.append(.mapKey(object.keys[index]))
                 object.modifyValue(at: index) { member in
                     walk(&member, schema: child, trail: &trail, goStruct: goStruct, result: &result, depth: depth + 1)
@@ -119,7 +125,10 @@ enum SchemaChecker {
                 switch value {
                 case .int(let i): value = .string(String(i))
                 case .double: value = .string(value.jsonString)
-                case .string: break
+                case .string(let s):
+                    // Decoding a Quantity parses it: a malformed one fails the whole body, as upstream's decoder.
+                    let trimmed = s.trimmingCharacters(in: .whitespacesAndNewlines)
+                    if !Quantity(trimmed).isValid { result.typeErrors.append(Quantity.formatError) }
                 default: return mismatch()
                 }
                 return

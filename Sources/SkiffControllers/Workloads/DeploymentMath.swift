@@ -1,3 +1,4 @@
+import Foundation
 import SkiffAPI
 
 /// The pure arithmetic of the Deployment controller (upstream's `deployment/util`), apart from I/O.
@@ -85,21 +86,51 @@ enum DeploymentMath {
 }
 
 extension DeploymentMath {
-    /// Spreads `add` replicas (negative: removals) over ReplicaSets of `sizes` in proportion to
-    /// their sizes; the rounding leftover goes to the largest (upstream's proportional scaling).
-    static func proportionalSizes(_ sizes: [Int], add: Int) -> [Int] {
-        let total = sizes.reduce(0, +)
-        guard total > 0, add != 0 else { return sizes }
-        var result = sizes
-        var given = 0
-        for index in sizes.indices {
-            let share = sizes[index] * add / total
-            result[index] = max(0, sizes[index] + share)
-            given += result[index] - sizes[index]
+    /// One active ReplicaSet as proportional scaling sees it.
+    struct ScaledReplicaSet: Equatable {
+        var name: String
+        var created: Date
+        var replicas: Int
+        /// `deployment.kubernetes.io/max-replicas`: the Deployment's size plus surge when it last scaled this one.
+        var maxReplicas: Int?
+    }
+
+    /// The sizes of the active ReplicaSets once a Deployment of `desired` replicas (`surge` more allowed) that
+    /// had `statusReplicas` is scaled in the middle of a rollout, in the order given: upstream's `scale` in
+    /// `sync.go`, rounding and leftovers included (its conformance test checks 10→30 gives 20/13).
+    static func proportionalSizes(_ sets: [ScaledReplicaSet], desired: Int, surge: Int, statusReplicas: Int) -> [Int] {
+        let current = sets.reduce(0) { $0 + $1.replicas }
+        let allowed = desired > 0 ? desired + surge : 0
+        let toAdd = allowed - current
+        guard toAdd != 0 else { return sets.map(\.replicas) }
+        // Growing: the largest first, newer before older; shrinking: the largest first, older before newer.
+        let order = sets.indices.sorted { a, b in
+            let (x, y) = (sets[a], sets[b])
+            if x.replicas != y.replicas { return x.replicas > y.replicas }
+            let older = x.created == y.created ? x.name < y.name : x.created < y.created
+            let newer = x.created == y.created ? y.name < x.name : y.created < x.created
+            return toAdd > 0 ? newer : older
         }
-        if let largest = sizes.indices.max(by: { sizes[$0] < sizes[$1] }) {
-            result[largest] = max(0, result[largest] + add - given)
+        var sizes = sets.map(\.replicas)
+        var added = 0
+        for index in order {
+            let rs = sets[index]
+            guard rs.replicas > 0, toAdd != added else { continue }
+            let fraction: Int
+            if desired == 0 {
+                fraction = -rs.replicas
+            } else {
+                let annotated = rs.maxReplicas ?? statusReplicas
+                guard annotated > 0 else { continue }
+                let scaled = Double(rs.replicas * (desired + surge)) / Double(annotated)
+                fraction = Int(scaled.rounded(.toNearestOrAwayFromZero)) - rs.replicas
+            }
+            let proportion = toAdd > 0 ? min(fraction, toAdd - added) : max(fraction, toAdd - added)
+            sizes[index] = rs.replicas + proportion
+            added += proportion
         }
-        return result
+        // What rounding left over goes to the first (largest) one.
+        if let first = order.first { sizes[first] = max(0, sizes[first] + toAdd - added) }
+        return sizes
     }
 }

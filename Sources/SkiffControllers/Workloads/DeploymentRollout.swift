@@ -33,11 +33,11 @@ extension DeploymentSyncer {
         let template = d["spec"]?["template"]
         var (newRS, old) = DeploymentRollout.split(rsList, template: template)
         let newRevision = (old.map(DeploymentRollout.revision).max() ?? 0) + 1
-        if var rs = newRS {
-            if DeploymentRollout.revision(rs) < newRevision {
-                rs.setValue(.string(String(newRevision)), at: ["metadata", "annotations", WorkloadAnnotations.revision])
-                rs = try await client.json(.PUT, WorkloadResources.replicaSets.object(rs.objectName, namespace: rs.objectNamespace), body: rs)
-                newRS = rs
+        if let rs = newRS {
+            let updated = Self.newReplicaSetAnnotations(rs, deployment: d, revision: newRevision)
+            if updated != rs {
+                newRS = try await client.json(.PUT, WorkloadResources.replicaSets.object(rs.objectName, namespace: rs.objectNamespace),
+                                              body: updated)
             }
         } else if create {
             newRS = try await createNewReplicaSet(&d, old: old, revision: newRevision)
@@ -94,6 +94,47 @@ extension DeploymentSyncer {
             throw error
         }
     }
+
+    /// Upstream's `SetNewReplicaSetAnnotations` for a ReplicaSet that exists: the Deployment's annotations,
+    /// the new revision, and, when a rollback brings an older ReplicaSet back, its old revision appended to
+    /// `revision-history` (at most 2,000 characters, the oldest entries dropped first).
+    static func newReplicaSetAnnotations(_ rs: JSONValue, deployment d: JSONValue, revision: Int) -> JSONValue {
+        var updated = rs
+        for (key, value) in d.annotations where copiedAnnotation(key) {
+            updated.setValue(.string(value), at: ["metadata", "annotations", key])
+        }
+        let oldText = rs.annotations[WorkloadAnnotations.revision]
+        let oldRevision: Int
+        if let oldText, !oldText.isEmpty {
+            guard let parsed = Int(oldText) else { return updated }
+            oldRevision = parsed
+        } else {
+            oldRevision = 0
+        }
+        guard oldRevision < revision else { return updated }
+        updated.setValue(.string(String(revision)), at: ["metadata", "annotations", WorkloadAnnotations.revision])
+        if let oldText {
+            let history = rs.annotations[WorkloadAnnotations.revisionHistory] ?? ""
+            if history.isEmpty {
+                updated.setValue(.string(oldText), at: ["metadata", "annotations", WorkloadAnnotations.revisionHistory])
+            } else {
+                let parts = history.split(separator: ",", omittingEmptySubsequences: false).map(String.init)
+                var total = history.count + oldText.count + 1
+                var start = 0
+                while total > maxRevisionHistoryLength && start < parts.count {
+                    total -= parts[start].count + 1
+                    start += 1
+                }
+                if total <= maxRevisionHistoryLength {
+                    let kept = (parts[start...] + [oldText]).joined(separator: ",")
+                    updated.setValue(.string(kept), at: ["metadata", "annotations", WorkloadAnnotations.revisionHistory])
+                }
+            }
+        }
+        return updated
+    }
+
+    static let maxRevisionHistoryLength = 2000
 
     /// Deployment annotations that do not describe a ReplicaSet's own state are copied to it
     /// (`kubernetes.io/change-cause` shows in `rollout history` that way).
@@ -206,8 +247,12 @@ extension DeploymentSyncer {
             return
         }
         let (surge, _) = DeploymentRollout.fenceposts(d)
-        let current = DeploymentRollout.sum(active, \.specReplicas)
-        let sizes = DeploymentMath.proportionalSizes(active.map(\.specReplicas), add: desired + surge - current)
+        let sets = active.map {
+            DeploymentMath.ScaledReplicaSet(name: $0.objectName, created: $0.creationDate, replicas: $0.specReplicas,
+                                            maxReplicas: $0.annotations[WorkloadAnnotations.maxReplicas].flatMap(Int.init))
+        }
+        let sizes = DeploymentMath.proportionalSizes(sets, desired: desired, surge: surge,
+                                                     statusReplicas: d.statusInt("replicas"))
         for (rs, size) in zip(active, sizes) { _ = try await scaleReplicaSet(rs, to: size, for: d) }
     }
 

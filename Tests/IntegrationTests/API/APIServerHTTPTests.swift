@@ -60,7 +60,7 @@ import Testing
             let strict = try await client.send(.POST, "/api/v1/namespaces/default/configmaps", query: [("fieldValidation", "Strict")],
                                                body: Array(#"{"apiVersion":"v1","kind":"ConfigMap","metadata":{"name":"u"},"bogus":1}"#.utf8))
             #expect(strict.status.code == 400)
-            #expect(try strict.json()["message"]?.stringValue == "strict decoding error: unknown field \"bogus\"")
+            #expect(try strict.json()["message"]?.stringValue == "ConfigMap in version \"v1\" cannot be handled as a ConfigMap: strict decoding error: unknown field \"bogus\"")
             let huge = try await client.send(.POST, "/api/v1/namespaces/default/configmaps",
                                              body: configMap("big", data: ["a": .string(String(repeating: "x", count: 3 * 1024 * 1024 + 10))]).serialized())
             #expect(huge.status.code == 413)

@@ -69,10 +69,37 @@ import Testing
         #expect(DeploymentMath.maxScaledDown(allPods: 4, desired: 3, maxUnavailable: 0, newUnavailable: 0) == 1)
     }
 
-    @Test func proportionalScalingKeepsTheTotal() {
-        let sizes = DeploymentMath.proportionalSizes([6, 3], add: 3)
-        #expect(sizes.reduce(0, +) == 12)
-        #expect(DeploymentMath.proportionalSizes([6, 3], add: -9).reduce(0, +) == 0)
+    @Test func proportionalScalingFollowsUpstreamsRoundingAndLeftovers() {
+        let old = Date(timeIntervalSince1970: 1000), new = Date(timeIntervalSince1970: 2000)
+        // Upstream's conformance test: 10 replicas (maxSurge 3) stuck mid-rollout at 8 old / 5 new, scaled to 30.
+        var sets = [DeploymentMath.ScaledReplicaSet(name: "web-old", created: old, replicas: 8, maxReplicas: 13),
+                    DeploymentMath.ScaledReplicaSet(name: "web-new", created: new, replicas: 5, maxReplicas: 13)]
+        #expect(DeploymentMath.proportionalSizes(sets, desired: 30, surge: 3, statusReplicas: 13) == [20, 13])
+        // Scaled back down to 10: the same proportions, the older one first.
+        sets = [DeploymentMath.ScaledReplicaSet(name: "web-old", created: old, replicas: 20, maxReplicas: 33),
+                DeploymentMath.ScaledReplicaSet(name: "web-new", created: new, replicas: 13, maxReplicas: 33)]
+        #expect(DeploymentMath.proportionalSizes(sets, desired: 10, surge: 3, statusReplicas: 33) == [8, 5])
+        // Without the annotation the Deployment's status replicas stand in; to 0, everything goes.
+        sets = [DeploymentMath.ScaledReplicaSet(name: "a", created: old, replicas: 6, maxReplicas: nil),
+                DeploymentMath.ScaledReplicaSet(name: "b", created: new, replicas: 3, maxReplicas: nil)]
+        #expect(DeploymentMath.proportionalSizes(sets, desired: 11, surge: 1, statusReplicas: 9).reduce(0, +) == 12)
+        #expect(DeploymentMath.proportionalSizes(sets, desired: 0, surge: 0, statusReplicas: 9) == [0, 0])
+    }
+
+    /// `kubectl rollout undo` brings an older ReplicaSet back: it takes the next revision and keeps the ones
+    /// it had before in `revision-history`, as upstream's SetNewReplicaSetAnnotations.
+    @Test func aReplicaSetBroughtBackKeepsItsOldRevisionsInRevisionHistory() {
+        let deployment: JSONValue = ["metadata": ["annotations": ["kubernetes.io/change-cause": "undo",
+                                                                  "deployment.kubernetes.io/revision": "2"]]]
+        let a: JSONValue = ["metadata": ["name": "web-a", "annotations": ["deployment.kubernetes.io/revision": "1"]]]
+        let back = DeploymentSyncer.newReplicaSetAnnotations(a, deployment: deployment, revision: 3)
+        #expect(back.annotations["deployment.kubernetes.io/revision"] == "3")
+        #expect(back.annotations["deployment.kubernetes.io/revision-history"] == "1")
+        #expect(back.annotations["kubernetes.io/change-cause"] == "undo")
+        let again = DeploymentSyncer.newReplicaSetAnnotations(back, deployment: deployment, revision: 5)
+        #expect(again.annotations["deployment.kubernetes.io/revision-history"] == "1,3")
+        // A revision that is already current changes nothing.
+        #expect(DeploymentSyncer.newReplicaSetAnnotations(again, deployment: deployment, revision: 5) == again)
     }
 
     @Test func templateHashIsStableAndSensitive() {

@@ -92,6 +92,13 @@ enum PodSpecValidation {
                 if !portNames.insert(portName).inserted { problems.append(.duplicate("\(field).name", .string(portName))) }
             }
         }
+        for kind in ["limits", "requests"] {
+            for (resource, amount) in container["resources"]?[kind]?.objectValue ?? [:] {
+                if let text = amount.stringValue, Quantity(text).isNegative {
+                    problems.append(.invalid("\(path).resources.\(kind).\(resource)", amount, "must be greater than or equal to 0"))
+                }
+            }
+        }
         for (i, env) in (container["env"]?.arrayValue ?? []).enumerated() where (env["name"]?.stringValue ?? "").isEmpty {
             problems.append(.required("\(path).env[\(i)].name"))
         }
