@@ -173,6 +173,7 @@ public final class APIServer: Service, Sendable {
                 while !self.hub.isReady { try await Task.sleep(for: .milliseconds(5)) }
                 self.health.set("watch-cache", ok: true)
                 try await self.bootstrap()
+                try await self.bootstrapKubernetesService()
                 self.health.set("bootstrap", ok: true)
                 self.logger.info("ready", metadata: ["url": "\(url)", "kubeconfig": "\(self.kubeconfigURL.path)"])
             }

@@ -24,9 +24,10 @@ final class KubeletClient: Sendable {
 
     /// Sends one request to the kubelet at `host:port` over a connection on `eventLoop` (the client's, so an
     /// upgraded connection can be glued to it) and returns once the response head arrived.
-    func send(host: String, port: Int, method: HTTPMethod, uri: String, headers: HTTPHeaders,
-              on eventLoop: any EventLoop) async throws -> KubeletResponse {
-        let tls = self.tls
+    /// `body` is sent with the request; `useTLS: false` speaks plain HTTP (a pod's own port, for `pods/proxy`).
+    func send(host: String, port: Int, method: HTTPMethod, uri: String, headers: HTTPHeaders, body: ByteBuffer? = nil,
+              useTLS: Bool = true, on eventLoop: any EventLoop) async throws -> KubeletResponse {
+        let tls = useTLS ? self.tls : nil
         let (channel, handlers) = try await ClientBootstrap(group: eventLoop)
             .connectTimeout(connectTimeout)
             .channelOption(.tcpOption(.tcp_nodelay), value: 1)
@@ -34,7 +35,7 @@ final class KubeletClient: Sendable {
                 channel.eventLoop.makeCompletedFuture {
                     let handlers = KubeletResponse.Handlers()
                     let operations = channel.pipeline.syncOperations
-                    try operations.addHandler(NIOSSLClientHandler(context: tls, serverHostname: nil))
+                    if let tls { try operations.addHandler(NIOSSLClientHandler(context: tls, serverHostname: nil)) }
                     try operations.addHandler(handlers.tap)
                     try operations.addHandler(handlers.encoder)
                     try operations.addHandler(handlers.decoder)
@@ -45,8 +46,9 @@ final class KubeletClient: Sendable {
         let collector = try await channel.eventLoop.submit { handlers.value.collector }.get()
         var head = HTTPRequestHead(version: .http1_1, method: method, uri: uri, headers: headers)
         head.headers.replaceOrAdd(name: "Host", value: host.contains(":") ? "[\(host)]:\(port)" : "\(host):\(port)")
-        head.headers.replaceOrAdd(name: "Content-Length", value: "0")
+        head.headers.replaceOrAdd(name: "Content-Length", value: String(body?.readableBytes ?? 0))
         channel.write(HTTPClientRequestPart.head(head), promise: nil)
+        if let body, body.readableBytes > 0 { channel.write(HTTPClientRequestPart.body(.byteBuffer(body)), promise: nil) }
         try await channel.writeAndFlush(HTTPClientRequestPart.end(nil))
         do {
             let responseHead = try await collector.headFuture(on: channel.eventLoop).get()

@@ -30,6 +30,10 @@ struct RESTHandler: Sendable {
         case ("patch", nil): return try await patch(request)
         case ("delete", nil): return try await delete(request)
         case ("deletecollection", nil): return try await deleteCollection(request)
+        case (_, "proxy"?) where request.resource.group == ""
+            && ["pods", "nodes", "services"].contains(request.resource.resource):
+            try await proxy(request, writer: writer)
+            return nil
         case (_, let sub?) where request.resource.resource == "pods" && request.resource.group == ""
             && Self.podConnectSubresources.contains(sub):
             try await podConnect(sub, request, writer: writer)

@@ -102,6 +102,26 @@ import Testing
         }
     }
 
+    @Test func theKubernetesServiceAndItsEndpointsPointAtThisServer() async throws {
+        try await withServer { client, server in
+            let port = Int64(try await server.server.listeningPort())
+            let service = try await client.json(.GET, "/api/v1/namespaces/default/services/kubernetes")
+            #expect(service["spec"]?["clusterIP"] == "10.96.0.1")
+            #expect(service["spec"]?["ports"] == [["name": "https", "port": 443, "protocol": "TCP", "targetPort": .int(port)]])
+            #expect(service["metadata"]?["labels"] == ["component": "apiserver", "provider": "kubernetes"])
+            let endpoints = try await client.json(.GET, "/api/v1/namespaces/default/endpoints/kubernetes")
+            #expect(endpoints["subsets"]?[0]?["addresses"]?[0]?["ip"] == "127.0.0.1")
+            #expect(endpoints["subsets"]?[0]?["ports"]?[0]?["port"] == .int(port))
+            let slices = try await client.json(.GET, "/apis/discovery.k8s.io/v1/namespaces/default/endpointslices",
+                                               query: [("labelSelector", "kubernetes.io/service-name=kubernetes")])
+            #expect(slices["items"]?[0]?["endpoints"]?[0]?["addresses"] == ["127.0.0.1"])
+            // The address is the Service's for good: nothing else is given it.
+            let other = try await client.json(.POST, "/api/v1/namespaces/default/services",
+                                              body: ["metadata": ["name": "other"], "spec": ["ports": [["port": 80]]]])
+            #expect(other["spec"]?["clusterIP"] != "10.96.0.1")
+        }
+    }
+
     @Test func jsonBodiesEndWithANewlineAsGosEncoderWritesThem() async throws {
         try await withServer { client, _ in
             let missing = try await client.send(.GET, "/api/v1/namespaces/default/configmaps/missing")

@@ -155,6 +155,47 @@ import Testing
         await s.stop()
     }
 
+    /// `pods/{name}:{port}/proxy/…` reaches the pod's address, `nodes/{name}/proxy/…` the node's kubelet, and
+    /// `services/{name}/proxy/…` an endpoint of the service, with the path, query and body passed on.
+    @Test func proxySubresourcesReachPodsNodesAndServices() async throws {
+        let s = try await start()
+        let directory = FileManager.default.temporaryDirectory.appendingPathComponent("skiff-proxy-\(UUID().uuidString.prefix(8))")
+        try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: directory) }
+        try "served by the pod\n".write(to: directory.appendingPathComponent("page.txt"), atomically: true, encoding: .utf8)
+        let port = ProcessRuntimeKubectlTests.freePort()
+        let web = Process()
+        web.executableURL = URL(fileURLWithPath: "/usr/bin/env")
+        web.arguments = ["python3", "-m", "http.server", String(port), "--bind", "127.0.0.1", "--directory", directory.path]
+        web.standardOutput = FileHandle.nullDevice
+        web.standardError = FileHandle.nullDevice
+        try web.run()
+        defer { web.terminate() }
+        _ = try await s.client.json(.PATCH, "/api/v1/namespaces/default/pods/web/status",
+                                    body: ["status": ["podIP": "127.0.0.1"]], contentType: "application/merge-patch+json")
+        var served = ""
+        for _ in 0..<100 {
+            served = (try? await s.client.text(.GET, "/api/v1/namespaces/default/pods/web:\(port)/proxy/page.txt")) ?? ""
+            if !served.isEmpty { break }
+            try await Task.sleep(for: .milliseconds(100))
+        }
+        #expect(served == "served by the pod\n")
+        let missing = try await s.client.send(.GET, "/api/v1/namespaces/default/pods/web:\(port)/proxy/nothing-here")
+        #expect(missing.status.code == 404, "the pod's own answer comes back")
+        // A pod without an address cannot be reached.
+        #expect(try await s.client.send(.GET, "/api/v1/namespaces/default/pods/pending/proxy/").status.code == 503)
+        // The node's kubelet, with the API server's own credentials.
+        _ = try? await s.client.send(.GET, "/api/v1/nodes/n1/proxy/healthz?verbose=1")
+        let request = s.kubelet.requests.withLockedValue { $0.last } ?? ""
+        #expect(request.hasPrefix("GET /healthz?verbose=1 HTTP/1.1"), "\(request.prefix(60))")
+        #expect(!request.lowercased().contains("authorization"))
+        // The kubernetes Service's endpoint is this API server: its public /version through the service proxy.
+        let version = try await s.client.json(.GET, "/api/v1/namespaces/default/services/https:kubernetes:/proxy/version")
+        #expect(version["gitVersion"]?.stringValue?.hasPrefix("v1.32") == true)
+        #expect(try await s.client.send(.GET, "/api/v1/namespaces/default/services/none/proxy/").status.code == 503)
+        await s.stop()
+    }
+
     /// A kubelet that answers and closes at once: its last bytes still reach the client before the close.
     @Test func whatTheKubeletSendsBeforeClosingReachesTheClient() async throws {
         let s = try await start()
