@@ -174,6 +174,7 @@ public final class APIServer: Service, Sendable {
                 self.health.set("watch-cache", ok: true)
                 try await self.bootstrap()
                 try await self.bootstrapKubernetesService()
+                try await self.bootstrapLocalAPIServices()
                 self.health.set("bootstrap", ok: true)
                 self.logger.info("ready", metadata: ["url": "\(url)", "kubeconfig": "\(self.kubeconfigURL.path)"])
             }

@@ -19,7 +19,7 @@ enum BuiltinResources {
     }
 
     /// Groups in the order `/apis` lists them.
-    static let groupOrder = ["", "apps", "events.k8s.io", "autoscaling", "batch", "networking.k8s.io", "policy",
+    static let groupOrder = ["", "apiregistration.k8s.io", "apps", "events.k8s.io", "autoscaling", "batch", "networking.k8s.io", "policy",
                              "rbac.authorization.k8s.io", "apiextensions.k8s.io", "coordination.k8s.io", "discovery.k8s.io"]
 
     static let infos: [ResourceInfo] = core + apps + others
@@ -90,6 +90,8 @@ enum BuiltinResources {
         resource("apiextensions.k8s.io", "v1", "customresourcedefinitions", "CustomResourceDefinition", namespaced: false,
                  short: ["crd", "crds"], categories: ["api-extensions"], subresources: [status("CustomResourceDefinition")]),
         resource("coordination.k8s.io", "v1", "leases", "Lease"),
+        resource("apiregistration.k8s.io", "v1", "apiservices", "APIService", namespaced: false, categories: ["api-extensions"],
+                 subresources: [status("APIService")]),
         resource("discovery.k8s.io", "v1", "endpointslices", "EndpointSlice"),
     ]
 }

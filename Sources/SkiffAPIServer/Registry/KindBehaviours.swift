@@ -28,7 +28,8 @@ enum KindBehaviours {
             return SecretStrategy()
         case ("", "nodes"), ("", "persistentvolumes"), ("", "persistentvolumeclaims"), ("", "resourcequotas"),
              ("autoscaling", "horizontalpodautoscalers"), ("policy", "poddisruptionbudgets"),
-             ("networking.k8s.io", "ingresses"), ("apiextensions.k8s.io", "customresourcedefinitions"):
+             ("networking.k8s.io", "ingresses"), ("apiextensions.k8s.io", "customresourcedefinitions"),
+             ("apiregistration.k8s.io", "apiservices"):
             return DefaultingStrategy(tracksGeneration: resource != "nodes" && resource != "resourcequotas", hasStatusSubresource: true)
         case ("", "events"), ("coordination.k8s.io", "leases"):
             return DefaultingStrategy(allowCreateOnUpdate: false)

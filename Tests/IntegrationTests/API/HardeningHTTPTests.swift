@@ -122,6 +122,28 @@ import Testing
         }
     }
 
+    @Test func apiServicesAreServedWithTheLocalOnes() async throws {
+        try await withServer { client, _ in
+            let list = try await client.json(.GET, "/apis/apiregistration.k8s.io/v1/apiservices")
+            let names = (list["items"]?.arrayValue ?? []).compactMap { $0["metadata"]?["name"]?.stringValue }
+            for name in ["v1", "v1.apps", "v1.batch", "v2.autoscaling", "v1.apiregistration.k8s.io"] {
+                #expect(names.contains(name), "\(name) in \(names)")
+            }
+            let apps = try await client.json(.GET, "/apis/apiregistration.k8s.io/v1/apiservices/v1.apps")
+            #expect(apps["spec"]?["group"] == "apps")
+            #expect(apps["status"]?["conditions"]?[0]?["reason"] == "Local")
+            // Clients register their own.
+            let created = try await client.json(.POST, "/apis/apiregistration.k8s.io/v1/apiservices", body: [
+                "metadata": ["name": "v1beta1.metrics.example.com"],
+                "spec": ["group": "metrics.example.com", "version": "v1beta1", "groupPriorityMinimum": 100, "versionPriority": 100,
+                         "service": ["namespace": "kube-system", "name": "metrics"]],
+            ])
+            #expect(created["metadata"]?["uid"] != nil)
+            let groups = try await client.json(.GET, "/apis")
+            #expect(groups["groups"]?.arrayValue?.contains { $0["name"] == "apiregistration.k8s.io" } == true)
+        }
+    }
+
     @Test func jsonBodiesEndWithANewlineAsGosEncoderWritesThem() async throws {
         try await withServer { client, _ in
             let missing = try await client.send(.GET, "/api/v1/namespaces/default/configmaps/missing")

@@ -8,9 +8,10 @@ import Testing
 
 /// Pods created and deleted at random moments of their start, as clients that create and clean up quickly
 /// do: with real runc, every one must leave nothing behind (container, process, mount, cgroup, veth, address,
-/// directory) and no misleading event.
-@Suite(.serialized) struct RuncPodChurnTests {
-    static let pods = 160
+/// directory) and no misleading event. Part of `RuncKubectlTests`, whose tests run one at a time: two runc
+/// servers on one host would hand out the same pod addresses.
+extension RuncKubectlTests {
+    static let churnPods = 160
 
     @Test func podsDeletedWhileStartingLeaveNothingBehind() async throws {
         guard RuncRuntimeTests.available() else { return }
@@ -23,7 +24,8 @@ import Testing
         options.cmd = ["sh"]
         _ = try ImageStore(dataDirectory: data).importImage(from: rootfs, options: options)
         let server = try SkiffProcess(["server", "--data-dir", data.path, "--port", String(ProcessRuntimeKubectlTests.freePort()),
-                                       "--runtime", "runc", "--node-name", "churn"])
+                                       "--runtime", "runc", "--node-name", "churn",
+                                       "--kubelet-port", String(ProcessRuntimeKubectlTests.freePort())])
         let kubeconfig = data.appendingPathComponent("kubeconfig.yaml")
         #expect(await waitUntil(timeout: .seconds(60)) { FileManager.default.fileExists(atPath: kubeconfig.path) })
         let client = try RESTClient(config: try ClientConfig.fromKubeconfig(path: kubeconfig.path))
@@ -40,7 +42,7 @@ import Testing
         // first), half with a grace period (the kubelet stops the container, then deletes the object).
         var uids: [String] = []
         try await withThrowingTaskGroup(of: String.self) { group in
-            for i in 0..<Self.pods {
+            for i in 0..<Self.churnPods {
                 if i >= 8 { uids.append(try await group.next() ?? "") }
                 group.addTask {
                     let name = "churn-\(i)"
@@ -59,7 +61,7 @@ import Testing
             }
             while let uid = try await group.next() { uids.append(uid) }
         }
-        #expect(uids.count == Self.pods)
+        #expect(uids.count == Self.churnPods)
 
         let gone = await waitUntil(timeout: .seconds(120)) {
             try await client.json(.GET, "/api/v1/namespaces/default/pods")["items"]?.arrayValue?.isEmpty == true

@@ -19,4 +19,5 @@ let embeddedV3Documents: [(path: String, text: StaticString)] = [
     ("apis/scheduling.k8s.io/v1", embeddedV3_apis_scheduling_k8s_io_v1),
     ("apis/authentication.k8s.io/v1", embeddedV3_apis_authentication_k8s_io_v1),
     ("apis/authorization.k8s.io/v1", embeddedV3_apis_authorization_k8s_io_v1),
+    ("apis/apiregistration.k8s.io/v1", embeddedV3_apis_apiregistration_k8s_io_v1),
 ]

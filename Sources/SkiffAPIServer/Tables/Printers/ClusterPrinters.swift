@@ -34,6 +34,19 @@ enum ClusterPrinters {
         }
     }
 
+    /// Upstream's `kubectl get apiservices`: NAME, SERVICE (`Local`, or namespace/name), AVAILABLE (the
+    /// Available condition, with its reason when not True), AGE.
+    static let apiServices = ColumnPrinter(
+        columns: [P.nameColumn, P.column("Service"), P.column("Available"), P.ageColumn],
+        row: { object, now in
+            let service = object["spec"]?["service"]
+            let target = service.map { "\($0["namespace"]?.stringValue ?? "")/\($0["name"]?.stringValue ?? "")" } ?? "Local"
+            let available = (object["status"]?["conditions"]?.arrayValue ?? []).first { $0["type"] == "Available" }
+            var text = available?["status"]?.stringValue ?? "Unknown"
+            if text != "True", let reason = available?["reason"]?.stringValue { text += " (\(reason))" }
+            return [P.name(object), .string(target), .string(text), P.age(object, now)]
+        })
+
     static let endpoints = ColumnPrinter(
         columns: [P.nameColumn, P.column("Endpoints"), P.ageColumn],
         row: { object, now in

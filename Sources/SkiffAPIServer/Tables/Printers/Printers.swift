@@ -24,6 +24,7 @@ enum Printers {
         case ("apps", "controllerrevisions"): return WorkloadPrinters.controllerRevisions
         case ("", "services"): return ClusterPrinters.services
         case ("", "endpoints"): return ClusterPrinters.endpoints
+        case ("apiregistration.k8s.io", "apiservices"): return ClusterPrinters.apiServices
         case ("discovery.k8s.io", "endpointslices"): return ClusterPrinters.endpointSlices
         case ("", "nodes"): return ClusterPrinters.nodes
         case ("", "namespaces"): return ClusterPrinters.namespaces
