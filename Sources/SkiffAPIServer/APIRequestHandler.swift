@@ -125,7 +125,9 @@ struct APIRequestHandler: HTTPResponder {
     /// A JSON body ends with a newline, as Go's encoder writes it (clients compare bodies byte for byte);
     /// `/version` is written raw upstream, without one.
     static func lineTerminated(_ response: RESTResponse) -> ByteBuffer {
-        guard response.headers.first(name: "Content-Type")?.hasPrefix("application/json") == true,
+        // An empty body stays empty (a 304 has none, and a newline would be read as the next response).
+        guard response.body.readableBytes > 0, response.status != .notModified, response.status != .noContent,
+              response.headers.first(name: "Content-Type")?.hasPrefix("application/json") == true,
               response.body.readableBytesView.last != UInt8(ascii: "\n") else { return response.body }
         var body = response.body
         body.writeInteger(UInt8(ascii: "\n"))

@@ -84,8 +84,11 @@ struct ManagedFieldsRecorder: Sendable {
             if previous != value { changed.insert(path) }
         }
         let removed = Set(before.keys).subtracting(after.keys)
-        // Start from the stored entries: a client cannot forge ownership through the body.
-        var entries = old.map(ManagedFieldsEntry.read) ?? []
+        // Start from the entries the client sent when it sent some (upstream lets a client rewrite managedFields:
+        // kubectl moves a client-side apply's fields to its server-side manager so), else from the stored ones.
+        // A subresource never changes them.
+        let provided = subresource == nil ? ManagedFieldsEntry.read(object) : []
+        var entries = provided.isEmpty ? (old.map(ManagedFieldsEntry.read) ?? []) : provided
         if changed.isEmpty && removed.isEmpty && old != nil {
             var unchanged = object
             ManagedFieldsEntry.write(entries, to: &unchanged)

@@ -31,7 +31,16 @@ enum ServerSideApply {
             }
             entries[index].fields.subtract(lost)
         }
-        if !conflicts.isEmpty { throw conflictError(conflicts, resource: resource, name: config["metadata"]?["name"]?.stringValue ?? "") }
+        if !conflicts.isEmpty {
+            // kubectl's move from client-side apply: fields whose value is still what the last client-side
+            // apply set are kubectl's to take (upstream's lastAppliedManager).
+            let allowed = manager == "kubectl" ? takeoverFields(live: current, liveEntries: currentEntries, resource: resource) : []
+            let remaining = conflicts.filter { !allowed.contains($0.path) }
+            if remaining.isEmpty {
+                return try apply(config, to: live, manager: manager, force: true, resource: resource, now: now)
+            }
+            throw conflictError(remaining, resource: resource, name: config["metadata"]?["name"]?.stringValue ?? "")
+        }
 
         var result = merge(current, config, schema: schema)
         let othersOwn = entries.filter { !$0.sameOwner(me) }.reduce(into: Set<FieldPath>()) { $0.formUnion($1.fields) }
@@ -42,7 +51,35 @@ enum ServerSideApply {
         entries.removeAll { $0.sameOwner(me) }
         entries.append(me)
         ManagedFieldsEntry.write(entries, to: &result)
+        // kubectl's server-side apply keeps a client-side apply's annotation current (upstream's lastAppliedUpdater),
+        // so a later `kubectl apply` without --server-side computes its patch from what was applied last.
+        if manager == "kubectl", let annotation = result["metadata"]?["annotations"]?[lastAppliedAnnotation]?.stringValue,
+           !annotation.isEmpty {
+            var recorded = config
+            recorded.setValue(nil, at: ["metadata", "annotations", lastAppliedAnnotation])
+            if recorded["metadata"]?["annotations"]?.objectValue?.isEmpty == true {
+                recorded.setValue(nil, at: ["metadata", "annotations"])
+            }
+            result.setValue(.string(recorded.jsonString), at: ["metadata", "annotations", lastAppliedAnnotation])
+        }
         return result
+    }
+
+    static let lastAppliedAnnotation = "kubectl.kubernetes.io/last-applied-configuration"
+
+    /// The fields a client-side apply set (its last-applied annotation, in the request's version) whose live
+    /// value is still the one it set: conflicts on these do not stop kubectl's server-side apply.
+    static func takeoverFields(live: JSONValue, liveEntries: [FieldPath: JSONValue?], resource: ServedResource) -> Set<FieldPath> {
+        guard let text = live["metadata"]?["annotations"]?[lastAppliedAnnotation]?.stringValue, !text.isEmpty,
+              let lastApplied = try? JSONValue(parsing: Array(text.utf8)),
+              lastApplied["apiVersion"]?.stringValue == resource.info.groupVersionKind.apiVersion else { return [] }
+        let entries = FieldSetWalker(lastApplied, schema: resource.schema, skipStatus: resource.strategy.hasStatusSubresource).entries
+        var allowed = Set<FieldPath>()
+        for (path, value) in entries {
+            guard case .some(let wanted) = value, case .some(.some(let have)) = liveEntries[path], have == wanted else { continue }
+            allowed.insert(path)
+        }
+        return allowed
     }
 
     static func conflictError(_ conflicts: [(manager: String, apiVersion: String, path: FieldPath)], resource: ServedResource,

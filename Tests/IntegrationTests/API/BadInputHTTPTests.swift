@@ -129,4 +129,42 @@ import Testing
             #expect(try await client.send(.GET, "/api/v1/namespaces/x").status.code == 404)
         }
     }
+
+    @Test func immutableFieldsOfTheBuiltInKindsAreRefused() async throws {
+        try await withServer { client, _ in
+            let template: JSONValue = ["metadata": ["labels": ["app": "web"]], "spec": ["containers": [["name": "c", "image": "i"]]]]
+            func replace(_ path: String, _ change: (inout JSONValue) -> Void) async throws -> RESTClient.Response {
+                var object = try await client.json(.GET, path)
+                change(&object)
+                return try await client.send(.PUT, path, body: body(object))
+            }
+            _ = try await client.json(.POST, "/apis/apps/v1/namespaces/default/deployments", body: [
+                "metadata": ["name": "web"], "spec": ["selector": ["matchLabels": ["app": "web"]], "template": template]])
+            expect(try await replace("/apis/apps/v1/namespaces/default/deployments/web") {
+                $0["spec"]?["selector"] = ["matchLabels": ["app": "web", "tier": "x"]]
+                $0["spec"]?["template"]?["metadata"]?["labels"]?["tier"] = "x"
+            }, 422, "Deployment.apps \"web\" is invalid: spec.selector: Invalid value: v1.LabelSelector{MatchLabels:map[string]string{\"app\":\"web\", \"tier\":\"x\"}, MatchExpressions:[]v1.LabelSelectorRequirement(nil)}: field is immutable")
+            _ = try await client.json(.POST, "/apis/apps/v1/namespaces/default/statefulsets", body: [
+                "metadata": ["name": "db"], "spec": ["serviceName": "db", "selector": ["matchLabels": ["app": "web"]], "template": template]])
+            expect(try await replace("/apis/apps/v1/namespaces/default/statefulsets/db") { $0["spec"]?["serviceName"] = "other" },
+                   422, "StatefulSet.apps \"db\" is invalid: spec: Forbidden: updates to statefulset spec for fields other than 'replicas', 'ordinals', 'template', 'updateStrategy', 'persistentVolumeClaimRetentionPolicy' and 'minReadySeconds' are forbidden")
+            let scaled = try await replace("/apis/apps/v1/namespaces/default/statefulsets/db") { $0["spec"]?["replicas"] = 3 }
+            #expect(scaled.status.code == 200, "\(String(decoding: scaled.body, as: UTF8.self))")
+            _ = try await client.json(.POST, "/apis/batch/v1/namespaces/default/jobs", body: [
+                "metadata": ["name": "once"], "spec": ["completions": 2, "template": [
+                    "spec": ["restartPolicy": "Never", "containers": [["name": "c", "image": "i"]]]]]])
+            expect(try await replace("/apis/batch/v1/namespaces/default/jobs/once") { $0["spec"]?["completions"] = 5 },
+                   422, "Job.batch \"once\" is invalid: spec.completions: Invalid value: 5: field is immutable")
+            _ = try await client.json(.POST, "/apis/rbac.authorization.k8s.io/v1/namespaces/default/rolebindings", body: [
+                "metadata": ["name": "rb"], "roleRef": ["apiGroup": "rbac.authorization.k8s.io", "kind": "ClusterRole", "name": "view"],
+                "subjects": [["kind": "User", "name": "alice", "apiGroup": "rbac.authorization.k8s.io"]]])
+            expect(try await replace("/apis/rbac.authorization.k8s.io/v1/namespaces/default/rolebindings/rb") { $0["roleRef"]?["name"] = "edit" },
+                   422, "RoleBinding.rbac.authorization.k8s.io \"rb\" is invalid: roleRef: Invalid value: rbac.RoleRef{APIGroup:\"rbac.authorization.k8s.io\", Kind:\"ClusterRole\", Name:\"edit\"}: cannot change roleRef")
+            _ = try await client.json(.POST, "/api/v1/nodes", body: ["metadata": ["name": "n1"],
+                                                                     "spec": ["podCIDR": "10.244.1.0/24", "podCIDRs": ["10.244.1.0/24"]]])
+            expect(try await replace("/api/v1/nodes/n1") { $0["spec"]?["podCIDR"] = "10.244.2.0/24"; $0["spec"]?["podCIDRs"] = ["10.244.2.0/24"] },
+                   422, "Node \"n1\" is invalid: spec.podCIDRs: Forbidden: node updates may not change podCIDR except from \"\" to valid")
+            #expect(try await replace("/api/v1/nodes/n1") { $0["spec"]?["unschedulable"] = true }.status.code == 200)
+        }
+    }
 }

@@ -37,8 +37,11 @@ import Testing
         let node = try await client.json(.GET, "/api/v1/nodes/sim-1")
         #expect(node["status"]?["capacity"]?["cpu"] == "32")
         #expect(node["status"]?["allocatable"]?["pods"] == "110")
-        let lease = try await client.json(.GET, "/apis/coordination.k8s.io/v1/namespaces/kube-node-lease/leases/sim-1")
-        #expect(lease["spec"]?["holderIdentity"] == "sim-1")
+        // The Lease follows the Node's registration (on a loaded machine, a moment later).
+        try await eventually("sim-1's lease is held") {
+            let lease = try await client.json(.GET, "/apis/coordination.k8s.io/v1/namespaces/kube-node-lease/leases/sim-1")
+            return lease["spec"]?["holderIdentity"] == "sim-1"
+        }
 
         _ = try await client.json(.POST, "/api/v1/namespaces/default/pods", body: [
             "metadata": ["name": "web"],

@@ -28,13 +28,10 @@ enum KindValidation {
 
     static func validateUpdate(_ object: JSONValue, old: JSONValue, group: String, resource: String) -> [FieldProblem] {
         var problems = validateCreate(object, group: group, resource: resource)
+            + ImmutabilityValidation.problems(object, old: old, group: group, resource: resource)
         switch (group, resource) {
         case ("", "pods"):
             problems += PodSpecValidation.validateUpdate(object["spec"], old: old["spec"])
-        case ("apps", _), ("batch", "jobs"):
-            if let selector = object["spec"]?["selector"], let oldSelector = old["spec"]?["selector"], selector != oldSelector {
-                problems.append(.invalid("spec.selector", selector, "field is immutable"))
-            }
         case ("", "configmaps"), ("", "secrets"):
             // Upstream's ValidateConfigMapUpdate / ValidateSecretUpdate (stringData is merged into data by now).
             if old["immutable"]?.boolValue == true {
