@@ -9,6 +9,12 @@ extension PodMachine {
         var failedInit = 0
         var pendingInit = 0
         for container in initContainers where !container.succeeded {
+            // A sidecar holds the pod back only until it first started; after that it does not count.
+            if container.isSidecar {
+                if !initialized, !container.isStarted { pendingInit += 1 }
+                continue
+            }
+            if initialized { continue }
             if case .terminated = container.state { failedInit += 1 }
             else if case .waiting = container.state, container.lastTerminated.map({ $0.exitCode != 0 }) == true { failedInit += 1 }
             else { pendingInit += 1 }
@@ -54,8 +60,11 @@ extension PodMachine {
             if !ok, let message { object["message"] = .string(message) }
             return .object(object)
         }
-        let uninitialized = initContainers.filter { !$0.succeeded }.map(\.name)
-        let unready = containers.filter { !$0.isReady }.map(\.name)
+        let uninitialized = initialized ? []
+            : initContainers.filter { $0.isSidecar ? !$0.isStarted : !$0.succeeded }.map(\.name)
+        // Sidecars are part of the pod's readiness once the pod is initialized, as upstream counts them.
+        let unready = (initialized ? initContainers.filter(\.isSidecar) : []).filter { !$0.isReady }.map(\.name)
+            + containers.filter { !$0.isReady }.map(\.name)
         let done = phase == .succeeded || phase == .failed
         let notReadyReason = done ? "PodCompleted" : "ContainersNotReady"
         let notReadyMessage = done ? nil : "containers with unready status: [\(unready.joined(separator: " "))]"
@@ -98,11 +107,11 @@ extension PodMachine {
         case .running(let id, let startedAt):
             status["state"] = ["running": ["startedAt": time(startedAt)]]
             status["containerID"] = .string(id)
-            ready = !container.isInit && container.isReady
+            ready = (!container.isInit || container.isSidecar) && container.isReady
         case .terminated(let t):
             status["state"] = ["terminated": terminated(t)]
             status["containerID"] = .string(t.containerID)
-            ready = container.isInit && t.exitCode == 0
+            ready = container.isInit && !container.isSidecar && t.exitCode == 0
         }
         if let last = container.lastTerminated {
             status["lastState"] = ["terminated": terminated(last)]

@@ -27,6 +27,9 @@ public struct PodMachine: Sendable {
     public struct Container: Sendable, Equatable {
         public var name: String
         public var isInit: Bool
+        /// An init container with `restartPolicy: Always` (a native sidecar): started in order with the other
+        /// init containers but not waited for to exit, restarted whenever it exits, stopped after the containers.
+        public var isSidecar = false
         public var restartCount = 0
         public var state: State
         public var lastTerminated: Terminated?
@@ -99,6 +102,9 @@ public struct PodMachine: Sendable {
     var signalled: Set<String> = []
     var forced: Set<String> = []
     var deleteRequested = false
+    /// Every init container has succeeded (sidecars: started) once: the containers run from then on, whatever
+    /// a sidecar does later.
+    var initialized = false
     /// Actions decided by an event (a probe's verdict, a failed hook), returned by the next `step`.
     var pending: [Action] = []
     /// How long a start that failed for want of configuration (`CreateContainerConfigError`, a volume that
@@ -106,12 +112,15 @@ public struct PodMachine: Sendable {
     public let syncRetry: Duration
 
     public init(podDescription: String, initContainers: [String], containers: [String], restartPolicy: RestartPolicy,
-                probes: [String: ContainerProbes] = [:], syncRetry: Duration = .seconds(10)) {
+                probes: [String: ContainerProbes] = [:], syncRetry: Duration = .seconds(10), sidecars: Set<String> = []) {
         self.podDescription = podDescription
         self.restartPolicy = restartPolicy
         self.syncRetry = syncRetry
         let waitingInit = State.waiting(reason: "PodInitializing", message: nil)
-        self.initContainers = initContainers.map { Container(name: $0, isInit: true, state: waitingInit) }
+        self.initContainers = initContainers.map {
+            Container(name: $0, isInit: true, isSidecar: sidecars.contains($0), state: waitingInit,
+                      probes: sidecars.contains($0) ? probes[$0] ?? ContainerProbes() : ContainerProbes())
+        }
         let first = State.waiting(reason: initContainers.isEmpty ? "ContainerCreating" : "PodInitializing", message: nil)
         self.containers = containers.map {
             Container(name: $0, isInit: false, state: first, probes: probes[$0] ?? ContainerProbes())
@@ -199,23 +208,61 @@ public struct PodMachine: Sendable {
         var actions = pending
         pending = []
         if let deadline = killDeadline { return actions + stepTerminating(now: now, deadline: deadline) }
-        if phase == .succeeded || phase == .failed { return actions }
-        if let index = initContainers.firstIndex(where: { !$0.succeeded }) {
-            let (policy, pod) = (restartPolicy, podDescription)
-            Self.stepContainer(&initContainers[index], policy: policy, pod: pod, now: now, actions: &actions)
-            return actions
+        if phase == .succeeded || phase == .failed {
+            // The containers are done for good: the sidecars that served them go, last first.
+            return actions + stopSidecars(now: now, force: false)
         }
         let (policy, pod) = (restartPolicy, podDescription)
+        // Init containers in order: each regular one must succeed, each sidecar must have started, before the
+        // next; sidecars already reached are kept running (restarted whatever the pod's policy).
+        for index in initContainers.indices {
+            if initContainers[index].isSidecar {
+                Self.stepContainer(&initContainers[index], policy: .always, pod: pod, now: now, actions: &actions)
+                if !initialized, !initContainers[index].isStarted { return actions }
+            } else if !initialized, !initContainers[index].succeeded {
+                Self.stepContainer(&initContainers[index], policy: policy, pod: pod, now: now, actions: &actions)
+                return actions
+            }
+        }
+        initialized = true
         for index in containers.indices {
             Self.stepContainer(&containers[index], policy: policy, pod: pod, now: now, actions: &actions)
         }
         return actions
     }
 
+    /// SIGTERM to the running sidecars, in reverse order: each once the ones after it have stopped
+    /// (SIGKILL to all of them with `force`).
+    mutating func stopSidecars(now: Date, force: Bool) -> [Action] {
+        var actions: [Action] = []
+        for container in initContainers.reversed() where container.isSidecar {
+            guard let id = container.runningID else { continue }
+            if force {
+                if !forced.contains(id) {
+                    forced.insert(id)
+                    actions.append(.stop(containerID: id, force: true))
+                }
+                continue
+            }
+            if !signalled.contains(id) {
+                signalled.insert(id)
+                actions.append(.event(Event(container: container.name, isInit: true, type: "Normal", reason: "Killing",
+                                            message: "Stopping container \(container.name)")))
+                actions.append(.stop(containerID: id, force: false))
+            }
+            break
+        }
+        return actions
+    }
+
     private mutating func stepTerminating(now: Date, deadline: Date) -> [Action] {
         var actions: [Action] = []
+        let sidecarIDs = Set(initContainers.filter(\.isSidecar).compactMap(\.runningID))
         let running = runningContainerIDs
-        for id in running where !signalled.contains(id) {
+        // The containers first; the sidecars once nothing else runs (they may serve the others to the end).
+        let others = running.filter { !sidecarIDs.contains($0) }
+        if others.isEmpty { actions += stopSidecars(now: now, force: false) }
+        for id in others where !signalled.contains(id) {
             signalled.insert(id)
             if let container = (initContainers + containers).first(where: { $0.runningID == id }) {
                 actions.append(.event(Event(container: container.name, isInit: container.isInit, type: "Normal",

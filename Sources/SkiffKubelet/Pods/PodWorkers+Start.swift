@@ -191,7 +191,8 @@ extension PodWorkers {
             workers[uid]?.machine.started(name, containerID: handle.id, at: handle.startedAt, image: imageName, imageID: imageID)
             // A pod deleted while this start was under way: its next step stops the container; no probes or hooks.
             if workers[uid]?.machine.isTerminating == false {
-                if !isInit { startProbers(uid: uid, containerID: handle.id, spec: spec) }
+                let isSidecar = spec["restartPolicy"]?.stringValue == "Always"
+                if !isInit || isSidecar { startProbers(uid: uid, containerID: handle.id, spec: spec) }
                 runPostStart(uid: uid, containerID: handle.id, spec: spec)
             }
             // A container that ended while this actor awaited its start: its exit applies now.

@@ -92,14 +92,17 @@ actor PodWorkers {
             let names = { (key: String) in (spec?[key]?.arrayValue ?? []).compactMap { $0["name"]?.stringValue } }
             let policy = PodMachine.RestartPolicy(rawValue: spec?["restartPolicy"]?.stringValue ?? "") ?? .always
             let grace = Duration.seconds(spec?["terminationGracePeriodSeconds"]?.intValue ?? 30)
+            // Native sidecars: init containers that restart Always run beside the containers (with their probes).
+            let sidecars = (spec?["initContainers"]?.arrayValue ?? []).filter { $0["restartPolicy"]?.stringValue == "Always" }
             var probes: [String: PodMachine.ContainerProbes] = [:]
-            for container in spec?["containers"]?.arrayValue ?? [] {
+            for container in (spec?["containers"]?.arrayValue ?? []) + sidecars {
                 guard let name = container["name"]?.stringValue else { continue }
                 probes[name] = ProbeSpec.machineProbes(container: container, podGrace: grace)
             }
             var machine = PodMachine(podDescription: "\(pod.objectName)_\(pod.objectNamespace)(\(uid))",
                                      initContainers: names("initContainers"), containers: names("containers"),
-                                     restartPolicy: policy, probes: probes, syncRetry: syncRetry)
+                                     restartPolicy: policy, probes: probes, syncRetry: syncRetry,
+                                     sidecars: Set(sidecars.compactMap { $0["name"]?.stringValue }))
             // Finished before this kubelet started: nothing runs again; only a deletion is left to finish.
             let dormant = phase == "Succeeded" || phase == "Failed"
             if dormant { machine.terminate(grace: .zero, now: Date()) }

@@ -190,6 +190,26 @@ import Testing
         await h.stop()
     }
 
+    /// A native sidecar (an init container with `restartPolicy: Always`) runs beside the app, which starts
+    /// once it runs; when the app of a Never pod completes, the sidecar is stopped and the pod Succeeds.
+    @Test func aNativeSidecarRunsBesideTheAppAndStopsAfterIt() async throws {
+        let h = try await start()
+        var sidecar = Self.container("proxy", "echo proxy >> order; sleep 3600")
+        sidecar["restartPolicy"] = "Always"
+        try await h.create("sidecar", containers: [Self.container("app", "echo app >> order; sleep 1")],
+                           initContainers: [sidecar, Self.container("setup", "echo setup >> order")], restartPolicy: "Never")
+        let succeeded = await waitUntil(timeout: .seconds(30)) { try await h.pod("sidecar")["status"]?["phase"] == "Succeeded" }
+        let seen = try await h.pod("sidecar")["status"] ?? [:]
+        #expect(succeeded, "\(seen)")
+        let pod = try await h.pod("sidecar")
+        let uid = pod["metadata"]?["uid"]?.stringValue ?? ""
+        let order = try String(contentsOf: h.data.appendingPathComponent("pods/\(uid)/order"), encoding: .utf8)
+        #expect(order == "proxy\nsetup\napp\n")
+        #expect(await waitUntil { try await h.pod("sidecar")["status"]?["initContainerStatuses"]?[0]?["state"]?["terminated"] != nil },
+                "the sidecar was stopped after the app")
+        await h.stop()
+    }
+
     @Test func aMissingImageWaitsWithUpstreamsReasonAndMessage() async throws {
         let h = try await start()
         try await h.create("never", containers: [Self.container("c", "true", image: "nothere:1.0")])

@@ -11,8 +11,13 @@ enum WorkloadPrinters {
                   P.column("Readiness Gates", wide: true)],
         row: { pod, now in
             let status = pod["status"] ?? [:]
-            let statuses = status["containerStatuses"]?.arrayValue ?? []
-            let total = pod["spec"]?["containers"]?.arrayValue?.count ?? 0
+            let sidecars = sidecarNames(pod)
+            // Native sidecars count in READY and RESTARTS once started, as upstream's printer counts them.
+            let startedSidecars = (status["initContainerStatuses"]?.arrayValue ?? []).filter {
+                sidecars.contains($0["name"]?.stringValue ?? "") && $0["started"]?.boolValue == true
+            }
+            let statuses = (status["containerStatuses"]?.arrayValue ?? []) + startedSidecars
+            let total = (pod["spec"]?["containers"]?.arrayValue?.count ?? 0) + sidecars.count
             let ready = statuses.filter { $0["ready"]?.boolValue == true }.count
             var restarts: Int64 = 0
             var lastRestart: Date? = nil
@@ -41,6 +46,12 @@ enum WorkloadPrinters {
                     .string(nonEmpty(nominated)), .string(gateText)]
         })
 
+    /// Init containers with `restartPolicy: Always`.
+    static func sidecarNames(_ pod: JSONValue) -> Set<String> {
+        Set((pod["spec"]?["initContainers"]?.arrayValue ?? []).filter { $0["restartPolicy"]?.stringValue == "Always" }
+            .compactMap { $0["name"]?.stringValue })
+    }
+
     static func nonEmpty(_ text: String?) -> String {
         guard let text, !text.isEmpty else { return "<none>" }
         return text
@@ -52,9 +63,11 @@ enum WorkloadPrinters {
         var reason = status["phase"]?.stringValue ?? "Pending"
         if let r = status["reason"]?.stringValue, !r.isEmpty { reason = r }
         let initSpecs = pod["spec"]?["initContainers"]?.arrayValue ?? []
+        let sidecars = sidecarNames(pod)
         var initializing = false
         for (i, container) in (status["initContainerStatuses"]?.arrayValue ?? []).enumerated() {
             let state = container["state"] ?? [:]
+            if sidecars.contains(container["name"]?.stringValue ?? ""), container["started"]?.boolValue == true { continue }
             if let terminated = state["terminated"], terminated != .null {
                 if terminated["exitCode"]?.intValue == 0 { continue }
                 initializing = true
@@ -74,7 +87,8 @@ enum WorkloadPrinters {
             }
             break
         }
-        if !initializing {
+        let initialized = (status["conditions"]?.arrayValue ?? []).contains { $0["type"] == "Initialized" && $0["status"] == "True" }
+        if !initializing || initialized {
             var hasRunning = false
             for container in (status["containerStatuses"]?.arrayValue ?? []).reversed() {
                 let state = container["state"] ?? [:]
