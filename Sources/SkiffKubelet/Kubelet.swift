@@ -87,6 +87,7 @@ public final class Kubelet: Service, Sendable {
                           locator: workers, runtime: runtime, logger: logger)
         }
         var node = NodeInfo(name: name, hostIP: hostIP, runtimeVersion: runtime.version, podCIDR: configuration.podCIDR)
+        node.enforcesLimits = runtime.enforcesLimits
         if let server {
             // Pods still run without the API (e.g. the port is taken); only logs and exec are lost, so say so.
             do { node.kubeletPort = try await server.start() } catch {

@@ -17,8 +17,8 @@ public final class SkiffProcess: Sendable {
         return FileManager.default.isExecutableFile(atPath: candidate) ? candidate : nil
     }
 
-    /// Starts `skiff arguments...`.
-    public init(_ arguments: [String]) throws {
+    /// Starts `skiff arguments...`, through `launcher` when given (`setpriv --reuid=… --`: as another user).
+    public init(_ arguments: [String], launcher: [String] = []) throws {
         guard let binary = Self.locate() else {
             throw TestServerError(message: "the skiff binary is not built next to the tests (run `swift build --build-tests`)")
         }
@@ -29,8 +29,13 @@ public final class SkiffProcess: Sendable {
         }
         let output = try FileHandle(forWritingTo: logFile)
         let process = Process()
-        process.executableURL = URL(fileURLWithPath: binary)
-        process.arguments = arguments
+        if let first = launcher.first {
+            process.executableURL = URL(fileURLWithPath: first)
+            process.arguments = Array(launcher.dropFirst()) + [binary] + arguments
+        } else {
+            process.executableURL = URL(fileURLWithPath: binary)
+            process.arguments = arguments
+        }
         process.standardOutput = output
         process.standardError = output
         process.standardInput = FileHandle.nullDevice

@@ -14,6 +14,8 @@ struct NodeInfo: Sendable {
     var podCIDR: String?
     /// Where the kubelet API listens (`daemonEndpoints.kubeletEndpoint.Port`).
     var kubeletPort = 10250
+    /// The runtime enforces `resources.limits` (else a `LimitsEnforced=False` condition says it does not).
+    var enforcesLimits = true
 
     func nodeObject(now: Date) -> JSONValue {
         var object: JSONValue = [
@@ -43,7 +45,7 @@ struct NodeInfo: Sendable {
             .trimmingCharacters(in: .whitespacesAndNewlines) ?? name
         return [
             "capacity": resources, "allocatable": resources,
-            "conditions": NodeRegistration.conditions(now: now, ready: true),
+            "conditions": NodeRegistration.conditions(now: now, ready: true, enforcesLimits: enforcesLimits),
             "addresses": [["type": "InternalIP", "address": .string(hostIP)], ["type": "Hostname", "address": .string(name)]],
             "daemonEndpoints": ["kubeletEndpoint": ["Port": .int(Int64(kubeletPort))]],
             "nodeInfo": [

@@ -61,18 +61,26 @@ public struct NodeRegistration: Sendable {
     }
 
     /// Standard node conditions, all healthy but Ready as given.
-    public static func conditions(now: Date, ready: Bool) -> JSONValue {
+    /// `enforcesLimits: false` adds `LimitsEnforced=False` (a condition of Skiff's own, as node-problem-detector
+    /// adds its own): a node whose runtime cannot hold containers to their limits says so where
+    /// `kubectl describe node` shows it.
+    public static func conditions(now: Date, ready: Bool, enforcesLimits: Bool = true) -> JSONValue {
         let time = JSONValue.string(meta.v1.Time(now).rfc3339)
         func condition(_ type: String, _ status: String, _ reason: String, _ message: String) -> JSONValue {
             ["type": .string(type), "status": .string(status), "lastHeartbeatTime": time, "lastTransitionTime": time,
              "reason": .string(reason), "message": .string(message)]
         }
-        return [
+        var list: [JSONValue] = [
             condition("MemoryPressure", "False", "KubeletHasSufficientMemory", "kubelet has sufficient memory available"),
             condition("DiskPressure", "False", "KubeletHasNoDiskPressure", "kubelet has no disk pressure"),
             condition("PIDPressure", "False", "KubeletHasSufficientPID", "kubelet has sufficient PID available"),
             ready ? condition("Ready", "True", "KubeletReady", "kubelet is posting ready status")
                 : condition("Ready", "False", "KubeletNotReady", "kubelet is not ready"),
         ]
+        if !enforcesLimits {
+            list.append(condition("LimitsEnforced", "False", "RuntimeCannotEnforceLimits",
+                                  "the process runtime runs containers as plain host processes: resources.limits (cpu, memory) are not enforced"))
+        }
+        return .array(list)
     }
 }

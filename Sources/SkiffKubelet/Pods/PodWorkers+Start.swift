@@ -175,6 +175,11 @@ extension PodWorkers {
                 return
             }
         }
+        if !runtime.enforcesLimits, restartCount == 0, let limits = spec["resources"]?["limits"]?.objectValue, !limits.isEmpty {
+            let listed = limits.storage.map { "\($0.key): \($0.value.stringValue ?? $0.value.jsonString)" }.sorted().joined(separator: ", ")
+            event("Warning", "LimitsNotEnforced",
+                  "The process runtime cannot enforce resources.limits (\(listed)): container \(name) runs without them")
+        }
         var launch = Self.launch(uid: uid, spec: spec, image: image, restartCount: restartCount, environment: environment)
         launch.mounts = mounts
         let (runtime, request) = (self.runtime, launch)

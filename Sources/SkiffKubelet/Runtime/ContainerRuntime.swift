@@ -218,6 +218,9 @@ public protocol ContainerRuntime: Sendable {
     func detachStdin(containerID: String)
     /// An attached client's terminal changed size (`tty: true` containers).
     func resizeTerminal(containerID: String, columns: UInt16, rows: UInt16)
+    /// Whether `resources.limits` (CPU, memory) are enforced; when not, the kubelet says so in the node's
+    /// status and in an event on each pod that sets them, rather than ignoring them silently.
+    var enforcesLimits: Bool { get }
 }
 
 extension ContainerRuntime {
@@ -227,4 +230,5 @@ extension ContainerRuntime {
     public func attachStdin(containerID: String) -> Int32? { nil }
     public func detachStdin(containerID: String) {}
     public func resizeTerminal(containerID: String, columns: UInt16, rows: UInt16) {}
+    public var enforcesLimits: Bool { true }
 }

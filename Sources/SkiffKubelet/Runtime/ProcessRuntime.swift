@@ -15,6 +15,9 @@ import Synchronization
 /// Exits are noticed by one blocked `waitpid` per container on a small thread, so idle containers cost no CPU.
 /// A state file per pod lists its processes, so a later run can kill what an earlier one left (`cleanUpLeftovers`).
 public final class ProcessRuntime: ContainerRuntime {
+    /// Plain host processes get no cgroup: their limits are not enforced.
+    public var enforcesLimits: Bool { false }
+
     public let version = "process://0.1.0"
     public let exits: AsyncStream<ContainerExit>
     let continuation: AsyncStream<ContainerExit>.Continuation
