@@ -62,8 +62,9 @@ struct PodWorkersStatusHoldTests {
         await runtime.shutdown(grace: .seconds(1))
     }
 
+    /// Waits up to 30 s: the whole suite runs in parallel on two cores (runc tests among them).
     func waitUntilTrue(_ condition: () async -> Bool) async -> Bool {
-        let deadline = ContinuousClock.now + .seconds(10)
+        let deadline = ContinuousClock.now + .seconds(30)
         while ContinuousClock.now < deadline {
             if await condition() { return true }
             try? await Task.sleep(for: .milliseconds(20))

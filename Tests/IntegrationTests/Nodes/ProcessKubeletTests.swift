@@ -90,8 +90,11 @@ import Testing
         let node = try await h.client.json(.GET, "/api/v1/nodes/proc-node")
         #expect(node["status"]?["capacity"]?["pods"] == "110")
         #expect(node["status"]?["capacity"]?["cpu"] == .string(String(ProcessInfo.processInfo.activeProcessorCount)))
-        let lease = try await h.client.json(.GET, "/apis/coordination.k8s.io/v1/namespaces/kube-node-lease/leases/proc-node")
-        #expect(lease["spec"]?["holderIdentity"] == "proc-node")
+        // The Lease follows the Node's registration (on a loaded machine, a moment later).
+        #expect(await waitUntil {
+            let lease = try await h.client.json(.GET, "/apis/coordination.k8s.io/v1/namespaces/kube-node-lease/leases/proc-node")
+            return lease["spec"]?["holderIdentity"] == "proc-node"
+        })
 
         try await h.create("web", containers: [[
             "name": "c", "image": "busybox", "command": ["sh", "-c"], "args": ["echo hi $GREETING; sleep 3600"],

@@ -11,7 +11,7 @@ import Testing
 /// directory) and no misleading event. Part of `RuncKubectlTests`, whose tests run one at a time: two runc
 /// servers on one host would hand out the same pod addresses.
 extension RuncKubectlTests {
-    static let churnPods = 160
+    static let churnPods = 120
 
     @Test func podsDeletedWhileStartingLeaveNothingBehind() async throws {
         guard RuncRuntimeTests.available() else { return }
