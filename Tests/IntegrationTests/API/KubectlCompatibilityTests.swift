@@ -78,4 +78,15 @@ import Testing
             #expect(!refused.succeeded && refused.stderr.contains("pod updates may not change fields"), "\(refused)")
         }
     }
+
+    /// `--request-timeout` on a watch is the client's own: the server ignores `timeout=` on watches, as upstream
+    /// does, so the client's timer ends the stream while it reads the body (kubectl's test-cmd looks for that
+    /// at -v=5), and kubectl exits 0.
+    @Test func aWatchEndsAtTheClientsRequestTimeout() async throws {
+        try await withCluster { k in
+            let watched = try await k.run("get", "pods", "--watch", "-v=5", "--request-timeout=1s")
+            #expect(watched.succeeded, "\(watched)")
+            #expect(watched.stderr.contains("while reading body"), "\(watched.stderr.suffix(500))")
+        }
+    }
 }
