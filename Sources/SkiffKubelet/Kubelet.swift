@@ -88,6 +88,8 @@ public final class Kubelet: Service, Sendable {
         }
         var node = NodeInfo(name: name, hostIP: hostIP, runtimeVersion: runtime.version, podCIDR: configuration.podCIDR)
         node.enforcesLimits = runtime.enforcesLimits
+        // No kubelet API (no cluster CA to check callers with): the Node advertises no port rather than 10250.
+        if server == nil { node.kubeletPort = 0 }
         if let server {
             // Pods still run without the API (e.g. the port is taken); only logs and exec are lost, so say so.
             do { node.kubeletPort = try await server.start() } catch {
