@@ -46,8 +46,9 @@ public final class TestAPIServer: Sendable {
     public var kubeconfig: URL { server.kubeconfigURL }
 
     /// Runs `body` with a fresh server and an admin client of it, stopping both whatever happens.
-    public static func withClient(_ body: (RESTClient, TestAPIServer) async throws -> Void) async throws {
-        let server = try await TestAPIServer()
+    public static func withClient(configure: (inout APIServer.Configuration) -> Void = { _ in },
+                                  _ body: (RESTClient, TestAPIServer) async throws -> Void) async throws {
+        let server = try await TestAPIServer(configure: configure)
         let client = try RESTClient(config: try ClientConfig.fromKubeconfig(path: server.kubeconfig.path))
         do {
             try await body(client, server)

@@ -13,17 +13,7 @@ import Testing
 @Suite struct HardeningHTTPTests {
     func withServer(configure: (inout APIServer.Configuration) -> Void = { _ in },
                     _ body: (RESTClient, TestAPIServer) async throws -> Void) async throws {
-        let server = try await TestAPIServer(configure: configure)
-        let client = try RESTClient(config: try ClientConfig.fromKubeconfig(path: server.kubeconfig.path))
-        do {
-            try await body(client, server)
-        } catch {
-            try? await client.shutdown()
-            await server.stop()
-            throw error
-        }
-        try await client.shutdown()
-        await server.stop()
+        try await TestAPIServer.withClient(configure: configure, body)
     }
 
     @Test func booleanQueryParametersAreReadAsUpstreamReadsThem() async throws {

@@ -6,17 +6,7 @@ import Testing
 /// Behaviours kubectl relies on, checked with the real kubectl where they used to differ from upstream.
 @Suite(.serialized) struct KubectlCompatibilityTests {
     func withCluster(_ body: (Kubectl) async throws -> Void) async throws {
-        guard let path = KubectlAPITests.kubectlPath else {
-            if Kubectl.isRequired { Issue.record("kubectl is required (CI=true) but was not found") }
-            return
-        }
-        let server = try await TestAPIServer()
-        let kubectl = Kubectl(binary: path, kubeconfig: server.kubeconfig)
-        do { try await body(kubectl) } catch {
-            await server.stop()
-            throw error
-        }
-        await server.stop()
+        try await KubectlAPITests().withCluster(body)
     }
 
     static let deployment = """
