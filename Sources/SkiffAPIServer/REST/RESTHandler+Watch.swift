@@ -34,8 +34,9 @@ extension RESTHandler {
         if resourceVersion.isEmpty || resourceVersion == "0" || sendInitialEvents {
             if resourceVersion.isEmpty || sendInitialEvents { try await hub.waitUntilFresh() }
             var made: (CacheWatcher, AsyncStream<WatchDelivery>)?
-            let (w, revision) = resource.cache.watchFromSnapshot(namespace: filter.namespace, hubRevision: hub.revision) { id in
-                let pair = CacheWatcher.make(id: id, filter: filter, capacity: Self.watcherCapacity)
+            let (w, revision) = resource.cache.watchFromSnapshot(namespace: filter.namespace, hubRevision: hub.revision) { id, initial in
+                // Room for the initial events on top of the live ones.
+                let pair = CacheWatcher.make(id: id, filter: filter, capacity: Self.watcherCapacity + initial)
                 made = pair
                 return pair.0
             }
@@ -46,8 +47,9 @@ extension RESTHandler {
         } else {
             let revision = try ListOptions.revision(resourceVersion)
             var made: (CacheWatcher, AsyncStream<WatchDelivery>)?
-            let w = resource.cache.watch(after: revision, hubRevision: hub.revision) { id in
-                let pair = CacheWatcher.make(id: id, filter: filter, capacity: Self.watcherCapacity)
+            let w = resource.cache.watch(after: revision, hubRevision: hub.revision) { id, initial in
+                // Room for the initial events on top of the live ones.
+                let pair = CacheWatcher.make(id: id, filter: filter, capacity: Self.watcherCapacity + initial)
                 made = pair
                 return pair.0
             }

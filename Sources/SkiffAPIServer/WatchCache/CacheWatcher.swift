@@ -39,8 +39,11 @@ final class CacheWatcher: Sendable {
     let id: UInt64
     let filter: WatchFilter
     let continuation: AsyncStream<WatchDelivery>.Continuation
-    /// Bytes of events yielded and not yet taken by the writer.
+    /// Bytes of live events yielded and not yet taken by the writer. The initial events (a snapshot or a
+    /// backlog, shared with the cache) are not counted: they come first, and `initialEvents` says how many
+    /// are still queued.
     private let pendingBytes = Atomic<Int>(0)
+    private let initialEvents = Atomic<Int>(0)
     private let overflowed = Atomic<Bool>(false)
     /// Called once when the watcher is ended for falling behind (the writer may be stuck on a client that
     /// does not read: closing its connection frees it).
@@ -71,7 +74,12 @@ final class CacheWatcher: Sendable {
 
     /// The writer took `delivery` off the stream.
     func taken(_ delivery: WatchDelivery) {
-        if case .event(_, let object) = delivery { pendingBytes.subtract(object.json.count, ordering: .relaxed) }
+        guard case .event(_, let object) = delivery else { return }
+        if initialEvents.load(ordering: .relaxed) > 0 {
+            initialEvents.subtract(1, ordering: .relaxed)
+        } else {
+            pendingBytes.subtract(object.json.count, ordering: .relaxed)
+        }
     }
 
     private func overflow() {
@@ -84,7 +92,8 @@ final class CacheWatcher: Sendable {
         action?()
     }
 
-    func deliver(_ event: CacheEvent) {
+    /// `initial`: part of the snapshot or backlog a new watch starts with (not counted against the byte limit).
+    func deliver(_ event: CacheEvent, initial: Bool = false) {
         let current = filter.matches(event.object)
         let before = event.previous.map(filter.matches) ?? false
         let delivery: WatchDelivery
@@ -108,10 +117,14 @@ final class CacheWatcher: Sendable {
             guard current else { return }
             delivery = .event(type: "DELETED", object: event.object)
         }
-        send(delivery)
+        send(delivery, initial: initial)
     }
 
-    func send(_ delivery: WatchDelivery) {
+    func send(_ delivery: WatchDelivery, initial: Bool = false) {
+        if initial {
+            if case .dropped = continuation.yield(delivery) { overflow() } else { initialEvents.add(1, ordering: .relaxed) }
+            return
+        }
         if case .event(_, let object) = delivery {
             let pending = pendingBytes.add(object.json.count, ordering: .relaxed).newValue
             if pending > Self.byteCapacity {

@@ -104,7 +104,8 @@ final class ResourceCache: Sendable {
 
     /// Starts a watch that first replays the window's events after `revision`, then gets live events.
     /// Returns `nil` when events after `revision` have left the window (the caller falls back to storage).
-    func watch(after revision: Int64, hubRevision: Int64, watcher makeWatcher: (UInt64) -> CacheWatcher)
+    /// `makeWatcher` gets the watcher's id and how many events it is about to be given at once (its backlog).
+    func watch(after revision: Int64, hubRevision: Int64, watcher makeWatcher: (UInt64, Int) -> CacheWatcher)
         -> CacheWatcher?
     {
         // The backlog is delivered under the lock so no live event can overtake it.
@@ -120,16 +121,16 @@ final class ResourceCache: Sendable {
             }
             let id = state.nextWatcherID
             state.nextWatcherID += 1
-            let watcher = makeWatcher(id)
+            let watcher = makeWatcher(id, backlog.count)
             state.watchers[id] = watcher
-            for event in backlog { watcher.deliver(event) }
+            for event in backlog { watcher.deliver(event, initial: true) }
             return watcher
         }
     }
 
     /// Starts a watch that first gets a synthetic ADDED for every current object (resourceVersion 0 or
     /// unset), then live events; returns the watcher and the revision of that snapshot.
-    func watchFromSnapshot(namespace: String?, hubRevision: Int64, watcher makeWatcher: (UInt64) -> CacheWatcher)
+    func watchFromSnapshot(namespace: String?, hubRevision: Int64, watcher makeWatcher: (UInt64, Int) -> CacheWatcher)
         -> (CacheWatcher, Int64)
     {
         // The snapshot is delivered under the lock so no live event can overtake it.
@@ -142,10 +143,10 @@ final class ResourceCache: Sendable {
             }
             let id = state.nextWatcherID
             state.nextWatcherID += 1
-            let watcher = makeWatcher(id)
+            let watcher = makeWatcher(id, objects.count)
             state.watchers[id] = watcher
             for object in objects.sorted(by: { ($0.namespace, $0.name) < ($1.namespace, $1.name) }) {
-                watcher.deliver(CacheEvent(kind: .added, object: object, previous: nil))
+                watcher.deliver(CacheEvent(kind: .added, object: object, previous: nil), initial: true)
             }
             return (watcher, max(hubRevision, state.revision))
         }

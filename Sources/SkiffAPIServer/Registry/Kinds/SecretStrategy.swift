@@ -82,10 +82,13 @@ struct SecretStrategy: ResourceStrategy {
     /// A docker config key must hold JSON, as upstream checks with `json.Unmarshal`.
     static func dockerConfigProblems(_ data: JSONObject, key: String) -> [FieldProblem] {
         guard let bytes = decoded(data[key]), !bytes.isEmpty else { return [] }
-        if (try? JSONValue(parsing: Array(bytes))) == nil {
-            return [.invalid("data[\(key)]", .string("<secret contents redacted>"), "invalid character in JSON")]
+        do {
+            _ = try JSONValue(parsing: Array(bytes))
+            return []
+        } catch {
+            // Go's json error, as upstream's `json.Unmarshal` words it.
+            return [.invalid("data[\(key)]", .string("<secret contents redacted>"), error.message)]
         }
-        return []
     }
 
     static func decoded(_ value: JSONValue?) -> Data? {
