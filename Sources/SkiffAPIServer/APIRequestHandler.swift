@@ -56,15 +56,16 @@ struct APIRequestHandler: HTTPResponder {
                 defer { inflight.release(slot) }
                 if let response = try await rest.handle(restRequest, writer: writer) {
                     code = Int(response.status.code)
-                    await writer.send(status: response.status, headers: response.headers, body: Self.lineTerminated(response))
+                    await writer.send(status: response.status, headers: response.headers, body: response.body,
+                                      appendingNewline: Self.needsNewline(response))
                 } else {
                     code = 200
                 }
             } else {
                 let response = try await nonResource(request, path: path)
                 code = Int(response.status.code)
-                let body = path == "/version" || path == "/version/" ? response.body : Self.lineTerminated(response)
-                await writer.send(status: response.status, headers: response.headers, body: body)
+                let newline = path != "/version" && path != "/version/" && Self.needsNewline(response)
+                await writer.send(status: response.status, headers: response.headers, body: response.body, appendingNewline: newline)
             }
         } catch let error as APIError {
             code = error.code
@@ -117,21 +118,17 @@ struct APIRequestHandler: HTTPResponder {
         headers.add(name: "Content-Type", value: "application/json")
         headers.add(name: "Cache-Control", value: "no-cache, private")
         if let retry = error.retryAfterSeconds { headers.add(name: "Retry-After", value: String(retry)) }
-        var body = writer.allocator.buffer(bytes: error.status.serialized())
-        body.writeInteger(UInt8(ascii: "\n"))
-        await writer.send(status: HTTPResponseStatus(statusCode: error.code), headers: headers, body: body)
+        await writer.send(status: HTTPResponseStatus(statusCode: error.code), headers: headers,
+                          body: writer.allocator.buffer(bytes: error.status.serialized()), appendingNewline: true)
     }
 
-    /// A JSON body ends with a newline, as Go's encoder writes it (clients compare bodies byte for byte);
-    /// `/version` is written raw upstream, without one.
-    static func lineTerminated(_ response: RESTResponse) -> ByteBuffer {
-        // An empty body stays empty (a 304 has none, and a newline would be read as the next response).
-        guard response.body.readableBytes > 0, response.status != .notModified, response.status != .noContent,
-              response.headers.first(name: "Content-Type")?.hasPrefix("application/json") == true,
-              response.body.readableBytesView.last != UInt8(ascii: "\n") else { return response.body }
-        var body = response.body
-        body.writeInteger(UInt8(ascii: "\n"))
-        return body
+    /// Whether a JSON body gets its newline, as Go's encoder writes one (clients compare bodies byte for
+    /// byte): not when empty (a 304 has none, and a newline would be read as the next response), nor when
+    /// it already ends with one; `/version` is written raw upstream, without one.
+    static func needsNewline(_ response: RESTResponse) -> Bool {
+        response.body.readableBytes > 0 && response.status != .notModified && response.status != .noContent
+            && response.headers.first(name: "Content-Type")?.hasPrefix("application/json") == true
+            && response.body.readableBytesView.last != UInt8(ascii: "\n")
     }
 
     // MARK: - Non-resource paths

@@ -61,7 +61,11 @@ final class HTTPConnectionHandler: ChannelInboundHandler, RemovableChannelHandle
     var executor: EventLoopTaskExecutor?
 
     let timeouts: HTTPTimeouts
-    /// Closes the connection when the current phase (header, body, idle) takes too long.
+    /// When the current phase (header, body, idle) must have ended; nil while a response is being made.
+    var deadline: NIODeadline?
+    /// The one wake-up pending for this connection. A phase change only moves `deadline`: the wake-up, when
+    /// it comes, closes the connection if the deadline passed or waits again for the new one, so a request
+    /// costs no timer scheduled and cancelled per phase.
     var timer: Scheduled<Void>?
     /// Bodies at least this large are handled off the event loop.
     static let offloadBodySize = 64 * 1024
@@ -83,13 +87,29 @@ final class HTTPConnectionHandler: ChannelInboundHandler, RemovableChannelHandle
         timer = nil
     }
 
-    /// Closes the connection after `delay` unless another phase begins first.
+    /// Closes the connection after `delay` unless another phase begins first (nil: no limit for now).
     private func arm(context: ChannelHandlerContext, after delay: TimeAmount?) {
-        timer?.cancel()
-        timer = nil
-        guard let delay else { return }
-        let channel = context.channel
-        timer = context.eventLoop.scheduleTask(in: delay) { channel.close(promise: nil) }
+        guard let delay else {
+            deadline = nil
+            return
+        }
+        let due = NIODeadline.now() + delay
+        deadline = due
+        if timer == nil { wake(context: context, at: due) }
+    }
+
+    private func wake(context: ChannelHandlerContext, at due: NIODeadline) {
+        let bound = NIOLoopBound((self, context), eventLoop: context.eventLoop)
+        timer = context.eventLoop.scheduleTask(deadline: due) {
+            let (handler, context) = bound.value
+            handler.timer = nil
+            guard let deadline = handler.deadline else { return }
+            if deadline <= .now() {
+                context.close(promise: nil)
+            } else {
+                handler.wake(context: context, at: deadline)
+            }
+        }
     }
 
     func channelRead(context: ChannelHandlerContext, data: NIOAny) {

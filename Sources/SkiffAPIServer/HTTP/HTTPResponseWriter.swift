@@ -21,18 +21,23 @@ public struct HTTPResponseWriter: Sendable {
     /// when flushed: the caller has nothing left to do, and waiting would cost a hop back to this task.
     /// A response already started (a watch that failed mid-stream) cannot be replaced: the connection
     /// is closed instead, which is how the client learns the stream broke.
-    public func send(status: HTTPResponseStatus, headers: HTTPHeaders = HTTPHeaders(), body: ByteBuffer) async {
+    /// `appendingNewline` writes a `\n` after the body as a part of its own (a JSON body ends with one, as Go's
+    /// encoder writes it), so a large body is not copied to make room for it.
+    public func send(status: HTTPResponseStatus, headers: HTTPHeaders = HTTPHeaders(), body: ByteBuffer,
+                     appendingNewline: Bool = false) async {
         guard completion.beginIfFirst() else {
             channel.close(promise: nil)
             completion.complete()
             return
         }
         if isConnect {
-            sendPastEncoder(status: status, headers: headers, body: body)
+            var whole = body
+            if appendingNewline { whole.writeInteger(UInt8(ascii: "\n")) }
+            sendPastEncoder(status: status, headers: headers, body: whole)
             return
         }
         var headers = headers
-        headers.replaceOrAdd(name: "Content-Length", value: String(body.readableBytes))
+        headers.replaceOrAdd(name: "Content-Length", value: String(body.readableBytes + (appendingNewline ? 1 : 0)))
         if !keepAlive { headers.replaceOrAdd(name: "Connection", value: "close") }
         let head = HTTPResponseHead(version: version, status: status, headers: headers)
         let channel = self.channel
@@ -42,6 +47,10 @@ public struct HTTPResponseWriter: Sendable {
             channel.write(HTTPServerResponsePart.head(head), promise: nil)
             if body.readableBytes > 0 {
                 channel.write(HTTPServerResponsePart.body(.byteBuffer(body)), promise: nil)
+            }
+            if appendingNewline {
+                channel.write(HTTPServerResponsePart.body(.byteBuffer(channel.allocator.buffer(integer: UInt8(ascii: "\n")))),
+                              promise: nil)
             }
             channel.writeAndFlush(HTTPServerResponsePart.end(nil)).whenComplete { _ in completion.complete() }
         }
