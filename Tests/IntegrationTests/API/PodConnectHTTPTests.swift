@@ -164,9 +164,10 @@ import Testing
         defer { try? FileManager.default.removeItem(at: directory) }
         try "served by the pod\n".write(to: directory.appendingPathComponent("page.txt"), atomically: true, encoding: .utf8)
         let port = ProcessRuntimeKubectlTests.freePort()
+        // busybox-static is one of the packages the tests install.
         let web = Process()
-        web.executableURL = URL(fileURLWithPath: "/usr/bin/env")
-        web.arguments = ["python3", "-m", "http.server", String(port), "--bind", "127.0.0.1", "--directory", directory.path]
+        web.executableURL = URL(fileURLWithPath: "/bin/busybox")
+        web.arguments = ["httpd", "-f", "-p", "127.0.0.1:\(port)", "-h", directory.path]
         web.standardOutput = FileHandle.nullDevice
         web.standardError = FileHandle.nullDevice
         try web.run()
