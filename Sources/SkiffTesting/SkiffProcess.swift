@@ -17,9 +17,10 @@ public final class SkiffProcess: Sendable {
         return FileManager.default.isExecutableFile(atPath: candidate) ? candidate : nil
     }
 
-    /// Starts `skiff arguments...`, through `launcher` when given (`setpriv --reuid=… --`: as another user).
-    public init(_ arguments: [String], launcher: [String] = []) throws {
-        guard let binary = Self.locate() else {
+    /// Starts `skiff arguments...`, through `launcher` when given (`setpriv --reuid=… --`: as another user), from
+    /// `binary` when given (a copy another user can execute).
+    public init(_ arguments: [String], launcher: [String] = [], binary given: String? = nil) throws {
+        guard let binary = given ?? Self.locate() else {
             throw TestServerError(message: "the skiff binary is not built next to the tests (run `swift build --build-tests`)")
         }
         self.arguments = arguments

@@ -23,13 +23,17 @@ import Testing
         let data = base.appendingPathComponent("data")
         _ = try ImageStore(dataDirectory: data).importImage(from: try Self.busyboxRoot(in: base),
                                                             options: ImportOptions(tag: try ImageReference(parsing: "busybox")))
+        // A copy of the binary nobody can execute, wherever the build directory is (CI may clone under /root).
+        let skiff = base.appendingPathComponent("skiff")
+        try FileManager.default.copyItem(atPath: try #require(SkiffProcess.locate()), toPath: skiff.path)
+        chmod(base.path, 0o755)
         let chown = try await Kubectl.runProcess("/bin/chown", ["-R", "\(Self.nobody):\(Self.nobody)", base.path])
         #expect(chown.succeeded, "\(chown)")
         let server = try SkiffProcess(["server", "--runtime", "process", "--data-dir", data.path, "--node-name", "plain",
                                        "--port", String(ProcessRuntimeKubectlTests.freePort()),
                                        "--kubelet-port", String(ProcessRuntimeKubectlTests.freePort())],
                                       launcher: ["/usr/bin/setpriv", "--reuid=\(Self.nobody)", "--regid=\(Self.nobody)",
-                                                 "--clear-groups", "--"])
+                                                 "--clear-groups", "--"], binary: skiff.path)
         let kubectl = Kubectl(binary: binary, kubeconfig: data.appendingPathComponent("kubeconfig.yaml"))
         let ready = await waitUntil(timeout: .seconds(60)) {
             try await kubectl.run("get", "node", "plain", "--no-headers").stdout.contains(" Ready")
