@@ -31,7 +31,7 @@ public struct HTTPTimeouts: Sendable {
 
 /// Collects one request at a time (head and body, refusing bodies over the limit with 413), hands it
 /// to the responder in a task this connection owns, and cancels that task when the client goes away.
-/// Expensive requests (large or YAML bodies, patches) run off the event loop so they cannot stall the
+/// Expensive requests (large, YAML or protobuf bodies) run off the event loop so they cannot stall the
 /// other connections that share it.
 final class HTTPConnectionHandler: ChannelInboundHandler, RemovableChannelHandler {
     typealias InboundIn = HTTPServerRequestPart
@@ -207,9 +207,11 @@ final class HTTPConnectionHandler: ChannelInboundHandler, RemovableChannelHandle
     }
 
     /// Whether a request may cost more than an event loop should spend on one connection: a large body,
-    /// YAML (whose parser is slower than JSON's, and whose aliases expand), protobuf, or a patch.
+    /// YAML (whose parser is slower than JSON's, and whose aliases expand) or protobuf. A small JSON body,
+    /// patches included (their growth is bounded), stays on the loop: the status patches of many pods would
+    /// otherwise each pay two thread hops.
     static func isExpensive(head: HTTPRequestHead, bodySize: Int) -> Bool {
-        if bodySize >= offloadBodySize || head.method == .PATCH { return true }
+        if bodySize >= offloadBodySize { return true }
         guard bodySize > 0, let type = head.headers.first(name: "Content-Type")?.lowercased() else { return false }
         return type.contains("yaml") || type.contains("protobuf")
     }

@@ -171,7 +171,11 @@ import Testing
         web.standardOutput = FileHandle.nullDevice
         web.standardError = FileHandle.nullDevice
         try web.run()
-        defer { web.terminate() }
+        // SIGKILL: the test runner's threads may block SIGTERM, and a spawned child inherits that mask.
+        defer {
+            kill(web.processIdentifier, SIGKILL)
+            web.waitUntilExit()
+        }
         _ = try await s.client.json(.PATCH, "/api/v1/namespaces/default/pods/web/status",
                                     body: ["status": ["podIP": "127.0.0.1"]], contentType: "application/merge-patch+json")
         var served = ""
