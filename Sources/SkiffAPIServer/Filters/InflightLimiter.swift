@@ -47,11 +47,6 @@ final class InflightLimiter: Sendable {
         }
     }
 
-    /// Requests in flight now (read-only, mutating), for tests and metrics.
-    var inFlight: (readOnly: Int, mutating: Int) {
-        (readOnly.load(ordering: .relaxed), mutating.load(ordering: .relaxed))
-    }
-
     static let readOnlyVerbs: Set = ["get", "list", "watch", "proxy"]
     static let longRunningSubresources: Set = ["attach", "exec", "proxy", "log", "portforward"]
 

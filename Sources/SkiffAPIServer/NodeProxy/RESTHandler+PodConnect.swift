@@ -41,7 +41,7 @@ extension RESTHandler {
                 guard !command.isEmpty else { throw APIError.badRequest("you must specify at least 1 command") }
                 parameters = command.map { "command=\(Self.queryEscaped($0))" }
             }
-            for flag in ["stdin", "stdout", "stderr", "tty"] where Self.isTrue(query[flag]) { parameters.append("\(flag)=1") }
+            for flag in ["stdin", "stdout", "stderr", "tty"] where query.flag(flag) { parameters.append("\(flag)=1") }
             let path = name == "exec" ? "exec" : "attach"
             let uri = "/\(path)/\(escaped(namespace))/\(escaped(podName))/\(escaped(container))?" + parameters.joined(separator: "&")
             try await upgrade(node: nodeName, uri: uri, request: request, writer: writer)
@@ -116,7 +116,7 @@ extension RESTHandler {
         }
         guard problems.isEmpty else { throw FieldProblem.invalid(group: "", kind: "PodLogOptions", name: podName, problems) }
         var parameters: [String] = []
-        for flag in ["follow", "previous", "timestamps"] where isTrue(query[flag]) { parameters.append("\(flag)=true") }
+        for flag in ["follow", "previous", "timestamps"] where query.flag(flag) { parameters.append("\(flag)=true") }
         if let tail { parameters.append("tailLines=\(tail)") }
         if let limit { parameters.append("limitBytes=\(limit)") }
         if let since { parameters.append("sinceSeconds=\(since)") }
@@ -143,8 +143,6 @@ extension RESTHandler {
     }
 
     static func names(_ list: JSONValue?) -> [String] { (list?.arrayValue ?? []).compactMap { $0["name"]?.stringValue } }
-
-    static func isTrue(_ value: String?) -> Bool { value.map { $0 != "0" && $0.lowercased() != "false" } ?? false }
 
     static func queryEscaped(_ value: String) -> String {
         var allowed = CharacterSet.alphanumerics

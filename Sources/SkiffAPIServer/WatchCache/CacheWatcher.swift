@@ -69,9 +69,6 @@ final class CacheWatcher: Sendable {
         if overflowed.load(ordering: .acquiring) { overflow() }
     }
 
-    /// Whether the watcher was ended for falling behind.
-    var hasOverflowed: Bool { overflowed.load(ordering: .acquiring) }
-
     /// The writer took `delivery` off the stream.
     func taken(_ delivery: WatchDelivery) {
         guard case .event(_, let object) = delivery else { return }
