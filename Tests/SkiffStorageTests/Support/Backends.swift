@@ -106,8 +106,9 @@ func withEtcd<T>(_ body: (EtcdServer) async throws -> T) async throws -> T {
 func bytes(_ text: String) -> [UInt8] { Array(text.utf8) }
 
 /// Collects `count` events from `stream`, failing the test if it ends or errors first or takes more than
-/// `seconds` (a hang is a failure, not a wait forever).
-func collect(_ count: Int, from stream: AsyncThrowingStream<StoreEvent, any Error>, seconds: Double = 20)
+/// `seconds` (a hang is a failure, not a wait forever). The limit is generous: on a loaded 2-core CI machine
+/// etcd's fsyncs alone made 53 sequential writes take over 20 s.
+func collect(_ count: Int, from stream: AsyncThrowingStream<StoreEvent, any Error>, seconds: Double = 90)
     async throws -> [StoreEvent]
 {
     try await withThrowingTaskGroup(of: [StoreEvent].self) { group in
