@@ -121,7 +121,7 @@ let package = Package(
         .target(
             name: "SkiffKubelet",
             dependencies: [
-                "SkiffAPI", "SkiffClient", "SkiffImages", "CLinuxExtras", "CZlib",
+                "SkiffAPI", "SkiffClient", "SkiffImages", "CLinuxExtras", "CSkiffSpawn", "CZlib",
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
@@ -139,6 +139,8 @@ let package = Package(
         .systemLibrary(name: "CZlib", path: "Sources/CZlib", pkgConfig: "zlib", providers: [.apt(["zlib1g-dev"])]),
         // Linux calls the Glibc module leaves out (xattrs, syncfs).
         .systemLibrary(name: "CLinuxExtras", path: "Sources/CLinuxExtras"),
+        // fork, namespaces, a container root and exec: the process runtime's volumes at their mountPaths.
+        .target(name: "CSkiffSpawn"),
         // The node's image store: OCI layout on disk, references, archive import, layer unpacking, GC.
         .target(
             name: "SkiffImages",

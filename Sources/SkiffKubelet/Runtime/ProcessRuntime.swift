@@ -10,7 +10,8 @@ import Synchronization
 /// The `process` runtime: each container is a plain host process in its own session (so its process group
 /// can be signalled as a whole), started in the pod's directory `DATA_DIR/pods/<uid>/` with stdout and
 /// stderr written to `<container>/<restartCount>.log` in the CRI format (`ContainerLogWriter`). There is no isolation: the program sees the host's
-/// filesystem, network and users; it is looked up in the image's unpacked layers first, then on the host.
+/// filesystem, network and users; it is looked up in the image's unpacked layers first, then on the host. A container
+/// with volumes gets a mount namespace (and, without root, a user namespace) where they are at their mountPaths.
 ///
 /// Exits are noticed by one blocked `waitpid` per container on a small thread, so idle containers cost no CPU.
 /// A state file per pod lists its processes, so a later run can kill what an earlier one left (`cleanUpLeftovers`).
@@ -85,7 +86,10 @@ public final class ProcessRuntime: ContainerRuntime {
         var workingDirectory = podDirectory.path
         if let requested = launch.workingDirectory, !requested.isEmpty {
             var isDirectory: ObjCBool = false
-            if requested.hasPrefix("/"), FileManager.default.fileExists(atPath: requested, isDirectory: &isDirectory),
+            if ContainerRootPlan.isInsideMount(requested, mounts: launch.mounts) {
+                // A volume's directory: there in the container's root.
+                workingDirectory = ContainerRootPlan.normalize(requested)
+            } else if requested.hasPrefix("/"), FileManager.default.fileExists(atPath: requested, isDirectory: &isDirectory),
                isDirectory.boolValue {
                 workingDirectory = requested
             } else {
@@ -96,8 +100,20 @@ public final class ProcessRuntime: ContainerRuntime {
             }
         }
         let stdio = try ChildStdio(launch)
+        var plan: ContainerRootPlan?
+        if !launch.mounts.isEmpty {
+            let newRoot = podDirectory.appendingPathComponent(".root").path
+            do {
+                try FileManager.default.createDirectory(atPath: newRoot, withIntermediateDirectories: true)
+                plan = try ContainerRootPlan(newRoot: newRoot, mounts: launch.mounts)
+            } catch {
+                stdio.closeChildEnds()
+                stdio.closeKubeletEnds()
+                throw ContainerRuntimeError(reason: "RunContainerError", message: "cannot prepare the container's root: \(error)")
+            }
+        }
         let (pid, writer) = try spawn(path: path, argv: launch.argv, environment: launch.environment,
-                                      directory: workingDirectory, log: log, stdio: stdio)
+                                      directory: workingDirectory, log: log, stdio: stdio, plan: plan)
         let id = "process://\(pid)"
         if let stdin = stdio.stdin { stdins.withLock { $0[id] = stdin } }
         let record = RunningProcess(pid: pid, podUID: launch.podUID, name: launch.name,
@@ -177,22 +193,35 @@ public final class ProcessRuntime: ContainerRuntime {
         return nil
     }
 
+    /// Starts the container's process: with volumes, in a mount namespace whose root `plan` builds.
     func spawn(path: String, argv: [String], environment: [String: String], directory: String,
-               log: URL, stdio: ChildStdio) throws -> (pid: Int32, writer: ContainerLogWriter) {
+               log: URL, stdio: ChildStdio, plan: ContainerRootPlan? = nil) throws -> (pid: Int32, writer: ContainerLogWriter) {
         // The child's ends belong to the child once it is spawned (or to no one when it is not).
         defer { stdio.closeChildEnds() }
-        // A new session: its own process group, and no controlling terminal but its own (`tty: true`).
-        let spawned = ChildProcess.spawn(path: path, argv: argv, environment: environment, newSession: true) { actions in
-            stdio.addActions(&actions)
-            posix_spawn_file_actions_addclosefrom_np(&actions, 3)
-            posix_spawn_file_actions_addchdir_np(&actions, directory)
-        }
         let pid: pid_t
-        switch spawned {
-        case .success(let child): pid = child
-        case .failure(let error):
-            stdio.closeKubeletEnds()
-            throw ContainerRuntimeError(reason: "StartError", message: "failed to start \(path): \(error)")
+        if let plan {
+            let childStdio = NamespacedSpawn.Stdio(stdin: stdio.childStdin, stdout: stdio.childStdout,
+                                                   stderr: stdio.childStderr, terminal: stdio.terminalPath)
+            switch NamespacedSpawn.spawn(path: path, argv: argv, environment: environment, directory: directory,
+                                         stdio: childStdio, plan: plan) {
+            case .success(let child): pid = child
+            case .failure(let failure):
+                stdio.closeKubeletEnds()
+                throw ContainerRuntimeError(reason: "StartError", message: failure.description)
+            }
+        } else {
+            // A new session: its own process group, and no controlling terminal but its own (`tty: true`).
+            let spawned = ChildProcess.spawn(path: path, argv: argv, environment: environment, newSession: true) { actions in
+                stdio.addActions(&actions)
+                posix_spawn_file_actions_addclosefrom_np(&actions, 3)
+                posix_spawn_file_actions_addchdir_np(&actions, directory)
+            }
+            switch spawned {
+            case .success(let child): pid = child
+            case .failure(let error):
+                stdio.closeKubeletEnds()
+                throw ContainerRuntimeError(reason: "StartError", message: "failed to start \(path): \(error)")
+            }
         }
         // On a terminal, stdout and stderr are one stream, logged as stdout (as the CRI does).
         return (pid, ContainerLogWriter(stdout: stdio.stdout, stderr: stdio.stderr, file: log))
@@ -261,8 +290,11 @@ extension ProcessRuntime {
                 reason: "StartError",
                 message: "exec failed: unable to start container process: exec: \"\(program)\": executable file not found in $PATH")
         }
+        // A container with volumes has namespaces of its own: the command runs inside them, seeing what it sees.
+        let namespaces = NamespacedSpawn.Namespaces.of(pid: record.pid)
+        defer { namespaces?.close() }
         return try SpawnedProcess(path: path, argv: command.argv, environment: environment,
                                   directory: podDirectory(uid: record.podUID).path, withStdin: command.stdin,
-                                  mergeStderr: command.tty)
+                                  mergeStderr: command.tty, enter: namespaces)
     }
 }

@@ -21,9 +21,9 @@ final class SpawnedProcess: ExecProcess {
     let onKill: @Sendable () -> Void
 
     /// Spawns `path` with `argv` in `directory`; stdin is a pipe when `withStdin`, else /dev/null; stderr is
-    /// its own pipe unless `mergeStderr` (a terminal's single stream).
+    /// its own pipe unless `mergeStderr` (a terminal's single stream). With `enter`, inside those namespaces.
     init(path: String, argv: [String], environment: [String: String], directory: String, withStdin: Bool,
-         mergeStderr: Bool = false, onResize: @escaping @Sendable (UInt16, UInt16) -> Void = { _, _ in },
+         mergeStderr: Bool = false, enter: NamespacedSpawn.Namespaces? = nil, onResize: @escaping @Sendable (UInt16, UInt16) -> Void = { _, _ in },
          onKill: @escaping @Sendable () -> Void = {}, onExit: @escaping @Sendable () -> Void = {}) throws {
         var inPipe: [Int32] = [-1, -1], outPipe: [Int32] = [-1, -1], errPipe: [Int32] = [-1, -1]
         func makePipe(_ fds: inout [Int32]) throws {
@@ -40,16 +40,24 @@ final class SpawnedProcess: ExecProcess {
             closeAll()
             throw error
         }
-        let spawned = ChildProcess.spawn(path: path, argv: argv, environment: environment, newSession: true) { actions in
-            if withStdin {
-                posix_spawn_file_actions_adddup2(&actions, inPipe[0], 0)
-            } else {
-                posix_spawn_file_actions_addopen(&actions, 0, "/dev/null", O_RDONLY, 0)
-            }
-            posix_spawn_file_actions_adddup2(&actions, outPipe[1], 1)
-            posix_spawn_file_actions_adddup2(&actions, mergeStderr ? outPipe[1] : errPipe[1], 2)
-            posix_spawn_file_actions_addclosefrom_np(&actions, 3)
-            posix_spawn_file_actions_addchdir_np(&actions, directory)
+        let spawned: Result<pid_t, any Error>
+        if let enter {
+            let stdio = NamespacedSpawn.Stdio(stdin: withStdin ? inPipe[0] : nil, stdout: outPipe[1],
+                                              stderr: mergeStderr ? outPipe[1] : errPipe[1])
+            spawned = NamespacedSpawn.spawn(path: path, argv: argv, environment: environment, directory: directory,
+                                            stdio: stdio, enter: enter).mapError { $0 }
+        } else {
+            spawned = ChildProcess.spawn(path: path, argv: argv, environment: environment, newSession: true) { actions in
+                if withStdin {
+                    posix_spawn_file_actions_adddup2(&actions, inPipe[0], 0)
+                } else {
+                    posix_spawn_file_actions_addopen(&actions, 0, "/dev/null", O_RDONLY, 0)
+                }
+                posix_spawn_file_actions_adddup2(&actions, outPipe[1], 1)
+                posix_spawn_file_actions_adddup2(&actions, mergeStderr ? outPipe[1] : errPipe[1], 2)
+                posix_spawn_file_actions_addclosefrom_np(&actions, 3)
+                posix_spawn_file_actions_addchdir_np(&actions, directory)
+            }.mapError { $0 }
         }
         // The child's ends belong to the child now.
         for fd in [inPipe[0], outPipe[1], errPipe[1]] where fd >= 0 { close(fd) }
@@ -58,7 +66,8 @@ final class SpawnedProcess: ExecProcess {
         case .success(let child): pid = child
         case .failure(let error):
             for fd in [inPipe[1], outPipe[0], errPipe[0]] where fd >= 0 { close(fd) }
-            throw ContainerRuntimeError(reason: "StartError", message: "failed to start \(path): \(error)")
+            let message = (error as? NamespacedSpawn.Failure)?.description ?? "failed to start \(path): \(error)"
+            throw ContainerRuntimeError(reason: "StartError", message: message)
         }
         self.pid = pid
         self.stdin = withStdin ? inPipe[1] : nil

@@ -4,8 +4,8 @@ import SkiffTesting
 import Testing
 
 /// `skiff server` as an ordinary user, the process runtime's whole point: HTTPS works (no privileged socket
-/// option), pods run with their volumes as plain directories, logs stream, and limits the runtime cannot
-/// enforce are reported instead of ignored.
+/// option), pods run with their volumes (plain directories) at their mountPaths, logs stream, exec enters the
+/// container, and limits the runtime cannot enforce are reported instead of ignored.
 @Suite(.serialized) struct UnprivilegedServerTests {
     static let nobody = "65534"
 
@@ -57,15 +57,20 @@ import Testing
             kind: Pod
             metadata: {name: vols, labels: {app: v}}
             spec:
-              restartPolicy: Never
               initContainers:
-              - {name: init, image: busybox, imagePullPolicy: Never, command: [sh, -c, 'echo from-init > volumes/kubernetes.io~empty-dir/work/note']}
+              - {name: init, image: busybox, imagePullPolicy: Never, command: [sh, -c, 'echo from-init > /work/note'],
+                 volumeMounts: [{name: work, mountPath: /work}]}
               containers:
               - name: c
                 image: busybox
                 imagePullPolicy: Never
-                command: [sh, -c, 'cat volumes/kubernetes.io~configmap/cfg/greeting volumes/kubernetes.io~secret/sec/token volumes/kubernetes.io~downward-api/info/labels volumes/kubernetes.io~empty-dir/work/note']
+                command: [sh, -c, 'cat /etc/config/greeting /var/run/secrets/app/token /etc/podinfo/labels /work/note; sleep 3600']
                 resources: {limits: {memory: 64Mi}}
+                volumeMounts:
+                - {name: cfg, mountPath: /etc/config}
+                - {name: sec, mountPath: /var/run/secrets/app}
+                - {name: info, mountPath: /etc/podinfo}
+                - {name: work, mountPath: /work}
               volumes:
               - {name: cfg, configMap: {name: cfg}}
               - {name: sec, secret: {secretName: sec}}
@@ -74,13 +79,16 @@ import Testing
             """
         let applied = try await kubectl.run(["apply", "-f", "-"], stdin: manifest)
         #expect(applied.succeeded, "\(applied)")
+        let expected = "hellos3cr3tapp=\"v\"from-init\n"
         let done = await waitUntil(timeout: .seconds(60)) {
-            try await kubectl.run("get", "pod", "vols", "-o", "jsonpath={.status.phase}").stdout == "Succeeded"
+            try await kubectl.run("logs", "vols").stdout == expected
         }
         let seen = try await kubectl.run("get", "pod", "vols", "-o", "yaml").stdout
         #expect(done, "\(seen) server log: \(server.log.suffix(3000))")
-        let logs = try await kubectl.run("logs", "vols")
-        #expect(logs.succeeded && logs.stdout == "hellos3cr3tapp=\"v\"from-init\n", "\(logs)")
+        // Volumes are at their mountPaths only inside the container; exec runs there too.
+        let exec = try await kubectl.run("exec", "vols", "--", "cat", "/etc/config/greeting")
+        #expect(exec.succeeded && exec.stdout == "hello", "\(exec)")
+        #expect(!FileManager.default.fileExists(atPath: "/etc/config/greeting"))
         let events = try await kubectl.run("get", "events", "--field-selector", "involvedObject.name=vols,reason=LimitsNotEnforced",
                                            "-o", "jsonpath={.items[*].message}")
         #expect(events.stdout.contains("memory: 64Mi"), "\(events)")
