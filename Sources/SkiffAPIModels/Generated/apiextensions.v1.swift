@@ -91,9 +91,11 @@ extension apiextensions.v1 {
     }
 
     /// CustomResourceDefinition represents a resource that should be exposed on the API server.
-    public struct CustomResourceDefinition: KubernetesObject {
+    public struct CustomResourceDefinition: KubernetesResource {
         public static let apiVersion = "apiextensions.k8s.io/v1"
         public static let kind = "CustomResourceDefinition"
+        public static let plural = "customresourcedefinitions"
+        public static let namespaced = false
         public typealias List = CustomResourceDefinitionList
 
         /// APIVersion defines the versioned schema of this representation of an object.

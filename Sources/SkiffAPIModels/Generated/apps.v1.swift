@@ -3,9 +3,11 @@ public import SkiffJSON
 
 extension apps.v1 {
     /// ControllerRevision implements an immutable snapshot of state data.
-    public struct ControllerRevision: KubernetesObject {
+    public struct ControllerRevision: KubernetesResource {
         public static let apiVersion = "apps/v1"
         public static let kind = "ControllerRevision"
+        public static let plural = "controllerrevisions"
+        public static let namespaced = true
         public typealias List = ControllerRevisionList
 
         /// APIVersion defines the versioned schema of this representation of an object.
@@ -100,9 +102,11 @@ extension apps.v1 {
     }
 
     /// DaemonSet represents the configuration of a daemon set.
-    public struct DaemonSet: KubernetesObject {
+    public struct DaemonSet: KubernetesResource {
         public static let apiVersion = "apps/v1"
         public static let kind = "DaemonSet"
+        public static let plural = "daemonsets"
+        public static let namespaced = true
         public typealias List = DaemonSetList
 
         /// APIVersion defines the versioned schema of this representation of an object.
@@ -406,9 +410,11 @@ extension apps.v1 {
     }
 
     /// Deployment enables declarative updates for Pods and ReplicaSets.
-    public struct Deployment: KubernetesObject {
+    public struct Deployment: KubernetesResource {
         public static let apiVersion = "apps/v1"
         public static let kind = "Deployment"
+        public static let plural = "deployments"
+        public static let namespaced = true
         public typealias List = DeploymentList
 
         /// APIVersion defines the versioned schema of this representation of an object.
@@ -720,9 +726,11 @@ extension apps.v1 {
     }
 
     /// ReplicaSet ensures that a specified number of pod replicas are running at any given time.
-    public struct ReplicaSet: KubernetesObject {
+    public struct ReplicaSet: KubernetesResource {
         public static let apiVersion = "apps/v1"
         public static let kind = "ReplicaSet"
+        public static let plural = "replicasets"
+        public static let namespaced = true
         public typealias List = ReplicaSetList
 
         /// APIVersion defines the versioned schema of this representation of an object.
@@ -1054,9 +1062,11 @@ extension apps.v1 {
     }
 
     /// StatefulSet represents a set of pods with consistent identities.
-    public struct StatefulSet: KubernetesObject {
+    public struct StatefulSet: KubernetesResource {
         public static let apiVersion = "apps/v1"
         public static let kind = "StatefulSet"
+        public static let plural = "statefulsets"
+        public static let namespaced = true
         public typealias List = StatefulSetList
 
         /// APIVersion defines the versioned schema of this representation of an object.

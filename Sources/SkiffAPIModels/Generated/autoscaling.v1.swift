@@ -41,9 +41,11 @@ extension autoscaling.v1 {
     }
 
     /// configuration of a horizontal pod autoscaler.
-    public struct HorizontalPodAutoscaler: KubernetesObject {
+    public struct HorizontalPodAutoscaler: KubernetesResource {
         public static let apiVersion = "autoscaling/v1"
         public static let kind = "HorizontalPodAutoscaler"
+        public static let plural = "horizontalpodautoscalers"
+        public static let namespaced = true
         public typealias List = HorizontalPodAutoscalerList
 
         /// APIVersion defines the versioned schema of this representation of an object.

@@ -250,9 +250,11 @@ extension autoscaling.v2 {
 
     /// HorizontalPodAutoscaler is the configuration for a horizontal pod autoscaler, which automatically manages the
     /// replica count of any resource implementing the scale subresource based on the metrics specified.
-    public struct HorizontalPodAutoscaler: KubernetesObject {
+    public struct HorizontalPodAutoscaler: KubernetesResource {
         public static let apiVersion = "autoscaling/v2"
         public static let kind = "HorizontalPodAutoscaler"
+        public static let plural = "horizontalpodautoscalers"
+        public static let namespaced = true
         public typealias List = HorizontalPodAutoscalerList
 
         /// APIVersion defines the versioned schema of this representation of an object.

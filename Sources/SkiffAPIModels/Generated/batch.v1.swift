@@ -3,9 +3,11 @@ public import SkiffJSON
 
 extension batch.v1 {
     /// CronJob represents the configuration of a single cron job.
-    public struct CronJob: KubernetesObject {
+    public struct CronJob: KubernetesResource {
         public static let apiVersion = "batch/v1"
         public static let kind = "CronJob"
+        public static let plural = "cronjobs"
+        public static let namespaced = true
         public typealias List = CronJobList
 
         /// APIVersion defines the versioned schema of this representation of an object.
@@ -203,9 +205,11 @@ extension batch.v1 {
     }
 
     /// Job represents the configuration of a single job.
-    public struct Job: KubernetesObject {
+    public struct Job: KubernetesResource {
         public static let apiVersion = "batch/v1"
         public static let kind = "Job"
+        public static let plural = "jobs"
+        public static let namespaced = true
         public typealias List = JobList
 
         /// APIVersion defines the versioned schema of this representation of an object.

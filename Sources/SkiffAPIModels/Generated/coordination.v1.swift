@@ -3,9 +3,11 @@ public import SkiffJSON
 
 extension coordination.v1 {
     /// Lease defines a lease concept.
-    public struct Lease: KubernetesObject {
+    public struct Lease: KubernetesResource {
         public static let apiVersion = "coordination.k8s.io/v1"
         public static let kind = "Lease"
+        public static let plural = "leases"
+        public static let namespaced = true
         public typealias List = LeaseList
 
         /// APIVersion defines the versioned schema of this representation of an object.

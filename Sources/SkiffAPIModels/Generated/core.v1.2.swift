@@ -791,9 +791,11 @@ extension core.v1 {
     }
 
     /// LimitRange sets resource usage limits for each kind of resource in a Namespace.
-    public struct LimitRange: KubernetesObject {
+    public struct LimitRange: KubernetesResource {
         public static let apiVersion = "v1"
         public static let kind = "LimitRange"
+        public static let plural = "limitranges"
+        public static let namespaced = true
         public typealias List = LimitRangeList
 
         /// APIVersion defines the versioned schema of this representation of an object.
@@ -1188,9 +1190,11 @@ extension core.v1 {
     }
 
     /// Namespace provides a scope for Names.
-    public struct Namespace: KubernetesObject {
+    public struct Namespace: KubernetesResource {
         public static let apiVersion = "v1"
         public static let kind = "Namespace"
+        public static let plural = "namespaces"
+        public static let namespaced = false
         public typealias List = NamespaceList
 
         /// APIVersion defines the versioned schema of this representation of an object.
@@ -1387,9 +1391,11 @@ extension core.v1 {
     }
 
     /// Node is a worker node in Kubernetes.
-    public struct Node: KubernetesObject {
+    public struct Node: KubernetesResource {
         public static let apiVersion = "v1"
         public static let kind = "Node"
+        public static let plural = "nodes"
+        public static let namespaced = false
         public typealias List = NodeList
 
         /// APIVersion defines the versioned schema of this representation of an object.
@@ -2194,9 +2200,11 @@ extension core.v1 {
     }
 
     /// PersistentVolume (PV) is a storage resource provisioned by an administrator.
-    public struct PersistentVolume: KubernetesObject {
+    public struct PersistentVolume: KubernetesResource {
         public static let apiVersion = "v1"
         public static let kind = "PersistentVolume"
+        public static let plural = "persistentvolumes"
+        public static let namespaced = false
         public typealias List = PersistentVolumeList
 
         /// APIVersion defines the versioned schema of this representation of an object.
@@ -2246,9 +2254,11 @@ extension core.v1 {
     }
 
     /// PersistentVolumeClaim is a user's request for and claim to a persistent volume
-    public struct PersistentVolumeClaim: KubernetesObject {
+    public struct PersistentVolumeClaim: KubernetesResource {
         public static let apiVersion = "v1"
         public static let kind = "PersistentVolumeClaim"
+        public static let plural = "persistentvolumeclaims"
+        public static let namespaced = true
         public typealias List = PersistentVolumeClaimList
 
         /// APIVersion defines the versioned schema of this representation of an object.

@@ -77,9 +77,11 @@ extension core.v1 {
     }
 
     /// Pod is a collection of containers that can run on a host.
-    public struct Pod: KubernetesObject {
+    public struct Pod: KubernetesResource {
         public static let apiVersion = "v1"
         public static let kind = "Pod"
+        public static let plural = "pods"
+        public static let namespaced = true
         public typealias List = PodList
 
         /// APIVersion defines the versioned schema of this representation of an object.
@@ -1064,9 +1066,11 @@ extension core.v1 {
     }
 
     /// PodTemplate describes a template for creating copies of a predefined pod.
-    public struct PodTemplate: KubernetesObject {
+    public struct PodTemplate: KubernetesResource {
         public static let apiVersion = "v1"
         public static let kind = "PodTemplate"
+        public static let plural = "podtemplates"
+        public static let namespaced = true
         public typealias List = PodTemplateList
 
         /// APIVersion defines the versioned schema of this representation of an object.
@@ -1589,9 +1593,11 @@ extension core.v1 {
     }
 
     /// ReplicationController represents the configuration of a replication controller.
-    public struct ReplicationController: KubernetesObject {
+    public struct ReplicationController: KubernetesResource {
         public static let apiVersion = "v1"
         public static let kind = "ReplicationController"
+        public static let plural = "replicationcontrollers"
+        public static let namespaced = true
         public typealias List = ReplicationControllerList
 
         /// APIVersion defines the versioned schema of this representation of an object.
@@ -1928,9 +1934,11 @@ extension core.v1 {
     }
 
     /// ResourceQuota sets aggregate quota restrictions enforced per namespace
-    public struct ResourceQuota: KubernetesObject {
+    public struct ResourceQuota: KubernetesResource {
         public static let apiVersion = "v1"
         public static let kind = "ResourceQuota"
+        public static let plural = "resourcequotas"
+        public static let namespaced = true
         public typealias List = ResourceQuotaList
 
         /// APIVersion defines the versioned schema of this representation of an object.
@@ -2451,9 +2459,11 @@ extension core.v1 {
     }
 
     /// Secret holds secret data of a certain type.
-    public struct Secret: KubernetesObject {
+    public struct Secret: KubernetesResource {
         public static let apiVersion = "v1"
         public static let kind = "Secret"
+        public static let plural = "secrets"
+        public static let namespaced = true
         public typealias List = SecretList
 
         /// APIVersion defines the versioned schema of this representation of an object.

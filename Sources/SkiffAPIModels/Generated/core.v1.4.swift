@@ -95,9 +95,11 @@ extension core.v1 {
     /// Service is a named abstraction of software service (for example, mysql) consisting of local port (for example
     /// 3306) that the proxy listens on, and the selector that determines which pods will answer requests sent through
     /// the proxy.
-    public struct Service: KubernetesObject {
+    public struct Service: KubernetesResource {
         public static let apiVersion = "v1"
         public static let kind = "Service"
+        public static let plural = "services"
+        public static let namespaced = true
         public typealias List = ServiceList
 
         /// APIVersion defines the versioned schema of this representation of an object.
@@ -149,9 +151,11 @@ extension core.v1 {
 
     /// ServiceAccount binds together: * a name, understood by users, and perhaps by peripheral systems, for an identity
     /// * a principal that can be authenticated and authorized * a set of secrets
-    public struct ServiceAccount: KubernetesObject {
+    public struct ServiceAccount: KubernetesResource {
         public static let apiVersion = "v1"
         public static let kind = "ServiceAccount"
+        public static let plural = "serviceaccounts"
+        public static let namespaced = true
         public typealias List = ServiceAccountList
 
         /// APIVersion defines the versioned schema of this representation of an object.

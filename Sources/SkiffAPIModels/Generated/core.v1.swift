@@ -800,9 +800,11 @@ extension core.v1 {
     }
 
     /// ComponentStatus (and ComponentStatusList) holds the cluster validation info.
-    public struct ComponentStatus: KubernetesObject {
+    public struct ComponentStatus: KubernetesResource {
         public static let apiVersion = "v1"
         public static let kind = "ComponentStatus"
+        public static let plural = "componentstatuses"
+        public static let namespaced = false
         public typealias List = ComponentStatusList
 
         /// APIVersion defines the versioned schema of this representation of an object.
@@ -891,9 +893,11 @@ extension core.v1 {
     }
 
     /// ConfigMap holds configuration data for pods to consume.
-    public struct ConfigMap: KubernetesObject {
+    public struct ConfigMap: KubernetesResource {
         public static let apiVersion = "v1"
         public static let kind = "ConfigMap"
+        public static let plural = "configmaps"
+        public static let namespaced = true
         public typealias List = ConfigMapList
 
         /// APIVersion defines the versioned schema of this representation of an object.
@@ -2014,9 +2018,11 @@ extension core.v1 {
     }
 
     /// Endpoints is a collection of endpoints that implement the actual service.
-    public struct Endpoints: KubernetesObject {
+    public struct Endpoints: KubernetesResource {
         public static let apiVersion = "v1"
         public static let kind = "Endpoints"
+        public static let plural = "endpoints"
+        public static let namespaced = true
         public typealias List = EndpointsList
 
         /// APIVersion defines the versioned schema of this representation of an object.
@@ -2418,9 +2424,11 @@ extension core.v1 {
     }
 
     /// Event is a report of an event somewhere in the cluster.
-    public struct Event: KubernetesObject {
+    public struct Event: KubernetesResource {
         public static let apiVersion = "v1"
         public static let kind = "Event"
+        public static let plural = "events"
+        public static let namespaced = true
         public typealias List = EventList
 
         /// What action was taken/failed regarding to the Regarding object.

@@ -172,9 +172,11 @@ extension discovery.v1 {
     }
 
     /// EndpointSlice represents a subset of the endpoints that implement a service.
-    public struct EndpointSlice: KubernetesObject {
+    public struct EndpointSlice: KubernetesResource {
         public static let apiVersion = "discovery.k8s.io/v1"
         public static let kind = "EndpointSlice"
+        public static let plural = "endpointslices"
+        public static let namespaced = true
         public typealias List = EndpointSliceList
 
         /// addressType specifies the type of address carried by this EndpointSlice.

@@ -3,9 +3,11 @@ public import SkiffJSON
 
 extension events.v1 {
     /// Event is a report of an event somewhere in the cluster.
-    public struct Event: KubernetesObject {
+    public struct Event: KubernetesResource {
         public static let apiVersion = "events.k8s.io/v1"
         public static let kind = "Event"
+        public static let plural = "events"
+        public static let namespaced = true
         public typealias List = EventList
 
         /// action is what action was taken/failed regarding to the regarding object.

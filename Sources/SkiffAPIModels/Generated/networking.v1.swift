@@ -95,9 +95,11 @@ extension networking.v1 {
     }
 
     /// Ingress is a collection of rules that allow inbound connections to reach the endpoints defined by a backend.
-    public struct Ingress: KubernetesObject {
+    public struct Ingress: KubernetesResource {
         public static let apiVersion = "networking.k8s.io/v1"
         public static let kind = "Ingress"
+        public static let plural = "ingresses"
+        public static let namespaced = true
         public typealias List = IngressList
 
         /// APIVersion defines the versioned schema of this representation of an object.
@@ -177,9 +179,11 @@ extension networking.v1 {
     }
 
     /// IngressClass represents the class of the Ingress, referenced by the Ingress Spec.
-    public struct IngressClass: KubernetesObject {
+    public struct IngressClass: KubernetesResource {
         public static let apiVersion = "networking.k8s.io/v1"
         public static let kind = "IngressClass"
+        public static let plural = "ingressclasses"
+        public static let namespaced = false
         public typealias List = IngressClassList
 
         /// APIVersion defines the versioned schema of this representation of an object.
@@ -644,9 +648,11 @@ extension networking.v1 {
     }
 
     /// NetworkPolicy describes what network traffic is allowed for a set of Pods
-    public struct NetworkPolicy: KubernetesObject {
+    public struct NetworkPolicy: KubernetesResource {
         public static let apiVersion = "networking.k8s.io/v1"
         public static let kind = "NetworkPolicy"
+        public static let plural = "networkpolicies"
+        public static let namespaced = true
         public typealias List = NetworkPolicyList
 
         /// APIVersion defines the versioned schema of this representation of an object.

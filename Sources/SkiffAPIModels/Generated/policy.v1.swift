@@ -48,9 +48,11 @@ extension policy.v1 {
     }
 
     /// PodDisruptionBudget is an object to define the max disruption that can be caused to a collection of pods
-    public struct PodDisruptionBudget: KubernetesObject {
+    public struct PodDisruptionBudget: KubernetesResource {
         public static let apiVersion = "policy/v1"
         public static let kind = "PodDisruptionBudget"
+        public static let plural = "poddisruptionbudgets"
+        public static let namespaced = true
         public typealias List = PodDisruptionBudgetList
 
         /// APIVersion defines the versioned schema of this representation of an object.

@@ -28,9 +28,11 @@ extension rbac.v1 {
 
     /// ClusterRole is a cluster level, logical grouping of PolicyRules that can be referenced as a unit by a
     /// RoleBinding or ClusterRoleBinding.
-    public struct ClusterRole: KubernetesObject {
+    public struct ClusterRole: KubernetesResource {
         public static let apiVersion = "rbac.authorization.k8s.io/v1"
         public static let kind = "ClusterRole"
+        public static let plural = "clusterroles"
+        public static let namespaced = false
         public typealias List = ClusterRoleList
 
         /// AggregationRule is an optional field that describes how to build the Rules for this ClusterRole.
@@ -80,9 +82,11 @@ extension rbac.v1 {
     }
 
     /// ClusterRoleBinding references a ClusterRole, but not contain it.
-    public struct ClusterRoleBinding: KubernetesObject {
+    public struct ClusterRoleBinding: KubernetesResource {
         public static let apiVersion = "rbac.authorization.k8s.io/v1"
         public static let kind = "ClusterRoleBinding"
+        public static let plural = "clusterrolebindings"
+        public static let namespaced = false
         public typealias List = ClusterRoleBindingList
 
         /// APIVersion defines the versioned schema of this representation of an object.
@@ -274,9 +278,11 @@ extension rbac.v1 {
     }
 
     /// Role is a namespaced, logical grouping of PolicyRules that can be referenced as a unit by a RoleBinding.
-    public struct Role: KubernetesObject {
+    public struct Role: KubernetesResource {
         public static let apiVersion = "rbac.authorization.k8s.io/v1"
         public static let kind = "Role"
+        public static let plural = "roles"
+        public static let namespaced = true
         public typealias List = RoleList
 
         /// APIVersion defines the versioned schema of this representation of an object.
@@ -320,9 +326,11 @@ extension rbac.v1 {
     }
 
     /// RoleBinding references a role, but does not contain it.
-    public struct RoleBinding: KubernetesObject {
+    public struct RoleBinding: KubernetesResource {
         public static let apiVersion = "rbac.authorization.k8s.io/v1"
         public static let kind = "RoleBinding"
+        public static let plural = "rolebindings"
+        public static let namespaced = true
         public typealias List = RoleBindingList
 
         /// APIVersion defines the versioned schema of this representation of an object.

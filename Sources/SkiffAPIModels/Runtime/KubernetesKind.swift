@@ -28,3 +28,26 @@ public protocol KubernetesList: KubernetesKind {
     /// The listed objects.
     var items: [Item] { get set }
 }
+
+/// An object kind the API serves: where its URLs are, so a typed client builds them from the type alone
+/// (`core.v1.Pod` → `/api/v1/namespaces/{ns}/pods`). Generated from the documents' list operations.
+public protocol KubernetesResource: KubernetesObject {
+    /// The plural name in URLs: `pods`.
+    static var plural: String { get }
+    /// Whether objects live in namespaces.
+    static var namespaced: Bool { get }
+}
+
+extension KubernetesResource {
+    /// The API group (`""` for the core group).
+    public static var group: String {
+        guard let slash = apiVersion.firstIndex(of: "/") else { return "" }
+        return String(apiVersion[..<slash])
+    }
+
+    /// The version: `v1`.
+    public static var version: String {
+        guard let slash = apiVersion.firstIndex(of: "/") else { return apiVersion }
+        return String(apiVersion[apiVersion.index(after: slash)...])
+    }
+}

@@ -20,7 +20,7 @@ struct Field {
 }
 
 /// What a top-level kind conforms to beyond `KubernetesKind`.
-enum KindRole {
+enum KindRole: Equatable {
     case kind
     case object
     case list(item: String)
@@ -31,7 +31,9 @@ struct Kind {
     var kind: String
     var role: KindRole
     /// The `<Kind>List` model in the same namespace, for `typealias List`.
-    var listName: String?
+    var listName: String? = nil
+    /// Where an object kind is served (its URLs), when it is.
+    var resource: ServedResource?
 }
 
 struct Model {
@@ -55,7 +57,7 @@ struct ModelPlan {
     /// Swift names of every schema id a field may name.
     var typeNames: [String: SwiftTypeName]
 
-    init(schemas: [String: Schema]) throws {
+    init(schemas: [String: Schema], resources: [String: ServedResource] = [:]) throws {
         models = []
         aliases = []
         typeNames = [:]
@@ -73,7 +75,7 @@ struct ModelPlan {
             models.append(Model(id: id, name: name, doc: doc, fields: try Self.fields(of: schema, id: id), kind: nil))
         }
         try checkReferences()
-        assignKinds(schemas: schemas)
+        assignKinds(schemas: schemas, resources: resources)
         try boxRecursiveFields()
     }
 
@@ -139,7 +141,7 @@ struct ModelPlan {
     }
 
     /// Marks models with exactly one group-version-kind as kinds and decides what they conform to.
-    private mutating func assignKinds(schemas: [String: Schema]) {
+    private mutating func assignKinds(schemas: [String: Schema], resources: [String: ServedResource]) {
         let objectMetaID = "io.k8s.apimachinery.pkg.apis.meta.v1.ObjectMeta"
         let listMetaID = "io.k8s.apimachinery.pkg.apis.meta.v1.ListMeta"
         var kinds: [String: Kind] = [:]
@@ -155,7 +157,9 @@ struct ModelPlan {
             } else if fieldTypes["metadata"] == .named(listMetaID), case .array(.named(let item))? = fieldTypes["items"] {
                 role = .list(item: item)
             }
-            kinds[model.id] = Kind(apiVersion: group.isEmpty ? version : "\(group)/\(version)", kind: kind, role: role)
+            let apiVersion = group.isEmpty ? version : "\(group)/\(version)"
+            kinds[model.id] = Kind(apiVersion: apiVersion, kind: kind, role: role,
+                                   resource: role == .object ? resources["\(apiVersion) \(kind)"] : nil)
         }
         // A list conforms to KubernetesList only when its items are objects.
         for (id, kind) in kinds {

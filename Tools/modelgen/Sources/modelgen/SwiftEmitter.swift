@@ -91,7 +91,7 @@ struct SwiftEmitter {
         if let doc = model.doc { out += docCommentLines(firstSentence(doc), indent: "    ") }
         let conformance: String
         switch model.kind?.role {
-        case .object?: conformance = "KubernetesObject"
+        case .object?: conformance = model.kind?.resource == nil ? "KubernetesObject" : "KubernetesResource"
         case .list?: conformance = "KubernetesList"
         case .kind?: conformance = "KubernetesKind"
         case nil: conformance = "Sendable, Equatable, JSONValueConvertible"
@@ -100,6 +100,10 @@ struct SwiftEmitter {
         if let kind = model.kind {
             out.append("        public static let apiVersion = \"\(kind.apiVersion)\"")
             out.append("        public static let kind = \"\(kind.kind)\"")
+            if let resource = kind.resource {
+                out.append("        public static let plural = \"\(resource.plural)\"")
+                out.append("        public static let namespaced = \(resource.namespaced)")
+            }
             if let list = kind.listName { out.append("        public typealias List = \(list)") }
             out.append("")
         }

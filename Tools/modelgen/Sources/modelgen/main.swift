@@ -39,7 +39,8 @@ func parseArguments() throws -> (openAPI: URL, output: URL) {
 do {
     let (openAPI, output) = try parseArguments()
     let schemas = try loadSchemas(directory: openAPI, documents: servedDocuments)
-    let plan = try ModelPlan(schemas: schemas)
+    let resources = try loadResources(directory: openAPI, documents: servedDocuments)
+    let plan = try ModelPlan(schemas: schemas, resources: resources)
     let files = SwiftEmitter(plan: plan).files()
     try writeOutput(files, to: output)
     let lines = files.reduce(0) { $0 + $1.text.split(separator: "\n", omittingEmptySubsequences: false).count }
