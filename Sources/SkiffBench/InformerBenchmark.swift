@@ -14,6 +14,8 @@ public enum InformerBenchmark {
         public var events = 200_000
         public var handlers = 3
         public var decode = true
+        /// Decode each event into the typed model (`core.v1.Pod`) instead of keeping it as `JSONValue`.
+        public var typed = false
 
         public init() {}
     }
@@ -48,6 +50,15 @@ public enum InformerBenchmark {
     }
 
     public static func run(_ options: Options) async throws -> Result {
+        if options.typed {
+            return try await run(options, as: core.v1.Pod.self) { [$0.spec?.nodeName ?? ""] }
+        }
+        return try await run(options, as: JSONValue.self) { [$0["spec"]?["nodeName"]?.stringValue ?? ""] }
+    }
+
+    /// The benchmark with the informer holding `Object`s (decoded from each event's JSON in the reflector).
+    static func run<Object: InformerObject>(_ options: Options, as type: Object.Type,
+                                            nodeIndex: @escaping Indexer<Object>.IndexFunction) async throws -> Result {
         let objects = max(1, options.objects)
         let listed = try (0..<objects).map { try JSONValue(parsing: pod($0, resourceVersion: 1)) }
         // Events are made while the informer runs, as a server would send them; the lines are built ahead
@@ -58,8 +69,9 @@ public enum InformerBenchmark {
         let total = options.events
         let decode = options.decode
         let gate = Gate()
-        let listWatch = ListWatch<JSONValue>(
-            list: { _ in ListPage(items: template, resourceVersion: "1", continueToken: nil) },
+        let items = try template.map { try Object(informerJSON: $0) }
+        let listWatch = ListWatch<Object>(
+            list: { _ in ListPage(items: items, resourceVersion: "1", continueToken: nil) },
             watch: { _ in
                 AsyncThrowingStream { continuation in
                     let producer = Task {
@@ -84,8 +96,7 @@ public enum InformerBenchmark {
             })
         var logger = Logger(label: "skiff.bench.informer")
         logger.logLevel = .warning
-        let informer = Informer(listWatch: listWatch,
-                                indexers: ["node": { [$0["spec"]?["nodeName"]?.stringValue ?? ""] }], logger: logger)
+        let informer = Informer(listWatch: listWatch, indexers: ["node": nodeIndex], logger: logger)
         let running = Task { await informer.run() }
         defer { running.cancel() }
         await informer.waitForSync()

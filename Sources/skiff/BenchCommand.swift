@@ -133,7 +133,7 @@ struct PodsBench: AsyncParsableCommand {
 }
 
 /// `skiff bench informer`: watch events through an informer to its handlers, in memory; once for the
-/// machinery alone (the target), once with each event parsed from JSON first.
+/// machinery alone, once with each event parsed from JSON first, once decoded into the typed `core.v1.Pod`.
 struct InformerBench: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "informer", abstract: "Client machinery: watch events per second through an informer to its handlers.")
@@ -152,19 +152,23 @@ struct InformerBench: AsyncParsableCommand {
     }
 
     func run() async throws {
-        for decode in [false, true] {
+        // The machinery alone (the target), then with each event parsed into JSONValue, then into the typed model.
+        for (decode, typed) in [(false, false), (true, false), (true, true)] {
             var options = InformerBenchmark.Options()
             options.objects = objects
             options.events = events
             options.handlers = handlers
             options.decode = decode
+            options.typed = typed
             let result = try await InformerBenchmark.run(options)
-            var line: JSONValue = ["bench": decode ? "informer.decode" : "informer", "objects": .int(Int64(objects)),
+            var line: JSONValue = ["bench": typed ? "informer.decode.typed" : decode ? "informer.decode" : "informer",
+                                   "objects": .int(Int64(objects)),
                                    "events": .int(Int64(result.events)), "handlers": .int(Int64(handlers)),
                                    "handler_calls": .int(Int64(result.delivered)),
                                    "seconds": .double((result.seconds * 1000).rounded() / 1000),
                                    "events_per_s": .double(result.eventsPerSecond.rounded())]
             if !decode { line["target_events_per_s"] = 50000 }
+            if typed { line["target_events_per_s"] = 60000 }
             print(line.jsonString)
         }
     }

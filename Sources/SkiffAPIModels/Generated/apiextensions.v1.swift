@@ -48,6 +48,40 @@ extension apiextensions.v1 {
             self.type = try fields.required("type")
         }
 
+        public init(reader: inout JSONReader) throws {
+            try reader.expectObject()
+            var v0: String? = nil
+            var v1: String? = nil
+            var v2: String? = nil
+            var v3: String? = nil
+            var v4: Int32? = nil
+            var v5: String? = nil
+            try reader.beginObject()
+            while let key = try reader.nextKey() {
+                if key == "description" {
+                    v0 = try reader.member("description")
+                } else if key == "format" {
+                    v1 = try reader.member("format")
+                } else if key == "jsonPath" {
+                    v2 = try reader.member("jsonPath")
+                } else if key == "name" {
+                    v3 = try reader.member("name")
+                } else if key == "priority" {
+                    v4 = try reader.member("priority")
+                } else if key == "type" {
+                    v5 = try reader.member("type")
+                } else {
+                    try reader.skipValue()
+                }
+            }
+            self.description = v0
+            self.format = v1
+            self.jsonPath = try requiredMember(v2, "jsonPath")
+            self.name = try requiredMember(v3, "name")
+            self.priority = v4
+            self.type = try requiredMember(v5, "type")
+        }
+
         public var json: JSONValue {
             var members = JSONObject()
             if let value = self.description { members["description"] = value.json }
@@ -80,6 +114,24 @@ extension apiextensions.v1 {
             let fields = try JSONFields(json)
             self.strategy = try fields.required("strategy")
             self.webhook = try fields.optional("webhook")
+        }
+
+        public init(reader: inout JSONReader) throws {
+            try reader.expectObject()
+            var v0: String? = nil
+            var v1: WebhookConversion? = nil
+            try reader.beginObject()
+            while let key = try reader.nextKey() {
+                if key == "strategy" {
+                    v0 = try reader.member("strategy")
+                } else if key == "webhook" {
+                    v1 = try reader.member("webhook")
+                } else {
+                    try reader.skipValue()
+                }
+            }
+            self.strategy = try requiredMember(v0, "strategy")
+            self.webhook = v1
         }
 
         public var json: JSONValue {
@@ -134,6 +186,36 @@ extension apiextensions.v1 {
             self.status = try fields.optional("status")
         }
 
+        public init(reader: inout JSONReader) throws {
+            try reader.expectObject()
+            var v0: String? = nil
+            var v1: String? = nil
+            var v2: meta.v1.ObjectMeta? = nil
+            var v3: CustomResourceDefinitionSpec? = nil
+            var v4: CustomResourceDefinitionStatus? = nil
+            try reader.beginObject()
+            while let key = try reader.nextKey() {
+                if key == "apiVersion" {
+                    v0 = try reader.member("apiVersion")
+                } else if key == "kind" {
+                    v1 = try reader.member("kind")
+                } else if key == "metadata" {
+                    v2 = try reader.member("metadata")
+                } else if key == "spec" {
+                    v3 = try reader.member("spec")
+                } else if key == "status" {
+                    v4 = try reader.member("status")
+                } else {
+                    try reader.skipValue()
+                }
+            }
+            self.apiVersion = v0
+            self.kind = v1
+            self.metadata = v2
+            self.spec = try requiredMember(v3, "spec")
+            self.status = v4
+        }
+
         public var json: JSONValue {
             var members = JSONObject()
             if let value = self.apiVersion { members["apiVersion"] = value.json }
@@ -182,6 +264,36 @@ extension apiextensions.v1 {
             self.type = try fields.required("type")
         }
 
+        public init(reader: inout JSONReader) throws {
+            try reader.expectObject()
+            var v0: meta.v1.Time? = nil
+            var v1: String? = nil
+            var v2: String? = nil
+            var v3: String? = nil
+            var v4: String? = nil
+            try reader.beginObject()
+            while let key = try reader.nextKey() {
+                if key == "lastTransitionTime" {
+                    v0 = try reader.member("lastTransitionTime")
+                } else if key == "message" {
+                    v1 = try reader.member("message")
+                } else if key == "reason" {
+                    v2 = try reader.member("reason")
+                } else if key == "status" {
+                    v3 = try reader.member("status")
+                } else if key == "type" {
+                    v4 = try reader.member("type")
+                } else {
+                    try reader.skipValue()
+                }
+            }
+            self.lastTransitionTime = v0
+            self.message = v1
+            self.reason = v2
+            self.status = try requiredMember(v3, "status")
+            self.type = try requiredMember(v4, "type")
+        }
+
         public var json: JSONValue {
             var members = JSONObject()
             if let value = self.lastTransitionTime { members["lastTransitionTime"] = value.json }
@@ -227,6 +339,32 @@ extension apiextensions.v1 {
             self.items = try fields.required("items")
             self.kind = try fields.optional("kind")
             self.metadata = try fields.optional("metadata")
+        }
+
+        public init(reader: inout JSONReader) throws {
+            try reader.expectObject()
+            var v0: String? = nil
+            var v1: [CustomResourceDefinition]? = nil
+            var v2: String? = nil
+            var v3: meta.v1.ListMeta? = nil
+            try reader.beginObject()
+            while let key = try reader.nextKey() {
+                if key == "apiVersion" {
+                    v0 = try reader.member("apiVersion")
+                } else if key == "items" {
+                    v1 = try reader.member("items")
+                } else if key == "kind" {
+                    v2 = try reader.member("kind")
+                } else if key == "metadata" {
+                    v3 = try reader.member("metadata")
+                } else {
+                    try reader.skipValue()
+                }
+            }
+            self.apiVersion = v0
+            self.items = try requiredMember(v1, "items")
+            self.kind = v2
+            self.metadata = v3
         }
 
         public var json: JSONValue {
@@ -280,6 +418,40 @@ extension apiextensions.v1 {
             self.plural = try fields.required("plural")
             self.shortNames = try fields.optional("shortNames")
             self.singular = try fields.optional("singular")
+        }
+
+        public init(reader: inout JSONReader) throws {
+            try reader.expectObject()
+            var v0: [String]? = nil
+            var v1: String? = nil
+            var v2: String? = nil
+            var v3: String? = nil
+            var v4: [String]? = nil
+            var v5: String? = nil
+            try reader.beginObject()
+            while let key = try reader.nextKey() {
+                if key == "categories" {
+                    v0 = try reader.member("categories")
+                } else if key == "kind" {
+                    v1 = try reader.member("kind")
+                } else if key == "listKind" {
+                    v2 = try reader.member("listKind")
+                } else if key == "plural" {
+                    v3 = try reader.member("plural")
+                } else if key == "shortNames" {
+                    v4 = try reader.member("shortNames")
+                } else if key == "singular" {
+                    v5 = try reader.member("singular")
+                } else {
+                    try reader.skipValue()
+                }
+            }
+            self.categories = v0
+            self.kind = try requiredMember(v1, "kind")
+            self.listKind = v2
+            self.plural = try requiredMember(v3, "plural")
+            self.shortNames = v4
+            self.singular = v5
         }
 
         public var json: JSONValue {
@@ -338,6 +510,40 @@ extension apiextensions.v1 {
             self.versions = try fields.required("versions")
         }
 
+        public init(reader: inout JSONReader) throws {
+            try reader.expectObject()
+            var v0: CustomResourceConversion? = nil
+            var v1: String? = nil
+            var v2: CustomResourceDefinitionNames? = nil
+            var v3: Bool? = nil
+            var v4: String? = nil
+            var v5: [CustomResourceDefinitionVersion]? = nil
+            try reader.beginObject()
+            while let key = try reader.nextKey() {
+                if key == "conversion" {
+                    v0 = try reader.member("conversion")
+                } else if key == "group" {
+                    v1 = try reader.member("group")
+                } else if key == "names" {
+                    v2 = try reader.member("names")
+                } else if key == "preserveUnknownFields" {
+                    v3 = try reader.member("preserveUnknownFields")
+                } else if key == "scope" {
+                    v4 = try reader.member("scope")
+                } else if key == "versions" {
+                    v5 = try reader.member("versions")
+                } else {
+                    try reader.skipValue()
+                }
+            }
+            self.conversion = v0
+            self.group = try requiredMember(v1, "group")
+            self.names = try requiredMember(v2, "names")
+            self.preserveUnknownFields = v3
+            self.scope = try requiredMember(v4, "scope")
+            self.versions = try requiredMember(v5, "versions")
+        }
+
         public var json: JSONValue {
             var members = JSONObject()
             if let value = self.conversion { members["conversion"] = value.json }
@@ -375,6 +581,28 @@ extension apiextensions.v1 {
             self.acceptedNames = try fields.optional("acceptedNames")
             self.conditions = try fields.optional("conditions")
             self.storedVersions = try fields.optional("storedVersions")
+        }
+
+        public init(reader: inout JSONReader) throws {
+            try reader.expectObject()
+            var v0: CustomResourceDefinitionNames? = nil
+            var v1: [CustomResourceDefinitionCondition]? = nil
+            var v2: [String]? = nil
+            try reader.beginObject()
+            while let key = try reader.nextKey() {
+                if key == "acceptedNames" {
+                    v0 = try reader.member("acceptedNames")
+                } else if key == "conditions" {
+                    v1 = try reader.member("conditions")
+                } else if key == "storedVersions" {
+                    v2 = try reader.member("storedVersions")
+                } else {
+                    try reader.skipValue()
+                }
+            }
+            self.acceptedNames = v0
+            self.conditions = v1
+            self.storedVersions = v2
         }
 
         public var json: JSONValue {
@@ -445,6 +673,52 @@ extension apiextensions.v1 {
             self.subresources = try fields.optional("subresources")
         }
 
+        public init(reader: inout JSONReader) throws {
+            try reader.expectObject()
+            var v0: [CustomResourceColumnDefinition]? = nil
+            var v1: Bool? = nil
+            var v2: String? = nil
+            var v3: String? = nil
+            var v4: CustomResourceValidation? = nil
+            var v5: [SelectableField]? = nil
+            var v6: Bool? = nil
+            var v7: Bool? = nil
+            var v8: CustomResourceSubresources? = nil
+            try reader.beginObject()
+            while let key = try reader.nextKey() {
+                if key == "additionalPrinterColumns" {
+                    v0 = try reader.member("additionalPrinterColumns")
+                } else if key == "deprecated" {
+                    v1 = try reader.member("deprecated")
+                } else if key == "deprecationWarning" {
+                    v2 = try reader.member("deprecationWarning")
+                } else if key == "name" {
+                    v3 = try reader.member("name")
+                } else if key == "schema" {
+                    v4 = try reader.member("schema")
+                } else if key == "selectableFields" {
+                    v5 = try reader.member("selectableFields")
+                } else if key == "served" {
+                    v6 = try reader.member("served")
+                } else if key == "storage" {
+                    v7 = try reader.member("storage")
+                } else if key == "subresources" {
+                    v8 = try reader.member("subresources")
+                } else {
+                    try reader.skipValue()
+                }
+            }
+            self.additionalPrinterColumns = v0
+            self.deprecated = v1
+            self.deprecationWarning = v2
+            self.name = try requiredMember(v3, "name")
+            self.schema = v4
+            self.selectableFields = v5
+            self.served = try requiredMember(v6, "served")
+            self.storage = try requiredMember(v7, "storage")
+            self.subresources = v8
+        }
+
         public var json: JSONValue {
             var members = JSONObject()
             if let value = self.additionalPrinterColumns { members["additionalPrinterColumns"] = value.json }
@@ -490,6 +764,28 @@ extension apiextensions.v1 {
             self.statusReplicasPath = try fields.required("statusReplicasPath")
         }
 
+        public init(reader: inout JSONReader) throws {
+            try reader.expectObject()
+            var v0: String? = nil
+            var v1: String? = nil
+            var v2: String? = nil
+            try reader.beginObject()
+            while let key = try reader.nextKey() {
+                if key == "labelSelectorPath" {
+                    v0 = try reader.member("labelSelectorPath")
+                } else if key == "specReplicasPath" {
+                    v1 = try reader.member("specReplicasPath")
+                } else if key == "statusReplicasPath" {
+                    v2 = try reader.member("statusReplicasPath")
+                } else {
+                    try reader.skipValue()
+                }
+            }
+            self.labelSelectorPath = v0
+            self.specReplicasPath = try requiredMember(v1, "specReplicasPath")
+            self.statusReplicasPath = try requiredMember(v2, "statusReplicasPath")
+        }
+
         public var json: JSONValue {
             var members = JSONObject()
             if let value = self.labelSelectorPath { members["labelSelectorPath"] = value.json }
@@ -506,6 +802,15 @@ extension apiextensions.v1 {
 
         public init(json: JSONValue) throws(ModelDecodingError) {
             _ = try JSONFields(json)
+        }
+
+        public init(reader: inout JSONReader) throws {
+            try reader.expectObject()
+            try reader.beginObject()
+            while let key = try reader.nextKey() {
+                _ = key
+                try reader.skipValue()
+            }
         }
 
         public var json: JSONValue {
@@ -536,6 +841,24 @@ extension apiextensions.v1 {
             self.status = try fields.optional("status")
         }
 
+        public init(reader: inout JSONReader) throws {
+            try reader.expectObject()
+            var v0: CustomResourceSubresourceScale? = nil
+            var v1: CustomResourceSubresourceStatus? = nil
+            try reader.beginObject()
+            while let key = try reader.nextKey() {
+                if key == "scale" {
+                    v0 = try reader.member("scale")
+                } else if key == "status" {
+                    v1 = try reader.member("status")
+                } else {
+                    try reader.skipValue()
+                }
+            }
+            self.scale = v0
+            self.status = v1
+        }
+
         public var json: JSONValue {
             var members = JSONObject()
             if let value = self.scale { members["scale"] = value.json }
@@ -559,6 +882,20 @@ extension apiextensions.v1 {
         public init(json: JSONValue) throws(ModelDecodingError) {
             let fields = try JSONFields(json)
             self.openAPIV3Schema = try fields.optional("openAPIV3Schema")
+        }
+
+        public init(reader: inout JSONReader) throws {
+            try reader.expectObject()
+            var v0: JSONSchemaProps? = nil
+            try reader.beginObject()
+            while let key = try reader.nextKey() {
+                if key == "openAPIV3Schema" {
+                    v0 = try reader.member("openAPIV3Schema")
+                } else {
+                    try reader.skipValue()
+                }
+            }
+            self.openAPIV3Schema = v0
         }
 
         public var json: JSONValue {
@@ -586,6 +923,24 @@ extension apiextensions.v1 {
             let fields = try JSONFields(json)
             self.description = try fields.optional("description")
             self.url = try fields.optional("url")
+        }
+
+        public init(reader: inout JSONReader) throws {
+            try reader.expectObject()
+            var v0: String? = nil
+            var v1: String? = nil
+            try reader.beginObject()
+            while let key = try reader.nextKey() {
+                if key == "description" {
+                    v0 = try reader.member("description")
+                } else if key == "url" {
+                    v1 = try reader.member("url")
+                } else {
+                    try reader.skipValue()
+                }
+            }
+            self.description = v0
+            self.url = v1
         }
 
         public var json: JSONValue {
@@ -800,6 +1155,192 @@ extension apiextensions.v1 {
             self.xKubernetesValidations = try fields.optional("x-kubernetes-validations")
         }
 
+        public init(reader: inout JSONReader) throws {
+            try reader.expectObject()
+            var v0: String? = nil
+            var v1: String? = nil
+            var v2: JSONSchemaPropsOrBool? = nil
+            var v3: JSONSchemaPropsOrBool? = nil
+            var v4: [JSONSchemaProps]? = nil
+            var v5: [JSONSchemaProps]? = nil
+            var v6: JSON? = nil
+            var v7: [String: JSONSchemaProps]? = nil
+            var v8: [String: JSONSchemaPropsOrStringArray]? = nil
+            var v9: String? = nil
+            var v10: [JSON]? = nil
+            var v11: JSON? = nil
+            var v12: Bool? = nil
+            var v13: Bool? = nil
+            var v14: ExternalDocumentation? = nil
+            var v15: String? = nil
+            var v16: String? = nil
+            var v17: JSONSchemaPropsOrArray? = nil
+            var v18: Int64? = nil
+            var v19: Int64? = nil
+            var v20: Int64? = nil
+            var v21: Double? = nil
+            var v22: Int64? = nil
+            var v23: Int64? = nil
+            var v24: Int64? = nil
+            var v25: Double? = nil
+            var v26: Double? = nil
+            var v27: Indirect<JSONSchemaProps>? = nil
+            var v28: Bool? = nil
+            var v29: [JSONSchemaProps]? = nil
+            var v30: String? = nil
+            var v31: [String: JSONSchemaProps]? = nil
+            var v32: [String: JSONSchemaProps]? = nil
+            var v33: [String]? = nil
+            var v34: String? = nil
+            var v35: String? = nil
+            var v36: Bool? = nil
+            var v37: Bool? = nil
+            var v38: Bool? = nil
+            var v39: [String]? = nil
+            var v40: String? = nil
+            var v41: String? = nil
+            var v42: Bool? = nil
+            var v43: [ValidationRule]? = nil
+            try reader.beginObject()
+            while let key = try reader.nextKey() {
+                if key == "$ref" {
+                    v0 = try reader.member("$ref")
+                } else if key == "$schema" {
+                    v1 = try reader.member("$schema")
+                } else if key == "additionalItems" {
+                    v2 = try reader.member("additionalItems")
+                } else if key == "additionalProperties" {
+                    v3 = try reader.member("additionalProperties")
+                } else if key == "allOf" {
+                    v4 = try reader.member("allOf")
+                } else if key == "anyOf" {
+                    v5 = try reader.member("anyOf")
+                } else if key == "default" {
+                    v6 = try reader.member("default")
+                } else if key == "definitions" {
+                    v7 = try reader.member("definitions")
+                } else if key == "dependencies" {
+                    v8 = try reader.member("dependencies")
+                } else if key == "description" {
+                    v9 = try reader.member("description")
+                } else if key == "enum" {
+                    v10 = try reader.member("enum")
+                } else if key == "example" {
+                    v11 = try reader.member("example")
+                } else if key == "exclusiveMaximum" {
+                    v12 = try reader.member("exclusiveMaximum")
+                } else if key == "exclusiveMinimum" {
+                    v13 = try reader.member("exclusiveMinimum")
+                } else if key == "externalDocs" {
+                    v14 = try reader.member("externalDocs")
+                } else if key == "format" {
+                    v15 = try reader.member("format")
+                } else if key == "id" {
+                    v16 = try reader.member("id")
+                } else if key == "items" {
+                    v17 = try reader.member("items")
+                } else if key == "maxItems" {
+                    v18 = try reader.member("maxItems")
+                } else if key == "maxLength" {
+                    v19 = try reader.member("maxLength")
+                } else if key == "maxProperties" {
+                    v20 = try reader.member("maxProperties")
+                } else if key == "maximum" {
+                    v21 = try reader.member("maximum")
+                } else if key == "minItems" {
+                    v22 = try reader.member("minItems")
+                } else if key == "minLength" {
+                    v23 = try reader.member("minLength")
+                } else if key == "minProperties" {
+                    v24 = try reader.member("minProperties")
+                } else if key == "minimum" {
+                    v25 = try reader.member("minimum")
+                } else if key == "multipleOf" {
+                    v26 = try reader.member("multipleOf")
+                } else if key == "not" {
+                    v27 = try reader.member("not")
+                } else if key == "nullable" {
+                    v28 = try reader.member("nullable")
+                } else if key == "oneOf" {
+                    v29 = try reader.member("oneOf")
+                } else if key == "pattern" {
+                    v30 = try reader.member("pattern")
+                } else if key == "patternProperties" {
+                    v31 = try reader.member("patternProperties")
+                } else if key == "properties" {
+                    v32 = try reader.member("properties")
+                } else if key == "required" {
+                    v33 = try reader.member("required")
+                } else if key == "title" {
+                    v34 = try reader.member("title")
+                } else if key == "type" {
+                    v35 = try reader.member("type")
+                } else if key == "uniqueItems" {
+                    v36 = try reader.member("uniqueItems")
+                } else if key == "x-kubernetes-embedded-resource" {
+                    v37 = try reader.member("x-kubernetes-embedded-resource")
+                } else if key == "x-kubernetes-int-or-string" {
+                    v38 = try reader.member("x-kubernetes-int-or-string")
+                } else if key == "x-kubernetes-list-map-keys" {
+                    v39 = try reader.member("x-kubernetes-list-map-keys")
+                } else if key == "x-kubernetes-list-type" {
+                    v40 = try reader.member("x-kubernetes-list-type")
+                } else if key == "x-kubernetes-map-type" {
+                    v41 = try reader.member("x-kubernetes-map-type")
+                } else if key == "x-kubernetes-preserve-unknown-fields" {
+                    v42 = try reader.member("x-kubernetes-preserve-unknown-fields")
+                } else if key == "x-kubernetes-validations" {
+                    v43 = try reader.member("x-kubernetes-validations")
+                } else {
+                    try reader.skipValue()
+                }
+            }
+            self.ref = v0
+            self.schema = v1
+            self.additionalItems = v2
+            self.additionalProperties = v3
+            self.allOf = v4
+            self.anyOf = v5
+            self.`default` = v6
+            self.definitions = v7
+            self.dependencies = v8
+            self.description = v9
+            self.`enum` = v10
+            self.example = v11
+            self.exclusiveMaximum = v12
+            self.exclusiveMinimum = v13
+            self.externalDocs = v14
+            self.format = v15
+            self.id = v16
+            self.items = v17
+            self.maxItems = v18
+            self.maxLength = v19
+            self.maxProperties = v20
+            self.maximum = v21
+            self.minItems = v22
+            self.minLength = v23
+            self.minProperties = v24
+            self.minimum = v25
+            self.multipleOf = v26
+            self._not = v27
+            self.nullable = v28
+            self.oneOf = v29
+            self.pattern = v30
+            self.patternProperties = v31
+            self.properties = v32
+            self.required = v33
+            self.title = v34
+            self.type = v35
+            self.uniqueItems = v36
+            self.xKubernetesEmbeddedResource = v37
+            self.xKubernetesIntOrString = v38
+            self.xKubernetesListMapKeys = v39
+            self.xKubernetesListType = v40
+            self.xKubernetesMapType = v41
+            self.xKubernetesPreserveUnknownFields = v42
+            self.xKubernetesValidations = v43
+        }
+
         public var json: JSONValue {
             var members = JSONObject()
             if let value = self.ref { members["$ref"] = value.json }
@@ -868,6 +1409,20 @@ extension apiextensions.v1 {
             self.jsonPath = try fields.required("jsonPath")
         }
 
+        public init(reader: inout JSONReader) throws {
+            try reader.expectObject()
+            var v0: String? = nil
+            try reader.beginObject()
+            while let key = try reader.nextKey() {
+                if key == "jsonPath" {
+                    v0 = try reader.member("jsonPath")
+                } else {
+                    try reader.skipValue()
+                }
+            }
+            self.jsonPath = try requiredMember(v0, "jsonPath")
+        }
+
         public var json: JSONValue {
             var members = JSONObject()
             members["jsonPath"] = self.jsonPath.json
@@ -906,6 +1461,32 @@ extension apiextensions.v1 {
             self.namespace = try fields.required("namespace")
             self.path = try fields.optional("path")
             self.port = try fields.optional("port")
+        }
+
+        public init(reader: inout JSONReader) throws {
+            try reader.expectObject()
+            var v0: String? = nil
+            var v1: String? = nil
+            var v2: String? = nil
+            var v3: Int32? = nil
+            try reader.beginObject()
+            while let key = try reader.nextKey() {
+                if key == "name" {
+                    v0 = try reader.member("name")
+                } else if key == "namespace" {
+                    v1 = try reader.member("namespace")
+                } else if key == "path" {
+                    v2 = try reader.member("path")
+                } else if key == "port" {
+                    v3 = try reader.member("port")
+                } else {
+                    try reader.skipValue()
+                }
+            }
+            self.name = try requiredMember(v0, "name")
+            self.namespace = try requiredMember(v1, "namespace")
+            self.path = v2
+            self.port = v3
         }
 
         public var json: JSONValue {
@@ -964,6 +1545,40 @@ extension apiextensions.v1 {
             self.rule = try fields.required("rule")
         }
 
+        public init(reader: inout JSONReader) throws {
+            try reader.expectObject()
+            var v0: String? = nil
+            var v1: String? = nil
+            var v2: String? = nil
+            var v3: Bool? = nil
+            var v4: String? = nil
+            var v5: String? = nil
+            try reader.beginObject()
+            while let key = try reader.nextKey() {
+                if key == "fieldPath" {
+                    v0 = try reader.member("fieldPath")
+                } else if key == "message" {
+                    v1 = try reader.member("message")
+                } else if key == "messageExpression" {
+                    v2 = try reader.member("messageExpression")
+                } else if key == "optionalOldSelf" {
+                    v3 = try reader.member("optionalOldSelf")
+                } else if key == "reason" {
+                    v4 = try reader.member("reason")
+                } else if key == "rule" {
+                    v5 = try reader.member("rule")
+                } else {
+                    try reader.skipValue()
+                }
+            }
+            self.fieldPath = v0
+            self.message = v1
+            self.messageExpression = v2
+            self.optionalOldSelf = v3
+            self.reason = v4
+            self.rule = try requiredMember(v5, "rule")
+        }
+
         public var json: JSONValue {
             var members = JSONObject()
             if let value = self.fieldPath { members["fieldPath"] = value.json }
@@ -1003,6 +1618,28 @@ extension apiextensions.v1 {
             self.url = try fields.optional("url")
         }
 
+        public init(reader: inout JSONReader) throws {
+            try reader.expectObject()
+            var v0: String? = nil
+            var v1: ServiceReference? = nil
+            var v2: String? = nil
+            try reader.beginObject()
+            while let key = try reader.nextKey() {
+                if key == "caBundle" {
+                    v0 = try reader.member("caBundle")
+                } else if key == "service" {
+                    v1 = try reader.member("service")
+                } else if key == "url" {
+                    v2 = try reader.member("url")
+                } else {
+                    try reader.skipValue()
+                }
+            }
+            self.caBundle = v0
+            self.service = v1
+            self.url = v2
+        }
+
         public var json: JSONValue {
             var members = JSONObject()
             if let value = self.caBundle { members["caBundle"] = value.json }
@@ -1032,6 +1669,24 @@ extension apiextensions.v1 {
             let fields = try JSONFields(json)
             self.clientConfig = try fields.optional("clientConfig")
             self.conversionReviewVersions = try fields.required("conversionReviewVersions")
+        }
+
+        public init(reader: inout JSONReader) throws {
+            try reader.expectObject()
+            var v0: WebhookClientConfig? = nil
+            var v1: [String]? = nil
+            try reader.beginObject()
+            while let key = try reader.nextKey() {
+                if key == "clientConfig" {
+                    v0 = try reader.member("clientConfig")
+                } else if key == "conversionReviewVersions" {
+                    v1 = try reader.member("conversionReviewVersions")
+                } else {
+                    try reader.skipValue()
+                }
+            }
+            self.clientConfig = v0
+            self.conversionReviewVersions = try requiredMember(v1, "conversionReviewVersions")
         }
 
         public var json: JSONValue {

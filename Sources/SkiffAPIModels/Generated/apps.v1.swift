@@ -45,6 +45,36 @@ extension apps.v1 {
             self.revision = try fields.required("revision")
         }
 
+        public init(reader: inout JSONReader) throws {
+            try reader.expectObject()
+            var v0: String? = nil
+            var v1: RawExtension? = nil
+            var v2: String? = nil
+            var v3: meta.v1.ObjectMeta? = nil
+            var v4: Int64? = nil
+            try reader.beginObject()
+            while let key = try reader.nextKey() {
+                if key == "apiVersion" {
+                    v0 = try reader.member("apiVersion")
+                } else if key == "data" {
+                    v1 = try reader.member("data")
+                } else if key == "kind" {
+                    v2 = try reader.member("kind")
+                } else if key == "metadata" {
+                    v3 = try reader.member("metadata")
+                } else if key == "revision" {
+                    v4 = try reader.member("revision")
+                } else {
+                    try reader.skipValue()
+                }
+            }
+            self.apiVersion = v0
+            self.data = v1
+            self.kind = v2
+            self.metadata = v3
+            self.revision = try requiredMember(v4, "revision")
+        }
+
         public var json: JSONValue {
             var members = JSONObject()
             if let value = self.apiVersion { members["apiVersion"] = value.json }
@@ -89,6 +119,32 @@ extension apps.v1 {
             self.items = try fields.required("items")
             self.kind = try fields.optional("kind")
             self.metadata = try fields.optional("metadata")
+        }
+
+        public init(reader: inout JSONReader) throws {
+            try reader.expectObject()
+            var v0: String? = nil
+            var v1: [ControllerRevision]? = nil
+            var v2: String? = nil
+            var v3: meta.v1.ListMeta? = nil
+            try reader.beginObject()
+            while let key = try reader.nextKey() {
+                if key == "apiVersion" {
+                    v0 = try reader.member("apiVersion")
+                } else if key == "items" {
+                    v1 = try reader.member("items")
+                } else if key == "kind" {
+                    v2 = try reader.member("kind")
+                } else if key == "metadata" {
+                    v3 = try reader.member("metadata")
+                } else {
+                    try reader.skipValue()
+                }
+            }
+            self.apiVersion = v0
+            self.items = try requiredMember(v1, "items")
+            self.kind = v2
+            self.metadata = v3
         }
 
         public var json: JSONValue {
@@ -144,6 +200,36 @@ extension apps.v1 {
             self.status = try fields.optional("status")
         }
 
+        public init(reader: inout JSONReader) throws {
+            try reader.expectObject()
+            var v0: String? = nil
+            var v1: String? = nil
+            var v2: meta.v1.ObjectMeta? = nil
+            var v3: DaemonSetSpec? = nil
+            var v4: DaemonSetStatus? = nil
+            try reader.beginObject()
+            while let key = try reader.nextKey() {
+                if key == "apiVersion" {
+                    v0 = try reader.member("apiVersion")
+                } else if key == "kind" {
+                    v1 = try reader.member("kind")
+                } else if key == "metadata" {
+                    v2 = try reader.member("metadata")
+                } else if key == "spec" {
+                    v3 = try reader.member("spec")
+                } else if key == "status" {
+                    v4 = try reader.member("status")
+                } else {
+                    try reader.skipValue()
+                }
+            }
+            self.apiVersion = v0
+            self.kind = v1
+            self.metadata = v2
+            self.spec = v3
+            self.status = v4
+        }
+
         public var json: JSONValue {
             var members = JSONObject()
             if let value = self.apiVersion { members["apiVersion"] = value.json }
@@ -192,6 +278,36 @@ extension apps.v1 {
             self.type = try fields.required("type")
         }
 
+        public init(reader: inout JSONReader) throws {
+            try reader.expectObject()
+            var v0: meta.v1.Time? = nil
+            var v1: String? = nil
+            var v2: String? = nil
+            var v3: String? = nil
+            var v4: String? = nil
+            try reader.beginObject()
+            while let key = try reader.nextKey() {
+                if key == "lastTransitionTime" {
+                    v0 = try reader.member("lastTransitionTime")
+                } else if key == "message" {
+                    v1 = try reader.member("message")
+                } else if key == "reason" {
+                    v2 = try reader.member("reason")
+                } else if key == "status" {
+                    v3 = try reader.member("status")
+                } else if key == "type" {
+                    v4 = try reader.member("type")
+                } else {
+                    try reader.skipValue()
+                }
+            }
+            self.lastTransitionTime = v0
+            self.message = v1
+            self.reason = v2
+            self.status = try requiredMember(v3, "status")
+            self.type = try requiredMember(v4, "type")
+        }
+
         public var json: JSONValue {
             var members = JSONObject()
             if let value = self.lastTransitionTime { members["lastTransitionTime"] = value.json }
@@ -236,6 +352,32 @@ extension apps.v1 {
             self.items = try fields.required("items")
             self.kind = try fields.optional("kind")
             self.metadata = try fields.optional("metadata")
+        }
+
+        public init(reader: inout JSONReader) throws {
+            try reader.expectObject()
+            var v0: String? = nil
+            var v1: [DaemonSet]? = nil
+            var v2: String? = nil
+            var v3: meta.v1.ListMeta? = nil
+            try reader.beginObject()
+            while let key = try reader.nextKey() {
+                if key == "apiVersion" {
+                    v0 = try reader.member("apiVersion")
+                } else if key == "items" {
+                    v1 = try reader.member("items")
+                } else if key == "kind" {
+                    v2 = try reader.member("kind")
+                } else if key == "metadata" {
+                    v3 = try reader.member("metadata")
+                } else {
+                    try reader.skipValue()
+                }
+            }
+            self.apiVersion = v0
+            self.items = try requiredMember(v1, "items")
+            self.kind = v2
+            self.metadata = v3
         }
 
         public var json: JSONValue {
@@ -284,6 +426,36 @@ extension apps.v1 {
             self.selector = try fields.required("selector")
             self.template = try fields.required("template")
             self.updateStrategy = try fields.optional("updateStrategy")
+        }
+
+        public init(reader: inout JSONReader) throws {
+            try reader.expectObject()
+            var v0: Int32? = nil
+            var v1: Int32? = nil
+            var v2: meta.v1.LabelSelector? = nil
+            var v3: core.v1.PodTemplateSpec? = nil
+            var v4: DaemonSetUpdateStrategy? = nil
+            try reader.beginObject()
+            while let key = try reader.nextKey() {
+                if key == "minReadySeconds" {
+                    v0 = try reader.member("minReadySeconds")
+                } else if key == "revisionHistoryLimit" {
+                    v1 = try reader.member("revisionHistoryLimit")
+                } else if key == "selector" {
+                    v2 = try reader.member("selector")
+                } else if key == "template" {
+                    v3 = try reader.member("template")
+                } else if key == "updateStrategy" {
+                    v4 = try reader.member("updateStrategy")
+                } else {
+                    try reader.skipValue()
+                }
+            }
+            self.minReadySeconds = v0
+            self.revisionHistoryLimit = v1
+            self.selector = try requiredMember(v2, "selector")
+            self.template = try requiredMember(v3, "template")
+            self.updateStrategy = v4
         }
 
         public var json: JSONValue {
@@ -363,6 +535,56 @@ extension apps.v1 {
             self.updatedNumberScheduled = try fields.optional("updatedNumberScheduled")
         }
 
+        public init(reader: inout JSONReader) throws {
+            try reader.expectObject()
+            var v0: Int32? = nil
+            var v1: [DaemonSetCondition]? = nil
+            var v2: Int32? = nil
+            var v3: Int32? = nil
+            var v4: Int32? = nil
+            var v5: Int32? = nil
+            var v6: Int32? = nil
+            var v7: Int32? = nil
+            var v8: Int64? = nil
+            var v9: Int32? = nil
+            try reader.beginObject()
+            while let key = try reader.nextKey() {
+                if key == "collisionCount" {
+                    v0 = try reader.member("collisionCount")
+                } else if key == "conditions" {
+                    v1 = try reader.member("conditions")
+                } else if key == "currentNumberScheduled" {
+                    v2 = try reader.member("currentNumberScheduled")
+                } else if key == "desiredNumberScheduled" {
+                    v3 = try reader.member("desiredNumberScheduled")
+                } else if key == "numberAvailable" {
+                    v4 = try reader.member("numberAvailable")
+                } else if key == "numberMisscheduled" {
+                    v5 = try reader.member("numberMisscheduled")
+                } else if key == "numberReady" {
+                    v6 = try reader.member("numberReady")
+                } else if key == "numberUnavailable" {
+                    v7 = try reader.member("numberUnavailable")
+                } else if key == "observedGeneration" {
+                    v8 = try reader.member("observedGeneration")
+                } else if key == "updatedNumberScheduled" {
+                    v9 = try reader.member("updatedNumberScheduled")
+                } else {
+                    try reader.skipValue()
+                }
+            }
+            self.collisionCount = v0
+            self.conditions = v1
+            self.currentNumberScheduled = try requiredMember(v2, "currentNumberScheduled")
+            self.desiredNumberScheduled = try requiredMember(v3, "desiredNumberScheduled")
+            self.numberAvailable = v4
+            self.numberMisscheduled = try requiredMember(v5, "numberMisscheduled")
+            self.numberReady = try requiredMember(v6, "numberReady")
+            self.numberUnavailable = v7
+            self.observedGeneration = v8
+            self.updatedNumberScheduled = v9
+        }
+
         public var json: JSONValue {
             var members = JSONObject()
             if let value = self.collisionCount { members["collisionCount"] = value.json }
@@ -399,6 +621,24 @@ extension apps.v1 {
             let fields = try JSONFields(json)
             self.rollingUpdate = try fields.optional("rollingUpdate")
             self.type = try fields.optional("type")
+        }
+
+        public init(reader: inout JSONReader) throws {
+            try reader.expectObject()
+            var v0: RollingUpdateDaemonSet? = nil
+            var v1: String? = nil
+            try reader.beginObject()
+            while let key = try reader.nextKey() {
+                if key == "rollingUpdate" {
+                    v0 = try reader.member("rollingUpdate")
+                } else if key == "type" {
+                    v1 = try reader.member("type")
+                } else {
+                    try reader.skipValue()
+                }
+            }
+            self.rollingUpdate = v0
+            self.type = v1
         }
 
         public var json: JSONValue {
@@ -450,6 +690,36 @@ extension apps.v1 {
             self.metadata = try fields.optional("metadata")
             self.spec = try fields.optional("spec")
             self.status = try fields.optional("status")
+        }
+
+        public init(reader: inout JSONReader) throws {
+            try reader.expectObject()
+            var v0: String? = nil
+            var v1: String? = nil
+            var v2: meta.v1.ObjectMeta? = nil
+            var v3: DeploymentSpec? = nil
+            var v4: DeploymentStatus? = nil
+            try reader.beginObject()
+            while let key = try reader.nextKey() {
+                if key == "apiVersion" {
+                    v0 = try reader.member("apiVersion")
+                } else if key == "kind" {
+                    v1 = try reader.member("kind")
+                } else if key == "metadata" {
+                    v2 = try reader.member("metadata")
+                } else if key == "spec" {
+                    v3 = try reader.member("spec")
+                } else if key == "status" {
+                    v4 = try reader.member("status")
+                } else {
+                    try reader.skipValue()
+                }
+            }
+            self.apiVersion = v0
+            self.kind = v1
+            self.metadata = v2
+            self.spec = v3
+            self.status = v4
         }
 
         public var json: JSONValue {
@@ -505,6 +775,40 @@ extension apps.v1 {
             self.type = try fields.required("type")
         }
 
+        public init(reader: inout JSONReader) throws {
+            try reader.expectObject()
+            var v0: meta.v1.Time? = nil
+            var v1: meta.v1.Time? = nil
+            var v2: String? = nil
+            var v3: String? = nil
+            var v4: String? = nil
+            var v5: String? = nil
+            try reader.beginObject()
+            while let key = try reader.nextKey() {
+                if key == "lastTransitionTime" {
+                    v0 = try reader.member("lastTransitionTime")
+                } else if key == "lastUpdateTime" {
+                    v1 = try reader.member("lastUpdateTime")
+                } else if key == "message" {
+                    v2 = try reader.member("message")
+                } else if key == "reason" {
+                    v3 = try reader.member("reason")
+                } else if key == "status" {
+                    v4 = try reader.member("status")
+                } else if key == "type" {
+                    v5 = try reader.member("type")
+                } else {
+                    try reader.skipValue()
+                }
+            }
+            self.lastTransitionTime = v0
+            self.lastUpdateTime = v1
+            self.message = v2
+            self.reason = v3
+            self.status = try requiredMember(v4, "status")
+            self.type = try requiredMember(v5, "type")
+        }
+
         public var json: JSONValue {
             var members = JSONObject()
             if let value = self.lastTransitionTime { members["lastTransitionTime"] = value.json }
@@ -550,6 +854,32 @@ extension apps.v1 {
             self.items = try fields.required("items")
             self.kind = try fields.optional("kind")
             self.metadata = try fields.optional("metadata")
+        }
+
+        public init(reader: inout JSONReader) throws {
+            try reader.expectObject()
+            var v0: String? = nil
+            var v1: [Deployment]? = nil
+            var v2: String? = nil
+            var v3: meta.v1.ListMeta? = nil
+            try reader.beginObject()
+            while let key = try reader.nextKey() {
+                if key == "apiVersion" {
+                    v0 = try reader.member("apiVersion")
+                } else if key == "items" {
+                    v1 = try reader.member("items")
+                } else if key == "kind" {
+                    v2 = try reader.member("kind")
+                } else if key == "metadata" {
+                    v3 = try reader.member("metadata")
+                } else {
+                    try reader.skipValue()
+                }
+            }
+            self.apiVersion = v0
+            self.items = try requiredMember(v1, "items")
+            self.kind = v2
+            self.metadata = v3
         }
 
         public var json: JSONValue {
@@ -613,6 +943,48 @@ extension apps.v1 {
             self.selector = try fields.required("selector")
             self.strategy = try fields.optional("strategy")
             self.template = try fields.required("template")
+        }
+
+        public init(reader: inout JSONReader) throws {
+            try reader.expectObject()
+            var v0: Int32? = nil
+            var v1: Bool? = nil
+            var v2: Int32? = nil
+            var v3: Int32? = nil
+            var v4: Int32? = nil
+            var v5: meta.v1.LabelSelector? = nil
+            var v6: DeploymentStrategy? = nil
+            var v7: core.v1.PodTemplateSpec? = nil
+            try reader.beginObject()
+            while let key = try reader.nextKey() {
+                if key == "minReadySeconds" {
+                    v0 = try reader.member("minReadySeconds")
+                } else if key == "paused" {
+                    v1 = try reader.member("paused")
+                } else if key == "progressDeadlineSeconds" {
+                    v2 = try reader.member("progressDeadlineSeconds")
+                } else if key == "replicas" {
+                    v3 = try reader.member("replicas")
+                } else if key == "revisionHistoryLimit" {
+                    v4 = try reader.member("revisionHistoryLimit")
+                } else if key == "selector" {
+                    v5 = try reader.member("selector")
+                } else if key == "strategy" {
+                    v6 = try reader.member("strategy")
+                } else if key == "template" {
+                    v7 = try reader.member("template")
+                } else {
+                    try reader.skipValue()
+                }
+            }
+            self.minReadySeconds = v0
+            self.paused = v1
+            self.progressDeadlineSeconds = v2
+            self.replicas = v3
+            self.revisionHistoryLimit = v4
+            self.selector = try requiredMember(v5, "selector")
+            self.strategy = v6
+            self.template = try requiredMember(v7, "template")
         }
 
         public var json: JSONValue {
@@ -681,6 +1053,48 @@ extension apps.v1 {
             self.updatedReplicas = try fields.optional("updatedReplicas")
         }
 
+        public init(reader: inout JSONReader) throws {
+            try reader.expectObject()
+            var v0: Int32? = nil
+            var v1: Int32? = nil
+            var v2: [DeploymentCondition]? = nil
+            var v3: Int64? = nil
+            var v4: Int32? = nil
+            var v5: Int32? = nil
+            var v6: Int32? = nil
+            var v7: Int32? = nil
+            try reader.beginObject()
+            while let key = try reader.nextKey() {
+                if key == "availableReplicas" {
+                    v0 = try reader.member("availableReplicas")
+                } else if key == "collisionCount" {
+                    v1 = try reader.member("collisionCount")
+                } else if key == "conditions" {
+                    v2 = try reader.member("conditions")
+                } else if key == "observedGeneration" {
+                    v3 = try reader.member("observedGeneration")
+                } else if key == "readyReplicas" {
+                    v4 = try reader.member("readyReplicas")
+                } else if key == "replicas" {
+                    v5 = try reader.member("replicas")
+                } else if key == "unavailableReplicas" {
+                    v6 = try reader.member("unavailableReplicas")
+                } else if key == "updatedReplicas" {
+                    v7 = try reader.member("updatedReplicas")
+                } else {
+                    try reader.skipValue()
+                }
+            }
+            self.availableReplicas = v0
+            self.collisionCount = v1
+            self.conditions = v2
+            self.observedGeneration = v3
+            self.readyReplicas = v4
+            self.replicas = v5
+            self.unavailableReplicas = v6
+            self.updatedReplicas = v7
+        }
+
         public var json: JSONValue {
             var members = JSONObject()
             if let value = self.availableReplicas { members["availableReplicas"] = value.json }
@@ -715,6 +1129,24 @@ extension apps.v1 {
             let fields = try JSONFields(json)
             self.rollingUpdate = try fields.optional("rollingUpdate")
             self.type = try fields.optional("type")
+        }
+
+        public init(reader: inout JSONReader) throws {
+            try reader.expectObject()
+            var v0: RollingUpdateDeployment? = nil
+            var v1: String? = nil
+            try reader.beginObject()
+            while let key = try reader.nextKey() {
+                if key == "rollingUpdate" {
+                    v0 = try reader.member("rollingUpdate")
+                } else if key == "type" {
+                    v1 = try reader.member("type")
+                } else {
+                    try reader.skipValue()
+                }
+            }
+            self.rollingUpdate = v0
+            self.type = v1
         }
 
         public var json: JSONValue {
@@ -769,6 +1201,36 @@ extension apps.v1 {
             self.status = try fields.optional("status")
         }
 
+        public init(reader: inout JSONReader) throws {
+            try reader.expectObject()
+            var v0: String? = nil
+            var v1: String? = nil
+            var v2: meta.v1.ObjectMeta? = nil
+            var v3: ReplicaSetSpec? = nil
+            var v4: ReplicaSetStatus? = nil
+            try reader.beginObject()
+            while let key = try reader.nextKey() {
+                if key == "apiVersion" {
+                    v0 = try reader.member("apiVersion")
+                } else if key == "kind" {
+                    v1 = try reader.member("kind")
+                } else if key == "metadata" {
+                    v2 = try reader.member("metadata")
+                } else if key == "spec" {
+                    v3 = try reader.member("spec")
+                } else if key == "status" {
+                    v4 = try reader.member("status")
+                } else {
+                    try reader.skipValue()
+                }
+            }
+            self.apiVersion = v0
+            self.kind = v1
+            self.metadata = v2
+            self.spec = v3
+            self.status = v4
+        }
+
         public var json: JSONValue {
             var members = JSONObject()
             if let value = self.apiVersion { members["apiVersion"] = value.json }
@@ -817,6 +1279,36 @@ extension apps.v1 {
             self.type = try fields.required("type")
         }
 
+        public init(reader: inout JSONReader) throws {
+            try reader.expectObject()
+            var v0: meta.v1.Time? = nil
+            var v1: String? = nil
+            var v2: String? = nil
+            var v3: String? = nil
+            var v4: String? = nil
+            try reader.beginObject()
+            while let key = try reader.nextKey() {
+                if key == "lastTransitionTime" {
+                    v0 = try reader.member("lastTransitionTime")
+                } else if key == "message" {
+                    v1 = try reader.member("message")
+                } else if key == "reason" {
+                    v2 = try reader.member("reason")
+                } else if key == "status" {
+                    v3 = try reader.member("status")
+                } else if key == "type" {
+                    v4 = try reader.member("type")
+                } else {
+                    try reader.skipValue()
+                }
+            }
+            self.lastTransitionTime = v0
+            self.message = v1
+            self.reason = v2
+            self.status = try requiredMember(v3, "status")
+            self.type = try requiredMember(v4, "type")
+        }
+
         public var json: JSONValue {
             var members = JSONObject()
             if let value = self.lastTransitionTime { members["lastTransitionTime"] = value.json }
@@ -863,6 +1355,32 @@ extension apps.v1 {
             self.metadata = try fields.optional("metadata")
         }
 
+        public init(reader: inout JSONReader) throws {
+            try reader.expectObject()
+            var v0: String? = nil
+            var v1: [ReplicaSet]? = nil
+            var v2: String? = nil
+            var v3: meta.v1.ListMeta? = nil
+            try reader.beginObject()
+            while let key = try reader.nextKey() {
+                if key == "apiVersion" {
+                    v0 = try reader.member("apiVersion")
+                } else if key == "items" {
+                    v1 = try reader.member("items")
+                } else if key == "kind" {
+                    v2 = try reader.member("kind")
+                } else if key == "metadata" {
+                    v3 = try reader.member("metadata")
+                } else {
+                    try reader.skipValue()
+                }
+            }
+            self.apiVersion = v0
+            self.items = try requiredMember(v1, "items")
+            self.kind = v2
+            self.metadata = v3
+        }
+
         public var json: JSONValue {
             var members = JSONObject()
             if let value = self.apiVersion { members["apiVersion"] = value.json }
@@ -904,6 +1422,32 @@ extension apps.v1 {
             self.replicas = try fields.optional("replicas")
             self.selector = try fields.required("selector")
             self.template = try fields.optional("template")
+        }
+
+        public init(reader: inout JSONReader) throws {
+            try reader.expectObject()
+            var v0: Int32? = nil
+            var v1: Int32? = nil
+            var v2: meta.v1.LabelSelector? = nil
+            var v3: core.v1.PodTemplateSpec? = nil
+            try reader.beginObject()
+            while let key = try reader.nextKey() {
+                if key == "minReadySeconds" {
+                    v0 = try reader.member("minReadySeconds")
+                } else if key == "replicas" {
+                    v1 = try reader.member("replicas")
+                } else if key == "selector" {
+                    v2 = try reader.member("selector")
+                } else if key == "template" {
+                    v3 = try reader.member("template")
+                } else {
+                    try reader.skipValue()
+                }
+            }
+            self.minReadySeconds = v0
+            self.replicas = v1
+            self.selector = try requiredMember(v2, "selector")
+            self.template = v3
         }
 
         public var json: JSONValue {
@@ -958,6 +1502,40 @@ extension apps.v1 {
             self.replicas = try fields.required("replicas")
         }
 
+        public init(reader: inout JSONReader) throws {
+            try reader.expectObject()
+            var v0: Int32? = nil
+            var v1: [ReplicaSetCondition]? = nil
+            var v2: Int32? = nil
+            var v3: Int64? = nil
+            var v4: Int32? = nil
+            var v5: Int32? = nil
+            try reader.beginObject()
+            while let key = try reader.nextKey() {
+                if key == "availableReplicas" {
+                    v0 = try reader.member("availableReplicas")
+                } else if key == "conditions" {
+                    v1 = try reader.member("conditions")
+                } else if key == "fullyLabeledReplicas" {
+                    v2 = try reader.member("fullyLabeledReplicas")
+                } else if key == "observedGeneration" {
+                    v3 = try reader.member("observedGeneration")
+                } else if key == "readyReplicas" {
+                    v4 = try reader.member("readyReplicas")
+                } else if key == "replicas" {
+                    v5 = try reader.member("replicas")
+                } else {
+                    try reader.skipValue()
+                }
+            }
+            self.availableReplicas = v0
+            self.conditions = v1
+            self.fullyLabeledReplicas = v2
+            self.observedGeneration = v3
+            self.readyReplicas = v4
+            self.replicas = try requiredMember(v5, "replicas")
+        }
+
         public var json: JSONValue {
             var members = JSONObject()
             if let value = self.availableReplicas { members["availableReplicas"] = value.json }
@@ -993,6 +1571,24 @@ extension apps.v1 {
             self.maxUnavailable = try fields.optional("maxUnavailable")
         }
 
+        public init(reader: inout JSONReader) throws {
+            try reader.expectObject()
+            var v0: IntOrString? = nil
+            var v1: IntOrString? = nil
+            try reader.beginObject()
+            while let key = try reader.nextKey() {
+                if key == "maxSurge" {
+                    v0 = try reader.member("maxSurge")
+                } else if key == "maxUnavailable" {
+                    v1 = try reader.member("maxUnavailable")
+                } else {
+                    try reader.skipValue()
+                }
+            }
+            self.maxSurge = v0
+            self.maxUnavailable = v1
+        }
+
         public var json: JSONValue {
             var members = JSONObject()
             if let value = self.maxSurge { members["maxSurge"] = value.json }
@@ -1023,6 +1619,24 @@ extension apps.v1 {
             self.maxUnavailable = try fields.optional("maxUnavailable")
         }
 
+        public init(reader: inout JSONReader) throws {
+            try reader.expectObject()
+            var v0: IntOrString? = nil
+            var v1: IntOrString? = nil
+            try reader.beginObject()
+            while let key = try reader.nextKey() {
+                if key == "maxSurge" {
+                    v0 = try reader.member("maxSurge")
+                } else if key == "maxUnavailable" {
+                    v1 = try reader.member("maxUnavailable")
+                } else {
+                    try reader.skipValue()
+                }
+            }
+            self.maxSurge = v0
+            self.maxUnavailable = v1
+        }
+
         public var json: JSONValue {
             var members = JSONObject()
             if let value = self.maxSurge { members["maxSurge"] = value.json }
@@ -1051,6 +1665,24 @@ extension apps.v1 {
             let fields = try JSONFields(json)
             self.maxUnavailable = try fields.optional("maxUnavailable")
             self.partition = try fields.optional("partition")
+        }
+
+        public init(reader: inout JSONReader) throws {
+            try reader.expectObject()
+            var v0: IntOrString? = nil
+            var v1: Int32? = nil
+            try reader.beginObject()
+            while let key = try reader.nextKey() {
+                if key == "maxUnavailable" {
+                    v0 = try reader.member("maxUnavailable")
+                } else if key == "partition" {
+                    v1 = try reader.member("partition")
+                } else {
+                    try reader.skipValue()
+                }
+            }
+            self.maxUnavailable = v0
+            self.partition = v1
         }
 
         public var json: JSONValue {
@@ -1104,6 +1736,36 @@ extension apps.v1 {
             self.status = try fields.optional("status")
         }
 
+        public init(reader: inout JSONReader) throws {
+            try reader.expectObject()
+            var v0: String? = nil
+            var v1: String? = nil
+            var v2: meta.v1.ObjectMeta? = nil
+            var v3: StatefulSetSpec? = nil
+            var v4: StatefulSetStatus? = nil
+            try reader.beginObject()
+            while let key = try reader.nextKey() {
+                if key == "apiVersion" {
+                    v0 = try reader.member("apiVersion")
+                } else if key == "kind" {
+                    v1 = try reader.member("kind")
+                } else if key == "metadata" {
+                    v2 = try reader.member("metadata")
+                } else if key == "spec" {
+                    v3 = try reader.member("spec")
+                } else if key == "status" {
+                    v4 = try reader.member("status")
+                } else {
+                    try reader.skipValue()
+                }
+            }
+            self.apiVersion = v0
+            self.kind = v1
+            self.metadata = v2
+            self.spec = v3
+            self.status = v4
+        }
+
         public var json: JSONValue {
             var members = JSONObject()
             if let value = self.apiVersion { members["apiVersion"] = value.json }
@@ -1152,6 +1814,36 @@ extension apps.v1 {
             self.type = try fields.required("type")
         }
 
+        public init(reader: inout JSONReader) throws {
+            try reader.expectObject()
+            var v0: meta.v1.Time? = nil
+            var v1: String? = nil
+            var v2: String? = nil
+            var v3: String? = nil
+            var v4: String? = nil
+            try reader.beginObject()
+            while let key = try reader.nextKey() {
+                if key == "lastTransitionTime" {
+                    v0 = try reader.member("lastTransitionTime")
+                } else if key == "message" {
+                    v1 = try reader.member("message")
+                } else if key == "reason" {
+                    v2 = try reader.member("reason")
+                } else if key == "status" {
+                    v3 = try reader.member("status")
+                } else if key == "type" {
+                    v4 = try reader.member("type")
+                } else {
+                    try reader.skipValue()
+                }
+            }
+            self.lastTransitionTime = v0
+            self.message = v1
+            self.reason = v2
+            self.status = try requiredMember(v3, "status")
+            self.type = try requiredMember(v4, "type")
+        }
+
         public var json: JSONValue {
             var members = JSONObject()
             if let value = self.lastTransitionTime { members["lastTransitionTime"] = value.json }
@@ -1198,6 +1890,32 @@ extension apps.v1 {
             self.metadata = try fields.optional("metadata")
         }
 
+        public init(reader: inout JSONReader) throws {
+            try reader.expectObject()
+            var v0: String? = nil
+            var v1: [StatefulSet]? = nil
+            var v2: String? = nil
+            var v3: meta.v1.ListMeta? = nil
+            try reader.beginObject()
+            while let key = try reader.nextKey() {
+                if key == "apiVersion" {
+                    v0 = try reader.member("apiVersion")
+                } else if key == "items" {
+                    v1 = try reader.member("items")
+                } else if key == "kind" {
+                    v2 = try reader.member("kind")
+                } else if key == "metadata" {
+                    v3 = try reader.member("metadata")
+                } else {
+                    try reader.skipValue()
+                }
+            }
+            self.apiVersion = v0
+            self.items = try requiredMember(v1, "items")
+            self.kind = v2
+            self.metadata = v3
+        }
+
         public var json: JSONValue {
             var members = JSONObject()
             if let value = self.apiVersion { members["apiVersion"] = value.json }
@@ -1223,6 +1941,20 @@ extension apps.v1 {
         public init(json: JSONValue) throws(ModelDecodingError) {
             let fields = try JSONFields(json)
             self.start = try fields.optional("start")
+        }
+
+        public init(reader: inout JSONReader) throws {
+            try reader.expectObject()
+            var v0: Int32? = nil
+            try reader.beginObject()
+            while let key = try reader.nextKey() {
+                if key == "start" {
+                    v0 = try reader.member("start")
+                } else {
+                    try reader.skipValue()
+                }
+            }
+            self.start = v0
         }
 
         public var json: JSONValue {
@@ -1255,6 +1987,24 @@ extension apps.v1 {
             let fields = try JSONFields(json)
             self.whenDeleted = try fields.optional("whenDeleted")
             self.whenScaled = try fields.optional("whenScaled")
+        }
+
+        public init(reader: inout JSONReader) throws {
+            try reader.expectObject()
+            var v0: String? = nil
+            var v1: String? = nil
+            try reader.beginObject()
+            while let key = try reader.nextKey() {
+                if key == "whenDeleted" {
+                    v0 = try reader.member("whenDeleted")
+                } else if key == "whenScaled" {
+                    v1 = try reader.member("whenScaled")
+                } else {
+                    try reader.skipValue()
+                }
+            }
+            self.whenDeleted = v0
+            self.whenScaled = v1
         }
 
         public var json: JSONValue {
@@ -1335,6 +2085,60 @@ extension apps.v1 {
             self.template = try fields.required("template")
             self.updateStrategy = try fields.optional("updateStrategy")
             self.volumeClaimTemplates = try fields.optional("volumeClaimTemplates")
+        }
+
+        public init(reader: inout JSONReader) throws {
+            try reader.expectObject()
+            var v0: Int32? = nil
+            var v1: StatefulSetOrdinals? = nil
+            var v2: StatefulSetPersistentVolumeClaimRetentionPolicy? = nil
+            var v3: String? = nil
+            var v4: Int32? = nil
+            var v5: Int32? = nil
+            var v6: meta.v1.LabelSelector? = nil
+            var v7: String? = nil
+            var v8: core.v1.PodTemplateSpec? = nil
+            var v9: StatefulSetUpdateStrategy? = nil
+            var v10: [core.v1.PersistentVolumeClaim]? = nil
+            try reader.beginObject()
+            while let key = try reader.nextKey() {
+                if key == "minReadySeconds" {
+                    v0 = try reader.member("minReadySeconds")
+                } else if key == "ordinals" {
+                    v1 = try reader.member("ordinals")
+                } else if key == "persistentVolumeClaimRetentionPolicy" {
+                    v2 = try reader.member("persistentVolumeClaimRetentionPolicy")
+                } else if key == "podManagementPolicy" {
+                    v3 = try reader.member("podManagementPolicy")
+                } else if key == "replicas" {
+                    v4 = try reader.member("replicas")
+                } else if key == "revisionHistoryLimit" {
+                    v5 = try reader.member("revisionHistoryLimit")
+                } else if key == "selector" {
+                    v6 = try reader.member("selector")
+                } else if key == "serviceName" {
+                    v7 = try reader.member("serviceName")
+                } else if key == "template" {
+                    v8 = try reader.member("template")
+                } else if key == "updateStrategy" {
+                    v9 = try reader.member("updateStrategy")
+                } else if key == "volumeClaimTemplates" {
+                    v10 = try reader.member("volumeClaimTemplates")
+                } else {
+                    try reader.skipValue()
+                }
+            }
+            self.minReadySeconds = v0
+            self.ordinals = v1
+            self.persistentVolumeClaimRetentionPolicy = v2
+            self.podManagementPolicy = v3
+            self.replicas = v4
+            self.revisionHistoryLimit = v5
+            self.selector = try requiredMember(v6, "selector")
+            self.serviceName = try requiredMember(v7, "serviceName")
+            self.template = try requiredMember(v8, "template")
+            self.updateStrategy = v9
+            self.volumeClaimTemplates = v10
         }
 
         public var json: JSONValue {
@@ -1420,6 +2224,56 @@ extension apps.v1 {
             self.updatedReplicas = try fields.optional("updatedReplicas")
         }
 
+        public init(reader: inout JSONReader) throws {
+            try reader.expectObject()
+            var v0: Int32? = nil
+            var v1: Int32? = nil
+            var v2: [StatefulSetCondition]? = nil
+            var v3: Int32? = nil
+            var v4: String? = nil
+            var v5: Int64? = nil
+            var v6: Int32? = nil
+            var v7: Int32? = nil
+            var v8: String? = nil
+            var v9: Int32? = nil
+            try reader.beginObject()
+            while let key = try reader.nextKey() {
+                if key == "availableReplicas" {
+                    v0 = try reader.member("availableReplicas")
+                } else if key == "collisionCount" {
+                    v1 = try reader.member("collisionCount")
+                } else if key == "conditions" {
+                    v2 = try reader.member("conditions")
+                } else if key == "currentReplicas" {
+                    v3 = try reader.member("currentReplicas")
+                } else if key == "currentRevision" {
+                    v4 = try reader.member("currentRevision")
+                } else if key == "observedGeneration" {
+                    v5 = try reader.member("observedGeneration")
+                } else if key == "readyReplicas" {
+                    v6 = try reader.member("readyReplicas")
+                } else if key == "replicas" {
+                    v7 = try reader.member("replicas")
+                } else if key == "updateRevision" {
+                    v8 = try reader.member("updateRevision")
+                } else if key == "updatedReplicas" {
+                    v9 = try reader.member("updatedReplicas")
+                } else {
+                    try reader.skipValue()
+                }
+            }
+            self.availableReplicas = v0
+            self.collisionCount = v1
+            self.conditions = v2
+            self.currentReplicas = v3
+            self.currentRevision = v4
+            self.observedGeneration = v5
+            self.readyReplicas = v6
+            self.replicas = try requiredMember(v7, "replicas")
+            self.updateRevision = v8
+            self.updatedReplicas = v9
+        }
+
         public var json: JSONValue {
             var members = JSONObject()
             if let value = self.availableReplicas { members["availableReplicas"] = value.json }
@@ -1456,6 +2310,24 @@ extension apps.v1 {
             let fields = try JSONFields(json)
             self.rollingUpdate = try fields.optional("rollingUpdate")
             self.type = try fields.optional("type")
+        }
+
+        public init(reader: inout JSONReader) throws {
+            try reader.expectObject()
+            var v0: RollingUpdateStatefulSetStrategy? = nil
+            var v1: String? = nil
+            try reader.beginObject()
+            while let key = try reader.nextKey() {
+                if key == "rollingUpdate" {
+                    v0 = try reader.member("rollingUpdate")
+                } else if key == "type" {
+                    v1 = try reader.member("type")
+                } else {
+                    try reader.skipValue()
+                }
+            }
+            self.rollingUpdate = v0
+            self.type = v1
         }
 
         public var json: JSONValue {

@@ -34,6 +34,32 @@ extension authentication.v1 {
             self.uid = try fields.optional("uid")
         }
 
+        public init(reader: inout JSONReader) throws {
+            try reader.expectObject()
+            var v0: String? = nil
+            var v1: String? = nil
+            var v2: String? = nil
+            var v3: String? = nil
+            try reader.beginObject()
+            while let key = try reader.nextKey() {
+                if key == "apiVersion" {
+                    v0 = try reader.member("apiVersion")
+                } else if key == "kind" {
+                    v1 = try reader.member("kind")
+                } else if key == "name" {
+                    v2 = try reader.member("name")
+                } else if key == "uid" {
+                    v3 = try reader.member("uid")
+                } else {
+                    try reader.skipValue()
+                }
+            }
+            self.apiVersion = v0
+            self.kind = v1
+            self.name = v2
+            self.uid = v3
+        }
+
         public var json: JSONValue {
             var members = JSONObject()
             if let value = self.apiVersion { members["apiVersion"] = value.json }
@@ -84,6 +110,36 @@ extension authentication.v1 {
             self.status = try fields.optional("status")
         }
 
+        public init(reader: inout JSONReader) throws {
+            try reader.expectObject()
+            var v0: String? = nil
+            var v1: String? = nil
+            var v2: meta.v1.ObjectMeta? = nil
+            var v3: TokenRequestSpec? = nil
+            var v4: TokenRequestStatus? = nil
+            try reader.beginObject()
+            while let key = try reader.nextKey() {
+                if key == "apiVersion" {
+                    v0 = try reader.member("apiVersion")
+                } else if key == "kind" {
+                    v1 = try reader.member("kind")
+                } else if key == "metadata" {
+                    v2 = try reader.member("metadata")
+                } else if key == "spec" {
+                    v3 = try reader.member("spec")
+                } else if key == "status" {
+                    v4 = try reader.member("status")
+                } else {
+                    try reader.skipValue()
+                }
+            }
+            self.apiVersion = v0
+            self.kind = v1
+            self.metadata = v2
+            self.spec = try requiredMember(v3, "spec")
+            self.status = v4
+        }
+
         public var json: JSONValue {
             var members = JSONObject()
             if let value = self.apiVersion { members["apiVersion"] = value.json }
@@ -122,6 +178,28 @@ extension authentication.v1 {
             self.expirationSeconds = try fields.optional("expirationSeconds")
         }
 
+        public init(reader: inout JSONReader) throws {
+            try reader.expectObject()
+            var v0: [String]? = nil
+            var v1: BoundObjectReference? = nil
+            var v2: Int64? = nil
+            try reader.beginObject()
+            while let key = try reader.nextKey() {
+                if key == "audiences" {
+                    v0 = try reader.member("audiences")
+                } else if key == "boundObjectRef" {
+                    v1 = try reader.member("boundObjectRef")
+                } else if key == "expirationSeconds" {
+                    v2 = try reader.member("expirationSeconds")
+                } else {
+                    try reader.skipValue()
+                }
+            }
+            self.audiences = try requiredMember(v0, "audiences")
+            self.boundObjectRef = v1
+            self.expirationSeconds = v2
+        }
+
         public var json: JSONValue {
             var members = JSONObject()
             members["audiences"] = self.audiences.json
@@ -151,6 +229,24 @@ extension authentication.v1 {
             let fields = try JSONFields(json)
             self.expirationTimestamp = try fields.required("expirationTimestamp")
             self.token = try fields.required("token")
+        }
+
+        public init(reader: inout JSONReader) throws {
+            try reader.expectObject()
+            var v0: meta.v1.Time? = nil
+            var v1: String? = nil
+            try reader.beginObject()
+            while let key = try reader.nextKey() {
+                if key == "expirationTimestamp" {
+                    v0 = try reader.member("expirationTimestamp")
+                } else if key == "token" {
+                    v1 = try reader.member("token")
+                } else {
+                    try reader.skipValue()
+                }
+            }
+            self.expirationTimestamp = try requiredMember(v0, "expirationTimestamp")
+            self.token = try requiredMember(v1, "token")
         }
 
         public var json: JSONValue {

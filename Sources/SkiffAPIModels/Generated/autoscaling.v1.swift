@@ -31,6 +31,28 @@ extension autoscaling.v1 {
             self.name = try fields.required("name")
         }
 
+        public init(reader: inout JSONReader) throws {
+            try reader.expectObject()
+            var v0: String? = nil
+            var v1: String? = nil
+            var v2: String? = nil
+            try reader.beginObject()
+            while let key = try reader.nextKey() {
+                if key == "apiVersion" {
+                    v0 = try reader.member("apiVersion")
+                } else if key == "kind" {
+                    v1 = try reader.member("kind")
+                } else if key == "name" {
+                    v2 = try reader.member("name")
+                } else {
+                    try reader.skipValue()
+                }
+            }
+            self.apiVersion = v0
+            self.kind = try requiredMember(v1, "kind")
+            self.name = try requiredMember(v2, "name")
+        }
+
         public var json: JSONValue {
             var members = JSONObject()
             if let value = self.apiVersion { members["apiVersion"] = value.json }
@@ -83,6 +105,36 @@ extension autoscaling.v1 {
             self.status = try fields.optional("status")
         }
 
+        public init(reader: inout JSONReader) throws {
+            try reader.expectObject()
+            var v0: String? = nil
+            var v1: String? = nil
+            var v2: meta.v1.ObjectMeta? = nil
+            var v3: HorizontalPodAutoscalerSpec? = nil
+            var v4: HorizontalPodAutoscalerStatus? = nil
+            try reader.beginObject()
+            while let key = try reader.nextKey() {
+                if key == "apiVersion" {
+                    v0 = try reader.member("apiVersion")
+                } else if key == "kind" {
+                    v1 = try reader.member("kind")
+                } else if key == "metadata" {
+                    v2 = try reader.member("metadata")
+                } else if key == "spec" {
+                    v3 = try reader.member("spec")
+                } else if key == "status" {
+                    v4 = try reader.member("status")
+                } else {
+                    try reader.skipValue()
+                }
+            }
+            self.apiVersion = v0
+            self.kind = v1
+            self.metadata = v2
+            self.spec = v3
+            self.status = v4
+        }
+
         public var json: JSONValue {
             var members = JSONObject()
             if let value = self.apiVersion { members["apiVersion"] = value.json }
@@ -129,6 +181,32 @@ extension autoscaling.v1 {
             self.metadata = try fields.optional("metadata")
         }
 
+        public init(reader: inout JSONReader) throws {
+            try reader.expectObject()
+            var v0: String? = nil
+            var v1: [HorizontalPodAutoscaler]? = nil
+            var v2: String? = nil
+            var v3: meta.v1.ListMeta? = nil
+            try reader.beginObject()
+            while let key = try reader.nextKey() {
+                if key == "apiVersion" {
+                    v0 = try reader.member("apiVersion")
+                } else if key == "items" {
+                    v1 = try reader.member("items")
+                } else if key == "kind" {
+                    v2 = try reader.member("kind")
+                } else if key == "metadata" {
+                    v3 = try reader.member("metadata")
+                } else {
+                    try reader.skipValue()
+                }
+            }
+            self.apiVersion = v0
+            self.items = try requiredMember(v1, "items")
+            self.kind = v2
+            self.metadata = v3
+        }
+
         public var json: JSONValue {
             var members = JSONObject()
             if let value = self.apiVersion { members["apiVersion"] = value.json }
@@ -172,6 +250,32 @@ extension autoscaling.v1 {
             self.minReplicas = try fields.optional("minReplicas")
             self.scaleTargetRef = try fields.required("scaleTargetRef")
             self.targetCPUUtilizationPercentage = try fields.optional("targetCPUUtilizationPercentage")
+        }
+
+        public init(reader: inout JSONReader) throws {
+            try reader.expectObject()
+            var v0: Int32? = nil
+            var v1: Int32? = nil
+            var v2: CrossVersionObjectReference? = nil
+            var v3: Int32? = nil
+            try reader.beginObject()
+            while let key = try reader.nextKey() {
+                if key == "maxReplicas" {
+                    v0 = try reader.member("maxReplicas")
+                } else if key == "minReplicas" {
+                    v1 = try reader.member("minReplicas")
+                } else if key == "scaleTargetRef" {
+                    v2 = try reader.member("scaleTargetRef")
+                } else if key == "targetCPUUtilizationPercentage" {
+                    v3 = try reader.member("targetCPUUtilizationPercentage")
+                } else {
+                    try reader.skipValue()
+                }
+            }
+            self.maxReplicas = try requiredMember(v0, "maxReplicas")
+            self.minReplicas = v1
+            self.scaleTargetRef = try requiredMember(v2, "scaleTargetRef")
+            self.targetCPUUtilizationPercentage = v3
         }
 
         public var json: JSONValue {
@@ -221,6 +325,36 @@ extension autoscaling.v1 {
             self.desiredReplicas = try fields.required("desiredReplicas")
             self.lastScaleTime = try fields.optional("lastScaleTime")
             self.observedGeneration = try fields.optional("observedGeneration")
+        }
+
+        public init(reader: inout JSONReader) throws {
+            try reader.expectObject()
+            var v0: Int32? = nil
+            var v1: Int32? = nil
+            var v2: Int32? = nil
+            var v3: meta.v1.Time? = nil
+            var v4: Int64? = nil
+            try reader.beginObject()
+            while let key = try reader.nextKey() {
+                if key == "currentCPUUtilizationPercentage" {
+                    v0 = try reader.member("currentCPUUtilizationPercentage")
+                } else if key == "currentReplicas" {
+                    v1 = try reader.member("currentReplicas")
+                } else if key == "desiredReplicas" {
+                    v2 = try reader.member("desiredReplicas")
+                } else if key == "lastScaleTime" {
+                    v3 = try reader.member("lastScaleTime")
+                } else if key == "observedGeneration" {
+                    v4 = try reader.member("observedGeneration")
+                } else {
+                    try reader.skipValue()
+                }
+            }
+            self.currentCPUUtilizationPercentage = v0
+            self.currentReplicas = try requiredMember(v1, "currentReplicas")
+            self.desiredReplicas = try requiredMember(v2, "desiredReplicas")
+            self.lastScaleTime = v3
+            self.observedGeneration = v4
         }
 
         public var json: JSONValue {
@@ -275,6 +409,36 @@ extension autoscaling.v1 {
             self.status = try fields.optional("status")
         }
 
+        public init(reader: inout JSONReader) throws {
+            try reader.expectObject()
+            var v0: String? = nil
+            var v1: String? = nil
+            var v2: meta.v1.ObjectMeta? = nil
+            var v3: ScaleSpec? = nil
+            var v4: ScaleStatus? = nil
+            try reader.beginObject()
+            while let key = try reader.nextKey() {
+                if key == "apiVersion" {
+                    v0 = try reader.member("apiVersion")
+                } else if key == "kind" {
+                    v1 = try reader.member("kind")
+                } else if key == "metadata" {
+                    v2 = try reader.member("metadata")
+                } else if key == "spec" {
+                    v3 = try reader.member("spec")
+                } else if key == "status" {
+                    v4 = try reader.member("status")
+                } else {
+                    try reader.skipValue()
+                }
+            }
+            self.apiVersion = v0
+            self.kind = v1
+            self.metadata = v2
+            self.spec = v3
+            self.status = v4
+        }
+
         public var json: JSONValue {
             var members = JSONObject()
             if let value = self.apiVersion { members["apiVersion"] = value.json }
@@ -301,6 +465,20 @@ extension autoscaling.v1 {
         public init(json: JSONValue) throws(ModelDecodingError) {
             let fields = try JSONFields(json)
             self.replicas = try fields.optional("replicas")
+        }
+
+        public init(reader: inout JSONReader) throws {
+            try reader.expectObject()
+            var v0: Int32? = nil
+            try reader.beginObject()
+            while let key = try reader.nextKey() {
+                if key == "replicas" {
+                    v0 = try reader.member("replicas")
+                } else {
+                    try reader.skipValue()
+                }
+            }
+            self.replicas = v0
         }
 
         public var json: JSONValue {
@@ -330,6 +508,24 @@ extension autoscaling.v1 {
             let fields = try JSONFields(json)
             self.replicas = try fields.required("replicas")
             self.selector = try fields.optional("selector")
+        }
+
+        public init(reader: inout JSONReader) throws {
+            try reader.expectObject()
+            var v0: Int32? = nil
+            var v1: String? = nil
+            try reader.beginObject()
+            while let key = try reader.nextKey() {
+                if key == "replicas" {
+                    v0 = try reader.member("replicas")
+                } else if key == "selector" {
+                    v1 = try reader.member("selector")
+                } else {
+                    try reader.skipValue()
+                }
+            }
+            self.replicas = try requiredMember(v0, "replicas")
+            self.selector = v1
         }
 
         public var json: JSONValue {

@@ -30,6 +30,28 @@ extension autoscaling.v2 {
             self.target = try fields.required("target")
         }
 
+        public init(reader: inout JSONReader) throws {
+            try reader.expectObject()
+            var v0: String? = nil
+            var v1: String? = nil
+            var v2: MetricTarget? = nil
+            try reader.beginObject()
+            while let key = try reader.nextKey() {
+                if key == "container" {
+                    v0 = try reader.member("container")
+                } else if key == "name" {
+                    v1 = try reader.member("name")
+                } else if key == "target" {
+                    v2 = try reader.member("target")
+                } else {
+                    try reader.skipValue()
+                }
+            }
+            self.container = try requiredMember(v0, "container")
+            self.name = try requiredMember(v1, "name")
+            self.target = try requiredMember(v2, "target")
+        }
+
         public var json: JSONValue {
             var members = JSONObject()
             members["container"] = self.container.json
@@ -65,6 +87,28 @@ extension autoscaling.v2 {
             self.container = try fields.required("container")
             self.current = try fields.required("current")
             self.name = try fields.required("name")
+        }
+
+        public init(reader: inout JSONReader) throws {
+            try reader.expectObject()
+            var v0: String? = nil
+            var v1: MetricValueStatus? = nil
+            var v2: String? = nil
+            try reader.beginObject()
+            while let key = try reader.nextKey() {
+                if key == "container" {
+                    v0 = try reader.member("container")
+                } else if key == "current" {
+                    v1 = try reader.member("current")
+                } else if key == "name" {
+                    v2 = try reader.member("name")
+                } else {
+                    try reader.skipValue()
+                }
+            }
+            self.container = try requiredMember(v0, "container")
+            self.current = try requiredMember(v1, "current")
+            self.name = try requiredMember(v2, "name")
         }
 
         public var json: JSONValue {
@@ -105,6 +149,28 @@ extension autoscaling.v2 {
             self.name = try fields.required("name")
         }
 
+        public init(reader: inout JSONReader) throws {
+            try reader.expectObject()
+            var v0: String? = nil
+            var v1: String? = nil
+            var v2: String? = nil
+            try reader.beginObject()
+            while let key = try reader.nextKey() {
+                if key == "apiVersion" {
+                    v0 = try reader.member("apiVersion")
+                } else if key == "kind" {
+                    v1 = try reader.member("kind")
+                } else if key == "name" {
+                    v2 = try reader.member("name")
+                } else {
+                    try reader.skipValue()
+                }
+            }
+            self.apiVersion = v0
+            self.kind = try requiredMember(v1, "kind")
+            self.name = try requiredMember(v2, "name")
+        }
+
         public var json: JSONValue {
             var members = JSONObject()
             if let value = self.apiVersion { members["apiVersion"] = value.json }
@@ -137,6 +203,24 @@ extension autoscaling.v2 {
             self.target = try fields.required("target")
         }
 
+        public init(reader: inout JSONReader) throws {
+            try reader.expectObject()
+            var v0: MetricIdentifier? = nil
+            var v1: MetricTarget? = nil
+            try reader.beginObject()
+            while let key = try reader.nextKey() {
+                if key == "metric" {
+                    v0 = try reader.member("metric")
+                } else if key == "target" {
+                    v1 = try reader.member("target")
+                } else {
+                    try reader.skipValue()
+                }
+            }
+            self.metric = try requiredMember(v0, "metric")
+            self.target = try requiredMember(v1, "target")
+        }
+
         public var json: JSONValue {
             var members = JSONObject()
             members["metric"] = self.metric.json
@@ -165,6 +249,24 @@ extension autoscaling.v2 {
             let fields = try JSONFields(json)
             self.current = try fields.required("current")
             self.metric = try fields.required("metric")
+        }
+
+        public init(reader: inout JSONReader) throws {
+            try reader.expectObject()
+            var v0: MetricValueStatus? = nil
+            var v1: MetricIdentifier? = nil
+            try reader.beginObject()
+            while let key = try reader.nextKey() {
+                if key == "current" {
+                    v0 = try reader.member("current")
+                } else if key == "metric" {
+                    v1 = try reader.member("metric")
+                } else {
+                    try reader.skipValue()
+                }
+            }
+            self.current = try requiredMember(v0, "current")
+            self.metric = try requiredMember(v1, "metric")
         }
 
         public var json: JSONValue {
@@ -202,6 +304,28 @@ extension autoscaling.v2 {
             self.value = try fields.required("value")
         }
 
+        public init(reader: inout JSONReader) throws {
+            try reader.expectObject()
+            var v0: Int32? = nil
+            var v1: String? = nil
+            var v2: Int32? = nil
+            try reader.beginObject()
+            while let key = try reader.nextKey() {
+                if key == "periodSeconds" {
+                    v0 = try reader.member("periodSeconds")
+                } else if key == "type" {
+                    v1 = try reader.member("type")
+                } else if key == "value" {
+                    v2 = try reader.member("value")
+                } else {
+                    try reader.skipValue()
+                }
+            }
+            self.periodSeconds = try requiredMember(v0, "periodSeconds")
+            self.type = try requiredMember(v1, "type")
+            self.value = try requiredMember(v2, "value")
+        }
+
         public var json: JSONValue {
             var members = JSONObject()
             members["periodSeconds"] = self.periodSeconds.json
@@ -237,6 +361,28 @@ extension autoscaling.v2 {
             self.policies = try fields.optional("policies")
             self.selectPolicy = try fields.optional("selectPolicy")
             self.stabilizationWindowSeconds = try fields.optional("stabilizationWindowSeconds")
+        }
+
+        public init(reader: inout JSONReader) throws {
+            try reader.expectObject()
+            var v0: [HPAScalingPolicy]? = nil
+            var v1: String? = nil
+            var v2: Int32? = nil
+            try reader.beginObject()
+            while let key = try reader.nextKey() {
+                if key == "policies" {
+                    v0 = try reader.member("policies")
+                } else if key == "selectPolicy" {
+                    v1 = try reader.member("selectPolicy")
+                } else if key == "stabilizationWindowSeconds" {
+                    v2 = try reader.member("stabilizationWindowSeconds")
+                } else {
+                    try reader.skipValue()
+                }
+            }
+            self.policies = v0
+            self.selectPolicy = v1
+            self.stabilizationWindowSeconds = v2
         }
 
         public var json: JSONValue {
@@ -292,6 +438,36 @@ extension autoscaling.v2 {
             self.status = try fields.optional("status")
         }
 
+        public init(reader: inout JSONReader) throws {
+            try reader.expectObject()
+            var v0: String? = nil
+            var v1: String? = nil
+            var v2: meta.v1.ObjectMeta? = nil
+            var v3: HorizontalPodAutoscalerSpec? = nil
+            var v4: HorizontalPodAutoscalerStatus? = nil
+            try reader.beginObject()
+            while let key = try reader.nextKey() {
+                if key == "apiVersion" {
+                    v0 = try reader.member("apiVersion")
+                } else if key == "kind" {
+                    v1 = try reader.member("kind")
+                } else if key == "metadata" {
+                    v2 = try reader.member("metadata")
+                } else if key == "spec" {
+                    v3 = try reader.member("spec")
+                } else if key == "status" {
+                    v4 = try reader.member("status")
+                } else {
+                    try reader.skipValue()
+                }
+            }
+            self.apiVersion = v0
+            self.kind = v1
+            self.metadata = v2
+            self.spec = v3
+            self.status = v4
+        }
+
         public var json: JSONValue {
             var members = JSONObject()
             if let value = self.apiVersion { members["apiVersion"] = value.json }
@@ -324,6 +500,24 @@ extension autoscaling.v2 {
             let fields = try JSONFields(json)
             self.scaleDown = try fields.optional("scaleDown")
             self.scaleUp = try fields.optional("scaleUp")
+        }
+
+        public init(reader: inout JSONReader) throws {
+            try reader.expectObject()
+            var v0: HPAScalingRules? = nil
+            var v1: HPAScalingRules? = nil
+            try reader.beginObject()
+            while let key = try reader.nextKey() {
+                if key == "scaleDown" {
+                    v0 = try reader.member("scaleDown")
+                } else if key == "scaleUp" {
+                    v1 = try reader.member("scaleUp")
+                } else {
+                    try reader.skipValue()
+                }
+            }
+            self.scaleDown = v0
+            self.scaleUp = v1
         }
 
         public var json: JSONValue {
@@ -371,6 +565,36 @@ extension autoscaling.v2 {
             self.type = try fields.required("type")
         }
 
+        public init(reader: inout JSONReader) throws {
+            try reader.expectObject()
+            var v0: meta.v1.Time? = nil
+            var v1: String? = nil
+            var v2: String? = nil
+            var v3: String? = nil
+            var v4: String? = nil
+            try reader.beginObject()
+            while let key = try reader.nextKey() {
+                if key == "lastTransitionTime" {
+                    v0 = try reader.member("lastTransitionTime")
+                } else if key == "message" {
+                    v1 = try reader.member("message")
+                } else if key == "reason" {
+                    v2 = try reader.member("reason")
+                } else if key == "status" {
+                    v3 = try reader.member("status")
+                } else if key == "type" {
+                    v4 = try reader.member("type")
+                } else {
+                    try reader.skipValue()
+                }
+            }
+            self.lastTransitionTime = v0
+            self.message = v1
+            self.reason = v2
+            self.status = try requiredMember(v3, "status")
+            self.type = try requiredMember(v4, "type")
+        }
+
         public var json: JSONValue {
             var members = JSONObject()
             if let value = self.lastTransitionTime { members["lastTransitionTime"] = value.json }
@@ -415,6 +639,32 @@ extension autoscaling.v2 {
             self.items = try fields.required("items")
             self.kind = try fields.optional("kind")
             self.metadata = try fields.optional("metadata")
+        }
+
+        public init(reader: inout JSONReader) throws {
+            try reader.expectObject()
+            var v0: String? = nil
+            var v1: [HorizontalPodAutoscaler]? = nil
+            var v2: String? = nil
+            var v3: meta.v1.ListMeta? = nil
+            try reader.beginObject()
+            while let key = try reader.nextKey() {
+                if key == "apiVersion" {
+                    v0 = try reader.member("apiVersion")
+                } else if key == "items" {
+                    v1 = try reader.member("items")
+                } else if key == "kind" {
+                    v2 = try reader.member("kind")
+                } else if key == "metadata" {
+                    v3 = try reader.member("metadata")
+                } else {
+                    try reader.skipValue()
+                }
+            }
+            self.apiVersion = v0
+            self.items = try requiredMember(v1, "items")
+            self.kind = v2
+            self.metadata = v3
         }
 
         public var json: JSONValue {
@@ -465,6 +715,36 @@ extension autoscaling.v2 {
             self.metrics = try fields.optional("metrics")
             self.minReplicas = try fields.optional("minReplicas")
             self.scaleTargetRef = try fields.required("scaleTargetRef")
+        }
+
+        public init(reader: inout JSONReader) throws {
+            try reader.expectObject()
+            var v0: HorizontalPodAutoscalerBehavior? = nil
+            var v1: Int32? = nil
+            var v2: [MetricSpec]? = nil
+            var v3: Int32? = nil
+            var v4: CrossVersionObjectReference? = nil
+            try reader.beginObject()
+            while let key = try reader.nextKey() {
+                if key == "behavior" {
+                    v0 = try reader.member("behavior")
+                } else if key == "maxReplicas" {
+                    v1 = try reader.member("maxReplicas")
+                } else if key == "metrics" {
+                    v2 = try reader.member("metrics")
+                } else if key == "minReplicas" {
+                    v3 = try reader.member("minReplicas")
+                } else if key == "scaleTargetRef" {
+                    v4 = try reader.member("scaleTargetRef")
+                } else {
+                    try reader.skipValue()
+                }
+            }
+            self.behavior = v0
+            self.maxReplicas = try requiredMember(v1, "maxReplicas")
+            self.metrics = v2
+            self.minReplicas = v3
+            self.scaleTargetRef = try requiredMember(v4, "scaleTargetRef")
         }
 
         public var json: JSONValue {
@@ -524,6 +804,40 @@ extension autoscaling.v2 {
             self.observedGeneration = try fields.optional("observedGeneration")
         }
 
+        public init(reader: inout JSONReader) throws {
+            try reader.expectObject()
+            var v0: [HorizontalPodAutoscalerCondition]? = nil
+            var v1: [MetricStatus]? = nil
+            var v2: Int32? = nil
+            var v3: Int32? = nil
+            var v4: meta.v1.Time? = nil
+            var v5: Int64? = nil
+            try reader.beginObject()
+            while let key = try reader.nextKey() {
+                if key == "conditions" {
+                    v0 = try reader.member("conditions")
+                } else if key == "currentMetrics" {
+                    v1 = try reader.member("currentMetrics")
+                } else if key == "currentReplicas" {
+                    v2 = try reader.member("currentReplicas")
+                } else if key == "desiredReplicas" {
+                    v3 = try reader.member("desiredReplicas")
+                } else if key == "lastScaleTime" {
+                    v4 = try reader.member("lastScaleTime")
+                } else if key == "observedGeneration" {
+                    v5 = try reader.member("observedGeneration")
+                } else {
+                    try reader.skipValue()
+                }
+            }
+            self.conditions = v0
+            self.currentMetrics = v1
+            self.currentReplicas = v2
+            self.desiredReplicas = try requiredMember(v3, "desiredReplicas")
+            self.lastScaleTime = v4
+            self.observedGeneration = v5
+        }
+
         public var json: JSONValue {
             var members = JSONObject()
             if let value = self.conditions { members["conditions"] = value.json }
@@ -557,6 +871,24 @@ extension autoscaling.v2 {
             let fields = try JSONFields(json)
             self.name = try fields.required("name")
             self.selector = try fields.optional("selector")
+        }
+
+        public init(reader: inout JSONReader) throws {
+            try reader.expectObject()
+            var v0: String? = nil
+            var v1: meta.v1.LabelSelector? = nil
+            try reader.beginObject()
+            while let key = try reader.nextKey() {
+                if key == "name" {
+                    v0 = try reader.member("name")
+                } else if key == "selector" {
+                    v1 = try reader.member("selector")
+                } else {
+                    try reader.skipValue()
+                }
+            }
+            self.name = try requiredMember(v0, "name")
+            self.selector = v1
         }
 
         public var json: JSONValue {
@@ -612,6 +944,40 @@ extension autoscaling.v2 {
             self.pods = try fields.optional("pods")
             self.resource = try fields.optional("resource")
             self.type = try fields.required("type")
+        }
+
+        public init(reader: inout JSONReader) throws {
+            try reader.expectObject()
+            var v0: ContainerResourceMetricSource? = nil
+            var v1: ExternalMetricSource? = nil
+            var v2: ObjectMetricSource? = nil
+            var v3: PodsMetricSource? = nil
+            var v4: ResourceMetricSource? = nil
+            var v5: String? = nil
+            try reader.beginObject()
+            while let key = try reader.nextKey() {
+                if key == "containerResource" {
+                    v0 = try reader.member("containerResource")
+                } else if key == "external" {
+                    v1 = try reader.member("external")
+                } else if key == "object" {
+                    v2 = try reader.member("object")
+                } else if key == "pods" {
+                    v3 = try reader.member("pods")
+                } else if key == "resource" {
+                    v4 = try reader.member("resource")
+                } else if key == "type" {
+                    v5 = try reader.member("type")
+                } else {
+                    try reader.skipValue()
+                }
+            }
+            self.containerResource = v0
+            self.external = v1
+            self.object = v2
+            self.pods = v3
+            self.resource = v4
+            self.type = try requiredMember(v5, "type")
         }
 
         public var json: JSONValue {
@@ -672,6 +1038,40 @@ extension autoscaling.v2 {
             self.type = try fields.required("type")
         }
 
+        public init(reader: inout JSONReader) throws {
+            try reader.expectObject()
+            var v0: ContainerResourceMetricStatus? = nil
+            var v1: ExternalMetricStatus? = nil
+            var v2: ObjectMetricStatus? = nil
+            var v3: PodsMetricStatus? = nil
+            var v4: ResourceMetricStatus? = nil
+            var v5: String? = nil
+            try reader.beginObject()
+            while let key = try reader.nextKey() {
+                if key == "containerResource" {
+                    v0 = try reader.member("containerResource")
+                } else if key == "external" {
+                    v1 = try reader.member("external")
+                } else if key == "object" {
+                    v2 = try reader.member("object")
+                } else if key == "pods" {
+                    v3 = try reader.member("pods")
+                } else if key == "resource" {
+                    v4 = try reader.member("resource")
+                } else if key == "type" {
+                    v5 = try reader.member("type")
+                } else {
+                    try reader.skipValue()
+                }
+            }
+            self.containerResource = v0
+            self.external = v1
+            self.object = v2
+            self.pods = v3
+            self.resource = v4
+            self.type = try requiredMember(v5, "type")
+        }
+
         public var json: JSONValue {
             var members = JSONObject()
             if let value = self.containerResource { members["containerResource"] = value.json }
@@ -717,6 +1117,32 @@ extension autoscaling.v2 {
             self.value = try fields.optional("value")
         }
 
+        public init(reader: inout JSONReader) throws {
+            try reader.expectObject()
+            var v0: Int32? = nil
+            var v1: Quantity? = nil
+            var v2: String? = nil
+            var v3: Quantity? = nil
+            try reader.beginObject()
+            while let key = try reader.nextKey() {
+                if key == "averageUtilization" {
+                    v0 = try reader.member("averageUtilization")
+                } else if key == "averageValue" {
+                    v1 = try reader.member("averageValue")
+                } else if key == "type" {
+                    v2 = try reader.member("type")
+                } else if key == "value" {
+                    v3 = try reader.member("value")
+                } else {
+                    try reader.skipValue()
+                }
+            }
+            self.averageUtilization = v0
+            self.averageValue = v1
+            self.type = try requiredMember(v2, "type")
+            self.value = v3
+        }
+
         public var json: JSONValue {
             var members = JSONObject()
             if let value = self.averageUtilization { members["averageUtilization"] = value.json }
@@ -753,6 +1179,28 @@ extension autoscaling.v2 {
             self.averageUtilization = try fields.optional("averageUtilization")
             self.averageValue = try fields.optional("averageValue")
             self.value = try fields.optional("value")
+        }
+
+        public init(reader: inout JSONReader) throws {
+            try reader.expectObject()
+            var v0: Int32? = nil
+            var v1: Quantity? = nil
+            var v2: Quantity? = nil
+            try reader.beginObject()
+            while let key = try reader.nextKey() {
+                if key == "averageUtilization" {
+                    v0 = try reader.member("averageUtilization")
+                } else if key == "averageValue" {
+                    v1 = try reader.member("averageValue")
+                } else if key == "value" {
+                    v2 = try reader.member("value")
+                } else {
+                    try reader.skipValue()
+                }
+            }
+            self.averageUtilization = v0
+            self.averageValue = v1
+            self.value = v2
         }
 
         public var json: JSONValue {
@@ -792,6 +1240,28 @@ extension autoscaling.v2 {
             self.target = try fields.required("target")
         }
 
+        public init(reader: inout JSONReader) throws {
+            try reader.expectObject()
+            var v0: CrossVersionObjectReference? = nil
+            var v1: MetricIdentifier? = nil
+            var v2: MetricTarget? = nil
+            try reader.beginObject()
+            while let key = try reader.nextKey() {
+                if key == "describedObject" {
+                    v0 = try reader.member("describedObject")
+                } else if key == "metric" {
+                    v1 = try reader.member("metric")
+                } else if key == "target" {
+                    v2 = try reader.member("target")
+                } else {
+                    try reader.skipValue()
+                }
+            }
+            self.describedObject = try requiredMember(v0, "describedObject")
+            self.metric = try requiredMember(v1, "metric")
+            self.target = try requiredMember(v2, "target")
+        }
+
         public var json: JSONValue {
             var members = JSONObject()
             members["describedObject"] = self.describedObject.json
@@ -829,6 +1299,28 @@ extension autoscaling.v2 {
             self.metric = try fields.required("metric")
         }
 
+        public init(reader: inout JSONReader) throws {
+            try reader.expectObject()
+            var v0: MetricValueStatus? = nil
+            var v1: CrossVersionObjectReference? = nil
+            var v2: MetricIdentifier? = nil
+            try reader.beginObject()
+            while let key = try reader.nextKey() {
+                if key == "current" {
+                    v0 = try reader.member("current")
+                } else if key == "describedObject" {
+                    v1 = try reader.member("describedObject")
+                } else if key == "metric" {
+                    v2 = try reader.member("metric")
+                } else {
+                    try reader.skipValue()
+                }
+            }
+            self.current = try requiredMember(v0, "current")
+            self.describedObject = try requiredMember(v1, "describedObject")
+            self.metric = try requiredMember(v2, "metric")
+        }
+
         public var json: JSONValue {
             var members = JSONObject()
             members["current"] = self.current.json
@@ -859,6 +1351,24 @@ extension autoscaling.v2 {
             let fields = try JSONFields(json)
             self.metric = try fields.required("metric")
             self.target = try fields.required("target")
+        }
+
+        public init(reader: inout JSONReader) throws {
+            try reader.expectObject()
+            var v0: MetricIdentifier? = nil
+            var v1: MetricTarget? = nil
+            try reader.beginObject()
+            while let key = try reader.nextKey() {
+                if key == "metric" {
+                    v0 = try reader.member("metric")
+                } else if key == "target" {
+                    v1 = try reader.member("target")
+                } else {
+                    try reader.skipValue()
+                }
+            }
+            self.metric = try requiredMember(v0, "metric")
+            self.target = try requiredMember(v1, "target")
         }
 
         public var json: JSONValue {
@@ -892,6 +1402,24 @@ extension autoscaling.v2 {
             self.metric = try fields.required("metric")
         }
 
+        public init(reader: inout JSONReader) throws {
+            try reader.expectObject()
+            var v0: MetricValueStatus? = nil
+            var v1: MetricIdentifier? = nil
+            try reader.beginObject()
+            while let key = try reader.nextKey() {
+                if key == "current" {
+                    v0 = try reader.member("current")
+                } else if key == "metric" {
+                    v1 = try reader.member("metric")
+                } else {
+                    try reader.skipValue()
+                }
+            }
+            self.current = try requiredMember(v0, "current")
+            self.metric = try requiredMember(v1, "metric")
+        }
+
         public var json: JSONValue {
             var members = JSONObject()
             members["current"] = self.current.json
@@ -923,6 +1451,24 @@ extension autoscaling.v2 {
             self.target = try fields.required("target")
         }
 
+        public init(reader: inout JSONReader) throws {
+            try reader.expectObject()
+            var v0: String? = nil
+            var v1: MetricTarget? = nil
+            try reader.beginObject()
+            while let key = try reader.nextKey() {
+                if key == "name" {
+                    v0 = try reader.member("name")
+                } else if key == "target" {
+                    v1 = try reader.member("target")
+                } else {
+                    try reader.skipValue()
+                }
+            }
+            self.name = try requiredMember(v0, "name")
+            self.target = try requiredMember(v1, "target")
+        }
+
         public var json: JSONValue {
             var members = JSONObject()
             members["name"] = self.name.json
@@ -952,6 +1498,24 @@ extension autoscaling.v2 {
             let fields = try JSONFields(json)
             self.current = try fields.required("current")
             self.name = try fields.required("name")
+        }
+
+        public init(reader: inout JSONReader) throws {
+            try reader.expectObject()
+            var v0: MetricValueStatus? = nil
+            var v1: String? = nil
+            try reader.beginObject()
+            while let key = try reader.nextKey() {
+                if key == "current" {
+                    v0 = try reader.member("current")
+                } else if key == "name" {
+                    v1 = try reader.member("name")
+                } else {
+                    try reader.skipValue()
+                }
+            }
+            self.current = try requiredMember(v0, "current")
+            self.name = try requiredMember(v1, "name")
         }
 
         public var json: JSONValue {

@@ -45,6 +45,36 @@ extension batch.v1 {
             self.status = try fields.optional("status")
         }
 
+        public init(reader: inout JSONReader) throws {
+            try reader.expectObject()
+            var v0: String? = nil
+            var v1: String? = nil
+            var v2: meta.v1.ObjectMeta? = nil
+            var v3: CronJobSpec? = nil
+            var v4: CronJobStatus? = nil
+            try reader.beginObject()
+            while let key = try reader.nextKey() {
+                if key == "apiVersion" {
+                    v0 = try reader.member("apiVersion")
+                } else if key == "kind" {
+                    v1 = try reader.member("kind")
+                } else if key == "metadata" {
+                    v2 = try reader.member("metadata")
+                } else if key == "spec" {
+                    v3 = try reader.member("spec")
+                } else if key == "status" {
+                    v4 = try reader.member("status")
+                } else {
+                    try reader.skipValue()
+                }
+            }
+            self.apiVersion = v0
+            self.kind = v1
+            self.metadata = v2
+            self.spec = v3
+            self.status = v4
+        }
+
         public var json: JSONValue {
             var members = JSONObject()
             if let value = self.apiVersion { members["apiVersion"] = value.json }
@@ -89,6 +119,32 @@ extension batch.v1 {
             self.items = try fields.required("items")
             self.kind = try fields.optional("kind")
             self.metadata = try fields.optional("metadata")
+        }
+
+        public init(reader: inout JSONReader) throws {
+            try reader.expectObject()
+            var v0: String? = nil
+            var v1: [CronJob]? = nil
+            var v2: String? = nil
+            var v3: meta.v1.ListMeta? = nil
+            try reader.beginObject()
+            while let key = try reader.nextKey() {
+                if key == "apiVersion" {
+                    v0 = try reader.member("apiVersion")
+                } else if key == "items" {
+                    v1 = try reader.member("items")
+                } else if key == "kind" {
+                    v2 = try reader.member("kind")
+                } else if key == "metadata" {
+                    v3 = try reader.member("metadata")
+                } else {
+                    try reader.skipValue()
+                }
+            }
+            self.apiVersion = v0
+            self.items = try requiredMember(v1, "items")
+            self.kind = v2
+            self.metadata = v3
         }
 
         public var json: JSONValue {
@@ -154,6 +210,48 @@ extension batch.v1 {
             self.timeZone = try fields.optional("timeZone")
         }
 
+        public init(reader: inout JSONReader) throws {
+            try reader.expectObject()
+            var v0: String? = nil
+            var v1: Int32? = nil
+            var v2: JobTemplateSpec? = nil
+            var v3: String? = nil
+            var v4: Int64? = nil
+            var v5: Int32? = nil
+            var v6: Bool? = nil
+            var v7: String? = nil
+            try reader.beginObject()
+            while let key = try reader.nextKey() {
+                if key == "concurrencyPolicy" {
+                    v0 = try reader.member("concurrencyPolicy")
+                } else if key == "failedJobsHistoryLimit" {
+                    v1 = try reader.member("failedJobsHistoryLimit")
+                } else if key == "jobTemplate" {
+                    v2 = try reader.member("jobTemplate")
+                } else if key == "schedule" {
+                    v3 = try reader.member("schedule")
+                } else if key == "startingDeadlineSeconds" {
+                    v4 = try reader.member("startingDeadlineSeconds")
+                } else if key == "successfulJobsHistoryLimit" {
+                    v5 = try reader.member("successfulJobsHistoryLimit")
+                } else if key == "suspend" {
+                    v6 = try reader.member("suspend")
+                } else if key == "timeZone" {
+                    v7 = try reader.member("timeZone")
+                } else {
+                    try reader.skipValue()
+                }
+            }
+            self.concurrencyPolicy = v0
+            self.failedJobsHistoryLimit = v1
+            self.jobTemplate = try requiredMember(v2, "jobTemplate")
+            self.schedule = try requiredMember(v3, "schedule")
+            self.startingDeadlineSeconds = v4
+            self.successfulJobsHistoryLimit = v5
+            self.suspend = v6
+            self.timeZone = v7
+        }
+
         public var json: JSONValue {
             var members = JSONObject()
             if let value = self.concurrencyPolicy { members["concurrencyPolicy"] = value.json }
@@ -193,6 +291,28 @@ extension batch.v1 {
             self.active = try fields.optional("active")
             self.lastScheduleTime = try fields.optional("lastScheduleTime")
             self.lastSuccessfulTime = try fields.optional("lastSuccessfulTime")
+        }
+
+        public init(reader: inout JSONReader) throws {
+            try reader.expectObject()
+            var v0: [core.v1.ObjectReference]? = nil
+            var v1: meta.v1.Time? = nil
+            var v2: meta.v1.Time? = nil
+            try reader.beginObject()
+            while let key = try reader.nextKey() {
+                if key == "active" {
+                    v0 = try reader.member("active")
+                } else if key == "lastScheduleTime" {
+                    v1 = try reader.member("lastScheduleTime")
+                } else if key == "lastSuccessfulTime" {
+                    v2 = try reader.member("lastSuccessfulTime")
+                } else {
+                    try reader.skipValue()
+                }
+            }
+            self.active = v0
+            self.lastScheduleTime = v1
+            self.lastSuccessfulTime = v2
         }
 
         public var json: JSONValue {
@@ -245,6 +365,36 @@ extension batch.v1 {
             self.metadata = try fields.optional("metadata")
             self.spec = try fields.optional("spec")
             self.status = try fields.optional("status")
+        }
+
+        public init(reader: inout JSONReader) throws {
+            try reader.expectObject()
+            var v0: String? = nil
+            var v1: String? = nil
+            var v2: meta.v1.ObjectMeta? = nil
+            var v3: JobSpec? = nil
+            var v4: JobStatus? = nil
+            try reader.beginObject()
+            while let key = try reader.nextKey() {
+                if key == "apiVersion" {
+                    v0 = try reader.member("apiVersion")
+                } else if key == "kind" {
+                    v1 = try reader.member("kind")
+                } else if key == "metadata" {
+                    v2 = try reader.member("metadata")
+                } else if key == "spec" {
+                    v3 = try reader.member("spec")
+                } else if key == "status" {
+                    v4 = try reader.member("status")
+                } else {
+                    try reader.skipValue()
+                }
+            }
+            self.apiVersion = v0
+            self.kind = v1
+            self.metadata = v2
+            self.spec = v3
+            self.status = v4
         }
 
         public var json: JSONValue {
@@ -300,6 +450,40 @@ extension batch.v1 {
             self.type = try fields.required("type")
         }
 
+        public init(reader: inout JSONReader) throws {
+            try reader.expectObject()
+            var v0: meta.v1.Time? = nil
+            var v1: meta.v1.Time? = nil
+            var v2: String? = nil
+            var v3: String? = nil
+            var v4: String? = nil
+            var v5: String? = nil
+            try reader.beginObject()
+            while let key = try reader.nextKey() {
+                if key == "lastProbeTime" {
+                    v0 = try reader.member("lastProbeTime")
+                } else if key == "lastTransitionTime" {
+                    v1 = try reader.member("lastTransitionTime")
+                } else if key == "message" {
+                    v2 = try reader.member("message")
+                } else if key == "reason" {
+                    v3 = try reader.member("reason")
+                } else if key == "status" {
+                    v4 = try reader.member("status")
+                } else if key == "type" {
+                    v5 = try reader.member("type")
+                } else {
+                    try reader.skipValue()
+                }
+            }
+            self.lastProbeTime = v0
+            self.lastTransitionTime = v1
+            self.message = v2
+            self.reason = v3
+            self.status = try requiredMember(v4, "status")
+            self.type = try requiredMember(v5, "type")
+        }
+
         public var json: JSONValue {
             var members = JSONObject()
             if let value = self.lastProbeTime { members["lastProbeTime"] = value.json }
@@ -345,6 +529,32 @@ extension batch.v1 {
             self.items = try fields.required("items")
             self.kind = try fields.optional("kind")
             self.metadata = try fields.optional("metadata")
+        }
+
+        public init(reader: inout JSONReader) throws {
+            try reader.expectObject()
+            var v0: String? = nil
+            var v1: [Job]? = nil
+            var v2: String? = nil
+            var v3: meta.v1.ListMeta? = nil
+            try reader.beginObject()
+            while let key = try reader.nextKey() {
+                if key == "apiVersion" {
+                    v0 = try reader.member("apiVersion")
+                } else if key == "items" {
+                    v1 = try reader.member("items")
+                } else if key == "kind" {
+                    v2 = try reader.member("kind")
+                } else if key == "metadata" {
+                    v3 = try reader.member("metadata")
+                } else {
+                    try reader.skipValue()
+                }
+            }
+            self.apiVersion = v0
+            self.items = try requiredMember(v1, "items")
+            self.kind = v2
+            self.metadata = v3
         }
 
         public var json: JSONValue {
@@ -452,6 +662,80 @@ extension batch.v1 {
             self.ttlSecondsAfterFinished = try fields.optional("ttlSecondsAfterFinished")
         }
 
+        public init(reader: inout JSONReader) throws {
+            try reader.expectObject()
+            var v0: Int64? = nil
+            var v1: Int32? = nil
+            var v2: Int32? = nil
+            var v3: String? = nil
+            var v4: Int32? = nil
+            var v5: String? = nil
+            var v6: Bool? = nil
+            var v7: Int32? = nil
+            var v8: Int32? = nil
+            var v9: PodFailurePolicy? = nil
+            var v10: String? = nil
+            var v11: meta.v1.LabelSelector? = nil
+            var v12: SuccessPolicy? = nil
+            var v13: Bool? = nil
+            var v14: core.v1.PodTemplateSpec? = nil
+            var v15: Int32? = nil
+            try reader.beginObject()
+            while let key = try reader.nextKey() {
+                if key == "activeDeadlineSeconds" {
+                    v0 = try reader.member("activeDeadlineSeconds")
+                } else if key == "backoffLimit" {
+                    v1 = try reader.member("backoffLimit")
+                } else if key == "backoffLimitPerIndex" {
+                    v2 = try reader.member("backoffLimitPerIndex")
+                } else if key == "completionMode" {
+                    v3 = try reader.member("completionMode")
+                } else if key == "completions" {
+                    v4 = try reader.member("completions")
+                } else if key == "managedBy" {
+                    v5 = try reader.member("managedBy")
+                } else if key == "manualSelector" {
+                    v6 = try reader.member("manualSelector")
+                } else if key == "maxFailedIndexes" {
+                    v7 = try reader.member("maxFailedIndexes")
+                } else if key == "parallelism" {
+                    v8 = try reader.member("parallelism")
+                } else if key == "podFailurePolicy" {
+                    v9 = try reader.member("podFailurePolicy")
+                } else if key == "podReplacementPolicy" {
+                    v10 = try reader.member("podReplacementPolicy")
+                } else if key == "selector" {
+                    v11 = try reader.member("selector")
+                } else if key == "successPolicy" {
+                    v12 = try reader.member("successPolicy")
+                } else if key == "suspend" {
+                    v13 = try reader.member("suspend")
+                } else if key == "template" {
+                    v14 = try reader.member("template")
+                } else if key == "ttlSecondsAfterFinished" {
+                    v15 = try reader.member("ttlSecondsAfterFinished")
+                } else {
+                    try reader.skipValue()
+                }
+            }
+            self.activeDeadlineSeconds = v0
+            self.backoffLimit = v1
+            self.backoffLimitPerIndex = v2
+            self.completionMode = v3
+            self.completions = v4
+            self.managedBy = v5
+            self.manualSelector = v6
+            self.maxFailedIndexes = v7
+            self.parallelism = v8
+            self.podFailurePolicy = v9
+            self.podReplacementPolicy = v10
+            self.selector = v11
+            self.successPolicy = v12
+            self.suspend = v13
+            self.template = try requiredMember(v14, "template")
+            self.ttlSecondsAfterFinished = v15
+        }
+
         public var json: JSONValue {
             var members = JSONObject()
             if let value = self.activeDeadlineSeconds { members["activeDeadlineSeconds"] = value.json }
@@ -543,6 +827,60 @@ extension batch.v1 {
             self.uncountedTerminatedPods = try fields.optional("uncountedTerminatedPods")
         }
 
+        public init(reader: inout JSONReader) throws {
+            try reader.expectObject()
+            var v0: Int32? = nil
+            var v1: String? = nil
+            var v2: meta.v1.Time? = nil
+            var v3: [JobCondition]? = nil
+            var v4: Int32? = nil
+            var v5: String? = nil
+            var v6: Int32? = nil
+            var v7: meta.v1.Time? = nil
+            var v8: Int32? = nil
+            var v9: Int32? = nil
+            var v10: UncountedTerminatedPods? = nil
+            try reader.beginObject()
+            while let key = try reader.nextKey() {
+                if key == "active" {
+                    v0 = try reader.member("active")
+                } else if key == "completedIndexes" {
+                    v1 = try reader.member("completedIndexes")
+                } else if key == "completionTime" {
+                    v2 = try reader.member("completionTime")
+                } else if key == "conditions" {
+                    v3 = try reader.member("conditions")
+                } else if key == "failed" {
+                    v4 = try reader.member("failed")
+                } else if key == "failedIndexes" {
+                    v5 = try reader.member("failedIndexes")
+                } else if key == "ready" {
+                    v6 = try reader.member("ready")
+                } else if key == "startTime" {
+                    v7 = try reader.member("startTime")
+                } else if key == "succeeded" {
+                    v8 = try reader.member("succeeded")
+                } else if key == "terminating" {
+                    v9 = try reader.member("terminating")
+                } else if key == "uncountedTerminatedPods" {
+                    v10 = try reader.member("uncountedTerminatedPods")
+                } else {
+                    try reader.skipValue()
+                }
+            }
+            self.active = v0
+            self.completedIndexes = v1
+            self.completionTime = v2
+            self.conditions = v3
+            self.failed = v4
+            self.failedIndexes = v5
+            self.ready = v6
+            self.startTime = v7
+            self.succeeded = v8
+            self.terminating = v9
+            self.uncountedTerminatedPods = v10
+        }
+
         public var json: JSONValue {
             var members = JSONObject()
             if let value = self.active { members["active"] = value.json }
@@ -582,6 +920,24 @@ extension batch.v1 {
             self.spec = try fields.optional("spec")
         }
 
+        public init(reader: inout JSONReader) throws {
+            try reader.expectObject()
+            var v0: meta.v1.ObjectMeta? = nil
+            var v1: JobSpec? = nil
+            try reader.beginObject()
+            while let key = try reader.nextKey() {
+                if key == "metadata" {
+                    v0 = try reader.member("metadata")
+                } else if key == "spec" {
+                    v1 = try reader.member("spec")
+                } else {
+                    try reader.skipValue()
+                }
+            }
+            self.metadata = v0
+            self.spec = v1
+        }
+
         public var json: JSONValue {
             var members = JSONObject()
             if let value = self.metadata { members["metadata"] = value.json }
@@ -605,6 +961,20 @@ extension batch.v1 {
         public init(json: JSONValue) throws(ModelDecodingError) {
             let fields = try JSONFields(json)
             self.rules = try fields.required("rules")
+        }
+
+        public init(reader: inout JSONReader) throws {
+            try reader.expectObject()
+            var v0: [PodFailurePolicyRule]? = nil
+            try reader.beginObject()
+            while let key = try reader.nextKey() {
+                if key == "rules" {
+                    v0 = try reader.member("rules")
+                } else {
+                    try reader.skipValue()
+                }
+            }
+            self.rules = try requiredMember(v0, "rules")
         }
 
         public var json: JSONValue {
@@ -642,6 +1012,28 @@ extension batch.v1 {
             self.values = try fields.required("values")
         }
 
+        public init(reader: inout JSONReader) throws {
+            try reader.expectObject()
+            var v0: String? = nil
+            var v1: String? = nil
+            var v2: [Int32]? = nil
+            try reader.beginObject()
+            while let key = try reader.nextKey() {
+                if key == "containerName" {
+                    v0 = try reader.member("containerName")
+                } else if key == "operator" {
+                    v1 = try reader.member("operator")
+                } else if key == "values" {
+                    v2 = try reader.member("values")
+                } else {
+                    try reader.skipValue()
+                }
+            }
+            self.containerName = v0
+            self.`operator` = try requiredMember(v1, "operator")
+            self.values = try requiredMember(v2, "values")
+        }
+
         public var json: JSONValue {
             var members = JSONObject()
             if let value = self.containerName { members["containerName"] = value.json }
@@ -671,6 +1063,24 @@ extension batch.v1 {
             let fields = try JSONFields(json)
             self.status = try fields.required("status")
             self.type = try fields.required("type")
+        }
+
+        public init(reader: inout JSONReader) throws {
+            try reader.expectObject()
+            var v0: String? = nil
+            var v1: String? = nil
+            try reader.beginObject()
+            while let key = try reader.nextKey() {
+                if key == "status" {
+                    v0 = try reader.member("status")
+                } else if key == "type" {
+                    v1 = try reader.member("type")
+                } else {
+                    try reader.skipValue()
+                }
+            }
+            self.status = try requiredMember(v0, "status")
+            self.type = try requiredMember(v1, "type")
         }
 
         public var json: JSONValue {
@@ -708,6 +1118,28 @@ extension batch.v1 {
             self.onPodConditions = try fields.optional("onPodConditions")
         }
 
+        public init(reader: inout JSONReader) throws {
+            try reader.expectObject()
+            var v0: String? = nil
+            var v1: PodFailurePolicyOnExitCodesRequirement? = nil
+            var v2: [PodFailurePolicyOnPodConditionsPattern]? = nil
+            try reader.beginObject()
+            while let key = try reader.nextKey() {
+                if key == "action" {
+                    v0 = try reader.member("action")
+                } else if key == "onExitCodes" {
+                    v1 = try reader.member("onExitCodes")
+                } else if key == "onPodConditions" {
+                    v2 = try reader.member("onPodConditions")
+                } else {
+                    try reader.skipValue()
+                }
+            }
+            self.action = try requiredMember(v0, "action")
+            self.onExitCodes = v1
+            self.onPodConditions = v2
+        }
+
         public var json: JSONValue {
             var members = JSONObject()
             members["action"] = self.action.json
@@ -733,6 +1165,20 @@ extension batch.v1 {
         public init(json: JSONValue) throws(ModelDecodingError) {
             let fields = try JSONFields(json)
             self.rules = try fields.required("rules")
+        }
+
+        public init(reader: inout JSONReader) throws {
+            try reader.expectObject()
+            var v0: [SuccessPolicyRule]? = nil
+            try reader.beginObject()
+            while let key = try reader.nextKey() {
+                if key == "rules" {
+                    v0 = try reader.member("rules")
+                } else {
+                    try reader.skipValue()
+                }
+            }
+            self.rules = try requiredMember(v0, "rules")
         }
 
         public var json: JSONValue {
@@ -765,6 +1211,24 @@ extension batch.v1 {
             self.succeededIndexes = try fields.optional("succeededIndexes")
         }
 
+        public init(reader: inout JSONReader) throws {
+            try reader.expectObject()
+            var v0: Int32? = nil
+            var v1: String? = nil
+            try reader.beginObject()
+            while let key = try reader.nextKey() {
+                if key == "succeededCount" {
+                    v0 = try reader.member("succeededCount")
+                } else if key == "succeededIndexes" {
+                    v1 = try reader.member("succeededIndexes")
+                } else {
+                    try reader.skipValue()
+                }
+            }
+            self.succeededCount = v0
+            self.succeededIndexes = v1
+        }
+
         public var json: JSONValue {
             var members = JSONObject()
             if let value = self.succeededCount { members["succeededCount"] = value.json }
@@ -794,6 +1258,24 @@ extension batch.v1 {
             let fields = try JSONFields(json)
             self.failed = try fields.optional("failed")
             self.succeeded = try fields.optional("succeeded")
+        }
+
+        public init(reader: inout JSONReader) throws {
+            try reader.expectObject()
+            var v0: [String]? = nil
+            var v1: [String]? = nil
+            try reader.beginObject()
+            while let key = try reader.nextKey() {
+                if key == "failed" {
+                    v0 = try reader.member("failed")
+                } else if key == "succeeded" {
+                    v1 = try reader.member("succeeded")
+                } else {
+                    try reader.skipValue()
+                }
+            }
+            self.failed = v0
+            self.succeeded = v1
         }
 
         public var json: JSONValue {

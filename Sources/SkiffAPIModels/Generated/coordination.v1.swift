@@ -40,6 +40,32 @@ extension coordination.v1 {
             self.spec = try fields.optional("spec")
         }
 
+        public init(reader: inout JSONReader) throws {
+            try reader.expectObject()
+            var v0: String? = nil
+            var v1: String? = nil
+            var v2: meta.v1.ObjectMeta? = nil
+            var v3: LeaseSpec? = nil
+            try reader.beginObject()
+            while let key = try reader.nextKey() {
+                if key == "apiVersion" {
+                    v0 = try reader.member("apiVersion")
+                } else if key == "kind" {
+                    v1 = try reader.member("kind")
+                } else if key == "metadata" {
+                    v2 = try reader.member("metadata")
+                } else if key == "spec" {
+                    v3 = try reader.member("spec")
+                } else {
+                    try reader.skipValue()
+                }
+            }
+            self.apiVersion = v0
+            self.kind = v1
+            self.metadata = v2
+            self.spec = v3
+        }
+
         public var json: JSONValue {
             var members = JSONObject()
             if let value = self.apiVersion { members["apiVersion"] = value.json }
@@ -83,6 +109,32 @@ extension coordination.v1 {
             self.items = try fields.required("items")
             self.kind = try fields.optional("kind")
             self.metadata = try fields.optional("metadata")
+        }
+
+        public init(reader: inout JSONReader) throws {
+            try reader.expectObject()
+            var v0: String? = nil
+            var v1: [Lease]? = nil
+            var v2: String? = nil
+            var v3: meta.v1.ListMeta? = nil
+            try reader.beginObject()
+            while let key = try reader.nextKey() {
+                if key == "apiVersion" {
+                    v0 = try reader.member("apiVersion")
+                } else if key == "items" {
+                    v1 = try reader.member("items")
+                } else if key == "kind" {
+                    v2 = try reader.member("kind")
+                } else if key == "metadata" {
+                    v3 = try reader.member("metadata")
+                } else {
+                    try reader.skipValue()
+                }
+            }
+            self.apiVersion = v0
+            self.items = try requiredMember(v1, "items")
+            self.kind = v2
+            self.metadata = v3
         }
 
         public var json: JSONValue {
@@ -140,6 +192,44 @@ extension coordination.v1 {
             self.preferredHolder = try fields.optional("preferredHolder")
             self.renewTime = try fields.optional("renewTime")
             self.strategy = try fields.optional("strategy")
+        }
+
+        public init(reader: inout JSONReader) throws {
+            try reader.expectObject()
+            var v0: meta.v1.MicroTime? = nil
+            var v1: String? = nil
+            var v2: Int32? = nil
+            var v3: Int32? = nil
+            var v4: String? = nil
+            var v5: meta.v1.MicroTime? = nil
+            var v6: String? = nil
+            try reader.beginObject()
+            while let key = try reader.nextKey() {
+                if key == "acquireTime" {
+                    v0 = try reader.member("acquireTime")
+                } else if key == "holderIdentity" {
+                    v1 = try reader.member("holderIdentity")
+                } else if key == "leaseDurationSeconds" {
+                    v2 = try reader.member("leaseDurationSeconds")
+                } else if key == "leaseTransitions" {
+                    v3 = try reader.member("leaseTransitions")
+                } else if key == "preferredHolder" {
+                    v4 = try reader.member("preferredHolder")
+                } else if key == "renewTime" {
+                    v5 = try reader.member("renewTime")
+                } else if key == "strategy" {
+                    v6 = try reader.member("strategy")
+                } else {
+                    try reader.skipValue()
+                }
+            }
+            self.acquireTime = v0
+            self.holderIdentity = v1
+            self.leaseDurationSeconds = v2
+            self.leaseTransitions = v3
+            self.preferredHolder = v4
+            self.renewTime = v5
+            self.strategy = v6
         }
 
         public var json: JSONValue {

@@ -2,6 +2,1624 @@
 public import SkiffJSON
 
 extension core.v1 {
+    /// ContainerUser represents user identity information
+    public struct ContainerUser: Sendable, Equatable, JSONValueConvertible {
+        /// Linux holds user identity information initially attached to the first process of the containers in Linux.
+        public var linux: LinuxContainerUser?
+
+        /// Makes a `ContainerUser` from its members; optional members default to nil.
+        public init(
+            linux: LinuxContainerUser? = nil
+        ) {
+            self.linux = linux
+        }
+
+        public init(json: JSONValue) throws(ModelDecodingError) {
+            let fields = try JSONFields(json)
+            self.linux = try fields.optional("linux")
+        }
+
+        public init(reader: inout JSONReader) throws {
+            try reader.expectObject()
+            var v0: LinuxContainerUser? = nil
+            try reader.beginObject()
+            while let key = try reader.nextKey() {
+                if key == "linux" {
+                    v0 = try reader.member("linux")
+                } else {
+                    try reader.skipValue()
+                }
+            }
+            self.linux = v0
+        }
+
+        public var json: JSONValue {
+            var members = JSONObject()
+            if let value = self.linux { members["linux"] = value.json }
+            return .object(members)
+        }
+    }
+
+    /// DaemonEndpoint contains information about a single Daemon endpoint.
+    public struct DaemonEndpoint: Sendable, Equatable, JSONValueConvertible {
+        /// Port number of the given endpoint.
+        public var Port: Int32
+
+        /// Makes a `DaemonEndpoint` from its members; optional members default to nil.
+        public init(
+            Port: Int32
+        ) {
+            self.Port = Port
+        }
+
+        public init(json: JSONValue) throws(ModelDecodingError) {
+            let fields = try JSONFields(json)
+            self.Port = try fields.required("Port")
+        }
+
+        public init(reader: inout JSONReader) throws {
+            try reader.expectObject()
+            var v0: Int32? = nil
+            try reader.beginObject()
+            while let key = try reader.nextKey() {
+                if key == "Port" {
+                    v0 = try reader.member("Port")
+                } else {
+                    try reader.skipValue()
+                }
+            }
+            self.Port = try requiredMember(v0, "Port")
+        }
+
+        public var json: JSONValue {
+            var members = JSONObject()
+            members["Port"] = self.Port.json
+            return .object(members)
+        }
+    }
+
+    /// Represents downward API info for projecting into a projected volume.
+    public struct DownwardAPIProjection: Sendable, Equatable, JSONValueConvertible {
+        /// Items is a list of DownwardAPIVolume file
+        public var items: [DownwardAPIVolumeFile]?
+
+        /// Makes a `DownwardAPIProjection` from its members; optional members default to nil.
+        public init(
+            items: [DownwardAPIVolumeFile]? = nil
+        ) {
+            self.items = items
+        }
+
+        public init(json: JSONValue) throws(ModelDecodingError) {
+            let fields = try JSONFields(json)
+            self.items = try fields.optional("items")
+        }
+
+        public init(reader: inout JSONReader) throws {
+            try reader.expectObject()
+            var v0: [DownwardAPIVolumeFile]? = nil
+            try reader.beginObject()
+            while let key = try reader.nextKey() {
+                if key == "items" {
+                    v0 = try reader.member("items")
+                } else {
+                    try reader.skipValue()
+                }
+            }
+            self.items = v0
+        }
+
+        public var json: JSONValue {
+            var members = JSONObject()
+            if let value = self.items { members["items"] = value.json }
+            return .object(members)
+        }
+    }
+
+    /// DownwardAPIVolumeFile represents information to create the file containing the pod field
+    public struct DownwardAPIVolumeFile: Sendable, Equatable, JSONValueConvertible {
+        /// Required: Selects a field of the pod: only annotations, labels, name, namespace and uid are supported.
+        public var fieldRef: ObjectFieldSelector?
+        /// Optional: mode bits used to set permissions on this file, must be an octal value between 0000 and 0777 or a
+        /// decimal value between 0 and 511.
+        public var mode: Int32?
+        /// Required: Path is the relative path name of the file to be created.
+        public var path: String
+        /// Selects a resource of the container: only resources limits and requests (limits.cpu, limits.memory,
+        /// requests.cpu and requests.memory) are currently supported.
+        public var resourceFieldRef: ResourceFieldSelector?
+
+        /// Makes a `DownwardAPIVolumeFile` from its members; optional members default to nil.
+        public init(
+            fieldRef: ObjectFieldSelector? = nil,
+            mode: Int32? = nil,
+            path: String,
+            resourceFieldRef: ResourceFieldSelector? = nil
+        ) {
+            self.fieldRef = fieldRef
+            self.mode = mode
+            self.path = path
+            self.resourceFieldRef = resourceFieldRef
+        }
+
+        public init(json: JSONValue) throws(ModelDecodingError) {
+            let fields = try JSONFields(json)
+            self.fieldRef = try fields.optional("fieldRef")
+            self.mode = try fields.optional("mode")
+            self.path = try fields.required("path")
+            self.resourceFieldRef = try fields.optional("resourceFieldRef")
+        }
+
+        public init(reader: inout JSONReader) throws {
+            try reader.expectObject()
+            var v0: ObjectFieldSelector? = nil
+            var v1: Int32? = nil
+            var v2: String? = nil
+            var v3: ResourceFieldSelector? = nil
+            try reader.beginObject()
+            while let key = try reader.nextKey() {
+                if key == "fieldRef" {
+                    v0 = try reader.member("fieldRef")
+                } else if key == "mode" {
+                    v1 = try reader.member("mode")
+                } else if key == "path" {
+                    v2 = try reader.member("path")
+                } else if key == "resourceFieldRef" {
+                    v3 = try reader.member("resourceFieldRef")
+                } else {
+                    try reader.skipValue()
+                }
+            }
+            self.fieldRef = v0
+            self.mode = v1
+            self.path = try requiredMember(v2, "path")
+            self.resourceFieldRef = v3
+        }
+
+        public var json: JSONValue {
+            var members = JSONObject()
+            if let value = self.fieldRef { members["fieldRef"] = value.json }
+            if let value = self.mode { members["mode"] = value.json }
+            members["path"] = self.path.json
+            if let value = self.resourceFieldRef { members["resourceFieldRef"] = value.json }
+            return .object(members)
+        }
+    }
+
+    /// DownwardAPIVolumeSource represents a volume containing downward API info.
+    public struct DownwardAPIVolumeSource: Sendable, Equatable, JSONValueConvertible {
+        /// Optional: mode bits to use on created files by default.
+        public var defaultMode: Int32?
+        /// Items is a list of downward API volume file
+        public var items: [DownwardAPIVolumeFile]?
+
+        /// Makes a `DownwardAPIVolumeSource` from its members; optional members default to nil.
+        public init(
+            defaultMode: Int32? = nil,
+            items: [DownwardAPIVolumeFile]? = nil
+        ) {
+            self.defaultMode = defaultMode
+            self.items = items
+        }
+
+        public init(json: JSONValue) throws(ModelDecodingError) {
+            let fields = try JSONFields(json)
+            self.defaultMode = try fields.optional("defaultMode")
+            self.items = try fields.optional("items")
+        }
+
+        public init(reader: inout JSONReader) throws {
+            try reader.expectObject()
+            var v0: Int32? = nil
+            var v1: [DownwardAPIVolumeFile]? = nil
+            try reader.beginObject()
+            while let key = try reader.nextKey() {
+                if key == "defaultMode" {
+                    v0 = try reader.member("defaultMode")
+                } else if key == "items" {
+                    v1 = try reader.member("items")
+                } else {
+                    try reader.skipValue()
+                }
+            }
+            self.defaultMode = v0
+            self.items = v1
+        }
+
+        public var json: JSONValue {
+            var members = JSONObject()
+            if let value = self.defaultMode { members["defaultMode"] = value.json }
+            if let value = self.items { members["items"] = value.json }
+            return .object(members)
+        }
+    }
+
+    /// Represents an empty directory for a pod.
+    public struct EmptyDirVolumeSource: Sendable, Equatable, JSONValueConvertible {
+        /// medium represents what type of storage medium should back this directory.
+        public var medium: String?
+        /// sizeLimit is the total amount of local storage required for this EmptyDir volume.
+        public var sizeLimit: Quantity?
+
+        /// Makes a `EmptyDirVolumeSource` from its members; optional members default to nil.
+        public init(
+            medium: String? = nil,
+            sizeLimit: Quantity? = nil
+        ) {
+            self.medium = medium
+            self.sizeLimit = sizeLimit
+        }
+
+        public init(json: JSONValue) throws(ModelDecodingError) {
+            let fields = try JSONFields(json)
+            self.medium = try fields.optional("medium")
+            self.sizeLimit = try fields.optional("sizeLimit")
+        }
+
+        public init(reader: inout JSONReader) throws {
+            try reader.expectObject()
+            var v0: String? = nil
+            var v1: Quantity? = nil
+            try reader.beginObject()
+            while let key = try reader.nextKey() {
+                if key == "medium" {
+                    v0 = try reader.member("medium")
+                } else if key == "sizeLimit" {
+                    v1 = try reader.member("sizeLimit")
+                } else {
+                    try reader.skipValue()
+                }
+            }
+            self.medium = v0
+            self.sizeLimit = v1
+        }
+
+        public var json: JSONValue {
+            var members = JSONObject()
+            if let value = self.medium { members["medium"] = value.json }
+            if let value = self.sizeLimit { members["sizeLimit"] = value.json }
+            return .object(members)
+        }
+    }
+
+    /// EndpointAddress is a tuple that describes single IP address.
+    public struct EndpointAddress: Sendable, Equatable, JSONValueConvertible {
+        /// The Hostname of this endpoint
+        public var hostname: String?
+        /// The IP of this endpoint.
+        public var ip: String
+        /// Optional: Node hosting this endpoint.
+        public var nodeName: String?
+        /// Reference to object providing the endpoint.
+        public var targetRef: ObjectReference?
+
+        /// Makes a `EndpointAddress` from its members; optional members default to nil.
+        public init(
+            hostname: String? = nil,
+            ip: String,
+            nodeName: String? = nil,
+            targetRef: ObjectReference? = nil
+        ) {
+            self.hostname = hostname
+            self.ip = ip
+            self.nodeName = nodeName
+            self.targetRef = targetRef
+        }
+
+        public init(json: JSONValue) throws(ModelDecodingError) {
+            let fields = try JSONFields(json)
+            self.hostname = try fields.optional("hostname")
+            self.ip = try fields.required("ip")
+            self.nodeName = try fields.optional("nodeName")
+            self.targetRef = try fields.optional("targetRef")
+        }
+
+        public init(reader: inout JSONReader) throws {
+            try reader.expectObject()
+            var v0: String? = nil
+            var v1: String? = nil
+            var v2: String? = nil
+            var v3: ObjectReference? = nil
+            try reader.beginObject()
+            while let key = try reader.nextKey() {
+                if key == "hostname" {
+                    v0 = try reader.member("hostname")
+                } else if key == "ip" {
+                    v1 = try reader.member("ip")
+                } else if key == "nodeName" {
+                    v2 = try reader.member("nodeName")
+                } else if key == "targetRef" {
+                    v3 = try reader.member("targetRef")
+                } else {
+                    try reader.skipValue()
+                }
+            }
+            self.hostname = v0
+            self.ip = try requiredMember(v1, "ip")
+            self.nodeName = v2
+            self.targetRef = v3
+        }
+
+        public var json: JSONValue {
+            var members = JSONObject()
+            if let value = self.hostname { members["hostname"] = value.json }
+            members["ip"] = self.ip.json
+            if let value = self.nodeName { members["nodeName"] = value.json }
+            if let value = self.targetRef { members["targetRef"] = value.json }
+            return .object(members)
+        }
+    }
+
+    /// EndpointPort is a tuple that describes a single port.
+    public struct EndpointPort: Sendable, Equatable, JSONValueConvertible {
+        /// The application protocol for this port.
+        public var appProtocol: String?
+        /// The name of this port.
+        public var name: String?
+        /// The port number of the endpoint.
+        public var port: Int32
+        /// The IP protocol for this port.
+        public var `protocol`: String?
+
+        /// Makes a `EndpointPort` from its members; optional members default to nil.
+        public init(
+            appProtocol: String? = nil,
+            name: String? = nil,
+            port: Int32,
+            `protocol`: String? = nil
+        ) {
+            self.appProtocol = appProtocol
+            self.name = name
+            self.port = port
+            self.`protocol` = `protocol`
+        }
+
+        public init(json: JSONValue) throws(ModelDecodingError) {
+            let fields = try JSONFields(json)
+            self.appProtocol = try fields.optional("appProtocol")
+            self.name = try fields.optional("name")
+            self.port = try fields.required("port")
+            self.`protocol` = try fields.optional("protocol")
+        }
+
+        public init(reader: inout JSONReader) throws {
+            try reader.expectObject()
+            var v0: String? = nil
+            var v1: String? = nil
+            var v2: Int32? = nil
+            var v3: String? = nil
+            try reader.beginObject()
+            while let key = try reader.nextKey() {
+                if key == "appProtocol" {
+                    v0 = try reader.member("appProtocol")
+                } else if key == "name" {
+                    v1 = try reader.member("name")
+                } else if key == "port" {
+                    v2 = try reader.member("port")
+                } else if key == "protocol" {
+                    v3 = try reader.member("protocol")
+                } else {
+                    try reader.skipValue()
+                }
+            }
+            self.appProtocol = v0
+            self.name = v1
+            self.port = try requiredMember(v2, "port")
+            self.`protocol` = v3
+        }
+
+        public var json: JSONValue {
+            var members = JSONObject()
+            if let value = self.appProtocol { members["appProtocol"] = value.json }
+            if let value = self.name { members["name"] = value.json }
+            members["port"] = self.port.json
+            if let value = self.`protocol` { members["protocol"] = value.json }
+            return .object(members)
+        }
+    }
+
+    /// EndpointSubset is a group of addresses with a common set of ports.
+    public struct EndpointSubset: Sendable, Equatable, JSONValueConvertible {
+        /// IP addresses which offer the related ports that are marked as ready.
+        public var addresses: [EndpointAddress]?
+        /// IP addresses which offer the related ports but are not currently marked as ready because they have not yet
+        /// finished starting, have recently failed a readiness check, or have recently failed a liveness check.
+        public var notReadyAddresses: [EndpointAddress]?
+        /// Port numbers available on the related IP addresses.
+        public var ports: [EndpointPort]?
+
+        /// Makes a `EndpointSubset` from its members; optional members default to nil.
+        public init(
+            addresses: [EndpointAddress]? = nil,
+            notReadyAddresses: [EndpointAddress]? = nil,
+            ports: [EndpointPort]? = nil
+        ) {
+            self.addresses = addresses
+            self.notReadyAddresses = notReadyAddresses
+            self.ports = ports
+        }
+
+        public init(json: JSONValue) throws(ModelDecodingError) {
+            let fields = try JSONFields(json)
+            self.addresses = try fields.optional("addresses")
+            self.notReadyAddresses = try fields.optional("notReadyAddresses")
+            self.ports = try fields.optional("ports")
+        }
+
+        public init(reader: inout JSONReader) throws {
+            try reader.expectObject()
+            var v0: [EndpointAddress]? = nil
+            var v1: [EndpointAddress]? = nil
+            var v2: [EndpointPort]? = nil
+            try reader.beginObject()
+            while let key = try reader.nextKey() {
+                if key == "addresses" {
+                    v0 = try reader.member("addresses")
+                } else if key == "notReadyAddresses" {
+                    v1 = try reader.member("notReadyAddresses")
+                } else if key == "ports" {
+                    v2 = try reader.member("ports")
+                } else {
+                    try reader.skipValue()
+                }
+            }
+            self.addresses = v0
+            self.notReadyAddresses = v1
+            self.ports = v2
+        }
+
+        public var json: JSONValue {
+            var members = JSONObject()
+            if let value = self.addresses { members["addresses"] = value.json }
+            if let value = self.notReadyAddresses { members["notReadyAddresses"] = value.json }
+            if let value = self.ports { members["ports"] = value.json }
+            return .object(members)
+        }
+    }
+
+    /// Endpoints is a collection of endpoints that implement the actual service.
+    public struct Endpoints: KubernetesResource {
+        public static let apiVersion = "v1"
+        public static let kind = "Endpoints"
+        public static let plural = "endpoints"
+        public static let namespaced = true
+        public typealias List = EndpointsList
+
+        /// APIVersion defines the versioned schema of this representation of an object.
+        public var apiVersion: String?
+        /// Kind is a string value representing the REST resource this object represents.
+        public var kind: String?
+        /// Standard object's metadata.
+        public var metadata: meta.v1.ObjectMeta?
+        /// The set of all endpoints is the union of all subsets.
+        public var subsets: [EndpointSubset]?
+
+        /// Makes a `Endpoints` from its members; optional members default to nil.
+        public init(
+            apiVersion: String? = Self.apiVersion,
+            kind: String? = Self.kind,
+            metadata: meta.v1.ObjectMeta? = nil,
+            subsets: [EndpointSubset]? = nil
+        ) {
+            self.apiVersion = apiVersion
+            self.kind = kind
+            self.metadata = metadata
+            self.subsets = subsets
+        }
+
+        public init(json: JSONValue) throws(ModelDecodingError) {
+            let fields = try JSONFields(json)
+            self.apiVersion = try fields.optional("apiVersion")
+            self.kind = try fields.optional("kind")
+            self.metadata = try fields.optional("metadata")
+            self.subsets = try fields.optional("subsets")
+        }
+
+        public init(reader: inout JSONReader) throws {
+            try reader.expectObject()
+            var v0: String? = nil
+            var v1: String? = nil
+            var v2: meta.v1.ObjectMeta? = nil
+            var v3: [EndpointSubset]? = nil
+            try reader.beginObject()
+            while let key = try reader.nextKey() {
+                if key == "apiVersion" {
+                    v0 = try reader.member("apiVersion")
+                } else if key == "kind" {
+                    v1 = try reader.member("kind")
+                } else if key == "metadata" {
+                    v2 = try reader.member("metadata")
+                } else if key == "subsets" {
+                    v3 = try reader.member("subsets")
+                } else {
+                    try reader.skipValue()
+                }
+            }
+            self.apiVersion = v0
+            self.kind = v1
+            self.metadata = v2
+            self.subsets = v3
+        }
+
+        public var json: JSONValue {
+            var members = JSONObject()
+            if let value = self.apiVersion { members["apiVersion"] = value.json }
+            if let value = self.kind { members["kind"] = value.json }
+            if let value = self.metadata { members["metadata"] = value.json }
+            if let value = self.subsets { members["subsets"] = value.json }
+            return .object(members)
+        }
+    }
+
+    /// EndpointsList is a list of endpoints.
+    public struct EndpointsList: KubernetesList {
+        public static let apiVersion = "v1"
+        public static let kind = "EndpointsList"
+
+        /// APIVersion defines the versioned schema of this representation of an object.
+        public var apiVersion: String?
+        /// List of endpoints.
+        public var items: [Endpoints]
+        /// Kind is a string value representing the REST resource this object represents.
+        public var kind: String?
+        /// Standard list metadata.
+        public var metadata: meta.v1.ListMeta?
+
+        /// Makes a `EndpointsList` from its members; optional members default to nil.
+        public init(
+            apiVersion: String? = Self.apiVersion,
+            items: [Endpoints],
+            kind: String? = Self.kind,
+            metadata: meta.v1.ListMeta? = nil
+        ) {
+            self.apiVersion = apiVersion
+            self.items = items
+            self.kind = kind
+            self.metadata = metadata
+        }
+
+        public init(json: JSONValue) throws(ModelDecodingError) {
+            let fields = try JSONFields(json)
+            self.apiVersion = try fields.optional("apiVersion")
+            self.items = try fields.required("items")
+            self.kind = try fields.optional("kind")
+            self.metadata = try fields.optional("metadata")
+        }
+
+        public init(reader: inout JSONReader) throws {
+            try reader.expectObject()
+            var v0: String? = nil
+            var v1: [Endpoints]? = nil
+            var v2: String? = nil
+            var v3: meta.v1.ListMeta? = nil
+            try reader.beginObject()
+            while let key = try reader.nextKey() {
+                if key == "apiVersion" {
+                    v0 = try reader.member("apiVersion")
+                } else if key == "items" {
+                    v1 = try reader.member("items")
+                } else if key == "kind" {
+                    v2 = try reader.member("kind")
+                } else if key == "metadata" {
+                    v3 = try reader.member("metadata")
+                } else {
+                    try reader.skipValue()
+                }
+            }
+            self.apiVersion = v0
+            self.items = try requiredMember(v1, "items")
+            self.kind = v2
+            self.metadata = v3
+        }
+
+        public var json: JSONValue {
+            var members = JSONObject()
+            if let value = self.apiVersion { members["apiVersion"] = value.json }
+            members["items"] = self.items.json
+            if let value = self.kind { members["kind"] = value.json }
+            if let value = self.metadata { members["metadata"] = value.json }
+            return .object(members)
+        }
+    }
+
+    /// EnvFromSource represents the source of a set of ConfigMaps
+    public struct EnvFromSource: Sendable, Equatable, JSONValueConvertible {
+        /// The ConfigMap to select from
+        public var configMapRef: ConfigMapEnvSource?
+        /// An optional identifier to prepend to each key in the ConfigMap.
+        public var prefix: String?
+        /// The Secret to select from
+        public var secretRef: SecretEnvSource?
+
+        /// Makes a `EnvFromSource` from its members; optional members default to nil.
+        public init(
+            configMapRef: ConfigMapEnvSource? = nil,
+            prefix: String? = nil,
+            secretRef: SecretEnvSource? = nil
+        ) {
+            self.configMapRef = configMapRef
+            self.prefix = prefix
+            self.secretRef = secretRef
+        }
+
+        public init(json: JSONValue) throws(ModelDecodingError) {
+            let fields = try JSONFields(json)
+            self.configMapRef = try fields.optional("configMapRef")
+            self.prefix = try fields.optional("prefix")
+            self.secretRef = try fields.optional("secretRef")
+        }
+
+        public init(reader: inout JSONReader) throws {
+            try reader.expectObject()
+            var v0: ConfigMapEnvSource? = nil
+            var v1: String? = nil
+            var v2: SecretEnvSource? = nil
+            try reader.beginObject()
+            while let key = try reader.nextKey() {
+                if key == "configMapRef" {
+                    v0 = try reader.member("configMapRef")
+                } else if key == "prefix" {
+                    v1 = try reader.member("prefix")
+                } else if key == "secretRef" {
+                    v2 = try reader.member("secretRef")
+                } else {
+                    try reader.skipValue()
+                }
+            }
+            self.configMapRef = v0
+            self.prefix = v1
+            self.secretRef = v2
+        }
+
+        public var json: JSONValue {
+            var members = JSONObject()
+            if let value = self.configMapRef { members["configMapRef"] = value.json }
+            if let value = self.prefix { members["prefix"] = value.json }
+            if let value = self.secretRef { members["secretRef"] = value.json }
+            return .object(members)
+        }
+    }
+
+    /// EnvVar represents an environment variable present in a Container.
+    public struct EnvVar: Sendable, Equatable, JSONValueConvertible {
+        /// Name of the environment variable.
+        public var name: String
+        /// Variable references $(VAR_NAME) are expanded using the previously defined environment variables in the
+        /// container and any service environment variables.
+        public var value: String?
+        /// Source for the environment variable's value.
+        public var valueFrom: EnvVarSource?
+
+        /// Makes a `EnvVar` from its members; optional members default to nil.
+        public init(
+            name: String,
+            value: String? = nil,
+            valueFrom: EnvVarSource? = nil
+        ) {
+            self.name = name
+            self.value = value
+            self.valueFrom = valueFrom
+        }
+
+        public init(json: JSONValue) throws(ModelDecodingError) {
+            let fields = try JSONFields(json)
+            self.name = try fields.required("name")
+            self.value = try fields.optional("value")
+            self.valueFrom = try fields.optional("valueFrom")
+        }
+
+        public init(reader: inout JSONReader) throws {
+            try reader.expectObject()
+            var v0: String? = nil
+            var v1: String? = nil
+            var v2: EnvVarSource? = nil
+            try reader.beginObject()
+            while let key = try reader.nextKey() {
+                if key == "name" {
+                    v0 = try reader.member("name")
+                } else if key == "value" {
+                    v1 = try reader.member("value")
+                } else if key == "valueFrom" {
+                    v2 = try reader.member("valueFrom")
+                } else {
+                    try reader.skipValue()
+                }
+            }
+            self.name = try requiredMember(v0, "name")
+            self.value = v1
+            self.valueFrom = v2
+        }
+
+        public var json: JSONValue {
+            var members = JSONObject()
+            members["name"] = self.name.json
+            if let value = self.value { members["value"] = value.json }
+            if let value = self.valueFrom { members["valueFrom"] = value.json }
+            return .object(members)
+        }
+    }
+
+    /// EnvVarSource represents a source for the value of an EnvVar.
+    public struct EnvVarSource: Sendable, Equatable, JSONValueConvertible {
+        /// Selects a key of a ConfigMap.
+        public var configMapKeyRef: ConfigMapKeySelector?
+        /// Selects a field of the pod: supports metadata.name, metadata.namespace, `metadata.labels['<KEY>']`,
+        /// `metadata.annotations['<KEY>']`, spec.nodeName, spec.serviceAccountName, status.hostIP, status.podIP,
+        /// status.podIPs.
+        public var fieldRef: ObjectFieldSelector?
+        /// Selects a resource of the container: only resources limits and requests (limits.cpu, limits.memory,
+        /// limits.ephemeral-storage, requests.cpu, requests.memory and requests.ephemeral-storage) are currently
+        /// supported.
+        public var resourceFieldRef: ResourceFieldSelector?
+        /// Selects a key of a secret in the pod's namespace
+        public var secretKeyRef: SecretKeySelector?
+
+        /// Makes a `EnvVarSource` from its members; optional members default to nil.
+        public init(
+            configMapKeyRef: ConfigMapKeySelector? = nil,
+            fieldRef: ObjectFieldSelector? = nil,
+            resourceFieldRef: ResourceFieldSelector? = nil,
+            secretKeyRef: SecretKeySelector? = nil
+        ) {
+            self.configMapKeyRef = configMapKeyRef
+            self.fieldRef = fieldRef
+            self.resourceFieldRef = resourceFieldRef
+            self.secretKeyRef = secretKeyRef
+        }
+
+        public init(json: JSONValue) throws(ModelDecodingError) {
+            let fields = try JSONFields(json)
+            self.configMapKeyRef = try fields.optional("configMapKeyRef")
+            self.fieldRef = try fields.optional("fieldRef")
+            self.resourceFieldRef = try fields.optional("resourceFieldRef")
+            self.secretKeyRef = try fields.optional("secretKeyRef")
+        }
+
+        public init(reader: inout JSONReader) throws {
+            try reader.expectObject()
+            var v0: ConfigMapKeySelector? = nil
+            var v1: ObjectFieldSelector? = nil
+            var v2: ResourceFieldSelector? = nil
+            var v3: SecretKeySelector? = nil
+            try reader.beginObject()
+            while let key = try reader.nextKey() {
+                if key == "configMapKeyRef" {
+                    v0 = try reader.member("configMapKeyRef")
+                } else if key == "fieldRef" {
+                    v1 = try reader.member("fieldRef")
+                } else if key == "resourceFieldRef" {
+                    v2 = try reader.member("resourceFieldRef")
+                } else if key == "secretKeyRef" {
+                    v3 = try reader.member("secretKeyRef")
+                } else {
+                    try reader.skipValue()
+                }
+            }
+            self.configMapKeyRef = v0
+            self.fieldRef = v1
+            self.resourceFieldRef = v2
+            self.secretKeyRef = v3
+        }
+
+        public var json: JSONValue {
+            var members = JSONObject()
+            if let value = self.configMapKeyRef { members["configMapKeyRef"] = value.json }
+            if let value = self.fieldRef { members["fieldRef"] = value.json }
+            if let value = self.resourceFieldRef { members["resourceFieldRef"] = value.json }
+            if let value = self.secretKeyRef { members["secretKeyRef"] = value.json }
+            return .object(members)
+        }
+    }
+
+    /// An EphemeralContainer is a temporary container that you may add to an existing Pod for user-initiated activities
+    /// such as debugging.
+    public struct EphemeralContainer: Sendable, Equatable, JSONValueConvertible {
+        /// Arguments to the entrypoint.
+        public var args: [String]?
+        /// Entrypoint array.
+        public var command: [String]?
+        /// List of environment variables to set in the container.
+        public var env: [EnvVar]?
+        /// List of sources to populate environment variables in the container.
+        public var envFrom: [EnvFromSource]?
+        /// Container image name.
+        public var image: String?
+        /// Image pull policy.
+        public var imagePullPolicy: String?
+        /// Lifecycle is not allowed for ephemeral containers.
+        public var lifecycle: Lifecycle?
+        /// Probes are not allowed for ephemeral containers.
+        public var livenessProbe: Probe?
+        /// Name of the ephemeral container specified as a DNS_LABEL.
+        public var name: String
+        /// Ports are not allowed for ephemeral containers.
+        public var ports: [ContainerPort]?
+        /// Probes are not allowed for ephemeral containers.
+        public var readinessProbe: Probe?
+        /// Resources resize policy for the container.
+        public var resizePolicy: [ContainerResizePolicy]?
+        /// Resources are not allowed for ephemeral containers.
+        public var resources: ResourceRequirements?
+        /// Restart policy for the container to manage the restart behavior of each container within a pod.
+        public var restartPolicy: String?
+        /// Optional: SecurityContext defines the security options the ephemeral container should be run with.
+        public var securityContext: SecurityContext?
+        /// Probes are not allowed for ephemeral containers.
+        public var startupProbe: Probe?
+        /// Whether this container should allocate a buffer for stdin in the container runtime.
+        public var stdin: Bool?
+        /// Whether the container runtime should close the stdin channel after it has been opened by a single attach.
+        public var stdinOnce: Bool?
+        /// If set, the name of the container from PodSpec that this ephemeral container targets.
+        public var targetContainerName: String?
+        /// Optional: Path at which the file to which the container's termination message will be written is mounted
+        /// into the container's filesystem.
+        public var terminationMessagePath: String?
+        /// Indicate how the termination message should be populated.
+        public var terminationMessagePolicy: String?
+        /// Whether this container should allocate a TTY for itself, also requires 'stdin' to be true.
+        public var tty: Bool?
+        /// volumeDevices is the list of block devices to be used by the container.
+        public var volumeDevices: [VolumeDevice]?
+        /// Pod volumes to mount into the container's filesystem.
+        public var volumeMounts: [VolumeMount]?
+        /// Container's working directory.
+        public var workingDir: String?
+
+        /// Makes a `EphemeralContainer` from its members; optional members default to nil.
+        public init(
+            args: [String]? = nil,
+            command: [String]? = nil,
+            env: [EnvVar]? = nil,
+            envFrom: [EnvFromSource]? = nil,
+            image: String? = nil,
+            imagePullPolicy: String? = nil,
+            lifecycle: Lifecycle? = nil,
+            livenessProbe: Probe? = nil,
+            name: String,
+            ports: [ContainerPort]? = nil,
+            readinessProbe: Probe? = nil,
+            resizePolicy: [ContainerResizePolicy]? = nil,
+            resources: ResourceRequirements? = nil,
+            restartPolicy: String? = nil,
+            securityContext: SecurityContext? = nil,
+            startupProbe: Probe? = nil,
+            stdin: Bool? = nil,
+            stdinOnce: Bool? = nil,
+            targetContainerName: String? = nil,
+            terminationMessagePath: String? = nil,
+            terminationMessagePolicy: String? = nil,
+            tty: Bool? = nil,
+            volumeDevices: [VolumeDevice]? = nil,
+            volumeMounts: [VolumeMount]? = nil,
+            workingDir: String? = nil
+        ) {
+            self.args = args
+            self.command = command
+            self.env = env
+            self.envFrom = envFrom
+            self.image = image
+            self.imagePullPolicy = imagePullPolicy
+            self.lifecycle = lifecycle
+            self.livenessProbe = livenessProbe
+            self.name = name
+            self.ports = ports
+            self.readinessProbe = readinessProbe
+            self.resizePolicy = resizePolicy
+            self.resources = resources
+            self.restartPolicy = restartPolicy
+            self.securityContext = securityContext
+            self.startupProbe = startupProbe
+            self.stdin = stdin
+            self.stdinOnce = stdinOnce
+            self.targetContainerName = targetContainerName
+            self.terminationMessagePath = terminationMessagePath
+            self.terminationMessagePolicy = terminationMessagePolicy
+            self.tty = tty
+            self.volumeDevices = volumeDevices
+            self.volumeMounts = volumeMounts
+            self.workingDir = workingDir
+        }
+
+        public init(json: JSONValue) throws(ModelDecodingError) {
+            let fields = try JSONFields(json)
+            self.args = try fields.optional("args")
+            self.command = try fields.optional("command")
+            self.env = try fields.optional("env")
+            self.envFrom = try fields.optional("envFrom")
+            self.image = try fields.optional("image")
+            self.imagePullPolicy = try fields.optional("imagePullPolicy")
+            self.lifecycle = try fields.optional("lifecycle")
+            self.livenessProbe = try fields.optional("livenessProbe")
+            self.name = try fields.required("name")
+            self.ports = try fields.optional("ports")
+            self.readinessProbe = try fields.optional("readinessProbe")
+            self.resizePolicy = try fields.optional("resizePolicy")
+            self.resources = try fields.optional("resources")
+            self.restartPolicy = try fields.optional("restartPolicy")
+            self.securityContext = try fields.optional("securityContext")
+            self.startupProbe = try fields.optional("startupProbe")
+            self.stdin = try fields.optional("stdin")
+            self.stdinOnce = try fields.optional("stdinOnce")
+            self.targetContainerName = try fields.optional("targetContainerName")
+            self.terminationMessagePath = try fields.optional("terminationMessagePath")
+            self.terminationMessagePolicy = try fields.optional("terminationMessagePolicy")
+            self.tty = try fields.optional("tty")
+            self.volumeDevices = try fields.optional("volumeDevices")
+            self.volumeMounts = try fields.optional("volumeMounts")
+            self.workingDir = try fields.optional("workingDir")
+        }
+
+        public init(reader: inout JSONReader) throws {
+            try reader.expectObject()
+            var v0: [String]? = nil
+            var v1: [String]? = nil
+            var v2: [EnvVar]? = nil
+            var v3: [EnvFromSource]? = nil
+            var v4: String? = nil
+            var v5: String? = nil
+            var v6: Lifecycle? = nil
+            var v7: Probe? = nil
+            var v8: String? = nil
+            var v9: [ContainerPort]? = nil
+            var v10: Probe? = nil
+            var v11: [ContainerResizePolicy]? = nil
+            var v12: ResourceRequirements? = nil
+            var v13: String? = nil
+            var v14: SecurityContext? = nil
+            var v15: Probe? = nil
+            var v16: Bool? = nil
+            var v17: Bool? = nil
+            var v18: String? = nil
+            var v19: String? = nil
+            var v20: String? = nil
+            var v21: Bool? = nil
+            var v22: [VolumeDevice]? = nil
+            var v23: [VolumeMount]? = nil
+            var v24: String? = nil
+            try reader.beginObject()
+            while let key = try reader.nextKey() {
+                if key == "args" {
+                    v0 = try reader.member("args")
+                } else if key == "command" {
+                    v1 = try reader.member("command")
+                } else if key == "env" {
+                    v2 = try reader.member("env")
+                } else if key == "envFrom" {
+                    v3 = try reader.member("envFrom")
+                } else if key == "image" {
+                    v4 = try reader.member("image")
+                } else if key == "imagePullPolicy" {
+                    v5 = try reader.member("imagePullPolicy")
+                } else if key == "lifecycle" {
+                    v6 = try reader.member("lifecycle")
+                } else if key == "livenessProbe" {
+                    v7 = try reader.member("livenessProbe")
+                } else if key == "name" {
+                    v8 = try reader.member("name")
+                } else if key == "ports" {
+                    v9 = try reader.member("ports")
+                } else if key == "readinessProbe" {
+                    v10 = try reader.member("readinessProbe")
+                } else if key == "resizePolicy" {
+                    v11 = try reader.member("resizePolicy")
+                } else if key == "resources" {
+                    v12 = try reader.member("resources")
+                } else if key == "restartPolicy" {
+                    v13 = try reader.member("restartPolicy")
+                } else if key == "securityContext" {
+                    v14 = try reader.member("securityContext")
+                } else if key == "startupProbe" {
+                    v15 = try reader.member("startupProbe")
+                } else if key == "stdin" {
+                    v16 = try reader.member("stdin")
+                } else if key == "stdinOnce" {
+                    v17 = try reader.member("stdinOnce")
+                } else if key == "targetContainerName" {
+                    v18 = try reader.member("targetContainerName")
+                } else if key == "terminationMessagePath" {
+                    v19 = try reader.member("terminationMessagePath")
+                } else if key == "terminationMessagePolicy" {
+                    v20 = try reader.member("terminationMessagePolicy")
+                } else if key == "tty" {
+                    v21 = try reader.member("tty")
+                } else if key == "volumeDevices" {
+                    v22 = try reader.member("volumeDevices")
+                } else if key == "volumeMounts" {
+                    v23 = try reader.member("volumeMounts")
+                } else if key == "workingDir" {
+                    v24 = try reader.member("workingDir")
+                } else {
+                    try reader.skipValue()
+                }
+            }
+            self.args = v0
+            self.command = v1
+            self.env = v2
+            self.envFrom = v3
+            self.image = v4
+            self.imagePullPolicy = v5
+            self.lifecycle = v6
+            self.livenessProbe = v7
+            self.name = try requiredMember(v8, "name")
+            self.ports = v9
+            self.readinessProbe = v10
+            self.resizePolicy = v11
+            self.resources = v12
+            self.restartPolicy = v13
+            self.securityContext = v14
+            self.startupProbe = v15
+            self.stdin = v16
+            self.stdinOnce = v17
+            self.targetContainerName = v18
+            self.terminationMessagePath = v19
+            self.terminationMessagePolicy = v20
+            self.tty = v21
+            self.volumeDevices = v22
+            self.volumeMounts = v23
+            self.workingDir = v24
+        }
+
+        public var json: JSONValue {
+            var members = JSONObject()
+            if let value = self.args { members["args"] = value.json }
+            if let value = self.command { members["command"] = value.json }
+            if let value = self.env { members["env"] = value.json }
+            if let value = self.envFrom { members["envFrom"] = value.json }
+            if let value = self.image { members["image"] = value.json }
+            if let value = self.imagePullPolicy { members["imagePullPolicy"] = value.json }
+            if let value = self.lifecycle { members["lifecycle"] = value.json }
+            if let value = self.livenessProbe { members["livenessProbe"] = value.json }
+            members["name"] = self.name.json
+            if let value = self.ports { members["ports"] = value.json }
+            if let value = self.readinessProbe { members["readinessProbe"] = value.json }
+            if let value = self.resizePolicy { members["resizePolicy"] = value.json }
+            if let value = self.resources { members["resources"] = value.json }
+            if let value = self.restartPolicy { members["restartPolicy"] = value.json }
+            if let value = self.securityContext { members["securityContext"] = value.json }
+            if let value = self.startupProbe { members["startupProbe"] = value.json }
+            if let value = self.stdin { members["stdin"] = value.json }
+            if let value = self.stdinOnce { members["stdinOnce"] = value.json }
+            if let value = self.targetContainerName { members["targetContainerName"] = value.json }
+            if let value = self.terminationMessagePath { members["terminationMessagePath"] = value.json }
+            if let value = self.terminationMessagePolicy { members["terminationMessagePolicy"] = value.json }
+            if let value = self.tty { members["tty"] = value.json }
+            if let value = self.volumeDevices { members["volumeDevices"] = value.json }
+            if let value = self.volumeMounts { members["volumeMounts"] = value.json }
+            if let value = self.workingDir { members["workingDir"] = value.json }
+            return .object(members)
+        }
+    }
+
+    /// Represents an ephemeral volume that is handled by a normal storage driver.
+    public struct EphemeralVolumeSource: Sendable, Equatable, JSONValueConvertible {
+        /// Will be used to create a stand-alone PVC to provision the volume.
+        public var volumeClaimTemplate: PersistentVolumeClaimTemplate?
+
+        /// Makes a `EphemeralVolumeSource` from its members; optional members default to nil.
+        public init(
+            volumeClaimTemplate: PersistentVolumeClaimTemplate? = nil
+        ) {
+            self.volumeClaimTemplate = volumeClaimTemplate
+        }
+
+        public init(json: JSONValue) throws(ModelDecodingError) {
+            let fields = try JSONFields(json)
+            self.volumeClaimTemplate = try fields.optional("volumeClaimTemplate")
+        }
+
+        public init(reader: inout JSONReader) throws {
+            try reader.expectObject()
+            var v0: PersistentVolumeClaimTemplate? = nil
+            try reader.beginObject()
+            while let key = try reader.nextKey() {
+                if key == "volumeClaimTemplate" {
+                    v0 = try reader.member("volumeClaimTemplate")
+                } else {
+                    try reader.skipValue()
+                }
+            }
+            self.volumeClaimTemplate = v0
+        }
+
+        public var json: JSONValue {
+            var members = JSONObject()
+            if let value = self.volumeClaimTemplate { members["volumeClaimTemplate"] = value.json }
+            return .object(members)
+        }
+    }
+
+    /// Event is a report of an event somewhere in the cluster.
+    public struct Event: KubernetesResource {
+        public static let apiVersion = "v1"
+        public static let kind = "Event"
+        public static let plural = "events"
+        public static let namespaced = true
+        public typealias List = EventList
+
+        /// What action was taken/failed regarding to the Regarding object.
+        public var action: String?
+        /// APIVersion defines the versioned schema of this representation of an object.
+        public var apiVersion: String?
+        /// The number of times this event has occurred.
+        public var count: Int32?
+        /// Time when this Event was first observed.
+        public var eventTime: meta.v1.MicroTime?
+        /// The time at which the event was first recorded. (Time of server receipt is in TypeMeta.)
+        public var firstTimestamp: meta.v1.Time?
+        /// The object that this event is about.
+        public var involvedObject: ObjectReference
+        /// Kind is a string value representing the REST resource this object represents.
+        public var kind: String?
+        /// The time at which the most recent occurrence of this event was recorded.
+        public var lastTimestamp: meta.v1.Time?
+        /// A human-readable description of the status of this operation.
+        public var message: String?
+        /// Standard object's metadata.
+        public var metadata: meta.v1.ObjectMeta?
+        /// This should be a short, machine understandable string that gives the reason for the transition into the
+        /// object's current status.
+        public var reason: String?
+        /// Optional secondary object for more complex actions.
+        public var related: ObjectReference?
+        /// Name of the controller that emitted this Event, e.g. `kubernetes.io/kubelet`.
+        public var reportingComponent: String?
+        /// ID of the controller instance, e.g. `kubelet-xyzf`.
+        public var reportingInstance: String?
+        /// Data about the Event series this event represents or nil if it's a singleton Event.
+        public var series: EventSeries?
+        /// The component reporting this event.
+        public var source: EventSource?
+        /// Type of this event (Normal, Warning), new types could be added in the future
+        public var type: String?
+
+        /// Makes a `Event` from its members; optional members default to nil.
+        public init(
+            action: String? = nil,
+            apiVersion: String? = Self.apiVersion,
+            count: Int32? = nil,
+            eventTime: meta.v1.MicroTime? = nil,
+            firstTimestamp: meta.v1.Time? = nil,
+            involvedObject: ObjectReference,
+            kind: String? = Self.kind,
+            lastTimestamp: meta.v1.Time? = nil,
+            message: String? = nil,
+            metadata: meta.v1.ObjectMeta? = nil,
+            reason: String? = nil,
+            related: ObjectReference? = nil,
+            reportingComponent: String? = nil,
+            reportingInstance: String? = nil,
+            series: EventSeries? = nil,
+            source: EventSource? = nil,
+            type: String? = nil
+        ) {
+            self.action = action
+            self.apiVersion = apiVersion
+            self.count = count
+            self.eventTime = eventTime
+            self.firstTimestamp = firstTimestamp
+            self.involvedObject = involvedObject
+            self.kind = kind
+            self.lastTimestamp = lastTimestamp
+            self.message = message
+            self.metadata = metadata
+            self.reason = reason
+            self.related = related
+            self.reportingComponent = reportingComponent
+            self.reportingInstance = reportingInstance
+            self.series = series
+            self.source = source
+            self.type = type
+        }
+
+        public init(json: JSONValue) throws(ModelDecodingError) {
+            let fields = try JSONFields(json)
+            self.action = try fields.optional("action")
+            self.apiVersion = try fields.optional("apiVersion")
+            self.count = try fields.optional("count")
+            self.eventTime = try fields.optional("eventTime")
+            self.firstTimestamp = try fields.optional("firstTimestamp")
+            self.involvedObject = try fields.required("involvedObject")
+            self.kind = try fields.optional("kind")
+            self.lastTimestamp = try fields.optional("lastTimestamp")
+            self.message = try fields.optional("message")
+            self.metadata = try fields.optional("metadata")
+            self.reason = try fields.optional("reason")
+            self.related = try fields.optional("related")
+            self.reportingComponent = try fields.optional("reportingComponent")
+            self.reportingInstance = try fields.optional("reportingInstance")
+            self.series = try fields.optional("series")
+            self.source = try fields.optional("source")
+            self.type = try fields.optional("type")
+        }
+
+        public init(reader: inout JSONReader) throws {
+            try reader.expectObject()
+            var v0: String? = nil
+            var v1: String? = nil
+            var v2: Int32? = nil
+            var v3: meta.v1.MicroTime? = nil
+            var v4: meta.v1.Time? = nil
+            var v5: ObjectReference? = nil
+            var v6: String? = nil
+            var v7: meta.v1.Time? = nil
+            var v8: String? = nil
+            var v9: meta.v1.ObjectMeta? = nil
+            var v10: String? = nil
+            var v11: ObjectReference? = nil
+            var v12: String? = nil
+            var v13: String? = nil
+            var v14: EventSeries? = nil
+            var v15: EventSource? = nil
+            var v16: String? = nil
+            try reader.beginObject()
+            while let key = try reader.nextKey() {
+                if key == "action" {
+                    v0 = try reader.member("action")
+                } else if key == "apiVersion" {
+                    v1 = try reader.member("apiVersion")
+                } else if key == "count" {
+                    v2 = try reader.member("count")
+                } else if key == "eventTime" {
+                    v3 = try reader.member("eventTime")
+                } else if key == "firstTimestamp" {
+                    v4 = try reader.member("firstTimestamp")
+                } else if key == "involvedObject" {
+                    v5 = try reader.member("involvedObject")
+                } else if key == "kind" {
+                    v6 = try reader.member("kind")
+                } else if key == "lastTimestamp" {
+                    v7 = try reader.member("lastTimestamp")
+                } else if key == "message" {
+                    v8 = try reader.member("message")
+                } else if key == "metadata" {
+                    v9 = try reader.member("metadata")
+                } else if key == "reason" {
+                    v10 = try reader.member("reason")
+                } else if key == "related" {
+                    v11 = try reader.member("related")
+                } else if key == "reportingComponent" {
+                    v12 = try reader.member("reportingComponent")
+                } else if key == "reportingInstance" {
+                    v13 = try reader.member("reportingInstance")
+                } else if key == "series" {
+                    v14 = try reader.member("series")
+                } else if key == "source" {
+                    v15 = try reader.member("source")
+                } else if key == "type" {
+                    v16 = try reader.member("type")
+                } else {
+                    try reader.skipValue()
+                }
+            }
+            self.action = v0
+            self.apiVersion = v1
+            self.count = v2
+            self.eventTime = v3
+            self.firstTimestamp = v4
+            self.involvedObject = try requiredMember(v5, "involvedObject")
+            self.kind = v6
+            self.lastTimestamp = v7
+            self.message = v8
+            self.metadata = v9
+            self.reason = v10
+            self.related = v11
+            self.reportingComponent = v12
+            self.reportingInstance = v13
+            self.series = v14
+            self.source = v15
+            self.type = v16
+        }
+
+        public var json: JSONValue {
+            var members = JSONObject()
+            if let value = self.action { members["action"] = value.json }
+            if let value = self.apiVersion { members["apiVersion"] = value.json }
+            if let value = self.count { members["count"] = value.json }
+            if let value = self.eventTime { members["eventTime"] = value.json }
+            if let value = self.firstTimestamp { members["firstTimestamp"] = value.json }
+            members["involvedObject"] = self.involvedObject.json
+            if let value = self.kind { members["kind"] = value.json }
+            if let value = self.lastTimestamp { members["lastTimestamp"] = value.json }
+            if let value = self.message { members["message"] = value.json }
+            if let value = self.metadata { members["metadata"] = value.json }
+            if let value = self.reason { members["reason"] = value.json }
+            if let value = self.related { members["related"] = value.json }
+            if let value = self.reportingComponent { members["reportingComponent"] = value.json }
+            if let value = self.reportingInstance { members["reportingInstance"] = value.json }
+            if let value = self.series { members["series"] = value.json }
+            if let value = self.source { members["source"] = value.json }
+            if let value = self.type { members["type"] = value.json }
+            return .object(members)
+        }
+    }
+
+    /// EventList is a list of events.
+    public struct EventList: KubernetesList {
+        public static let apiVersion = "v1"
+        public static let kind = "EventList"
+
+        /// APIVersion defines the versioned schema of this representation of an object.
+        public var apiVersion: String?
+        /// List of events
+        public var items: [Event]
+        /// Kind is a string value representing the REST resource this object represents.
+        public var kind: String?
+        /// Standard list metadata.
+        public var metadata: meta.v1.ListMeta?
+
+        /// Makes a `EventList` from its members; optional members default to nil.
+        public init(
+            apiVersion: String? = Self.apiVersion,
+            items: [Event],
+            kind: String? = Self.kind,
+            metadata: meta.v1.ListMeta? = nil
+        ) {
+            self.apiVersion = apiVersion
+            self.items = items
+            self.kind = kind
+            self.metadata = metadata
+        }
+
+        public init(json: JSONValue) throws(ModelDecodingError) {
+            let fields = try JSONFields(json)
+            self.apiVersion = try fields.optional("apiVersion")
+            self.items = try fields.required("items")
+            self.kind = try fields.optional("kind")
+            self.metadata = try fields.optional("metadata")
+        }
+
+        public init(reader: inout JSONReader) throws {
+            try reader.expectObject()
+            var v0: String? = nil
+            var v1: [Event]? = nil
+            var v2: String? = nil
+            var v3: meta.v1.ListMeta? = nil
+            try reader.beginObject()
+            while let key = try reader.nextKey() {
+                if key == "apiVersion" {
+                    v0 = try reader.member("apiVersion")
+                } else if key == "items" {
+                    v1 = try reader.member("items")
+                } else if key == "kind" {
+                    v2 = try reader.member("kind")
+                } else if key == "metadata" {
+                    v3 = try reader.member("metadata")
+                } else {
+                    try reader.skipValue()
+                }
+            }
+            self.apiVersion = v0
+            self.items = try requiredMember(v1, "items")
+            self.kind = v2
+            self.metadata = v3
+        }
+
+        public var json: JSONValue {
+            var members = JSONObject()
+            if let value = self.apiVersion { members["apiVersion"] = value.json }
+            members["items"] = self.items.json
+            if let value = self.kind { members["kind"] = value.json }
+            if let value = self.metadata { members["metadata"] = value.json }
+            return .object(members)
+        }
+    }
+
+    /// EventSeries contain information on series of events, i.e. thing that was/is happening continuously for some
+    /// time.
+    public struct EventSeries: Sendable, Equatable, JSONValueConvertible {
+        /// Number of occurrences in this series up to the last heartbeat time
+        public var count: Int32?
+        /// Time of the last occurrence observed
+        public var lastObservedTime: meta.v1.MicroTime?
+
+        /// Makes a `EventSeries` from its members; optional members default to nil.
+        public init(
+            count: Int32? = nil,
+            lastObservedTime: meta.v1.MicroTime? = nil
+        ) {
+            self.count = count
+            self.lastObservedTime = lastObservedTime
+        }
+
+        public init(json: JSONValue) throws(ModelDecodingError) {
+            let fields = try JSONFields(json)
+            self.count = try fields.optional("count")
+            self.lastObservedTime = try fields.optional("lastObservedTime")
+        }
+
+        public init(reader: inout JSONReader) throws {
+            try reader.expectObject()
+            var v0: Int32? = nil
+            var v1: meta.v1.MicroTime? = nil
+            try reader.beginObject()
+            while let key = try reader.nextKey() {
+                if key == "count" {
+                    v0 = try reader.member("count")
+                } else if key == "lastObservedTime" {
+                    v1 = try reader.member("lastObservedTime")
+                } else {
+                    try reader.skipValue()
+                }
+            }
+            self.count = v0
+            self.lastObservedTime = v1
+        }
+
+        public var json: JSONValue {
+            var members = JSONObject()
+            if let value = self.count { members["count"] = value.json }
+            if let value = self.lastObservedTime { members["lastObservedTime"] = value.json }
+            return .object(members)
+        }
+    }
+
+    /// EventSource contains information for an event.
+    public struct EventSource: Sendable, Equatable, JSONValueConvertible {
+        /// Component from which the event is generated.
+        public var component: String?
+        /// Node name on which the event is generated.
+        public var host: String?
+
+        /// Makes a `EventSource` from its members; optional members default to nil.
+        public init(
+            component: String? = nil,
+            host: String? = nil
+        ) {
+            self.component = component
+            self.host = host
+        }
+
+        public init(json: JSONValue) throws(ModelDecodingError) {
+            let fields = try JSONFields(json)
+            self.component = try fields.optional("component")
+            self.host = try fields.optional("host")
+        }
+
+        public init(reader: inout JSONReader) throws {
+            try reader.expectObject()
+            var v0: String? = nil
+            var v1: String? = nil
+            try reader.beginObject()
+            while let key = try reader.nextKey() {
+                if key == "component" {
+                    v0 = try reader.member("component")
+                } else if key == "host" {
+                    v1 = try reader.member("host")
+                } else {
+                    try reader.skipValue()
+                }
+            }
+            self.component = v0
+            self.host = v1
+        }
+
+        public var json: JSONValue {
+            var members = JSONObject()
+            if let value = self.component { members["component"] = value.json }
+            if let value = self.host { members["host"] = value.json }
+            return .object(members)
+        }
+    }
+
+    /// ExecAction describes a "run in container" action.
+    public struct ExecAction: Sendable, Equatable, JSONValueConvertible {
+        /// Command is the command line to execute inside the container, the working directory for the command is root
+        /// ('/') in the container's filesystem.
+        public var command: [String]?
+
+        /// Makes a `ExecAction` from its members; optional members default to nil.
+        public init(
+            command: [String]? = nil
+        ) {
+            self.command = command
+        }
+
+        public init(json: JSONValue) throws(ModelDecodingError) {
+            let fields = try JSONFields(json)
+            self.command = try fields.optional("command")
+        }
+
+        public init(reader: inout JSONReader) throws {
+            try reader.expectObject()
+            var v0: [String]? = nil
+            try reader.beginObject()
+            while let key = try reader.nextKey() {
+                if key == "command" {
+                    v0 = try reader.member("command")
+                } else {
+                    try reader.skipValue()
+                }
+            }
+            self.command = v0
+        }
+
+        public var json: JSONValue {
+            var members = JSONObject()
+            if let value = self.command { members["command"] = value.json }
+            return .object(members)
+        }
+    }
+
+    /// Represents a Fibre Channel volume.
+    public struct FCVolumeSource: Sendable, Equatable, JSONValueConvertible {
+        /// fsType is the filesystem type to mount.
+        public var fsType: String?
+        /// lun is Optional: FC target lun number
+        public var lun: Int32?
+        /// readOnly is Optional: Defaults to false (read/write).
+        public var readOnly: Bool?
+        /// targetWWNs is Optional: FC target worldwide names (WWNs)
+        public var targetWWNs: [String]?
+        /// wwids Optional: FC volume world wide identifiers (wwids) Either wwids or combination of targetWWNs and lun
+        /// must be set, but not both simultaneously.
+        public var wwids: [String]?
+
+        /// Makes a `FCVolumeSource` from its members; optional members default to nil.
+        public init(
+            fsType: String? = nil,
+            lun: Int32? = nil,
+            readOnly: Bool? = nil,
+            targetWWNs: [String]? = nil,
+            wwids: [String]? = nil
+        ) {
+            self.fsType = fsType
+            self.lun = lun
+            self.readOnly = readOnly
+            self.targetWWNs = targetWWNs
+            self.wwids = wwids
+        }
+
+        public init(json: JSONValue) throws(ModelDecodingError) {
+            let fields = try JSONFields(json)
+            self.fsType = try fields.optional("fsType")
+            self.lun = try fields.optional("lun")
+            self.readOnly = try fields.optional("readOnly")
+            self.targetWWNs = try fields.optional("targetWWNs")
+            self.wwids = try fields.optional("wwids")
+        }
+
+        public init(reader: inout JSONReader) throws {
+            try reader.expectObject()
+            var v0: String? = nil
+            var v1: Int32? = nil
+            var v2: Bool? = nil
+            var v3: [String]? = nil
+            var v4: [String]? = nil
+            try reader.beginObject()
+            while let key = try reader.nextKey() {
+                if key == "fsType" {
+                    v0 = try reader.member("fsType")
+                } else if key == "lun" {
+                    v1 = try reader.member("lun")
+                } else if key == "readOnly" {
+                    v2 = try reader.member("readOnly")
+                } else if key == "targetWWNs" {
+                    v3 = try reader.member("targetWWNs")
+                } else if key == "wwids" {
+                    v4 = try reader.member("wwids")
+                } else {
+                    try reader.skipValue()
+                }
+            }
+            self.fsType = v0
+            self.lun = v1
+            self.readOnly = v2
+            self.targetWWNs = v3
+            self.wwids = v4
+        }
+
+        public var json: JSONValue {
+            var members = JSONObject()
+            if let value = self.fsType { members["fsType"] = value.json }
+            if let value = self.lun { members["lun"] = value.json }
+            if let value = self.readOnly { members["readOnly"] = value.json }
+            if let value = self.targetWWNs { members["targetWWNs"] = value.json }
+            if let value = self.wwids { members["wwids"] = value.json }
+            return .object(members)
+        }
+    }
+
     /// FlexPersistentVolumeSource represents a generic persistent volume resource that is provisioned/attached using an
     /// exec based plugin.
     public struct FlexPersistentVolumeSource: Sendable, Equatable, JSONValueConvertible {
@@ -39,6 +1657,36 @@ extension core.v1 {
             self.options = try fields.optional("options")
             self.readOnly = try fields.optional("readOnly")
             self.secretRef = try fields.optional("secretRef")
+        }
+
+        public init(reader: inout JSONReader) throws {
+            try reader.expectObject()
+            var v0: String? = nil
+            var v1: String? = nil
+            var v2: [String: String]? = nil
+            var v3: Bool? = nil
+            var v4: SecretReference? = nil
+            try reader.beginObject()
+            while let key = try reader.nextKey() {
+                if key == "driver" {
+                    v0 = try reader.member("driver")
+                } else if key == "fsType" {
+                    v1 = try reader.member("fsType")
+                } else if key == "options" {
+                    v2 = try reader.member("options")
+                } else if key == "readOnly" {
+                    v3 = try reader.member("readOnly")
+                } else if key == "secretRef" {
+                    v4 = try reader.member("secretRef")
+                } else {
+                    try reader.skipValue()
+                }
+            }
+            self.driver = try requiredMember(v0, "driver")
+            self.fsType = v1
+            self.options = v2
+            self.readOnly = v3
+            self.secretRef = v4
         }
 
         public var json: JSONValue {
@@ -90,6 +1738,36 @@ extension core.v1 {
             self.secretRef = try fields.optional("secretRef")
         }
 
+        public init(reader: inout JSONReader) throws {
+            try reader.expectObject()
+            var v0: String? = nil
+            var v1: String? = nil
+            var v2: [String: String]? = nil
+            var v3: Bool? = nil
+            var v4: LocalObjectReference? = nil
+            try reader.beginObject()
+            while let key = try reader.nextKey() {
+                if key == "driver" {
+                    v0 = try reader.member("driver")
+                } else if key == "fsType" {
+                    v1 = try reader.member("fsType")
+                } else if key == "options" {
+                    v2 = try reader.member("options")
+                } else if key == "readOnly" {
+                    v3 = try reader.member("readOnly")
+                } else if key == "secretRef" {
+                    v4 = try reader.member("secretRef")
+                } else {
+                    try reader.skipValue()
+                }
+            }
+            self.driver = try requiredMember(v0, "driver")
+            self.fsType = v1
+            self.options = v2
+            self.readOnly = v3
+            self.secretRef = v4
+        }
+
         public var json: JSONValue {
             var members = JSONObject()
             members["driver"] = self.driver.json
@@ -122,6 +1800,24 @@ extension core.v1 {
             let fields = try JSONFields(json)
             self.datasetName = try fields.optional("datasetName")
             self.datasetUUID = try fields.optional("datasetUUID")
+        }
+
+        public init(reader: inout JSONReader) throws {
+            try reader.expectObject()
+            var v0: String? = nil
+            var v1: String? = nil
+            try reader.beginObject()
+            while let key = try reader.nextKey() {
+                if key == "datasetName" {
+                    v0 = try reader.member("datasetName")
+                } else if key == "datasetUUID" {
+                    v1 = try reader.member("datasetUUID")
+                } else {
+                    try reader.skipValue()
+                }
+            }
+            self.datasetName = v0
+            self.datasetUUID = v1
         }
 
         public var json: JSONValue {
@@ -164,6 +1860,32 @@ extension core.v1 {
             self.readOnly = try fields.optional("readOnly")
         }
 
+        public init(reader: inout JSONReader) throws {
+            try reader.expectObject()
+            var v0: String? = nil
+            var v1: Int32? = nil
+            var v2: String? = nil
+            var v3: Bool? = nil
+            try reader.beginObject()
+            while let key = try reader.nextKey() {
+                if key == "fsType" {
+                    v0 = try reader.member("fsType")
+                } else if key == "partition" {
+                    v1 = try reader.member("partition")
+                } else if key == "pdName" {
+                    v2 = try reader.member("pdName")
+                } else if key == "readOnly" {
+                    v3 = try reader.member("readOnly")
+                } else {
+                    try reader.skipValue()
+                }
+            }
+            self.fsType = v0
+            self.partition = v1
+            self.pdName = try requiredMember(v2, "pdName")
+            self.readOnly = v3
+        }
+
         public var json: JSONValue {
             var members = JSONObject()
             if let value = self.fsType { members["fsType"] = value.json }
@@ -195,6 +1917,24 @@ extension core.v1 {
             let fields = try JSONFields(json)
             self.port = try fields.required("port")
             self.service = try fields.optional("service")
+        }
+
+        public init(reader: inout JSONReader) throws {
+            try reader.expectObject()
+            var v0: Int32? = nil
+            var v1: String? = nil
+            try reader.beginObject()
+            while let key = try reader.nextKey() {
+                if key == "port" {
+                    v0 = try reader.member("port")
+                } else if key == "service" {
+                    v1 = try reader.member("service")
+                } else {
+                    try reader.skipValue()
+                }
+            }
+            self.port = try requiredMember(v0, "port")
+            self.service = v1
         }
 
         public var json: JSONValue {
@@ -230,6 +1970,28 @@ extension core.v1 {
             self.directory = try fields.optional("directory")
             self.repository = try fields.required("repository")
             self.revision = try fields.optional("revision")
+        }
+
+        public init(reader: inout JSONReader) throws {
+            try reader.expectObject()
+            var v0: String? = nil
+            var v1: String? = nil
+            var v2: String? = nil
+            try reader.beginObject()
+            while let key = try reader.nextKey() {
+                if key == "directory" {
+                    v0 = try reader.member("directory")
+                } else if key == "repository" {
+                    v1 = try reader.member("repository")
+                } else if key == "revision" {
+                    v2 = try reader.member("revision")
+                } else {
+                    try reader.skipValue()
+                }
+            }
+            self.directory = v0
+            self.repository = try requiredMember(v1, "repository")
+            self.revision = v2
         }
 
         public var json: JSONValue {
@@ -273,6 +2035,32 @@ extension core.v1 {
             self.readOnly = try fields.optional("readOnly")
         }
 
+        public init(reader: inout JSONReader) throws {
+            try reader.expectObject()
+            var v0: String? = nil
+            var v1: String? = nil
+            var v2: String? = nil
+            var v3: Bool? = nil
+            try reader.beginObject()
+            while let key = try reader.nextKey() {
+                if key == "endpoints" {
+                    v0 = try reader.member("endpoints")
+                } else if key == "endpointsNamespace" {
+                    v1 = try reader.member("endpointsNamespace")
+                } else if key == "path" {
+                    v2 = try reader.member("path")
+                } else if key == "readOnly" {
+                    v3 = try reader.member("readOnly")
+                } else {
+                    try reader.skipValue()
+                }
+            }
+            self.endpoints = try requiredMember(v0, "endpoints")
+            self.endpointsNamespace = v1
+            self.path = try requiredMember(v2, "path")
+            self.readOnly = v3
+        }
+
         public var json: JSONValue {
             var members = JSONObject()
             members["endpoints"] = self.endpoints.json
@@ -308,6 +2096,28 @@ extension core.v1 {
             self.endpoints = try fields.required("endpoints")
             self.path = try fields.required("path")
             self.readOnly = try fields.optional("readOnly")
+        }
+
+        public init(reader: inout JSONReader) throws {
+            try reader.expectObject()
+            var v0: String? = nil
+            var v1: String? = nil
+            var v2: Bool? = nil
+            try reader.beginObject()
+            while let key = try reader.nextKey() {
+                if key == "endpoints" {
+                    v0 = try reader.member("endpoints")
+                } else if key == "path" {
+                    v1 = try reader.member("path")
+                } else if key == "readOnly" {
+                    v2 = try reader.member("readOnly")
+                } else {
+                    try reader.skipValue()
+                }
+            }
+            self.endpoints = try requiredMember(v0, "endpoints")
+            self.path = try requiredMember(v1, "path")
+            self.readOnly = v2
         }
 
         public var json: JSONValue {
@@ -356,6 +2166,36 @@ extension core.v1 {
             self.scheme = try fields.optional("scheme")
         }
 
+        public init(reader: inout JSONReader) throws {
+            try reader.expectObject()
+            var v0: String? = nil
+            var v1: [HTTPHeader]? = nil
+            var v2: String? = nil
+            var v3: IntOrString? = nil
+            var v4: String? = nil
+            try reader.beginObject()
+            while let key = try reader.nextKey() {
+                if key == "host" {
+                    v0 = try reader.member("host")
+                } else if key == "httpHeaders" {
+                    v1 = try reader.member("httpHeaders")
+                } else if key == "path" {
+                    v2 = try reader.member("path")
+                } else if key == "port" {
+                    v3 = try reader.member("port")
+                } else if key == "scheme" {
+                    v4 = try reader.member("scheme")
+                } else {
+                    try reader.skipValue()
+                }
+            }
+            self.host = v0
+            self.httpHeaders = v1
+            self.path = v2
+            self.port = try requiredMember(v3, "port")
+            self.scheme = v4
+        }
+
         public var json: JSONValue {
             var members = JSONObject()
             if let value = self.host { members["host"] = value.json }
@@ -389,6 +2229,24 @@ extension core.v1 {
             self.value = try fields.required("value")
         }
 
+        public init(reader: inout JSONReader) throws {
+            try reader.expectObject()
+            var v0: String? = nil
+            var v1: String? = nil
+            try reader.beginObject()
+            while let key = try reader.nextKey() {
+                if key == "name" {
+                    v0 = try reader.member("name")
+                } else if key == "value" {
+                    v1 = try reader.member("value")
+                } else {
+                    try reader.skipValue()
+                }
+            }
+            self.name = try requiredMember(v0, "name")
+            self.value = try requiredMember(v1, "value")
+        }
+
         public var json: JSONValue {
             var members = JSONObject()
             members["name"] = self.name.json
@@ -419,6 +2277,24 @@ extension core.v1 {
             self.ip = try fields.required("ip")
         }
 
+        public init(reader: inout JSONReader) throws {
+            try reader.expectObject()
+            var v0: [String]? = nil
+            var v1: String? = nil
+            try reader.beginObject()
+            while let key = try reader.nextKey() {
+                if key == "hostnames" {
+                    v0 = try reader.member("hostnames")
+                } else if key == "ip" {
+                    v1 = try reader.member("ip")
+                } else {
+                    try reader.skipValue()
+                }
+            }
+            self.hostnames = v0
+            self.ip = try requiredMember(v1, "ip")
+        }
+
         public var json: JSONValue {
             var members = JSONObject()
             if let value = self.hostnames { members["hostnames"] = value.json }
@@ -442,6 +2318,20 @@ extension core.v1 {
         public init(json: JSONValue) throws(ModelDecodingError) {
             let fields = try JSONFields(json)
             self.ip = try fields.required("ip")
+        }
+
+        public init(reader: inout JSONReader) throws {
+            try reader.expectObject()
+            var v0: String? = nil
+            try reader.beginObject()
+            while let key = try reader.nextKey() {
+                if key == "ip" {
+                    v0 = try reader.member("ip")
+                } else {
+                    try reader.skipValue()
+                }
+            }
+            self.ip = try requiredMember(v0, "ip")
         }
 
         public var json: JSONValue {
@@ -472,6 +2362,24 @@ extension core.v1 {
             let fields = try JSONFields(json)
             self.path = try fields.required("path")
             self.type = try fields.optional("type")
+        }
+
+        public init(reader: inout JSONReader) throws {
+            try reader.expectObject()
+            var v0: String? = nil
+            var v1: String? = nil
+            try reader.beginObject()
+            while let key = try reader.nextKey() {
+                if key == "path" {
+                    v0 = try reader.member("path")
+                } else if key == "type" {
+                    v1 = try reader.member("type")
+                } else {
+                    try reader.skipValue()
+                }
+            }
+            self.path = try requiredMember(v0, "path")
+            self.type = v1
         }
 
         public var json: JSONValue {
@@ -547,6 +2455,60 @@ extension core.v1 {
             self.readOnly = try fields.optional("readOnly")
             self.secretRef = try fields.optional("secretRef")
             self.targetPortal = try fields.required("targetPortal")
+        }
+
+        public init(reader: inout JSONReader) throws {
+            try reader.expectObject()
+            var v0: Bool? = nil
+            var v1: Bool? = nil
+            var v2: String? = nil
+            var v3: String? = nil
+            var v4: String? = nil
+            var v5: String? = nil
+            var v6: Int32? = nil
+            var v7: [String]? = nil
+            var v8: Bool? = nil
+            var v9: SecretReference? = nil
+            var v10: String? = nil
+            try reader.beginObject()
+            while let key = try reader.nextKey() {
+                if key == "chapAuthDiscovery" {
+                    v0 = try reader.member("chapAuthDiscovery")
+                } else if key == "chapAuthSession" {
+                    v1 = try reader.member("chapAuthSession")
+                } else if key == "fsType" {
+                    v2 = try reader.member("fsType")
+                } else if key == "initiatorName" {
+                    v3 = try reader.member("initiatorName")
+                } else if key == "iqn" {
+                    v4 = try reader.member("iqn")
+                } else if key == "iscsiInterface" {
+                    v5 = try reader.member("iscsiInterface")
+                } else if key == "lun" {
+                    v6 = try reader.member("lun")
+                } else if key == "portals" {
+                    v7 = try reader.member("portals")
+                } else if key == "readOnly" {
+                    v8 = try reader.member("readOnly")
+                } else if key == "secretRef" {
+                    v9 = try reader.member("secretRef")
+                } else if key == "targetPortal" {
+                    v10 = try reader.member("targetPortal")
+                } else {
+                    try reader.skipValue()
+                }
+            }
+            self.chapAuthDiscovery = v0
+            self.chapAuthSession = v1
+            self.fsType = v2
+            self.initiatorName = v3
+            self.iqn = try requiredMember(v4, "iqn")
+            self.iscsiInterface = v5
+            self.lun = try requiredMember(v6, "lun")
+            self.portals = v7
+            self.readOnly = v8
+            self.secretRef = v9
+            self.targetPortal = try requiredMember(v10, "targetPortal")
         }
 
         public var json: JSONValue {
@@ -633,6 +2595,60 @@ extension core.v1 {
             self.targetPortal = try fields.required("targetPortal")
         }
 
+        public init(reader: inout JSONReader) throws {
+            try reader.expectObject()
+            var v0: Bool? = nil
+            var v1: Bool? = nil
+            var v2: String? = nil
+            var v3: String? = nil
+            var v4: String? = nil
+            var v5: String? = nil
+            var v6: Int32? = nil
+            var v7: [String]? = nil
+            var v8: Bool? = nil
+            var v9: LocalObjectReference? = nil
+            var v10: String? = nil
+            try reader.beginObject()
+            while let key = try reader.nextKey() {
+                if key == "chapAuthDiscovery" {
+                    v0 = try reader.member("chapAuthDiscovery")
+                } else if key == "chapAuthSession" {
+                    v1 = try reader.member("chapAuthSession")
+                } else if key == "fsType" {
+                    v2 = try reader.member("fsType")
+                } else if key == "initiatorName" {
+                    v3 = try reader.member("initiatorName")
+                } else if key == "iqn" {
+                    v4 = try reader.member("iqn")
+                } else if key == "iscsiInterface" {
+                    v5 = try reader.member("iscsiInterface")
+                } else if key == "lun" {
+                    v6 = try reader.member("lun")
+                } else if key == "portals" {
+                    v7 = try reader.member("portals")
+                } else if key == "readOnly" {
+                    v8 = try reader.member("readOnly")
+                } else if key == "secretRef" {
+                    v9 = try reader.member("secretRef")
+                } else if key == "targetPortal" {
+                    v10 = try reader.member("targetPortal")
+                } else {
+                    try reader.skipValue()
+                }
+            }
+            self.chapAuthDiscovery = v0
+            self.chapAuthSession = v1
+            self.fsType = v2
+            self.initiatorName = v3
+            self.iqn = try requiredMember(v4, "iqn")
+            self.iscsiInterface = v5
+            self.lun = try requiredMember(v6, "lun")
+            self.portals = v7
+            self.readOnly = v8
+            self.secretRef = v9
+            self.targetPortal = try requiredMember(v10, "targetPortal")
+        }
+
         public var json: JSONValue {
             var members = JSONObject()
             if let value = self.chapAuthDiscovery { members["chapAuthDiscovery"] = value.json }
@@ -646,2224 +2662,6 @@ extension core.v1 {
             if let value = self.readOnly { members["readOnly"] = value.json }
             if let value = self.secretRef { members["secretRef"] = value.json }
             members["targetPortal"] = self.targetPortal.json
-            return .object(members)
-        }
-    }
-
-    /// ImageVolumeSource represents a image volume resource.
-    public struct ImageVolumeSource: Sendable, Equatable, JSONValueConvertible {
-        /// Policy for pulling OCI objects.
-        public var pullPolicy: String?
-        /// Required: Image or artifact reference to be used.
-        public var reference: String?
-
-        /// Makes a `ImageVolumeSource` from its members; optional members default to nil.
-        public init(
-            pullPolicy: String? = nil,
-            reference: String? = nil
-        ) {
-            self.pullPolicy = pullPolicy
-            self.reference = reference
-        }
-
-        public init(json: JSONValue) throws(ModelDecodingError) {
-            let fields = try JSONFields(json)
-            self.pullPolicy = try fields.optional("pullPolicy")
-            self.reference = try fields.optional("reference")
-        }
-
-        public var json: JSONValue {
-            var members = JSONObject()
-            if let value = self.pullPolicy { members["pullPolicy"] = value.json }
-            if let value = self.reference { members["reference"] = value.json }
-            return .object(members)
-        }
-    }
-
-    /// Maps a string key to a path within a volume.
-    public struct KeyToPath: Sendable, Equatable, JSONValueConvertible {
-        /// key is the key to project.
-        public var key: String
-        /// mode is Optional: mode bits used to set permissions on this file.
-        public var mode: Int32?
-        /// path is the relative path of the file to map the key to.
-        public var path: String
-
-        /// Makes a `KeyToPath` from its members; optional members default to nil.
-        public init(
-            key: String,
-            mode: Int32? = nil,
-            path: String
-        ) {
-            self.key = key
-            self.mode = mode
-            self.path = path
-        }
-
-        public init(json: JSONValue) throws(ModelDecodingError) {
-            let fields = try JSONFields(json)
-            self.key = try fields.required("key")
-            self.mode = try fields.optional("mode")
-            self.path = try fields.required("path")
-        }
-
-        public var json: JSONValue {
-            var members = JSONObject()
-            members["key"] = self.key.json
-            if let value = self.mode { members["mode"] = value.json }
-            members["path"] = self.path.json
-            return .object(members)
-        }
-    }
-
-    /// Lifecycle describes actions that the management system should take in response to container lifecycle events.
-    public struct Lifecycle: Sendable, Equatable, JSONValueConvertible {
-        /// PostStart is called immediately after a container is created.
-        public var postStart: LifecycleHandler?
-        /// PreStop is called immediately before a container is terminated due to an API request or management event
-        /// such as liveness/startup probe failure, preemption, resource contention, etc. The handler is not called if
-        /// the container crashes or exits.
-        public var preStop: LifecycleHandler?
-
-        /// Makes a `Lifecycle` from its members; optional members default to nil.
-        public init(
-            postStart: LifecycleHandler? = nil,
-            preStop: LifecycleHandler? = nil
-        ) {
-            self.postStart = postStart
-            self.preStop = preStop
-        }
-
-        public init(json: JSONValue) throws(ModelDecodingError) {
-            let fields = try JSONFields(json)
-            self.postStart = try fields.optional("postStart")
-            self.preStop = try fields.optional("preStop")
-        }
-
-        public var json: JSONValue {
-            var members = JSONObject()
-            if let value = self.postStart { members["postStart"] = value.json }
-            if let value = self.preStop { members["preStop"] = value.json }
-            return .object(members)
-        }
-    }
-
-    /// LifecycleHandler defines a specific action that should be taken in a lifecycle hook.
-    public struct LifecycleHandler: Sendable, Equatable, JSONValueConvertible {
-        /// Exec specifies a command to execute in the container.
-        public var exec: ExecAction?
-        /// HTTPGet specifies an HTTP GET request to perform.
-        public var httpGet: HTTPGetAction?
-        /// Sleep represents a duration that the container should sleep.
-        public var sleep: SleepAction?
-        /// Deprecated.
-        public var tcpSocket: TCPSocketAction?
-
-        /// Makes a `LifecycleHandler` from its members; optional members default to nil.
-        public init(
-            exec: ExecAction? = nil,
-            httpGet: HTTPGetAction? = nil,
-            sleep: SleepAction? = nil,
-            tcpSocket: TCPSocketAction? = nil
-        ) {
-            self.exec = exec
-            self.httpGet = httpGet
-            self.sleep = sleep
-            self.tcpSocket = tcpSocket
-        }
-
-        public init(json: JSONValue) throws(ModelDecodingError) {
-            let fields = try JSONFields(json)
-            self.exec = try fields.optional("exec")
-            self.httpGet = try fields.optional("httpGet")
-            self.sleep = try fields.optional("sleep")
-            self.tcpSocket = try fields.optional("tcpSocket")
-        }
-
-        public var json: JSONValue {
-            var members = JSONObject()
-            if let value = self.exec { members["exec"] = value.json }
-            if let value = self.httpGet { members["httpGet"] = value.json }
-            if let value = self.sleep { members["sleep"] = value.json }
-            if let value = self.tcpSocket { members["tcpSocket"] = value.json }
-            return .object(members)
-        }
-    }
-
-    /// LimitRange sets resource usage limits for each kind of resource in a Namespace.
-    public struct LimitRange: KubernetesResource {
-        public static let apiVersion = "v1"
-        public static let kind = "LimitRange"
-        public static let plural = "limitranges"
-        public static let namespaced = true
-        public typealias List = LimitRangeList
-
-        /// APIVersion defines the versioned schema of this representation of an object.
-        public var apiVersion: String?
-        /// Kind is a string value representing the REST resource this object represents.
-        public var kind: String?
-        /// Standard object's metadata.
-        public var metadata: meta.v1.ObjectMeta?
-        /// Spec defines the limits enforced.
-        public var spec: LimitRangeSpec?
-
-        /// Makes a `LimitRange` from its members; optional members default to nil.
-        public init(
-            apiVersion: String? = Self.apiVersion,
-            kind: String? = Self.kind,
-            metadata: meta.v1.ObjectMeta? = nil,
-            spec: LimitRangeSpec? = nil
-        ) {
-            self.apiVersion = apiVersion
-            self.kind = kind
-            self.metadata = metadata
-            self.spec = spec
-        }
-
-        public init(json: JSONValue) throws(ModelDecodingError) {
-            let fields = try JSONFields(json)
-            self.apiVersion = try fields.optional("apiVersion")
-            self.kind = try fields.optional("kind")
-            self.metadata = try fields.optional("metadata")
-            self.spec = try fields.optional("spec")
-        }
-
-        public var json: JSONValue {
-            var members = JSONObject()
-            if let value = self.apiVersion { members["apiVersion"] = value.json }
-            if let value = self.kind { members["kind"] = value.json }
-            if let value = self.metadata { members["metadata"] = value.json }
-            if let value = self.spec { members["spec"] = value.json }
-            return .object(members)
-        }
-    }
-
-    /// LimitRangeItem defines a min/max usage limit for any resource that matches on kind.
-    public struct LimitRangeItem: Sendable, Equatable, JSONValueConvertible {
-        /// Default resource requirement limit value by resource name if resource limit is omitted.
-        public var `default`: [String: Quantity]?
-        /// DefaultRequest is the default resource requirement request value by resource name if resource request is
-        /// omitted.
-        public var defaultRequest: [String: Quantity]?
-        /// Max usage constraints on this kind by resource name.
-        public var max: [String: Quantity]?
-        /// MaxLimitRequestRatio if specified, the named resource must have a request and limit that are both non-zero
-        /// where limit divided by request is less than or equal to the enumerated value; this represents the max burst
-        /// for the named resource.
-        public var maxLimitRequestRatio: [String: Quantity]?
-        /// Min usage constraints on this kind by resource name.
-        public var min: [String: Quantity]?
-        /// Type of resource that this limit applies to.
-        public var type: String
-
-        /// Makes a `LimitRangeItem` from its members; optional members default to nil.
-        public init(
-            `default`: [String: Quantity]? = nil,
-            defaultRequest: [String: Quantity]? = nil,
-            max: [String: Quantity]? = nil,
-            maxLimitRequestRatio: [String: Quantity]? = nil,
-            min: [String: Quantity]? = nil,
-            type: String
-        ) {
-            self.`default` = `default`
-            self.defaultRequest = defaultRequest
-            self.max = max
-            self.maxLimitRequestRatio = maxLimitRequestRatio
-            self.min = min
-            self.type = type
-        }
-
-        public init(json: JSONValue) throws(ModelDecodingError) {
-            let fields = try JSONFields(json)
-            self.`default` = try fields.optional("default")
-            self.defaultRequest = try fields.optional("defaultRequest")
-            self.max = try fields.optional("max")
-            self.maxLimitRequestRatio = try fields.optional("maxLimitRequestRatio")
-            self.min = try fields.optional("min")
-            self.type = try fields.required("type")
-        }
-
-        public var json: JSONValue {
-            var members = JSONObject()
-            if let value = self.`default` { members["default"] = value.json }
-            if let value = self.defaultRequest { members["defaultRequest"] = value.json }
-            if let value = self.max { members["max"] = value.json }
-            if let value = self.maxLimitRequestRatio { members["maxLimitRequestRatio"] = value.json }
-            if let value = self.min { members["min"] = value.json }
-            members["type"] = self.type.json
-            return .object(members)
-        }
-    }
-
-    /// LimitRangeList is a list of LimitRange items.
-    public struct LimitRangeList: KubernetesList {
-        public static let apiVersion = "v1"
-        public static let kind = "LimitRangeList"
-
-        /// APIVersion defines the versioned schema of this representation of an object.
-        public var apiVersion: String?
-        /// Items is a list of LimitRange objects.
-        public var items: [LimitRange]
-        /// Kind is a string value representing the REST resource this object represents.
-        public var kind: String?
-        /// Standard list metadata.
-        public var metadata: meta.v1.ListMeta?
-
-        /// Makes a `LimitRangeList` from its members; optional members default to nil.
-        public init(
-            apiVersion: String? = Self.apiVersion,
-            items: [LimitRange],
-            kind: String? = Self.kind,
-            metadata: meta.v1.ListMeta? = nil
-        ) {
-            self.apiVersion = apiVersion
-            self.items = items
-            self.kind = kind
-            self.metadata = metadata
-        }
-
-        public init(json: JSONValue) throws(ModelDecodingError) {
-            let fields = try JSONFields(json)
-            self.apiVersion = try fields.optional("apiVersion")
-            self.items = try fields.required("items")
-            self.kind = try fields.optional("kind")
-            self.metadata = try fields.optional("metadata")
-        }
-
-        public var json: JSONValue {
-            var members = JSONObject()
-            if let value = self.apiVersion { members["apiVersion"] = value.json }
-            members["items"] = self.items.json
-            if let value = self.kind { members["kind"] = value.json }
-            if let value = self.metadata { members["metadata"] = value.json }
-            return .object(members)
-        }
-    }
-
-    /// LimitRangeSpec defines a min/max usage limit for resources that match on kind.
-    public struct LimitRangeSpec: Sendable, Equatable, JSONValueConvertible {
-        /// Limits is the list of LimitRangeItem objects that are enforced.
-        public var limits: [LimitRangeItem]
-
-        /// Makes a `LimitRangeSpec` from its members; optional members default to nil.
-        public init(
-            limits: [LimitRangeItem]
-        ) {
-            self.limits = limits
-        }
-
-        public init(json: JSONValue) throws(ModelDecodingError) {
-            let fields = try JSONFields(json)
-            self.limits = try fields.required("limits")
-        }
-
-        public var json: JSONValue {
-            var members = JSONObject()
-            members["limits"] = self.limits.json
-            return .object(members)
-        }
-    }
-
-    /// LinuxContainerUser represents user identity information in Linux containers
-    public struct LinuxContainerUser: Sendable, Equatable, JSONValueConvertible {
-        /// GID is the primary gid initially attached to the first process in the container
-        public var gid: Int64
-        /// SupplementalGroups are the supplemental groups initially attached to the first process in the container
-        public var supplementalGroups: [Int64]?
-        /// UID is the primary uid initially attached to the first process in the container
-        public var uid: Int64
-
-        /// Makes a `LinuxContainerUser` from its members; optional members default to nil.
-        public init(
-            gid: Int64,
-            supplementalGroups: [Int64]? = nil,
-            uid: Int64
-        ) {
-            self.gid = gid
-            self.supplementalGroups = supplementalGroups
-            self.uid = uid
-        }
-
-        public init(json: JSONValue) throws(ModelDecodingError) {
-            let fields = try JSONFields(json)
-            self.gid = try fields.required("gid")
-            self.supplementalGroups = try fields.optional("supplementalGroups")
-            self.uid = try fields.required("uid")
-        }
-
-        public var json: JSONValue {
-            var members = JSONObject()
-            members["gid"] = self.gid.json
-            if let value = self.supplementalGroups { members["supplementalGroups"] = value.json }
-            members["uid"] = self.uid.json
-            return .object(members)
-        }
-    }
-
-    /// LoadBalancerIngress represents the status of a load-balancer ingress point: traffic intended for the service
-    /// should be sent to an ingress point.
-    public struct LoadBalancerIngress: Sendable, Equatable, JSONValueConvertible {
-        /// Hostname is set for load-balancer ingress points that are DNS based (typically AWS load-balancers)
-        public var hostname: String?
-        /// IP is set for load-balancer ingress points that are IP based (typically GCE or OpenStack load-balancers)
-        public var ip: String?
-        /// IPMode specifies how the load-balancer IP behaves, and may only be specified when the ip field is specified.
-        public var ipMode: String?
-        /// Ports is a list of records of service ports If used, every port defined in the service should have an entry
-        /// in it
-        public var ports: [PortStatus]?
-
-        /// Makes a `LoadBalancerIngress` from its members; optional members default to nil.
-        public init(
-            hostname: String? = nil,
-            ip: String? = nil,
-            ipMode: String? = nil,
-            ports: [PortStatus]? = nil
-        ) {
-            self.hostname = hostname
-            self.ip = ip
-            self.ipMode = ipMode
-            self.ports = ports
-        }
-
-        public init(json: JSONValue) throws(ModelDecodingError) {
-            let fields = try JSONFields(json)
-            self.hostname = try fields.optional("hostname")
-            self.ip = try fields.optional("ip")
-            self.ipMode = try fields.optional("ipMode")
-            self.ports = try fields.optional("ports")
-        }
-
-        public var json: JSONValue {
-            var members = JSONObject()
-            if let value = self.hostname { members["hostname"] = value.json }
-            if let value = self.ip { members["ip"] = value.json }
-            if let value = self.ipMode { members["ipMode"] = value.json }
-            if let value = self.ports { members["ports"] = value.json }
-            return .object(members)
-        }
-    }
-
-    /// LoadBalancerStatus represents the status of a load-balancer.
-    public struct LoadBalancerStatus: Sendable, Equatable, JSONValueConvertible {
-        /// Ingress is a list containing ingress points for the load-balancer.
-        public var ingress: [LoadBalancerIngress]?
-
-        /// Makes a `LoadBalancerStatus` from its members; optional members default to nil.
-        public init(
-            ingress: [LoadBalancerIngress]? = nil
-        ) {
-            self.ingress = ingress
-        }
-
-        public init(json: JSONValue) throws(ModelDecodingError) {
-            let fields = try JSONFields(json)
-            self.ingress = try fields.optional("ingress")
-        }
-
-        public var json: JSONValue {
-            var members = JSONObject()
-            if let value = self.ingress { members["ingress"] = value.json }
-            return .object(members)
-        }
-    }
-
-    /// LocalObjectReference contains enough information to let you locate the referenced object inside the same
-    /// namespace.
-    public struct LocalObjectReference: Sendable, Equatable, JSONValueConvertible {
-        /// Name of the referent.
-        public var name: String?
-
-        /// Makes a `LocalObjectReference` from its members; optional members default to nil.
-        public init(
-            name: String? = nil
-        ) {
-            self.name = name
-        }
-
-        public init(json: JSONValue) throws(ModelDecodingError) {
-            let fields = try JSONFields(json)
-            self.name = try fields.optional("name")
-        }
-
-        public var json: JSONValue {
-            var members = JSONObject()
-            if let value = self.name { members["name"] = value.json }
-            return .object(members)
-        }
-    }
-
-    /// Local represents directly-attached storage with node affinity
-    public struct LocalVolumeSource: Sendable, Equatable, JSONValueConvertible {
-        /// fsType is the filesystem type to mount.
-        public var fsType: String?
-        /// path of the full path to the volume on the node.
-        public var path: String
-
-        /// Makes a `LocalVolumeSource` from its members; optional members default to nil.
-        public init(
-            fsType: String? = nil,
-            path: String
-        ) {
-            self.fsType = fsType
-            self.path = path
-        }
-
-        public init(json: JSONValue) throws(ModelDecodingError) {
-            let fields = try JSONFields(json)
-            self.fsType = try fields.optional("fsType")
-            self.path = try fields.required("path")
-        }
-
-        public var json: JSONValue {
-            var members = JSONObject()
-            if let value = self.fsType { members["fsType"] = value.json }
-            members["path"] = self.path.json
-            return .object(members)
-        }
-    }
-
-    /// ModifyVolumeStatus represents the status object of ControllerModifyVolume operation
-    public struct ModifyVolumeStatus: Sendable, Equatable, JSONValueConvertible {
-        /// status is the status of the ControllerModifyVolume operation.
-        public var status: String
-        /// targetVolumeAttributesClassName is the name of the VolumeAttributesClass the PVC currently being reconciled
-        public var targetVolumeAttributesClassName: String?
-
-        /// Makes a `ModifyVolumeStatus` from its members; optional members default to nil.
-        public init(
-            status: String,
-            targetVolumeAttributesClassName: String? = nil
-        ) {
-            self.status = status
-            self.targetVolumeAttributesClassName = targetVolumeAttributesClassName
-        }
-
-        public init(json: JSONValue) throws(ModelDecodingError) {
-            let fields = try JSONFields(json)
-            self.status = try fields.required("status")
-            self.targetVolumeAttributesClassName = try fields.optional("targetVolumeAttributesClassName")
-        }
-
-        public var json: JSONValue {
-            var members = JSONObject()
-            members["status"] = self.status.json
-            if let value = self.targetVolumeAttributesClassName { members["targetVolumeAttributesClassName"] = value.json }
-            return .object(members)
-        }
-    }
-
-    /// Represents an NFS mount that lasts the lifetime of a pod.
-    public struct NFSVolumeSource: Sendable, Equatable, JSONValueConvertible {
-        /// path that is exported by the NFS server.
-        public var path: String
-        /// readOnly here will force the NFS export to be mounted with read-only permissions.
-        public var readOnly: Bool?
-        /// server is the hostname or IP address of the NFS server.
-        public var server: String
-
-        /// Makes a `NFSVolumeSource` from its members; optional members default to nil.
-        public init(
-            path: String,
-            readOnly: Bool? = nil,
-            server: String
-        ) {
-            self.path = path
-            self.readOnly = readOnly
-            self.server = server
-        }
-
-        public init(json: JSONValue) throws(ModelDecodingError) {
-            let fields = try JSONFields(json)
-            self.path = try fields.required("path")
-            self.readOnly = try fields.optional("readOnly")
-            self.server = try fields.required("server")
-        }
-
-        public var json: JSONValue {
-            var members = JSONObject()
-            members["path"] = self.path.json
-            if let value = self.readOnly { members["readOnly"] = value.json }
-            members["server"] = self.server.json
-            return .object(members)
-        }
-    }
-
-    /// Namespace provides a scope for Names.
-    public struct Namespace: KubernetesResource {
-        public static let apiVersion = "v1"
-        public static let kind = "Namespace"
-        public static let plural = "namespaces"
-        public static let namespaced = false
-        public typealias List = NamespaceList
-
-        /// APIVersion defines the versioned schema of this representation of an object.
-        public var apiVersion: String?
-        /// Kind is a string value representing the REST resource this object represents.
-        public var kind: String?
-        /// Standard object's metadata.
-        public var metadata: meta.v1.ObjectMeta?
-        /// Spec defines the behavior of the Namespace.
-        public var spec: NamespaceSpec?
-        /// Status describes the current status of a Namespace.
-        public var status: NamespaceStatus?
-
-        /// Makes a `Namespace` from its members; optional members default to nil.
-        public init(
-            apiVersion: String? = Self.apiVersion,
-            kind: String? = Self.kind,
-            metadata: meta.v1.ObjectMeta? = nil,
-            spec: NamespaceSpec? = nil,
-            status: NamespaceStatus? = nil
-        ) {
-            self.apiVersion = apiVersion
-            self.kind = kind
-            self.metadata = metadata
-            self.spec = spec
-            self.status = status
-        }
-
-        public init(json: JSONValue) throws(ModelDecodingError) {
-            let fields = try JSONFields(json)
-            self.apiVersion = try fields.optional("apiVersion")
-            self.kind = try fields.optional("kind")
-            self.metadata = try fields.optional("metadata")
-            self.spec = try fields.optional("spec")
-            self.status = try fields.optional("status")
-        }
-
-        public var json: JSONValue {
-            var members = JSONObject()
-            if let value = self.apiVersion { members["apiVersion"] = value.json }
-            if let value = self.kind { members["kind"] = value.json }
-            if let value = self.metadata { members["metadata"] = value.json }
-            if let value = self.spec { members["spec"] = value.json }
-            if let value = self.status { members["status"] = value.json }
-            return .object(members)
-        }
-    }
-
-    /// NamespaceCondition contains details about state of namespace.
-    public struct NamespaceCondition: Sendable, Equatable, JSONValueConvertible {
-        /// Last time the condition transitioned from one status to another.
-        public var lastTransitionTime: meta.v1.Time?
-        /// Human-readable message indicating details about last transition.
-        public var message: String?
-        /// Unique, one-word, CamelCase reason for the condition's last transition.
-        public var reason: String?
-        /// Status of the condition, one of True, False, Unknown.
-        public var status: String
-        /// Type of namespace controller condition.
-        public var type: String
-
-        /// Makes a `NamespaceCondition` from its members; optional members default to nil.
-        public init(
-            lastTransitionTime: meta.v1.Time? = nil,
-            message: String? = nil,
-            reason: String? = nil,
-            status: String,
-            type: String
-        ) {
-            self.lastTransitionTime = lastTransitionTime
-            self.message = message
-            self.reason = reason
-            self.status = status
-            self.type = type
-        }
-
-        public init(json: JSONValue) throws(ModelDecodingError) {
-            let fields = try JSONFields(json)
-            self.lastTransitionTime = try fields.optional("lastTransitionTime")
-            self.message = try fields.optional("message")
-            self.reason = try fields.optional("reason")
-            self.status = try fields.required("status")
-            self.type = try fields.required("type")
-        }
-
-        public var json: JSONValue {
-            var members = JSONObject()
-            if let value = self.lastTransitionTime { members["lastTransitionTime"] = value.json }
-            if let value = self.message { members["message"] = value.json }
-            if let value = self.reason { members["reason"] = value.json }
-            members["status"] = self.status.json
-            members["type"] = self.type.json
-            return .object(members)
-        }
-    }
-
-    /// NamespaceList is a list of Namespaces.
-    public struct NamespaceList: KubernetesList {
-        public static let apiVersion = "v1"
-        public static let kind = "NamespaceList"
-
-        /// APIVersion defines the versioned schema of this representation of an object.
-        public var apiVersion: String?
-        /// Items is the list of Namespace objects in the list.
-        public var items: [Namespace]
-        /// Kind is a string value representing the REST resource this object represents.
-        public var kind: String?
-        /// Standard list metadata.
-        public var metadata: meta.v1.ListMeta?
-
-        /// Makes a `NamespaceList` from its members; optional members default to nil.
-        public init(
-            apiVersion: String? = Self.apiVersion,
-            items: [Namespace],
-            kind: String? = Self.kind,
-            metadata: meta.v1.ListMeta? = nil
-        ) {
-            self.apiVersion = apiVersion
-            self.items = items
-            self.kind = kind
-            self.metadata = metadata
-        }
-
-        public init(json: JSONValue) throws(ModelDecodingError) {
-            let fields = try JSONFields(json)
-            self.apiVersion = try fields.optional("apiVersion")
-            self.items = try fields.required("items")
-            self.kind = try fields.optional("kind")
-            self.metadata = try fields.optional("metadata")
-        }
-
-        public var json: JSONValue {
-            var members = JSONObject()
-            if let value = self.apiVersion { members["apiVersion"] = value.json }
-            members["items"] = self.items.json
-            if let value = self.kind { members["kind"] = value.json }
-            if let value = self.metadata { members["metadata"] = value.json }
-            return .object(members)
-        }
-    }
-
-    /// NamespaceSpec describes the attributes on a Namespace.
-    public struct NamespaceSpec: Sendable, Equatable, JSONValueConvertible {
-        /// Finalizers is an opaque list of values that must be empty to permanently remove object from storage.
-        public var finalizers: [String]?
-
-        /// Makes a `NamespaceSpec` from its members; optional members default to nil.
-        public init(
-            finalizers: [String]? = nil
-        ) {
-            self.finalizers = finalizers
-        }
-
-        public init(json: JSONValue) throws(ModelDecodingError) {
-            let fields = try JSONFields(json)
-            self.finalizers = try fields.optional("finalizers")
-        }
-
-        public var json: JSONValue {
-            var members = JSONObject()
-            if let value = self.finalizers { members["finalizers"] = value.json }
-            return .object(members)
-        }
-    }
-
-    /// NamespaceStatus is information about the current status of a Namespace.
-    public struct NamespaceStatus: Sendable, Equatable, JSONValueConvertible {
-        /// Represents the latest available observations of a namespace's current state.
-        public var conditions: [NamespaceCondition]?
-        /// Phase is the current lifecycle phase of the namespace.
-        public var phase: String?
-
-        /// Makes a `NamespaceStatus` from its members; optional members default to nil.
-        public init(
-            conditions: [NamespaceCondition]? = nil,
-            phase: String? = nil
-        ) {
-            self.conditions = conditions
-            self.phase = phase
-        }
-
-        public init(json: JSONValue) throws(ModelDecodingError) {
-            let fields = try JSONFields(json)
-            self.conditions = try fields.optional("conditions")
-            self.phase = try fields.optional("phase")
-        }
-
-        public var json: JSONValue {
-            var members = JSONObject()
-            if let value = self.conditions { members["conditions"] = value.json }
-            if let value = self.phase { members["phase"] = value.json }
-            return .object(members)
-        }
-    }
-
-    /// Node is a worker node in Kubernetes.
-    public struct Node: KubernetesResource {
-        public static let apiVersion = "v1"
-        public static let kind = "Node"
-        public static let plural = "nodes"
-        public static let namespaced = false
-        public typealias List = NodeList
-
-        /// APIVersion defines the versioned schema of this representation of an object.
-        public var apiVersion: String?
-        /// Kind is a string value representing the REST resource this object represents.
-        public var kind: String?
-        /// Standard object's metadata.
-        public var metadata: meta.v1.ObjectMeta?
-        /// Spec defines the behavior of a node.
-        /// https://git.k8s.io/community/contributors/devel/sig-architecture/api-conventions.md#spec-and-status
-        public var spec: NodeSpec?
-        /// Most recently observed status of the node.
-        public var status: NodeStatus?
-
-        /// Makes a `Node` from its members; optional members default to nil.
-        public init(
-            apiVersion: String? = Self.apiVersion,
-            kind: String? = Self.kind,
-            metadata: meta.v1.ObjectMeta? = nil,
-            spec: NodeSpec? = nil,
-            status: NodeStatus? = nil
-        ) {
-            self.apiVersion = apiVersion
-            self.kind = kind
-            self.metadata = metadata
-            self.spec = spec
-            self.status = status
-        }
-
-        public init(json: JSONValue) throws(ModelDecodingError) {
-            let fields = try JSONFields(json)
-            self.apiVersion = try fields.optional("apiVersion")
-            self.kind = try fields.optional("kind")
-            self.metadata = try fields.optional("metadata")
-            self.spec = try fields.optional("spec")
-            self.status = try fields.optional("status")
-        }
-
-        public var json: JSONValue {
-            var members = JSONObject()
-            if let value = self.apiVersion { members["apiVersion"] = value.json }
-            if let value = self.kind { members["kind"] = value.json }
-            if let value = self.metadata { members["metadata"] = value.json }
-            if let value = self.spec { members["spec"] = value.json }
-            if let value = self.status { members["status"] = value.json }
-            return .object(members)
-        }
-    }
-
-    /// NodeAddress contains information for the node's address.
-    public struct NodeAddress: Sendable, Equatable, JSONValueConvertible {
-        /// The node address.
-        public var address: String
-        /// Node address type, one of Hostname, ExternalIP or InternalIP.
-        public var type: String
-
-        /// Makes a `NodeAddress` from its members; optional members default to nil.
-        public init(
-            address: String,
-            type: String
-        ) {
-            self.address = address
-            self.type = type
-        }
-
-        public init(json: JSONValue) throws(ModelDecodingError) {
-            let fields = try JSONFields(json)
-            self.address = try fields.required("address")
-            self.type = try fields.required("type")
-        }
-
-        public var json: JSONValue {
-            var members = JSONObject()
-            members["address"] = self.address.json
-            members["type"] = self.type.json
-            return .object(members)
-        }
-    }
-
-    /// Node affinity is a group of node affinity scheduling rules.
-    public struct NodeAffinity: Sendable, Equatable, JSONValueConvertible {
-        /// The scheduler will prefer to schedule pods to nodes that satisfy the affinity expressions specified by this
-        /// field, but it may choose a node that violates one or more of the expressions.
-        public var preferredDuringSchedulingIgnoredDuringExecution: [PreferredSchedulingTerm]?
-        /// If the affinity requirements specified by this field are not met at scheduling time, the pod will not be
-        /// scheduled onto the node.
-        public var requiredDuringSchedulingIgnoredDuringExecution: NodeSelector?
-
-        /// Makes a `NodeAffinity` from its members; optional members default to nil.
-        public init(
-            preferredDuringSchedulingIgnoredDuringExecution: [PreferredSchedulingTerm]? = nil,
-            requiredDuringSchedulingIgnoredDuringExecution: NodeSelector? = nil
-        ) {
-            self.preferredDuringSchedulingIgnoredDuringExecution = preferredDuringSchedulingIgnoredDuringExecution
-            self.requiredDuringSchedulingIgnoredDuringExecution = requiredDuringSchedulingIgnoredDuringExecution
-        }
-
-        public init(json: JSONValue) throws(ModelDecodingError) {
-            let fields = try JSONFields(json)
-            self.preferredDuringSchedulingIgnoredDuringExecution = try fields.optional("preferredDuringSchedulingIgnoredDuringExecution")
-            self.requiredDuringSchedulingIgnoredDuringExecution = try fields.optional("requiredDuringSchedulingIgnoredDuringExecution")
-        }
-
-        public var json: JSONValue {
-            var members = JSONObject()
-            if let value = self.preferredDuringSchedulingIgnoredDuringExecution { members["preferredDuringSchedulingIgnoredDuringExecution"] = value.json }
-            if let value = self.requiredDuringSchedulingIgnoredDuringExecution { members["requiredDuringSchedulingIgnoredDuringExecution"] = value.json }
-            return .object(members)
-        }
-    }
-
-    /// NodeCondition contains condition information for a node.
-    public struct NodeCondition: Sendable, Equatable, JSONValueConvertible {
-        /// Last time we got an update on a given condition.
-        public var lastHeartbeatTime: meta.v1.Time?
-        /// Last time the condition transit from one status to another.
-        public var lastTransitionTime: meta.v1.Time?
-        /// Human readable message indicating details about last transition.
-        public var message: String?
-        /// (brief) reason for the condition's last transition.
-        public var reason: String?
-        /// Status of the condition, one of True, False, Unknown.
-        public var status: String
-        /// Type of node condition.
-        public var type: String
-
-        /// Makes a `NodeCondition` from its members; optional members default to nil.
-        public init(
-            lastHeartbeatTime: meta.v1.Time? = nil,
-            lastTransitionTime: meta.v1.Time? = nil,
-            message: String? = nil,
-            reason: String? = nil,
-            status: String,
-            type: String
-        ) {
-            self.lastHeartbeatTime = lastHeartbeatTime
-            self.lastTransitionTime = lastTransitionTime
-            self.message = message
-            self.reason = reason
-            self.status = status
-            self.type = type
-        }
-
-        public init(json: JSONValue) throws(ModelDecodingError) {
-            let fields = try JSONFields(json)
-            self.lastHeartbeatTime = try fields.optional("lastHeartbeatTime")
-            self.lastTransitionTime = try fields.optional("lastTransitionTime")
-            self.message = try fields.optional("message")
-            self.reason = try fields.optional("reason")
-            self.status = try fields.required("status")
-            self.type = try fields.required("type")
-        }
-
-        public var json: JSONValue {
-            var members = JSONObject()
-            if let value = self.lastHeartbeatTime { members["lastHeartbeatTime"] = value.json }
-            if let value = self.lastTransitionTime { members["lastTransitionTime"] = value.json }
-            if let value = self.message { members["message"] = value.json }
-            if let value = self.reason { members["reason"] = value.json }
-            members["status"] = self.status.json
-            members["type"] = self.type.json
-            return .object(members)
-        }
-    }
-
-    /// NodeConfigSource specifies a source of node configuration.
-    public struct NodeConfigSource: Sendable, Equatable, JSONValueConvertible {
-        /// ConfigMap is a reference to a Node's ConfigMap
-        public var configMap: ConfigMapNodeConfigSource?
-
-        /// Makes a `NodeConfigSource` from its members; optional members default to nil.
-        public init(
-            configMap: ConfigMapNodeConfigSource? = nil
-        ) {
-            self.configMap = configMap
-        }
-
-        public init(json: JSONValue) throws(ModelDecodingError) {
-            let fields = try JSONFields(json)
-            self.configMap = try fields.optional("configMap")
-        }
-
-        public var json: JSONValue {
-            var members = JSONObject()
-            if let value = self.configMap { members["configMap"] = value.json }
-            return .object(members)
-        }
-    }
-
-    /// NodeConfigStatus describes the status of the config assigned by Node.Spec.ConfigSource.
-    public struct NodeConfigStatus: Sendable, Equatable, JSONValueConvertible {
-        /// Active reports the checkpointed config the node is actively using.
-        public var active: NodeConfigSource?
-        /// Assigned reports the checkpointed config the node will try to use.
-        public var assigned: NodeConfigSource?
-        /// Error describes any problems reconciling the Spec.ConfigSource to the Active config.
-        public var error: String?
-        /// LastKnownGood reports the checkpointed config the node will fall back to when it encounters an error
-        /// attempting to use the Assigned config.
-        public var lastKnownGood: NodeConfigSource?
-
-        /// Makes a `NodeConfigStatus` from its members; optional members default to nil.
-        public init(
-            active: NodeConfigSource? = nil,
-            assigned: NodeConfigSource? = nil,
-            error: String? = nil,
-            lastKnownGood: NodeConfigSource? = nil
-        ) {
-            self.active = active
-            self.assigned = assigned
-            self.error = error
-            self.lastKnownGood = lastKnownGood
-        }
-
-        public init(json: JSONValue) throws(ModelDecodingError) {
-            let fields = try JSONFields(json)
-            self.active = try fields.optional("active")
-            self.assigned = try fields.optional("assigned")
-            self.error = try fields.optional("error")
-            self.lastKnownGood = try fields.optional("lastKnownGood")
-        }
-
-        public var json: JSONValue {
-            var members = JSONObject()
-            if let value = self.active { members["active"] = value.json }
-            if let value = self.assigned { members["assigned"] = value.json }
-            if let value = self.error { members["error"] = value.json }
-            if let value = self.lastKnownGood { members["lastKnownGood"] = value.json }
-            return .object(members)
-        }
-    }
-
-    /// NodeDaemonEndpoints lists ports opened by daemons running on the Node.
-    public struct NodeDaemonEndpoints: Sendable, Equatable, JSONValueConvertible {
-        /// Endpoint on which Kubelet is listening.
-        public var kubeletEndpoint: DaemonEndpoint?
-
-        /// Makes a `NodeDaemonEndpoints` from its members; optional members default to nil.
-        public init(
-            kubeletEndpoint: DaemonEndpoint? = nil
-        ) {
-            self.kubeletEndpoint = kubeletEndpoint
-        }
-
-        public init(json: JSONValue) throws(ModelDecodingError) {
-            let fields = try JSONFields(json)
-            self.kubeletEndpoint = try fields.optional("kubeletEndpoint")
-        }
-
-        public var json: JSONValue {
-            var members = JSONObject()
-            if let value = self.kubeletEndpoint { members["kubeletEndpoint"] = value.json }
-            return .object(members)
-        }
-    }
-
-    /// NodeFeatures describes the set of features implemented by the CRI implementation.
-    public struct NodeFeatures: Sendable, Equatable, JSONValueConvertible {
-        /// SupplementalGroupsPolicy is set to true if the runtime supports SupplementalGroupsPolicy and ContainerUser.
-        public var supplementalGroupsPolicy: Bool?
-
-        /// Makes a `NodeFeatures` from its members; optional members default to nil.
-        public init(
-            supplementalGroupsPolicy: Bool? = nil
-        ) {
-            self.supplementalGroupsPolicy = supplementalGroupsPolicy
-        }
-
-        public init(json: JSONValue) throws(ModelDecodingError) {
-            let fields = try JSONFields(json)
-            self.supplementalGroupsPolicy = try fields.optional("supplementalGroupsPolicy")
-        }
-
-        public var json: JSONValue {
-            var members = JSONObject()
-            if let value = self.supplementalGroupsPolicy { members["supplementalGroupsPolicy"] = value.json }
-            return .object(members)
-        }
-    }
-
-    /// NodeList is the whole list of all Nodes which have been registered with master.
-    public struct NodeList: KubernetesList {
-        public static let apiVersion = "v1"
-        public static let kind = "NodeList"
-
-        /// APIVersion defines the versioned schema of this representation of an object.
-        public var apiVersion: String?
-        /// List of nodes
-        public var items: [Node]
-        /// Kind is a string value representing the REST resource this object represents.
-        public var kind: String?
-        /// Standard list metadata.
-        public var metadata: meta.v1.ListMeta?
-
-        /// Makes a `NodeList` from its members; optional members default to nil.
-        public init(
-            apiVersion: String? = Self.apiVersion,
-            items: [Node],
-            kind: String? = Self.kind,
-            metadata: meta.v1.ListMeta? = nil
-        ) {
-            self.apiVersion = apiVersion
-            self.items = items
-            self.kind = kind
-            self.metadata = metadata
-        }
-
-        public init(json: JSONValue) throws(ModelDecodingError) {
-            let fields = try JSONFields(json)
-            self.apiVersion = try fields.optional("apiVersion")
-            self.items = try fields.required("items")
-            self.kind = try fields.optional("kind")
-            self.metadata = try fields.optional("metadata")
-        }
-
-        public var json: JSONValue {
-            var members = JSONObject()
-            if let value = self.apiVersion { members["apiVersion"] = value.json }
-            members["items"] = self.items.json
-            if let value = self.kind { members["kind"] = value.json }
-            if let value = self.metadata { members["metadata"] = value.json }
-            return .object(members)
-        }
-    }
-
-    /// NodeRuntimeHandler is a set of runtime handler information.
-    public struct NodeRuntimeHandler: Sendable, Equatable, JSONValueConvertible {
-        /// Supported features.
-        public var features: NodeRuntimeHandlerFeatures?
-        /// Runtime handler name.
-        public var name: String?
-
-        /// Makes a `NodeRuntimeHandler` from its members; optional members default to nil.
-        public init(
-            features: NodeRuntimeHandlerFeatures? = nil,
-            name: String? = nil
-        ) {
-            self.features = features
-            self.name = name
-        }
-
-        public init(json: JSONValue) throws(ModelDecodingError) {
-            let fields = try JSONFields(json)
-            self.features = try fields.optional("features")
-            self.name = try fields.optional("name")
-        }
-
-        public var json: JSONValue {
-            var members = JSONObject()
-            if let value = self.features { members["features"] = value.json }
-            if let value = self.name { members["name"] = value.json }
-            return .object(members)
-        }
-    }
-
-    /// NodeRuntimeHandlerFeatures is a set of features implemented by the runtime handler.
-    public struct NodeRuntimeHandlerFeatures: Sendable, Equatable, JSONValueConvertible {
-        /// RecursiveReadOnlyMounts is set to true if the runtime handler supports RecursiveReadOnlyMounts.
-        public var recursiveReadOnlyMounts: Bool?
-        /// UserNamespaces is set to true if the runtime handler supports UserNamespaces, including for volumes.
-        public var userNamespaces: Bool?
-
-        /// Makes a `NodeRuntimeHandlerFeatures` from its members; optional members default to nil.
-        public init(
-            recursiveReadOnlyMounts: Bool? = nil,
-            userNamespaces: Bool? = nil
-        ) {
-            self.recursiveReadOnlyMounts = recursiveReadOnlyMounts
-            self.userNamespaces = userNamespaces
-        }
-
-        public init(json: JSONValue) throws(ModelDecodingError) {
-            let fields = try JSONFields(json)
-            self.recursiveReadOnlyMounts = try fields.optional("recursiveReadOnlyMounts")
-            self.userNamespaces = try fields.optional("userNamespaces")
-        }
-
-        public var json: JSONValue {
-            var members = JSONObject()
-            if let value = self.recursiveReadOnlyMounts { members["recursiveReadOnlyMounts"] = value.json }
-            if let value = self.userNamespaces { members["userNamespaces"] = value.json }
-            return .object(members)
-        }
-    }
-
-    /// A node selector represents the union of the results of one or more label queries over a set of nodes; that is,
-    /// it represents the OR of the selectors represented by the node selector terms.
-    public struct NodeSelector: Sendable, Equatable, JSONValueConvertible {
-        /// Required.
-        public var nodeSelectorTerms: [NodeSelectorTerm]
-
-        /// Makes a `NodeSelector` from its members; optional members default to nil.
-        public init(
-            nodeSelectorTerms: [NodeSelectorTerm]
-        ) {
-            self.nodeSelectorTerms = nodeSelectorTerms
-        }
-
-        public init(json: JSONValue) throws(ModelDecodingError) {
-            let fields = try JSONFields(json)
-            self.nodeSelectorTerms = try fields.required("nodeSelectorTerms")
-        }
-
-        public var json: JSONValue {
-            var members = JSONObject()
-            members["nodeSelectorTerms"] = self.nodeSelectorTerms.json
-            return .object(members)
-        }
-    }
-
-    /// A node selector requirement is a selector that contains values, a key, and an operator that relates the key and
-    /// values.
-    public struct NodeSelectorRequirement: Sendable, Equatable, JSONValueConvertible {
-        /// The label key that the selector applies to.
-        public var key: String
-        /// Represents a key's relationship to a set of values.
-        public var `operator`: String
-        /// An array of string values.
-        public var values: [String]?
-
-        /// Makes a `NodeSelectorRequirement` from its members; optional members default to nil.
-        public init(
-            key: String,
-            `operator`: String,
-            values: [String]? = nil
-        ) {
-            self.key = key
-            self.`operator` = `operator`
-            self.values = values
-        }
-
-        public init(json: JSONValue) throws(ModelDecodingError) {
-            let fields = try JSONFields(json)
-            self.key = try fields.required("key")
-            self.`operator` = try fields.required("operator")
-            self.values = try fields.optional("values")
-        }
-
-        public var json: JSONValue {
-            var members = JSONObject()
-            members["key"] = self.key.json
-            members["operator"] = self.`operator`.json
-            if let value = self.values { members["values"] = value.json }
-            return .object(members)
-        }
-    }
-
-    /// A null or empty node selector term matches no objects.
-    public struct NodeSelectorTerm: Sendable, Equatable, JSONValueConvertible {
-        /// A list of node selector requirements by node's labels.
-        public var matchExpressions: [NodeSelectorRequirement]?
-        /// A list of node selector requirements by node's fields.
-        public var matchFields: [NodeSelectorRequirement]?
-
-        /// Makes a `NodeSelectorTerm` from its members; optional members default to nil.
-        public init(
-            matchExpressions: [NodeSelectorRequirement]? = nil,
-            matchFields: [NodeSelectorRequirement]? = nil
-        ) {
-            self.matchExpressions = matchExpressions
-            self.matchFields = matchFields
-        }
-
-        public init(json: JSONValue) throws(ModelDecodingError) {
-            let fields = try JSONFields(json)
-            self.matchExpressions = try fields.optional("matchExpressions")
-            self.matchFields = try fields.optional("matchFields")
-        }
-
-        public var json: JSONValue {
-            var members = JSONObject()
-            if let value = self.matchExpressions { members["matchExpressions"] = value.json }
-            if let value = self.matchFields { members["matchFields"] = value.json }
-            return .object(members)
-        }
-    }
-
-    /// NodeSpec describes the attributes that a node is created with.
-    public struct NodeSpec: Sendable, Equatable, JSONValueConvertible {
-        /// Deprecated: Previously used to specify the source of the node's configuration for the DynamicKubeletConfig
-        /// feature.
-        public var configSource: NodeConfigSource?
-        /// Deprecated.
-        public var externalID: String?
-        /// PodCIDR represents the pod IP range assigned to the node.
-        public var podCIDR: String?
-        /// podCIDRs represents the IP ranges assigned to the node for usage by Pods on that node.
-        public var podCIDRs: [String]?
-        /// ID of the node assigned by the cloud provider in the format: <ProviderName>://<ProviderSpecificNodeID>
-        public var providerID: String?
-        /// If specified, the node's taints.
-        public var taints: [Taint]?
-        /// Unschedulable controls node schedulability of new pods.
-        public var unschedulable: Bool?
-
-        /// Makes a `NodeSpec` from its members; optional members default to nil.
-        public init(
-            configSource: NodeConfigSource? = nil,
-            externalID: String? = nil,
-            podCIDR: String? = nil,
-            podCIDRs: [String]? = nil,
-            providerID: String? = nil,
-            taints: [Taint]? = nil,
-            unschedulable: Bool? = nil
-        ) {
-            self.configSource = configSource
-            self.externalID = externalID
-            self.podCIDR = podCIDR
-            self.podCIDRs = podCIDRs
-            self.providerID = providerID
-            self.taints = taints
-            self.unschedulable = unschedulable
-        }
-
-        public init(json: JSONValue) throws(ModelDecodingError) {
-            let fields = try JSONFields(json)
-            self.configSource = try fields.optional("configSource")
-            self.externalID = try fields.optional("externalID")
-            self.podCIDR = try fields.optional("podCIDR")
-            self.podCIDRs = try fields.optional("podCIDRs")
-            self.providerID = try fields.optional("providerID")
-            self.taints = try fields.optional("taints")
-            self.unschedulable = try fields.optional("unschedulable")
-        }
-
-        public var json: JSONValue {
-            var members = JSONObject()
-            if let value = self.configSource { members["configSource"] = value.json }
-            if let value = self.externalID { members["externalID"] = value.json }
-            if let value = self.podCIDR { members["podCIDR"] = value.json }
-            if let value = self.podCIDRs { members["podCIDRs"] = value.json }
-            if let value = self.providerID { members["providerID"] = value.json }
-            if let value = self.taints { members["taints"] = value.json }
-            if let value = self.unschedulable { members["unschedulable"] = value.json }
-            return .object(members)
-        }
-    }
-
-    /// NodeStatus is information about the current status of a node.
-    public struct NodeStatus: Sendable, Equatable, JSONValueConvertible {
-        /// List of addresses reachable to the node.
-        public var addresses: [NodeAddress]?
-        /// Allocatable represents the resources of a node that are available for scheduling.
-        public var allocatable: [String: Quantity]?
-        /// Capacity represents the total resources of a node.
-        public var capacity: [String: Quantity]?
-        /// Conditions is an array of current observed node conditions.
-        public var conditions: [NodeCondition]?
-        /// Status of the config assigned to the node via the dynamic Kubelet config feature.
-        public var config: NodeConfigStatus?
-        /// Endpoints of daemons running on the Node.
-        public var daemonEndpoints: NodeDaemonEndpoints?
-        /// Features describes the set of features implemented by the CRI implementation.
-        public var features: NodeFeatures?
-        /// List of container images on this node
-        public var images: [ContainerImage]?
-        /// Set of ids/uuids to uniquely identify the node.
-        public var nodeInfo: NodeSystemInfo?
-        /// NodePhase is the recently observed lifecycle phase of the node.
-        public var phase: String?
-        /// The available runtime handlers.
-        public var runtimeHandlers: [NodeRuntimeHandler]?
-        /// List of volumes that are attached to the node.
-        public var volumesAttached: [AttachedVolume]?
-        /// List of attachable volumes in use (mounted) by the node.
-        public var volumesInUse: [String]?
-
-        /// Makes a `NodeStatus` from its members; optional members default to nil.
-        public init(
-            addresses: [NodeAddress]? = nil,
-            allocatable: [String: Quantity]? = nil,
-            capacity: [String: Quantity]? = nil,
-            conditions: [NodeCondition]? = nil,
-            config: NodeConfigStatus? = nil,
-            daemonEndpoints: NodeDaemonEndpoints? = nil,
-            features: NodeFeatures? = nil,
-            images: [ContainerImage]? = nil,
-            nodeInfo: NodeSystemInfo? = nil,
-            phase: String? = nil,
-            runtimeHandlers: [NodeRuntimeHandler]? = nil,
-            volumesAttached: [AttachedVolume]? = nil,
-            volumesInUse: [String]? = nil
-        ) {
-            self.addresses = addresses
-            self.allocatable = allocatable
-            self.capacity = capacity
-            self.conditions = conditions
-            self.config = config
-            self.daemonEndpoints = daemonEndpoints
-            self.features = features
-            self.images = images
-            self.nodeInfo = nodeInfo
-            self.phase = phase
-            self.runtimeHandlers = runtimeHandlers
-            self.volumesAttached = volumesAttached
-            self.volumesInUse = volumesInUse
-        }
-
-        public init(json: JSONValue) throws(ModelDecodingError) {
-            let fields = try JSONFields(json)
-            self.addresses = try fields.optional("addresses")
-            self.allocatable = try fields.optional("allocatable")
-            self.capacity = try fields.optional("capacity")
-            self.conditions = try fields.optional("conditions")
-            self.config = try fields.optional("config")
-            self.daemonEndpoints = try fields.optional("daemonEndpoints")
-            self.features = try fields.optional("features")
-            self.images = try fields.optional("images")
-            self.nodeInfo = try fields.optional("nodeInfo")
-            self.phase = try fields.optional("phase")
-            self.runtimeHandlers = try fields.optional("runtimeHandlers")
-            self.volumesAttached = try fields.optional("volumesAttached")
-            self.volumesInUse = try fields.optional("volumesInUse")
-        }
-
-        public var json: JSONValue {
-            var members = JSONObject()
-            if let value = self.addresses { members["addresses"] = value.json }
-            if let value = self.allocatable { members["allocatable"] = value.json }
-            if let value = self.capacity { members["capacity"] = value.json }
-            if let value = self.conditions { members["conditions"] = value.json }
-            if let value = self.config { members["config"] = value.json }
-            if let value = self.daemonEndpoints { members["daemonEndpoints"] = value.json }
-            if let value = self.features { members["features"] = value.json }
-            if let value = self.images { members["images"] = value.json }
-            if let value = self.nodeInfo { members["nodeInfo"] = value.json }
-            if let value = self.phase { members["phase"] = value.json }
-            if let value = self.runtimeHandlers { members["runtimeHandlers"] = value.json }
-            if let value = self.volumesAttached { members["volumesAttached"] = value.json }
-            if let value = self.volumesInUse { members["volumesInUse"] = value.json }
-            return .object(members)
-        }
-    }
-
-    /// NodeSystemInfo is a set of ids/uuids to uniquely identify the node.
-    public struct NodeSystemInfo: Sendable, Equatable, JSONValueConvertible {
-        /// The Architecture reported by the node
-        public var architecture: String
-        /// Boot ID reported by the node.
-        public var bootID: String
-        /// ContainerRuntime Version reported by the node through runtime remote API (e.g. containerd://1.4.2).
-        public var containerRuntimeVersion: String
-        /// Kernel Version reported by the node from 'uname -r' (e.g. 3.16.0-0.bpo.4-amd64).
-        public var kernelVersion: String
-        /// Deprecated: KubeProxy Version reported by the node.
-        public var kubeProxyVersion: String
-        /// Kubelet Version reported by the node.
-        public var kubeletVersion: String
-        /// MachineID reported by the node.
-        public var machineID: String
-        /// The Operating System reported by the node
-        public var operatingSystem: String
-        /// OS Image reported by the node from /etc/os-release (e.g.
-        public var osImage: String
-        /// SystemUUID reported by the node.
-        public var systemUUID: String
-
-        /// Makes a `NodeSystemInfo` from its members; optional members default to nil.
-        public init(
-            architecture: String,
-            bootID: String,
-            containerRuntimeVersion: String,
-            kernelVersion: String,
-            kubeProxyVersion: String,
-            kubeletVersion: String,
-            machineID: String,
-            operatingSystem: String,
-            osImage: String,
-            systemUUID: String
-        ) {
-            self.architecture = architecture
-            self.bootID = bootID
-            self.containerRuntimeVersion = containerRuntimeVersion
-            self.kernelVersion = kernelVersion
-            self.kubeProxyVersion = kubeProxyVersion
-            self.kubeletVersion = kubeletVersion
-            self.machineID = machineID
-            self.operatingSystem = operatingSystem
-            self.osImage = osImage
-            self.systemUUID = systemUUID
-        }
-
-        public init(json: JSONValue) throws(ModelDecodingError) {
-            let fields = try JSONFields(json)
-            self.architecture = try fields.required("architecture")
-            self.bootID = try fields.required("bootID")
-            self.containerRuntimeVersion = try fields.required("containerRuntimeVersion")
-            self.kernelVersion = try fields.required("kernelVersion")
-            self.kubeProxyVersion = try fields.required("kubeProxyVersion")
-            self.kubeletVersion = try fields.required("kubeletVersion")
-            self.machineID = try fields.required("machineID")
-            self.operatingSystem = try fields.required("operatingSystem")
-            self.osImage = try fields.required("osImage")
-            self.systemUUID = try fields.required("systemUUID")
-        }
-
-        public var json: JSONValue {
-            var members = JSONObject()
-            members["architecture"] = self.architecture.json
-            members["bootID"] = self.bootID.json
-            members["containerRuntimeVersion"] = self.containerRuntimeVersion.json
-            members["kernelVersion"] = self.kernelVersion.json
-            members["kubeProxyVersion"] = self.kubeProxyVersion.json
-            members["kubeletVersion"] = self.kubeletVersion.json
-            members["machineID"] = self.machineID.json
-            members["operatingSystem"] = self.operatingSystem.json
-            members["osImage"] = self.osImage.json
-            members["systemUUID"] = self.systemUUID.json
-            return .object(members)
-        }
-    }
-
-    /// ObjectFieldSelector selects an APIVersioned field of an object.
-    public struct ObjectFieldSelector: Sendable, Equatable, JSONValueConvertible {
-        /// Version of the schema the FieldPath is written in terms of, defaults to "v1".
-        public var apiVersion: String?
-        /// Path of the field to select in the specified API version.
-        public var fieldPath: String
-
-        /// Makes a `ObjectFieldSelector` from its members; optional members default to nil.
-        public init(
-            apiVersion: String? = nil,
-            fieldPath: String
-        ) {
-            self.apiVersion = apiVersion
-            self.fieldPath = fieldPath
-        }
-
-        public init(json: JSONValue) throws(ModelDecodingError) {
-            let fields = try JSONFields(json)
-            self.apiVersion = try fields.optional("apiVersion")
-            self.fieldPath = try fields.required("fieldPath")
-        }
-
-        public var json: JSONValue {
-            var members = JSONObject()
-            if let value = self.apiVersion { members["apiVersion"] = value.json }
-            members["fieldPath"] = self.fieldPath.json
-            return .object(members)
-        }
-    }
-
-    /// ObjectReference contains enough information to let you inspect or modify the referred object.
-    public struct ObjectReference: Sendable, Equatable, JSONValueConvertible {
-        /// API version of the referent.
-        public var apiVersion: String?
-        /// If referring to a piece of an object instead of an entire object, this string should contain a valid JSON/Go
-        /// field access statement, such as desiredState.manifest.containers[2].
-        public var fieldPath: String?
-        /// Kind of the referent.
-        public var kind: String?
-        /// Name of the referent.
-        public var name: String?
-        /// Namespace of the referent.
-        public var namespace: String?
-        /// Specific resourceVersion to which this reference is made, if any.
-        public var resourceVersion: String?
-        /// UID of the referent.
-        public var uid: String?
-
-        /// Makes a `ObjectReference` from its members; optional members default to nil.
-        public init(
-            apiVersion: String? = nil,
-            fieldPath: String? = nil,
-            kind: String? = nil,
-            name: String? = nil,
-            namespace: String? = nil,
-            resourceVersion: String? = nil,
-            uid: String? = nil
-        ) {
-            self.apiVersion = apiVersion
-            self.fieldPath = fieldPath
-            self.kind = kind
-            self.name = name
-            self.namespace = namespace
-            self.resourceVersion = resourceVersion
-            self.uid = uid
-        }
-
-        public init(json: JSONValue) throws(ModelDecodingError) {
-            let fields = try JSONFields(json)
-            self.apiVersion = try fields.optional("apiVersion")
-            self.fieldPath = try fields.optional("fieldPath")
-            self.kind = try fields.optional("kind")
-            self.name = try fields.optional("name")
-            self.namespace = try fields.optional("namespace")
-            self.resourceVersion = try fields.optional("resourceVersion")
-            self.uid = try fields.optional("uid")
-        }
-
-        public var json: JSONValue {
-            var members = JSONObject()
-            if let value = self.apiVersion { members["apiVersion"] = value.json }
-            if let value = self.fieldPath { members["fieldPath"] = value.json }
-            if let value = self.kind { members["kind"] = value.json }
-            if let value = self.name { members["name"] = value.json }
-            if let value = self.namespace { members["namespace"] = value.json }
-            if let value = self.resourceVersion { members["resourceVersion"] = value.json }
-            if let value = self.uid { members["uid"] = value.json }
-            return .object(members)
-        }
-    }
-
-    /// PersistentVolume (PV) is a storage resource provisioned by an administrator.
-    public struct PersistentVolume: KubernetesResource {
-        public static let apiVersion = "v1"
-        public static let kind = "PersistentVolume"
-        public static let plural = "persistentvolumes"
-        public static let namespaced = false
-        public typealias List = PersistentVolumeList
-
-        /// APIVersion defines the versioned schema of this representation of an object.
-        public var apiVersion: String?
-        /// Kind is a string value representing the REST resource this object represents.
-        public var kind: String?
-        /// Standard object's metadata.
-        public var metadata: meta.v1.ObjectMeta?
-        /// spec defines a specification of a persistent volume owned by the cluster.
-        public var spec: PersistentVolumeSpec?
-        /// status represents the current information/status for the persistent volume.
-        public var status: PersistentVolumeStatus?
-
-        /// Makes a `PersistentVolume` from its members; optional members default to nil.
-        public init(
-            apiVersion: String? = Self.apiVersion,
-            kind: String? = Self.kind,
-            metadata: meta.v1.ObjectMeta? = nil,
-            spec: PersistentVolumeSpec? = nil,
-            status: PersistentVolumeStatus? = nil
-        ) {
-            self.apiVersion = apiVersion
-            self.kind = kind
-            self.metadata = metadata
-            self.spec = spec
-            self.status = status
-        }
-
-        public init(json: JSONValue) throws(ModelDecodingError) {
-            let fields = try JSONFields(json)
-            self.apiVersion = try fields.optional("apiVersion")
-            self.kind = try fields.optional("kind")
-            self.metadata = try fields.optional("metadata")
-            self.spec = try fields.optional("spec")
-            self.status = try fields.optional("status")
-        }
-
-        public var json: JSONValue {
-            var members = JSONObject()
-            if let value = self.apiVersion { members["apiVersion"] = value.json }
-            if let value = self.kind { members["kind"] = value.json }
-            if let value = self.metadata { members["metadata"] = value.json }
-            if let value = self.spec { members["spec"] = value.json }
-            if let value = self.status { members["status"] = value.json }
-            return .object(members)
-        }
-    }
-
-    /// PersistentVolumeClaim is a user's request for and claim to a persistent volume
-    public struct PersistentVolumeClaim: KubernetesResource {
-        public static let apiVersion = "v1"
-        public static let kind = "PersistentVolumeClaim"
-        public static let plural = "persistentvolumeclaims"
-        public static let namespaced = true
-        public typealias List = PersistentVolumeClaimList
-
-        /// APIVersion defines the versioned schema of this representation of an object.
-        public var apiVersion: String?
-        /// Kind is a string value representing the REST resource this object represents.
-        public var kind: String?
-        /// Standard object's metadata.
-        public var metadata: meta.v1.ObjectMeta?
-        /// spec defines the desired characteristics of a volume requested by a pod author.
-        public var spec: PersistentVolumeClaimSpec?
-        /// status represents the current information/status of a persistent volume claim.
-        public var status: PersistentVolumeClaimStatus?
-
-        /// Makes a `PersistentVolumeClaim` from its members; optional members default to nil.
-        public init(
-            apiVersion: String? = Self.apiVersion,
-            kind: String? = Self.kind,
-            metadata: meta.v1.ObjectMeta? = nil,
-            spec: PersistentVolumeClaimSpec? = nil,
-            status: PersistentVolumeClaimStatus? = nil
-        ) {
-            self.apiVersion = apiVersion
-            self.kind = kind
-            self.metadata = metadata
-            self.spec = spec
-            self.status = status
-        }
-
-        public init(json: JSONValue) throws(ModelDecodingError) {
-            let fields = try JSONFields(json)
-            self.apiVersion = try fields.optional("apiVersion")
-            self.kind = try fields.optional("kind")
-            self.metadata = try fields.optional("metadata")
-            self.spec = try fields.optional("spec")
-            self.status = try fields.optional("status")
-        }
-
-        public var json: JSONValue {
-            var members = JSONObject()
-            if let value = self.apiVersion { members["apiVersion"] = value.json }
-            if let value = self.kind { members["kind"] = value.json }
-            if let value = self.metadata { members["metadata"] = value.json }
-            if let value = self.spec { members["spec"] = value.json }
-            if let value = self.status { members["status"] = value.json }
-            return .object(members)
-        }
-    }
-
-    /// PersistentVolumeClaimCondition contains details about state of pvc
-    public struct PersistentVolumeClaimCondition: Sendable, Equatable, JSONValueConvertible {
-        /// lastProbeTime is the time we probed the condition.
-        public var lastProbeTime: meta.v1.Time?
-        /// lastTransitionTime is the time the condition transitioned from one status to another.
-        public var lastTransitionTime: meta.v1.Time?
-        /// message is the human-readable message indicating details about last transition.
-        public var message: String?
-        /// reason is a unique, this should be a short, machine understandable string that gives the reason for
-        /// condition's last transition.
-        public var reason: String?
-        /// Status is the status of the condition.
-        public var status: String
-        /// Type is the type of the condition.
-        public var type: String
-
-        /// Makes a `PersistentVolumeClaimCondition` from its members; optional members default to nil.
-        public init(
-            lastProbeTime: meta.v1.Time? = nil,
-            lastTransitionTime: meta.v1.Time? = nil,
-            message: String? = nil,
-            reason: String? = nil,
-            status: String,
-            type: String
-        ) {
-            self.lastProbeTime = lastProbeTime
-            self.lastTransitionTime = lastTransitionTime
-            self.message = message
-            self.reason = reason
-            self.status = status
-            self.type = type
-        }
-
-        public init(json: JSONValue) throws(ModelDecodingError) {
-            let fields = try JSONFields(json)
-            self.lastProbeTime = try fields.optional("lastProbeTime")
-            self.lastTransitionTime = try fields.optional("lastTransitionTime")
-            self.message = try fields.optional("message")
-            self.reason = try fields.optional("reason")
-            self.status = try fields.required("status")
-            self.type = try fields.required("type")
-        }
-
-        public var json: JSONValue {
-            var members = JSONObject()
-            if let value = self.lastProbeTime { members["lastProbeTime"] = value.json }
-            if let value = self.lastTransitionTime { members["lastTransitionTime"] = value.json }
-            if let value = self.message { members["message"] = value.json }
-            if let value = self.reason { members["reason"] = value.json }
-            members["status"] = self.status.json
-            members["type"] = self.type.json
-            return .object(members)
-        }
-    }
-
-    /// PersistentVolumeClaimList is a list of PersistentVolumeClaim items.
-    public struct PersistentVolumeClaimList: KubernetesList {
-        public static let apiVersion = "v1"
-        public static let kind = "PersistentVolumeClaimList"
-
-        /// APIVersion defines the versioned schema of this representation of an object.
-        public var apiVersion: String?
-        /// items is a list of persistent volume claims.
-        public var items: [PersistentVolumeClaim]
-        /// Kind is a string value representing the REST resource this object represents.
-        public var kind: String?
-        /// Standard list metadata.
-        public var metadata: meta.v1.ListMeta?
-
-        /// Makes a `PersistentVolumeClaimList` from its members; optional members default to nil.
-        public init(
-            apiVersion: String? = Self.apiVersion,
-            items: [PersistentVolumeClaim],
-            kind: String? = Self.kind,
-            metadata: meta.v1.ListMeta? = nil
-        ) {
-            self.apiVersion = apiVersion
-            self.items = items
-            self.kind = kind
-            self.metadata = metadata
-        }
-
-        public init(json: JSONValue) throws(ModelDecodingError) {
-            let fields = try JSONFields(json)
-            self.apiVersion = try fields.optional("apiVersion")
-            self.items = try fields.required("items")
-            self.kind = try fields.optional("kind")
-            self.metadata = try fields.optional("metadata")
-        }
-
-        public var json: JSONValue {
-            var members = JSONObject()
-            if let value = self.apiVersion { members["apiVersion"] = value.json }
-            members["items"] = self.items.json
-            if let value = self.kind { members["kind"] = value.json }
-            if let value = self.metadata { members["metadata"] = value.json }
-            return .object(members)
-        }
-    }
-
-    /// PersistentVolumeClaimSpec describes the common attributes of storage devices and allows a Source for
-    /// provider-specific attributes
-    public struct PersistentVolumeClaimSpec: Sendable, Equatable, JSONValueConvertible {
-        /// accessModes contains the desired access modes the volume should have.
-        public var accessModes: [String]?
-        /// dataSource field can be used to specify either: * An existing VolumeSnapshot object
-        /// (snapshot.storage.k8s.io/VolumeSnapshot) * An existing PVC (PersistentVolumeClaim) If the provisioner or an
-        /// external controller can support the specified data source, it will create a new volume based on the contents
-        /// of the specified data source.
-        public var dataSource: TypedLocalObjectReference?
-        /// dataSourceRef specifies the object from which to populate the volume with data, if a non-empty volume is
-        /// desired.
-        public var dataSourceRef: TypedObjectReference?
-        /// resources represents the minimum resources the volume should have.
-        public var resources: VolumeResourceRequirements?
-        /// selector is a label query over volumes to consider for binding.
-        public var selector: meta.v1.LabelSelector?
-        /// storageClassName is the name of the StorageClass required by the claim.
-        public var storageClassName: String?
-        /// volumeAttributesClassName may be used to set the VolumeAttributesClass used by this claim.
-        public var volumeAttributesClassName: String?
-        /// volumeMode defines what type of volume is required by the claim.
-        public var volumeMode: String?
-        /// volumeName is the binding reference to the PersistentVolume backing this claim.
-        public var volumeName: String?
-
-        /// Makes a `PersistentVolumeClaimSpec` from its members; optional members default to nil.
-        public init(
-            accessModes: [String]? = nil,
-            dataSource: TypedLocalObjectReference? = nil,
-            dataSourceRef: TypedObjectReference? = nil,
-            resources: VolumeResourceRequirements? = nil,
-            selector: meta.v1.LabelSelector? = nil,
-            storageClassName: String? = nil,
-            volumeAttributesClassName: String? = nil,
-            volumeMode: String? = nil,
-            volumeName: String? = nil
-        ) {
-            self.accessModes = accessModes
-            self.dataSource = dataSource
-            self.dataSourceRef = dataSourceRef
-            self.resources = resources
-            self.selector = selector
-            self.storageClassName = storageClassName
-            self.volumeAttributesClassName = volumeAttributesClassName
-            self.volumeMode = volumeMode
-            self.volumeName = volumeName
-        }
-
-        public init(json: JSONValue) throws(ModelDecodingError) {
-            let fields = try JSONFields(json)
-            self.accessModes = try fields.optional("accessModes")
-            self.dataSource = try fields.optional("dataSource")
-            self.dataSourceRef = try fields.optional("dataSourceRef")
-            self.resources = try fields.optional("resources")
-            self.selector = try fields.optional("selector")
-            self.storageClassName = try fields.optional("storageClassName")
-            self.volumeAttributesClassName = try fields.optional("volumeAttributesClassName")
-            self.volumeMode = try fields.optional("volumeMode")
-            self.volumeName = try fields.optional("volumeName")
-        }
-
-        public var json: JSONValue {
-            var members = JSONObject()
-            if let value = self.accessModes { members["accessModes"] = value.json }
-            if let value = self.dataSource { members["dataSource"] = value.json }
-            if let value = self.dataSourceRef { members["dataSourceRef"] = value.json }
-            if let value = self.resources { members["resources"] = value.json }
-            if let value = self.selector { members["selector"] = value.json }
-            if let value = self.storageClassName { members["storageClassName"] = value.json }
-            if let value = self.volumeAttributesClassName { members["volumeAttributesClassName"] = value.json }
-            if let value = self.volumeMode { members["volumeMode"] = value.json }
-            if let value = self.volumeName { members["volumeName"] = value.json }
-            return .object(members)
-        }
-    }
-
-    /// PersistentVolumeClaimStatus is the current status of a persistent volume claim.
-    public struct PersistentVolumeClaimStatus: Sendable, Equatable, JSONValueConvertible {
-        /// accessModes contains the actual access modes the volume backing the PVC has.
-        public var accessModes: [String]?
-        /// allocatedResourceStatuses stores status of resource being resized for the given PVC.
-        public var allocatedResourceStatuses: [String: String]?
-        /// allocatedResources tracks the resources allocated to a PVC including its capacity.
-        public var allocatedResources: [String: Quantity]?
-        /// capacity represents the actual resources of the underlying volume.
-        public var capacity: [String: Quantity]?
-        /// conditions is the current Condition of persistent volume claim.
-        public var conditions: [PersistentVolumeClaimCondition]?
-        /// currentVolumeAttributesClassName is the current name of the VolumeAttributesClass the PVC is using.
-        public var currentVolumeAttributesClassName: String?
-        /// ModifyVolumeStatus represents the status object of ControllerModifyVolume operation.
-        public var modifyVolumeStatus: ModifyVolumeStatus?
-        /// phase represents the current phase of PersistentVolumeClaim.
-        public var phase: String?
-
-        /// Makes a `PersistentVolumeClaimStatus` from its members; optional members default to nil.
-        public init(
-            accessModes: [String]? = nil,
-            allocatedResourceStatuses: [String: String]? = nil,
-            allocatedResources: [String: Quantity]? = nil,
-            capacity: [String: Quantity]? = nil,
-            conditions: [PersistentVolumeClaimCondition]? = nil,
-            currentVolumeAttributesClassName: String? = nil,
-            modifyVolumeStatus: ModifyVolumeStatus? = nil,
-            phase: String? = nil
-        ) {
-            self.accessModes = accessModes
-            self.allocatedResourceStatuses = allocatedResourceStatuses
-            self.allocatedResources = allocatedResources
-            self.capacity = capacity
-            self.conditions = conditions
-            self.currentVolumeAttributesClassName = currentVolumeAttributesClassName
-            self.modifyVolumeStatus = modifyVolumeStatus
-            self.phase = phase
-        }
-
-        public init(json: JSONValue) throws(ModelDecodingError) {
-            let fields = try JSONFields(json)
-            self.accessModes = try fields.optional("accessModes")
-            self.allocatedResourceStatuses = try fields.optional("allocatedResourceStatuses")
-            self.allocatedResources = try fields.optional("allocatedResources")
-            self.capacity = try fields.optional("capacity")
-            self.conditions = try fields.optional("conditions")
-            self.currentVolumeAttributesClassName = try fields.optional("currentVolumeAttributesClassName")
-            self.modifyVolumeStatus = try fields.optional("modifyVolumeStatus")
-            self.phase = try fields.optional("phase")
-        }
-
-        public var json: JSONValue {
-            var members = JSONObject()
-            if let value = self.accessModes { members["accessModes"] = value.json }
-            if let value = self.allocatedResourceStatuses { members["allocatedResourceStatuses"] = value.json }
-            if let value = self.allocatedResources { members["allocatedResources"] = value.json }
-            if let value = self.capacity { members["capacity"] = value.json }
-            if let value = self.conditions { members["conditions"] = value.json }
-            if let value = self.currentVolumeAttributesClassName { members["currentVolumeAttributesClassName"] = value.json }
-            if let value = self.modifyVolumeStatus { members["modifyVolumeStatus"] = value.json }
-            if let value = self.phase { members["phase"] = value.json }
-            return .object(members)
-        }
-    }
-
-    /// PersistentVolumeClaimTemplate is used to produce PersistentVolumeClaim objects as part of an
-    /// EphemeralVolumeSource.
-    public struct PersistentVolumeClaimTemplate: Sendable, Equatable, JSONValueConvertible {
-        /// May contain labels and annotations that will be copied into the PVC when creating it.
-        public var metadata: meta.v1.ObjectMeta?
-        /// The specification for the PersistentVolumeClaim.
-        public var spec: PersistentVolumeClaimSpec
-
-        /// Makes a `PersistentVolumeClaimTemplate` from its members; optional members default to nil.
-        public init(
-            metadata: meta.v1.ObjectMeta? = nil,
-            spec: PersistentVolumeClaimSpec
-        ) {
-            self.metadata = metadata
-            self.spec = spec
-        }
-
-        public init(json: JSONValue) throws(ModelDecodingError) {
-            let fields = try JSONFields(json)
-            self.metadata = try fields.optional("metadata")
-            self.spec = try fields.required("spec")
-        }
-
-        public var json: JSONValue {
-            var members = JSONObject()
-            if let value = self.metadata { members["metadata"] = value.json }
-            members["spec"] = self.spec.json
-            return .object(members)
-        }
-    }
-
-    /// PersistentVolumeClaimVolumeSource references the user's PVC in the same namespace.
-    public struct PersistentVolumeClaimVolumeSource: Sendable, Equatable, JSONValueConvertible {
-        /// claimName is the name of a PersistentVolumeClaim in the same namespace as the pod using this volume.
-        public var claimName: String
-        /// readOnly Will force the ReadOnly setting in VolumeMounts.
-        public var readOnly: Bool?
-
-        /// Makes a `PersistentVolumeClaimVolumeSource` from its members; optional members default to nil.
-        public init(
-            claimName: String,
-            readOnly: Bool? = nil
-        ) {
-            self.claimName = claimName
-            self.readOnly = readOnly
-        }
-
-        public init(json: JSONValue) throws(ModelDecodingError) {
-            let fields = try JSONFields(json)
-            self.claimName = try fields.required("claimName")
-            self.readOnly = try fields.optional("readOnly")
-        }
-
-        public var json: JSONValue {
-            var members = JSONObject()
-            members["claimName"] = self.claimName.json
-            if let value = self.readOnly { members["readOnly"] = value.json }
-            return .object(members)
-        }
-    }
-
-    /// PersistentVolumeList is a list of PersistentVolume items.
-    public struct PersistentVolumeList: KubernetesList {
-        public static let apiVersion = "v1"
-        public static let kind = "PersistentVolumeList"
-
-        /// APIVersion defines the versioned schema of this representation of an object.
-        public var apiVersion: String?
-        /// items is a list of persistent volumes.
-        public var items: [PersistentVolume]
-        /// Kind is a string value representing the REST resource this object represents.
-        public var kind: String?
-        /// Standard list metadata.
-        public var metadata: meta.v1.ListMeta?
-
-        /// Makes a `PersistentVolumeList` from its members; optional members default to nil.
-        public init(
-            apiVersion: String? = Self.apiVersion,
-            items: [PersistentVolume],
-            kind: String? = Self.kind,
-            metadata: meta.v1.ListMeta? = nil
-        ) {
-            self.apiVersion = apiVersion
-            self.items = items
-            self.kind = kind
-            self.metadata = metadata
-        }
-
-        public init(json: JSONValue) throws(ModelDecodingError) {
-            let fields = try JSONFields(json)
-            self.apiVersion = try fields.optional("apiVersion")
-            self.items = try fields.required("items")
-            self.kind = try fields.optional("kind")
-            self.metadata = try fields.optional("metadata")
-        }
-
-        public var json: JSONValue {
-            var members = JSONObject()
-            if let value = self.apiVersion { members["apiVersion"] = value.json }
-            members["items"] = self.items.json
-            if let value = self.kind { members["kind"] = value.json }
-            if let value = self.metadata { members["metadata"] = value.json }
-            return .object(members)
-        }
-    }
-
-    /// PersistentVolumeSpec is the specification of a persistent volume.
-    public struct PersistentVolumeSpec: Sendable, Equatable, JSONValueConvertible {
-        /// accessModes contains all ways the volume can be mounted.
-        public var accessModes: [String]?
-        /// awsElasticBlockStore represents an AWS Disk resource that is attached to a kubelet's host machine and then
-        /// exposed to the pod.
-        public var awsElasticBlockStore: AWSElasticBlockStoreVolumeSource?
-        /// azureDisk represents an Azure Data Disk mount on the host and bind mount to the pod.
-        public var azureDisk: AzureDiskVolumeSource?
-        /// azureFile represents an Azure File Service mount on the host and bind mount to the pod.
-        public var azureFile: AzureFilePersistentVolumeSource?
-        /// capacity is the description of the persistent volume's resources and capacity.
-        public var capacity: [String: Quantity]?
-        /// cephFS represents a Ceph FS mount on the host that shares a pod's lifetime.
-        public var cephfs: CephFSPersistentVolumeSource?
-        /// cinder represents a cinder volume attached and mounted on kubelets host machine.
-        public var cinder: CinderPersistentVolumeSource?
-        /// claimRef is part of a bi-directional binding between PersistentVolume and PersistentVolumeClaim.
-        public var claimRef: ObjectReference?
-        /// csi represents storage that is handled by an external CSI driver.
-        public var csi: CSIPersistentVolumeSource?
-        /// fc represents a Fibre Channel resource that is attached to a kubelet's host machine and then exposed to the
-        /// pod.
-        public var fc: FCVolumeSource?
-        /// flexVolume represents a generic volume resource that is provisioned/attached using an exec based plugin.
-        public var flexVolume: FlexPersistentVolumeSource?
-        /// flocker represents a Flocker volume attached to a kubelet's host machine and exposed to the pod for its
-        /// usage.
-        public var flocker: FlockerVolumeSource?
-        /// gcePersistentDisk represents a GCE Disk resource that is attached to a kubelet's host machine and then
-        /// exposed to the pod.
-        public var gcePersistentDisk: GCEPersistentDiskVolumeSource?
-        /// glusterfs represents a Glusterfs volume that is attached to a host and exposed to the pod.
-        public var glusterfs: GlusterfsPersistentVolumeSource?
-        /// hostPath represents a directory on the host.
-        public var hostPath: HostPathVolumeSource?
-        /// iscsi represents an ISCSI Disk resource that is attached to a kubelet's host machine and then exposed to the
-        /// pod.
-        public var iscsi: ISCSIPersistentVolumeSource?
-        /// local represents directly-attached storage with node affinity
-        public var local: LocalVolumeSource?
-        /// mountOptions is the list of mount options, e.g. ["ro", "soft"].
-        public var mountOptions: [String]?
-        /// nfs represents an NFS mount on the host.
-        public var nfs: NFSVolumeSource?
-        /// nodeAffinity defines constraints that limit what nodes this volume can be accessed from.
-        public var nodeAffinity: VolumeNodeAffinity?
-        /// persistentVolumeReclaimPolicy defines what happens to a persistent volume when released from its claim.
-        public var persistentVolumeReclaimPolicy: String?
-        /// photonPersistentDisk represents a PhotonController persistent disk attached and mounted on kubelets host
-        /// machine.
-        public var photonPersistentDisk: PhotonPersistentDiskVolumeSource?
-        /// portworxVolume represents a portworx volume attached and mounted on kubelets host machine.
-        public var portworxVolume: PortworxVolumeSource?
-        /// quobyte represents a Quobyte mount on the host that shares a pod's lifetime.
-        public var quobyte: QuobyteVolumeSource?
-        /// rbd represents a Rados Block Device mount on the host that shares a pod's lifetime.
-        public var rbd: RBDPersistentVolumeSource?
-        /// scaleIO represents a ScaleIO persistent volume attached and mounted on Kubernetes nodes.
-        public var scaleIO: ScaleIOPersistentVolumeSource?
-        /// storageClassName is the name of StorageClass to which this persistent volume belongs.
-        public var storageClassName: String?
-        /// storageOS represents a StorageOS volume that is attached to the kubelet's host machine and mounted into the
-        /// pod.
-        public var storageos: StorageOSPersistentVolumeSource?
-        /// Name of VolumeAttributesClass to which this persistent volume belongs.
-        public var volumeAttributesClassName: String?
-        /// volumeMode defines if a volume is intended to be used with a formatted filesystem or to remain in raw block
-        /// state.
-        public var volumeMode: String?
-        /// vsphereVolume represents a vSphere volume attached and mounted on kubelets host machine.
-        public var vsphereVolume: VsphereVirtualDiskVolumeSource?
-
-        /// Makes a `PersistentVolumeSpec` from its members; optional members default to nil.
-        public init(
-            accessModes: [String]? = nil,
-            awsElasticBlockStore: AWSElasticBlockStoreVolumeSource? = nil,
-            azureDisk: AzureDiskVolumeSource? = nil,
-            azureFile: AzureFilePersistentVolumeSource? = nil,
-            capacity: [String: Quantity]? = nil,
-            cephfs: CephFSPersistentVolumeSource? = nil,
-            cinder: CinderPersistentVolumeSource? = nil,
-            claimRef: ObjectReference? = nil,
-            csi: CSIPersistentVolumeSource? = nil,
-            fc: FCVolumeSource? = nil,
-            flexVolume: FlexPersistentVolumeSource? = nil,
-            flocker: FlockerVolumeSource? = nil,
-            gcePersistentDisk: GCEPersistentDiskVolumeSource? = nil,
-            glusterfs: GlusterfsPersistentVolumeSource? = nil,
-            hostPath: HostPathVolumeSource? = nil,
-            iscsi: ISCSIPersistentVolumeSource? = nil,
-            local: LocalVolumeSource? = nil,
-            mountOptions: [String]? = nil,
-            nfs: NFSVolumeSource? = nil,
-            nodeAffinity: VolumeNodeAffinity? = nil,
-            persistentVolumeReclaimPolicy: String? = nil,
-            photonPersistentDisk: PhotonPersistentDiskVolumeSource? = nil,
-            portworxVolume: PortworxVolumeSource? = nil,
-            quobyte: QuobyteVolumeSource? = nil,
-            rbd: RBDPersistentVolumeSource? = nil,
-            scaleIO: ScaleIOPersistentVolumeSource? = nil,
-            storageClassName: String? = nil,
-            storageos: StorageOSPersistentVolumeSource? = nil,
-            volumeAttributesClassName: String? = nil,
-            volumeMode: String? = nil,
-            vsphereVolume: VsphereVirtualDiskVolumeSource? = nil
-        ) {
-            self.accessModes = accessModes
-            self.awsElasticBlockStore = awsElasticBlockStore
-            self.azureDisk = azureDisk
-            self.azureFile = azureFile
-            self.capacity = capacity
-            self.cephfs = cephfs
-            self.cinder = cinder
-            self.claimRef = claimRef
-            self.csi = csi
-            self.fc = fc
-            self.flexVolume = flexVolume
-            self.flocker = flocker
-            self.gcePersistentDisk = gcePersistentDisk
-            self.glusterfs = glusterfs
-            self.hostPath = hostPath
-            self.iscsi = iscsi
-            self.local = local
-            self.mountOptions = mountOptions
-            self.nfs = nfs
-            self.nodeAffinity = nodeAffinity
-            self.persistentVolumeReclaimPolicy = persistentVolumeReclaimPolicy
-            self.photonPersistentDisk = photonPersistentDisk
-            self.portworxVolume = portworxVolume
-            self.quobyte = quobyte
-            self.rbd = rbd
-            self.scaleIO = scaleIO
-            self.storageClassName = storageClassName
-            self.storageos = storageos
-            self.volumeAttributesClassName = volumeAttributesClassName
-            self.volumeMode = volumeMode
-            self.vsphereVolume = vsphereVolume
-        }
-
-        public init(json: JSONValue) throws(ModelDecodingError) {
-            let fields = try JSONFields(json)
-            self.accessModes = try fields.optional("accessModes")
-            self.awsElasticBlockStore = try fields.optional("awsElasticBlockStore")
-            self.azureDisk = try fields.optional("azureDisk")
-            self.azureFile = try fields.optional("azureFile")
-            self.capacity = try fields.optional("capacity")
-            self.cephfs = try fields.optional("cephfs")
-            self.cinder = try fields.optional("cinder")
-            self.claimRef = try fields.optional("claimRef")
-            self.csi = try fields.optional("csi")
-            self.fc = try fields.optional("fc")
-            self.flexVolume = try fields.optional("flexVolume")
-            self.flocker = try fields.optional("flocker")
-            self.gcePersistentDisk = try fields.optional("gcePersistentDisk")
-            self.glusterfs = try fields.optional("glusterfs")
-            self.hostPath = try fields.optional("hostPath")
-            self.iscsi = try fields.optional("iscsi")
-            self.local = try fields.optional("local")
-            self.mountOptions = try fields.optional("mountOptions")
-            self.nfs = try fields.optional("nfs")
-            self.nodeAffinity = try fields.optional("nodeAffinity")
-            self.persistentVolumeReclaimPolicy = try fields.optional("persistentVolumeReclaimPolicy")
-            self.photonPersistentDisk = try fields.optional("photonPersistentDisk")
-            self.portworxVolume = try fields.optional("portworxVolume")
-            self.quobyte = try fields.optional("quobyte")
-            self.rbd = try fields.optional("rbd")
-            self.scaleIO = try fields.optional("scaleIO")
-            self.storageClassName = try fields.optional("storageClassName")
-            self.storageos = try fields.optional("storageos")
-            self.volumeAttributesClassName = try fields.optional("volumeAttributesClassName")
-            self.volumeMode = try fields.optional("volumeMode")
-            self.vsphereVolume = try fields.optional("vsphereVolume")
-        }
-
-        public var json: JSONValue {
-            var members = JSONObject()
-            if let value = self.accessModes { members["accessModes"] = value.json }
-            if let value = self.awsElasticBlockStore { members["awsElasticBlockStore"] = value.json }
-            if let value = self.azureDisk { members["azureDisk"] = value.json }
-            if let value = self.azureFile { members["azureFile"] = value.json }
-            if let value = self.capacity { members["capacity"] = value.json }
-            if let value = self.cephfs { members["cephfs"] = value.json }
-            if let value = self.cinder { members["cinder"] = value.json }
-            if let value = self.claimRef { members["claimRef"] = value.json }
-            if let value = self.csi { members["csi"] = value.json }
-            if let value = self.fc { members["fc"] = value.json }
-            if let value = self.flexVolume { members["flexVolume"] = value.json }
-            if let value = self.flocker { members["flocker"] = value.json }
-            if let value = self.gcePersistentDisk { members["gcePersistentDisk"] = value.json }
-            if let value = self.glusterfs { members["glusterfs"] = value.json }
-            if let value = self.hostPath { members["hostPath"] = value.json }
-            if let value = self.iscsi { members["iscsi"] = value.json }
-            if let value = self.local { members["local"] = value.json }
-            if let value = self.mountOptions { members["mountOptions"] = value.json }
-            if let value = self.nfs { members["nfs"] = value.json }
-            if let value = self.nodeAffinity { members["nodeAffinity"] = value.json }
-            if let value = self.persistentVolumeReclaimPolicy { members["persistentVolumeReclaimPolicy"] = value.json }
-            if let value = self.photonPersistentDisk { members["photonPersistentDisk"] = value.json }
-            if let value = self.portworxVolume { members["portworxVolume"] = value.json }
-            if let value = self.quobyte { members["quobyte"] = value.json }
-            if let value = self.rbd { members["rbd"] = value.json }
-            if let value = self.scaleIO { members["scaleIO"] = value.json }
-            if let value = self.storageClassName { members["storageClassName"] = value.json }
-            if let value = self.storageos { members["storageos"] = value.json }
-            if let value = self.volumeAttributesClassName { members["volumeAttributesClassName"] = value.json }
-            if let value = self.volumeMode { members["volumeMode"] = value.json }
-            if let value = self.vsphereVolume { members["vsphereVolume"] = value.json }
             return .object(members)
         }
     }

@@ -2,87 +2,237 @@
 public import SkiffJSON
 
 extension core.v1 {
-    /// PersistentVolumeStatus is the current status of a persistent volume.
-    public struct PersistentVolumeStatus: Sendable, Equatable, JSONValueConvertible {
-        /// lastPhaseTransitionTime is the time the phase transitioned from one to another and automatically resets to
-        /// current time everytime a volume phase transitions.
-        public var lastPhaseTransitionTime: meta.v1.Time?
-        /// message is a human-readable message indicating details about why the volume is in this state.
-        public var message: String?
-        /// phase indicates if a volume is available, bound to a claim, or released by a claim.
-        public var phase: String?
-        /// reason is a brief CamelCase string that describes any failure and is meant for machine parsing and tidy
-        /// display in the CLI.
-        public var reason: String?
+    /// ImageVolumeSource represents a image volume resource.
+    public struct ImageVolumeSource: Sendable, Equatable, JSONValueConvertible {
+        /// Policy for pulling OCI objects.
+        public var pullPolicy: String?
+        /// Required: Image or artifact reference to be used.
+        public var reference: String?
 
-        /// Makes a `PersistentVolumeStatus` from its members; optional members default to nil.
+        /// Makes a `ImageVolumeSource` from its members; optional members default to nil.
         public init(
-            lastPhaseTransitionTime: meta.v1.Time? = nil,
-            message: String? = nil,
-            phase: String? = nil,
-            reason: String? = nil
+            pullPolicy: String? = nil,
+            reference: String? = nil
         ) {
-            self.lastPhaseTransitionTime = lastPhaseTransitionTime
-            self.message = message
-            self.phase = phase
-            self.reason = reason
+            self.pullPolicy = pullPolicy
+            self.reference = reference
         }
 
         public init(json: JSONValue) throws(ModelDecodingError) {
             let fields = try JSONFields(json)
-            self.lastPhaseTransitionTime = try fields.optional("lastPhaseTransitionTime")
-            self.message = try fields.optional("message")
-            self.phase = try fields.optional("phase")
-            self.reason = try fields.optional("reason")
+            self.pullPolicy = try fields.optional("pullPolicy")
+            self.reference = try fields.optional("reference")
+        }
+
+        public init(reader: inout JSONReader) throws {
+            try reader.expectObject()
+            var v0: String? = nil
+            var v1: String? = nil
+            try reader.beginObject()
+            while let key = try reader.nextKey() {
+                if key == "pullPolicy" {
+                    v0 = try reader.member("pullPolicy")
+                } else if key == "reference" {
+                    v1 = try reader.member("reference")
+                } else {
+                    try reader.skipValue()
+                }
+            }
+            self.pullPolicy = v0
+            self.reference = v1
         }
 
         public var json: JSONValue {
             var members = JSONObject()
-            if let value = self.lastPhaseTransitionTime { members["lastPhaseTransitionTime"] = value.json }
-            if let value = self.message { members["message"] = value.json }
-            if let value = self.phase { members["phase"] = value.json }
-            if let value = self.reason { members["reason"] = value.json }
+            if let value = self.pullPolicy { members["pullPolicy"] = value.json }
+            if let value = self.reference { members["reference"] = value.json }
             return .object(members)
         }
     }
 
-    /// Represents a Photon Controller persistent disk resource.
-    public struct PhotonPersistentDiskVolumeSource: Sendable, Equatable, JSONValueConvertible {
-        /// fsType is the filesystem type to mount.
-        public var fsType: String?
-        /// pdID is the ID that identifies Photon Controller persistent disk
-        public var pdID: String
+    /// Maps a string key to a path within a volume.
+    public struct KeyToPath: Sendable, Equatable, JSONValueConvertible {
+        /// key is the key to project.
+        public var key: String
+        /// mode is Optional: mode bits used to set permissions on this file.
+        public var mode: Int32?
+        /// path is the relative path of the file to map the key to.
+        public var path: String
 
-        /// Makes a `PhotonPersistentDiskVolumeSource` from its members; optional members default to nil.
+        /// Makes a `KeyToPath` from its members; optional members default to nil.
         public init(
-            fsType: String? = nil,
-            pdID: String
+            key: String,
+            mode: Int32? = nil,
+            path: String
         ) {
-            self.fsType = fsType
-            self.pdID = pdID
+            self.key = key
+            self.mode = mode
+            self.path = path
         }
 
         public init(json: JSONValue) throws(ModelDecodingError) {
             let fields = try JSONFields(json)
-            self.fsType = try fields.optional("fsType")
-            self.pdID = try fields.required("pdID")
+            self.key = try fields.required("key")
+            self.mode = try fields.optional("mode")
+            self.path = try fields.required("path")
+        }
+
+        public init(reader: inout JSONReader) throws {
+            try reader.expectObject()
+            var v0: String? = nil
+            var v1: Int32? = nil
+            var v2: String? = nil
+            try reader.beginObject()
+            while let key = try reader.nextKey() {
+                if key == "key" {
+                    v0 = try reader.member("key")
+                } else if key == "mode" {
+                    v1 = try reader.member("mode")
+                } else if key == "path" {
+                    v2 = try reader.member("path")
+                } else {
+                    try reader.skipValue()
+                }
+            }
+            self.key = try requiredMember(v0, "key")
+            self.mode = v1
+            self.path = try requiredMember(v2, "path")
         }
 
         public var json: JSONValue {
             var members = JSONObject()
-            if let value = self.fsType { members["fsType"] = value.json }
-            members["pdID"] = self.pdID.json
+            members["key"] = self.key.json
+            if let value = self.mode { members["mode"] = value.json }
+            members["path"] = self.path.json
             return .object(members)
         }
     }
 
-    /// Pod is a collection of containers that can run on a host.
-    public struct Pod: KubernetesResource {
+    /// Lifecycle describes actions that the management system should take in response to container lifecycle events.
+    public struct Lifecycle: Sendable, Equatable, JSONValueConvertible {
+        /// PostStart is called immediately after a container is created.
+        public var postStart: LifecycleHandler?
+        /// PreStop is called immediately before a container is terminated due to an API request or management event
+        /// such as liveness/startup probe failure, preemption, resource contention, etc. The handler is not called if
+        /// the container crashes or exits.
+        public var preStop: LifecycleHandler?
+
+        /// Makes a `Lifecycle` from its members; optional members default to nil.
+        public init(
+            postStart: LifecycleHandler? = nil,
+            preStop: LifecycleHandler? = nil
+        ) {
+            self.postStart = postStart
+            self.preStop = preStop
+        }
+
+        public init(json: JSONValue) throws(ModelDecodingError) {
+            let fields = try JSONFields(json)
+            self.postStart = try fields.optional("postStart")
+            self.preStop = try fields.optional("preStop")
+        }
+
+        public init(reader: inout JSONReader) throws {
+            try reader.expectObject()
+            var v0: LifecycleHandler? = nil
+            var v1: LifecycleHandler? = nil
+            try reader.beginObject()
+            while let key = try reader.nextKey() {
+                if key == "postStart" {
+                    v0 = try reader.member("postStart")
+                } else if key == "preStop" {
+                    v1 = try reader.member("preStop")
+                } else {
+                    try reader.skipValue()
+                }
+            }
+            self.postStart = v0
+            self.preStop = v1
+        }
+
+        public var json: JSONValue {
+            var members = JSONObject()
+            if let value = self.postStart { members["postStart"] = value.json }
+            if let value = self.preStop { members["preStop"] = value.json }
+            return .object(members)
+        }
+    }
+
+    /// LifecycleHandler defines a specific action that should be taken in a lifecycle hook.
+    public struct LifecycleHandler: Sendable, Equatable, JSONValueConvertible {
+        /// Exec specifies a command to execute in the container.
+        public var exec: ExecAction?
+        /// HTTPGet specifies an HTTP GET request to perform.
+        public var httpGet: HTTPGetAction?
+        /// Sleep represents a duration that the container should sleep.
+        public var sleep: SleepAction?
+        /// Deprecated.
+        public var tcpSocket: TCPSocketAction?
+
+        /// Makes a `LifecycleHandler` from its members; optional members default to nil.
+        public init(
+            exec: ExecAction? = nil,
+            httpGet: HTTPGetAction? = nil,
+            sleep: SleepAction? = nil,
+            tcpSocket: TCPSocketAction? = nil
+        ) {
+            self.exec = exec
+            self.httpGet = httpGet
+            self.sleep = sleep
+            self.tcpSocket = tcpSocket
+        }
+
+        public init(json: JSONValue) throws(ModelDecodingError) {
+            let fields = try JSONFields(json)
+            self.exec = try fields.optional("exec")
+            self.httpGet = try fields.optional("httpGet")
+            self.sleep = try fields.optional("sleep")
+            self.tcpSocket = try fields.optional("tcpSocket")
+        }
+
+        public init(reader: inout JSONReader) throws {
+            try reader.expectObject()
+            var v0: ExecAction? = nil
+            var v1: HTTPGetAction? = nil
+            var v2: SleepAction? = nil
+            var v3: TCPSocketAction? = nil
+            try reader.beginObject()
+            while let key = try reader.nextKey() {
+                if key == "exec" {
+                    v0 = try reader.member("exec")
+                } else if key == "httpGet" {
+                    v1 = try reader.member("httpGet")
+                } else if key == "sleep" {
+                    v2 = try reader.member("sleep")
+                } else if key == "tcpSocket" {
+                    v3 = try reader.member("tcpSocket")
+                } else {
+                    try reader.skipValue()
+                }
+            }
+            self.exec = v0
+            self.httpGet = v1
+            self.sleep = v2
+            self.tcpSocket = v3
+        }
+
+        public var json: JSONValue {
+            var members = JSONObject()
+            if let value = self.exec { members["exec"] = value.json }
+            if let value = self.httpGet { members["httpGet"] = value.json }
+            if let value = self.sleep { members["sleep"] = value.json }
+            if let value = self.tcpSocket { members["tcpSocket"] = value.json }
+            return .object(members)
+        }
+    }
+
+    /// LimitRange sets resource usage limits for each kind of resource in a Namespace.
+    public struct LimitRange: KubernetesResource {
         public static let apiVersion = "v1"
-        public static let kind = "Pod"
-        public static let plural = "pods"
+        public static let kind = "LimitRange"
+        public static let plural = "limitranges"
         public static let namespaced = true
-        public typealias List = PodList
+        public typealias List = LimitRangeList
 
         /// APIVersion defines the versioned schema of this representation of an object.
         public var apiVersion: String?
@@ -90,18 +240,651 @@ extension core.v1 {
         public var kind: String?
         /// Standard object's metadata.
         public var metadata: meta.v1.ObjectMeta?
-        /// Specification of the desired behavior of the pod.
-        public var spec: PodSpec?
-        /// Most recently observed status of the pod.
-        public var status: PodStatus?
+        /// Spec defines the limits enforced.
+        public var spec: LimitRangeSpec?
 
-        /// Makes a `Pod` from its members; optional members default to nil.
+        /// Makes a `LimitRange` from its members; optional members default to nil.
         public init(
             apiVersion: String? = Self.apiVersion,
             kind: String? = Self.kind,
             metadata: meta.v1.ObjectMeta? = nil,
-            spec: PodSpec? = nil,
-            status: PodStatus? = nil
+            spec: LimitRangeSpec? = nil
+        ) {
+            self.apiVersion = apiVersion
+            self.kind = kind
+            self.metadata = metadata
+            self.spec = spec
+        }
+
+        public init(json: JSONValue) throws(ModelDecodingError) {
+            let fields = try JSONFields(json)
+            self.apiVersion = try fields.optional("apiVersion")
+            self.kind = try fields.optional("kind")
+            self.metadata = try fields.optional("metadata")
+            self.spec = try fields.optional("spec")
+        }
+
+        public init(reader: inout JSONReader) throws {
+            try reader.expectObject()
+            var v0: String? = nil
+            var v1: String? = nil
+            var v2: meta.v1.ObjectMeta? = nil
+            var v3: LimitRangeSpec? = nil
+            try reader.beginObject()
+            while let key = try reader.nextKey() {
+                if key == "apiVersion" {
+                    v0 = try reader.member("apiVersion")
+                } else if key == "kind" {
+                    v1 = try reader.member("kind")
+                } else if key == "metadata" {
+                    v2 = try reader.member("metadata")
+                } else if key == "spec" {
+                    v3 = try reader.member("spec")
+                } else {
+                    try reader.skipValue()
+                }
+            }
+            self.apiVersion = v0
+            self.kind = v1
+            self.metadata = v2
+            self.spec = v3
+        }
+
+        public var json: JSONValue {
+            var members = JSONObject()
+            if let value = self.apiVersion { members["apiVersion"] = value.json }
+            if let value = self.kind { members["kind"] = value.json }
+            if let value = self.metadata { members["metadata"] = value.json }
+            if let value = self.spec { members["spec"] = value.json }
+            return .object(members)
+        }
+    }
+
+    /// LimitRangeItem defines a min/max usage limit for any resource that matches on kind.
+    public struct LimitRangeItem: Sendable, Equatable, JSONValueConvertible {
+        /// Default resource requirement limit value by resource name if resource limit is omitted.
+        public var `default`: [String: Quantity]?
+        /// DefaultRequest is the default resource requirement request value by resource name if resource request is
+        /// omitted.
+        public var defaultRequest: [String: Quantity]?
+        /// Max usage constraints on this kind by resource name.
+        public var max: [String: Quantity]?
+        /// MaxLimitRequestRatio if specified, the named resource must have a request and limit that are both non-zero
+        /// where limit divided by request is less than or equal to the enumerated value; this represents the max burst
+        /// for the named resource.
+        public var maxLimitRequestRatio: [String: Quantity]?
+        /// Min usage constraints on this kind by resource name.
+        public var min: [String: Quantity]?
+        /// Type of resource that this limit applies to.
+        public var type: String
+
+        /// Makes a `LimitRangeItem` from its members; optional members default to nil.
+        public init(
+            `default`: [String: Quantity]? = nil,
+            defaultRequest: [String: Quantity]? = nil,
+            max: [String: Quantity]? = nil,
+            maxLimitRequestRatio: [String: Quantity]? = nil,
+            min: [String: Quantity]? = nil,
+            type: String
+        ) {
+            self.`default` = `default`
+            self.defaultRequest = defaultRequest
+            self.max = max
+            self.maxLimitRequestRatio = maxLimitRequestRatio
+            self.min = min
+            self.type = type
+        }
+
+        public init(json: JSONValue) throws(ModelDecodingError) {
+            let fields = try JSONFields(json)
+            self.`default` = try fields.optional("default")
+            self.defaultRequest = try fields.optional("defaultRequest")
+            self.max = try fields.optional("max")
+            self.maxLimitRequestRatio = try fields.optional("maxLimitRequestRatio")
+            self.min = try fields.optional("min")
+            self.type = try fields.required("type")
+        }
+
+        public init(reader: inout JSONReader) throws {
+            try reader.expectObject()
+            var v0: [String: Quantity]? = nil
+            var v1: [String: Quantity]? = nil
+            var v2: [String: Quantity]? = nil
+            var v3: [String: Quantity]? = nil
+            var v4: [String: Quantity]? = nil
+            var v5: String? = nil
+            try reader.beginObject()
+            while let key = try reader.nextKey() {
+                if key == "default" {
+                    v0 = try reader.member("default")
+                } else if key == "defaultRequest" {
+                    v1 = try reader.member("defaultRequest")
+                } else if key == "max" {
+                    v2 = try reader.member("max")
+                } else if key == "maxLimitRequestRatio" {
+                    v3 = try reader.member("maxLimitRequestRatio")
+                } else if key == "min" {
+                    v4 = try reader.member("min")
+                } else if key == "type" {
+                    v5 = try reader.member("type")
+                } else {
+                    try reader.skipValue()
+                }
+            }
+            self.`default` = v0
+            self.defaultRequest = v1
+            self.max = v2
+            self.maxLimitRequestRatio = v3
+            self.min = v4
+            self.type = try requiredMember(v5, "type")
+        }
+
+        public var json: JSONValue {
+            var members = JSONObject()
+            if let value = self.`default` { members["default"] = value.json }
+            if let value = self.defaultRequest { members["defaultRequest"] = value.json }
+            if let value = self.max { members["max"] = value.json }
+            if let value = self.maxLimitRequestRatio { members["maxLimitRequestRatio"] = value.json }
+            if let value = self.min { members["min"] = value.json }
+            members["type"] = self.type.json
+            return .object(members)
+        }
+    }
+
+    /// LimitRangeList is a list of LimitRange items.
+    public struct LimitRangeList: KubernetesList {
+        public static let apiVersion = "v1"
+        public static let kind = "LimitRangeList"
+
+        /// APIVersion defines the versioned schema of this representation of an object.
+        public var apiVersion: String?
+        /// Items is a list of LimitRange objects.
+        public var items: [LimitRange]
+        /// Kind is a string value representing the REST resource this object represents.
+        public var kind: String?
+        /// Standard list metadata.
+        public var metadata: meta.v1.ListMeta?
+
+        /// Makes a `LimitRangeList` from its members; optional members default to nil.
+        public init(
+            apiVersion: String? = Self.apiVersion,
+            items: [LimitRange],
+            kind: String? = Self.kind,
+            metadata: meta.v1.ListMeta? = nil
+        ) {
+            self.apiVersion = apiVersion
+            self.items = items
+            self.kind = kind
+            self.metadata = metadata
+        }
+
+        public init(json: JSONValue) throws(ModelDecodingError) {
+            let fields = try JSONFields(json)
+            self.apiVersion = try fields.optional("apiVersion")
+            self.items = try fields.required("items")
+            self.kind = try fields.optional("kind")
+            self.metadata = try fields.optional("metadata")
+        }
+
+        public init(reader: inout JSONReader) throws {
+            try reader.expectObject()
+            var v0: String? = nil
+            var v1: [LimitRange]? = nil
+            var v2: String? = nil
+            var v3: meta.v1.ListMeta? = nil
+            try reader.beginObject()
+            while let key = try reader.nextKey() {
+                if key == "apiVersion" {
+                    v0 = try reader.member("apiVersion")
+                } else if key == "items" {
+                    v1 = try reader.member("items")
+                } else if key == "kind" {
+                    v2 = try reader.member("kind")
+                } else if key == "metadata" {
+                    v3 = try reader.member("metadata")
+                } else {
+                    try reader.skipValue()
+                }
+            }
+            self.apiVersion = v0
+            self.items = try requiredMember(v1, "items")
+            self.kind = v2
+            self.metadata = v3
+        }
+
+        public var json: JSONValue {
+            var members = JSONObject()
+            if let value = self.apiVersion { members["apiVersion"] = value.json }
+            members["items"] = self.items.json
+            if let value = self.kind { members["kind"] = value.json }
+            if let value = self.metadata { members["metadata"] = value.json }
+            return .object(members)
+        }
+    }
+
+    /// LimitRangeSpec defines a min/max usage limit for resources that match on kind.
+    public struct LimitRangeSpec: Sendable, Equatable, JSONValueConvertible {
+        /// Limits is the list of LimitRangeItem objects that are enforced.
+        public var limits: [LimitRangeItem]
+
+        /// Makes a `LimitRangeSpec` from its members; optional members default to nil.
+        public init(
+            limits: [LimitRangeItem]
+        ) {
+            self.limits = limits
+        }
+
+        public init(json: JSONValue) throws(ModelDecodingError) {
+            let fields = try JSONFields(json)
+            self.limits = try fields.required("limits")
+        }
+
+        public init(reader: inout JSONReader) throws {
+            try reader.expectObject()
+            var v0: [LimitRangeItem]? = nil
+            try reader.beginObject()
+            while let key = try reader.nextKey() {
+                if key == "limits" {
+                    v0 = try reader.member("limits")
+                } else {
+                    try reader.skipValue()
+                }
+            }
+            self.limits = try requiredMember(v0, "limits")
+        }
+
+        public var json: JSONValue {
+            var members = JSONObject()
+            members["limits"] = self.limits.json
+            return .object(members)
+        }
+    }
+
+    /// LinuxContainerUser represents user identity information in Linux containers
+    public struct LinuxContainerUser: Sendable, Equatable, JSONValueConvertible {
+        /// GID is the primary gid initially attached to the first process in the container
+        public var gid: Int64
+        /// SupplementalGroups are the supplemental groups initially attached to the first process in the container
+        public var supplementalGroups: [Int64]?
+        /// UID is the primary uid initially attached to the first process in the container
+        public var uid: Int64
+
+        /// Makes a `LinuxContainerUser` from its members; optional members default to nil.
+        public init(
+            gid: Int64,
+            supplementalGroups: [Int64]? = nil,
+            uid: Int64
+        ) {
+            self.gid = gid
+            self.supplementalGroups = supplementalGroups
+            self.uid = uid
+        }
+
+        public init(json: JSONValue) throws(ModelDecodingError) {
+            let fields = try JSONFields(json)
+            self.gid = try fields.required("gid")
+            self.supplementalGroups = try fields.optional("supplementalGroups")
+            self.uid = try fields.required("uid")
+        }
+
+        public init(reader: inout JSONReader) throws {
+            try reader.expectObject()
+            var v0: Int64? = nil
+            var v1: [Int64]? = nil
+            var v2: Int64? = nil
+            try reader.beginObject()
+            while let key = try reader.nextKey() {
+                if key == "gid" {
+                    v0 = try reader.member("gid")
+                } else if key == "supplementalGroups" {
+                    v1 = try reader.member("supplementalGroups")
+                } else if key == "uid" {
+                    v2 = try reader.member("uid")
+                } else {
+                    try reader.skipValue()
+                }
+            }
+            self.gid = try requiredMember(v0, "gid")
+            self.supplementalGroups = v1
+            self.uid = try requiredMember(v2, "uid")
+        }
+
+        public var json: JSONValue {
+            var members = JSONObject()
+            members["gid"] = self.gid.json
+            if let value = self.supplementalGroups { members["supplementalGroups"] = value.json }
+            members["uid"] = self.uid.json
+            return .object(members)
+        }
+    }
+
+    /// LoadBalancerIngress represents the status of a load-balancer ingress point: traffic intended for the service
+    /// should be sent to an ingress point.
+    public struct LoadBalancerIngress: Sendable, Equatable, JSONValueConvertible {
+        /// Hostname is set for load-balancer ingress points that are DNS based (typically AWS load-balancers)
+        public var hostname: String?
+        /// IP is set for load-balancer ingress points that are IP based (typically GCE or OpenStack load-balancers)
+        public var ip: String?
+        /// IPMode specifies how the load-balancer IP behaves, and may only be specified when the ip field is specified.
+        public var ipMode: String?
+        /// Ports is a list of records of service ports If used, every port defined in the service should have an entry
+        /// in it
+        public var ports: [PortStatus]?
+
+        /// Makes a `LoadBalancerIngress` from its members; optional members default to nil.
+        public init(
+            hostname: String? = nil,
+            ip: String? = nil,
+            ipMode: String? = nil,
+            ports: [PortStatus]? = nil
+        ) {
+            self.hostname = hostname
+            self.ip = ip
+            self.ipMode = ipMode
+            self.ports = ports
+        }
+
+        public init(json: JSONValue) throws(ModelDecodingError) {
+            let fields = try JSONFields(json)
+            self.hostname = try fields.optional("hostname")
+            self.ip = try fields.optional("ip")
+            self.ipMode = try fields.optional("ipMode")
+            self.ports = try fields.optional("ports")
+        }
+
+        public init(reader: inout JSONReader) throws {
+            try reader.expectObject()
+            var v0: String? = nil
+            var v1: String? = nil
+            var v2: String? = nil
+            var v3: [PortStatus]? = nil
+            try reader.beginObject()
+            while let key = try reader.nextKey() {
+                if key == "hostname" {
+                    v0 = try reader.member("hostname")
+                } else if key == "ip" {
+                    v1 = try reader.member("ip")
+                } else if key == "ipMode" {
+                    v2 = try reader.member("ipMode")
+                } else if key == "ports" {
+                    v3 = try reader.member("ports")
+                } else {
+                    try reader.skipValue()
+                }
+            }
+            self.hostname = v0
+            self.ip = v1
+            self.ipMode = v2
+            self.ports = v3
+        }
+
+        public var json: JSONValue {
+            var members = JSONObject()
+            if let value = self.hostname { members["hostname"] = value.json }
+            if let value = self.ip { members["ip"] = value.json }
+            if let value = self.ipMode { members["ipMode"] = value.json }
+            if let value = self.ports { members["ports"] = value.json }
+            return .object(members)
+        }
+    }
+
+    /// LoadBalancerStatus represents the status of a load-balancer.
+    public struct LoadBalancerStatus: Sendable, Equatable, JSONValueConvertible {
+        /// Ingress is a list containing ingress points for the load-balancer.
+        public var ingress: [LoadBalancerIngress]?
+
+        /// Makes a `LoadBalancerStatus` from its members; optional members default to nil.
+        public init(
+            ingress: [LoadBalancerIngress]? = nil
+        ) {
+            self.ingress = ingress
+        }
+
+        public init(json: JSONValue) throws(ModelDecodingError) {
+            let fields = try JSONFields(json)
+            self.ingress = try fields.optional("ingress")
+        }
+
+        public init(reader: inout JSONReader) throws {
+            try reader.expectObject()
+            var v0: [LoadBalancerIngress]? = nil
+            try reader.beginObject()
+            while let key = try reader.nextKey() {
+                if key == "ingress" {
+                    v0 = try reader.member("ingress")
+                } else {
+                    try reader.skipValue()
+                }
+            }
+            self.ingress = v0
+        }
+
+        public var json: JSONValue {
+            var members = JSONObject()
+            if let value = self.ingress { members["ingress"] = value.json }
+            return .object(members)
+        }
+    }
+
+    /// LocalObjectReference contains enough information to let you locate the referenced object inside the same
+    /// namespace.
+    public struct LocalObjectReference: Sendable, Equatable, JSONValueConvertible {
+        /// Name of the referent.
+        public var name: String?
+
+        /// Makes a `LocalObjectReference` from its members; optional members default to nil.
+        public init(
+            name: String? = nil
+        ) {
+            self.name = name
+        }
+
+        public init(json: JSONValue) throws(ModelDecodingError) {
+            let fields = try JSONFields(json)
+            self.name = try fields.optional("name")
+        }
+
+        public init(reader: inout JSONReader) throws {
+            try reader.expectObject()
+            var v0: String? = nil
+            try reader.beginObject()
+            while let key = try reader.nextKey() {
+                if key == "name" {
+                    v0 = try reader.member("name")
+                } else {
+                    try reader.skipValue()
+                }
+            }
+            self.name = v0
+        }
+
+        public var json: JSONValue {
+            var members = JSONObject()
+            if let value = self.name { members["name"] = value.json }
+            return .object(members)
+        }
+    }
+
+    /// Local represents directly-attached storage with node affinity
+    public struct LocalVolumeSource: Sendable, Equatable, JSONValueConvertible {
+        /// fsType is the filesystem type to mount.
+        public var fsType: String?
+        /// path of the full path to the volume on the node.
+        public var path: String
+
+        /// Makes a `LocalVolumeSource` from its members; optional members default to nil.
+        public init(
+            fsType: String? = nil,
+            path: String
+        ) {
+            self.fsType = fsType
+            self.path = path
+        }
+
+        public init(json: JSONValue) throws(ModelDecodingError) {
+            let fields = try JSONFields(json)
+            self.fsType = try fields.optional("fsType")
+            self.path = try fields.required("path")
+        }
+
+        public init(reader: inout JSONReader) throws {
+            try reader.expectObject()
+            var v0: String? = nil
+            var v1: String? = nil
+            try reader.beginObject()
+            while let key = try reader.nextKey() {
+                if key == "fsType" {
+                    v0 = try reader.member("fsType")
+                } else if key == "path" {
+                    v1 = try reader.member("path")
+                } else {
+                    try reader.skipValue()
+                }
+            }
+            self.fsType = v0
+            self.path = try requiredMember(v1, "path")
+        }
+
+        public var json: JSONValue {
+            var members = JSONObject()
+            if let value = self.fsType { members["fsType"] = value.json }
+            members["path"] = self.path.json
+            return .object(members)
+        }
+    }
+
+    /// ModifyVolumeStatus represents the status object of ControllerModifyVolume operation
+    public struct ModifyVolumeStatus: Sendable, Equatable, JSONValueConvertible {
+        /// status is the status of the ControllerModifyVolume operation.
+        public var status: String
+        /// targetVolumeAttributesClassName is the name of the VolumeAttributesClass the PVC currently being reconciled
+        public var targetVolumeAttributesClassName: String?
+
+        /// Makes a `ModifyVolumeStatus` from its members; optional members default to nil.
+        public init(
+            status: String,
+            targetVolumeAttributesClassName: String? = nil
+        ) {
+            self.status = status
+            self.targetVolumeAttributesClassName = targetVolumeAttributesClassName
+        }
+
+        public init(json: JSONValue) throws(ModelDecodingError) {
+            let fields = try JSONFields(json)
+            self.status = try fields.required("status")
+            self.targetVolumeAttributesClassName = try fields.optional("targetVolumeAttributesClassName")
+        }
+
+        public init(reader: inout JSONReader) throws {
+            try reader.expectObject()
+            var v0: String? = nil
+            var v1: String? = nil
+            try reader.beginObject()
+            while let key = try reader.nextKey() {
+                if key == "status" {
+                    v0 = try reader.member("status")
+                } else if key == "targetVolumeAttributesClassName" {
+                    v1 = try reader.member("targetVolumeAttributesClassName")
+                } else {
+                    try reader.skipValue()
+                }
+            }
+            self.status = try requiredMember(v0, "status")
+            self.targetVolumeAttributesClassName = v1
+        }
+
+        public var json: JSONValue {
+            var members = JSONObject()
+            members["status"] = self.status.json
+            if let value = self.targetVolumeAttributesClassName { members["targetVolumeAttributesClassName"] = value.json }
+            return .object(members)
+        }
+    }
+
+    /// Represents an NFS mount that lasts the lifetime of a pod.
+    public struct NFSVolumeSource: Sendable, Equatable, JSONValueConvertible {
+        /// path that is exported by the NFS server.
+        public var path: String
+        /// readOnly here will force the NFS export to be mounted with read-only permissions.
+        public var readOnly: Bool?
+        /// server is the hostname or IP address of the NFS server.
+        public var server: String
+
+        /// Makes a `NFSVolumeSource` from its members; optional members default to nil.
+        public init(
+            path: String,
+            readOnly: Bool? = nil,
+            server: String
+        ) {
+            self.path = path
+            self.readOnly = readOnly
+            self.server = server
+        }
+
+        public init(json: JSONValue) throws(ModelDecodingError) {
+            let fields = try JSONFields(json)
+            self.path = try fields.required("path")
+            self.readOnly = try fields.optional("readOnly")
+            self.server = try fields.required("server")
+        }
+
+        public init(reader: inout JSONReader) throws {
+            try reader.expectObject()
+            var v0: String? = nil
+            var v1: Bool? = nil
+            var v2: String? = nil
+            try reader.beginObject()
+            while let key = try reader.nextKey() {
+                if key == "path" {
+                    v0 = try reader.member("path")
+                } else if key == "readOnly" {
+                    v1 = try reader.member("readOnly")
+                } else if key == "server" {
+                    v2 = try reader.member("server")
+                } else {
+                    try reader.skipValue()
+                }
+            }
+            self.path = try requiredMember(v0, "path")
+            self.readOnly = v1
+            self.server = try requiredMember(v2, "server")
+        }
+
+        public var json: JSONValue {
+            var members = JSONObject()
+            members["path"] = self.path.json
+            if let value = self.readOnly { members["readOnly"] = value.json }
+            members["server"] = self.server.json
+            return .object(members)
+        }
+    }
+
+    /// Namespace provides a scope for Names.
+    public struct Namespace: KubernetesResource {
+        public static let apiVersion = "v1"
+        public static let kind = "Namespace"
+        public static let plural = "namespaces"
+        public static let namespaced = false
+        public typealias List = NamespaceList
+
+        /// APIVersion defines the versioned schema of this representation of an object.
+        public var apiVersion: String?
+        /// Kind is a string value representing the REST resource this object represents.
+        public var kind: String?
+        /// Standard object's metadata.
+        public var metadata: meta.v1.ObjectMeta?
+        /// Spec defines the behavior of the Namespace.
+        public var spec: NamespaceSpec?
+        /// Status describes the current status of a Namespace.
+        public var status: NamespaceStatus?
+
+        /// Makes a `Namespace` from its members; optional members default to nil.
+        public init(
+            apiVersion: String? = Self.apiVersion,
+            kind: String? = Self.kind,
+            metadata: meta.v1.ObjectMeta? = nil,
+            spec: NamespaceSpec? = nil,
+            status: NamespaceStatus? = nil
         ) {
             self.apiVersion = apiVersion
             self.kind = kind
@@ -119,6 +902,36 @@ extension core.v1 {
             self.status = try fields.optional("status")
         }
 
+        public init(reader: inout JSONReader) throws {
+            try reader.expectObject()
+            var v0: String? = nil
+            var v1: String? = nil
+            var v2: meta.v1.ObjectMeta? = nil
+            var v3: NamespaceSpec? = nil
+            var v4: NamespaceStatus? = nil
+            try reader.beginObject()
+            while let key = try reader.nextKey() {
+                if key == "apiVersion" {
+                    v0 = try reader.member("apiVersion")
+                } else if key == "kind" {
+                    v1 = try reader.member("kind")
+                } else if key == "metadata" {
+                    v2 = try reader.member("metadata")
+                } else if key == "spec" {
+                    v3 = try reader.member("spec")
+                } else if key == "status" {
+                    v4 = try reader.member("status")
+                } else {
+                    try reader.skipValue()
+                }
+            }
+            self.apiVersion = v0
+            self.kind = v1
+            self.metadata = v2
+            self.spec = v3
+            self.status = v4
+        }
+
         public var json: JSONValue {
             var members = JSONObject()
             if let value = self.apiVersion { members["apiVersion"] = value.json }
@@ -130,154 +943,27 @@ extension core.v1 {
         }
     }
 
-    /// Pod affinity is a group of inter pod affinity scheduling rules.
-    public struct PodAffinity: Sendable, Equatable, JSONValueConvertible {
-        /// The scheduler will prefer to schedule pods to nodes that satisfy the affinity expressions specified by this
-        /// field, but it may choose a node that violates one or more of the expressions.
-        public var preferredDuringSchedulingIgnoredDuringExecution: [WeightedPodAffinityTerm]?
-        /// If the affinity requirements specified by this field are not met at scheduling time, the pod will not be
-        /// scheduled onto the node.
-        public var requiredDuringSchedulingIgnoredDuringExecution: [PodAffinityTerm]?
-
-        /// Makes a `PodAffinity` from its members; optional members default to nil.
-        public init(
-            preferredDuringSchedulingIgnoredDuringExecution: [WeightedPodAffinityTerm]? = nil,
-            requiredDuringSchedulingIgnoredDuringExecution: [PodAffinityTerm]? = nil
-        ) {
-            self.preferredDuringSchedulingIgnoredDuringExecution = preferredDuringSchedulingIgnoredDuringExecution
-            self.requiredDuringSchedulingIgnoredDuringExecution = requiredDuringSchedulingIgnoredDuringExecution
-        }
-
-        public init(json: JSONValue) throws(ModelDecodingError) {
-            let fields = try JSONFields(json)
-            self.preferredDuringSchedulingIgnoredDuringExecution = try fields.optional("preferredDuringSchedulingIgnoredDuringExecution")
-            self.requiredDuringSchedulingIgnoredDuringExecution = try fields.optional("requiredDuringSchedulingIgnoredDuringExecution")
-        }
-
-        public var json: JSONValue {
-            var members = JSONObject()
-            if let value = self.preferredDuringSchedulingIgnoredDuringExecution { members["preferredDuringSchedulingIgnoredDuringExecution"] = value.json }
-            if let value = self.requiredDuringSchedulingIgnoredDuringExecution { members["requiredDuringSchedulingIgnoredDuringExecution"] = value.json }
-            return .object(members)
-        }
-    }
-
-    /// Defines a set of pods (namely those matching the labelSelector relative to the given namespace(s)) that this pod
-    /// should be co-located (affinity) or not co-located (anti-affinity) with, where co-located is defined as running
-    /// on a node whose value of the label with key <topologyKey> matches that of any node on which a pod of the set of
-    /// pods is running
-    public struct PodAffinityTerm: Sendable, Equatable, JSONValueConvertible {
-        /// A label query over a set of resources, in this case pods.
-        public var labelSelector: meta.v1.LabelSelector?
-        /// MatchLabelKeys is a set of pod label keys to select which pods will be taken into consideration.
-        public var matchLabelKeys: [String]?
-        /// MismatchLabelKeys is a set of pod label keys to select which pods will be taken into consideration.
-        public var mismatchLabelKeys: [String]?
-        /// A label query over the set of namespaces that the term applies to.
-        public var namespaceSelector: meta.v1.LabelSelector?
-        /// namespaces specifies a static list of namespace names that the term applies to.
-        public var namespaces: [String]?
-        /// This pod should be co-located (affinity) or not co-located (anti-affinity) with the pods matching the
-        /// labelSelector in the specified namespaces, where co-located is defined as running on a node whose value of
-        /// the label with key topologyKey matches that of any node on which any of the selected pods is running.
-        public var topologyKey: String
-
-        /// Makes a `PodAffinityTerm` from its members; optional members default to nil.
-        public init(
-            labelSelector: meta.v1.LabelSelector? = nil,
-            matchLabelKeys: [String]? = nil,
-            mismatchLabelKeys: [String]? = nil,
-            namespaceSelector: meta.v1.LabelSelector? = nil,
-            namespaces: [String]? = nil,
-            topologyKey: String
-        ) {
-            self.labelSelector = labelSelector
-            self.matchLabelKeys = matchLabelKeys
-            self.mismatchLabelKeys = mismatchLabelKeys
-            self.namespaceSelector = namespaceSelector
-            self.namespaces = namespaces
-            self.topologyKey = topologyKey
-        }
-
-        public init(json: JSONValue) throws(ModelDecodingError) {
-            let fields = try JSONFields(json)
-            self.labelSelector = try fields.optional("labelSelector")
-            self.matchLabelKeys = try fields.optional("matchLabelKeys")
-            self.mismatchLabelKeys = try fields.optional("mismatchLabelKeys")
-            self.namespaceSelector = try fields.optional("namespaceSelector")
-            self.namespaces = try fields.optional("namespaces")
-            self.topologyKey = try fields.required("topologyKey")
-        }
-
-        public var json: JSONValue {
-            var members = JSONObject()
-            if let value = self.labelSelector { members["labelSelector"] = value.json }
-            if let value = self.matchLabelKeys { members["matchLabelKeys"] = value.json }
-            if let value = self.mismatchLabelKeys { members["mismatchLabelKeys"] = value.json }
-            if let value = self.namespaceSelector { members["namespaceSelector"] = value.json }
-            if let value = self.namespaces { members["namespaces"] = value.json }
-            members["topologyKey"] = self.topologyKey.json
-            return .object(members)
-        }
-    }
-
-    /// Pod anti affinity is a group of inter pod anti affinity scheduling rules.
-    public struct PodAntiAffinity: Sendable, Equatable, JSONValueConvertible {
-        /// The scheduler will prefer to schedule pods to nodes that satisfy the anti-affinity expressions specified by
-        /// this field, but it may choose a node that violates one or more of the expressions.
-        public var preferredDuringSchedulingIgnoredDuringExecution: [WeightedPodAffinityTerm]?
-        /// If the anti-affinity requirements specified by this field are not met at scheduling time, the pod will not
-        /// be scheduled onto the node.
-        public var requiredDuringSchedulingIgnoredDuringExecution: [PodAffinityTerm]?
-
-        /// Makes a `PodAntiAffinity` from its members; optional members default to nil.
-        public init(
-            preferredDuringSchedulingIgnoredDuringExecution: [WeightedPodAffinityTerm]? = nil,
-            requiredDuringSchedulingIgnoredDuringExecution: [PodAffinityTerm]? = nil
-        ) {
-            self.preferredDuringSchedulingIgnoredDuringExecution = preferredDuringSchedulingIgnoredDuringExecution
-            self.requiredDuringSchedulingIgnoredDuringExecution = requiredDuringSchedulingIgnoredDuringExecution
-        }
-
-        public init(json: JSONValue) throws(ModelDecodingError) {
-            let fields = try JSONFields(json)
-            self.preferredDuringSchedulingIgnoredDuringExecution = try fields.optional("preferredDuringSchedulingIgnoredDuringExecution")
-            self.requiredDuringSchedulingIgnoredDuringExecution = try fields.optional("requiredDuringSchedulingIgnoredDuringExecution")
-        }
-
-        public var json: JSONValue {
-            var members = JSONObject()
-            if let value = self.preferredDuringSchedulingIgnoredDuringExecution { members["preferredDuringSchedulingIgnoredDuringExecution"] = value.json }
-            if let value = self.requiredDuringSchedulingIgnoredDuringExecution { members["requiredDuringSchedulingIgnoredDuringExecution"] = value.json }
-            return .object(members)
-        }
-    }
-
-    /// PodCondition contains details for the current condition of this pod.
-    public struct PodCondition: Sendable, Equatable, JSONValueConvertible {
-        /// Last time we probed the condition.
-        public var lastProbeTime: meta.v1.Time?
+    /// NamespaceCondition contains details about state of namespace.
+    public struct NamespaceCondition: Sendable, Equatable, JSONValueConvertible {
         /// Last time the condition transitioned from one status to another.
         public var lastTransitionTime: meta.v1.Time?
         /// Human-readable message indicating details about last transition.
         public var message: String?
         /// Unique, one-word, CamelCase reason for the condition's last transition.
         public var reason: String?
-        /// Status is the status of the condition.
+        /// Status of the condition, one of True, False, Unknown.
         public var status: String
-        /// Type is the type of the condition.
+        /// Type of namespace controller condition.
         public var type: String
 
-        /// Makes a `PodCondition` from its members; optional members default to nil.
+        /// Makes a `NamespaceCondition` from its members; optional members default to nil.
         public init(
-            lastProbeTime: meta.v1.Time? = nil,
             lastTransitionTime: meta.v1.Time? = nil,
             message: String? = nil,
             reason: String? = nil,
             status: String,
             type: String
         ) {
-            self.lastProbeTime = lastProbeTime
             self.lastTransitionTime = lastTransitionTime
             self.message = message
             self.reason = reason
@@ -287,7 +973,6 @@ extension core.v1 {
 
         public init(json: JSONValue) throws(ModelDecodingError) {
             let fields = try JSONFields(json)
-            self.lastProbeTime = try fields.optional("lastProbeTime")
             self.lastTransitionTime = try fields.optional("lastTransitionTime")
             self.message = try fields.optional("message")
             self.reason = try fields.optional("reason")
@@ -295,9 +980,38 @@ extension core.v1 {
             self.type = try fields.required("type")
         }
 
+        public init(reader: inout JSONReader) throws {
+            try reader.expectObject()
+            var v0: meta.v1.Time? = nil
+            var v1: String? = nil
+            var v2: String? = nil
+            var v3: String? = nil
+            var v4: String? = nil
+            try reader.beginObject()
+            while let key = try reader.nextKey() {
+                if key == "lastTransitionTime" {
+                    v0 = try reader.member("lastTransitionTime")
+                } else if key == "message" {
+                    v1 = try reader.member("message")
+                } else if key == "reason" {
+                    v2 = try reader.member("reason")
+                } else if key == "status" {
+                    v3 = try reader.member("status")
+                } else if key == "type" {
+                    v4 = try reader.member("type")
+                } else {
+                    try reader.skipValue()
+                }
+            }
+            self.lastTransitionTime = v0
+            self.message = v1
+            self.reason = v2
+            self.status = try requiredMember(v3, "status")
+            self.type = try requiredMember(v4, "type")
+        }
+
         public var json: JSONValue {
             var members = JSONObject()
-            if let value = self.lastProbeTime { members["lastProbeTime"] = value.json }
             if let value = self.lastTransitionTime { members["lastTransitionTime"] = value.json }
             if let value = self.message { members["message"] = value.json }
             if let value = self.reason { members["reason"] = value.json }
@@ -307,114 +1021,24 @@ extension core.v1 {
         }
     }
 
-    /// PodDNSConfig defines the DNS parameters of a pod in addition to those generated from DNSPolicy.
-    public struct PodDNSConfig: Sendable, Equatable, JSONValueConvertible {
-        /// A list of DNS name server IP addresses.
-        public var nameservers: [String]?
-        /// A list of DNS resolver options.
-        public var options: [PodDNSConfigOption]?
-        /// A list of DNS search domains for host-name lookup.
-        public var searches: [String]?
-
-        /// Makes a `PodDNSConfig` from its members; optional members default to nil.
-        public init(
-            nameservers: [String]? = nil,
-            options: [PodDNSConfigOption]? = nil,
-            searches: [String]? = nil
-        ) {
-            self.nameservers = nameservers
-            self.options = options
-            self.searches = searches
-        }
-
-        public init(json: JSONValue) throws(ModelDecodingError) {
-            let fields = try JSONFields(json)
-            self.nameservers = try fields.optional("nameservers")
-            self.options = try fields.optional("options")
-            self.searches = try fields.optional("searches")
-        }
-
-        public var json: JSONValue {
-            var members = JSONObject()
-            if let value = self.nameservers { members["nameservers"] = value.json }
-            if let value = self.options { members["options"] = value.json }
-            if let value = self.searches { members["searches"] = value.json }
-            return .object(members)
-        }
-    }
-
-    /// PodDNSConfigOption defines DNS resolver options of a pod.
-    public struct PodDNSConfigOption: Sendable, Equatable, JSONValueConvertible {
-        /// Name is this DNS resolver option's name.
-        public var name: String?
-        /// Value is this DNS resolver option's value.
-        public var value: String?
-
-        /// Makes a `PodDNSConfigOption` from its members; optional members default to nil.
-        public init(
-            name: String? = nil,
-            value: String? = nil
-        ) {
-            self.name = name
-            self.value = value
-        }
-
-        public init(json: JSONValue) throws(ModelDecodingError) {
-            let fields = try JSONFields(json)
-            self.name = try fields.optional("name")
-            self.value = try fields.optional("value")
-        }
-
-        public var json: JSONValue {
-            var members = JSONObject()
-            if let value = self.name { members["name"] = value.json }
-            if let value = self.value { members["value"] = value.json }
-            return .object(members)
-        }
-    }
-
-    /// PodIP represents a single IP address allocated to the pod.
-    public struct PodIP: Sendable, Equatable, JSONValueConvertible {
-        /// IP is the IP address assigned to the pod
-        public var ip: String
-
-        /// Makes a `PodIP` from its members; optional members default to nil.
-        public init(
-            ip: String
-        ) {
-            self.ip = ip
-        }
-
-        public init(json: JSONValue) throws(ModelDecodingError) {
-            let fields = try JSONFields(json)
-            self.ip = try fields.required("ip")
-        }
-
-        public var json: JSONValue {
-            var members = JSONObject()
-            members["ip"] = self.ip.json
-            return .object(members)
-        }
-    }
-
-    /// PodList is a list of Pods.
-    public struct PodList: KubernetesList {
+    /// NamespaceList is a list of Namespaces.
+    public struct NamespaceList: KubernetesList {
         public static let apiVersion = "v1"
-        public static let kind = "PodList"
+        public static let kind = "NamespaceList"
 
         /// APIVersion defines the versioned schema of this representation of an object.
         public var apiVersion: String?
-        /// List of pods.
-        public var items: [Pod]
+        /// Items is the list of Namespace objects in the list.
+        public var items: [Namespace]
         /// Kind is a string value representing the REST resource this object represents.
         public var kind: String?
         /// Standard list metadata.
         public var metadata: meta.v1.ListMeta?
 
-        /// Makes a `PodList` from its members; optional members default to nil.
+        /// Makes a `NamespaceList` from its members; optional members default to nil.
         public init(
             apiVersion: String? = Self.apiVersion,
-            items: [Pod],
+            items: [Namespace],
             kind: String? = Self.kind,
             metadata: meta.v1.ListMeta? = nil
         ) {
@@ -432,6 +1056,32 @@ extension core.v1 {
             self.metadata = try fields.optional("metadata")
         }
 
+        public init(reader: inout JSONReader) throws {
+            try reader.expectObject()
+            var v0: String? = nil
+            var v1: [Namespace]? = nil
+            var v2: String? = nil
+            var v3: meta.v1.ListMeta? = nil
+            try reader.beginObject()
+            while let key = try reader.nextKey() {
+                if key == "apiVersion" {
+                    v0 = try reader.member("apiVersion")
+                } else if key == "items" {
+                    v1 = try reader.member("items")
+                } else if key == "kind" {
+                    v2 = try reader.member("kind")
+                } else if key == "metadata" {
+                    v3 = try reader.member("metadata")
+                } else {
+                    try reader.skipValue()
+                }
+            }
+            self.apiVersion = v0
+            self.items = try requiredMember(v1, "items")
+            self.kind = v2
+            self.metadata = v3
+        }
+
         public var json: JSONValue {
             var members = JSONObject()
             if let value = self.apiVersion { members["apiVersion"] = value.json }
@@ -442,636 +1092,99 @@ extension core.v1 {
         }
     }
 
-    /// PodOS defines the OS parameters of a pod.
-    public struct PodOS: Sendable, Equatable, JSONValueConvertible {
-        /// Name is the name of the operating system.
-        public var name: String
+    /// NamespaceSpec describes the attributes on a Namespace.
+    public struct NamespaceSpec: Sendable, Equatable, JSONValueConvertible {
+        /// Finalizers is an opaque list of values that must be empty to permanently remove object from storage.
+        public var finalizers: [String]?
 
-        /// Makes a `PodOS` from its members; optional members default to nil.
+        /// Makes a `NamespaceSpec` from its members; optional members default to nil.
         public init(
-            name: String
+            finalizers: [String]? = nil
         ) {
-            self.name = name
+            self.finalizers = finalizers
         }
 
         public init(json: JSONValue) throws(ModelDecodingError) {
             let fields = try JSONFields(json)
-            self.name = try fields.required("name")
+            self.finalizers = try fields.optional("finalizers")
+        }
+
+        public init(reader: inout JSONReader) throws {
+            try reader.expectObject()
+            var v0: [String]? = nil
+            try reader.beginObject()
+            while let key = try reader.nextKey() {
+                if key == "finalizers" {
+                    v0 = try reader.member("finalizers")
+                } else {
+                    try reader.skipValue()
+                }
+            }
+            self.finalizers = v0
         }
 
         public var json: JSONValue {
             var members = JSONObject()
-            members["name"] = self.name.json
+            if let value = self.finalizers { members["finalizers"] = value.json }
             return .object(members)
         }
     }
 
-    /// PodReadinessGate contains the reference to a pod condition
-    public struct PodReadinessGate: Sendable, Equatable, JSONValueConvertible {
-        /// ConditionType refers to a condition in the pod's condition list with matching type.
-        public var conditionType: String
-
-        /// Makes a `PodReadinessGate` from its members; optional members default to nil.
-        public init(
-            conditionType: String
-        ) {
-            self.conditionType = conditionType
-        }
-
-        public init(json: JSONValue) throws(ModelDecodingError) {
-            let fields = try JSONFields(json)
-            self.conditionType = try fields.required("conditionType")
-        }
-
-        public var json: JSONValue {
-            var members = JSONObject()
-            members["conditionType"] = self.conditionType.json
-            return .object(members)
-        }
-    }
-
-    /// PodResourceClaim references exactly one ResourceClaim, either directly or by naming a ResourceClaimTemplate
-    /// which is then turned into a ResourceClaim for the pod.
-    public struct PodResourceClaim: Sendable, Equatable, JSONValueConvertible {
-        /// Name uniquely identifies this resource claim inside the pod.
-        public var name: String
-        /// ResourceClaimName is the name of a ResourceClaim object in the same namespace as this pod.
-        public var resourceClaimName: String?
-        /// ResourceClaimTemplateName is the name of a ResourceClaimTemplate object in the same namespace as this pod.
-        public var resourceClaimTemplateName: String?
-
-        /// Makes a `PodResourceClaim` from its members; optional members default to nil.
-        public init(
-            name: String,
-            resourceClaimName: String? = nil,
-            resourceClaimTemplateName: String? = nil
-        ) {
-            self.name = name
-            self.resourceClaimName = resourceClaimName
-            self.resourceClaimTemplateName = resourceClaimTemplateName
-        }
-
-        public init(json: JSONValue) throws(ModelDecodingError) {
-            let fields = try JSONFields(json)
-            self.name = try fields.required("name")
-            self.resourceClaimName = try fields.optional("resourceClaimName")
-            self.resourceClaimTemplateName = try fields.optional("resourceClaimTemplateName")
-        }
-
-        public var json: JSONValue {
-            var members = JSONObject()
-            members["name"] = self.name.json
-            if let value = self.resourceClaimName { members["resourceClaimName"] = value.json }
-            if let value = self.resourceClaimTemplateName { members["resourceClaimTemplateName"] = value.json }
-            return .object(members)
-        }
-    }
-
-    /// PodResourceClaimStatus is stored in the PodStatus for each PodResourceClaim which references a
-    /// ResourceClaimTemplate.
-    public struct PodResourceClaimStatus: Sendable, Equatable, JSONValueConvertible {
-        /// Name uniquely identifies this resource claim inside the pod.
-        public var name: String
-        /// ResourceClaimName is the name of the ResourceClaim that was generated for the Pod in the namespace of the
-        /// Pod.
-        public var resourceClaimName: String?
-
-        /// Makes a `PodResourceClaimStatus` from its members; optional members default to nil.
-        public init(
-            name: String,
-            resourceClaimName: String? = nil
-        ) {
-            self.name = name
-            self.resourceClaimName = resourceClaimName
-        }
-
-        public init(json: JSONValue) throws(ModelDecodingError) {
-            let fields = try JSONFields(json)
-            self.name = try fields.required("name")
-            self.resourceClaimName = try fields.optional("resourceClaimName")
-        }
-
-        public var json: JSONValue {
-            var members = JSONObject()
-            members["name"] = self.name.json
-            if let value = self.resourceClaimName { members["resourceClaimName"] = value.json }
-            return .object(members)
-        }
-    }
-
-    /// PodSchedulingGate is associated to a Pod to guard its scheduling.
-    public struct PodSchedulingGate: Sendable, Equatable, JSONValueConvertible {
-        /// Name of the scheduling gate.
-        public var name: String
-
-        /// Makes a `PodSchedulingGate` from its members; optional members default to nil.
-        public init(
-            name: String
-        ) {
-            self.name = name
-        }
-
-        public init(json: JSONValue) throws(ModelDecodingError) {
-            let fields = try JSONFields(json)
-            self.name = try fields.required("name")
-        }
-
-        public var json: JSONValue {
-            var members = JSONObject()
-            members["name"] = self.name.json
-            return .object(members)
-        }
-    }
-
-    /// PodSecurityContext holds pod-level security attributes and common container settings.
-    public struct PodSecurityContext: Sendable, Equatable, JSONValueConvertible {
-        /// appArmorProfile is the AppArmor options to use by the containers in this pod.
-        public var appArmorProfile: AppArmorProfile?
-        /// A special supplemental group that applies to all containers in a pod.
-        public var fsGroup: Int64?
-        /// fsGroupChangePolicy defines behavior of changing ownership and permission of the volume before being exposed
-        /// inside Pod.
-        public var fsGroupChangePolicy: String?
-        /// The GID to run the entrypoint of the container process.
-        public var runAsGroup: Int64?
-        /// Indicates that the container must run as a non-root user.
-        public var runAsNonRoot: Bool?
-        /// The UID to run the entrypoint of the container process.
-        public var runAsUser: Int64?
-        /// seLinuxChangePolicy defines how the container's SELinux label is applied to all volumes used by the Pod.
-        public var seLinuxChangePolicy: String?
-        /// The SELinux context to be applied to all containers.
-        public var seLinuxOptions: SELinuxOptions?
-        /// The seccomp options to use by the containers in this pod.
-        public var seccompProfile: SeccompProfile?
-        /// A list of groups applied to the first process run in each container, in addition to the container's primary
-        /// GID and fsGroup (if specified).
-        public var supplementalGroups: [Int64]?
-        /// Defines how supplemental groups of the first container processes are calculated.
-        public var supplementalGroupsPolicy: String?
-        /// Sysctls hold a list of namespaced sysctls used for the pod.
-        public var sysctls: [Sysctl]?
-        /// The Windows specific settings applied to all containers.
-        public var windowsOptions: WindowsSecurityContextOptions?
-
-        /// Makes a `PodSecurityContext` from its members; optional members default to nil.
-        public init(
-            appArmorProfile: AppArmorProfile? = nil,
-            fsGroup: Int64? = nil,
-            fsGroupChangePolicy: String? = nil,
-            runAsGroup: Int64? = nil,
-            runAsNonRoot: Bool? = nil,
-            runAsUser: Int64? = nil,
-            seLinuxChangePolicy: String? = nil,
-            seLinuxOptions: SELinuxOptions? = nil,
-            seccompProfile: SeccompProfile? = nil,
-            supplementalGroups: [Int64]? = nil,
-            supplementalGroupsPolicy: String? = nil,
-            sysctls: [Sysctl]? = nil,
-            windowsOptions: WindowsSecurityContextOptions? = nil
-        ) {
-            self.appArmorProfile = appArmorProfile
-            self.fsGroup = fsGroup
-            self.fsGroupChangePolicy = fsGroupChangePolicy
-            self.runAsGroup = runAsGroup
-            self.runAsNonRoot = runAsNonRoot
-            self.runAsUser = runAsUser
-            self.seLinuxChangePolicy = seLinuxChangePolicy
-            self.seLinuxOptions = seLinuxOptions
-            self.seccompProfile = seccompProfile
-            self.supplementalGroups = supplementalGroups
-            self.supplementalGroupsPolicy = supplementalGroupsPolicy
-            self.sysctls = sysctls
-            self.windowsOptions = windowsOptions
-        }
-
-        public init(json: JSONValue) throws(ModelDecodingError) {
-            let fields = try JSONFields(json)
-            self.appArmorProfile = try fields.optional("appArmorProfile")
-            self.fsGroup = try fields.optional("fsGroup")
-            self.fsGroupChangePolicy = try fields.optional("fsGroupChangePolicy")
-            self.runAsGroup = try fields.optional("runAsGroup")
-            self.runAsNonRoot = try fields.optional("runAsNonRoot")
-            self.runAsUser = try fields.optional("runAsUser")
-            self.seLinuxChangePolicy = try fields.optional("seLinuxChangePolicy")
-            self.seLinuxOptions = try fields.optional("seLinuxOptions")
-            self.seccompProfile = try fields.optional("seccompProfile")
-            self.supplementalGroups = try fields.optional("supplementalGroups")
-            self.supplementalGroupsPolicy = try fields.optional("supplementalGroupsPolicy")
-            self.sysctls = try fields.optional("sysctls")
-            self.windowsOptions = try fields.optional("windowsOptions")
-        }
-
-        public var json: JSONValue {
-            var members = JSONObject()
-            if let value = self.appArmorProfile { members["appArmorProfile"] = value.json }
-            if let value = self.fsGroup { members["fsGroup"] = value.json }
-            if let value = self.fsGroupChangePolicy { members["fsGroupChangePolicy"] = value.json }
-            if let value = self.runAsGroup { members["runAsGroup"] = value.json }
-            if let value = self.runAsNonRoot { members["runAsNonRoot"] = value.json }
-            if let value = self.runAsUser { members["runAsUser"] = value.json }
-            if let value = self.seLinuxChangePolicy { members["seLinuxChangePolicy"] = value.json }
-            if let value = self.seLinuxOptions { members["seLinuxOptions"] = value.json }
-            if let value = self.seccompProfile { members["seccompProfile"] = value.json }
-            if let value = self.supplementalGroups { members["supplementalGroups"] = value.json }
-            if let value = self.supplementalGroupsPolicy { members["supplementalGroupsPolicy"] = value.json }
-            if let value = self.sysctls { members["sysctls"] = value.json }
-            if let value = self.windowsOptions { members["windowsOptions"] = value.json }
-            return .object(members)
-        }
-    }
-
-    /// PodSpec is a description of a pod.
-    public struct PodSpec: Sendable, Equatable, JSONValueConvertible {
-        /// Optional duration in seconds the pod may be active on the node relative to StartTime before the system will
-        /// actively try to mark it failed and kill associated containers.
-        public var activeDeadlineSeconds: Int64?
-        /// If specified, the pod's scheduling constraints
-        public var affinity: Affinity?
-        /// AutomountServiceAccountToken indicates whether a service account token should be automatically mounted.
-        public var automountServiceAccountToken: Bool?
-        /// List of containers belonging to the pod.
-        public var containers: [Container]
-        /// Specifies the DNS parameters of a pod.
-        public var dnsConfig: PodDNSConfig?
-        /// Set DNS policy for the pod.
-        public var dnsPolicy: String?
-        /// EnableServiceLinks indicates whether information about services should be injected into pod's environment
-        /// variables, matching the syntax of Docker links.
-        public var enableServiceLinks: Bool?
-        /// List of ephemeral containers run in this pod.
-        public var ephemeralContainers: [EphemeralContainer]?
-        /// HostAliases is an optional list of hosts and IPs that will be injected into the pod's hosts file if
-        /// specified.
-        public var hostAliases: [HostAlias]?
-        /// Use the host's ipc namespace.
-        public var hostIPC: Bool?
-        /// Host networking requested for this pod.
-        public var hostNetwork: Bool?
-        /// Use the host's pid namespace.
-        public var hostPID: Bool?
-        /// Use the host's user namespace.
-        public var hostUsers: Bool?
-        /// Specifies the hostname of the Pod If not specified, the pod's hostname will be set to a system-defined
-        /// value.
-        public var hostname: String?
-        /// ImagePullSecrets is an optional list of references to secrets in the same namespace to use for pulling any
-        /// of the images used by this PodSpec.
-        public var imagePullSecrets: [LocalObjectReference]?
-        /// List of initialization containers belonging to the pod.
-        public var initContainers: [Container]?
-        /// NodeName indicates in which node this pod is scheduled.
-        public var nodeName: String?
-        /// NodeSelector is a selector which must be true for the pod to fit on a node.
-        public var nodeSelector: [String: String]?
-        /// Specifies the OS of the containers in the pod.
-        public var os: PodOS?
-        /// Overhead represents the resource overhead associated with running a pod for a given RuntimeClass.
-        public var overhead: [String: Quantity]?
-        /// PreemptionPolicy is the Policy for preempting pods with lower priority.
-        public var preemptionPolicy: String?
-        /// The priority value.
-        public var priority: Int32?
-        /// If specified, indicates the pod's priority. "system-node-critical" and "system-cluster-critical" are two
-        /// special keywords which indicate the highest priorities with the former being the highest priority.
-        public var priorityClassName: String?
-        /// If specified, all readiness gates will be evaluated for pod readiness.
-        public var readinessGates: [PodReadinessGate]?
-        /// ResourceClaims defines which ResourceClaims must be allocated and reserved before the Pod is allowed to
-        /// start.
-        public var resourceClaims: [PodResourceClaim]?
-        /// Resources is the total amount of CPU and Memory resources required by all containers in the pod.
-        public var resources: ResourceRequirements?
-        /// Restart policy for all containers within the pod.
-        public var restartPolicy: String?
-        /// RuntimeClassName refers to a RuntimeClass object in the node.k8s.io group, which should be used to run this
-        /// pod.
-        public var runtimeClassName: String?
-        /// If specified, the pod will be dispatched by specified scheduler.
-        public var schedulerName: String?
-        /// SchedulingGates is an opaque list of values that if specified will block scheduling the pod.
-        public var schedulingGates: [PodSchedulingGate]?
-        /// SecurityContext holds pod-level security attributes and common container settings.
-        public var securityContext: PodSecurityContext?
-        /// DeprecatedServiceAccount is a deprecated alias for ServiceAccountName.
-        public var serviceAccount: String?
-        /// ServiceAccountName is the name of the ServiceAccount to use to run this pod.
-        public var serviceAccountName: String?
-        /// If true the pod's hostname will be configured as the pod's FQDN, rather than the leaf name (the default).
-        public var setHostnameAsFQDN: Bool?
-        /// Share a single process namespace between all of the containers in a pod.
-        public var shareProcessNamespace: Bool?
-        /// If specified, the fully qualified Pod hostname will be "<hostname>.<subdomain>.<pod namespace>.svc.<cluster
-        /// domain>".
-        public var subdomain: String?
-        /// Optional duration in seconds the pod needs to terminate gracefully.
-        public var terminationGracePeriodSeconds: Int64?
-        /// If specified, the pod's tolerations.
-        public var tolerations: [Toleration]?
-        /// TopologySpreadConstraints describes how a group of pods ought to spread across topology domains.
-        public var topologySpreadConstraints: [TopologySpreadConstraint]?
-        /// List of volumes that can be mounted by containers belonging to the pod.
-        public var volumes: [Volume]?
-
-        /// Makes a `PodSpec` from its members; optional members default to nil.
-        public init(
-            activeDeadlineSeconds: Int64? = nil,
-            affinity: Affinity? = nil,
-            automountServiceAccountToken: Bool? = nil,
-            containers: [Container],
-            dnsConfig: PodDNSConfig? = nil,
-            dnsPolicy: String? = nil,
-            enableServiceLinks: Bool? = nil,
-            ephemeralContainers: [EphemeralContainer]? = nil,
-            hostAliases: [HostAlias]? = nil,
-            hostIPC: Bool? = nil,
-            hostNetwork: Bool? = nil,
-            hostPID: Bool? = nil,
-            hostUsers: Bool? = nil,
-            hostname: String? = nil,
-            imagePullSecrets: [LocalObjectReference]? = nil,
-            initContainers: [Container]? = nil,
-            nodeName: String? = nil,
-            nodeSelector: [String: String]? = nil,
-            os: PodOS? = nil,
-            overhead: [String: Quantity]? = nil,
-            preemptionPolicy: String? = nil,
-            priority: Int32? = nil,
-            priorityClassName: String? = nil,
-            readinessGates: [PodReadinessGate]? = nil,
-            resourceClaims: [PodResourceClaim]? = nil,
-            resources: ResourceRequirements? = nil,
-            restartPolicy: String? = nil,
-            runtimeClassName: String? = nil,
-            schedulerName: String? = nil,
-            schedulingGates: [PodSchedulingGate]? = nil,
-            securityContext: PodSecurityContext? = nil,
-            serviceAccount: String? = nil,
-            serviceAccountName: String? = nil,
-            setHostnameAsFQDN: Bool? = nil,
-            shareProcessNamespace: Bool? = nil,
-            subdomain: String? = nil,
-            terminationGracePeriodSeconds: Int64? = nil,
-            tolerations: [Toleration]? = nil,
-            topologySpreadConstraints: [TopologySpreadConstraint]? = nil,
-            volumes: [Volume]? = nil
-        ) {
-            self.activeDeadlineSeconds = activeDeadlineSeconds
-            self.affinity = affinity
-            self.automountServiceAccountToken = automountServiceAccountToken
-            self.containers = containers
-            self.dnsConfig = dnsConfig
-            self.dnsPolicy = dnsPolicy
-            self.enableServiceLinks = enableServiceLinks
-            self.ephemeralContainers = ephemeralContainers
-            self.hostAliases = hostAliases
-            self.hostIPC = hostIPC
-            self.hostNetwork = hostNetwork
-            self.hostPID = hostPID
-            self.hostUsers = hostUsers
-            self.hostname = hostname
-            self.imagePullSecrets = imagePullSecrets
-            self.initContainers = initContainers
-            self.nodeName = nodeName
-            self.nodeSelector = nodeSelector
-            self.os = os
-            self.overhead = overhead
-            self.preemptionPolicy = preemptionPolicy
-            self.priority = priority
-            self.priorityClassName = priorityClassName
-            self.readinessGates = readinessGates
-            self.resourceClaims = resourceClaims
-            self.resources = resources
-            self.restartPolicy = restartPolicy
-            self.runtimeClassName = runtimeClassName
-            self.schedulerName = schedulerName
-            self.schedulingGates = schedulingGates
-            self.securityContext = securityContext
-            self.serviceAccount = serviceAccount
-            self.serviceAccountName = serviceAccountName
-            self.setHostnameAsFQDN = setHostnameAsFQDN
-            self.shareProcessNamespace = shareProcessNamespace
-            self.subdomain = subdomain
-            self.terminationGracePeriodSeconds = terminationGracePeriodSeconds
-            self.tolerations = tolerations
-            self.topologySpreadConstraints = topologySpreadConstraints
-            self.volumes = volumes
-        }
-
-        public init(json: JSONValue) throws(ModelDecodingError) {
-            let fields = try JSONFields(json)
-            self.activeDeadlineSeconds = try fields.optional("activeDeadlineSeconds")
-            self.affinity = try fields.optional("affinity")
-            self.automountServiceAccountToken = try fields.optional("automountServiceAccountToken")
-            self.containers = try fields.required("containers")
-            self.dnsConfig = try fields.optional("dnsConfig")
-            self.dnsPolicy = try fields.optional("dnsPolicy")
-            self.enableServiceLinks = try fields.optional("enableServiceLinks")
-            self.ephemeralContainers = try fields.optional("ephemeralContainers")
-            self.hostAliases = try fields.optional("hostAliases")
-            self.hostIPC = try fields.optional("hostIPC")
-            self.hostNetwork = try fields.optional("hostNetwork")
-            self.hostPID = try fields.optional("hostPID")
-            self.hostUsers = try fields.optional("hostUsers")
-            self.hostname = try fields.optional("hostname")
-            self.imagePullSecrets = try fields.optional("imagePullSecrets")
-            self.initContainers = try fields.optional("initContainers")
-            self.nodeName = try fields.optional("nodeName")
-            self.nodeSelector = try fields.optional("nodeSelector")
-            self.os = try fields.optional("os")
-            self.overhead = try fields.optional("overhead")
-            self.preemptionPolicy = try fields.optional("preemptionPolicy")
-            self.priority = try fields.optional("priority")
-            self.priorityClassName = try fields.optional("priorityClassName")
-            self.readinessGates = try fields.optional("readinessGates")
-            self.resourceClaims = try fields.optional("resourceClaims")
-            self.resources = try fields.optional("resources")
-            self.restartPolicy = try fields.optional("restartPolicy")
-            self.runtimeClassName = try fields.optional("runtimeClassName")
-            self.schedulerName = try fields.optional("schedulerName")
-            self.schedulingGates = try fields.optional("schedulingGates")
-            self.securityContext = try fields.optional("securityContext")
-            self.serviceAccount = try fields.optional("serviceAccount")
-            self.serviceAccountName = try fields.optional("serviceAccountName")
-            self.setHostnameAsFQDN = try fields.optional("setHostnameAsFQDN")
-            self.shareProcessNamespace = try fields.optional("shareProcessNamespace")
-            self.subdomain = try fields.optional("subdomain")
-            self.terminationGracePeriodSeconds = try fields.optional("terminationGracePeriodSeconds")
-            self.tolerations = try fields.optional("tolerations")
-            self.topologySpreadConstraints = try fields.optional("topologySpreadConstraints")
-            self.volumes = try fields.optional("volumes")
-        }
-
-        public var json: JSONValue {
-            var members = JSONObject()
-            if let value = self.activeDeadlineSeconds { members["activeDeadlineSeconds"] = value.json }
-            if let value = self.affinity { members["affinity"] = value.json }
-            if let value = self.automountServiceAccountToken { members["automountServiceAccountToken"] = value.json }
-            members["containers"] = self.containers.json
-            if let value = self.dnsConfig { members["dnsConfig"] = value.json }
-            if let value = self.dnsPolicy { members["dnsPolicy"] = value.json }
-            if let value = self.enableServiceLinks { members["enableServiceLinks"] = value.json }
-            if let value = self.ephemeralContainers { members["ephemeralContainers"] = value.json }
-            if let value = self.hostAliases { members["hostAliases"] = value.json }
-            if let value = self.hostIPC { members["hostIPC"] = value.json }
-            if let value = self.hostNetwork { members["hostNetwork"] = value.json }
-            if let value = self.hostPID { members["hostPID"] = value.json }
-            if let value = self.hostUsers { members["hostUsers"] = value.json }
-            if let value = self.hostname { members["hostname"] = value.json }
-            if let value = self.imagePullSecrets { members["imagePullSecrets"] = value.json }
-            if let value = self.initContainers { members["initContainers"] = value.json }
-            if let value = self.nodeName { members["nodeName"] = value.json }
-            if let value = self.nodeSelector { members["nodeSelector"] = value.json }
-            if let value = self.os { members["os"] = value.json }
-            if let value = self.overhead { members["overhead"] = value.json }
-            if let value = self.preemptionPolicy { members["preemptionPolicy"] = value.json }
-            if let value = self.priority { members["priority"] = value.json }
-            if let value = self.priorityClassName { members["priorityClassName"] = value.json }
-            if let value = self.readinessGates { members["readinessGates"] = value.json }
-            if let value = self.resourceClaims { members["resourceClaims"] = value.json }
-            if let value = self.resources { members["resources"] = value.json }
-            if let value = self.restartPolicy { members["restartPolicy"] = value.json }
-            if let value = self.runtimeClassName { members["runtimeClassName"] = value.json }
-            if let value = self.schedulerName { members["schedulerName"] = value.json }
-            if let value = self.schedulingGates { members["schedulingGates"] = value.json }
-            if let value = self.securityContext { members["securityContext"] = value.json }
-            if let value = self.serviceAccount { members["serviceAccount"] = value.json }
-            if let value = self.serviceAccountName { members["serviceAccountName"] = value.json }
-            if let value = self.setHostnameAsFQDN { members["setHostnameAsFQDN"] = value.json }
-            if let value = self.shareProcessNamespace { members["shareProcessNamespace"] = value.json }
-            if let value = self.subdomain { members["subdomain"] = value.json }
-            if let value = self.terminationGracePeriodSeconds { members["terminationGracePeriodSeconds"] = value.json }
-            if let value = self.tolerations { members["tolerations"] = value.json }
-            if let value = self.topologySpreadConstraints { members["topologySpreadConstraints"] = value.json }
-            if let value = self.volumes { members["volumes"] = value.json }
-            return .object(members)
-        }
-    }
-
-    /// PodStatus represents information about the status of a pod.
-    public struct PodStatus: Sendable, Equatable, JSONValueConvertible {
-        /// Current service state of pod.
-        public var conditions: [PodCondition]?
-        /// Statuses of containers in this pod.
-        public var containerStatuses: [ContainerStatus]?
-        /// Statuses for any ephemeral containers that have run in this pod.
-        public var ephemeralContainerStatuses: [ContainerStatus]?
-        /// hostIP holds the IP address of the host to which the pod is assigned.
-        public var hostIP: String?
-        /// hostIPs holds the IP addresses allocated to the host.
-        public var hostIPs: [HostIP]?
-        /// Statuses of init containers in this pod.
-        public var initContainerStatuses: [ContainerStatus]?
-        /// A human readable message indicating details about why the pod is in this condition.
-        public var message: String?
-        /// nominatedNodeName is set only when this pod preempts other pods on the node, but it cannot be scheduled
-        /// right away as preemption victims receive their graceful termination periods.
-        public var nominatedNodeName: String?
-        /// The phase of a Pod is a simple, high-level summary of where the Pod is in its lifecycle.
+    /// NamespaceStatus is information about the current status of a Namespace.
+    public struct NamespaceStatus: Sendable, Equatable, JSONValueConvertible {
+        /// Represents the latest available observations of a namespace's current state.
+        public var conditions: [NamespaceCondition]?
+        /// Phase is the current lifecycle phase of the namespace.
         public var phase: String?
-        /// podIP address allocated to the pod.
-        public var podIP: String?
-        /// podIPs holds the IP addresses allocated to the pod.
-        public var podIPs: [PodIP]?
-        /// The Quality of Service (QOS) classification assigned to the pod based on resource requirements See
-        /// PodQOSClass type for available QOS classes More info:
-        /// https://kubernetes.io/docs/concepts/workloads/pods/pod-qos/#quality-of-service-classes
-        public var qosClass: String?
-        /// A brief CamelCase message indicating details about why the pod is in this state. e.g. 'Evicted'
-        public var reason: String?
-        /// Status of resources resize desired for pod's containers.
-        public var resize: String?
-        /// Status of resource claims.
-        public var resourceClaimStatuses: [PodResourceClaimStatus]?
-        /// RFC 3339 date and time at which the object was acknowledged by the Kubelet.
-        public var startTime: meta.v1.Time?
 
-        /// Makes a `PodStatus` from its members; optional members default to nil.
+        /// Makes a `NamespaceStatus` from its members; optional members default to nil.
         public init(
-            conditions: [PodCondition]? = nil,
-            containerStatuses: [ContainerStatus]? = nil,
-            ephemeralContainerStatuses: [ContainerStatus]? = nil,
-            hostIP: String? = nil,
-            hostIPs: [HostIP]? = nil,
-            initContainerStatuses: [ContainerStatus]? = nil,
-            message: String? = nil,
-            nominatedNodeName: String? = nil,
-            phase: String? = nil,
-            podIP: String? = nil,
-            podIPs: [PodIP]? = nil,
-            qosClass: String? = nil,
-            reason: String? = nil,
-            resize: String? = nil,
-            resourceClaimStatuses: [PodResourceClaimStatus]? = nil,
-            startTime: meta.v1.Time? = nil
+            conditions: [NamespaceCondition]? = nil,
+            phase: String? = nil
         ) {
             self.conditions = conditions
-            self.containerStatuses = containerStatuses
-            self.ephemeralContainerStatuses = ephemeralContainerStatuses
-            self.hostIP = hostIP
-            self.hostIPs = hostIPs
-            self.initContainerStatuses = initContainerStatuses
-            self.message = message
-            self.nominatedNodeName = nominatedNodeName
             self.phase = phase
-            self.podIP = podIP
-            self.podIPs = podIPs
-            self.qosClass = qosClass
-            self.reason = reason
-            self.resize = resize
-            self.resourceClaimStatuses = resourceClaimStatuses
-            self.startTime = startTime
         }
 
         public init(json: JSONValue) throws(ModelDecodingError) {
             let fields = try JSONFields(json)
             self.conditions = try fields.optional("conditions")
-            self.containerStatuses = try fields.optional("containerStatuses")
-            self.ephemeralContainerStatuses = try fields.optional("ephemeralContainerStatuses")
-            self.hostIP = try fields.optional("hostIP")
-            self.hostIPs = try fields.optional("hostIPs")
-            self.initContainerStatuses = try fields.optional("initContainerStatuses")
-            self.message = try fields.optional("message")
-            self.nominatedNodeName = try fields.optional("nominatedNodeName")
             self.phase = try fields.optional("phase")
-            self.podIP = try fields.optional("podIP")
-            self.podIPs = try fields.optional("podIPs")
-            self.qosClass = try fields.optional("qosClass")
-            self.reason = try fields.optional("reason")
-            self.resize = try fields.optional("resize")
-            self.resourceClaimStatuses = try fields.optional("resourceClaimStatuses")
-            self.startTime = try fields.optional("startTime")
+        }
+
+        public init(reader: inout JSONReader) throws {
+            try reader.expectObject()
+            var v0: [NamespaceCondition]? = nil
+            var v1: String? = nil
+            try reader.beginObject()
+            while let key = try reader.nextKey() {
+                if key == "conditions" {
+                    v0 = try reader.member("conditions")
+                } else if key == "phase" {
+                    v1 = try reader.member("phase")
+                } else {
+                    try reader.skipValue()
+                }
+            }
+            self.conditions = v0
+            self.phase = v1
         }
 
         public var json: JSONValue {
             var members = JSONObject()
             if let value = self.conditions { members["conditions"] = value.json }
-            if let value = self.containerStatuses { members["containerStatuses"] = value.json }
-            if let value = self.ephemeralContainerStatuses { members["ephemeralContainerStatuses"] = value.json }
-            if let value = self.hostIP { members["hostIP"] = value.json }
-            if let value = self.hostIPs { members["hostIPs"] = value.json }
-            if let value = self.initContainerStatuses { members["initContainerStatuses"] = value.json }
-            if let value = self.message { members["message"] = value.json }
-            if let value = self.nominatedNodeName { members["nominatedNodeName"] = value.json }
             if let value = self.phase { members["phase"] = value.json }
-            if let value = self.podIP { members["podIP"] = value.json }
-            if let value = self.podIPs { members["podIPs"] = value.json }
-            if let value = self.qosClass { members["qosClass"] = value.json }
-            if let value = self.reason { members["reason"] = value.json }
-            if let value = self.resize { members["resize"] = value.json }
-            if let value = self.resourceClaimStatuses { members["resourceClaimStatuses"] = value.json }
-            if let value = self.startTime { members["startTime"] = value.json }
             return .object(members)
         }
     }
 
-    /// PodTemplate describes a template for creating copies of a predefined pod.
-    public struct PodTemplate: KubernetesResource {
+    /// Node is a worker node in Kubernetes.
+    public struct Node: KubernetesResource {
         public static let apiVersion = "v1"
-        public static let kind = "PodTemplate"
-        public static let plural = "podtemplates"
-        public static let namespaced = true
-        public typealias List = PodTemplateList
+        public static let kind = "Node"
+        public static let plural = "nodes"
+        public static let namespaced = false
+        public typealias List = NodeList
 
         /// APIVersion defines the versioned schema of this representation of an object.
         public var apiVersion: String?
@@ -1079,546 +1192,19 @@ extension core.v1 {
         public var kind: String?
         /// Standard object's metadata.
         public var metadata: meta.v1.ObjectMeta?
-        /// Template defines the pods that will be created from this pod template.
+        /// Spec defines the behavior of a node.
         /// https://git.k8s.io/community/contributors/devel/sig-architecture/api-conventions.md#spec-and-status
-        public var template: PodTemplateSpec?
+        public var spec: NodeSpec?
+        /// Most recently observed status of the node.
+        public var status: NodeStatus?
 
-        /// Makes a `PodTemplate` from its members; optional members default to nil.
+        /// Makes a `Node` from its members; optional members default to nil.
         public init(
             apiVersion: String? = Self.apiVersion,
             kind: String? = Self.kind,
             metadata: meta.v1.ObjectMeta? = nil,
-            template: PodTemplateSpec? = nil
-        ) {
-            self.apiVersion = apiVersion
-            self.kind = kind
-            self.metadata = metadata
-            self.template = template
-        }
-
-        public init(json: JSONValue) throws(ModelDecodingError) {
-            let fields = try JSONFields(json)
-            self.apiVersion = try fields.optional("apiVersion")
-            self.kind = try fields.optional("kind")
-            self.metadata = try fields.optional("metadata")
-            self.template = try fields.optional("template")
-        }
-
-        public var json: JSONValue {
-            var members = JSONObject()
-            if let value = self.apiVersion { members["apiVersion"] = value.json }
-            if let value = self.kind { members["kind"] = value.json }
-            if let value = self.metadata { members["metadata"] = value.json }
-            if let value = self.template { members["template"] = value.json }
-            return .object(members)
-        }
-    }
-
-    /// PodTemplateList is a list of PodTemplates.
-    public struct PodTemplateList: KubernetesList {
-        public static let apiVersion = "v1"
-        public static let kind = "PodTemplateList"
-
-        /// APIVersion defines the versioned schema of this representation of an object.
-        public var apiVersion: String?
-        /// List of pod templates
-        public var items: [PodTemplate]
-        /// Kind is a string value representing the REST resource this object represents.
-        public var kind: String?
-        /// Standard list metadata.
-        public var metadata: meta.v1.ListMeta?
-
-        /// Makes a `PodTemplateList` from its members; optional members default to nil.
-        public init(
-            apiVersion: String? = Self.apiVersion,
-            items: [PodTemplate],
-            kind: String? = Self.kind,
-            metadata: meta.v1.ListMeta? = nil
-        ) {
-            self.apiVersion = apiVersion
-            self.items = items
-            self.kind = kind
-            self.metadata = metadata
-        }
-
-        public init(json: JSONValue) throws(ModelDecodingError) {
-            let fields = try JSONFields(json)
-            self.apiVersion = try fields.optional("apiVersion")
-            self.items = try fields.required("items")
-            self.kind = try fields.optional("kind")
-            self.metadata = try fields.optional("metadata")
-        }
-
-        public var json: JSONValue {
-            var members = JSONObject()
-            if let value = self.apiVersion { members["apiVersion"] = value.json }
-            members["items"] = self.items.json
-            if let value = self.kind { members["kind"] = value.json }
-            if let value = self.metadata { members["metadata"] = value.json }
-            return .object(members)
-        }
-    }
-
-    /// PodTemplateSpec describes the data a pod should have when created from a template
-    public struct PodTemplateSpec: Sendable, Equatable, JSONValueConvertible {
-        /// Standard object's metadata.
-        public var metadata: meta.v1.ObjectMeta?
-        /// Specification of the desired behavior of the pod.
-        public var spec: PodSpec?
-
-        /// Makes a `PodTemplateSpec` from its members; optional members default to nil.
-        public init(
-            metadata: meta.v1.ObjectMeta? = nil,
-            spec: PodSpec? = nil
-        ) {
-            self.metadata = metadata
-            self.spec = spec
-        }
-
-        public init(json: JSONValue) throws(ModelDecodingError) {
-            let fields = try JSONFields(json)
-            self.metadata = try fields.optional("metadata")
-            self.spec = try fields.optional("spec")
-        }
-
-        public var json: JSONValue {
-            var members = JSONObject()
-            if let value = self.metadata { members["metadata"] = value.json }
-            if let value = self.spec { members["spec"] = value.json }
-            return .object(members)
-        }
-    }
-
-    /// PortStatus represents the error condition of a service port
-    public struct PortStatus: Sendable, Equatable, JSONValueConvertible {
-        /// Error is to record the problem with the service port The format of the error shall comply with the following
-        /// rules: - built-in error values shall be specified in this file and those shall use CamelCase names - cloud
-        /// provider specific error values must have names that comply with the format foo.example.com/CamelCase.
-        public var error: String?
-        /// Port is the port number of the service port of which status is recorded here
-        public var port: Int32
-        /// Protocol is the protocol of the service port of which status is recorded here The supported values are:
-        /// "TCP", "UDP", "SCTP"
-        public var `protocol`: String
-
-        /// Makes a `PortStatus` from its members; optional members default to nil.
-        public init(
-            error: String? = nil,
-            port: Int32,
-            `protocol`: String
-        ) {
-            self.error = error
-            self.port = port
-            self.`protocol` = `protocol`
-        }
-
-        public init(json: JSONValue) throws(ModelDecodingError) {
-            let fields = try JSONFields(json)
-            self.error = try fields.optional("error")
-            self.port = try fields.required("port")
-            self.`protocol` = try fields.required("protocol")
-        }
-
-        public var json: JSONValue {
-            var members = JSONObject()
-            if let value = self.error { members["error"] = value.json }
-            members["port"] = self.port.json
-            members["protocol"] = self.`protocol`.json
-            return .object(members)
-        }
-    }
-
-    /// PortworxVolumeSource represents a Portworx volume resource.
-    public struct PortworxVolumeSource: Sendable, Equatable, JSONValueConvertible {
-        /// fSType represents the filesystem type to mount Must be a filesystem type supported by the host operating
-        /// system.
-        public var fsType: String?
-        /// readOnly defaults to false (read/write).
-        public var readOnly: Bool?
-        /// volumeID uniquely identifies a Portworx volume
-        public var volumeID: String
-
-        /// Makes a `PortworxVolumeSource` from its members; optional members default to nil.
-        public init(
-            fsType: String? = nil,
-            readOnly: Bool? = nil,
-            volumeID: String
-        ) {
-            self.fsType = fsType
-            self.readOnly = readOnly
-            self.volumeID = volumeID
-        }
-
-        public init(json: JSONValue) throws(ModelDecodingError) {
-            let fields = try JSONFields(json)
-            self.fsType = try fields.optional("fsType")
-            self.readOnly = try fields.optional("readOnly")
-            self.volumeID = try fields.required("volumeID")
-        }
-
-        public var json: JSONValue {
-            var members = JSONObject()
-            if let value = self.fsType { members["fsType"] = value.json }
-            if let value = self.readOnly { members["readOnly"] = value.json }
-            members["volumeID"] = self.volumeID.json
-            return .object(members)
-        }
-    }
-
-    /// An empty preferred scheduling term matches all objects with implicit weight 0 (i.e. it's a no-op).
-    public struct PreferredSchedulingTerm: Sendable, Equatable, JSONValueConvertible {
-        /// A node selector term, associated with the corresponding weight.
-        public var preference: NodeSelectorTerm
-        /// Weight associated with matching the corresponding nodeSelectorTerm, in the range 1-100.
-        public var weight: Int32
-
-        /// Makes a `PreferredSchedulingTerm` from its members; optional members default to nil.
-        public init(
-            preference: NodeSelectorTerm,
-            weight: Int32
-        ) {
-            self.preference = preference
-            self.weight = weight
-        }
-
-        public init(json: JSONValue) throws(ModelDecodingError) {
-            let fields = try JSONFields(json)
-            self.preference = try fields.required("preference")
-            self.weight = try fields.required("weight")
-        }
-
-        public var json: JSONValue {
-            var members = JSONObject()
-            members["preference"] = self.preference.json
-            members["weight"] = self.weight.json
-            return .object(members)
-        }
-    }
-
-    /// Probe describes a health check to be performed against a container to determine whether it is alive or ready to
-    /// receive traffic.
-    public struct Probe: Sendable, Equatable, JSONValueConvertible {
-        /// Exec specifies a command to execute in the container.
-        public var exec: ExecAction?
-        /// Minimum consecutive failures for the probe to be considered failed after having succeeded.
-        public var failureThreshold: Int32?
-        /// GRPC specifies a GRPC HealthCheckRequest.
-        public var grpc: GRPCAction?
-        /// HTTPGet specifies an HTTP GET request to perform.
-        public var httpGet: HTTPGetAction?
-        /// Number of seconds after the container has started before liveness probes are initiated.
-        public var initialDelaySeconds: Int32?
-        /// How often (in seconds) to perform the probe.
-        public var periodSeconds: Int32?
-        /// Minimum consecutive successes for the probe to be considered successful after having failed.
-        public var successThreshold: Int32?
-        /// TCPSocket specifies a connection to a TCP port.
-        public var tcpSocket: TCPSocketAction?
-        /// Optional duration in seconds the pod needs to terminate gracefully upon probe failure.
-        public var terminationGracePeriodSeconds: Int64?
-        /// Number of seconds after which the probe times out.
-        public var timeoutSeconds: Int32?
-
-        /// Makes a `Probe` from its members; optional members default to nil.
-        public init(
-            exec: ExecAction? = nil,
-            failureThreshold: Int32? = nil,
-            grpc: GRPCAction? = nil,
-            httpGet: HTTPGetAction? = nil,
-            initialDelaySeconds: Int32? = nil,
-            periodSeconds: Int32? = nil,
-            successThreshold: Int32? = nil,
-            tcpSocket: TCPSocketAction? = nil,
-            terminationGracePeriodSeconds: Int64? = nil,
-            timeoutSeconds: Int32? = nil
-        ) {
-            self.exec = exec
-            self.failureThreshold = failureThreshold
-            self.grpc = grpc
-            self.httpGet = httpGet
-            self.initialDelaySeconds = initialDelaySeconds
-            self.periodSeconds = periodSeconds
-            self.successThreshold = successThreshold
-            self.tcpSocket = tcpSocket
-            self.terminationGracePeriodSeconds = terminationGracePeriodSeconds
-            self.timeoutSeconds = timeoutSeconds
-        }
-
-        public init(json: JSONValue) throws(ModelDecodingError) {
-            let fields = try JSONFields(json)
-            self.exec = try fields.optional("exec")
-            self.failureThreshold = try fields.optional("failureThreshold")
-            self.grpc = try fields.optional("grpc")
-            self.httpGet = try fields.optional("httpGet")
-            self.initialDelaySeconds = try fields.optional("initialDelaySeconds")
-            self.periodSeconds = try fields.optional("periodSeconds")
-            self.successThreshold = try fields.optional("successThreshold")
-            self.tcpSocket = try fields.optional("tcpSocket")
-            self.terminationGracePeriodSeconds = try fields.optional("terminationGracePeriodSeconds")
-            self.timeoutSeconds = try fields.optional("timeoutSeconds")
-        }
-
-        public var json: JSONValue {
-            var members = JSONObject()
-            if let value = self.exec { members["exec"] = value.json }
-            if let value = self.failureThreshold { members["failureThreshold"] = value.json }
-            if let value = self.grpc { members["grpc"] = value.json }
-            if let value = self.httpGet { members["httpGet"] = value.json }
-            if let value = self.initialDelaySeconds { members["initialDelaySeconds"] = value.json }
-            if let value = self.periodSeconds { members["periodSeconds"] = value.json }
-            if let value = self.successThreshold { members["successThreshold"] = value.json }
-            if let value = self.tcpSocket { members["tcpSocket"] = value.json }
-            if let value = self.terminationGracePeriodSeconds { members["terminationGracePeriodSeconds"] = value.json }
-            if let value = self.timeoutSeconds { members["timeoutSeconds"] = value.json }
-            return .object(members)
-        }
-    }
-
-    /// Represents a projected volume source
-    public struct ProjectedVolumeSource: Sendable, Equatable, JSONValueConvertible {
-        /// defaultMode are the mode bits used to set permissions on created files by default.
-        public var defaultMode: Int32?
-        /// sources is the list of volume projections.
-        public var sources: [VolumeProjection]?
-
-        /// Makes a `ProjectedVolumeSource` from its members; optional members default to nil.
-        public init(
-            defaultMode: Int32? = nil,
-            sources: [VolumeProjection]? = nil
-        ) {
-            self.defaultMode = defaultMode
-            self.sources = sources
-        }
-
-        public init(json: JSONValue) throws(ModelDecodingError) {
-            let fields = try JSONFields(json)
-            self.defaultMode = try fields.optional("defaultMode")
-            self.sources = try fields.optional("sources")
-        }
-
-        public var json: JSONValue {
-            var members = JSONObject()
-            if let value = self.defaultMode { members["defaultMode"] = value.json }
-            if let value = self.sources { members["sources"] = value.json }
-            return .object(members)
-        }
-    }
-
-    /// Represents a Quobyte mount that lasts the lifetime of a pod.
-    public struct QuobyteVolumeSource: Sendable, Equatable, JSONValueConvertible {
-        /// group to map volume access to Default is no group
-        public var group: String?
-        /// readOnly here will force the Quobyte volume to be mounted with read-only permissions.
-        public var readOnly: Bool?
-        /// registry represents a single or multiple Quobyte Registry services specified as a string as host:port pair
-        /// (multiple entries are separated with commas) which acts as the central registry for volumes
-        public var registry: String
-        /// tenant owning the given Quobyte volume in the Backend Used with dynamically provisioned Quobyte volumes,
-        /// value is set by the plugin
-        public var tenant: String?
-        /// user to map volume access to Defaults to serivceaccount user
-        public var user: String?
-        /// volume is a string that references an already created Quobyte volume by name.
-        public var volume: String
-
-        /// Makes a `QuobyteVolumeSource` from its members; optional members default to nil.
-        public init(
-            group: String? = nil,
-            readOnly: Bool? = nil,
-            registry: String,
-            tenant: String? = nil,
-            user: String? = nil,
-            volume: String
-        ) {
-            self.group = group
-            self.readOnly = readOnly
-            self.registry = registry
-            self.tenant = tenant
-            self.user = user
-            self.volume = volume
-        }
-
-        public init(json: JSONValue) throws(ModelDecodingError) {
-            let fields = try JSONFields(json)
-            self.group = try fields.optional("group")
-            self.readOnly = try fields.optional("readOnly")
-            self.registry = try fields.required("registry")
-            self.tenant = try fields.optional("tenant")
-            self.user = try fields.optional("user")
-            self.volume = try fields.required("volume")
-        }
-
-        public var json: JSONValue {
-            var members = JSONObject()
-            if let value = self.group { members["group"] = value.json }
-            if let value = self.readOnly { members["readOnly"] = value.json }
-            members["registry"] = self.registry.json
-            if let value = self.tenant { members["tenant"] = value.json }
-            if let value = self.user { members["user"] = value.json }
-            members["volume"] = self.volume.json
-            return .object(members)
-        }
-    }
-
-    /// Represents a Rados Block Device mount that lasts the lifetime of a pod.
-    public struct RBDPersistentVolumeSource: Sendable, Equatable, JSONValueConvertible {
-        /// fsType is the filesystem type of the volume that you want to mount.
-        public var fsType: String?
-        /// image is the rados image name.
-        public var image: String
-        /// keyring is the path to key ring for RBDUser.
-        public var keyring: String?
-        /// monitors is a collection of Ceph monitors.
-        public var monitors: [String]
-        /// pool is the rados pool name.
-        public var pool: String?
-        /// readOnly here will force the ReadOnly setting in VolumeMounts.
-        public var readOnly: Bool?
-        /// secretRef is name of the authentication secret for RBDUser.
-        public var secretRef: SecretReference?
-        /// user is the rados user name.
-        public var user: String?
-
-        /// Makes a `RBDPersistentVolumeSource` from its members; optional members default to nil.
-        public init(
-            fsType: String? = nil,
-            image: String,
-            keyring: String? = nil,
-            monitors: [String],
-            pool: String? = nil,
-            readOnly: Bool? = nil,
-            secretRef: SecretReference? = nil,
-            user: String? = nil
-        ) {
-            self.fsType = fsType
-            self.image = image
-            self.keyring = keyring
-            self.monitors = monitors
-            self.pool = pool
-            self.readOnly = readOnly
-            self.secretRef = secretRef
-            self.user = user
-        }
-
-        public init(json: JSONValue) throws(ModelDecodingError) {
-            let fields = try JSONFields(json)
-            self.fsType = try fields.optional("fsType")
-            self.image = try fields.required("image")
-            self.keyring = try fields.optional("keyring")
-            self.monitors = try fields.required("monitors")
-            self.pool = try fields.optional("pool")
-            self.readOnly = try fields.optional("readOnly")
-            self.secretRef = try fields.optional("secretRef")
-            self.user = try fields.optional("user")
-        }
-
-        public var json: JSONValue {
-            var members = JSONObject()
-            if let value = self.fsType { members["fsType"] = value.json }
-            members["image"] = self.image.json
-            if let value = self.keyring { members["keyring"] = value.json }
-            members["monitors"] = self.monitors.json
-            if let value = self.pool { members["pool"] = value.json }
-            if let value = self.readOnly { members["readOnly"] = value.json }
-            if let value = self.secretRef { members["secretRef"] = value.json }
-            if let value = self.user { members["user"] = value.json }
-            return .object(members)
-        }
-    }
-
-    /// Represents a Rados Block Device mount that lasts the lifetime of a pod.
-    public struct RBDVolumeSource: Sendable, Equatable, JSONValueConvertible {
-        /// fsType is the filesystem type of the volume that you want to mount.
-        public var fsType: String?
-        /// image is the rados image name.
-        public var image: String
-        /// keyring is the path to key ring for RBDUser.
-        public var keyring: String?
-        /// monitors is a collection of Ceph monitors.
-        public var monitors: [String]
-        /// pool is the rados pool name.
-        public var pool: String?
-        /// readOnly here will force the ReadOnly setting in VolumeMounts.
-        public var readOnly: Bool?
-        /// secretRef is name of the authentication secret for RBDUser.
-        public var secretRef: LocalObjectReference?
-        /// user is the rados user name.
-        public var user: String?
-
-        /// Makes a `RBDVolumeSource` from its members; optional members default to nil.
-        public init(
-            fsType: String? = nil,
-            image: String,
-            keyring: String? = nil,
-            monitors: [String],
-            pool: String? = nil,
-            readOnly: Bool? = nil,
-            secretRef: LocalObjectReference? = nil,
-            user: String? = nil
-        ) {
-            self.fsType = fsType
-            self.image = image
-            self.keyring = keyring
-            self.monitors = monitors
-            self.pool = pool
-            self.readOnly = readOnly
-            self.secretRef = secretRef
-            self.user = user
-        }
-
-        public init(json: JSONValue) throws(ModelDecodingError) {
-            let fields = try JSONFields(json)
-            self.fsType = try fields.optional("fsType")
-            self.image = try fields.required("image")
-            self.keyring = try fields.optional("keyring")
-            self.monitors = try fields.required("monitors")
-            self.pool = try fields.optional("pool")
-            self.readOnly = try fields.optional("readOnly")
-            self.secretRef = try fields.optional("secretRef")
-            self.user = try fields.optional("user")
-        }
-
-        public var json: JSONValue {
-            var members = JSONObject()
-            if let value = self.fsType { members["fsType"] = value.json }
-            members["image"] = self.image.json
-            if let value = self.keyring { members["keyring"] = value.json }
-            members["monitors"] = self.monitors.json
-            if let value = self.pool { members["pool"] = value.json }
-            if let value = self.readOnly { members["readOnly"] = value.json }
-            if let value = self.secretRef { members["secretRef"] = value.json }
-            if let value = self.user { members["user"] = value.json }
-            return .object(members)
-        }
-    }
-
-    /// ReplicationController represents the configuration of a replication controller.
-    public struct ReplicationController: KubernetesResource {
-        public static let apiVersion = "v1"
-        public static let kind = "ReplicationController"
-        public static let plural = "replicationcontrollers"
-        public static let namespaced = true
-        public typealias List = ReplicationControllerList
-
-        /// APIVersion defines the versioned schema of this representation of an object.
-        public var apiVersion: String?
-        /// Kind is a string value representing the REST resource this object represents.
-        public var kind: String?
-        /// If the Labels of a ReplicationController are empty, they are defaulted to be the same as the Pod(s) that the
-        /// replication controller manages.
-        public var metadata: meta.v1.ObjectMeta?
-        /// Spec defines the specification of the desired behavior of the replication controller.
-        public var spec: ReplicationControllerSpec?
-        /// Status is the most recently observed status of the replication controller.
-        public var status: ReplicationControllerStatus?
-
-        /// Makes a `ReplicationController` from its members; optional members default to nil.
-        public init(
-            apiVersion: String? = Self.apiVersion,
-            kind: String? = Self.kind,
-            metadata: meta.v1.ObjectMeta? = nil,
-            spec: ReplicationControllerSpec? = nil,
-            status: ReplicationControllerStatus? = nil
+            spec: NodeSpec? = nil,
+            status: NodeStatus? = nil
         ) {
             self.apiVersion = apiVersion
             self.kind = kind
@@ -1636,6 +1222,36 @@ extension core.v1 {
             self.status = try fields.optional("status")
         }
 
+        public init(reader: inout JSONReader) throws {
+            try reader.expectObject()
+            var v0: String? = nil
+            var v1: String? = nil
+            var v2: meta.v1.ObjectMeta? = nil
+            var v3: NodeSpec? = nil
+            var v4: NodeStatus? = nil
+            try reader.beginObject()
+            while let key = try reader.nextKey() {
+                if key == "apiVersion" {
+                    v0 = try reader.member("apiVersion")
+                } else if key == "kind" {
+                    v1 = try reader.member("kind")
+                } else if key == "metadata" {
+                    v2 = try reader.member("metadata")
+                } else if key == "spec" {
+                    v3 = try reader.member("spec")
+                } else if key == "status" {
+                    v4 = try reader.member("status")
+                } else {
+                    try reader.skipValue()
+                }
+            }
+            self.apiVersion = v0
+            self.kind = v1
+            self.metadata = v2
+            self.spec = v3
+            self.status = v4
+        }
+
         public var json: JSONValue {
             var members = JSONObject()
             if let value = self.apiVersion { members["apiVersion"] = value.json }
@@ -1647,27 +1263,129 @@ extension core.v1 {
         }
     }
 
-    /// ReplicationControllerCondition describes the state of a replication controller at a certain point.
-    public struct ReplicationControllerCondition: Sendable, Equatable, JSONValueConvertible {
-        /// The last time the condition transitioned from one status to another.
+    /// NodeAddress contains information for the node's address.
+    public struct NodeAddress: Sendable, Equatable, JSONValueConvertible {
+        /// The node address.
+        public var address: String
+        /// Node address type, one of Hostname, ExternalIP or InternalIP.
+        public var type: String
+
+        /// Makes a `NodeAddress` from its members; optional members default to nil.
+        public init(
+            address: String,
+            type: String
+        ) {
+            self.address = address
+            self.type = type
+        }
+
+        public init(json: JSONValue) throws(ModelDecodingError) {
+            let fields = try JSONFields(json)
+            self.address = try fields.required("address")
+            self.type = try fields.required("type")
+        }
+
+        public init(reader: inout JSONReader) throws {
+            try reader.expectObject()
+            var v0: String? = nil
+            var v1: String? = nil
+            try reader.beginObject()
+            while let key = try reader.nextKey() {
+                if key == "address" {
+                    v0 = try reader.member("address")
+                } else if key == "type" {
+                    v1 = try reader.member("type")
+                } else {
+                    try reader.skipValue()
+                }
+            }
+            self.address = try requiredMember(v0, "address")
+            self.type = try requiredMember(v1, "type")
+        }
+
+        public var json: JSONValue {
+            var members = JSONObject()
+            members["address"] = self.address.json
+            members["type"] = self.type.json
+            return .object(members)
+        }
+    }
+
+    /// Node affinity is a group of node affinity scheduling rules.
+    public struct NodeAffinity: Sendable, Equatable, JSONValueConvertible {
+        /// The scheduler will prefer to schedule pods to nodes that satisfy the affinity expressions specified by this
+        /// field, but it may choose a node that violates one or more of the expressions.
+        public var preferredDuringSchedulingIgnoredDuringExecution: [PreferredSchedulingTerm]?
+        /// If the affinity requirements specified by this field are not met at scheduling time, the pod will not be
+        /// scheduled onto the node.
+        public var requiredDuringSchedulingIgnoredDuringExecution: NodeSelector?
+
+        /// Makes a `NodeAffinity` from its members; optional members default to nil.
+        public init(
+            preferredDuringSchedulingIgnoredDuringExecution: [PreferredSchedulingTerm]? = nil,
+            requiredDuringSchedulingIgnoredDuringExecution: NodeSelector? = nil
+        ) {
+            self.preferredDuringSchedulingIgnoredDuringExecution = preferredDuringSchedulingIgnoredDuringExecution
+            self.requiredDuringSchedulingIgnoredDuringExecution = requiredDuringSchedulingIgnoredDuringExecution
+        }
+
+        public init(json: JSONValue) throws(ModelDecodingError) {
+            let fields = try JSONFields(json)
+            self.preferredDuringSchedulingIgnoredDuringExecution = try fields.optional("preferredDuringSchedulingIgnoredDuringExecution")
+            self.requiredDuringSchedulingIgnoredDuringExecution = try fields.optional("requiredDuringSchedulingIgnoredDuringExecution")
+        }
+
+        public init(reader: inout JSONReader) throws {
+            try reader.expectObject()
+            var v0: [PreferredSchedulingTerm]? = nil
+            var v1: NodeSelector? = nil
+            try reader.beginObject()
+            while let key = try reader.nextKey() {
+                if key == "preferredDuringSchedulingIgnoredDuringExecution" {
+                    v0 = try reader.member("preferredDuringSchedulingIgnoredDuringExecution")
+                } else if key == "requiredDuringSchedulingIgnoredDuringExecution" {
+                    v1 = try reader.member("requiredDuringSchedulingIgnoredDuringExecution")
+                } else {
+                    try reader.skipValue()
+                }
+            }
+            self.preferredDuringSchedulingIgnoredDuringExecution = v0
+            self.requiredDuringSchedulingIgnoredDuringExecution = v1
+        }
+
+        public var json: JSONValue {
+            var members = JSONObject()
+            if let value = self.preferredDuringSchedulingIgnoredDuringExecution { members["preferredDuringSchedulingIgnoredDuringExecution"] = value.json }
+            if let value = self.requiredDuringSchedulingIgnoredDuringExecution { members["requiredDuringSchedulingIgnoredDuringExecution"] = value.json }
+            return .object(members)
+        }
+    }
+
+    /// NodeCondition contains condition information for a node.
+    public struct NodeCondition: Sendable, Equatable, JSONValueConvertible {
+        /// Last time we got an update on a given condition.
+        public var lastHeartbeatTime: meta.v1.Time?
+        /// Last time the condition transit from one status to another.
         public var lastTransitionTime: meta.v1.Time?
-        /// A human readable message indicating details about the transition.
+        /// Human readable message indicating details about last transition.
         public var message: String?
-        /// The reason for the condition's last transition.
+        /// (brief) reason for the condition's last transition.
         public var reason: String?
         /// Status of the condition, one of True, False, Unknown.
         public var status: String
-        /// Type of replication controller condition.
+        /// Type of node condition.
         public var type: String
 
-        /// Makes a `ReplicationControllerCondition` from its members; optional members default to nil.
+        /// Makes a `NodeCondition` from its members; optional members default to nil.
         public init(
+            lastHeartbeatTime: meta.v1.Time? = nil,
             lastTransitionTime: meta.v1.Time? = nil,
             message: String? = nil,
             reason: String? = nil,
             status: String,
             type: String
         ) {
+            self.lastHeartbeatTime = lastHeartbeatTime
             self.lastTransitionTime = lastTransitionTime
             self.message = message
             self.reason = reason
@@ -1677,6 +1395,7 @@ extension core.v1 {
 
         public init(json: JSONValue) throws(ModelDecodingError) {
             let fields = try JSONFields(json)
+            self.lastHeartbeatTime = try fields.optional("lastHeartbeatTime")
             self.lastTransitionTime = try fields.optional("lastTransitionTime")
             self.message = try fields.optional("message")
             self.reason = try fields.optional("reason")
@@ -1684,8 +1403,43 @@ extension core.v1 {
             self.type = try fields.required("type")
         }
 
+        public init(reader: inout JSONReader) throws {
+            try reader.expectObject()
+            var v0: meta.v1.Time? = nil
+            var v1: meta.v1.Time? = nil
+            var v2: String? = nil
+            var v3: String? = nil
+            var v4: String? = nil
+            var v5: String? = nil
+            try reader.beginObject()
+            while let key = try reader.nextKey() {
+                if key == "lastHeartbeatTime" {
+                    v0 = try reader.member("lastHeartbeatTime")
+                } else if key == "lastTransitionTime" {
+                    v1 = try reader.member("lastTransitionTime")
+                } else if key == "message" {
+                    v2 = try reader.member("message")
+                } else if key == "reason" {
+                    v3 = try reader.member("reason")
+                } else if key == "status" {
+                    v4 = try reader.member("status")
+                } else if key == "type" {
+                    v5 = try reader.member("type")
+                } else {
+                    try reader.skipValue()
+                }
+            }
+            self.lastHeartbeatTime = v0
+            self.lastTransitionTime = v1
+            self.message = v2
+            self.reason = v3
+            self.status = try requiredMember(v4, "status")
+            self.type = try requiredMember(v5, "type")
+        }
+
         public var json: JSONValue {
             var members = JSONObject()
+            if let value = self.lastHeartbeatTime { members["lastHeartbeatTime"] = value.json }
             if let value = self.lastTransitionTime { members["lastTransitionTime"] = value.json }
             if let value = self.message { members["message"] = value.json }
             if let value = self.reason { members["reason"] = value.json }
@@ -1695,24 +1449,207 @@ extension core.v1 {
         }
     }
 
-    /// ReplicationControllerList is a collection of replication controllers.
-    public struct ReplicationControllerList: KubernetesList {
+    /// NodeConfigSource specifies a source of node configuration.
+    public struct NodeConfigSource: Sendable, Equatable, JSONValueConvertible {
+        /// ConfigMap is a reference to a Node's ConfigMap
+        public var configMap: ConfigMapNodeConfigSource?
+
+        /// Makes a `NodeConfigSource` from its members; optional members default to nil.
+        public init(
+            configMap: ConfigMapNodeConfigSource? = nil
+        ) {
+            self.configMap = configMap
+        }
+
+        public init(json: JSONValue) throws(ModelDecodingError) {
+            let fields = try JSONFields(json)
+            self.configMap = try fields.optional("configMap")
+        }
+
+        public init(reader: inout JSONReader) throws {
+            try reader.expectObject()
+            var v0: ConfigMapNodeConfigSource? = nil
+            try reader.beginObject()
+            while let key = try reader.nextKey() {
+                if key == "configMap" {
+                    v0 = try reader.member("configMap")
+                } else {
+                    try reader.skipValue()
+                }
+            }
+            self.configMap = v0
+        }
+
+        public var json: JSONValue {
+            var members = JSONObject()
+            if let value = self.configMap { members["configMap"] = value.json }
+            return .object(members)
+        }
+    }
+
+    /// NodeConfigStatus describes the status of the config assigned by Node.Spec.ConfigSource.
+    public struct NodeConfigStatus: Sendable, Equatable, JSONValueConvertible {
+        /// Active reports the checkpointed config the node is actively using.
+        public var active: NodeConfigSource?
+        /// Assigned reports the checkpointed config the node will try to use.
+        public var assigned: NodeConfigSource?
+        /// Error describes any problems reconciling the Spec.ConfigSource to the Active config.
+        public var error: String?
+        /// LastKnownGood reports the checkpointed config the node will fall back to when it encounters an error
+        /// attempting to use the Assigned config.
+        public var lastKnownGood: NodeConfigSource?
+
+        /// Makes a `NodeConfigStatus` from its members; optional members default to nil.
+        public init(
+            active: NodeConfigSource? = nil,
+            assigned: NodeConfigSource? = nil,
+            error: String? = nil,
+            lastKnownGood: NodeConfigSource? = nil
+        ) {
+            self.active = active
+            self.assigned = assigned
+            self.error = error
+            self.lastKnownGood = lastKnownGood
+        }
+
+        public init(json: JSONValue) throws(ModelDecodingError) {
+            let fields = try JSONFields(json)
+            self.active = try fields.optional("active")
+            self.assigned = try fields.optional("assigned")
+            self.error = try fields.optional("error")
+            self.lastKnownGood = try fields.optional("lastKnownGood")
+        }
+
+        public init(reader: inout JSONReader) throws {
+            try reader.expectObject()
+            var v0: NodeConfigSource? = nil
+            var v1: NodeConfigSource? = nil
+            var v2: String? = nil
+            var v3: NodeConfigSource? = nil
+            try reader.beginObject()
+            while let key = try reader.nextKey() {
+                if key == "active" {
+                    v0 = try reader.member("active")
+                } else if key == "assigned" {
+                    v1 = try reader.member("assigned")
+                } else if key == "error" {
+                    v2 = try reader.member("error")
+                } else if key == "lastKnownGood" {
+                    v3 = try reader.member("lastKnownGood")
+                } else {
+                    try reader.skipValue()
+                }
+            }
+            self.active = v0
+            self.assigned = v1
+            self.error = v2
+            self.lastKnownGood = v3
+        }
+
+        public var json: JSONValue {
+            var members = JSONObject()
+            if let value = self.active { members["active"] = value.json }
+            if let value = self.assigned { members["assigned"] = value.json }
+            if let value = self.error { members["error"] = value.json }
+            if let value = self.lastKnownGood { members["lastKnownGood"] = value.json }
+            return .object(members)
+        }
+    }
+
+    /// NodeDaemonEndpoints lists ports opened by daemons running on the Node.
+    public struct NodeDaemonEndpoints: Sendable, Equatable, JSONValueConvertible {
+        /// Endpoint on which Kubelet is listening.
+        public var kubeletEndpoint: DaemonEndpoint?
+
+        /// Makes a `NodeDaemonEndpoints` from its members; optional members default to nil.
+        public init(
+            kubeletEndpoint: DaemonEndpoint? = nil
+        ) {
+            self.kubeletEndpoint = kubeletEndpoint
+        }
+
+        public init(json: JSONValue) throws(ModelDecodingError) {
+            let fields = try JSONFields(json)
+            self.kubeletEndpoint = try fields.optional("kubeletEndpoint")
+        }
+
+        public init(reader: inout JSONReader) throws {
+            try reader.expectObject()
+            var v0: DaemonEndpoint? = nil
+            try reader.beginObject()
+            while let key = try reader.nextKey() {
+                if key == "kubeletEndpoint" {
+                    v0 = try reader.member("kubeletEndpoint")
+                } else {
+                    try reader.skipValue()
+                }
+            }
+            self.kubeletEndpoint = v0
+        }
+
+        public var json: JSONValue {
+            var members = JSONObject()
+            if let value = self.kubeletEndpoint { members["kubeletEndpoint"] = value.json }
+            return .object(members)
+        }
+    }
+
+    /// NodeFeatures describes the set of features implemented by the CRI implementation.
+    public struct NodeFeatures: Sendable, Equatable, JSONValueConvertible {
+        /// SupplementalGroupsPolicy is set to true if the runtime supports SupplementalGroupsPolicy and ContainerUser.
+        public var supplementalGroupsPolicy: Bool?
+
+        /// Makes a `NodeFeatures` from its members; optional members default to nil.
+        public init(
+            supplementalGroupsPolicy: Bool? = nil
+        ) {
+            self.supplementalGroupsPolicy = supplementalGroupsPolicy
+        }
+
+        public init(json: JSONValue) throws(ModelDecodingError) {
+            let fields = try JSONFields(json)
+            self.supplementalGroupsPolicy = try fields.optional("supplementalGroupsPolicy")
+        }
+
+        public init(reader: inout JSONReader) throws {
+            try reader.expectObject()
+            var v0: Bool? = nil
+            try reader.beginObject()
+            while let key = try reader.nextKey() {
+                if key == "supplementalGroupsPolicy" {
+                    v0 = try reader.member("supplementalGroupsPolicy")
+                } else {
+                    try reader.skipValue()
+                }
+            }
+            self.supplementalGroupsPolicy = v0
+        }
+
+        public var json: JSONValue {
+            var members = JSONObject()
+            if let value = self.supplementalGroupsPolicy { members["supplementalGroupsPolicy"] = value.json }
+            return .object(members)
+        }
+    }
+
+    /// NodeList is the whole list of all Nodes which have been registered with master.
+    public struct NodeList: KubernetesList {
         public static let apiVersion = "v1"
-        public static let kind = "ReplicationControllerList"
+        public static let kind = "NodeList"
 
         /// APIVersion defines the versioned schema of this representation of an object.
         public var apiVersion: String?
-        /// List of replication controllers.
-        public var items: [ReplicationController]
+        /// List of nodes
+        public var items: [Node]
         /// Kind is a string value representing the REST resource this object represents.
         public var kind: String?
         /// Standard list metadata.
         public var metadata: meta.v1.ListMeta?
 
-        /// Makes a `ReplicationControllerList` from its members; optional members default to nil.
+        /// Makes a `NodeList` from its members; optional members default to nil.
         public init(
             apiVersion: String? = Self.apiVersion,
-            items: [ReplicationController],
+            items: [Node],
             kind: String? = Self.kind,
             metadata: meta.v1.ListMeta? = nil
         ) {
@@ -1730,298 +1667,30 @@ extension core.v1 {
             self.metadata = try fields.optional("metadata")
         }
 
-        public var json: JSONValue {
-            var members = JSONObject()
-            if let value = self.apiVersion { members["apiVersion"] = value.json }
-            members["items"] = self.items.json
-            if let value = self.kind { members["kind"] = value.json }
-            if let value = self.metadata { members["metadata"] = value.json }
-            return .object(members)
-        }
-    }
-
-    /// ReplicationControllerSpec is the specification of a replication controller.
-    public struct ReplicationControllerSpec: Sendable, Equatable, JSONValueConvertible {
-        /// Minimum number of seconds for which a newly created pod should be ready without any of its container
-        /// crashing, for it to be considered available.
-        public var minReadySeconds: Int32?
-        /// Replicas is the number of desired replicas.
-        public var replicas: Int32?
-        /// Selector is a label query over pods that should match the Replicas count.
-        public var selector: [String: String]?
-        /// Template is the object that describes the pod that will be created if insufficient replicas are detected.
-        public var template: PodTemplateSpec?
-
-        /// Makes a `ReplicationControllerSpec` from its members; optional members default to nil.
-        public init(
-            minReadySeconds: Int32? = nil,
-            replicas: Int32? = nil,
-            selector: [String: String]? = nil,
-            template: PodTemplateSpec? = nil
-        ) {
-            self.minReadySeconds = minReadySeconds
-            self.replicas = replicas
-            self.selector = selector
-            self.template = template
-        }
-
-        public init(json: JSONValue) throws(ModelDecodingError) {
-            let fields = try JSONFields(json)
-            self.minReadySeconds = try fields.optional("minReadySeconds")
-            self.replicas = try fields.optional("replicas")
-            self.selector = try fields.optional("selector")
-            self.template = try fields.optional("template")
-        }
-
-        public var json: JSONValue {
-            var members = JSONObject()
-            if let value = self.minReadySeconds { members["minReadySeconds"] = value.json }
-            if let value = self.replicas { members["replicas"] = value.json }
-            if let value = self.selector { members["selector"] = value.json }
-            if let value = self.template { members["template"] = value.json }
-            return .object(members)
-        }
-    }
-
-    /// ReplicationControllerStatus represents the current status of a replication controller.
-    public struct ReplicationControllerStatus: Sendable, Equatable, JSONValueConvertible {
-        /// The number of available replicas (ready for at least minReadySeconds) for this replication controller.
-        public var availableReplicas: Int32?
-        /// Represents the latest available observations of a replication controller's current state.
-        public var conditions: [ReplicationControllerCondition]?
-        /// The number of pods that have labels matching the labels of the pod template of the replication controller.
-        public var fullyLabeledReplicas: Int32?
-        /// ObservedGeneration reflects the generation of the most recently observed replication controller.
-        public var observedGeneration: Int64?
-        /// The number of ready replicas for this replication controller.
-        public var readyReplicas: Int32?
-        /// Replicas is the most recently observed number of replicas.
-        public var replicas: Int32
-
-        /// Makes a `ReplicationControllerStatus` from its members; optional members default to nil.
-        public init(
-            availableReplicas: Int32? = nil,
-            conditions: [ReplicationControllerCondition]? = nil,
-            fullyLabeledReplicas: Int32? = nil,
-            observedGeneration: Int64? = nil,
-            readyReplicas: Int32? = nil,
-            replicas: Int32
-        ) {
-            self.availableReplicas = availableReplicas
-            self.conditions = conditions
-            self.fullyLabeledReplicas = fullyLabeledReplicas
-            self.observedGeneration = observedGeneration
-            self.readyReplicas = readyReplicas
-            self.replicas = replicas
-        }
-
-        public init(json: JSONValue) throws(ModelDecodingError) {
-            let fields = try JSONFields(json)
-            self.availableReplicas = try fields.optional("availableReplicas")
-            self.conditions = try fields.optional("conditions")
-            self.fullyLabeledReplicas = try fields.optional("fullyLabeledReplicas")
-            self.observedGeneration = try fields.optional("observedGeneration")
-            self.readyReplicas = try fields.optional("readyReplicas")
-            self.replicas = try fields.required("replicas")
-        }
-
-        public var json: JSONValue {
-            var members = JSONObject()
-            if let value = self.availableReplicas { members["availableReplicas"] = value.json }
-            if let value = self.conditions { members["conditions"] = value.json }
-            if let value = self.fullyLabeledReplicas { members["fullyLabeledReplicas"] = value.json }
-            if let value = self.observedGeneration { members["observedGeneration"] = value.json }
-            if let value = self.readyReplicas { members["readyReplicas"] = value.json }
-            members["replicas"] = self.replicas.json
-            return .object(members)
-        }
-    }
-
-    /// ResourceClaim references one entry in PodSpec.ResourceClaims.
-    public struct ResourceClaim: Sendable, Equatable, JSONValueConvertible {
-        /// Name must match the name of one entry in pod.spec.resourceClaims of the Pod where this field is used.
-        public var name: String
-        /// Request is the name chosen for a request in the referenced claim.
-        public var request: String?
-
-        /// Makes a `ResourceClaim` from its members; optional members default to nil.
-        public init(
-            name: String,
-            request: String? = nil
-        ) {
-            self.name = name
-            self.request = request
-        }
-
-        public init(json: JSONValue) throws(ModelDecodingError) {
-            let fields = try JSONFields(json)
-            self.name = try fields.required("name")
-            self.request = try fields.optional("request")
-        }
-
-        public var json: JSONValue {
-            var members = JSONObject()
-            members["name"] = self.name.json
-            if let value = self.request { members["request"] = value.json }
-            return .object(members)
-        }
-    }
-
-    /// ResourceFieldSelector represents container resources (cpu, memory) and their output format
-    public struct ResourceFieldSelector: Sendable, Equatable, JSONValueConvertible {
-        /// Container name: required for volumes, optional for env vars
-        public var containerName: String?
-        /// Specifies the output format of the exposed resources, defaults to "1"
-        public var divisor: Quantity?
-        /// Required: resource to select
-        public var resource: String
-
-        /// Makes a `ResourceFieldSelector` from its members; optional members default to nil.
-        public init(
-            containerName: String? = nil,
-            divisor: Quantity? = nil,
-            resource: String
-        ) {
-            self.containerName = containerName
-            self.divisor = divisor
-            self.resource = resource
-        }
-
-        public init(json: JSONValue) throws(ModelDecodingError) {
-            let fields = try JSONFields(json)
-            self.containerName = try fields.optional("containerName")
-            self.divisor = try fields.optional("divisor")
-            self.resource = try fields.required("resource")
-        }
-
-        public var json: JSONValue {
-            var members = JSONObject()
-            if let value = self.containerName { members["containerName"] = value.json }
-            if let value = self.divisor { members["divisor"] = value.json }
-            members["resource"] = self.resource.json
-            return .object(members)
-        }
-    }
-
-    /// ResourceHealth represents the health of a resource.
-    public struct ResourceHealth: Sendable, Equatable, JSONValueConvertible {
-        /// Health of the resource. can be one of: - Healthy: operates as normal - Unhealthy: reported unhealthy.
-        public var health: String?
-        /// ResourceID is the unique identifier of the resource.
-        public var resourceID: String
-
-        /// Makes a `ResourceHealth` from its members; optional members default to nil.
-        public init(
-            health: String? = nil,
-            resourceID: String
-        ) {
-            self.health = health
-            self.resourceID = resourceID
-        }
-
-        public init(json: JSONValue) throws(ModelDecodingError) {
-            let fields = try JSONFields(json)
-            self.health = try fields.optional("health")
-            self.resourceID = try fields.required("resourceID")
-        }
-
-        public var json: JSONValue {
-            var members = JSONObject()
-            if let value = self.health { members["health"] = value.json }
-            members["resourceID"] = self.resourceID.json
-            return .object(members)
-        }
-    }
-
-    /// ResourceQuota sets aggregate quota restrictions enforced per namespace
-    public struct ResourceQuota: KubernetesResource {
-        public static let apiVersion = "v1"
-        public static let kind = "ResourceQuota"
-        public static let plural = "resourcequotas"
-        public static let namespaced = true
-        public typealias List = ResourceQuotaList
-
-        /// APIVersion defines the versioned schema of this representation of an object.
-        public var apiVersion: String?
-        /// Kind is a string value representing the REST resource this object represents.
-        public var kind: String?
-        /// Standard object's metadata.
-        public var metadata: meta.v1.ObjectMeta?
-        /// Spec defines the desired quota.
-        /// https://git.k8s.io/community/contributors/devel/sig-architecture/api-conventions.md#spec-and-status
-        public var spec: ResourceQuotaSpec?
-        /// Status defines the actual enforced quota and its current usage.
-        /// https://git.k8s.io/community/contributors/devel/sig-architecture/api-conventions.md#spec-and-status
-        public var status: ResourceQuotaStatus?
-
-        /// Makes a `ResourceQuota` from its members; optional members default to nil.
-        public init(
-            apiVersion: String? = Self.apiVersion,
-            kind: String? = Self.kind,
-            metadata: meta.v1.ObjectMeta? = nil,
-            spec: ResourceQuotaSpec? = nil,
-            status: ResourceQuotaStatus? = nil
-        ) {
-            self.apiVersion = apiVersion
-            self.kind = kind
-            self.metadata = metadata
-            self.spec = spec
-            self.status = status
-        }
-
-        public init(json: JSONValue) throws(ModelDecodingError) {
-            let fields = try JSONFields(json)
-            self.apiVersion = try fields.optional("apiVersion")
-            self.kind = try fields.optional("kind")
-            self.metadata = try fields.optional("metadata")
-            self.spec = try fields.optional("spec")
-            self.status = try fields.optional("status")
-        }
-
-        public var json: JSONValue {
-            var members = JSONObject()
-            if let value = self.apiVersion { members["apiVersion"] = value.json }
-            if let value = self.kind { members["kind"] = value.json }
-            if let value = self.metadata { members["metadata"] = value.json }
-            if let value = self.spec { members["spec"] = value.json }
-            if let value = self.status { members["status"] = value.json }
-            return .object(members)
-        }
-    }
-
-    /// ResourceQuotaList is a list of ResourceQuota items.
-    public struct ResourceQuotaList: KubernetesList {
-        public static let apiVersion = "v1"
-        public static let kind = "ResourceQuotaList"
-
-        /// APIVersion defines the versioned schema of this representation of an object.
-        public var apiVersion: String?
-        /// Items is a list of ResourceQuota objects.
-        public var items: [ResourceQuota]
-        /// Kind is a string value representing the REST resource this object represents.
-        public var kind: String?
-        /// Standard list metadata.
-        public var metadata: meta.v1.ListMeta?
-
-        /// Makes a `ResourceQuotaList` from its members; optional members default to nil.
-        public init(
-            apiVersion: String? = Self.apiVersion,
-            items: [ResourceQuota],
-            kind: String? = Self.kind,
-            metadata: meta.v1.ListMeta? = nil
-        ) {
-            self.apiVersion = apiVersion
-            self.items = items
-            self.kind = kind
-            self.metadata = metadata
-        }
-
-        public init(json: JSONValue) throws(ModelDecodingError) {
-            let fields = try JSONFields(json)
-            self.apiVersion = try fields.optional("apiVersion")
-            self.items = try fields.required("items")
-            self.kind = try fields.optional("kind")
-            self.metadata = try fields.optional("metadata")
+        public init(reader: inout JSONReader) throws {
+            try reader.expectObject()
+            var v0: String? = nil
+            var v1: [Node]? = nil
+            var v2: String? = nil
+            var v3: meta.v1.ListMeta? = nil
+            try reader.beginObject()
+            while let key = try reader.nextKey() {
+                if key == "apiVersion" {
+                    v0 = try reader.member("apiVersion")
+                } else if key == "items" {
+                    v1 = try reader.member("items")
+                } else if key == "kind" {
+                    v2 = try reader.member("kind")
+                } else if key == "metadata" {
+                    v3 = try reader.member("metadata")
+                } else {
+                    try reader.skipValue()
+                }
+            }
+            self.apiVersion = v0
+            self.items = try requiredMember(v1, "items")
+            self.kind = v2
+            self.metadata = v3
         }
 
         public var json: JSONValue {
@@ -2034,714 +1703,944 @@ extension core.v1 {
         }
     }
 
-    /// ResourceQuotaSpec defines the desired hard limits to enforce for Quota.
-    public struct ResourceQuotaSpec: Sendable, Equatable, JSONValueConvertible {
-        /// hard is the set of desired hard limits for each named resource.
-        public var hard: [String: Quantity]?
-        /// scopeSelector is also a collection of filters like scopes that must match each object tracked by a quota but
-        /// expressed using ScopeSelectorOperator in combination with possible values.
-        public var scopeSelector: ScopeSelector?
-        /// A collection of filters that must match each object tracked by a quota.
-        public var scopes: [String]?
+    /// NodeRuntimeHandler is a set of runtime handler information.
+    public struct NodeRuntimeHandler: Sendable, Equatable, JSONValueConvertible {
+        /// Supported features.
+        public var features: NodeRuntimeHandlerFeatures?
+        /// Runtime handler name.
+        public var name: String?
 
-        /// Makes a `ResourceQuotaSpec` from its members; optional members default to nil.
+        /// Makes a `NodeRuntimeHandler` from its members; optional members default to nil.
         public init(
-            hard: [String: Quantity]? = nil,
-            scopeSelector: ScopeSelector? = nil,
-            scopes: [String]? = nil
+            features: NodeRuntimeHandlerFeatures? = nil,
+            name: String? = nil
         ) {
-            self.hard = hard
-            self.scopeSelector = scopeSelector
-            self.scopes = scopes
-        }
-
-        public init(json: JSONValue) throws(ModelDecodingError) {
-            let fields = try JSONFields(json)
-            self.hard = try fields.optional("hard")
-            self.scopeSelector = try fields.optional("scopeSelector")
-            self.scopes = try fields.optional("scopes")
-        }
-
-        public var json: JSONValue {
-            var members = JSONObject()
-            if let value = self.hard { members["hard"] = value.json }
-            if let value = self.scopeSelector { members["scopeSelector"] = value.json }
-            if let value = self.scopes { members["scopes"] = value.json }
-            return .object(members)
-        }
-    }
-
-    /// ResourceQuotaStatus defines the enforced hard limits and observed use.
-    public struct ResourceQuotaStatus: Sendable, Equatable, JSONValueConvertible {
-        /// Hard is the set of enforced hard limits for each named resource.
-        public var hard: [String: Quantity]?
-        /// Used is the current observed total usage of the resource in the namespace.
-        public var used: [String: Quantity]?
-
-        /// Makes a `ResourceQuotaStatus` from its members; optional members default to nil.
-        public init(
-            hard: [String: Quantity]? = nil,
-            used: [String: Quantity]? = nil
-        ) {
-            self.hard = hard
-            self.used = used
-        }
-
-        public init(json: JSONValue) throws(ModelDecodingError) {
-            let fields = try JSONFields(json)
-            self.hard = try fields.optional("hard")
-            self.used = try fields.optional("used")
-        }
-
-        public var json: JSONValue {
-            var members = JSONObject()
-            if let value = self.hard { members["hard"] = value.json }
-            if let value = self.used { members["used"] = value.json }
-            return .object(members)
-        }
-    }
-
-    /// ResourceRequirements describes the compute resource requirements.
-    public struct ResourceRequirements: Sendable, Equatable, JSONValueConvertible {
-        /// Claims lists the names of resources, defined in spec.resourceClaims, that are used by this container.
-        public var claims: [ResourceClaim]?
-        /// Limits describes the maximum amount of compute resources allowed.
-        public var limits: [String: Quantity]?
-        /// Requests describes the minimum amount of compute resources required.
-        public var requests: [String: Quantity]?
-
-        /// Makes a `ResourceRequirements` from its members; optional members default to nil.
-        public init(
-            claims: [ResourceClaim]? = nil,
-            limits: [String: Quantity]? = nil,
-            requests: [String: Quantity]? = nil
-        ) {
-            self.claims = claims
-            self.limits = limits
-            self.requests = requests
-        }
-
-        public init(json: JSONValue) throws(ModelDecodingError) {
-            let fields = try JSONFields(json)
-            self.claims = try fields.optional("claims")
-            self.limits = try fields.optional("limits")
-            self.requests = try fields.optional("requests")
-        }
-
-        public var json: JSONValue {
-            var members = JSONObject()
-            if let value = self.claims { members["claims"] = value.json }
-            if let value = self.limits { members["limits"] = value.json }
-            if let value = self.requests { members["requests"] = value.json }
-            return .object(members)
-        }
-    }
-
-    /// ResourceStatus represents the status of a single resource allocated to a Pod.
-    public struct ResourceStatus: Sendable, Equatable, JSONValueConvertible {
-        /// Name of the resource.
-        public var name: String
-        /// List of unique resources health.
-        public var resources: [ResourceHealth]?
-
-        /// Makes a `ResourceStatus` from its members; optional members default to nil.
-        public init(
-            name: String,
-            resources: [ResourceHealth]? = nil
-        ) {
+            self.features = features
             self.name = name
-            self.resources = resources
         }
 
         public init(json: JSONValue) throws(ModelDecodingError) {
             let fields = try JSONFields(json)
-            self.name = try fields.required("name")
-            self.resources = try fields.optional("resources")
+            self.features = try fields.optional("features")
+            self.name = try fields.optional("name")
+        }
+
+        public init(reader: inout JSONReader) throws {
+            try reader.expectObject()
+            var v0: NodeRuntimeHandlerFeatures? = nil
+            var v1: String? = nil
+            try reader.beginObject()
+            while let key = try reader.nextKey() {
+                if key == "features" {
+                    v0 = try reader.member("features")
+                } else if key == "name" {
+                    v1 = try reader.member("name")
+                } else {
+                    try reader.skipValue()
+                }
+            }
+            self.features = v0
+            self.name = v1
         }
 
         public var json: JSONValue {
             var members = JSONObject()
-            members["name"] = self.name.json
-            if let value = self.resources { members["resources"] = value.json }
+            if let value = self.features { members["features"] = value.json }
+            if let value = self.name { members["name"] = value.json }
             return .object(members)
         }
     }
 
-    /// SELinuxOptions are the labels to be applied to the container
-    public struct SELinuxOptions: Sendable, Equatable, JSONValueConvertible {
-        /// Level is SELinux level label that applies to the container.
-        public var level: String?
-        /// Role is a SELinux role label that applies to the container.
-        public var role: String?
-        /// Type is a SELinux type label that applies to the container.
-        public var type: String?
-        /// User is a SELinux user label that applies to the container.
-        public var user: String?
+    /// NodeRuntimeHandlerFeatures is a set of features implemented by the runtime handler.
+    public struct NodeRuntimeHandlerFeatures: Sendable, Equatable, JSONValueConvertible {
+        /// RecursiveReadOnlyMounts is set to true if the runtime handler supports RecursiveReadOnlyMounts.
+        public var recursiveReadOnlyMounts: Bool?
+        /// UserNamespaces is set to true if the runtime handler supports UserNamespaces, including for volumes.
+        public var userNamespaces: Bool?
 
-        /// Makes a `SELinuxOptions` from its members; optional members default to nil.
+        /// Makes a `NodeRuntimeHandlerFeatures` from its members; optional members default to nil.
         public init(
-            level: String? = nil,
-            role: String? = nil,
-            type: String? = nil,
-            user: String? = nil
+            recursiveReadOnlyMounts: Bool? = nil,
+            userNamespaces: Bool? = nil
         ) {
-            self.level = level
-            self.role = role
-            self.type = type
-            self.user = user
+            self.recursiveReadOnlyMounts = recursiveReadOnlyMounts
+            self.userNamespaces = userNamespaces
         }
 
         public init(json: JSONValue) throws(ModelDecodingError) {
             let fields = try JSONFields(json)
-            self.level = try fields.optional("level")
-            self.role = try fields.optional("role")
-            self.type = try fields.optional("type")
-            self.user = try fields.optional("user")
+            self.recursiveReadOnlyMounts = try fields.optional("recursiveReadOnlyMounts")
+            self.userNamespaces = try fields.optional("userNamespaces")
+        }
+
+        public init(reader: inout JSONReader) throws {
+            try reader.expectObject()
+            var v0: Bool? = nil
+            var v1: Bool? = nil
+            try reader.beginObject()
+            while let key = try reader.nextKey() {
+                if key == "recursiveReadOnlyMounts" {
+                    v0 = try reader.member("recursiveReadOnlyMounts")
+                } else if key == "userNamespaces" {
+                    v1 = try reader.member("userNamespaces")
+                } else {
+                    try reader.skipValue()
+                }
+            }
+            self.recursiveReadOnlyMounts = v0
+            self.userNamespaces = v1
         }
 
         public var json: JSONValue {
             var members = JSONObject()
-            if let value = self.level { members["level"] = value.json }
-            if let value = self.role { members["role"] = value.json }
-            if let value = self.type { members["type"] = value.json }
-            if let value = self.user { members["user"] = value.json }
+            if let value = self.recursiveReadOnlyMounts { members["recursiveReadOnlyMounts"] = value.json }
+            if let value = self.userNamespaces { members["userNamespaces"] = value.json }
             return .object(members)
         }
     }
 
-    /// ScaleIOPersistentVolumeSource represents a persistent ScaleIO volume
-    public struct ScaleIOPersistentVolumeSource: Sendable, Equatable, JSONValueConvertible {
-        /// fsType is the filesystem type to mount.
-        public var fsType: String?
-        /// gateway is the host address of the ScaleIO API Gateway.
-        public var gateway: String
-        /// protectionDomain is the name of the ScaleIO Protection Domain for the configured storage.
-        public var protectionDomain: String?
-        /// readOnly defaults to false (read/write).
-        public var readOnly: Bool?
-        /// secretRef references to the secret for ScaleIO user and other sensitive information.
-        public var secretRef: SecretReference
-        /// sslEnabled is the flag to enable/disable SSL communication with Gateway, default false
-        public var sslEnabled: Bool?
-        /// storageMode indicates whether the storage for a volume should be ThickProvisioned or ThinProvisioned.
-        public var storageMode: String?
-        /// storagePool is the ScaleIO Storage Pool associated with the protection domain.
-        public var storagePool: String?
-        /// system is the name of the storage system as configured in ScaleIO.
-        public var system: String
-        /// volumeName is the name of a volume already created in the ScaleIO system that is associated with this volume
-        /// source.
-        public var volumeName: String?
+    /// A node selector represents the union of the results of one or more label queries over a set of nodes; that is,
+    /// it represents the OR of the selectors represented by the node selector terms.
+    public struct NodeSelector: Sendable, Equatable, JSONValueConvertible {
+        /// Required.
+        public var nodeSelectorTerms: [NodeSelectorTerm]
 
-        /// Makes a `ScaleIOPersistentVolumeSource` from its members; optional members default to nil.
+        /// Makes a `NodeSelector` from its members; optional members default to nil.
         public init(
-            fsType: String? = nil,
-            gateway: String,
-            protectionDomain: String? = nil,
-            readOnly: Bool? = nil,
-            secretRef: SecretReference,
-            sslEnabled: Bool? = nil,
-            storageMode: String? = nil,
-            storagePool: String? = nil,
-            system: String,
-            volumeName: String? = nil
+            nodeSelectorTerms: [NodeSelectorTerm]
         ) {
-            self.fsType = fsType
-            self.gateway = gateway
-            self.protectionDomain = protectionDomain
-            self.readOnly = readOnly
-            self.secretRef = secretRef
-            self.sslEnabled = sslEnabled
-            self.storageMode = storageMode
-            self.storagePool = storagePool
-            self.system = system
-            self.volumeName = volumeName
+            self.nodeSelectorTerms = nodeSelectorTerms
         }
 
         public init(json: JSONValue) throws(ModelDecodingError) {
             let fields = try JSONFields(json)
-            self.fsType = try fields.optional("fsType")
-            self.gateway = try fields.required("gateway")
-            self.protectionDomain = try fields.optional("protectionDomain")
-            self.readOnly = try fields.optional("readOnly")
-            self.secretRef = try fields.required("secretRef")
-            self.sslEnabled = try fields.optional("sslEnabled")
-            self.storageMode = try fields.optional("storageMode")
-            self.storagePool = try fields.optional("storagePool")
-            self.system = try fields.required("system")
-            self.volumeName = try fields.optional("volumeName")
+            self.nodeSelectorTerms = try fields.required("nodeSelectorTerms")
+        }
+
+        public init(reader: inout JSONReader) throws {
+            try reader.expectObject()
+            var v0: [NodeSelectorTerm]? = nil
+            try reader.beginObject()
+            while let key = try reader.nextKey() {
+                if key == "nodeSelectorTerms" {
+                    v0 = try reader.member("nodeSelectorTerms")
+                } else {
+                    try reader.skipValue()
+                }
+            }
+            self.nodeSelectorTerms = try requiredMember(v0, "nodeSelectorTerms")
         }
 
         public var json: JSONValue {
             var members = JSONObject()
-            if let value = self.fsType { members["fsType"] = value.json }
-            members["gateway"] = self.gateway.json
-            if let value = self.protectionDomain { members["protectionDomain"] = value.json }
-            if let value = self.readOnly { members["readOnly"] = value.json }
-            members["secretRef"] = self.secretRef.json
-            if let value = self.sslEnabled { members["sslEnabled"] = value.json }
-            if let value = self.storageMode { members["storageMode"] = value.json }
-            if let value = self.storagePool { members["storagePool"] = value.json }
-            members["system"] = self.system.json
-            if let value = self.volumeName { members["volumeName"] = value.json }
+            members["nodeSelectorTerms"] = self.nodeSelectorTerms.json
             return .object(members)
         }
     }
 
-    /// ScaleIOVolumeSource represents a persistent ScaleIO volume
-    public struct ScaleIOVolumeSource: Sendable, Equatable, JSONValueConvertible {
-        /// fsType is the filesystem type to mount.
-        public var fsType: String?
-        /// gateway is the host address of the ScaleIO API Gateway.
-        public var gateway: String
-        /// protectionDomain is the name of the ScaleIO Protection Domain for the configured storage.
-        public var protectionDomain: String?
-        /// readOnly Defaults to false (read/write).
-        public var readOnly: Bool?
-        /// secretRef references to the secret for ScaleIO user and other sensitive information.
-        public var secretRef: LocalObjectReference
-        /// sslEnabled Flag enable/disable SSL communication with Gateway, default false
-        public var sslEnabled: Bool?
-        /// storageMode indicates whether the storage for a volume should be ThickProvisioned or ThinProvisioned.
-        public var storageMode: String?
-        /// storagePool is the ScaleIO Storage Pool associated with the protection domain.
-        public var storagePool: String?
-        /// system is the name of the storage system as configured in ScaleIO.
-        public var system: String
-        /// volumeName is the name of a volume already created in the ScaleIO system that is associated with this volume
-        /// source.
-        public var volumeName: String?
-
-        /// Makes a `ScaleIOVolumeSource` from its members; optional members default to nil.
-        public init(
-            fsType: String? = nil,
-            gateway: String,
-            protectionDomain: String? = nil,
-            readOnly: Bool? = nil,
-            secretRef: LocalObjectReference,
-            sslEnabled: Bool? = nil,
-            storageMode: String? = nil,
-            storagePool: String? = nil,
-            system: String,
-            volumeName: String? = nil
-        ) {
-            self.fsType = fsType
-            self.gateway = gateway
-            self.protectionDomain = protectionDomain
-            self.readOnly = readOnly
-            self.secretRef = secretRef
-            self.sslEnabled = sslEnabled
-            self.storageMode = storageMode
-            self.storagePool = storagePool
-            self.system = system
-            self.volumeName = volumeName
-        }
-
-        public init(json: JSONValue) throws(ModelDecodingError) {
-            let fields = try JSONFields(json)
-            self.fsType = try fields.optional("fsType")
-            self.gateway = try fields.required("gateway")
-            self.protectionDomain = try fields.optional("protectionDomain")
-            self.readOnly = try fields.optional("readOnly")
-            self.secretRef = try fields.required("secretRef")
-            self.sslEnabled = try fields.optional("sslEnabled")
-            self.storageMode = try fields.optional("storageMode")
-            self.storagePool = try fields.optional("storagePool")
-            self.system = try fields.required("system")
-            self.volumeName = try fields.optional("volumeName")
-        }
-
-        public var json: JSONValue {
-            var members = JSONObject()
-            if let value = self.fsType { members["fsType"] = value.json }
-            members["gateway"] = self.gateway.json
-            if let value = self.protectionDomain { members["protectionDomain"] = value.json }
-            if let value = self.readOnly { members["readOnly"] = value.json }
-            members["secretRef"] = self.secretRef.json
-            if let value = self.sslEnabled { members["sslEnabled"] = value.json }
-            if let value = self.storageMode { members["storageMode"] = value.json }
-            if let value = self.storagePool { members["storagePool"] = value.json }
-            members["system"] = self.system.json
-            if let value = self.volumeName { members["volumeName"] = value.json }
-            return .object(members)
-        }
-    }
-
-    /// A scope selector represents the AND of the selectors represented by the scoped-resource selector requirements.
-    public struct ScopeSelector: Sendable, Equatable, JSONValueConvertible {
-        /// A list of scope selector requirements by scope of the resources.
-        public var matchExpressions: [ScopedResourceSelectorRequirement]?
-
-        /// Makes a `ScopeSelector` from its members; optional members default to nil.
-        public init(
-            matchExpressions: [ScopedResourceSelectorRequirement]? = nil
-        ) {
-            self.matchExpressions = matchExpressions
-        }
-
-        public init(json: JSONValue) throws(ModelDecodingError) {
-            let fields = try JSONFields(json)
-            self.matchExpressions = try fields.optional("matchExpressions")
-        }
-
-        public var json: JSONValue {
-            var members = JSONObject()
-            if let value = self.matchExpressions { members["matchExpressions"] = value.json }
-            return .object(members)
-        }
-    }
-
-    /// A scoped-resource selector requirement is a selector that contains values, a scope name, and an operator that
-    /// relates the scope name and values.
-    public struct ScopedResourceSelectorRequirement: Sendable, Equatable, JSONValueConvertible {
-        /// Represents a scope's relationship to a set of values.
+    /// A node selector requirement is a selector that contains values, a key, and an operator that relates the key and
+    /// values.
+    public struct NodeSelectorRequirement: Sendable, Equatable, JSONValueConvertible {
+        /// The label key that the selector applies to.
+        public var key: String
+        /// Represents a key's relationship to a set of values.
         public var `operator`: String
-        /// The name of the scope that the selector applies to.
-        public var scopeName: String
         /// An array of string values.
         public var values: [String]?
 
-        /// Makes a `ScopedResourceSelectorRequirement` from its members; optional members default to nil.
+        /// Makes a `NodeSelectorRequirement` from its members; optional members default to nil.
         public init(
+            key: String,
             `operator`: String,
-            scopeName: String,
             values: [String]? = nil
         ) {
+            self.key = key
             self.`operator` = `operator`
-            self.scopeName = scopeName
             self.values = values
         }
 
         public init(json: JSONValue) throws(ModelDecodingError) {
             let fields = try JSONFields(json)
+            self.key = try fields.required("key")
             self.`operator` = try fields.required("operator")
-            self.scopeName = try fields.required("scopeName")
             self.values = try fields.optional("values")
         }
 
-        public var json: JSONValue {
-            var members = JSONObject()
-            members["operator"] = self.`operator`.json
-            members["scopeName"] = self.scopeName.json
-            if let value = self.values { members["values"] = value.json }
-            return .object(members)
-        }
-    }
-
-    /// SeccompProfile defines a pod/container's seccomp profile settings.
-    public struct SeccompProfile: Sendable, Equatable, JSONValueConvertible {
-        /// localhostProfile indicates a profile defined in a file on the node should be used.
-        public var localhostProfile: String?
-        /// type indicates which kind of seccomp profile will be applied.
-        public var type: String
-
-        /// Makes a `SeccompProfile` from its members; optional members default to nil.
-        public init(
-            localhostProfile: String? = nil,
-            type: String
-        ) {
-            self.localhostProfile = localhostProfile
-            self.type = type
-        }
-
-        public init(json: JSONValue) throws(ModelDecodingError) {
-            let fields = try JSONFields(json)
-            self.localhostProfile = try fields.optional("localhostProfile")
-            self.type = try fields.required("type")
-        }
-
-        public var json: JSONValue {
-            var members = JSONObject()
-            if let value = self.localhostProfile { members["localhostProfile"] = value.json }
-            members["type"] = self.type.json
-            return .object(members)
-        }
-    }
-
-    /// Secret holds secret data of a certain type.
-    public struct Secret: KubernetesResource {
-        public static let apiVersion = "v1"
-        public static let kind = "Secret"
-        public static let plural = "secrets"
-        public static let namespaced = true
-        public typealias List = SecretList
-
-        /// APIVersion defines the versioned schema of this representation of an object.
-        public var apiVersion: String?
-        /// Data contains the secret data.
-        public var data: [String: String]?
-        /// Immutable, if set to true, ensures that data stored in the Secret cannot be updated (only object metadata
-        /// can be modified).
-        public var immutable: Bool?
-        /// Kind is a string value representing the REST resource this object represents.
-        public var kind: String?
-        /// Standard object's metadata.
-        public var metadata: meta.v1.ObjectMeta?
-        /// stringData allows specifying non-binary secret data in string form.
-        public var stringData: [String: String]?
-        /// Used to facilitate programmatic handling of secret data.
-        public var type: String?
-
-        /// Makes a `Secret` from its members; optional members default to nil.
-        public init(
-            apiVersion: String? = Self.apiVersion,
-            data: [String: String]? = nil,
-            immutable: Bool? = nil,
-            kind: String? = Self.kind,
-            metadata: meta.v1.ObjectMeta? = nil,
-            stringData: [String: String]? = nil,
-            type: String? = nil
-        ) {
-            self.apiVersion = apiVersion
-            self.data = data
-            self.immutable = immutable
-            self.kind = kind
-            self.metadata = metadata
-            self.stringData = stringData
-            self.type = type
-        }
-
-        public init(json: JSONValue) throws(ModelDecodingError) {
-            let fields = try JSONFields(json)
-            self.apiVersion = try fields.optional("apiVersion")
-            self.data = try fields.optional("data")
-            self.immutable = try fields.optional("immutable")
-            self.kind = try fields.optional("kind")
-            self.metadata = try fields.optional("metadata")
-            self.stringData = try fields.optional("stringData")
-            self.type = try fields.optional("type")
-        }
-
-        public var json: JSONValue {
-            var members = JSONObject()
-            if let value = self.apiVersion { members["apiVersion"] = value.json }
-            if let value = self.data { members["data"] = value.json }
-            if let value = self.immutable { members["immutable"] = value.json }
-            if let value = self.kind { members["kind"] = value.json }
-            if let value = self.metadata { members["metadata"] = value.json }
-            if let value = self.stringData { members["stringData"] = value.json }
-            if let value = self.type { members["type"] = value.json }
-            return .object(members)
-        }
-    }
-
-    /// SecretEnvSource selects a Secret to populate the environment variables with.
-    public struct SecretEnvSource: Sendable, Equatable, JSONValueConvertible {
-        /// Name of the referent.
-        public var name: String?
-        /// Specify whether the Secret must be defined
-        public var optional: Bool?
-
-        /// Makes a `SecretEnvSource` from its members; optional members default to nil.
-        public init(
-            name: String? = nil,
-            optional: Bool? = nil
-        ) {
-            self.name = name
-            self.optional = optional
-        }
-
-        public init(json: JSONValue) throws(ModelDecodingError) {
-            let fields = try JSONFields(json)
-            self.name = try fields.optional("name")
-            self.optional = try fields.optional("optional")
-        }
-
-        public var json: JSONValue {
-            var members = JSONObject()
-            if let value = self.name { members["name"] = value.json }
-            if let value = self.optional { members["optional"] = value.json }
-            return .object(members)
-        }
-    }
-
-    /// SecretKeySelector selects a key of a Secret.
-    public struct SecretKeySelector: Sendable, Equatable, JSONValueConvertible {
-        /// The key of the secret to select from.
-        public var key: String
-        /// Name of the referent.
-        public var name: String?
-        /// Specify whether the Secret or its key must be defined
-        public var optional: Bool?
-
-        /// Makes a `SecretKeySelector` from its members; optional members default to nil.
-        public init(
-            key: String,
-            name: String? = nil,
-            optional: Bool? = nil
-        ) {
-            self.key = key
-            self.name = name
-            self.optional = optional
-        }
-
-        public init(json: JSONValue) throws(ModelDecodingError) {
-            let fields = try JSONFields(json)
-            self.key = try fields.required("key")
-            self.name = try fields.optional("name")
-            self.optional = try fields.optional("optional")
+        public init(reader: inout JSONReader) throws {
+            try reader.expectObject()
+            var v0: String? = nil
+            var v1: String? = nil
+            var v2: [String]? = nil
+            try reader.beginObject()
+            while let key = try reader.nextKey() {
+                if key == "key" {
+                    v0 = try reader.member("key")
+                } else if key == "operator" {
+                    v1 = try reader.member("operator")
+                } else if key == "values" {
+                    v2 = try reader.member("values")
+                } else {
+                    try reader.skipValue()
+                }
+            }
+            self.key = try requiredMember(v0, "key")
+            self.`operator` = try requiredMember(v1, "operator")
+            self.values = v2
         }
 
         public var json: JSONValue {
             var members = JSONObject()
             members["key"] = self.key.json
-            if let value = self.name { members["name"] = value.json }
-            if let value = self.optional { members["optional"] = value.json }
+            members["operator"] = self.`operator`.json
+            if let value = self.values { members["values"] = value.json }
             return .object(members)
         }
     }
 
-    /// SecretList is a list of Secret.
-    public struct SecretList: KubernetesList {
-        public static let apiVersion = "v1"
-        public static let kind = "SecretList"
+    /// A null or empty node selector term matches no objects.
+    public struct NodeSelectorTerm: Sendable, Equatable, JSONValueConvertible {
+        /// A list of node selector requirements by node's labels.
+        public var matchExpressions: [NodeSelectorRequirement]?
+        /// A list of node selector requirements by node's fields.
+        public var matchFields: [NodeSelectorRequirement]?
 
-        /// APIVersion defines the versioned schema of this representation of an object.
-        public var apiVersion: String?
-        /// Items is a list of secret objects.
-        public var items: [Secret]
-        /// Kind is a string value representing the REST resource this object represents.
-        public var kind: String?
-        /// Standard list metadata.
-        public var metadata: meta.v1.ListMeta?
-
-        /// Makes a `SecretList` from its members; optional members default to nil.
+        /// Makes a `NodeSelectorTerm` from its members; optional members default to nil.
         public init(
-            apiVersion: String? = Self.apiVersion,
-            items: [Secret],
-            kind: String? = Self.kind,
-            metadata: meta.v1.ListMeta? = nil
+            matchExpressions: [NodeSelectorRequirement]? = nil,
+            matchFields: [NodeSelectorRequirement]? = nil
+        ) {
+            self.matchExpressions = matchExpressions
+            self.matchFields = matchFields
+        }
+
+        public init(json: JSONValue) throws(ModelDecodingError) {
+            let fields = try JSONFields(json)
+            self.matchExpressions = try fields.optional("matchExpressions")
+            self.matchFields = try fields.optional("matchFields")
+        }
+
+        public init(reader: inout JSONReader) throws {
+            try reader.expectObject()
+            var v0: [NodeSelectorRequirement]? = nil
+            var v1: [NodeSelectorRequirement]? = nil
+            try reader.beginObject()
+            while let key = try reader.nextKey() {
+                if key == "matchExpressions" {
+                    v0 = try reader.member("matchExpressions")
+                } else if key == "matchFields" {
+                    v1 = try reader.member("matchFields")
+                } else {
+                    try reader.skipValue()
+                }
+            }
+            self.matchExpressions = v0
+            self.matchFields = v1
+        }
+
+        public var json: JSONValue {
+            var members = JSONObject()
+            if let value = self.matchExpressions { members["matchExpressions"] = value.json }
+            if let value = self.matchFields { members["matchFields"] = value.json }
+            return .object(members)
+        }
+    }
+
+    /// NodeSpec describes the attributes that a node is created with.
+    public struct NodeSpec: Sendable, Equatable, JSONValueConvertible {
+        /// Deprecated: Previously used to specify the source of the node's configuration for the DynamicKubeletConfig
+        /// feature.
+        public var configSource: NodeConfigSource?
+        /// Deprecated.
+        public var externalID: String?
+        /// PodCIDR represents the pod IP range assigned to the node.
+        public var podCIDR: String?
+        /// podCIDRs represents the IP ranges assigned to the node for usage by Pods on that node.
+        public var podCIDRs: [String]?
+        /// ID of the node assigned by the cloud provider in the format: <ProviderName>://<ProviderSpecificNodeID>
+        public var providerID: String?
+        /// If specified, the node's taints.
+        public var taints: [Taint]?
+        /// Unschedulable controls node schedulability of new pods.
+        public var unschedulable: Bool?
+
+        /// Makes a `NodeSpec` from its members; optional members default to nil.
+        public init(
+            configSource: NodeConfigSource? = nil,
+            externalID: String? = nil,
+            podCIDR: String? = nil,
+            podCIDRs: [String]? = nil,
+            providerID: String? = nil,
+            taints: [Taint]? = nil,
+            unschedulable: Bool? = nil
+        ) {
+            self.configSource = configSource
+            self.externalID = externalID
+            self.podCIDR = podCIDR
+            self.podCIDRs = podCIDRs
+            self.providerID = providerID
+            self.taints = taints
+            self.unschedulable = unschedulable
+        }
+
+        public init(json: JSONValue) throws(ModelDecodingError) {
+            let fields = try JSONFields(json)
+            self.configSource = try fields.optional("configSource")
+            self.externalID = try fields.optional("externalID")
+            self.podCIDR = try fields.optional("podCIDR")
+            self.podCIDRs = try fields.optional("podCIDRs")
+            self.providerID = try fields.optional("providerID")
+            self.taints = try fields.optional("taints")
+            self.unschedulable = try fields.optional("unschedulable")
+        }
+
+        public init(reader: inout JSONReader) throws {
+            try reader.expectObject()
+            var v0: NodeConfigSource? = nil
+            var v1: String? = nil
+            var v2: String? = nil
+            var v3: [String]? = nil
+            var v4: String? = nil
+            var v5: [Taint]? = nil
+            var v6: Bool? = nil
+            try reader.beginObject()
+            while let key = try reader.nextKey() {
+                if key == "configSource" {
+                    v0 = try reader.member("configSource")
+                } else if key == "externalID" {
+                    v1 = try reader.member("externalID")
+                } else if key == "podCIDR" {
+                    v2 = try reader.member("podCIDR")
+                } else if key == "podCIDRs" {
+                    v3 = try reader.member("podCIDRs")
+                } else if key == "providerID" {
+                    v4 = try reader.member("providerID")
+                } else if key == "taints" {
+                    v5 = try reader.member("taints")
+                } else if key == "unschedulable" {
+                    v6 = try reader.member("unschedulable")
+                } else {
+                    try reader.skipValue()
+                }
+            }
+            self.configSource = v0
+            self.externalID = v1
+            self.podCIDR = v2
+            self.podCIDRs = v3
+            self.providerID = v4
+            self.taints = v5
+            self.unschedulable = v6
+        }
+
+        public var json: JSONValue {
+            var members = JSONObject()
+            if let value = self.configSource { members["configSource"] = value.json }
+            if let value = self.externalID { members["externalID"] = value.json }
+            if let value = self.podCIDR { members["podCIDR"] = value.json }
+            if let value = self.podCIDRs { members["podCIDRs"] = value.json }
+            if let value = self.providerID { members["providerID"] = value.json }
+            if let value = self.taints { members["taints"] = value.json }
+            if let value = self.unschedulable { members["unschedulable"] = value.json }
+            return .object(members)
+        }
+    }
+
+    /// NodeStatus is information about the current status of a node.
+    public struct NodeStatus: Sendable, Equatable, JSONValueConvertible {
+        /// List of addresses reachable to the node.
+        public var addresses: [NodeAddress]?
+        /// Allocatable represents the resources of a node that are available for scheduling.
+        public var allocatable: [String: Quantity]?
+        /// Capacity represents the total resources of a node.
+        public var capacity: [String: Quantity]?
+        /// Conditions is an array of current observed node conditions.
+        public var conditions: [NodeCondition]?
+        /// Status of the config assigned to the node via the dynamic Kubelet config feature.
+        public var config: NodeConfigStatus?
+        /// Endpoints of daemons running on the Node.
+        public var daemonEndpoints: NodeDaemonEndpoints?
+        /// Features describes the set of features implemented by the CRI implementation.
+        public var features: NodeFeatures?
+        /// List of container images on this node
+        public var images: [ContainerImage]?
+        /// Set of ids/uuids to uniquely identify the node.
+        public var nodeInfo: NodeSystemInfo?
+        /// NodePhase is the recently observed lifecycle phase of the node.
+        public var phase: String?
+        /// The available runtime handlers.
+        public var runtimeHandlers: [NodeRuntimeHandler]?
+        /// List of volumes that are attached to the node.
+        public var volumesAttached: [AttachedVolume]?
+        /// List of attachable volumes in use (mounted) by the node.
+        public var volumesInUse: [String]?
+
+        /// Makes a `NodeStatus` from its members; optional members default to nil.
+        public init(
+            addresses: [NodeAddress]? = nil,
+            allocatable: [String: Quantity]? = nil,
+            capacity: [String: Quantity]? = nil,
+            conditions: [NodeCondition]? = nil,
+            config: NodeConfigStatus? = nil,
+            daemonEndpoints: NodeDaemonEndpoints? = nil,
+            features: NodeFeatures? = nil,
+            images: [ContainerImage]? = nil,
+            nodeInfo: NodeSystemInfo? = nil,
+            phase: String? = nil,
+            runtimeHandlers: [NodeRuntimeHandler]? = nil,
+            volumesAttached: [AttachedVolume]? = nil,
+            volumesInUse: [String]? = nil
+        ) {
+            self.addresses = addresses
+            self.allocatable = allocatable
+            self.capacity = capacity
+            self.conditions = conditions
+            self.config = config
+            self.daemonEndpoints = daemonEndpoints
+            self.features = features
+            self.images = images
+            self.nodeInfo = nodeInfo
+            self.phase = phase
+            self.runtimeHandlers = runtimeHandlers
+            self.volumesAttached = volumesAttached
+            self.volumesInUse = volumesInUse
+        }
+
+        public init(json: JSONValue) throws(ModelDecodingError) {
+            let fields = try JSONFields(json)
+            self.addresses = try fields.optional("addresses")
+            self.allocatable = try fields.optional("allocatable")
+            self.capacity = try fields.optional("capacity")
+            self.conditions = try fields.optional("conditions")
+            self.config = try fields.optional("config")
+            self.daemonEndpoints = try fields.optional("daemonEndpoints")
+            self.features = try fields.optional("features")
+            self.images = try fields.optional("images")
+            self.nodeInfo = try fields.optional("nodeInfo")
+            self.phase = try fields.optional("phase")
+            self.runtimeHandlers = try fields.optional("runtimeHandlers")
+            self.volumesAttached = try fields.optional("volumesAttached")
+            self.volumesInUse = try fields.optional("volumesInUse")
+        }
+
+        public init(reader: inout JSONReader) throws {
+            try reader.expectObject()
+            var v0: [NodeAddress]? = nil
+            var v1: [String: Quantity]? = nil
+            var v2: [String: Quantity]? = nil
+            var v3: [NodeCondition]? = nil
+            var v4: NodeConfigStatus? = nil
+            var v5: NodeDaemonEndpoints? = nil
+            var v6: NodeFeatures? = nil
+            var v7: [ContainerImage]? = nil
+            var v8: NodeSystemInfo? = nil
+            var v9: String? = nil
+            var v10: [NodeRuntimeHandler]? = nil
+            var v11: [AttachedVolume]? = nil
+            var v12: [String]? = nil
+            try reader.beginObject()
+            while let key = try reader.nextKey() {
+                if key == "addresses" {
+                    v0 = try reader.member("addresses")
+                } else if key == "allocatable" {
+                    v1 = try reader.member("allocatable")
+                } else if key == "capacity" {
+                    v2 = try reader.member("capacity")
+                } else if key == "conditions" {
+                    v3 = try reader.member("conditions")
+                } else if key == "config" {
+                    v4 = try reader.member("config")
+                } else if key == "daemonEndpoints" {
+                    v5 = try reader.member("daemonEndpoints")
+                } else if key == "features" {
+                    v6 = try reader.member("features")
+                } else if key == "images" {
+                    v7 = try reader.member("images")
+                } else if key == "nodeInfo" {
+                    v8 = try reader.member("nodeInfo")
+                } else if key == "phase" {
+                    v9 = try reader.member("phase")
+                } else if key == "runtimeHandlers" {
+                    v10 = try reader.member("runtimeHandlers")
+                } else if key == "volumesAttached" {
+                    v11 = try reader.member("volumesAttached")
+                } else if key == "volumesInUse" {
+                    v12 = try reader.member("volumesInUse")
+                } else {
+                    try reader.skipValue()
+                }
+            }
+            self.addresses = v0
+            self.allocatable = v1
+            self.capacity = v2
+            self.conditions = v3
+            self.config = v4
+            self.daemonEndpoints = v5
+            self.features = v6
+            self.images = v7
+            self.nodeInfo = v8
+            self.phase = v9
+            self.runtimeHandlers = v10
+            self.volumesAttached = v11
+            self.volumesInUse = v12
+        }
+
+        public var json: JSONValue {
+            var members = JSONObject()
+            if let value = self.addresses { members["addresses"] = value.json }
+            if let value = self.allocatable { members["allocatable"] = value.json }
+            if let value = self.capacity { members["capacity"] = value.json }
+            if let value = self.conditions { members["conditions"] = value.json }
+            if let value = self.config { members["config"] = value.json }
+            if let value = self.daemonEndpoints { members["daemonEndpoints"] = value.json }
+            if let value = self.features { members["features"] = value.json }
+            if let value = self.images { members["images"] = value.json }
+            if let value = self.nodeInfo { members["nodeInfo"] = value.json }
+            if let value = self.phase { members["phase"] = value.json }
+            if let value = self.runtimeHandlers { members["runtimeHandlers"] = value.json }
+            if let value = self.volumesAttached { members["volumesAttached"] = value.json }
+            if let value = self.volumesInUse { members["volumesInUse"] = value.json }
+            return .object(members)
+        }
+    }
+
+    /// NodeSystemInfo is a set of ids/uuids to uniquely identify the node.
+    public struct NodeSystemInfo: Sendable, Equatable, JSONValueConvertible {
+        /// The Architecture reported by the node
+        public var architecture: String
+        /// Boot ID reported by the node.
+        public var bootID: String
+        /// ContainerRuntime Version reported by the node through runtime remote API (e.g. containerd://1.4.2).
+        public var containerRuntimeVersion: String
+        /// Kernel Version reported by the node from 'uname -r' (e.g. 3.16.0-0.bpo.4-amd64).
+        public var kernelVersion: String
+        /// Deprecated: KubeProxy Version reported by the node.
+        public var kubeProxyVersion: String
+        /// Kubelet Version reported by the node.
+        public var kubeletVersion: String
+        /// MachineID reported by the node.
+        public var machineID: String
+        /// The Operating System reported by the node
+        public var operatingSystem: String
+        /// OS Image reported by the node from /etc/os-release (e.g.
+        public var osImage: String
+        /// SystemUUID reported by the node.
+        public var systemUUID: String
+
+        /// Makes a `NodeSystemInfo` from its members; optional members default to nil.
+        public init(
+            architecture: String,
+            bootID: String,
+            containerRuntimeVersion: String,
+            kernelVersion: String,
+            kubeProxyVersion: String,
+            kubeletVersion: String,
+            machineID: String,
+            operatingSystem: String,
+            osImage: String,
+            systemUUID: String
+        ) {
+            self.architecture = architecture
+            self.bootID = bootID
+            self.containerRuntimeVersion = containerRuntimeVersion
+            self.kernelVersion = kernelVersion
+            self.kubeProxyVersion = kubeProxyVersion
+            self.kubeletVersion = kubeletVersion
+            self.machineID = machineID
+            self.operatingSystem = operatingSystem
+            self.osImage = osImage
+            self.systemUUID = systemUUID
+        }
+
+        public init(json: JSONValue) throws(ModelDecodingError) {
+            let fields = try JSONFields(json)
+            self.architecture = try fields.required("architecture")
+            self.bootID = try fields.required("bootID")
+            self.containerRuntimeVersion = try fields.required("containerRuntimeVersion")
+            self.kernelVersion = try fields.required("kernelVersion")
+            self.kubeProxyVersion = try fields.required("kubeProxyVersion")
+            self.kubeletVersion = try fields.required("kubeletVersion")
+            self.machineID = try fields.required("machineID")
+            self.operatingSystem = try fields.required("operatingSystem")
+            self.osImage = try fields.required("osImage")
+            self.systemUUID = try fields.required("systemUUID")
+        }
+
+        public init(reader: inout JSONReader) throws {
+            try reader.expectObject()
+            var v0: String? = nil
+            var v1: String? = nil
+            var v2: String? = nil
+            var v3: String? = nil
+            var v4: String? = nil
+            var v5: String? = nil
+            var v6: String? = nil
+            var v7: String? = nil
+            var v8: String? = nil
+            var v9: String? = nil
+            try reader.beginObject()
+            while let key = try reader.nextKey() {
+                if key == "architecture" {
+                    v0 = try reader.member("architecture")
+                } else if key == "bootID" {
+                    v1 = try reader.member("bootID")
+                } else if key == "containerRuntimeVersion" {
+                    v2 = try reader.member("containerRuntimeVersion")
+                } else if key == "kernelVersion" {
+                    v3 = try reader.member("kernelVersion")
+                } else if key == "kubeProxyVersion" {
+                    v4 = try reader.member("kubeProxyVersion")
+                } else if key == "kubeletVersion" {
+                    v5 = try reader.member("kubeletVersion")
+                } else if key == "machineID" {
+                    v6 = try reader.member("machineID")
+                } else if key == "operatingSystem" {
+                    v7 = try reader.member("operatingSystem")
+                } else if key == "osImage" {
+                    v8 = try reader.member("osImage")
+                } else if key == "systemUUID" {
+                    v9 = try reader.member("systemUUID")
+                } else {
+                    try reader.skipValue()
+                }
+            }
+            self.architecture = try requiredMember(v0, "architecture")
+            self.bootID = try requiredMember(v1, "bootID")
+            self.containerRuntimeVersion = try requiredMember(v2, "containerRuntimeVersion")
+            self.kernelVersion = try requiredMember(v3, "kernelVersion")
+            self.kubeProxyVersion = try requiredMember(v4, "kubeProxyVersion")
+            self.kubeletVersion = try requiredMember(v5, "kubeletVersion")
+            self.machineID = try requiredMember(v6, "machineID")
+            self.operatingSystem = try requiredMember(v7, "operatingSystem")
+            self.osImage = try requiredMember(v8, "osImage")
+            self.systemUUID = try requiredMember(v9, "systemUUID")
+        }
+
+        public var json: JSONValue {
+            var members = JSONObject()
+            members["architecture"] = self.architecture.json
+            members["bootID"] = self.bootID.json
+            members["containerRuntimeVersion"] = self.containerRuntimeVersion.json
+            members["kernelVersion"] = self.kernelVersion.json
+            members["kubeProxyVersion"] = self.kubeProxyVersion.json
+            members["kubeletVersion"] = self.kubeletVersion.json
+            members["machineID"] = self.machineID.json
+            members["operatingSystem"] = self.operatingSystem.json
+            members["osImage"] = self.osImage.json
+            members["systemUUID"] = self.systemUUID.json
+            return .object(members)
+        }
+    }
+
+    /// ObjectFieldSelector selects an APIVersioned field of an object.
+    public struct ObjectFieldSelector: Sendable, Equatable, JSONValueConvertible {
+        /// Version of the schema the FieldPath is written in terms of, defaults to "v1".
+        public var apiVersion: String?
+        /// Path of the field to select in the specified API version.
+        public var fieldPath: String
+
+        /// Makes a `ObjectFieldSelector` from its members; optional members default to nil.
+        public init(
+            apiVersion: String? = nil,
+            fieldPath: String
         ) {
             self.apiVersion = apiVersion
-            self.items = items
-            self.kind = kind
-            self.metadata = metadata
+            self.fieldPath = fieldPath
         }
 
         public init(json: JSONValue) throws(ModelDecodingError) {
             let fields = try JSONFields(json)
             self.apiVersion = try fields.optional("apiVersion")
-            self.items = try fields.required("items")
-            self.kind = try fields.optional("kind")
-            self.metadata = try fields.optional("metadata")
+            self.fieldPath = try fields.required("fieldPath")
+        }
+
+        public init(reader: inout JSONReader) throws {
+            try reader.expectObject()
+            var v0: String? = nil
+            var v1: String? = nil
+            try reader.beginObject()
+            while let key = try reader.nextKey() {
+                if key == "apiVersion" {
+                    v0 = try reader.member("apiVersion")
+                } else if key == "fieldPath" {
+                    v1 = try reader.member("fieldPath")
+                } else {
+                    try reader.skipValue()
+                }
+            }
+            self.apiVersion = v0
+            self.fieldPath = try requiredMember(v1, "fieldPath")
         }
 
         public var json: JSONValue {
             var members = JSONObject()
             if let value = self.apiVersion { members["apiVersion"] = value.json }
-            members["items"] = self.items.json
-            if let value = self.kind { members["kind"] = value.json }
-            if let value = self.metadata { members["metadata"] = value.json }
+            members["fieldPath"] = self.fieldPath.json
             return .object(members)
         }
     }
 
-    /// Adapts a secret into a projected volume.
-    public struct SecretProjection: Sendable, Equatable, JSONValueConvertible {
-        /// items if unspecified, each key-value pair in the Data field of the referenced Secret will be projected into
-        /// the volume as a file whose name is the key and content is the value.
-        public var items: [KeyToPath]?
+    /// ObjectReference contains enough information to let you inspect or modify the referred object.
+    public struct ObjectReference: Sendable, Equatable, JSONValueConvertible {
+        /// API version of the referent.
+        public var apiVersion: String?
+        /// If referring to a piece of an object instead of an entire object, this string should contain a valid JSON/Go
+        /// field access statement, such as desiredState.manifest.containers[2].
+        public var fieldPath: String?
+        /// Kind of the referent.
+        public var kind: String?
         /// Name of the referent.
         public var name: String?
-        /// optional field specify whether the Secret or its key must be defined
-        public var optional: Bool?
-
-        /// Makes a `SecretProjection` from its members; optional members default to nil.
-        public init(
-            items: [KeyToPath]? = nil,
-            name: String? = nil,
-            optional: Bool? = nil
-        ) {
-            self.items = items
-            self.name = name
-            self.optional = optional
-        }
-
-        public init(json: JSONValue) throws(ModelDecodingError) {
-            let fields = try JSONFields(json)
-            self.items = try fields.optional("items")
-            self.name = try fields.optional("name")
-            self.optional = try fields.optional("optional")
-        }
-
-        public var json: JSONValue {
-            var members = JSONObject()
-            if let value = self.items { members["items"] = value.json }
-            if let value = self.name { members["name"] = value.json }
-            if let value = self.optional { members["optional"] = value.json }
-            return .object(members)
-        }
-    }
-
-    /// SecretReference represents a Secret Reference.
-    public struct SecretReference: Sendable, Equatable, JSONValueConvertible {
-        /// name is unique within a namespace to reference a secret resource.
-        public var name: String?
-        /// namespace defines the space within which the secret name must be unique.
+        /// Namespace of the referent.
         public var namespace: String?
+        /// Specific resourceVersion to which this reference is made, if any.
+        public var resourceVersion: String?
+        /// UID of the referent.
+        public var uid: String?
 
-        /// Makes a `SecretReference` from its members; optional members default to nil.
+        /// Makes a `ObjectReference` from its members; optional members default to nil.
         public init(
+            apiVersion: String? = nil,
+            fieldPath: String? = nil,
+            kind: String? = nil,
             name: String? = nil,
-            namespace: String? = nil
+            namespace: String? = nil,
+            resourceVersion: String? = nil,
+            uid: String? = nil
         ) {
+            self.apiVersion = apiVersion
+            self.fieldPath = fieldPath
+            self.kind = kind
             self.name = name
             self.namespace = namespace
+            self.resourceVersion = resourceVersion
+            self.uid = uid
         }
 
         public init(json: JSONValue) throws(ModelDecodingError) {
             let fields = try JSONFields(json)
+            self.apiVersion = try fields.optional("apiVersion")
+            self.fieldPath = try fields.optional("fieldPath")
+            self.kind = try fields.optional("kind")
             self.name = try fields.optional("name")
             self.namespace = try fields.optional("namespace")
+            self.resourceVersion = try fields.optional("resourceVersion")
+            self.uid = try fields.optional("uid")
+        }
+
+        public init(reader: inout JSONReader) throws {
+            try reader.expectObject()
+            var v0: String? = nil
+            var v1: String? = nil
+            var v2: String? = nil
+            var v3: String? = nil
+            var v4: String? = nil
+            var v5: String? = nil
+            var v6: String? = nil
+            try reader.beginObject()
+            while let key = try reader.nextKey() {
+                if key == "apiVersion" {
+                    v0 = try reader.member("apiVersion")
+                } else if key == "fieldPath" {
+                    v1 = try reader.member("fieldPath")
+                } else if key == "kind" {
+                    v2 = try reader.member("kind")
+                } else if key == "name" {
+                    v3 = try reader.member("name")
+                } else if key == "namespace" {
+                    v4 = try reader.member("namespace")
+                } else if key == "resourceVersion" {
+                    v5 = try reader.member("resourceVersion")
+                } else if key == "uid" {
+                    v6 = try reader.member("uid")
+                } else {
+                    try reader.skipValue()
+                }
+            }
+            self.apiVersion = v0
+            self.fieldPath = v1
+            self.kind = v2
+            self.name = v3
+            self.namespace = v4
+            self.resourceVersion = v5
+            self.uid = v6
         }
 
         public var json: JSONValue {
             var members = JSONObject()
+            if let value = self.apiVersion { members["apiVersion"] = value.json }
+            if let value = self.fieldPath { members["fieldPath"] = value.json }
+            if let value = self.kind { members["kind"] = value.json }
             if let value = self.name { members["name"] = value.json }
             if let value = self.namespace { members["namespace"] = value.json }
+            if let value = self.resourceVersion { members["resourceVersion"] = value.json }
+            if let value = self.uid { members["uid"] = value.json }
             return .object(members)
         }
     }
 
-    /// Adapts a Secret into a volume.
-    public struct SecretVolumeSource: Sendable, Equatable, JSONValueConvertible {
-        /// defaultMode is Optional: mode bits used to set permissions on created files by default.
-        public var defaultMode: Int32?
-        /// items If unspecified, each key-value pair in the Data field of the referenced Secret will be projected into
-        /// the volume as a file whose name is the key and content is the value.
-        public var items: [KeyToPath]?
-        /// optional field specify whether the Secret or its keys must be defined
-        public var optional: Bool?
-        /// secretName is the name of the secret in the pod's namespace to use.
-        public var secretName: String?
+    /// PersistentVolume (PV) is a storage resource provisioned by an administrator.
+    public struct PersistentVolume: KubernetesResource {
+        public static let apiVersion = "v1"
+        public static let kind = "PersistentVolume"
+        public static let plural = "persistentvolumes"
+        public static let namespaced = false
+        public typealias List = PersistentVolumeList
 
-        /// Makes a `SecretVolumeSource` from its members; optional members default to nil.
+        /// APIVersion defines the versioned schema of this representation of an object.
+        public var apiVersion: String?
+        /// Kind is a string value representing the REST resource this object represents.
+        public var kind: String?
+        /// Standard object's metadata.
+        public var metadata: meta.v1.ObjectMeta?
+        /// spec defines a specification of a persistent volume owned by the cluster.
+        public var spec: PersistentVolumeSpec?
+        /// status represents the current information/status for the persistent volume.
+        public var status: PersistentVolumeStatus?
+
+        /// Makes a `PersistentVolume` from its members; optional members default to nil.
         public init(
-            defaultMode: Int32? = nil,
-            items: [KeyToPath]? = nil,
-            optional: Bool? = nil,
-            secretName: String? = nil
+            apiVersion: String? = Self.apiVersion,
+            kind: String? = Self.kind,
+            metadata: meta.v1.ObjectMeta? = nil,
+            spec: PersistentVolumeSpec? = nil,
+            status: PersistentVolumeStatus? = nil
         ) {
-            self.defaultMode = defaultMode
-            self.items = items
-            self.optional = optional
-            self.secretName = secretName
+            self.apiVersion = apiVersion
+            self.kind = kind
+            self.metadata = metadata
+            self.spec = spec
+            self.status = status
         }
 
         public init(json: JSONValue) throws(ModelDecodingError) {
             let fields = try JSONFields(json)
-            self.defaultMode = try fields.optional("defaultMode")
-            self.items = try fields.optional("items")
-            self.optional = try fields.optional("optional")
-            self.secretName = try fields.optional("secretName")
+            self.apiVersion = try fields.optional("apiVersion")
+            self.kind = try fields.optional("kind")
+            self.metadata = try fields.optional("metadata")
+            self.spec = try fields.optional("spec")
+            self.status = try fields.optional("status")
+        }
+
+        public init(reader: inout JSONReader) throws {
+            try reader.expectObject()
+            var v0: String? = nil
+            var v1: String? = nil
+            var v2: meta.v1.ObjectMeta? = nil
+            var v3: PersistentVolumeSpec? = nil
+            var v4: PersistentVolumeStatus? = nil
+            try reader.beginObject()
+            while let key = try reader.nextKey() {
+                if key == "apiVersion" {
+                    v0 = try reader.member("apiVersion")
+                } else if key == "kind" {
+                    v1 = try reader.member("kind")
+                } else if key == "metadata" {
+                    v2 = try reader.member("metadata")
+                } else if key == "spec" {
+                    v3 = try reader.member("spec")
+                } else if key == "status" {
+                    v4 = try reader.member("status")
+                } else {
+                    try reader.skipValue()
+                }
+            }
+            self.apiVersion = v0
+            self.kind = v1
+            self.metadata = v2
+            self.spec = v3
+            self.status = v4
         }
 
         public var json: JSONValue {
             var members = JSONObject()
-            if let value = self.defaultMode { members["defaultMode"] = value.json }
-            if let value = self.items { members["items"] = value.json }
-            if let value = self.optional { members["optional"] = value.json }
-            if let value = self.secretName { members["secretName"] = value.json }
+            if let value = self.apiVersion { members["apiVersion"] = value.json }
+            if let value = self.kind { members["kind"] = value.json }
+            if let value = self.metadata { members["metadata"] = value.json }
+            if let value = self.spec { members["spec"] = value.json }
+            if let value = self.status { members["status"] = value.json }
+            return .object(members)
+        }
+    }
+
+    /// PersistentVolumeClaim is a user's request for and claim to a persistent volume
+    public struct PersistentVolumeClaim: KubernetesResource {
+        public static let apiVersion = "v1"
+        public static let kind = "PersistentVolumeClaim"
+        public static let plural = "persistentvolumeclaims"
+        public static let namespaced = true
+        public typealias List = PersistentVolumeClaimList
+
+        /// APIVersion defines the versioned schema of this representation of an object.
+        public var apiVersion: String?
+        /// Kind is a string value representing the REST resource this object represents.
+        public var kind: String?
+        /// Standard object's metadata.
+        public var metadata: meta.v1.ObjectMeta?
+        /// spec defines the desired characteristics of a volume requested by a pod author.
+        public var spec: PersistentVolumeClaimSpec?
+        /// status represents the current information/status of a persistent volume claim.
+        public var status: PersistentVolumeClaimStatus?
+
+        /// Makes a `PersistentVolumeClaim` from its members; optional members default to nil.
+        public init(
+            apiVersion: String? = Self.apiVersion,
+            kind: String? = Self.kind,
+            metadata: meta.v1.ObjectMeta? = nil,
+            spec: PersistentVolumeClaimSpec? = nil,
+            status: PersistentVolumeClaimStatus? = nil
+        ) {
+            self.apiVersion = apiVersion
+            self.kind = kind
+            self.metadata = metadata
+            self.spec = spec
+            self.status = status
+        }
+
+        public init(json: JSONValue) throws(ModelDecodingError) {
+            let fields = try JSONFields(json)
+            self.apiVersion = try fields.optional("apiVersion")
+            self.kind = try fields.optional("kind")
+            self.metadata = try fields.optional("metadata")
+            self.spec = try fields.optional("spec")
+            self.status = try fields.optional("status")
+        }
+
+        public init(reader: inout JSONReader) throws {
+            try reader.expectObject()
+            var v0: String? = nil
+            var v1: String? = nil
+            var v2: meta.v1.ObjectMeta? = nil
+            var v3: PersistentVolumeClaimSpec? = nil
+            var v4: PersistentVolumeClaimStatus? = nil
+            try reader.beginObject()
+            while let key = try reader.nextKey() {
+                if key == "apiVersion" {
+                    v0 = try reader.member("apiVersion")
+                } else if key == "kind" {
+                    v1 = try reader.member("kind")
+                } else if key == "metadata" {
+                    v2 = try reader.member("metadata")
+                } else if key == "spec" {
+                    v3 = try reader.member("spec")
+                } else if key == "status" {
+                    v4 = try reader.member("status")
+                } else {
+                    try reader.skipValue()
+                }
+            }
+            self.apiVersion = v0
+            self.kind = v1
+            self.metadata = v2
+            self.spec = v3
+            self.status = v4
+        }
+
+        public var json: JSONValue {
+            var members = JSONObject()
+            if let value = self.apiVersion { members["apiVersion"] = value.json }
+            if let value = self.kind { members["kind"] = value.json }
+            if let value = self.metadata { members["metadata"] = value.json }
+            if let value = self.spec { members["spec"] = value.json }
+            if let value = self.status { members["status"] = value.json }
             return .object(members)
         }
     }

@@ -2,105 +2,1036 @@
 public import SkiffJSON
 
 extension core.v1 {
-    /// SecurityContext holds security configuration that will be applied to a container.
-    public struct SecurityContext: Sendable, Equatable, JSONValueConvertible {
-        /// AllowPrivilegeEscalation controls whether a process can gain more privileges than its parent process.
-        public var allowPrivilegeEscalation: Bool?
-        /// appArmorProfile is the AppArmor options to use by this container.
-        public var appArmorProfile: AppArmorProfile?
-        /// The capabilities to add/drop when running containers.
-        public var capabilities: Capabilities?
-        /// Run container in privileged mode.
-        public var privileged: Bool?
-        /// procMount denotes the type of proc mount to use for the containers.
-        public var procMount: String?
-        /// Whether this container has a read-only root filesystem.
-        public var readOnlyRootFilesystem: Bool?
-        /// The GID to run the entrypoint of the container process.
-        public var runAsGroup: Int64?
-        /// Indicates that the container must run as a non-root user.
-        public var runAsNonRoot: Bool?
-        /// The UID to run the entrypoint of the container process.
-        public var runAsUser: Int64?
-        /// The SELinux context to be applied to the container.
-        public var seLinuxOptions: SELinuxOptions?
-        /// The seccomp options to use by this container.
-        public var seccompProfile: SeccompProfile?
-        /// The Windows specific settings applied to all containers.
-        public var windowsOptions: WindowsSecurityContextOptions?
+    /// PersistentVolumeClaimCondition contains details about state of pvc
+    public struct PersistentVolumeClaimCondition: Sendable, Equatable, JSONValueConvertible {
+        /// lastProbeTime is the time we probed the condition.
+        public var lastProbeTime: meta.v1.Time?
+        /// lastTransitionTime is the time the condition transitioned from one status to another.
+        public var lastTransitionTime: meta.v1.Time?
+        /// message is the human-readable message indicating details about last transition.
+        public var message: String?
+        /// reason is a unique, this should be a short, machine understandable string that gives the reason for
+        /// condition's last transition.
+        public var reason: String?
+        /// Status is the status of the condition.
+        public var status: String
+        /// Type is the type of the condition.
+        public var type: String
 
-        /// Makes a `SecurityContext` from its members; optional members default to nil.
+        /// Makes a `PersistentVolumeClaimCondition` from its members; optional members default to nil.
         public init(
-            allowPrivilegeEscalation: Bool? = nil,
-            appArmorProfile: AppArmorProfile? = nil,
-            capabilities: Capabilities? = nil,
-            privileged: Bool? = nil,
-            procMount: String? = nil,
-            readOnlyRootFilesystem: Bool? = nil,
-            runAsGroup: Int64? = nil,
-            runAsNonRoot: Bool? = nil,
-            runAsUser: Int64? = nil,
-            seLinuxOptions: SELinuxOptions? = nil,
-            seccompProfile: SeccompProfile? = nil,
-            windowsOptions: WindowsSecurityContextOptions? = nil
+            lastProbeTime: meta.v1.Time? = nil,
+            lastTransitionTime: meta.v1.Time? = nil,
+            message: String? = nil,
+            reason: String? = nil,
+            status: String,
+            type: String
         ) {
-            self.allowPrivilegeEscalation = allowPrivilegeEscalation
-            self.appArmorProfile = appArmorProfile
-            self.capabilities = capabilities
-            self.privileged = privileged
-            self.procMount = procMount
-            self.readOnlyRootFilesystem = readOnlyRootFilesystem
-            self.runAsGroup = runAsGroup
-            self.runAsNonRoot = runAsNonRoot
-            self.runAsUser = runAsUser
-            self.seLinuxOptions = seLinuxOptions
-            self.seccompProfile = seccompProfile
-            self.windowsOptions = windowsOptions
+            self.lastProbeTime = lastProbeTime
+            self.lastTransitionTime = lastTransitionTime
+            self.message = message
+            self.reason = reason
+            self.status = status
+            self.type = type
         }
 
         public init(json: JSONValue) throws(ModelDecodingError) {
             let fields = try JSONFields(json)
-            self.allowPrivilegeEscalation = try fields.optional("allowPrivilegeEscalation")
-            self.appArmorProfile = try fields.optional("appArmorProfile")
-            self.capabilities = try fields.optional("capabilities")
-            self.privileged = try fields.optional("privileged")
-            self.procMount = try fields.optional("procMount")
-            self.readOnlyRootFilesystem = try fields.optional("readOnlyRootFilesystem")
-            self.runAsGroup = try fields.optional("runAsGroup")
-            self.runAsNonRoot = try fields.optional("runAsNonRoot")
-            self.runAsUser = try fields.optional("runAsUser")
-            self.seLinuxOptions = try fields.optional("seLinuxOptions")
-            self.seccompProfile = try fields.optional("seccompProfile")
-            self.windowsOptions = try fields.optional("windowsOptions")
+            self.lastProbeTime = try fields.optional("lastProbeTime")
+            self.lastTransitionTime = try fields.optional("lastTransitionTime")
+            self.message = try fields.optional("message")
+            self.reason = try fields.optional("reason")
+            self.status = try fields.required("status")
+            self.type = try fields.required("type")
+        }
+
+        public init(reader: inout JSONReader) throws {
+            try reader.expectObject()
+            var v0: meta.v1.Time? = nil
+            var v1: meta.v1.Time? = nil
+            var v2: String? = nil
+            var v3: String? = nil
+            var v4: String? = nil
+            var v5: String? = nil
+            try reader.beginObject()
+            while let key = try reader.nextKey() {
+                if key == "lastProbeTime" {
+                    v0 = try reader.member("lastProbeTime")
+                } else if key == "lastTransitionTime" {
+                    v1 = try reader.member("lastTransitionTime")
+                } else if key == "message" {
+                    v2 = try reader.member("message")
+                } else if key == "reason" {
+                    v3 = try reader.member("reason")
+                } else if key == "status" {
+                    v4 = try reader.member("status")
+                } else if key == "type" {
+                    v5 = try reader.member("type")
+                } else {
+                    try reader.skipValue()
+                }
+            }
+            self.lastProbeTime = v0
+            self.lastTransitionTime = v1
+            self.message = v2
+            self.reason = v3
+            self.status = try requiredMember(v4, "status")
+            self.type = try requiredMember(v5, "type")
         }
 
         public var json: JSONValue {
             var members = JSONObject()
-            if let value = self.allowPrivilegeEscalation { members["allowPrivilegeEscalation"] = value.json }
-            if let value = self.appArmorProfile { members["appArmorProfile"] = value.json }
-            if let value = self.capabilities { members["capabilities"] = value.json }
-            if let value = self.privileged { members["privileged"] = value.json }
-            if let value = self.procMount { members["procMount"] = value.json }
-            if let value = self.readOnlyRootFilesystem { members["readOnlyRootFilesystem"] = value.json }
-            if let value = self.runAsGroup { members["runAsGroup"] = value.json }
-            if let value = self.runAsNonRoot { members["runAsNonRoot"] = value.json }
-            if let value = self.runAsUser { members["runAsUser"] = value.json }
-            if let value = self.seLinuxOptions { members["seLinuxOptions"] = value.json }
-            if let value = self.seccompProfile { members["seccompProfile"] = value.json }
-            if let value = self.windowsOptions { members["windowsOptions"] = value.json }
+            if let value = self.lastProbeTime { members["lastProbeTime"] = value.json }
+            if let value = self.lastTransitionTime { members["lastTransitionTime"] = value.json }
+            if let value = self.message { members["message"] = value.json }
+            if let value = self.reason { members["reason"] = value.json }
+            members["status"] = self.status.json
+            members["type"] = self.type.json
             return .object(members)
         }
     }
 
-    /// Service is a named abstraction of software service (for example, mysql) consisting of local port (for example
-    /// 3306) that the proxy listens on, and the selector that determines which pods will answer requests sent through
-    /// the proxy.
-    public struct Service: KubernetesResource {
+    /// PersistentVolumeClaimList is a list of PersistentVolumeClaim items.
+    public struct PersistentVolumeClaimList: KubernetesList {
         public static let apiVersion = "v1"
-        public static let kind = "Service"
-        public static let plural = "services"
+        public static let kind = "PersistentVolumeClaimList"
+
+        /// APIVersion defines the versioned schema of this representation of an object.
+        public var apiVersion: String?
+        /// items is a list of persistent volume claims.
+        public var items: [PersistentVolumeClaim]
+        /// Kind is a string value representing the REST resource this object represents.
+        public var kind: String?
+        /// Standard list metadata.
+        public var metadata: meta.v1.ListMeta?
+
+        /// Makes a `PersistentVolumeClaimList` from its members; optional members default to nil.
+        public init(
+            apiVersion: String? = Self.apiVersion,
+            items: [PersistentVolumeClaim],
+            kind: String? = Self.kind,
+            metadata: meta.v1.ListMeta? = nil
+        ) {
+            self.apiVersion = apiVersion
+            self.items = items
+            self.kind = kind
+            self.metadata = metadata
+        }
+
+        public init(json: JSONValue) throws(ModelDecodingError) {
+            let fields = try JSONFields(json)
+            self.apiVersion = try fields.optional("apiVersion")
+            self.items = try fields.required("items")
+            self.kind = try fields.optional("kind")
+            self.metadata = try fields.optional("metadata")
+        }
+
+        public init(reader: inout JSONReader) throws {
+            try reader.expectObject()
+            var v0: String? = nil
+            var v1: [PersistentVolumeClaim]? = nil
+            var v2: String? = nil
+            var v3: meta.v1.ListMeta? = nil
+            try reader.beginObject()
+            while let key = try reader.nextKey() {
+                if key == "apiVersion" {
+                    v0 = try reader.member("apiVersion")
+                } else if key == "items" {
+                    v1 = try reader.member("items")
+                } else if key == "kind" {
+                    v2 = try reader.member("kind")
+                } else if key == "metadata" {
+                    v3 = try reader.member("metadata")
+                } else {
+                    try reader.skipValue()
+                }
+            }
+            self.apiVersion = v0
+            self.items = try requiredMember(v1, "items")
+            self.kind = v2
+            self.metadata = v3
+        }
+
+        public var json: JSONValue {
+            var members = JSONObject()
+            if let value = self.apiVersion { members["apiVersion"] = value.json }
+            members["items"] = self.items.json
+            if let value = self.kind { members["kind"] = value.json }
+            if let value = self.metadata { members["metadata"] = value.json }
+            return .object(members)
+        }
+    }
+
+    /// PersistentVolumeClaimSpec describes the common attributes of storage devices and allows a Source for
+    /// provider-specific attributes
+    public struct PersistentVolumeClaimSpec: Sendable, Equatable, JSONValueConvertible {
+        /// accessModes contains the desired access modes the volume should have.
+        public var accessModes: [String]?
+        /// dataSource field can be used to specify either: * An existing VolumeSnapshot object
+        /// (snapshot.storage.k8s.io/VolumeSnapshot) * An existing PVC (PersistentVolumeClaim) If the provisioner or an
+        /// external controller can support the specified data source, it will create a new volume based on the contents
+        /// of the specified data source.
+        public var dataSource: TypedLocalObjectReference?
+        /// dataSourceRef specifies the object from which to populate the volume with data, if a non-empty volume is
+        /// desired.
+        public var dataSourceRef: TypedObjectReference?
+        /// resources represents the minimum resources the volume should have.
+        public var resources: VolumeResourceRequirements?
+        /// selector is a label query over volumes to consider for binding.
+        public var selector: meta.v1.LabelSelector?
+        /// storageClassName is the name of the StorageClass required by the claim.
+        public var storageClassName: String?
+        /// volumeAttributesClassName may be used to set the VolumeAttributesClass used by this claim.
+        public var volumeAttributesClassName: String?
+        /// volumeMode defines what type of volume is required by the claim.
+        public var volumeMode: String?
+        /// volumeName is the binding reference to the PersistentVolume backing this claim.
+        public var volumeName: String?
+
+        /// Makes a `PersistentVolumeClaimSpec` from its members; optional members default to nil.
+        public init(
+            accessModes: [String]? = nil,
+            dataSource: TypedLocalObjectReference? = nil,
+            dataSourceRef: TypedObjectReference? = nil,
+            resources: VolumeResourceRequirements? = nil,
+            selector: meta.v1.LabelSelector? = nil,
+            storageClassName: String? = nil,
+            volumeAttributesClassName: String? = nil,
+            volumeMode: String? = nil,
+            volumeName: String? = nil
+        ) {
+            self.accessModes = accessModes
+            self.dataSource = dataSource
+            self.dataSourceRef = dataSourceRef
+            self.resources = resources
+            self.selector = selector
+            self.storageClassName = storageClassName
+            self.volumeAttributesClassName = volumeAttributesClassName
+            self.volumeMode = volumeMode
+            self.volumeName = volumeName
+        }
+
+        public init(json: JSONValue) throws(ModelDecodingError) {
+            let fields = try JSONFields(json)
+            self.accessModes = try fields.optional("accessModes")
+            self.dataSource = try fields.optional("dataSource")
+            self.dataSourceRef = try fields.optional("dataSourceRef")
+            self.resources = try fields.optional("resources")
+            self.selector = try fields.optional("selector")
+            self.storageClassName = try fields.optional("storageClassName")
+            self.volumeAttributesClassName = try fields.optional("volumeAttributesClassName")
+            self.volumeMode = try fields.optional("volumeMode")
+            self.volumeName = try fields.optional("volumeName")
+        }
+
+        public init(reader: inout JSONReader) throws {
+            try reader.expectObject()
+            var v0: [String]? = nil
+            var v1: TypedLocalObjectReference? = nil
+            var v2: TypedObjectReference? = nil
+            var v3: VolumeResourceRequirements? = nil
+            var v4: meta.v1.LabelSelector? = nil
+            var v5: String? = nil
+            var v6: String? = nil
+            var v7: String? = nil
+            var v8: String? = nil
+            try reader.beginObject()
+            while let key = try reader.nextKey() {
+                if key == "accessModes" {
+                    v0 = try reader.member("accessModes")
+                } else if key == "dataSource" {
+                    v1 = try reader.member("dataSource")
+                } else if key == "dataSourceRef" {
+                    v2 = try reader.member("dataSourceRef")
+                } else if key == "resources" {
+                    v3 = try reader.member("resources")
+                } else if key == "selector" {
+                    v4 = try reader.member("selector")
+                } else if key == "storageClassName" {
+                    v5 = try reader.member("storageClassName")
+                } else if key == "volumeAttributesClassName" {
+                    v6 = try reader.member("volumeAttributesClassName")
+                } else if key == "volumeMode" {
+                    v7 = try reader.member("volumeMode")
+                } else if key == "volumeName" {
+                    v8 = try reader.member("volumeName")
+                } else {
+                    try reader.skipValue()
+                }
+            }
+            self.accessModes = v0
+            self.dataSource = v1
+            self.dataSourceRef = v2
+            self.resources = v3
+            self.selector = v4
+            self.storageClassName = v5
+            self.volumeAttributesClassName = v6
+            self.volumeMode = v7
+            self.volumeName = v8
+        }
+
+        public var json: JSONValue {
+            var members = JSONObject()
+            if let value = self.accessModes { members["accessModes"] = value.json }
+            if let value = self.dataSource { members["dataSource"] = value.json }
+            if let value = self.dataSourceRef { members["dataSourceRef"] = value.json }
+            if let value = self.resources { members["resources"] = value.json }
+            if let value = self.selector { members["selector"] = value.json }
+            if let value = self.storageClassName { members["storageClassName"] = value.json }
+            if let value = self.volumeAttributesClassName { members["volumeAttributesClassName"] = value.json }
+            if let value = self.volumeMode { members["volumeMode"] = value.json }
+            if let value = self.volumeName { members["volumeName"] = value.json }
+            return .object(members)
+        }
+    }
+
+    /// PersistentVolumeClaimStatus is the current status of a persistent volume claim.
+    public struct PersistentVolumeClaimStatus: Sendable, Equatable, JSONValueConvertible {
+        /// accessModes contains the actual access modes the volume backing the PVC has.
+        public var accessModes: [String]?
+        /// allocatedResourceStatuses stores status of resource being resized for the given PVC.
+        public var allocatedResourceStatuses: [String: String]?
+        /// allocatedResources tracks the resources allocated to a PVC including its capacity.
+        public var allocatedResources: [String: Quantity]?
+        /// capacity represents the actual resources of the underlying volume.
+        public var capacity: [String: Quantity]?
+        /// conditions is the current Condition of persistent volume claim.
+        public var conditions: [PersistentVolumeClaimCondition]?
+        /// currentVolumeAttributesClassName is the current name of the VolumeAttributesClass the PVC is using.
+        public var currentVolumeAttributesClassName: String?
+        /// ModifyVolumeStatus represents the status object of ControllerModifyVolume operation.
+        public var modifyVolumeStatus: ModifyVolumeStatus?
+        /// phase represents the current phase of PersistentVolumeClaim.
+        public var phase: String?
+
+        /// Makes a `PersistentVolumeClaimStatus` from its members; optional members default to nil.
+        public init(
+            accessModes: [String]? = nil,
+            allocatedResourceStatuses: [String: String]? = nil,
+            allocatedResources: [String: Quantity]? = nil,
+            capacity: [String: Quantity]? = nil,
+            conditions: [PersistentVolumeClaimCondition]? = nil,
+            currentVolumeAttributesClassName: String? = nil,
+            modifyVolumeStatus: ModifyVolumeStatus? = nil,
+            phase: String? = nil
+        ) {
+            self.accessModes = accessModes
+            self.allocatedResourceStatuses = allocatedResourceStatuses
+            self.allocatedResources = allocatedResources
+            self.capacity = capacity
+            self.conditions = conditions
+            self.currentVolumeAttributesClassName = currentVolumeAttributesClassName
+            self.modifyVolumeStatus = modifyVolumeStatus
+            self.phase = phase
+        }
+
+        public init(json: JSONValue) throws(ModelDecodingError) {
+            let fields = try JSONFields(json)
+            self.accessModes = try fields.optional("accessModes")
+            self.allocatedResourceStatuses = try fields.optional("allocatedResourceStatuses")
+            self.allocatedResources = try fields.optional("allocatedResources")
+            self.capacity = try fields.optional("capacity")
+            self.conditions = try fields.optional("conditions")
+            self.currentVolumeAttributesClassName = try fields.optional("currentVolumeAttributesClassName")
+            self.modifyVolumeStatus = try fields.optional("modifyVolumeStatus")
+            self.phase = try fields.optional("phase")
+        }
+
+        public init(reader: inout JSONReader) throws {
+            try reader.expectObject()
+            var v0: [String]? = nil
+            var v1: [String: String]? = nil
+            var v2: [String: Quantity]? = nil
+            var v3: [String: Quantity]? = nil
+            var v4: [PersistentVolumeClaimCondition]? = nil
+            var v5: String? = nil
+            var v6: ModifyVolumeStatus? = nil
+            var v7: String? = nil
+            try reader.beginObject()
+            while let key = try reader.nextKey() {
+                if key == "accessModes" {
+                    v0 = try reader.member("accessModes")
+                } else if key == "allocatedResourceStatuses" {
+                    v1 = try reader.member("allocatedResourceStatuses")
+                } else if key == "allocatedResources" {
+                    v2 = try reader.member("allocatedResources")
+                } else if key == "capacity" {
+                    v3 = try reader.member("capacity")
+                } else if key == "conditions" {
+                    v4 = try reader.member("conditions")
+                } else if key == "currentVolumeAttributesClassName" {
+                    v5 = try reader.member("currentVolumeAttributesClassName")
+                } else if key == "modifyVolumeStatus" {
+                    v6 = try reader.member("modifyVolumeStatus")
+                } else if key == "phase" {
+                    v7 = try reader.member("phase")
+                } else {
+                    try reader.skipValue()
+                }
+            }
+            self.accessModes = v0
+            self.allocatedResourceStatuses = v1
+            self.allocatedResources = v2
+            self.capacity = v3
+            self.conditions = v4
+            self.currentVolumeAttributesClassName = v5
+            self.modifyVolumeStatus = v6
+            self.phase = v7
+        }
+
+        public var json: JSONValue {
+            var members = JSONObject()
+            if let value = self.accessModes { members["accessModes"] = value.json }
+            if let value = self.allocatedResourceStatuses { members["allocatedResourceStatuses"] = value.json }
+            if let value = self.allocatedResources { members["allocatedResources"] = value.json }
+            if let value = self.capacity { members["capacity"] = value.json }
+            if let value = self.conditions { members["conditions"] = value.json }
+            if let value = self.currentVolumeAttributesClassName { members["currentVolumeAttributesClassName"] = value.json }
+            if let value = self.modifyVolumeStatus { members["modifyVolumeStatus"] = value.json }
+            if let value = self.phase { members["phase"] = value.json }
+            return .object(members)
+        }
+    }
+
+    /// PersistentVolumeClaimTemplate is used to produce PersistentVolumeClaim objects as part of an
+    /// EphemeralVolumeSource.
+    public struct PersistentVolumeClaimTemplate: Sendable, Equatable, JSONValueConvertible {
+        /// May contain labels and annotations that will be copied into the PVC when creating it.
+        public var metadata: meta.v1.ObjectMeta?
+        /// The specification for the PersistentVolumeClaim.
+        public var spec: PersistentVolumeClaimSpec
+
+        /// Makes a `PersistentVolumeClaimTemplate` from its members; optional members default to nil.
+        public init(
+            metadata: meta.v1.ObjectMeta? = nil,
+            spec: PersistentVolumeClaimSpec
+        ) {
+            self.metadata = metadata
+            self.spec = spec
+        }
+
+        public init(json: JSONValue) throws(ModelDecodingError) {
+            let fields = try JSONFields(json)
+            self.metadata = try fields.optional("metadata")
+            self.spec = try fields.required("spec")
+        }
+
+        public init(reader: inout JSONReader) throws {
+            try reader.expectObject()
+            var v0: meta.v1.ObjectMeta? = nil
+            var v1: PersistentVolumeClaimSpec? = nil
+            try reader.beginObject()
+            while let key = try reader.nextKey() {
+                if key == "metadata" {
+                    v0 = try reader.member("metadata")
+                } else if key == "spec" {
+                    v1 = try reader.member("spec")
+                } else {
+                    try reader.skipValue()
+                }
+            }
+            self.metadata = v0
+            self.spec = try requiredMember(v1, "spec")
+        }
+
+        public var json: JSONValue {
+            var members = JSONObject()
+            if let value = self.metadata { members["metadata"] = value.json }
+            members["spec"] = self.spec.json
+            return .object(members)
+        }
+    }
+
+    /// PersistentVolumeClaimVolumeSource references the user's PVC in the same namespace.
+    public struct PersistentVolumeClaimVolumeSource: Sendable, Equatable, JSONValueConvertible {
+        /// claimName is the name of a PersistentVolumeClaim in the same namespace as the pod using this volume.
+        public var claimName: String
+        /// readOnly Will force the ReadOnly setting in VolumeMounts.
+        public var readOnly: Bool?
+
+        /// Makes a `PersistentVolumeClaimVolumeSource` from its members; optional members default to nil.
+        public init(
+            claimName: String,
+            readOnly: Bool? = nil
+        ) {
+            self.claimName = claimName
+            self.readOnly = readOnly
+        }
+
+        public init(json: JSONValue) throws(ModelDecodingError) {
+            let fields = try JSONFields(json)
+            self.claimName = try fields.required("claimName")
+            self.readOnly = try fields.optional("readOnly")
+        }
+
+        public init(reader: inout JSONReader) throws {
+            try reader.expectObject()
+            var v0: String? = nil
+            var v1: Bool? = nil
+            try reader.beginObject()
+            while let key = try reader.nextKey() {
+                if key == "claimName" {
+                    v0 = try reader.member("claimName")
+                } else if key == "readOnly" {
+                    v1 = try reader.member("readOnly")
+                } else {
+                    try reader.skipValue()
+                }
+            }
+            self.claimName = try requiredMember(v0, "claimName")
+            self.readOnly = v1
+        }
+
+        public var json: JSONValue {
+            var members = JSONObject()
+            members["claimName"] = self.claimName.json
+            if let value = self.readOnly { members["readOnly"] = value.json }
+            return .object(members)
+        }
+    }
+
+    /// PersistentVolumeList is a list of PersistentVolume items.
+    public struct PersistentVolumeList: KubernetesList {
+        public static let apiVersion = "v1"
+        public static let kind = "PersistentVolumeList"
+
+        /// APIVersion defines the versioned schema of this representation of an object.
+        public var apiVersion: String?
+        /// items is a list of persistent volumes.
+        public var items: [PersistentVolume]
+        /// Kind is a string value representing the REST resource this object represents.
+        public var kind: String?
+        /// Standard list metadata.
+        public var metadata: meta.v1.ListMeta?
+
+        /// Makes a `PersistentVolumeList` from its members; optional members default to nil.
+        public init(
+            apiVersion: String? = Self.apiVersion,
+            items: [PersistentVolume],
+            kind: String? = Self.kind,
+            metadata: meta.v1.ListMeta? = nil
+        ) {
+            self.apiVersion = apiVersion
+            self.items = items
+            self.kind = kind
+            self.metadata = metadata
+        }
+
+        public init(json: JSONValue) throws(ModelDecodingError) {
+            let fields = try JSONFields(json)
+            self.apiVersion = try fields.optional("apiVersion")
+            self.items = try fields.required("items")
+            self.kind = try fields.optional("kind")
+            self.metadata = try fields.optional("metadata")
+        }
+
+        public init(reader: inout JSONReader) throws {
+            try reader.expectObject()
+            var v0: String? = nil
+            var v1: [PersistentVolume]? = nil
+            var v2: String? = nil
+            var v3: meta.v1.ListMeta? = nil
+            try reader.beginObject()
+            while let key = try reader.nextKey() {
+                if key == "apiVersion" {
+                    v0 = try reader.member("apiVersion")
+                } else if key == "items" {
+                    v1 = try reader.member("items")
+                } else if key == "kind" {
+                    v2 = try reader.member("kind")
+                } else if key == "metadata" {
+                    v3 = try reader.member("metadata")
+                } else {
+                    try reader.skipValue()
+                }
+            }
+            self.apiVersion = v0
+            self.items = try requiredMember(v1, "items")
+            self.kind = v2
+            self.metadata = v3
+        }
+
+        public var json: JSONValue {
+            var members = JSONObject()
+            if let value = self.apiVersion { members["apiVersion"] = value.json }
+            members["items"] = self.items.json
+            if let value = self.kind { members["kind"] = value.json }
+            if let value = self.metadata { members["metadata"] = value.json }
+            return .object(members)
+        }
+    }
+
+    /// PersistentVolumeSpec is the specification of a persistent volume.
+    public struct PersistentVolumeSpec: Sendable, Equatable, JSONValueConvertible {
+        /// accessModes contains all ways the volume can be mounted.
+        public var accessModes: [String]?
+        /// awsElasticBlockStore represents an AWS Disk resource that is attached to a kubelet's host machine and then
+        /// exposed to the pod.
+        public var awsElasticBlockStore: AWSElasticBlockStoreVolumeSource?
+        /// azureDisk represents an Azure Data Disk mount on the host and bind mount to the pod.
+        public var azureDisk: AzureDiskVolumeSource?
+        /// azureFile represents an Azure File Service mount on the host and bind mount to the pod.
+        public var azureFile: AzureFilePersistentVolumeSource?
+        /// capacity is the description of the persistent volume's resources and capacity.
+        public var capacity: [String: Quantity]?
+        /// cephFS represents a Ceph FS mount on the host that shares a pod's lifetime.
+        public var cephfs: CephFSPersistentVolumeSource?
+        /// cinder represents a cinder volume attached and mounted on kubelets host machine.
+        public var cinder: CinderPersistentVolumeSource?
+        /// claimRef is part of a bi-directional binding between PersistentVolume and PersistentVolumeClaim.
+        public var claimRef: ObjectReference?
+        /// csi represents storage that is handled by an external CSI driver.
+        public var csi: CSIPersistentVolumeSource?
+        /// fc represents a Fibre Channel resource that is attached to a kubelet's host machine and then exposed to the
+        /// pod.
+        public var fc: FCVolumeSource?
+        /// flexVolume represents a generic volume resource that is provisioned/attached using an exec based plugin.
+        public var flexVolume: FlexPersistentVolumeSource?
+        /// flocker represents a Flocker volume attached to a kubelet's host machine and exposed to the pod for its
+        /// usage.
+        public var flocker: FlockerVolumeSource?
+        /// gcePersistentDisk represents a GCE Disk resource that is attached to a kubelet's host machine and then
+        /// exposed to the pod.
+        public var gcePersistentDisk: GCEPersistentDiskVolumeSource?
+        /// glusterfs represents a Glusterfs volume that is attached to a host and exposed to the pod.
+        public var glusterfs: GlusterfsPersistentVolumeSource?
+        /// hostPath represents a directory on the host.
+        public var hostPath: HostPathVolumeSource?
+        /// iscsi represents an ISCSI Disk resource that is attached to a kubelet's host machine and then exposed to the
+        /// pod.
+        public var iscsi: ISCSIPersistentVolumeSource?
+        /// local represents directly-attached storage with node affinity
+        public var local: LocalVolumeSource?
+        /// mountOptions is the list of mount options, e.g. ["ro", "soft"].
+        public var mountOptions: [String]?
+        /// nfs represents an NFS mount on the host.
+        public var nfs: NFSVolumeSource?
+        /// nodeAffinity defines constraints that limit what nodes this volume can be accessed from.
+        public var nodeAffinity: VolumeNodeAffinity?
+        /// persistentVolumeReclaimPolicy defines what happens to a persistent volume when released from its claim.
+        public var persistentVolumeReclaimPolicy: String?
+        /// photonPersistentDisk represents a PhotonController persistent disk attached and mounted on kubelets host
+        /// machine.
+        public var photonPersistentDisk: PhotonPersistentDiskVolumeSource?
+        /// portworxVolume represents a portworx volume attached and mounted on kubelets host machine.
+        public var portworxVolume: PortworxVolumeSource?
+        /// quobyte represents a Quobyte mount on the host that shares a pod's lifetime.
+        public var quobyte: QuobyteVolumeSource?
+        /// rbd represents a Rados Block Device mount on the host that shares a pod's lifetime.
+        public var rbd: RBDPersistentVolumeSource?
+        /// scaleIO represents a ScaleIO persistent volume attached and mounted on Kubernetes nodes.
+        public var scaleIO: ScaleIOPersistentVolumeSource?
+        /// storageClassName is the name of StorageClass to which this persistent volume belongs.
+        public var storageClassName: String?
+        /// storageOS represents a StorageOS volume that is attached to the kubelet's host machine and mounted into the
+        /// pod.
+        public var storageos: StorageOSPersistentVolumeSource?
+        /// Name of VolumeAttributesClass to which this persistent volume belongs.
+        public var volumeAttributesClassName: String?
+        /// volumeMode defines if a volume is intended to be used with a formatted filesystem or to remain in raw block
+        /// state.
+        public var volumeMode: String?
+        /// vsphereVolume represents a vSphere volume attached and mounted on kubelets host machine.
+        public var vsphereVolume: VsphereVirtualDiskVolumeSource?
+
+        /// Makes a `PersistentVolumeSpec` from its members; optional members default to nil.
+        public init(
+            accessModes: [String]? = nil,
+            awsElasticBlockStore: AWSElasticBlockStoreVolumeSource? = nil,
+            azureDisk: AzureDiskVolumeSource? = nil,
+            azureFile: AzureFilePersistentVolumeSource? = nil,
+            capacity: [String: Quantity]? = nil,
+            cephfs: CephFSPersistentVolumeSource? = nil,
+            cinder: CinderPersistentVolumeSource? = nil,
+            claimRef: ObjectReference? = nil,
+            csi: CSIPersistentVolumeSource? = nil,
+            fc: FCVolumeSource? = nil,
+            flexVolume: FlexPersistentVolumeSource? = nil,
+            flocker: FlockerVolumeSource? = nil,
+            gcePersistentDisk: GCEPersistentDiskVolumeSource? = nil,
+            glusterfs: GlusterfsPersistentVolumeSource? = nil,
+            hostPath: HostPathVolumeSource? = nil,
+            iscsi: ISCSIPersistentVolumeSource? = nil,
+            local: LocalVolumeSource? = nil,
+            mountOptions: [String]? = nil,
+            nfs: NFSVolumeSource? = nil,
+            nodeAffinity: VolumeNodeAffinity? = nil,
+            persistentVolumeReclaimPolicy: String? = nil,
+            photonPersistentDisk: PhotonPersistentDiskVolumeSource? = nil,
+            portworxVolume: PortworxVolumeSource? = nil,
+            quobyte: QuobyteVolumeSource? = nil,
+            rbd: RBDPersistentVolumeSource? = nil,
+            scaleIO: ScaleIOPersistentVolumeSource? = nil,
+            storageClassName: String? = nil,
+            storageos: StorageOSPersistentVolumeSource? = nil,
+            volumeAttributesClassName: String? = nil,
+            volumeMode: String? = nil,
+            vsphereVolume: VsphereVirtualDiskVolumeSource? = nil
+        ) {
+            self.accessModes = accessModes
+            self.awsElasticBlockStore = awsElasticBlockStore
+            self.azureDisk = azureDisk
+            self.azureFile = azureFile
+            self.capacity = capacity
+            self.cephfs = cephfs
+            self.cinder = cinder
+            self.claimRef = claimRef
+            self.csi = csi
+            self.fc = fc
+            self.flexVolume = flexVolume
+            self.flocker = flocker
+            self.gcePersistentDisk = gcePersistentDisk
+            self.glusterfs = glusterfs
+            self.hostPath = hostPath
+            self.iscsi = iscsi
+            self.local = local
+            self.mountOptions = mountOptions
+            self.nfs = nfs
+            self.nodeAffinity = nodeAffinity
+            self.persistentVolumeReclaimPolicy = persistentVolumeReclaimPolicy
+            self.photonPersistentDisk = photonPersistentDisk
+            self.portworxVolume = portworxVolume
+            self.quobyte = quobyte
+            self.rbd = rbd
+            self.scaleIO = scaleIO
+            self.storageClassName = storageClassName
+            self.storageos = storageos
+            self.volumeAttributesClassName = volumeAttributesClassName
+            self.volumeMode = volumeMode
+            self.vsphereVolume = vsphereVolume
+        }
+
+        public init(json: JSONValue) throws(ModelDecodingError) {
+            let fields = try JSONFields(json)
+            self.accessModes = try fields.optional("accessModes")
+            self.awsElasticBlockStore = try fields.optional("awsElasticBlockStore")
+            self.azureDisk = try fields.optional("azureDisk")
+            self.azureFile = try fields.optional("azureFile")
+            self.capacity = try fields.optional("capacity")
+            self.cephfs = try fields.optional("cephfs")
+            self.cinder = try fields.optional("cinder")
+            self.claimRef = try fields.optional("claimRef")
+            self.csi = try fields.optional("csi")
+            self.fc = try fields.optional("fc")
+            self.flexVolume = try fields.optional("flexVolume")
+            self.flocker = try fields.optional("flocker")
+            self.gcePersistentDisk = try fields.optional("gcePersistentDisk")
+            self.glusterfs = try fields.optional("glusterfs")
+            self.hostPath = try fields.optional("hostPath")
+            self.iscsi = try fields.optional("iscsi")
+            self.local = try fields.optional("local")
+            self.mountOptions = try fields.optional("mountOptions")
+            self.nfs = try fields.optional("nfs")
+            self.nodeAffinity = try fields.optional("nodeAffinity")
+            self.persistentVolumeReclaimPolicy = try fields.optional("persistentVolumeReclaimPolicy")
+            self.photonPersistentDisk = try fields.optional("photonPersistentDisk")
+            self.portworxVolume = try fields.optional("portworxVolume")
+            self.quobyte = try fields.optional("quobyte")
+            self.rbd = try fields.optional("rbd")
+            self.scaleIO = try fields.optional("scaleIO")
+            self.storageClassName = try fields.optional("storageClassName")
+            self.storageos = try fields.optional("storageos")
+            self.volumeAttributesClassName = try fields.optional("volumeAttributesClassName")
+            self.volumeMode = try fields.optional("volumeMode")
+            self.vsphereVolume = try fields.optional("vsphereVolume")
+        }
+
+        public init(reader: inout JSONReader) throws {
+            try reader.expectObject()
+            var v0: [String]? = nil
+            var v1: AWSElasticBlockStoreVolumeSource? = nil
+            var v2: AzureDiskVolumeSource? = nil
+            var v3: AzureFilePersistentVolumeSource? = nil
+            var v4: [String: Quantity]? = nil
+            var v5: CephFSPersistentVolumeSource? = nil
+            var v6: CinderPersistentVolumeSource? = nil
+            var v7: ObjectReference? = nil
+            var v8: CSIPersistentVolumeSource? = nil
+            var v9: FCVolumeSource? = nil
+            var v10: FlexPersistentVolumeSource? = nil
+            var v11: FlockerVolumeSource? = nil
+            var v12: GCEPersistentDiskVolumeSource? = nil
+            var v13: GlusterfsPersistentVolumeSource? = nil
+            var v14: HostPathVolumeSource? = nil
+            var v15: ISCSIPersistentVolumeSource? = nil
+            var v16: LocalVolumeSource? = nil
+            var v17: [String]? = nil
+            var v18: NFSVolumeSource? = nil
+            var v19: VolumeNodeAffinity? = nil
+            var v20: String? = nil
+            var v21: PhotonPersistentDiskVolumeSource? = nil
+            var v22: PortworxVolumeSource? = nil
+            var v23: QuobyteVolumeSource? = nil
+            var v24: RBDPersistentVolumeSource? = nil
+            var v25: ScaleIOPersistentVolumeSource? = nil
+            var v26: String? = nil
+            var v27: StorageOSPersistentVolumeSource? = nil
+            var v28: String? = nil
+            var v29: String? = nil
+            var v30: VsphereVirtualDiskVolumeSource? = nil
+            try reader.beginObject()
+            while let key = try reader.nextKey() {
+                if key == "accessModes" {
+                    v0 = try reader.member("accessModes")
+                } else if key == "awsElasticBlockStore" {
+                    v1 = try reader.member("awsElasticBlockStore")
+                } else if key == "azureDisk" {
+                    v2 = try reader.member("azureDisk")
+                } else if key == "azureFile" {
+                    v3 = try reader.member("azureFile")
+                } else if key == "capacity" {
+                    v4 = try reader.member("capacity")
+                } else if key == "cephfs" {
+                    v5 = try reader.member("cephfs")
+                } else if key == "cinder" {
+                    v6 = try reader.member("cinder")
+                } else if key == "claimRef" {
+                    v7 = try reader.member("claimRef")
+                } else if key == "csi" {
+                    v8 = try reader.member("csi")
+                } else if key == "fc" {
+                    v9 = try reader.member("fc")
+                } else if key == "flexVolume" {
+                    v10 = try reader.member("flexVolume")
+                } else if key == "flocker" {
+                    v11 = try reader.member("flocker")
+                } else if key == "gcePersistentDisk" {
+                    v12 = try reader.member("gcePersistentDisk")
+                } else if key == "glusterfs" {
+                    v13 = try reader.member("glusterfs")
+                } else if key == "hostPath" {
+                    v14 = try reader.member("hostPath")
+                } else if key == "iscsi" {
+                    v15 = try reader.member("iscsi")
+                } else if key == "local" {
+                    v16 = try reader.member("local")
+                } else if key == "mountOptions" {
+                    v17 = try reader.member("mountOptions")
+                } else if key == "nfs" {
+                    v18 = try reader.member("nfs")
+                } else if key == "nodeAffinity" {
+                    v19 = try reader.member("nodeAffinity")
+                } else if key == "persistentVolumeReclaimPolicy" {
+                    v20 = try reader.member("persistentVolumeReclaimPolicy")
+                } else if key == "photonPersistentDisk" {
+                    v21 = try reader.member("photonPersistentDisk")
+                } else if key == "portworxVolume" {
+                    v22 = try reader.member("portworxVolume")
+                } else if key == "quobyte" {
+                    v23 = try reader.member("quobyte")
+                } else if key == "rbd" {
+                    v24 = try reader.member("rbd")
+                } else if key == "scaleIO" {
+                    v25 = try reader.member("scaleIO")
+                } else if key == "storageClassName" {
+                    v26 = try reader.member("storageClassName")
+                } else if key == "storageos" {
+                    v27 = try reader.member("storageos")
+                } else if key == "volumeAttributesClassName" {
+                    v28 = try reader.member("volumeAttributesClassName")
+                } else if key == "volumeMode" {
+                    v29 = try reader.member("volumeMode")
+                } else if key == "vsphereVolume" {
+                    v30 = try reader.member("vsphereVolume")
+                } else {
+                    try reader.skipValue()
+                }
+            }
+            self.accessModes = v0
+            self.awsElasticBlockStore = v1
+            self.azureDisk = v2
+            self.azureFile = v3
+            self.capacity = v4
+            self.cephfs = v5
+            self.cinder = v6
+            self.claimRef = v7
+            self.csi = v8
+            self.fc = v9
+            self.flexVolume = v10
+            self.flocker = v11
+            self.gcePersistentDisk = v12
+            self.glusterfs = v13
+            self.hostPath = v14
+            self.iscsi = v15
+            self.local = v16
+            self.mountOptions = v17
+            self.nfs = v18
+            self.nodeAffinity = v19
+            self.persistentVolumeReclaimPolicy = v20
+            self.photonPersistentDisk = v21
+            self.portworxVolume = v22
+            self.quobyte = v23
+            self.rbd = v24
+            self.scaleIO = v25
+            self.storageClassName = v26
+            self.storageos = v27
+            self.volumeAttributesClassName = v28
+            self.volumeMode = v29
+            self.vsphereVolume = v30
+        }
+
+        public var json: JSONValue {
+            var members = JSONObject()
+            if let value = self.accessModes { members["accessModes"] = value.json }
+            if let value = self.awsElasticBlockStore { members["awsElasticBlockStore"] = value.json }
+            if let value = self.azureDisk { members["azureDisk"] = value.json }
+            if let value = self.azureFile { members["azureFile"] = value.json }
+            if let value = self.capacity { members["capacity"] = value.json }
+            if let value = self.cephfs { members["cephfs"] = value.json }
+            if let value = self.cinder { members["cinder"] = value.json }
+            if let value = self.claimRef { members["claimRef"] = value.json }
+            if let value = self.csi { members["csi"] = value.json }
+            if let value = self.fc { members["fc"] = value.json }
+            if let value = self.flexVolume { members["flexVolume"] = value.json }
+            if let value = self.flocker { members["flocker"] = value.json }
+            if let value = self.gcePersistentDisk { members["gcePersistentDisk"] = value.json }
+            if let value = self.glusterfs { members["glusterfs"] = value.json }
+            if let value = self.hostPath { members["hostPath"] = value.json }
+            if let value = self.iscsi { members["iscsi"] = value.json }
+            if let value = self.local { members["local"] = value.json }
+            if let value = self.mountOptions { members["mountOptions"] = value.json }
+            if let value = self.nfs { members["nfs"] = value.json }
+            if let value = self.nodeAffinity { members["nodeAffinity"] = value.json }
+            if let value = self.persistentVolumeReclaimPolicy { members["persistentVolumeReclaimPolicy"] = value.json }
+            if let value = self.photonPersistentDisk { members["photonPersistentDisk"] = value.json }
+            if let value = self.portworxVolume { members["portworxVolume"] = value.json }
+            if let value = self.quobyte { members["quobyte"] = value.json }
+            if let value = self.rbd { members["rbd"] = value.json }
+            if let value = self.scaleIO { members["scaleIO"] = value.json }
+            if let value = self.storageClassName { members["storageClassName"] = value.json }
+            if let value = self.storageos { members["storageos"] = value.json }
+            if let value = self.volumeAttributesClassName { members["volumeAttributesClassName"] = value.json }
+            if let value = self.volumeMode { members["volumeMode"] = value.json }
+            if let value = self.vsphereVolume { members["vsphereVolume"] = value.json }
+            return .object(members)
+        }
+    }
+
+    /// PersistentVolumeStatus is the current status of a persistent volume.
+    public struct PersistentVolumeStatus: Sendable, Equatable, JSONValueConvertible {
+        /// lastPhaseTransitionTime is the time the phase transitioned from one to another and automatically resets to
+        /// current time everytime a volume phase transitions.
+        public var lastPhaseTransitionTime: meta.v1.Time?
+        /// message is a human-readable message indicating details about why the volume is in this state.
+        public var message: String?
+        /// phase indicates if a volume is available, bound to a claim, or released by a claim.
+        public var phase: String?
+        /// reason is a brief CamelCase string that describes any failure and is meant for machine parsing and tidy
+        /// display in the CLI.
+        public var reason: String?
+
+        /// Makes a `PersistentVolumeStatus` from its members; optional members default to nil.
+        public init(
+            lastPhaseTransitionTime: meta.v1.Time? = nil,
+            message: String? = nil,
+            phase: String? = nil,
+            reason: String? = nil
+        ) {
+            self.lastPhaseTransitionTime = lastPhaseTransitionTime
+            self.message = message
+            self.phase = phase
+            self.reason = reason
+        }
+
+        public init(json: JSONValue) throws(ModelDecodingError) {
+            let fields = try JSONFields(json)
+            self.lastPhaseTransitionTime = try fields.optional("lastPhaseTransitionTime")
+            self.message = try fields.optional("message")
+            self.phase = try fields.optional("phase")
+            self.reason = try fields.optional("reason")
+        }
+
+        public init(reader: inout JSONReader) throws {
+            try reader.expectObject()
+            var v0: meta.v1.Time? = nil
+            var v1: String? = nil
+            var v2: String? = nil
+            var v3: String? = nil
+            try reader.beginObject()
+            while let key = try reader.nextKey() {
+                if key == "lastPhaseTransitionTime" {
+                    v0 = try reader.member("lastPhaseTransitionTime")
+                } else if key == "message" {
+                    v1 = try reader.member("message")
+                } else if key == "phase" {
+                    v2 = try reader.member("phase")
+                } else if key == "reason" {
+                    v3 = try reader.member("reason")
+                } else {
+                    try reader.skipValue()
+                }
+            }
+            self.lastPhaseTransitionTime = v0
+            self.message = v1
+            self.phase = v2
+            self.reason = v3
+        }
+
+        public var json: JSONValue {
+            var members = JSONObject()
+            if let value = self.lastPhaseTransitionTime { members["lastPhaseTransitionTime"] = value.json }
+            if let value = self.message { members["message"] = value.json }
+            if let value = self.phase { members["phase"] = value.json }
+            if let value = self.reason { members["reason"] = value.json }
+            return .object(members)
+        }
+    }
+
+    /// Represents a Photon Controller persistent disk resource.
+    public struct PhotonPersistentDiskVolumeSource: Sendable, Equatable, JSONValueConvertible {
+        /// fsType is the filesystem type to mount.
+        public var fsType: String?
+        /// pdID is the ID that identifies Photon Controller persistent disk
+        public var pdID: String
+
+        /// Makes a `PhotonPersistentDiskVolumeSource` from its members; optional members default to nil.
+        public init(
+            fsType: String? = nil,
+            pdID: String
+        ) {
+            self.fsType = fsType
+            self.pdID = pdID
+        }
+
+        public init(json: JSONValue) throws(ModelDecodingError) {
+            let fields = try JSONFields(json)
+            self.fsType = try fields.optional("fsType")
+            self.pdID = try fields.required("pdID")
+        }
+
+        public init(reader: inout JSONReader) throws {
+            try reader.expectObject()
+            var v0: String? = nil
+            var v1: String? = nil
+            try reader.beginObject()
+            while let key = try reader.nextKey() {
+                if key == "fsType" {
+                    v0 = try reader.member("fsType")
+                } else if key == "pdID" {
+                    v1 = try reader.member("pdID")
+                } else {
+                    try reader.skipValue()
+                }
+            }
+            self.fsType = v0
+            self.pdID = try requiredMember(v1, "pdID")
+        }
+
+        public var json: JSONValue {
+            var members = JSONObject()
+            if let value = self.fsType { members["fsType"] = value.json }
+            members["pdID"] = self.pdID.json
+            return .object(members)
+        }
+    }
+
+    /// Pod is a collection of containers that can run on a host.
+    public struct Pod: KubernetesResource {
+        public static let apiVersion = "v1"
+        public static let kind = "Pod"
+        public static let plural = "pods"
         public static let namespaced = true
-        public typealias List = ServiceList
+        public typealias List = PodList
 
         /// APIVersion defines the versioned schema of this representation of an object.
         public var apiVersion: String?
@@ -108,19 +1039,18 @@ extension core.v1 {
         public var kind: String?
         /// Standard object's metadata.
         public var metadata: meta.v1.ObjectMeta?
-        /// Spec defines the behavior of a service.
-        /// https://git.k8s.io/community/contributors/devel/sig-architecture/api-conventions.md#spec-and-status
-        public var spec: ServiceSpec?
-        /// Most recently observed status of the service.
-        public var status: ServiceStatus?
+        /// Specification of the desired behavior of the pod.
+        public var spec: PodSpec?
+        /// Most recently observed status of the pod.
+        public var status: PodStatus?
 
-        /// Makes a `Service` from its members; optional members default to nil.
+        /// Makes a `Pod` from its members; optional members default to nil.
         public init(
             apiVersion: String? = Self.apiVersion,
             kind: String? = Self.kind,
             metadata: meta.v1.ObjectMeta? = nil,
-            spec: ServiceSpec? = nil,
-            status: ServiceStatus? = nil
+            spec: PodSpec? = nil,
+            status: PodStatus? = nil
         ) {
             self.apiVersion = apiVersion
             self.kind = kind
@@ -138,6 +1068,36 @@ extension core.v1 {
             self.status = try fields.optional("status")
         }
 
+        public init(reader: inout JSONReader) throws {
+            try reader.expectObject()
+            var v0: String? = nil
+            var v1: String? = nil
+            var v2: meta.v1.ObjectMeta? = nil
+            var v3: PodSpec? = nil
+            var v4: PodStatus? = nil
+            try reader.beginObject()
+            while let key = try reader.nextKey() {
+                if key == "apiVersion" {
+                    v0 = try reader.member("apiVersion")
+                } else if key == "kind" {
+                    v1 = try reader.member("kind")
+                } else if key == "metadata" {
+                    v2 = try reader.member("metadata")
+                } else if key == "spec" {
+                    v3 = try reader.member("spec")
+                } else if key == "status" {
+                    v4 = try reader.member("status")
+                } else {
+                    try reader.skipValue()
+                }
+            }
+            self.apiVersion = v0
+            self.kind = v1
+            self.metadata = v2
+            self.spec = v3
+            self.status = v4
+        }
+
         public var json: JSONValue {
             var members = JSONObject()
             if let value = self.apiVersion { members["apiVersion"] = value.json }
@@ -149,1432 +1109,1584 @@ extension core.v1 {
         }
     }
 
-    /// ServiceAccount binds together: * a name, understood by users, and perhaps by peripheral systems, for an identity
-    /// * a principal that can be authenticated and authorized * a set of secrets
-    public struct ServiceAccount: KubernetesResource {
-        public static let apiVersion = "v1"
-        public static let kind = "ServiceAccount"
-        public static let plural = "serviceaccounts"
-        public static let namespaced = true
-        public typealias List = ServiceAccountList
+    /// Pod affinity is a group of inter pod affinity scheduling rules.
+    public struct PodAffinity: Sendable, Equatable, JSONValueConvertible {
+        /// The scheduler will prefer to schedule pods to nodes that satisfy the affinity expressions specified by this
+        /// field, but it may choose a node that violates one or more of the expressions.
+        public var preferredDuringSchedulingIgnoredDuringExecution: [WeightedPodAffinityTerm]?
+        /// If the affinity requirements specified by this field are not met at scheduling time, the pod will not be
+        /// scheduled onto the node.
+        public var requiredDuringSchedulingIgnoredDuringExecution: [PodAffinityTerm]?
 
-        /// APIVersion defines the versioned schema of this representation of an object.
-        public var apiVersion: String?
-        /// AutomountServiceAccountToken indicates whether pods running as this service account should have an API token
-        /// automatically mounted.
-        public var automountServiceAccountToken: Bool?
-        /// ImagePullSecrets is a list of references to secrets in the same namespace to use for pulling any images in
-        /// pods that reference this ServiceAccount.
-        public var imagePullSecrets: [LocalObjectReference]?
-        /// Kind is a string value representing the REST resource this object represents.
-        public var kind: String?
-        /// Standard object's metadata.
-        public var metadata: meta.v1.ObjectMeta?
-        /// Secrets is a list of the secrets in the same namespace that pods running using this ServiceAccount are
-        /// allowed to use.
-        public var secrets: [ObjectReference]?
-
-        /// Makes a `ServiceAccount` from its members; optional members default to nil.
+        /// Makes a `PodAffinity` from its members; optional members default to nil.
         public init(
-            apiVersion: String? = Self.apiVersion,
-            automountServiceAccountToken: Bool? = nil,
-            imagePullSecrets: [LocalObjectReference]? = nil,
-            kind: String? = Self.kind,
-            metadata: meta.v1.ObjectMeta? = nil,
-            secrets: [ObjectReference]? = nil
+            preferredDuringSchedulingIgnoredDuringExecution: [WeightedPodAffinityTerm]? = nil,
+            requiredDuringSchedulingIgnoredDuringExecution: [PodAffinityTerm]? = nil
         ) {
-            self.apiVersion = apiVersion
-            self.automountServiceAccountToken = automountServiceAccountToken
-            self.imagePullSecrets = imagePullSecrets
-            self.kind = kind
-            self.metadata = metadata
-            self.secrets = secrets
+            self.preferredDuringSchedulingIgnoredDuringExecution = preferredDuringSchedulingIgnoredDuringExecution
+            self.requiredDuringSchedulingIgnoredDuringExecution = requiredDuringSchedulingIgnoredDuringExecution
         }
 
         public init(json: JSONValue) throws(ModelDecodingError) {
             let fields = try JSONFields(json)
-            self.apiVersion = try fields.optional("apiVersion")
-            self.automountServiceAccountToken = try fields.optional("automountServiceAccountToken")
-            self.imagePullSecrets = try fields.optional("imagePullSecrets")
-            self.kind = try fields.optional("kind")
-            self.metadata = try fields.optional("metadata")
-            self.secrets = try fields.optional("secrets")
+            self.preferredDuringSchedulingIgnoredDuringExecution = try fields.optional("preferredDuringSchedulingIgnoredDuringExecution")
+            self.requiredDuringSchedulingIgnoredDuringExecution = try fields.optional("requiredDuringSchedulingIgnoredDuringExecution")
+        }
+
+        public init(reader: inout JSONReader) throws {
+            try reader.expectObject()
+            var v0: [WeightedPodAffinityTerm]? = nil
+            var v1: [PodAffinityTerm]? = nil
+            try reader.beginObject()
+            while let key = try reader.nextKey() {
+                if key == "preferredDuringSchedulingIgnoredDuringExecution" {
+                    v0 = try reader.member("preferredDuringSchedulingIgnoredDuringExecution")
+                } else if key == "requiredDuringSchedulingIgnoredDuringExecution" {
+                    v1 = try reader.member("requiredDuringSchedulingIgnoredDuringExecution")
+                } else {
+                    try reader.skipValue()
+                }
+            }
+            self.preferredDuringSchedulingIgnoredDuringExecution = v0
+            self.requiredDuringSchedulingIgnoredDuringExecution = v1
         }
 
         public var json: JSONValue {
             var members = JSONObject()
-            if let value = self.apiVersion { members["apiVersion"] = value.json }
-            if let value = self.automountServiceAccountToken { members["automountServiceAccountToken"] = value.json }
-            if let value = self.imagePullSecrets { members["imagePullSecrets"] = value.json }
-            if let value = self.kind { members["kind"] = value.json }
-            if let value = self.metadata { members["metadata"] = value.json }
-            if let value = self.secrets { members["secrets"] = value.json }
+            if let value = self.preferredDuringSchedulingIgnoredDuringExecution { members["preferredDuringSchedulingIgnoredDuringExecution"] = value.json }
+            if let value = self.requiredDuringSchedulingIgnoredDuringExecution { members["requiredDuringSchedulingIgnoredDuringExecution"] = value.json }
             return .object(members)
         }
     }
 
-    /// ServiceAccountList is a list of ServiceAccount objects
-    public struct ServiceAccountList: KubernetesList {
-        public static let apiVersion = "v1"
-        public static let kind = "ServiceAccountList"
-
-        /// APIVersion defines the versioned schema of this representation of an object.
-        public var apiVersion: String?
-        /// List of ServiceAccounts.
-        public var items: [ServiceAccount]
-        /// Kind is a string value representing the REST resource this object represents.
-        public var kind: String?
-        /// Standard list metadata.
-        public var metadata: meta.v1.ListMeta?
-
-        /// Makes a `ServiceAccountList` from its members; optional members default to nil.
-        public init(
-            apiVersion: String? = Self.apiVersion,
-            items: [ServiceAccount],
-            kind: String? = Self.kind,
-            metadata: meta.v1.ListMeta? = nil
-        ) {
-            self.apiVersion = apiVersion
-            self.items = items
-            self.kind = kind
-            self.metadata = metadata
-        }
-
-        public init(json: JSONValue) throws(ModelDecodingError) {
-            let fields = try JSONFields(json)
-            self.apiVersion = try fields.optional("apiVersion")
-            self.items = try fields.required("items")
-            self.kind = try fields.optional("kind")
-            self.metadata = try fields.optional("metadata")
-        }
-
-        public var json: JSONValue {
-            var members = JSONObject()
-            if let value = self.apiVersion { members["apiVersion"] = value.json }
-            members["items"] = self.items.json
-            if let value = self.kind { members["kind"] = value.json }
-            if let value = self.metadata { members["metadata"] = value.json }
-            return .object(members)
-        }
-    }
-
-    /// ServiceAccountTokenProjection represents a projected service account token volume.
-    public struct ServiceAccountTokenProjection: Sendable, Equatable, JSONValueConvertible {
-        /// audience is the intended audience of the token.
-        public var audience: String?
-        /// expirationSeconds is the requested duration of validity of the service account token.
-        public var expirationSeconds: Int64?
-        /// path is the path relative to the mount point of the file to project the token into.
-        public var path: String
-
-        /// Makes a `ServiceAccountTokenProjection` from its members; optional members default to nil.
-        public init(
-            audience: String? = nil,
-            expirationSeconds: Int64? = nil,
-            path: String
-        ) {
-            self.audience = audience
-            self.expirationSeconds = expirationSeconds
-            self.path = path
-        }
-
-        public init(json: JSONValue) throws(ModelDecodingError) {
-            let fields = try JSONFields(json)
-            self.audience = try fields.optional("audience")
-            self.expirationSeconds = try fields.optional("expirationSeconds")
-            self.path = try fields.required("path")
-        }
-
-        public var json: JSONValue {
-            var members = JSONObject()
-            if let value = self.audience { members["audience"] = value.json }
-            if let value = self.expirationSeconds { members["expirationSeconds"] = value.json }
-            members["path"] = self.path.json
-            return .object(members)
-        }
-    }
-
-    /// ServiceList holds a list of services.
-    public struct ServiceList: KubernetesList {
-        public static let apiVersion = "v1"
-        public static let kind = "ServiceList"
-
-        /// APIVersion defines the versioned schema of this representation of an object.
-        public var apiVersion: String?
-        /// List of services
-        public var items: [Service]
-        /// Kind is a string value representing the REST resource this object represents.
-        public var kind: String?
-        /// Standard list metadata.
-        public var metadata: meta.v1.ListMeta?
-
-        /// Makes a `ServiceList` from its members; optional members default to nil.
-        public init(
-            apiVersion: String? = Self.apiVersion,
-            items: [Service],
-            kind: String? = Self.kind,
-            metadata: meta.v1.ListMeta? = nil
-        ) {
-            self.apiVersion = apiVersion
-            self.items = items
-            self.kind = kind
-            self.metadata = metadata
-        }
-
-        public init(json: JSONValue) throws(ModelDecodingError) {
-            let fields = try JSONFields(json)
-            self.apiVersion = try fields.optional("apiVersion")
-            self.items = try fields.required("items")
-            self.kind = try fields.optional("kind")
-            self.metadata = try fields.optional("metadata")
-        }
-
-        public var json: JSONValue {
-            var members = JSONObject()
-            if let value = self.apiVersion { members["apiVersion"] = value.json }
-            members["items"] = self.items.json
-            if let value = self.kind { members["kind"] = value.json }
-            if let value = self.metadata { members["metadata"] = value.json }
-            return .object(members)
-        }
-    }
-
-    /// ServicePort contains information on service's port.
-    public struct ServicePort: Sendable, Equatable, JSONValueConvertible {
-        /// The application protocol for this port.
-        public var appProtocol: String?
-        /// The name of this port within the service.
-        public var name: String?
-        /// The port on each node on which this service is exposed when type is NodePort or LoadBalancer.
-        public var nodePort: Int32?
-        /// The port that will be exposed by this service.
-        public var port: Int32
-        /// The IP protocol for this port.
-        public var `protocol`: String?
-        /// Number or name of the port to access on the pods targeted by the service.
-        public var targetPort: IntOrString?
-
-        /// Makes a `ServicePort` from its members; optional members default to nil.
-        public init(
-            appProtocol: String? = nil,
-            name: String? = nil,
-            nodePort: Int32? = nil,
-            port: Int32,
-            `protocol`: String? = nil,
-            targetPort: IntOrString? = nil
-        ) {
-            self.appProtocol = appProtocol
-            self.name = name
-            self.nodePort = nodePort
-            self.port = port
-            self.`protocol` = `protocol`
-            self.targetPort = targetPort
-        }
-
-        public init(json: JSONValue) throws(ModelDecodingError) {
-            let fields = try JSONFields(json)
-            self.appProtocol = try fields.optional("appProtocol")
-            self.name = try fields.optional("name")
-            self.nodePort = try fields.optional("nodePort")
-            self.port = try fields.required("port")
-            self.`protocol` = try fields.optional("protocol")
-            self.targetPort = try fields.optional("targetPort")
-        }
-
-        public var json: JSONValue {
-            var members = JSONObject()
-            if let value = self.appProtocol { members["appProtocol"] = value.json }
-            if let value = self.name { members["name"] = value.json }
-            if let value = self.nodePort { members["nodePort"] = value.json }
-            members["port"] = self.port.json
-            if let value = self.`protocol` { members["protocol"] = value.json }
-            if let value = self.targetPort { members["targetPort"] = value.json }
-            return .object(members)
-        }
-    }
-
-    /// ServiceSpec describes the attributes that a user creates on a service.
-    public struct ServiceSpec: Sendable, Equatable, JSONValueConvertible {
-        /// allocateLoadBalancerNodePorts defines if NodePorts will be automatically allocated for services with type
-        /// LoadBalancer.
-        public var allocateLoadBalancerNodePorts: Bool?
-        /// clusterIP is the IP address of the service and is usually assigned randomly.
-        public var clusterIP: String?
-        /// ClusterIPs is a list of IP addresses assigned to this service, and are usually assigned randomly.
-        public var clusterIPs: [String]?
-        /// externalIPs is a list of IP addresses for which nodes in the cluster will also accept traffic for this
-        /// service.
-        public var externalIPs: [String]?
-        /// externalName is the external reference that discovery mechanisms will return as an alias for this service
-        /// (e.g. a DNS CNAME record).
-        public var externalName: String?
-        /// externalTrafficPolicy describes how nodes distribute service traffic they receive on one of the Service's
-        /// "externally-facing" addresses (NodePorts, ExternalIPs, and LoadBalancer IPs).
-        public var externalTrafficPolicy: String?
-        /// healthCheckNodePort specifies the healthcheck nodePort for the service.
-        public var healthCheckNodePort: Int32?
-        /// InternalTrafficPolicy describes how nodes distribute service traffic they receive on the ClusterIP.
-        public var internalTrafficPolicy: String?
-        /// IPFamilies is a list of IP families (e.g.
-        public var ipFamilies: [String]?
-        /// IPFamilyPolicy represents the dual-stack-ness requested or required by this Service.
-        public var ipFamilyPolicy: String?
-        /// loadBalancerClass is the class of the load balancer implementation this Service belongs to.
-        public var loadBalancerClass: String?
-        /// Only applies to Service Type: LoadBalancer.
-        public var loadBalancerIP: String?
-        /// If specified and supported by the platform, this will restrict traffic through the cloud-provider
-        /// load-balancer will be restricted to the specified client IPs.
-        public var loadBalancerSourceRanges: [String]?
-        /// The list of ports that are exposed by this service.
-        public var ports: [ServicePort]?
-        /// publishNotReadyAddresses indicates that any agent which deals with endpoints for this Service should
-        /// disregard any indications of ready/not-ready.
-        public var publishNotReadyAddresses: Bool?
-        /// Route service traffic to pods with label keys and values matching this selector.
-        public var selector: [String: String]?
-        /// Supports "ClientIP" and "None".
-        public var sessionAffinity: String?
-        /// sessionAffinityConfig contains the configurations of session affinity.
-        public var sessionAffinityConfig: SessionAffinityConfig?
-        /// TrafficDistribution offers a way to express preferences for how traffic is distributed to Service endpoints.
-        public var trafficDistribution: String?
-        /// type determines how the Service is exposed.
-        public var type: String?
-
-        /// Makes a `ServiceSpec` from its members; optional members default to nil.
-        public init(
-            allocateLoadBalancerNodePorts: Bool? = nil,
-            clusterIP: String? = nil,
-            clusterIPs: [String]? = nil,
-            externalIPs: [String]? = nil,
-            externalName: String? = nil,
-            externalTrafficPolicy: String? = nil,
-            healthCheckNodePort: Int32? = nil,
-            internalTrafficPolicy: String? = nil,
-            ipFamilies: [String]? = nil,
-            ipFamilyPolicy: String? = nil,
-            loadBalancerClass: String? = nil,
-            loadBalancerIP: String? = nil,
-            loadBalancerSourceRanges: [String]? = nil,
-            ports: [ServicePort]? = nil,
-            publishNotReadyAddresses: Bool? = nil,
-            selector: [String: String]? = nil,
-            sessionAffinity: String? = nil,
-            sessionAffinityConfig: SessionAffinityConfig? = nil,
-            trafficDistribution: String? = nil,
-            type: String? = nil
-        ) {
-            self.allocateLoadBalancerNodePorts = allocateLoadBalancerNodePorts
-            self.clusterIP = clusterIP
-            self.clusterIPs = clusterIPs
-            self.externalIPs = externalIPs
-            self.externalName = externalName
-            self.externalTrafficPolicy = externalTrafficPolicy
-            self.healthCheckNodePort = healthCheckNodePort
-            self.internalTrafficPolicy = internalTrafficPolicy
-            self.ipFamilies = ipFamilies
-            self.ipFamilyPolicy = ipFamilyPolicy
-            self.loadBalancerClass = loadBalancerClass
-            self.loadBalancerIP = loadBalancerIP
-            self.loadBalancerSourceRanges = loadBalancerSourceRanges
-            self.ports = ports
-            self.publishNotReadyAddresses = publishNotReadyAddresses
-            self.selector = selector
-            self.sessionAffinity = sessionAffinity
-            self.sessionAffinityConfig = sessionAffinityConfig
-            self.trafficDistribution = trafficDistribution
-            self.type = type
-        }
-
-        public init(json: JSONValue) throws(ModelDecodingError) {
-            let fields = try JSONFields(json)
-            self.allocateLoadBalancerNodePorts = try fields.optional("allocateLoadBalancerNodePorts")
-            self.clusterIP = try fields.optional("clusterIP")
-            self.clusterIPs = try fields.optional("clusterIPs")
-            self.externalIPs = try fields.optional("externalIPs")
-            self.externalName = try fields.optional("externalName")
-            self.externalTrafficPolicy = try fields.optional("externalTrafficPolicy")
-            self.healthCheckNodePort = try fields.optional("healthCheckNodePort")
-            self.internalTrafficPolicy = try fields.optional("internalTrafficPolicy")
-            self.ipFamilies = try fields.optional("ipFamilies")
-            self.ipFamilyPolicy = try fields.optional("ipFamilyPolicy")
-            self.loadBalancerClass = try fields.optional("loadBalancerClass")
-            self.loadBalancerIP = try fields.optional("loadBalancerIP")
-            self.loadBalancerSourceRanges = try fields.optional("loadBalancerSourceRanges")
-            self.ports = try fields.optional("ports")
-            self.publishNotReadyAddresses = try fields.optional("publishNotReadyAddresses")
-            self.selector = try fields.optional("selector")
-            self.sessionAffinity = try fields.optional("sessionAffinity")
-            self.sessionAffinityConfig = try fields.optional("sessionAffinityConfig")
-            self.trafficDistribution = try fields.optional("trafficDistribution")
-            self.type = try fields.optional("type")
-        }
-
-        public var json: JSONValue {
-            var members = JSONObject()
-            if let value = self.allocateLoadBalancerNodePorts { members["allocateLoadBalancerNodePorts"] = value.json }
-            if let value = self.clusterIP { members["clusterIP"] = value.json }
-            if let value = self.clusterIPs { members["clusterIPs"] = value.json }
-            if let value = self.externalIPs { members["externalIPs"] = value.json }
-            if let value = self.externalName { members["externalName"] = value.json }
-            if let value = self.externalTrafficPolicy { members["externalTrafficPolicy"] = value.json }
-            if let value = self.healthCheckNodePort { members["healthCheckNodePort"] = value.json }
-            if let value = self.internalTrafficPolicy { members["internalTrafficPolicy"] = value.json }
-            if let value = self.ipFamilies { members["ipFamilies"] = value.json }
-            if let value = self.ipFamilyPolicy { members["ipFamilyPolicy"] = value.json }
-            if let value = self.loadBalancerClass { members["loadBalancerClass"] = value.json }
-            if let value = self.loadBalancerIP { members["loadBalancerIP"] = value.json }
-            if let value = self.loadBalancerSourceRanges { members["loadBalancerSourceRanges"] = value.json }
-            if let value = self.ports { members["ports"] = value.json }
-            if let value = self.publishNotReadyAddresses { members["publishNotReadyAddresses"] = value.json }
-            if let value = self.selector { members["selector"] = value.json }
-            if let value = self.sessionAffinity { members["sessionAffinity"] = value.json }
-            if let value = self.sessionAffinityConfig { members["sessionAffinityConfig"] = value.json }
-            if let value = self.trafficDistribution { members["trafficDistribution"] = value.json }
-            if let value = self.type { members["type"] = value.json }
-            return .object(members)
-        }
-    }
-
-    /// ServiceStatus represents the current status of a service.
-    public struct ServiceStatus: Sendable, Equatable, JSONValueConvertible {
-        /// Current service state
-        public var conditions: [meta.v1.Condition]?
-        /// LoadBalancer contains the current status of the load-balancer, if one is present.
-        public var loadBalancer: LoadBalancerStatus?
-
-        /// Makes a `ServiceStatus` from its members; optional members default to nil.
-        public init(
-            conditions: [meta.v1.Condition]? = nil,
-            loadBalancer: LoadBalancerStatus? = nil
-        ) {
-            self.conditions = conditions
-            self.loadBalancer = loadBalancer
-        }
-
-        public init(json: JSONValue) throws(ModelDecodingError) {
-            let fields = try JSONFields(json)
-            self.conditions = try fields.optional("conditions")
-            self.loadBalancer = try fields.optional("loadBalancer")
-        }
-
-        public var json: JSONValue {
-            var members = JSONObject()
-            if let value = self.conditions { members["conditions"] = value.json }
-            if let value = self.loadBalancer { members["loadBalancer"] = value.json }
-            return .object(members)
-        }
-    }
-
-    /// SessionAffinityConfig represents the configurations of session affinity.
-    public struct SessionAffinityConfig: Sendable, Equatable, JSONValueConvertible {
-        /// clientIP contains the configurations of Client IP based session affinity.
-        public var clientIP: ClientIPConfig?
-
-        /// Makes a `SessionAffinityConfig` from its members; optional members default to nil.
-        public init(
-            clientIP: ClientIPConfig? = nil
-        ) {
-            self.clientIP = clientIP
-        }
-
-        public init(json: JSONValue) throws(ModelDecodingError) {
-            let fields = try JSONFields(json)
-            self.clientIP = try fields.optional("clientIP")
-        }
-
-        public var json: JSONValue {
-            var members = JSONObject()
-            if let value = self.clientIP { members["clientIP"] = value.json }
-            return .object(members)
-        }
-    }
-
-    /// SleepAction describes a "sleep" action.
-    public struct SleepAction: Sendable, Equatable, JSONValueConvertible {
-        /// Seconds is the number of seconds to sleep.
-        public var seconds: Int64
-
-        /// Makes a `SleepAction` from its members; optional members default to nil.
-        public init(
-            seconds: Int64
-        ) {
-            self.seconds = seconds
-        }
-
-        public init(json: JSONValue) throws(ModelDecodingError) {
-            let fields = try JSONFields(json)
-            self.seconds = try fields.required("seconds")
-        }
-
-        public var json: JSONValue {
-            var members = JSONObject()
-            members["seconds"] = self.seconds.json
-            return .object(members)
-        }
-    }
-
-    /// Represents a StorageOS persistent volume resource.
-    public struct StorageOSPersistentVolumeSource: Sendable, Equatable, JSONValueConvertible {
-        /// fsType is the filesystem type to mount.
-        public var fsType: String?
-        /// readOnly defaults to false (read/write).
-        public var readOnly: Bool?
-        /// secretRef specifies the secret to use for obtaining the StorageOS API credentials.
-        public var secretRef: ObjectReference?
-        /// volumeName is the human-readable name of the StorageOS volume.
-        public var volumeName: String?
-        /// volumeNamespace specifies the scope of the volume within StorageOS.
-        public var volumeNamespace: String?
-
-        /// Makes a `StorageOSPersistentVolumeSource` from its members; optional members default to nil.
-        public init(
-            fsType: String? = nil,
-            readOnly: Bool? = nil,
-            secretRef: ObjectReference? = nil,
-            volumeName: String? = nil,
-            volumeNamespace: String? = nil
-        ) {
-            self.fsType = fsType
-            self.readOnly = readOnly
-            self.secretRef = secretRef
-            self.volumeName = volumeName
-            self.volumeNamespace = volumeNamespace
-        }
-
-        public init(json: JSONValue) throws(ModelDecodingError) {
-            let fields = try JSONFields(json)
-            self.fsType = try fields.optional("fsType")
-            self.readOnly = try fields.optional("readOnly")
-            self.secretRef = try fields.optional("secretRef")
-            self.volumeName = try fields.optional("volumeName")
-            self.volumeNamespace = try fields.optional("volumeNamespace")
-        }
-
-        public var json: JSONValue {
-            var members = JSONObject()
-            if let value = self.fsType { members["fsType"] = value.json }
-            if let value = self.readOnly { members["readOnly"] = value.json }
-            if let value = self.secretRef { members["secretRef"] = value.json }
-            if let value = self.volumeName { members["volumeName"] = value.json }
-            if let value = self.volumeNamespace { members["volumeNamespace"] = value.json }
-            return .object(members)
-        }
-    }
-
-    /// Represents a StorageOS persistent volume resource.
-    public struct StorageOSVolumeSource: Sendable, Equatable, JSONValueConvertible {
-        /// fsType is the filesystem type to mount.
-        public var fsType: String?
-        /// readOnly defaults to false (read/write).
-        public var readOnly: Bool?
-        /// secretRef specifies the secret to use for obtaining the StorageOS API credentials.
-        public var secretRef: LocalObjectReference?
-        /// volumeName is the human-readable name of the StorageOS volume.
-        public var volumeName: String?
-        /// volumeNamespace specifies the scope of the volume within StorageOS.
-        public var volumeNamespace: String?
-
-        /// Makes a `StorageOSVolumeSource` from its members; optional members default to nil.
-        public init(
-            fsType: String? = nil,
-            readOnly: Bool? = nil,
-            secretRef: LocalObjectReference? = nil,
-            volumeName: String? = nil,
-            volumeNamespace: String? = nil
-        ) {
-            self.fsType = fsType
-            self.readOnly = readOnly
-            self.secretRef = secretRef
-            self.volumeName = volumeName
-            self.volumeNamespace = volumeNamespace
-        }
-
-        public init(json: JSONValue) throws(ModelDecodingError) {
-            let fields = try JSONFields(json)
-            self.fsType = try fields.optional("fsType")
-            self.readOnly = try fields.optional("readOnly")
-            self.secretRef = try fields.optional("secretRef")
-            self.volumeName = try fields.optional("volumeName")
-            self.volumeNamespace = try fields.optional("volumeNamespace")
-        }
-
-        public var json: JSONValue {
-            var members = JSONObject()
-            if let value = self.fsType { members["fsType"] = value.json }
-            if let value = self.readOnly { members["readOnly"] = value.json }
-            if let value = self.secretRef { members["secretRef"] = value.json }
-            if let value = self.volumeName { members["volumeName"] = value.json }
-            if let value = self.volumeNamespace { members["volumeNamespace"] = value.json }
-            return .object(members)
-        }
-    }
-
-    /// Sysctl defines a kernel parameter to be set
-    public struct Sysctl: Sendable, Equatable, JSONValueConvertible {
-        /// Name of a property to set
-        public var name: String
-        /// Value of a property to set
-        public var value: String
-
-        /// Makes a `Sysctl` from its members; optional members default to nil.
-        public init(
-            name: String,
-            value: String
-        ) {
-            self.name = name
-            self.value = value
-        }
-
-        public init(json: JSONValue) throws(ModelDecodingError) {
-            let fields = try JSONFields(json)
-            self.name = try fields.required("name")
-            self.value = try fields.required("value")
-        }
-
-        public var json: JSONValue {
-            var members = JSONObject()
-            members["name"] = self.name.json
-            members["value"] = self.value.json
-            return .object(members)
-        }
-    }
-
-    /// TCPSocketAction describes an action based on opening a socket
-    public struct TCPSocketAction: Sendable, Equatable, JSONValueConvertible {
-        /// Optional: Host name to connect to, defaults to the pod IP.
-        public var host: String?
-        /// Number or name of the port to access on the container.
-        public var port: IntOrString
-
-        /// Makes a `TCPSocketAction` from its members; optional members default to nil.
-        public init(
-            host: String? = nil,
-            port: IntOrString
-        ) {
-            self.host = host
-            self.port = port
-        }
-
-        public init(json: JSONValue) throws(ModelDecodingError) {
-            let fields = try JSONFields(json)
-            self.host = try fields.optional("host")
-            self.port = try fields.required("port")
-        }
-
-        public var json: JSONValue {
-            var members = JSONObject()
-            if let value = self.host { members["host"] = value.json }
-            members["port"] = self.port.json
-            return .object(members)
-        }
-    }
-
-    /// The node this Taint is attached to has the "effect" on any pod that does not tolerate the Taint.
-    public struct Taint: Sendable, Equatable, JSONValueConvertible {
-        /// Required.
-        public var effect: String
-        /// Required.
-        public var key: String
-        /// TimeAdded represents the time at which the taint was added.
-        public var timeAdded: meta.v1.Time?
-        /// The taint value corresponding to the taint key.
-        public var value: String?
-
-        /// Makes a `Taint` from its members; optional members default to nil.
-        public init(
-            effect: String,
-            key: String,
-            timeAdded: meta.v1.Time? = nil,
-            value: String? = nil
-        ) {
-            self.effect = effect
-            self.key = key
-            self.timeAdded = timeAdded
-            self.value = value
-        }
-
-        public init(json: JSONValue) throws(ModelDecodingError) {
-            let fields = try JSONFields(json)
-            self.effect = try fields.required("effect")
-            self.key = try fields.required("key")
-            self.timeAdded = try fields.optional("timeAdded")
-            self.value = try fields.optional("value")
-        }
-
-        public var json: JSONValue {
-            var members = JSONObject()
-            members["effect"] = self.effect.json
-            members["key"] = self.key.json
-            if let value = self.timeAdded { members["timeAdded"] = value.json }
-            if let value = self.value { members["value"] = value.json }
-            return .object(members)
-        }
-    }
-
-    /// The pod this Toleration is attached to tolerates any taint that matches the triple <key,value,effect> using the
-    /// matching operator <operator>.
-    public struct Toleration: Sendable, Equatable, JSONValueConvertible {
-        /// Effect indicates the taint effect to match.
-        public var effect: String?
-        /// Key is the taint key that the toleration applies to.
-        public var key: String?
-        /// Operator represents a key's relationship to the value.
-        public var `operator`: String?
-        /// TolerationSeconds represents the period of time the toleration (which must be of effect NoExecute, otherwise
-        /// this field is ignored) tolerates the taint.
-        public var tolerationSeconds: Int64?
-        /// Value is the taint value the toleration matches to.
-        public var value: String?
-
-        /// Makes a `Toleration` from its members; optional members default to nil.
-        public init(
-            effect: String? = nil,
-            key: String? = nil,
-            `operator`: String? = nil,
-            tolerationSeconds: Int64? = nil,
-            value: String? = nil
-        ) {
-            self.effect = effect
-            self.key = key
-            self.`operator` = `operator`
-            self.tolerationSeconds = tolerationSeconds
-            self.value = value
-        }
-
-        public init(json: JSONValue) throws(ModelDecodingError) {
-            let fields = try JSONFields(json)
-            self.effect = try fields.optional("effect")
-            self.key = try fields.optional("key")
-            self.`operator` = try fields.optional("operator")
-            self.tolerationSeconds = try fields.optional("tolerationSeconds")
-            self.value = try fields.optional("value")
-        }
-
-        public var json: JSONValue {
-            var members = JSONObject()
-            if let value = self.effect { members["effect"] = value.json }
-            if let value = self.key { members["key"] = value.json }
-            if let value = self.`operator` { members["operator"] = value.json }
-            if let value = self.tolerationSeconds { members["tolerationSeconds"] = value.json }
-            if let value = self.value { members["value"] = value.json }
-            return .object(members)
-        }
-    }
-
-    /// TopologySpreadConstraint specifies how to spread matching pods among the given topology.
-    public struct TopologySpreadConstraint: Sendable, Equatable, JSONValueConvertible {
-        /// LabelSelector is used to find matching pods.
+    /// Defines a set of pods (namely those matching the labelSelector relative to the given namespace(s)) that this pod
+    /// should be co-located (affinity) or not co-located (anti-affinity) with, where co-located is defined as running
+    /// on a node whose value of the label with key <topologyKey> matches that of any node on which a pod of the set of
+    /// pods is running
+    public struct PodAffinityTerm: Sendable, Equatable, JSONValueConvertible {
+        /// A label query over a set of resources, in this case pods.
         public var labelSelector: meta.v1.LabelSelector?
-        /// MatchLabelKeys is a set of pod label keys to select the pods over which spreading will be calculated.
+        /// MatchLabelKeys is a set of pod label keys to select which pods will be taken into consideration.
         public var matchLabelKeys: [String]?
-        /// MaxSkew describes the degree to which pods may be unevenly distributed.
-        public var maxSkew: Int32
-        /// MinDomains indicates a minimum number of eligible domains.
-        public var minDomains: Int32?
-        /// NodeAffinityPolicy indicates how we will treat Pod's nodeAffinity/nodeSelector when calculating pod topology
-        /// spread skew.
-        public var nodeAffinityPolicy: String?
-        /// NodeTaintsPolicy indicates how we will treat node taints when calculating pod topology spread skew.
-        public var nodeTaintsPolicy: String?
-        /// TopologyKey is the key of node labels.
+        /// MismatchLabelKeys is a set of pod label keys to select which pods will be taken into consideration.
+        public var mismatchLabelKeys: [String]?
+        /// A label query over the set of namespaces that the term applies to.
+        public var namespaceSelector: meta.v1.LabelSelector?
+        /// namespaces specifies a static list of namespace names that the term applies to.
+        public var namespaces: [String]?
+        /// This pod should be co-located (affinity) or not co-located (anti-affinity) with the pods matching the
+        /// labelSelector in the specified namespaces, where co-located is defined as running on a node whose value of
+        /// the label with key topologyKey matches that of any node on which any of the selected pods is running.
         public var topologyKey: String
-        /// WhenUnsatisfiable indicates how to deal with a pod if it doesn't satisfy the spread constraint. -
-        /// DoNotSchedule (default) tells the scheduler not to schedule it. - ScheduleAnyway tells the scheduler to
-        /// schedule the pod in any location, but giving higher precedence to topologies that would help reduce the
-        /// skew.
-        public var whenUnsatisfiable: String
 
-        /// Makes a `TopologySpreadConstraint` from its members; optional members default to nil.
+        /// Makes a `PodAffinityTerm` from its members; optional members default to nil.
         public init(
             labelSelector: meta.v1.LabelSelector? = nil,
             matchLabelKeys: [String]? = nil,
-            maxSkew: Int32,
-            minDomains: Int32? = nil,
-            nodeAffinityPolicy: String? = nil,
-            nodeTaintsPolicy: String? = nil,
-            topologyKey: String,
-            whenUnsatisfiable: String
+            mismatchLabelKeys: [String]? = nil,
+            namespaceSelector: meta.v1.LabelSelector? = nil,
+            namespaces: [String]? = nil,
+            topologyKey: String
         ) {
             self.labelSelector = labelSelector
             self.matchLabelKeys = matchLabelKeys
-            self.maxSkew = maxSkew
-            self.minDomains = minDomains
-            self.nodeAffinityPolicy = nodeAffinityPolicy
-            self.nodeTaintsPolicy = nodeTaintsPolicy
+            self.mismatchLabelKeys = mismatchLabelKeys
+            self.namespaceSelector = namespaceSelector
+            self.namespaces = namespaces
             self.topologyKey = topologyKey
-            self.whenUnsatisfiable = whenUnsatisfiable
         }
 
         public init(json: JSONValue) throws(ModelDecodingError) {
             let fields = try JSONFields(json)
             self.labelSelector = try fields.optional("labelSelector")
             self.matchLabelKeys = try fields.optional("matchLabelKeys")
-            self.maxSkew = try fields.required("maxSkew")
-            self.minDomains = try fields.optional("minDomains")
-            self.nodeAffinityPolicy = try fields.optional("nodeAffinityPolicy")
-            self.nodeTaintsPolicy = try fields.optional("nodeTaintsPolicy")
+            self.mismatchLabelKeys = try fields.optional("mismatchLabelKeys")
+            self.namespaceSelector = try fields.optional("namespaceSelector")
+            self.namespaces = try fields.optional("namespaces")
             self.topologyKey = try fields.required("topologyKey")
-            self.whenUnsatisfiable = try fields.required("whenUnsatisfiable")
+        }
+
+        public init(reader: inout JSONReader) throws {
+            try reader.expectObject()
+            var v0: meta.v1.LabelSelector? = nil
+            var v1: [String]? = nil
+            var v2: [String]? = nil
+            var v3: meta.v1.LabelSelector? = nil
+            var v4: [String]? = nil
+            var v5: String? = nil
+            try reader.beginObject()
+            while let key = try reader.nextKey() {
+                if key == "labelSelector" {
+                    v0 = try reader.member("labelSelector")
+                } else if key == "matchLabelKeys" {
+                    v1 = try reader.member("matchLabelKeys")
+                } else if key == "mismatchLabelKeys" {
+                    v2 = try reader.member("mismatchLabelKeys")
+                } else if key == "namespaceSelector" {
+                    v3 = try reader.member("namespaceSelector")
+                } else if key == "namespaces" {
+                    v4 = try reader.member("namespaces")
+                } else if key == "topologyKey" {
+                    v5 = try reader.member("topologyKey")
+                } else {
+                    try reader.skipValue()
+                }
+            }
+            self.labelSelector = v0
+            self.matchLabelKeys = v1
+            self.mismatchLabelKeys = v2
+            self.namespaceSelector = v3
+            self.namespaces = v4
+            self.topologyKey = try requiredMember(v5, "topologyKey")
         }
 
         public var json: JSONValue {
             var members = JSONObject()
             if let value = self.labelSelector { members["labelSelector"] = value.json }
             if let value = self.matchLabelKeys { members["matchLabelKeys"] = value.json }
-            members["maxSkew"] = self.maxSkew.json
-            if let value = self.minDomains { members["minDomains"] = value.json }
-            if let value = self.nodeAffinityPolicy { members["nodeAffinityPolicy"] = value.json }
-            if let value = self.nodeTaintsPolicy { members["nodeTaintsPolicy"] = value.json }
+            if let value = self.mismatchLabelKeys { members["mismatchLabelKeys"] = value.json }
+            if let value = self.namespaceSelector { members["namespaceSelector"] = value.json }
+            if let value = self.namespaces { members["namespaces"] = value.json }
             members["topologyKey"] = self.topologyKey.json
-            members["whenUnsatisfiable"] = self.whenUnsatisfiable.json
             return .object(members)
         }
     }
 
-    /// TypedLocalObjectReference contains enough information to let you locate the typed referenced object inside the
-    /// same namespace.
-    public struct TypedLocalObjectReference: Sendable, Equatable, JSONValueConvertible {
-        /// APIGroup is the group for the resource being referenced.
-        public var apiGroup: String?
-        /// Kind is the type of resource being referenced
-        public var kind: String
-        /// Name is the name of resource being referenced
+    /// Pod anti affinity is a group of inter pod anti affinity scheduling rules.
+    public struct PodAntiAffinity: Sendable, Equatable, JSONValueConvertible {
+        /// The scheduler will prefer to schedule pods to nodes that satisfy the anti-affinity expressions specified by
+        /// this field, but it may choose a node that violates one or more of the expressions.
+        public var preferredDuringSchedulingIgnoredDuringExecution: [WeightedPodAffinityTerm]?
+        /// If the anti-affinity requirements specified by this field are not met at scheduling time, the pod will not
+        /// be scheduled onto the node.
+        public var requiredDuringSchedulingIgnoredDuringExecution: [PodAffinityTerm]?
+
+        /// Makes a `PodAntiAffinity` from its members; optional members default to nil.
+        public init(
+            preferredDuringSchedulingIgnoredDuringExecution: [WeightedPodAffinityTerm]? = nil,
+            requiredDuringSchedulingIgnoredDuringExecution: [PodAffinityTerm]? = nil
+        ) {
+            self.preferredDuringSchedulingIgnoredDuringExecution = preferredDuringSchedulingIgnoredDuringExecution
+            self.requiredDuringSchedulingIgnoredDuringExecution = requiredDuringSchedulingIgnoredDuringExecution
+        }
+
+        public init(json: JSONValue) throws(ModelDecodingError) {
+            let fields = try JSONFields(json)
+            self.preferredDuringSchedulingIgnoredDuringExecution = try fields.optional("preferredDuringSchedulingIgnoredDuringExecution")
+            self.requiredDuringSchedulingIgnoredDuringExecution = try fields.optional("requiredDuringSchedulingIgnoredDuringExecution")
+        }
+
+        public init(reader: inout JSONReader) throws {
+            try reader.expectObject()
+            var v0: [WeightedPodAffinityTerm]? = nil
+            var v1: [PodAffinityTerm]? = nil
+            try reader.beginObject()
+            while let key = try reader.nextKey() {
+                if key == "preferredDuringSchedulingIgnoredDuringExecution" {
+                    v0 = try reader.member("preferredDuringSchedulingIgnoredDuringExecution")
+                } else if key == "requiredDuringSchedulingIgnoredDuringExecution" {
+                    v1 = try reader.member("requiredDuringSchedulingIgnoredDuringExecution")
+                } else {
+                    try reader.skipValue()
+                }
+            }
+            self.preferredDuringSchedulingIgnoredDuringExecution = v0
+            self.requiredDuringSchedulingIgnoredDuringExecution = v1
+        }
+
+        public var json: JSONValue {
+            var members = JSONObject()
+            if let value = self.preferredDuringSchedulingIgnoredDuringExecution { members["preferredDuringSchedulingIgnoredDuringExecution"] = value.json }
+            if let value = self.requiredDuringSchedulingIgnoredDuringExecution { members["requiredDuringSchedulingIgnoredDuringExecution"] = value.json }
+            return .object(members)
+        }
+    }
+
+    /// PodCondition contains details for the current condition of this pod.
+    public struct PodCondition: Sendable, Equatable, JSONValueConvertible {
+        /// Last time we probed the condition.
+        public var lastProbeTime: meta.v1.Time?
+        /// Last time the condition transitioned from one status to another.
+        public var lastTransitionTime: meta.v1.Time?
+        /// Human-readable message indicating details about last transition.
+        public var message: String?
+        /// Unique, one-word, CamelCase reason for the condition's last transition.
+        public var reason: String?
+        /// Status is the status of the condition.
+        public var status: String
+        /// Type is the type of the condition.
+        public var type: String
+
+        /// Makes a `PodCondition` from its members; optional members default to nil.
+        public init(
+            lastProbeTime: meta.v1.Time? = nil,
+            lastTransitionTime: meta.v1.Time? = nil,
+            message: String? = nil,
+            reason: String? = nil,
+            status: String,
+            type: String
+        ) {
+            self.lastProbeTime = lastProbeTime
+            self.lastTransitionTime = lastTransitionTime
+            self.message = message
+            self.reason = reason
+            self.status = status
+            self.type = type
+        }
+
+        public init(json: JSONValue) throws(ModelDecodingError) {
+            let fields = try JSONFields(json)
+            self.lastProbeTime = try fields.optional("lastProbeTime")
+            self.lastTransitionTime = try fields.optional("lastTransitionTime")
+            self.message = try fields.optional("message")
+            self.reason = try fields.optional("reason")
+            self.status = try fields.required("status")
+            self.type = try fields.required("type")
+        }
+
+        public init(reader: inout JSONReader) throws {
+            try reader.expectObject()
+            var v0: meta.v1.Time? = nil
+            var v1: meta.v1.Time? = nil
+            var v2: String? = nil
+            var v3: String? = nil
+            var v4: String? = nil
+            var v5: String? = nil
+            try reader.beginObject()
+            while let key = try reader.nextKey() {
+                if key == "lastProbeTime" {
+                    v0 = try reader.member("lastProbeTime")
+                } else if key == "lastTransitionTime" {
+                    v1 = try reader.member("lastTransitionTime")
+                } else if key == "message" {
+                    v2 = try reader.member("message")
+                } else if key == "reason" {
+                    v3 = try reader.member("reason")
+                } else if key == "status" {
+                    v4 = try reader.member("status")
+                } else if key == "type" {
+                    v5 = try reader.member("type")
+                } else {
+                    try reader.skipValue()
+                }
+            }
+            self.lastProbeTime = v0
+            self.lastTransitionTime = v1
+            self.message = v2
+            self.reason = v3
+            self.status = try requiredMember(v4, "status")
+            self.type = try requiredMember(v5, "type")
+        }
+
+        public var json: JSONValue {
+            var members = JSONObject()
+            if let value = self.lastProbeTime { members["lastProbeTime"] = value.json }
+            if let value = self.lastTransitionTime { members["lastTransitionTime"] = value.json }
+            if let value = self.message { members["message"] = value.json }
+            if let value = self.reason { members["reason"] = value.json }
+            members["status"] = self.status.json
+            members["type"] = self.type.json
+            return .object(members)
+        }
+    }
+
+    /// PodDNSConfig defines the DNS parameters of a pod in addition to those generated from DNSPolicy.
+    public struct PodDNSConfig: Sendable, Equatable, JSONValueConvertible {
+        /// A list of DNS name server IP addresses.
+        public var nameservers: [String]?
+        /// A list of DNS resolver options.
+        public var options: [PodDNSConfigOption]?
+        /// A list of DNS search domains for host-name lookup.
+        public var searches: [String]?
+
+        /// Makes a `PodDNSConfig` from its members; optional members default to nil.
+        public init(
+            nameservers: [String]? = nil,
+            options: [PodDNSConfigOption]? = nil,
+            searches: [String]? = nil
+        ) {
+            self.nameservers = nameservers
+            self.options = options
+            self.searches = searches
+        }
+
+        public init(json: JSONValue) throws(ModelDecodingError) {
+            let fields = try JSONFields(json)
+            self.nameservers = try fields.optional("nameservers")
+            self.options = try fields.optional("options")
+            self.searches = try fields.optional("searches")
+        }
+
+        public init(reader: inout JSONReader) throws {
+            try reader.expectObject()
+            var v0: [String]? = nil
+            var v1: [PodDNSConfigOption]? = nil
+            var v2: [String]? = nil
+            try reader.beginObject()
+            while let key = try reader.nextKey() {
+                if key == "nameservers" {
+                    v0 = try reader.member("nameservers")
+                } else if key == "options" {
+                    v1 = try reader.member("options")
+                } else if key == "searches" {
+                    v2 = try reader.member("searches")
+                } else {
+                    try reader.skipValue()
+                }
+            }
+            self.nameservers = v0
+            self.options = v1
+            self.searches = v2
+        }
+
+        public var json: JSONValue {
+            var members = JSONObject()
+            if let value = self.nameservers { members["nameservers"] = value.json }
+            if let value = self.options { members["options"] = value.json }
+            if let value = self.searches { members["searches"] = value.json }
+            return .object(members)
+        }
+    }
+
+    /// PodDNSConfigOption defines DNS resolver options of a pod.
+    public struct PodDNSConfigOption: Sendable, Equatable, JSONValueConvertible {
+        /// Name is this DNS resolver option's name.
+        public var name: String?
+        /// Value is this DNS resolver option's value.
+        public var value: String?
+
+        /// Makes a `PodDNSConfigOption` from its members; optional members default to nil.
+        public init(
+            name: String? = nil,
+            value: String? = nil
+        ) {
+            self.name = name
+            self.value = value
+        }
+
+        public init(json: JSONValue) throws(ModelDecodingError) {
+            let fields = try JSONFields(json)
+            self.name = try fields.optional("name")
+            self.value = try fields.optional("value")
+        }
+
+        public init(reader: inout JSONReader) throws {
+            try reader.expectObject()
+            var v0: String? = nil
+            var v1: String? = nil
+            try reader.beginObject()
+            while let key = try reader.nextKey() {
+                if key == "name" {
+                    v0 = try reader.member("name")
+                } else if key == "value" {
+                    v1 = try reader.member("value")
+                } else {
+                    try reader.skipValue()
+                }
+            }
+            self.name = v0
+            self.value = v1
+        }
+
+        public var json: JSONValue {
+            var members = JSONObject()
+            if let value = self.name { members["name"] = value.json }
+            if let value = self.value { members["value"] = value.json }
+            return .object(members)
+        }
+    }
+
+    /// PodIP represents a single IP address allocated to the pod.
+    public struct PodIP: Sendable, Equatable, JSONValueConvertible {
+        /// IP is the IP address assigned to the pod
+        public var ip: String
+
+        /// Makes a `PodIP` from its members; optional members default to nil.
+        public init(
+            ip: String
+        ) {
+            self.ip = ip
+        }
+
+        public init(json: JSONValue) throws(ModelDecodingError) {
+            let fields = try JSONFields(json)
+            self.ip = try fields.required("ip")
+        }
+
+        public init(reader: inout JSONReader) throws {
+            try reader.expectObject()
+            var v0: String? = nil
+            try reader.beginObject()
+            while let key = try reader.nextKey() {
+                if key == "ip" {
+                    v0 = try reader.member("ip")
+                } else {
+                    try reader.skipValue()
+                }
+            }
+            self.ip = try requiredMember(v0, "ip")
+        }
+
+        public var json: JSONValue {
+            var members = JSONObject()
+            members["ip"] = self.ip.json
+            return .object(members)
+        }
+    }
+
+    /// PodList is a list of Pods.
+    public struct PodList: KubernetesList {
+        public static let apiVersion = "v1"
+        public static let kind = "PodList"
+
+        /// APIVersion defines the versioned schema of this representation of an object.
+        public var apiVersion: String?
+        /// List of pods.
+        public var items: [Pod]
+        /// Kind is a string value representing the REST resource this object represents.
+        public var kind: String?
+        /// Standard list metadata.
+        public var metadata: meta.v1.ListMeta?
+
+        /// Makes a `PodList` from its members; optional members default to nil.
+        public init(
+            apiVersion: String? = Self.apiVersion,
+            items: [Pod],
+            kind: String? = Self.kind,
+            metadata: meta.v1.ListMeta? = nil
+        ) {
+            self.apiVersion = apiVersion
+            self.items = items
+            self.kind = kind
+            self.metadata = metadata
+        }
+
+        public init(json: JSONValue) throws(ModelDecodingError) {
+            let fields = try JSONFields(json)
+            self.apiVersion = try fields.optional("apiVersion")
+            self.items = try fields.required("items")
+            self.kind = try fields.optional("kind")
+            self.metadata = try fields.optional("metadata")
+        }
+
+        public init(reader: inout JSONReader) throws {
+            try reader.expectObject()
+            var v0: String? = nil
+            var v1: [Pod]? = nil
+            var v2: String? = nil
+            var v3: meta.v1.ListMeta? = nil
+            try reader.beginObject()
+            while let key = try reader.nextKey() {
+                if key == "apiVersion" {
+                    v0 = try reader.member("apiVersion")
+                } else if key == "items" {
+                    v1 = try reader.member("items")
+                } else if key == "kind" {
+                    v2 = try reader.member("kind")
+                } else if key == "metadata" {
+                    v3 = try reader.member("metadata")
+                } else {
+                    try reader.skipValue()
+                }
+            }
+            self.apiVersion = v0
+            self.items = try requiredMember(v1, "items")
+            self.kind = v2
+            self.metadata = v3
+        }
+
+        public var json: JSONValue {
+            var members = JSONObject()
+            if let value = self.apiVersion { members["apiVersion"] = value.json }
+            members["items"] = self.items.json
+            if let value = self.kind { members["kind"] = value.json }
+            if let value = self.metadata { members["metadata"] = value.json }
+            return .object(members)
+        }
+    }
+
+    /// PodOS defines the OS parameters of a pod.
+    public struct PodOS: Sendable, Equatable, JSONValueConvertible {
+        /// Name is the name of the operating system.
         public var name: String
 
-        /// Makes a `TypedLocalObjectReference` from its members; optional members default to nil.
+        /// Makes a `PodOS` from its members; optional members default to nil.
         public init(
-            apiGroup: String? = nil,
-            kind: String,
             name: String
         ) {
-            self.apiGroup = apiGroup
-            self.kind = kind
             self.name = name
         }
 
         public init(json: JSONValue) throws(ModelDecodingError) {
             let fields = try JSONFields(json)
-            self.apiGroup = try fields.optional("apiGroup")
-            self.kind = try fields.required("kind")
             self.name = try fields.required("name")
+        }
+
+        public init(reader: inout JSONReader) throws {
+            try reader.expectObject()
+            var v0: String? = nil
+            try reader.beginObject()
+            while let key = try reader.nextKey() {
+                if key == "name" {
+                    v0 = try reader.member("name")
+                } else {
+                    try reader.skipValue()
+                }
+            }
+            self.name = try requiredMember(v0, "name")
         }
 
         public var json: JSONValue {
             var members = JSONObject()
-            if let value = self.apiGroup { members["apiGroup"] = value.json }
-            members["kind"] = self.kind.json
             members["name"] = self.name.json
             return .object(members)
         }
     }
 
-    /// TypedObjectReference contains enough information to let you locate the typed referenced object
-    public struct TypedObjectReference: Sendable, Equatable, JSONValueConvertible {
-        /// APIGroup is the group for the resource being referenced.
-        public var apiGroup: String?
-        /// Kind is the type of resource being referenced
-        public var kind: String
-        /// Name is the name of resource being referenced
-        public var name: String
-        /// Namespace is the namespace of resource being referenced Note that when a namespace is specified, a
-        /// gateway.networking.k8s.io/ReferenceGrant object is required in the referent namespace to allow that
-        /// namespace's owner to accept the reference.
-        public var namespace: String?
+    /// PodReadinessGate contains the reference to a pod condition
+    public struct PodReadinessGate: Sendable, Equatable, JSONValueConvertible {
+        /// ConditionType refers to a condition in the pod's condition list with matching type.
+        public var conditionType: String
 
-        /// Makes a `TypedObjectReference` from its members; optional members default to nil.
+        /// Makes a `PodReadinessGate` from its members; optional members default to nil.
         public init(
-            apiGroup: String? = nil,
-            kind: String,
-            name: String,
-            namespace: String? = nil
+            conditionType: String
         ) {
-            self.apiGroup = apiGroup
-            self.kind = kind
-            self.name = name
-            self.namespace = namespace
+            self.conditionType = conditionType
         }
 
         public init(json: JSONValue) throws(ModelDecodingError) {
             let fields = try JSONFields(json)
-            self.apiGroup = try fields.optional("apiGroup")
-            self.kind = try fields.required("kind")
-            self.name = try fields.required("name")
-            self.namespace = try fields.optional("namespace")
+            self.conditionType = try fields.required("conditionType")
+        }
+
+        public init(reader: inout JSONReader) throws {
+            try reader.expectObject()
+            var v0: String? = nil
+            try reader.beginObject()
+            while let key = try reader.nextKey() {
+                if key == "conditionType" {
+                    v0 = try reader.member("conditionType")
+                } else {
+                    try reader.skipValue()
+                }
+            }
+            self.conditionType = try requiredMember(v0, "conditionType")
         }
 
         public var json: JSONValue {
             var members = JSONObject()
-            if let value = self.apiGroup { members["apiGroup"] = value.json }
-            members["kind"] = self.kind.json
-            members["name"] = self.name.json
-            if let value = self.namespace { members["namespace"] = value.json }
+            members["conditionType"] = self.conditionType.json
             return .object(members)
         }
     }
 
-    /// Volume represents a named volume in a pod that may be accessed by any container in the pod.
-    public struct Volume: Sendable, Equatable, JSONValueConvertible {
-        /// awsElasticBlockStore represents an AWS Disk resource that is attached to a kubelet's host machine and then
-        /// exposed to the pod.
-        public var awsElasticBlockStore: AWSElasticBlockStoreVolumeSource?
-        /// azureDisk represents an Azure Data Disk mount on the host and bind mount to the pod.
-        public var azureDisk: AzureDiskVolumeSource?
-        /// azureFile represents an Azure File Service mount on the host and bind mount to the pod.
-        public var azureFile: AzureFileVolumeSource?
-        /// cephFS represents a Ceph FS mount on the host that shares a pod's lifetime.
-        public var cephfs: CephFSVolumeSource?
-        /// cinder represents a cinder volume attached and mounted on kubelets host machine.
-        public var cinder: CinderVolumeSource?
-        /// configMap represents a configMap that should populate this volume
-        public var configMap: ConfigMapVolumeSource?
-        /// csi (Container Storage Interface) represents ephemeral storage that is handled by certain external CSI
-        /// drivers.
-        public var csi: CSIVolumeSource?
-        /// downwardAPI represents downward API about the pod that should populate this volume
-        public var downwardAPI: DownwardAPIVolumeSource?
-        /// emptyDir represents a temporary directory that shares a pod's lifetime.
-        public var emptyDir: EmptyDirVolumeSource?
-        /// ephemeral represents a volume that is handled by a cluster storage driver.
-        public var ephemeral: EphemeralVolumeSource?
-        /// fc represents a Fibre Channel resource that is attached to a kubelet's host machine and then exposed to the
-        /// pod.
-        public var fc: FCVolumeSource?
-        /// flexVolume represents a generic volume resource that is provisioned/attached using an exec based plugin.
-        public var flexVolume: FlexVolumeSource?
-        /// flocker represents a Flocker volume attached to a kubelet's host machine.
-        public var flocker: FlockerVolumeSource?
-        /// gcePersistentDisk represents a GCE Disk resource that is attached to a kubelet's host machine and then
-        /// exposed to the pod.
-        public var gcePersistentDisk: GCEPersistentDiskVolumeSource?
-        /// gitRepo represents a git repository at a particular revision.
-        public var gitRepo: GitRepoVolumeSource?
-        /// glusterfs represents a Glusterfs mount on the host that shares a pod's lifetime.
-        public var glusterfs: GlusterfsVolumeSource?
-        /// hostPath represents a pre-existing file or directory on the host machine that is directly exposed to the
-        /// container.
-        public var hostPath: HostPathVolumeSource?
-        /// image represents an OCI object (a container image or artifact) pulled and mounted on the kubelet's host
-        /// machine.
-        public var image: ImageVolumeSource?
-        /// iscsi represents an ISCSI Disk resource that is attached to a kubelet's host machine and then exposed to the
-        /// pod.
-        public var iscsi: ISCSIVolumeSource?
-        /// name of the volume.
+    /// PodResourceClaim references exactly one ResourceClaim, either directly or by naming a ResourceClaimTemplate
+    /// which is then turned into a ResourceClaim for the pod.
+    public struct PodResourceClaim: Sendable, Equatable, JSONValueConvertible {
+        /// Name uniquely identifies this resource claim inside the pod.
         public var name: String
-        /// nfs represents an NFS mount on the host that shares a pod's lifetime More info:
-        /// https://kubernetes.io/docs/concepts/storage/volumes#nfs
-        public var nfs: NFSVolumeSource?
-        /// persistentVolumeClaimVolumeSource represents a reference to a PersistentVolumeClaim in the same namespace.
-        public var persistentVolumeClaim: PersistentVolumeClaimVolumeSource?
-        /// photonPersistentDisk represents a PhotonController persistent disk attached and mounted on kubelets host
-        /// machine.
-        public var photonPersistentDisk: PhotonPersistentDiskVolumeSource?
-        /// portworxVolume represents a portworx volume attached and mounted on kubelets host machine.
-        public var portworxVolume: PortworxVolumeSource?
-        /// projected items for all in one resources secrets, configmaps, and downward API
-        public var projected: ProjectedVolumeSource?
-        /// quobyte represents a Quobyte mount on the host that shares a pod's lifetime.
-        public var quobyte: QuobyteVolumeSource?
-        /// rbd represents a Rados Block Device mount on the host that shares a pod's lifetime.
-        public var rbd: RBDVolumeSource?
-        /// scaleIO represents a ScaleIO persistent volume attached and mounted on Kubernetes nodes.
-        public var scaleIO: ScaleIOVolumeSource?
-        /// secret represents a secret that should populate this volume.
-        public var secret: SecretVolumeSource?
-        /// storageOS represents a StorageOS volume attached and mounted on Kubernetes nodes.
-        public var storageos: StorageOSVolumeSource?
-        /// vsphereVolume represents a vSphere volume attached and mounted on kubelets host machine.
-        public var vsphereVolume: VsphereVirtualDiskVolumeSource?
+        /// ResourceClaimName is the name of a ResourceClaim object in the same namespace as this pod.
+        public var resourceClaimName: String?
+        /// ResourceClaimTemplateName is the name of a ResourceClaimTemplate object in the same namespace as this pod.
+        public var resourceClaimTemplateName: String?
 
-        /// Makes a `Volume` from its members; optional members default to nil.
+        /// Makes a `PodResourceClaim` from its members; optional members default to nil.
         public init(
-            awsElasticBlockStore: AWSElasticBlockStoreVolumeSource? = nil,
-            azureDisk: AzureDiskVolumeSource? = nil,
-            azureFile: AzureFileVolumeSource? = nil,
-            cephfs: CephFSVolumeSource? = nil,
-            cinder: CinderVolumeSource? = nil,
-            configMap: ConfigMapVolumeSource? = nil,
-            csi: CSIVolumeSource? = nil,
-            downwardAPI: DownwardAPIVolumeSource? = nil,
-            emptyDir: EmptyDirVolumeSource? = nil,
-            ephemeral: EphemeralVolumeSource? = nil,
-            fc: FCVolumeSource? = nil,
-            flexVolume: FlexVolumeSource? = nil,
-            flocker: FlockerVolumeSource? = nil,
-            gcePersistentDisk: GCEPersistentDiskVolumeSource? = nil,
-            gitRepo: GitRepoVolumeSource? = nil,
-            glusterfs: GlusterfsVolumeSource? = nil,
-            hostPath: HostPathVolumeSource? = nil,
-            image: ImageVolumeSource? = nil,
-            iscsi: ISCSIVolumeSource? = nil,
             name: String,
-            nfs: NFSVolumeSource? = nil,
-            persistentVolumeClaim: PersistentVolumeClaimVolumeSource? = nil,
-            photonPersistentDisk: PhotonPersistentDiskVolumeSource? = nil,
-            portworxVolume: PortworxVolumeSource? = nil,
-            projected: ProjectedVolumeSource? = nil,
-            quobyte: QuobyteVolumeSource? = nil,
-            rbd: RBDVolumeSource? = nil,
-            scaleIO: ScaleIOVolumeSource? = nil,
-            secret: SecretVolumeSource? = nil,
-            storageos: StorageOSVolumeSource? = nil,
-            vsphereVolume: VsphereVirtualDiskVolumeSource? = nil
+            resourceClaimName: String? = nil,
+            resourceClaimTemplateName: String? = nil
         ) {
-            self.awsElasticBlockStore = awsElasticBlockStore
-            self.azureDisk = azureDisk
-            self.azureFile = azureFile
-            self.cephfs = cephfs
-            self.cinder = cinder
-            self.configMap = configMap
-            self.csi = csi
-            self.downwardAPI = downwardAPI
-            self.emptyDir = emptyDir
-            self.ephemeral = ephemeral
-            self.fc = fc
-            self.flexVolume = flexVolume
-            self.flocker = flocker
-            self.gcePersistentDisk = gcePersistentDisk
-            self.gitRepo = gitRepo
-            self.glusterfs = glusterfs
-            self.hostPath = hostPath
-            self.image = image
-            self.iscsi = iscsi
             self.name = name
-            self.nfs = nfs
-            self.persistentVolumeClaim = persistentVolumeClaim
-            self.photonPersistentDisk = photonPersistentDisk
-            self.portworxVolume = portworxVolume
-            self.projected = projected
-            self.quobyte = quobyte
-            self.rbd = rbd
-            self.scaleIO = scaleIO
-            self.secret = secret
-            self.storageos = storageos
-            self.vsphereVolume = vsphereVolume
+            self.resourceClaimName = resourceClaimName
+            self.resourceClaimTemplateName = resourceClaimTemplateName
         }
 
         public init(json: JSONValue) throws(ModelDecodingError) {
             let fields = try JSONFields(json)
-            self.awsElasticBlockStore = try fields.optional("awsElasticBlockStore")
-            self.azureDisk = try fields.optional("azureDisk")
-            self.azureFile = try fields.optional("azureFile")
-            self.cephfs = try fields.optional("cephfs")
-            self.cinder = try fields.optional("cinder")
-            self.configMap = try fields.optional("configMap")
-            self.csi = try fields.optional("csi")
-            self.downwardAPI = try fields.optional("downwardAPI")
-            self.emptyDir = try fields.optional("emptyDir")
-            self.ephemeral = try fields.optional("ephemeral")
-            self.fc = try fields.optional("fc")
-            self.flexVolume = try fields.optional("flexVolume")
-            self.flocker = try fields.optional("flocker")
-            self.gcePersistentDisk = try fields.optional("gcePersistentDisk")
-            self.gitRepo = try fields.optional("gitRepo")
-            self.glusterfs = try fields.optional("glusterfs")
-            self.hostPath = try fields.optional("hostPath")
-            self.image = try fields.optional("image")
-            self.iscsi = try fields.optional("iscsi")
             self.name = try fields.required("name")
-            self.nfs = try fields.optional("nfs")
-            self.persistentVolumeClaim = try fields.optional("persistentVolumeClaim")
-            self.photonPersistentDisk = try fields.optional("photonPersistentDisk")
-            self.portworxVolume = try fields.optional("portworxVolume")
-            self.projected = try fields.optional("projected")
-            self.quobyte = try fields.optional("quobyte")
-            self.rbd = try fields.optional("rbd")
-            self.scaleIO = try fields.optional("scaleIO")
-            self.secret = try fields.optional("secret")
-            self.storageos = try fields.optional("storageos")
-            self.vsphereVolume = try fields.optional("vsphereVolume")
+            self.resourceClaimName = try fields.optional("resourceClaimName")
+            self.resourceClaimTemplateName = try fields.optional("resourceClaimTemplateName")
+        }
+
+        public init(reader: inout JSONReader) throws {
+            try reader.expectObject()
+            var v0: String? = nil
+            var v1: String? = nil
+            var v2: String? = nil
+            try reader.beginObject()
+            while let key = try reader.nextKey() {
+                if key == "name" {
+                    v0 = try reader.member("name")
+                } else if key == "resourceClaimName" {
+                    v1 = try reader.member("resourceClaimName")
+                } else if key == "resourceClaimTemplateName" {
+                    v2 = try reader.member("resourceClaimTemplateName")
+                } else {
+                    try reader.skipValue()
+                }
+            }
+            self.name = try requiredMember(v0, "name")
+            self.resourceClaimName = v1
+            self.resourceClaimTemplateName = v2
         }
 
         public var json: JSONValue {
             var members = JSONObject()
-            if let value = self.awsElasticBlockStore { members["awsElasticBlockStore"] = value.json }
-            if let value = self.azureDisk { members["azureDisk"] = value.json }
-            if let value = self.azureFile { members["azureFile"] = value.json }
-            if let value = self.cephfs { members["cephfs"] = value.json }
-            if let value = self.cinder { members["cinder"] = value.json }
-            if let value = self.configMap { members["configMap"] = value.json }
-            if let value = self.csi { members["csi"] = value.json }
-            if let value = self.downwardAPI { members["downwardAPI"] = value.json }
-            if let value = self.emptyDir { members["emptyDir"] = value.json }
-            if let value = self.ephemeral { members["ephemeral"] = value.json }
-            if let value = self.fc { members["fc"] = value.json }
-            if let value = self.flexVolume { members["flexVolume"] = value.json }
-            if let value = self.flocker { members["flocker"] = value.json }
-            if let value = self.gcePersistentDisk { members["gcePersistentDisk"] = value.json }
-            if let value = self.gitRepo { members["gitRepo"] = value.json }
-            if let value = self.glusterfs { members["glusterfs"] = value.json }
-            if let value = self.hostPath { members["hostPath"] = value.json }
-            if let value = self.image { members["image"] = value.json }
-            if let value = self.iscsi { members["iscsi"] = value.json }
             members["name"] = self.name.json
-            if let value = self.nfs { members["nfs"] = value.json }
-            if let value = self.persistentVolumeClaim { members["persistentVolumeClaim"] = value.json }
-            if let value = self.photonPersistentDisk { members["photonPersistentDisk"] = value.json }
-            if let value = self.portworxVolume { members["portworxVolume"] = value.json }
-            if let value = self.projected { members["projected"] = value.json }
-            if let value = self.quobyte { members["quobyte"] = value.json }
-            if let value = self.rbd { members["rbd"] = value.json }
-            if let value = self.scaleIO { members["scaleIO"] = value.json }
-            if let value = self.secret { members["secret"] = value.json }
-            if let value = self.storageos { members["storageos"] = value.json }
-            if let value = self.vsphereVolume { members["vsphereVolume"] = value.json }
+            if let value = self.resourceClaimName { members["resourceClaimName"] = value.json }
+            if let value = self.resourceClaimTemplateName { members["resourceClaimTemplateName"] = value.json }
             return .object(members)
         }
     }
 
-    /// volumeDevice describes a mapping of a raw block device within a container.
-    public struct VolumeDevice: Sendable, Equatable, JSONValueConvertible {
-        /// devicePath is the path inside of the container that the device will be mapped to.
-        public var devicePath: String
-        /// name must match the name of a persistentVolumeClaim in the pod
+    /// PodResourceClaimStatus is stored in the PodStatus for each PodResourceClaim which references a
+    /// ResourceClaimTemplate.
+    public struct PodResourceClaimStatus: Sendable, Equatable, JSONValueConvertible {
+        /// Name uniquely identifies this resource claim inside the pod.
+        public var name: String
+        /// ResourceClaimName is the name of the ResourceClaim that was generated for the Pod in the namespace of the
+        /// Pod.
+        public var resourceClaimName: String?
+
+        /// Makes a `PodResourceClaimStatus` from its members; optional members default to nil.
+        public init(
+            name: String,
+            resourceClaimName: String? = nil
+        ) {
+            self.name = name
+            self.resourceClaimName = resourceClaimName
+        }
+
+        public init(json: JSONValue) throws(ModelDecodingError) {
+            let fields = try JSONFields(json)
+            self.name = try fields.required("name")
+            self.resourceClaimName = try fields.optional("resourceClaimName")
+        }
+
+        public init(reader: inout JSONReader) throws {
+            try reader.expectObject()
+            var v0: String? = nil
+            var v1: String? = nil
+            try reader.beginObject()
+            while let key = try reader.nextKey() {
+                if key == "name" {
+                    v0 = try reader.member("name")
+                } else if key == "resourceClaimName" {
+                    v1 = try reader.member("resourceClaimName")
+                } else {
+                    try reader.skipValue()
+                }
+            }
+            self.name = try requiredMember(v0, "name")
+            self.resourceClaimName = v1
+        }
+
+        public var json: JSONValue {
+            var members = JSONObject()
+            members["name"] = self.name.json
+            if let value = self.resourceClaimName { members["resourceClaimName"] = value.json }
+            return .object(members)
+        }
+    }
+
+    /// PodSchedulingGate is associated to a Pod to guard its scheduling.
+    public struct PodSchedulingGate: Sendable, Equatable, JSONValueConvertible {
+        /// Name of the scheduling gate.
         public var name: String
 
-        /// Makes a `VolumeDevice` from its members; optional members default to nil.
+        /// Makes a `PodSchedulingGate` from its members; optional members default to nil.
         public init(
-            devicePath: String,
             name: String
         ) {
-            self.devicePath = devicePath
             self.name = name
         }
 
         public init(json: JSONValue) throws(ModelDecodingError) {
             let fields = try JSONFields(json)
-            self.devicePath = try fields.required("devicePath")
             self.name = try fields.required("name")
+        }
+
+        public init(reader: inout JSONReader) throws {
+            try reader.expectObject()
+            var v0: String? = nil
+            try reader.beginObject()
+            while let key = try reader.nextKey() {
+                if key == "name" {
+                    v0 = try reader.member("name")
+                } else {
+                    try reader.skipValue()
+                }
+            }
+            self.name = try requiredMember(v0, "name")
         }
 
         public var json: JSONValue {
             var members = JSONObject()
-            members["devicePath"] = self.devicePath.json
             members["name"] = self.name.json
             return .object(members)
         }
     }
 
-    /// VolumeMount describes a mounting of a Volume within a container.
-    public struct VolumeMount: Sendable, Equatable, JSONValueConvertible {
-        /// Path within the container at which the volume should be mounted.
-        public var mountPath: String
-        /// mountPropagation determines how mounts are propagated from the host to container and the other way around.
-        public var mountPropagation: String?
-        /// This must match the Name of a Volume.
-        public var name: String
-        /// Mounted read-only if true, read-write otherwise (false or unspecified).
-        public var readOnly: Bool?
-        /// RecursiveReadOnly specifies whether read-only mounts should be handled recursively.
-        public var recursiveReadOnly: String?
-        /// Path within the volume from which the container's volume should be mounted.
-        public var subPath: String?
-        /// Expanded path within the volume from which the container's volume should be mounted.
-        public var subPathExpr: String?
+    /// PodSecurityContext holds pod-level security attributes and common container settings.
+    public struct PodSecurityContext: Sendable, Equatable, JSONValueConvertible {
+        /// appArmorProfile is the AppArmor options to use by the containers in this pod.
+        public var appArmorProfile: AppArmorProfile?
+        /// A special supplemental group that applies to all containers in a pod.
+        public var fsGroup: Int64?
+        /// fsGroupChangePolicy defines behavior of changing ownership and permission of the volume before being exposed
+        /// inside Pod.
+        public var fsGroupChangePolicy: String?
+        /// The GID to run the entrypoint of the container process.
+        public var runAsGroup: Int64?
+        /// Indicates that the container must run as a non-root user.
+        public var runAsNonRoot: Bool?
+        /// The UID to run the entrypoint of the container process.
+        public var runAsUser: Int64?
+        /// seLinuxChangePolicy defines how the container's SELinux label is applied to all volumes used by the Pod.
+        public var seLinuxChangePolicy: String?
+        /// The SELinux context to be applied to all containers.
+        public var seLinuxOptions: SELinuxOptions?
+        /// The seccomp options to use by the containers in this pod.
+        public var seccompProfile: SeccompProfile?
+        /// A list of groups applied to the first process run in each container, in addition to the container's primary
+        /// GID and fsGroup (if specified).
+        public var supplementalGroups: [Int64]?
+        /// Defines how supplemental groups of the first container processes are calculated.
+        public var supplementalGroupsPolicy: String?
+        /// Sysctls hold a list of namespaced sysctls used for the pod.
+        public var sysctls: [Sysctl]?
+        /// The Windows specific settings applied to all containers.
+        public var windowsOptions: WindowsSecurityContextOptions?
 
-        /// Makes a `VolumeMount` from its members; optional members default to nil.
+        /// Makes a `PodSecurityContext` from its members; optional members default to nil.
         public init(
-            mountPath: String,
-            mountPropagation: String? = nil,
-            name: String,
-            readOnly: Bool? = nil,
-            recursiveReadOnly: String? = nil,
-            subPath: String? = nil,
-            subPathExpr: String? = nil
+            appArmorProfile: AppArmorProfile? = nil,
+            fsGroup: Int64? = nil,
+            fsGroupChangePolicy: String? = nil,
+            runAsGroup: Int64? = nil,
+            runAsNonRoot: Bool? = nil,
+            runAsUser: Int64? = nil,
+            seLinuxChangePolicy: String? = nil,
+            seLinuxOptions: SELinuxOptions? = nil,
+            seccompProfile: SeccompProfile? = nil,
+            supplementalGroups: [Int64]? = nil,
+            supplementalGroupsPolicy: String? = nil,
+            sysctls: [Sysctl]? = nil,
+            windowsOptions: WindowsSecurityContextOptions? = nil
         ) {
-            self.mountPath = mountPath
-            self.mountPropagation = mountPropagation
-            self.name = name
-            self.readOnly = readOnly
-            self.recursiveReadOnly = recursiveReadOnly
-            self.subPath = subPath
-            self.subPathExpr = subPathExpr
+            self.appArmorProfile = appArmorProfile
+            self.fsGroup = fsGroup
+            self.fsGroupChangePolicy = fsGroupChangePolicy
+            self.runAsGroup = runAsGroup
+            self.runAsNonRoot = runAsNonRoot
+            self.runAsUser = runAsUser
+            self.seLinuxChangePolicy = seLinuxChangePolicy
+            self.seLinuxOptions = seLinuxOptions
+            self.seccompProfile = seccompProfile
+            self.supplementalGroups = supplementalGroups
+            self.supplementalGroupsPolicy = supplementalGroupsPolicy
+            self.sysctls = sysctls
+            self.windowsOptions = windowsOptions
         }
 
         public init(json: JSONValue) throws(ModelDecodingError) {
             let fields = try JSONFields(json)
-            self.mountPath = try fields.required("mountPath")
-            self.mountPropagation = try fields.optional("mountPropagation")
-            self.name = try fields.required("name")
-            self.readOnly = try fields.optional("readOnly")
-            self.recursiveReadOnly = try fields.optional("recursiveReadOnly")
-            self.subPath = try fields.optional("subPath")
-            self.subPathExpr = try fields.optional("subPathExpr")
+            self.appArmorProfile = try fields.optional("appArmorProfile")
+            self.fsGroup = try fields.optional("fsGroup")
+            self.fsGroupChangePolicy = try fields.optional("fsGroupChangePolicy")
+            self.runAsGroup = try fields.optional("runAsGroup")
+            self.runAsNonRoot = try fields.optional("runAsNonRoot")
+            self.runAsUser = try fields.optional("runAsUser")
+            self.seLinuxChangePolicy = try fields.optional("seLinuxChangePolicy")
+            self.seLinuxOptions = try fields.optional("seLinuxOptions")
+            self.seccompProfile = try fields.optional("seccompProfile")
+            self.supplementalGroups = try fields.optional("supplementalGroups")
+            self.supplementalGroupsPolicy = try fields.optional("supplementalGroupsPolicy")
+            self.sysctls = try fields.optional("sysctls")
+            self.windowsOptions = try fields.optional("windowsOptions")
+        }
+
+        public init(reader: inout JSONReader) throws {
+            try reader.expectObject()
+            var v0: AppArmorProfile? = nil
+            var v1: Int64? = nil
+            var v2: String? = nil
+            var v3: Int64? = nil
+            var v4: Bool? = nil
+            var v5: Int64? = nil
+            var v6: String? = nil
+            var v7: SELinuxOptions? = nil
+            var v8: SeccompProfile? = nil
+            var v9: [Int64]? = nil
+            var v10: String? = nil
+            var v11: [Sysctl]? = nil
+            var v12: WindowsSecurityContextOptions? = nil
+            try reader.beginObject()
+            while let key = try reader.nextKey() {
+                if key == "appArmorProfile" {
+                    v0 = try reader.member("appArmorProfile")
+                } else if key == "fsGroup" {
+                    v1 = try reader.member("fsGroup")
+                } else if key == "fsGroupChangePolicy" {
+                    v2 = try reader.member("fsGroupChangePolicy")
+                } else if key == "runAsGroup" {
+                    v3 = try reader.member("runAsGroup")
+                } else if key == "runAsNonRoot" {
+                    v4 = try reader.member("runAsNonRoot")
+                } else if key == "runAsUser" {
+                    v5 = try reader.member("runAsUser")
+                } else if key == "seLinuxChangePolicy" {
+                    v6 = try reader.member("seLinuxChangePolicy")
+                } else if key == "seLinuxOptions" {
+                    v7 = try reader.member("seLinuxOptions")
+                } else if key == "seccompProfile" {
+                    v8 = try reader.member("seccompProfile")
+                } else if key == "supplementalGroups" {
+                    v9 = try reader.member("supplementalGroups")
+                } else if key == "supplementalGroupsPolicy" {
+                    v10 = try reader.member("supplementalGroupsPolicy")
+                } else if key == "sysctls" {
+                    v11 = try reader.member("sysctls")
+                } else if key == "windowsOptions" {
+                    v12 = try reader.member("windowsOptions")
+                } else {
+                    try reader.skipValue()
+                }
+            }
+            self.appArmorProfile = v0
+            self.fsGroup = v1
+            self.fsGroupChangePolicy = v2
+            self.runAsGroup = v3
+            self.runAsNonRoot = v4
+            self.runAsUser = v5
+            self.seLinuxChangePolicy = v6
+            self.seLinuxOptions = v7
+            self.seccompProfile = v8
+            self.supplementalGroups = v9
+            self.supplementalGroupsPolicy = v10
+            self.sysctls = v11
+            self.windowsOptions = v12
         }
 
         public var json: JSONValue {
             var members = JSONObject()
-            members["mountPath"] = self.mountPath.json
-            if let value = self.mountPropagation { members["mountPropagation"] = value.json }
-            members["name"] = self.name.json
-            if let value = self.readOnly { members["readOnly"] = value.json }
-            if let value = self.recursiveReadOnly { members["recursiveReadOnly"] = value.json }
-            if let value = self.subPath { members["subPath"] = value.json }
-            if let value = self.subPathExpr { members["subPathExpr"] = value.json }
+            if let value = self.appArmorProfile { members["appArmorProfile"] = value.json }
+            if let value = self.fsGroup { members["fsGroup"] = value.json }
+            if let value = self.fsGroupChangePolicy { members["fsGroupChangePolicy"] = value.json }
+            if let value = self.runAsGroup { members["runAsGroup"] = value.json }
+            if let value = self.runAsNonRoot { members["runAsNonRoot"] = value.json }
+            if let value = self.runAsUser { members["runAsUser"] = value.json }
+            if let value = self.seLinuxChangePolicy { members["seLinuxChangePolicy"] = value.json }
+            if let value = self.seLinuxOptions { members["seLinuxOptions"] = value.json }
+            if let value = self.seccompProfile { members["seccompProfile"] = value.json }
+            if let value = self.supplementalGroups { members["supplementalGroups"] = value.json }
+            if let value = self.supplementalGroupsPolicy { members["supplementalGroupsPolicy"] = value.json }
+            if let value = self.sysctls { members["sysctls"] = value.json }
+            if let value = self.windowsOptions { members["windowsOptions"] = value.json }
             return .object(members)
         }
     }
 
-    /// VolumeMountStatus shows status of volume mounts.
-    public struct VolumeMountStatus: Sendable, Equatable, JSONValueConvertible {
-        /// MountPath corresponds to the original VolumeMount.
-        public var mountPath: String
-        /// Name corresponds to the name of the original VolumeMount.
-        public var name: String
-        /// ReadOnly corresponds to the original VolumeMount.
-        public var readOnly: Bool?
-        /// RecursiveReadOnly must be set to Disabled, Enabled, or unspecified (for non-readonly mounts).
-        public var recursiveReadOnly: String?
+    /// PodSpec is a description of a pod.
+    public struct PodSpec: Sendable, Equatable, JSONValueConvertible {
+        /// Optional duration in seconds the pod may be active on the node relative to StartTime before the system will
+        /// actively try to mark it failed and kill associated containers.
+        public var activeDeadlineSeconds: Int64?
+        /// If specified, the pod's scheduling constraints
+        public var affinity: Affinity?
+        /// AutomountServiceAccountToken indicates whether a service account token should be automatically mounted.
+        public var automountServiceAccountToken: Bool?
+        /// List of containers belonging to the pod.
+        public var containers: [Container]
+        /// Specifies the DNS parameters of a pod.
+        public var dnsConfig: PodDNSConfig?
+        /// Set DNS policy for the pod.
+        public var dnsPolicy: String?
+        /// EnableServiceLinks indicates whether information about services should be injected into pod's environment
+        /// variables, matching the syntax of Docker links.
+        public var enableServiceLinks: Bool?
+        /// List of ephemeral containers run in this pod.
+        public var ephemeralContainers: [EphemeralContainer]?
+        /// HostAliases is an optional list of hosts and IPs that will be injected into the pod's hosts file if
+        /// specified.
+        public var hostAliases: [HostAlias]?
+        /// Use the host's ipc namespace.
+        public var hostIPC: Bool?
+        /// Host networking requested for this pod.
+        public var hostNetwork: Bool?
+        /// Use the host's pid namespace.
+        public var hostPID: Bool?
+        /// Use the host's user namespace.
+        public var hostUsers: Bool?
+        /// Specifies the hostname of the Pod If not specified, the pod's hostname will be set to a system-defined
+        /// value.
+        public var hostname: String?
+        /// ImagePullSecrets is an optional list of references to secrets in the same namespace to use for pulling any
+        /// of the images used by this PodSpec.
+        public var imagePullSecrets: [LocalObjectReference]?
+        /// List of initialization containers belonging to the pod.
+        public var initContainers: [Container]?
+        /// NodeName indicates in which node this pod is scheduled.
+        public var nodeName: String?
+        /// NodeSelector is a selector which must be true for the pod to fit on a node.
+        public var nodeSelector: [String: String]?
+        /// Specifies the OS of the containers in the pod.
+        public var os: PodOS?
+        /// Overhead represents the resource overhead associated with running a pod for a given RuntimeClass.
+        public var overhead: [String: Quantity]?
+        /// PreemptionPolicy is the Policy for preempting pods with lower priority.
+        public var preemptionPolicy: String?
+        /// The priority value.
+        public var priority: Int32?
+        /// If specified, indicates the pod's priority. "system-node-critical" and "system-cluster-critical" are two
+        /// special keywords which indicate the highest priorities with the former being the highest priority.
+        public var priorityClassName: String?
+        /// If specified, all readiness gates will be evaluated for pod readiness.
+        public var readinessGates: [PodReadinessGate]?
+        /// ResourceClaims defines which ResourceClaims must be allocated and reserved before the Pod is allowed to
+        /// start.
+        public var resourceClaims: [PodResourceClaim]?
+        /// Resources is the total amount of CPU and Memory resources required by all containers in the pod.
+        public var resources: ResourceRequirements?
+        /// Restart policy for all containers within the pod.
+        public var restartPolicy: String?
+        /// RuntimeClassName refers to a RuntimeClass object in the node.k8s.io group, which should be used to run this
+        /// pod.
+        public var runtimeClassName: String?
+        /// If specified, the pod will be dispatched by specified scheduler.
+        public var schedulerName: String?
+        /// SchedulingGates is an opaque list of values that if specified will block scheduling the pod.
+        public var schedulingGates: [PodSchedulingGate]?
+        /// SecurityContext holds pod-level security attributes and common container settings.
+        public var securityContext: PodSecurityContext?
+        /// DeprecatedServiceAccount is a deprecated alias for ServiceAccountName.
+        public var serviceAccount: String?
+        /// ServiceAccountName is the name of the ServiceAccount to use to run this pod.
+        public var serviceAccountName: String?
+        /// If true the pod's hostname will be configured as the pod's FQDN, rather than the leaf name (the default).
+        public var setHostnameAsFQDN: Bool?
+        /// Share a single process namespace between all of the containers in a pod.
+        public var shareProcessNamespace: Bool?
+        /// If specified, the fully qualified Pod hostname will be "<hostname>.<subdomain>.<pod namespace>.svc.<cluster
+        /// domain>".
+        public var subdomain: String?
+        /// Optional duration in seconds the pod needs to terminate gracefully.
+        public var terminationGracePeriodSeconds: Int64?
+        /// If specified, the pod's tolerations.
+        public var tolerations: [Toleration]?
+        /// TopologySpreadConstraints describes how a group of pods ought to spread across topology domains.
+        public var topologySpreadConstraints: [TopologySpreadConstraint]?
+        /// List of volumes that can be mounted by containers belonging to the pod.
+        public var volumes: [Volume]?
 
-        /// Makes a `VolumeMountStatus` from its members; optional members default to nil.
+        /// Makes a `PodSpec` from its members; optional members default to nil.
         public init(
-            mountPath: String,
-            name: String,
-            readOnly: Bool? = nil,
-            recursiveReadOnly: String? = nil
+            activeDeadlineSeconds: Int64? = nil,
+            affinity: Affinity? = nil,
+            automountServiceAccountToken: Bool? = nil,
+            containers: [Container],
+            dnsConfig: PodDNSConfig? = nil,
+            dnsPolicy: String? = nil,
+            enableServiceLinks: Bool? = nil,
+            ephemeralContainers: [EphemeralContainer]? = nil,
+            hostAliases: [HostAlias]? = nil,
+            hostIPC: Bool? = nil,
+            hostNetwork: Bool? = nil,
+            hostPID: Bool? = nil,
+            hostUsers: Bool? = nil,
+            hostname: String? = nil,
+            imagePullSecrets: [LocalObjectReference]? = nil,
+            initContainers: [Container]? = nil,
+            nodeName: String? = nil,
+            nodeSelector: [String: String]? = nil,
+            os: PodOS? = nil,
+            overhead: [String: Quantity]? = nil,
+            preemptionPolicy: String? = nil,
+            priority: Int32? = nil,
+            priorityClassName: String? = nil,
+            readinessGates: [PodReadinessGate]? = nil,
+            resourceClaims: [PodResourceClaim]? = nil,
+            resources: ResourceRequirements? = nil,
+            restartPolicy: String? = nil,
+            runtimeClassName: String? = nil,
+            schedulerName: String? = nil,
+            schedulingGates: [PodSchedulingGate]? = nil,
+            securityContext: PodSecurityContext? = nil,
+            serviceAccount: String? = nil,
+            serviceAccountName: String? = nil,
+            setHostnameAsFQDN: Bool? = nil,
+            shareProcessNamespace: Bool? = nil,
+            subdomain: String? = nil,
+            terminationGracePeriodSeconds: Int64? = nil,
+            tolerations: [Toleration]? = nil,
+            topologySpreadConstraints: [TopologySpreadConstraint]? = nil,
+            volumes: [Volume]? = nil
         ) {
-            self.mountPath = mountPath
-            self.name = name
-            self.readOnly = readOnly
-            self.recursiveReadOnly = recursiveReadOnly
+            self.activeDeadlineSeconds = activeDeadlineSeconds
+            self.affinity = affinity
+            self.automountServiceAccountToken = automountServiceAccountToken
+            self.containers = containers
+            self.dnsConfig = dnsConfig
+            self.dnsPolicy = dnsPolicy
+            self.enableServiceLinks = enableServiceLinks
+            self.ephemeralContainers = ephemeralContainers
+            self.hostAliases = hostAliases
+            self.hostIPC = hostIPC
+            self.hostNetwork = hostNetwork
+            self.hostPID = hostPID
+            self.hostUsers = hostUsers
+            self.hostname = hostname
+            self.imagePullSecrets = imagePullSecrets
+            self.initContainers = initContainers
+            self.nodeName = nodeName
+            self.nodeSelector = nodeSelector
+            self.os = os
+            self.overhead = overhead
+            self.preemptionPolicy = preemptionPolicy
+            self.priority = priority
+            self.priorityClassName = priorityClassName
+            self.readinessGates = readinessGates
+            self.resourceClaims = resourceClaims
+            self.resources = resources
+            self.restartPolicy = restartPolicy
+            self.runtimeClassName = runtimeClassName
+            self.schedulerName = schedulerName
+            self.schedulingGates = schedulingGates
+            self.securityContext = securityContext
+            self.serviceAccount = serviceAccount
+            self.serviceAccountName = serviceAccountName
+            self.setHostnameAsFQDN = setHostnameAsFQDN
+            self.shareProcessNamespace = shareProcessNamespace
+            self.subdomain = subdomain
+            self.terminationGracePeriodSeconds = terminationGracePeriodSeconds
+            self.tolerations = tolerations
+            self.topologySpreadConstraints = topologySpreadConstraints
+            self.volumes = volumes
         }
 
         public init(json: JSONValue) throws(ModelDecodingError) {
             let fields = try JSONFields(json)
-            self.mountPath = try fields.required("mountPath")
-            self.name = try fields.required("name")
-            self.readOnly = try fields.optional("readOnly")
-            self.recursiveReadOnly = try fields.optional("recursiveReadOnly")
+            self.activeDeadlineSeconds = try fields.optional("activeDeadlineSeconds")
+            self.affinity = try fields.optional("affinity")
+            self.automountServiceAccountToken = try fields.optional("automountServiceAccountToken")
+            self.containers = try fields.required("containers")
+            self.dnsConfig = try fields.optional("dnsConfig")
+            self.dnsPolicy = try fields.optional("dnsPolicy")
+            self.enableServiceLinks = try fields.optional("enableServiceLinks")
+            self.ephemeralContainers = try fields.optional("ephemeralContainers")
+            self.hostAliases = try fields.optional("hostAliases")
+            self.hostIPC = try fields.optional("hostIPC")
+            self.hostNetwork = try fields.optional("hostNetwork")
+            self.hostPID = try fields.optional("hostPID")
+            self.hostUsers = try fields.optional("hostUsers")
+            self.hostname = try fields.optional("hostname")
+            self.imagePullSecrets = try fields.optional("imagePullSecrets")
+            self.initContainers = try fields.optional("initContainers")
+            self.nodeName = try fields.optional("nodeName")
+            self.nodeSelector = try fields.optional("nodeSelector")
+            self.os = try fields.optional("os")
+            self.overhead = try fields.optional("overhead")
+            self.preemptionPolicy = try fields.optional("preemptionPolicy")
+            self.priority = try fields.optional("priority")
+            self.priorityClassName = try fields.optional("priorityClassName")
+            self.readinessGates = try fields.optional("readinessGates")
+            self.resourceClaims = try fields.optional("resourceClaims")
+            self.resources = try fields.optional("resources")
+            self.restartPolicy = try fields.optional("restartPolicy")
+            self.runtimeClassName = try fields.optional("runtimeClassName")
+            self.schedulerName = try fields.optional("schedulerName")
+            self.schedulingGates = try fields.optional("schedulingGates")
+            self.securityContext = try fields.optional("securityContext")
+            self.serviceAccount = try fields.optional("serviceAccount")
+            self.serviceAccountName = try fields.optional("serviceAccountName")
+            self.setHostnameAsFQDN = try fields.optional("setHostnameAsFQDN")
+            self.shareProcessNamespace = try fields.optional("shareProcessNamespace")
+            self.subdomain = try fields.optional("subdomain")
+            self.terminationGracePeriodSeconds = try fields.optional("terminationGracePeriodSeconds")
+            self.tolerations = try fields.optional("tolerations")
+            self.topologySpreadConstraints = try fields.optional("topologySpreadConstraints")
+            self.volumes = try fields.optional("volumes")
+        }
+
+        public init(reader: inout JSONReader) throws {
+            try reader.expectObject()
+            var v0: Int64? = nil
+            var v1: Affinity? = nil
+            var v2: Bool? = nil
+            var v3: [Container]? = nil
+            var v4: PodDNSConfig? = nil
+            var v5: String? = nil
+            var v6: Bool? = nil
+            var v7: [EphemeralContainer]? = nil
+            var v8: [HostAlias]? = nil
+            var v9: Bool? = nil
+            var v10: Bool? = nil
+            var v11: Bool? = nil
+            var v12: Bool? = nil
+            var v13: String? = nil
+            var v14: [LocalObjectReference]? = nil
+            var v15: [Container]? = nil
+            var v16: String? = nil
+            var v17: [String: String]? = nil
+            var v18: PodOS? = nil
+            var v19: [String: Quantity]? = nil
+            var v20: String? = nil
+            var v21: Int32? = nil
+            var v22: String? = nil
+            var v23: [PodReadinessGate]? = nil
+            var v24: [PodResourceClaim]? = nil
+            var v25: ResourceRequirements? = nil
+            var v26: String? = nil
+            var v27: String? = nil
+            var v28: String? = nil
+            var v29: [PodSchedulingGate]? = nil
+            var v30: PodSecurityContext? = nil
+            var v31: String? = nil
+            var v32: String? = nil
+            var v33: Bool? = nil
+            var v34: Bool? = nil
+            var v35: String? = nil
+            var v36: Int64? = nil
+            var v37: [Toleration]? = nil
+            var v38: [TopologySpreadConstraint]? = nil
+            var v39: [Volume]? = nil
+            try reader.beginObject()
+            while let key = try reader.nextKey() {
+                if key == "activeDeadlineSeconds" {
+                    v0 = try reader.member("activeDeadlineSeconds")
+                } else if key == "affinity" {
+                    v1 = try reader.member("affinity")
+                } else if key == "automountServiceAccountToken" {
+                    v2 = try reader.member("automountServiceAccountToken")
+                } else if key == "containers" {
+                    v3 = try reader.member("containers")
+                } else if key == "dnsConfig" {
+                    v4 = try reader.member("dnsConfig")
+                } else if key == "dnsPolicy" {
+                    v5 = try reader.member("dnsPolicy")
+                } else if key == "enableServiceLinks" {
+                    v6 = try reader.member("enableServiceLinks")
+                } else if key == "ephemeralContainers" {
+                    v7 = try reader.member("ephemeralContainers")
+                } else if key == "hostAliases" {
+                    v8 = try reader.member("hostAliases")
+                } else if key == "hostIPC" {
+                    v9 = try reader.member("hostIPC")
+                } else if key == "hostNetwork" {
+                    v10 = try reader.member("hostNetwork")
+                } else if key == "hostPID" {
+                    v11 = try reader.member("hostPID")
+                } else if key == "hostUsers" {
+                    v12 = try reader.member("hostUsers")
+                } else if key == "hostname" {
+                    v13 = try reader.member("hostname")
+                } else if key == "imagePullSecrets" {
+                    v14 = try reader.member("imagePullSecrets")
+                } else if key == "initContainers" {
+                    v15 = try reader.member("initContainers")
+                } else if key == "nodeName" {
+                    v16 = try reader.member("nodeName")
+                } else if key == "nodeSelector" {
+                    v17 = try reader.member("nodeSelector")
+                } else if key == "os" {
+                    v18 = try reader.member("os")
+                } else if key == "overhead" {
+                    v19 = try reader.member("overhead")
+                } else if key == "preemptionPolicy" {
+                    v20 = try reader.member("preemptionPolicy")
+                } else if key == "priority" {
+                    v21 = try reader.member("priority")
+                } else if key == "priorityClassName" {
+                    v22 = try reader.member("priorityClassName")
+                } else if key == "readinessGates" {
+                    v23 = try reader.member("readinessGates")
+                } else if key == "resourceClaims" {
+                    v24 = try reader.member("resourceClaims")
+                } else if key == "resources" {
+                    v25 = try reader.member("resources")
+                } else if key == "restartPolicy" {
+                    v26 = try reader.member("restartPolicy")
+                } else if key == "runtimeClassName" {
+                    v27 = try reader.member("runtimeClassName")
+                } else if key == "schedulerName" {
+                    v28 = try reader.member("schedulerName")
+                } else if key == "schedulingGates" {
+                    v29 = try reader.member("schedulingGates")
+                } else if key == "securityContext" {
+                    v30 = try reader.member("securityContext")
+                } else if key == "serviceAccount" {
+                    v31 = try reader.member("serviceAccount")
+                } else if key == "serviceAccountName" {
+                    v32 = try reader.member("serviceAccountName")
+                } else if key == "setHostnameAsFQDN" {
+                    v33 = try reader.member("setHostnameAsFQDN")
+                } else if key == "shareProcessNamespace" {
+                    v34 = try reader.member("shareProcessNamespace")
+                } else if key == "subdomain" {
+                    v35 = try reader.member("subdomain")
+                } else if key == "terminationGracePeriodSeconds" {
+                    v36 = try reader.member("terminationGracePeriodSeconds")
+                } else if key == "tolerations" {
+                    v37 = try reader.member("tolerations")
+                } else if key == "topologySpreadConstraints" {
+                    v38 = try reader.member("topologySpreadConstraints")
+                } else if key == "volumes" {
+                    v39 = try reader.member("volumes")
+                } else {
+                    try reader.skipValue()
+                }
+            }
+            self.activeDeadlineSeconds = v0
+            self.affinity = v1
+            self.automountServiceAccountToken = v2
+            self.containers = try requiredMember(v3, "containers")
+            self.dnsConfig = v4
+            self.dnsPolicy = v5
+            self.enableServiceLinks = v6
+            self.ephemeralContainers = v7
+            self.hostAliases = v8
+            self.hostIPC = v9
+            self.hostNetwork = v10
+            self.hostPID = v11
+            self.hostUsers = v12
+            self.hostname = v13
+            self.imagePullSecrets = v14
+            self.initContainers = v15
+            self.nodeName = v16
+            self.nodeSelector = v17
+            self.os = v18
+            self.overhead = v19
+            self.preemptionPolicy = v20
+            self.priority = v21
+            self.priorityClassName = v22
+            self.readinessGates = v23
+            self.resourceClaims = v24
+            self.resources = v25
+            self.restartPolicy = v26
+            self.runtimeClassName = v27
+            self.schedulerName = v28
+            self.schedulingGates = v29
+            self.securityContext = v30
+            self.serviceAccount = v31
+            self.serviceAccountName = v32
+            self.setHostnameAsFQDN = v33
+            self.shareProcessNamespace = v34
+            self.subdomain = v35
+            self.terminationGracePeriodSeconds = v36
+            self.tolerations = v37
+            self.topologySpreadConstraints = v38
+            self.volumes = v39
         }
 
         public var json: JSONValue {
             var members = JSONObject()
-            members["mountPath"] = self.mountPath.json
-            members["name"] = self.name.json
-            if let value = self.readOnly { members["readOnly"] = value.json }
-            if let value = self.recursiveReadOnly { members["recursiveReadOnly"] = value.json }
+            if let value = self.activeDeadlineSeconds { members["activeDeadlineSeconds"] = value.json }
+            if let value = self.affinity { members["affinity"] = value.json }
+            if let value = self.automountServiceAccountToken { members["automountServiceAccountToken"] = value.json }
+            members["containers"] = self.containers.json
+            if let value = self.dnsConfig { members["dnsConfig"] = value.json }
+            if let value = self.dnsPolicy { members["dnsPolicy"] = value.json }
+            if let value = self.enableServiceLinks { members["enableServiceLinks"] = value.json }
+            if let value = self.ephemeralContainers { members["ephemeralContainers"] = value.json }
+            if let value = self.hostAliases { members["hostAliases"] = value.json }
+            if let value = self.hostIPC { members["hostIPC"] = value.json }
+            if let value = self.hostNetwork { members["hostNetwork"] = value.json }
+            if let value = self.hostPID { members["hostPID"] = value.json }
+            if let value = self.hostUsers { members["hostUsers"] = value.json }
+            if let value = self.hostname { members["hostname"] = value.json }
+            if let value = self.imagePullSecrets { members["imagePullSecrets"] = value.json }
+            if let value = self.initContainers { members["initContainers"] = value.json }
+            if let value = self.nodeName { members["nodeName"] = value.json }
+            if let value = self.nodeSelector { members["nodeSelector"] = value.json }
+            if let value = self.os { members["os"] = value.json }
+            if let value = self.overhead { members["overhead"] = value.json }
+            if let value = self.preemptionPolicy { members["preemptionPolicy"] = value.json }
+            if let value = self.priority { members["priority"] = value.json }
+            if let value = self.priorityClassName { members["priorityClassName"] = value.json }
+            if let value = self.readinessGates { members["readinessGates"] = value.json }
+            if let value = self.resourceClaims { members["resourceClaims"] = value.json }
+            if let value = self.resources { members["resources"] = value.json }
+            if let value = self.restartPolicy { members["restartPolicy"] = value.json }
+            if let value = self.runtimeClassName { members["runtimeClassName"] = value.json }
+            if let value = self.schedulerName { members["schedulerName"] = value.json }
+            if let value = self.schedulingGates { members["schedulingGates"] = value.json }
+            if let value = self.securityContext { members["securityContext"] = value.json }
+            if let value = self.serviceAccount { members["serviceAccount"] = value.json }
+            if let value = self.serviceAccountName { members["serviceAccountName"] = value.json }
+            if let value = self.setHostnameAsFQDN { members["setHostnameAsFQDN"] = value.json }
+            if let value = self.shareProcessNamespace { members["shareProcessNamespace"] = value.json }
+            if let value = self.subdomain { members["subdomain"] = value.json }
+            if let value = self.terminationGracePeriodSeconds { members["terminationGracePeriodSeconds"] = value.json }
+            if let value = self.tolerations { members["tolerations"] = value.json }
+            if let value = self.topologySpreadConstraints { members["topologySpreadConstraints"] = value.json }
+            if let value = self.volumes { members["volumes"] = value.json }
             return .object(members)
         }
     }
 
-    /// VolumeNodeAffinity defines constraints that limit what nodes this volume can be accessed from.
-    public struct VolumeNodeAffinity: Sendable, Equatable, JSONValueConvertible {
-        /// required specifies hard node constraints that must be met.
-        public var required: NodeSelector?
+    /// PodStatus represents information about the status of a pod.
+    public struct PodStatus: Sendable, Equatable, JSONValueConvertible {
+        /// Current service state of pod.
+        public var conditions: [PodCondition]?
+        /// Statuses of containers in this pod.
+        public var containerStatuses: [ContainerStatus]?
+        /// Statuses for any ephemeral containers that have run in this pod.
+        public var ephemeralContainerStatuses: [ContainerStatus]?
+        /// hostIP holds the IP address of the host to which the pod is assigned.
+        public var hostIP: String?
+        /// hostIPs holds the IP addresses allocated to the host.
+        public var hostIPs: [HostIP]?
+        /// Statuses of init containers in this pod.
+        public var initContainerStatuses: [ContainerStatus]?
+        /// A human readable message indicating details about why the pod is in this condition.
+        public var message: String?
+        /// nominatedNodeName is set only when this pod preempts other pods on the node, but it cannot be scheduled
+        /// right away as preemption victims receive their graceful termination periods.
+        public var nominatedNodeName: String?
+        /// The phase of a Pod is a simple, high-level summary of where the Pod is in its lifecycle.
+        public var phase: String?
+        /// podIP address allocated to the pod.
+        public var podIP: String?
+        /// podIPs holds the IP addresses allocated to the pod.
+        public var podIPs: [PodIP]?
+        /// The Quality of Service (QOS) classification assigned to the pod based on resource requirements See
+        /// PodQOSClass type for available QOS classes More info:
+        /// https://kubernetes.io/docs/concepts/workloads/pods/pod-qos/#quality-of-service-classes
+        public var qosClass: String?
+        /// A brief CamelCase message indicating details about why the pod is in this state. e.g. 'Evicted'
+        public var reason: String?
+        /// Status of resources resize desired for pod's containers.
+        public var resize: String?
+        /// Status of resource claims.
+        public var resourceClaimStatuses: [PodResourceClaimStatus]?
+        /// RFC 3339 date and time at which the object was acknowledged by the Kubelet.
+        public var startTime: meta.v1.Time?
 
-        /// Makes a `VolumeNodeAffinity` from its members; optional members default to nil.
+        /// Makes a `PodStatus` from its members; optional members default to nil.
         public init(
-            required: NodeSelector? = nil
+            conditions: [PodCondition]? = nil,
+            containerStatuses: [ContainerStatus]? = nil,
+            ephemeralContainerStatuses: [ContainerStatus]? = nil,
+            hostIP: String? = nil,
+            hostIPs: [HostIP]? = nil,
+            initContainerStatuses: [ContainerStatus]? = nil,
+            message: String? = nil,
+            nominatedNodeName: String? = nil,
+            phase: String? = nil,
+            podIP: String? = nil,
+            podIPs: [PodIP]? = nil,
+            qosClass: String? = nil,
+            reason: String? = nil,
+            resize: String? = nil,
+            resourceClaimStatuses: [PodResourceClaimStatus]? = nil,
+            startTime: meta.v1.Time? = nil
         ) {
-            self.required = required
+            self.conditions = conditions
+            self.containerStatuses = containerStatuses
+            self.ephemeralContainerStatuses = ephemeralContainerStatuses
+            self.hostIP = hostIP
+            self.hostIPs = hostIPs
+            self.initContainerStatuses = initContainerStatuses
+            self.message = message
+            self.nominatedNodeName = nominatedNodeName
+            self.phase = phase
+            self.podIP = podIP
+            self.podIPs = podIPs
+            self.qosClass = qosClass
+            self.reason = reason
+            self.resize = resize
+            self.resourceClaimStatuses = resourceClaimStatuses
+            self.startTime = startTime
         }
 
         public init(json: JSONValue) throws(ModelDecodingError) {
             let fields = try JSONFields(json)
-            self.required = try fields.optional("required")
+            self.conditions = try fields.optional("conditions")
+            self.containerStatuses = try fields.optional("containerStatuses")
+            self.ephemeralContainerStatuses = try fields.optional("ephemeralContainerStatuses")
+            self.hostIP = try fields.optional("hostIP")
+            self.hostIPs = try fields.optional("hostIPs")
+            self.initContainerStatuses = try fields.optional("initContainerStatuses")
+            self.message = try fields.optional("message")
+            self.nominatedNodeName = try fields.optional("nominatedNodeName")
+            self.phase = try fields.optional("phase")
+            self.podIP = try fields.optional("podIP")
+            self.podIPs = try fields.optional("podIPs")
+            self.qosClass = try fields.optional("qosClass")
+            self.reason = try fields.optional("reason")
+            self.resize = try fields.optional("resize")
+            self.resourceClaimStatuses = try fields.optional("resourceClaimStatuses")
+            self.startTime = try fields.optional("startTime")
+        }
+
+        public init(reader: inout JSONReader) throws {
+            try reader.expectObject()
+            var v0: [PodCondition]? = nil
+            var v1: [ContainerStatus]? = nil
+            var v2: [ContainerStatus]? = nil
+            var v3: String? = nil
+            var v4: [HostIP]? = nil
+            var v5: [ContainerStatus]? = nil
+            var v6: String? = nil
+            var v7: String? = nil
+            var v8: String? = nil
+            var v9: String? = nil
+            var v10: [PodIP]? = nil
+            var v11: String? = nil
+            var v12: String? = nil
+            var v13: String? = nil
+            var v14: [PodResourceClaimStatus]? = nil
+            var v15: meta.v1.Time? = nil
+            try reader.beginObject()
+            while let key = try reader.nextKey() {
+                if key == "conditions" {
+                    v0 = try reader.member("conditions")
+                } else if key == "containerStatuses" {
+                    v1 = try reader.member("containerStatuses")
+                } else if key == "ephemeralContainerStatuses" {
+                    v2 = try reader.member("ephemeralContainerStatuses")
+                } else if key == "hostIP" {
+                    v3 = try reader.member("hostIP")
+                } else if key == "hostIPs" {
+                    v4 = try reader.member("hostIPs")
+                } else if key == "initContainerStatuses" {
+                    v5 = try reader.member("initContainerStatuses")
+                } else if key == "message" {
+                    v6 = try reader.member("message")
+                } else if key == "nominatedNodeName" {
+                    v7 = try reader.member("nominatedNodeName")
+                } else if key == "phase" {
+                    v8 = try reader.member("phase")
+                } else if key == "podIP" {
+                    v9 = try reader.member("podIP")
+                } else if key == "podIPs" {
+                    v10 = try reader.member("podIPs")
+                } else if key == "qosClass" {
+                    v11 = try reader.member("qosClass")
+                } else if key == "reason" {
+                    v12 = try reader.member("reason")
+                } else if key == "resize" {
+                    v13 = try reader.member("resize")
+                } else if key == "resourceClaimStatuses" {
+                    v14 = try reader.member("resourceClaimStatuses")
+                } else if key == "startTime" {
+                    v15 = try reader.member("startTime")
+                } else {
+                    try reader.skipValue()
+                }
+            }
+            self.conditions = v0
+            self.containerStatuses = v1
+            self.ephemeralContainerStatuses = v2
+            self.hostIP = v3
+            self.hostIPs = v4
+            self.initContainerStatuses = v5
+            self.message = v6
+            self.nominatedNodeName = v7
+            self.phase = v8
+            self.podIP = v9
+            self.podIPs = v10
+            self.qosClass = v11
+            self.reason = v12
+            self.resize = v13
+            self.resourceClaimStatuses = v14
+            self.startTime = v15
         }
 
         public var json: JSONValue {
             var members = JSONObject()
-            if let value = self.required { members["required"] = value.json }
+            if let value = self.conditions { members["conditions"] = value.json }
+            if let value = self.containerStatuses { members["containerStatuses"] = value.json }
+            if let value = self.ephemeralContainerStatuses { members["ephemeralContainerStatuses"] = value.json }
+            if let value = self.hostIP { members["hostIP"] = value.json }
+            if let value = self.hostIPs { members["hostIPs"] = value.json }
+            if let value = self.initContainerStatuses { members["initContainerStatuses"] = value.json }
+            if let value = self.message { members["message"] = value.json }
+            if let value = self.nominatedNodeName { members["nominatedNodeName"] = value.json }
+            if let value = self.phase { members["phase"] = value.json }
+            if let value = self.podIP { members["podIP"] = value.json }
+            if let value = self.podIPs { members["podIPs"] = value.json }
+            if let value = self.qosClass { members["qosClass"] = value.json }
+            if let value = self.reason { members["reason"] = value.json }
+            if let value = self.resize { members["resize"] = value.json }
+            if let value = self.resourceClaimStatuses { members["resourceClaimStatuses"] = value.json }
+            if let value = self.startTime { members["startTime"] = value.json }
             return .object(members)
         }
     }
 
-    /// Projection that may be projected along with other supported volume types.
-    public struct VolumeProjection: Sendable, Equatable, JSONValueConvertible {
-        /// ClusterTrustBundle allows a pod to access the `.spec.trustBundle` field of ClusterTrustBundle objects in an
-        /// auto-updating file.
-        public var clusterTrustBundle: ClusterTrustBundleProjection?
-        /// configMap information about the configMap data to project
-        public var configMap: ConfigMapProjection?
-        /// downwardAPI information about the downwardAPI data to project
-        public var downwardAPI: DownwardAPIProjection?
-        /// secret information about the secret data to project
-        public var secret: SecretProjection?
-        /// serviceAccountToken is information about the serviceAccountToken data to project
-        public var serviceAccountToken: ServiceAccountTokenProjection?
+    /// PodTemplate describes a template for creating copies of a predefined pod.
+    public struct PodTemplate: KubernetesResource {
+        public static let apiVersion = "v1"
+        public static let kind = "PodTemplate"
+        public static let plural = "podtemplates"
+        public static let namespaced = true
+        public typealias List = PodTemplateList
 
-        /// Makes a `VolumeProjection` from its members; optional members default to nil.
+        /// APIVersion defines the versioned schema of this representation of an object.
+        public var apiVersion: String?
+        /// Kind is a string value representing the REST resource this object represents.
+        public var kind: String?
+        /// Standard object's metadata.
+        public var metadata: meta.v1.ObjectMeta?
+        /// Template defines the pods that will be created from this pod template.
+        /// https://git.k8s.io/community/contributors/devel/sig-architecture/api-conventions.md#spec-and-status
+        public var template: PodTemplateSpec?
+
+        /// Makes a `PodTemplate` from its members; optional members default to nil.
         public init(
-            clusterTrustBundle: ClusterTrustBundleProjection? = nil,
-            configMap: ConfigMapProjection? = nil,
-            downwardAPI: DownwardAPIProjection? = nil,
-            secret: SecretProjection? = nil,
-            serviceAccountToken: ServiceAccountTokenProjection? = nil
+            apiVersion: String? = Self.apiVersion,
+            kind: String? = Self.kind,
+            metadata: meta.v1.ObjectMeta? = nil,
+            template: PodTemplateSpec? = nil
         ) {
-            self.clusterTrustBundle = clusterTrustBundle
-            self.configMap = configMap
-            self.downwardAPI = downwardAPI
-            self.secret = secret
-            self.serviceAccountToken = serviceAccountToken
+            self.apiVersion = apiVersion
+            self.kind = kind
+            self.metadata = metadata
+            self.template = template
         }
 
         public init(json: JSONValue) throws(ModelDecodingError) {
             let fields = try JSONFields(json)
-            self.clusterTrustBundle = try fields.optional("clusterTrustBundle")
-            self.configMap = try fields.optional("configMap")
-            self.downwardAPI = try fields.optional("downwardAPI")
-            self.secret = try fields.optional("secret")
-            self.serviceAccountToken = try fields.optional("serviceAccountToken")
+            self.apiVersion = try fields.optional("apiVersion")
+            self.kind = try fields.optional("kind")
+            self.metadata = try fields.optional("metadata")
+            self.template = try fields.optional("template")
+        }
+
+        public init(reader: inout JSONReader) throws {
+            try reader.expectObject()
+            var v0: String? = nil
+            var v1: String? = nil
+            var v2: meta.v1.ObjectMeta? = nil
+            var v3: PodTemplateSpec? = nil
+            try reader.beginObject()
+            while let key = try reader.nextKey() {
+                if key == "apiVersion" {
+                    v0 = try reader.member("apiVersion")
+                } else if key == "kind" {
+                    v1 = try reader.member("kind")
+                } else if key == "metadata" {
+                    v2 = try reader.member("metadata")
+                } else if key == "template" {
+                    v3 = try reader.member("template")
+                } else {
+                    try reader.skipValue()
+                }
+            }
+            self.apiVersion = v0
+            self.kind = v1
+            self.metadata = v2
+            self.template = v3
         }
 
         public var json: JSONValue {
             var members = JSONObject()
-            if let value = self.clusterTrustBundle { members["clusterTrustBundle"] = value.json }
-            if let value = self.configMap { members["configMap"] = value.json }
-            if let value = self.downwardAPI { members["downwardAPI"] = value.json }
-            if let value = self.secret { members["secret"] = value.json }
-            if let value = self.serviceAccountToken { members["serviceAccountToken"] = value.json }
-            return .object(members)
-        }
-    }
-
-    /// VolumeResourceRequirements describes the storage resource requirements for a volume.
-    public struct VolumeResourceRequirements: Sendable, Equatable, JSONValueConvertible {
-        /// Limits describes the maximum amount of compute resources allowed.
-        public var limits: [String: Quantity]?
-        /// Requests describes the minimum amount of compute resources required.
-        public var requests: [String: Quantity]?
-
-        /// Makes a `VolumeResourceRequirements` from its members; optional members default to nil.
-        public init(
-            limits: [String: Quantity]? = nil,
-            requests: [String: Quantity]? = nil
-        ) {
-            self.limits = limits
-            self.requests = requests
-        }
-
-        public init(json: JSONValue) throws(ModelDecodingError) {
-            let fields = try JSONFields(json)
-            self.limits = try fields.optional("limits")
-            self.requests = try fields.optional("requests")
-        }
-
-        public var json: JSONValue {
-            var members = JSONObject()
-            if let value = self.limits { members["limits"] = value.json }
-            if let value = self.requests { members["requests"] = value.json }
-            return .object(members)
-        }
-    }
-
-    /// Represents a vSphere volume resource.
-    public struct VsphereVirtualDiskVolumeSource: Sendable, Equatable, JSONValueConvertible {
-        /// fsType is filesystem type to mount.
-        public var fsType: String?
-        /// storagePolicyID is the storage Policy Based Management (SPBM) profile ID associated with the
-        /// StoragePolicyName.
-        public var storagePolicyID: String?
-        /// storagePolicyName is the storage Policy Based Management (SPBM) profile name.
-        public var storagePolicyName: String?
-        /// volumePath is the path that identifies vSphere volume vmdk
-        public var volumePath: String
-
-        /// Makes a `VsphereVirtualDiskVolumeSource` from its members; optional members default to nil.
-        public init(
-            fsType: String? = nil,
-            storagePolicyID: String? = nil,
-            storagePolicyName: String? = nil,
-            volumePath: String
-        ) {
-            self.fsType = fsType
-            self.storagePolicyID = storagePolicyID
-            self.storagePolicyName = storagePolicyName
-            self.volumePath = volumePath
-        }
-
-        public init(json: JSONValue) throws(ModelDecodingError) {
-            let fields = try JSONFields(json)
-            self.fsType = try fields.optional("fsType")
-            self.storagePolicyID = try fields.optional("storagePolicyID")
-            self.storagePolicyName = try fields.optional("storagePolicyName")
-            self.volumePath = try fields.required("volumePath")
-        }
-
-        public var json: JSONValue {
-            var members = JSONObject()
-            if let value = self.fsType { members["fsType"] = value.json }
-            if let value = self.storagePolicyID { members["storagePolicyID"] = value.json }
-            if let value = self.storagePolicyName { members["storagePolicyName"] = value.json }
-            members["volumePath"] = self.volumePath.json
-            return .object(members)
-        }
-    }
-
-    /// The weights of all of the matched WeightedPodAffinityTerm fields are added per-node to find the most preferred
-    /// node(s)
-    public struct WeightedPodAffinityTerm: Sendable, Equatable, JSONValueConvertible {
-        /// Required.
-        public var podAffinityTerm: PodAffinityTerm
-        /// weight associated with matching the corresponding podAffinityTerm, in the range 1-100.
-        public var weight: Int32
-
-        /// Makes a `WeightedPodAffinityTerm` from its members; optional members default to nil.
-        public init(
-            podAffinityTerm: PodAffinityTerm,
-            weight: Int32
-        ) {
-            self.podAffinityTerm = podAffinityTerm
-            self.weight = weight
-        }
-
-        public init(json: JSONValue) throws(ModelDecodingError) {
-            let fields = try JSONFields(json)
-            self.podAffinityTerm = try fields.required("podAffinityTerm")
-            self.weight = try fields.required("weight")
-        }
-
-        public var json: JSONValue {
-            var members = JSONObject()
-            members["podAffinityTerm"] = self.podAffinityTerm.json
-            members["weight"] = self.weight.json
-            return .object(members)
-        }
-    }
-
-    /// WindowsSecurityContextOptions contain Windows-specific options and credentials.
-    public struct WindowsSecurityContextOptions: Sendable, Equatable, JSONValueConvertible {
-        /// GMSACredentialSpec is where the GMSA admission webhook (https://github.com/kubernetes-sigs/windows-gmsa)
-        /// inlines the contents of the GMSA credential spec named by the GMSACredentialSpecName field.
-        public var gmsaCredentialSpec: String?
-        /// GMSACredentialSpecName is the name of the GMSA credential spec to use.
-        public var gmsaCredentialSpecName: String?
-        /// HostProcess determines if a container should be run as a 'Host Process' container.
-        public var hostProcess: Bool?
-        /// The UserName in Windows to run the entrypoint of the container process.
-        public var runAsUserName: String?
-
-        /// Makes a `WindowsSecurityContextOptions` from its members; optional members default to nil.
-        public init(
-            gmsaCredentialSpec: String? = nil,
-            gmsaCredentialSpecName: String? = nil,
-            hostProcess: Bool? = nil,
-            runAsUserName: String? = nil
-        ) {
-            self.gmsaCredentialSpec = gmsaCredentialSpec
-            self.gmsaCredentialSpecName = gmsaCredentialSpecName
-            self.hostProcess = hostProcess
-            self.runAsUserName = runAsUserName
-        }
-
-        public init(json: JSONValue) throws(ModelDecodingError) {
-            let fields = try JSONFields(json)
-            self.gmsaCredentialSpec = try fields.optional("gmsaCredentialSpec")
-            self.gmsaCredentialSpecName = try fields.optional("gmsaCredentialSpecName")
-            self.hostProcess = try fields.optional("hostProcess")
-            self.runAsUserName = try fields.optional("runAsUserName")
-        }
-
-        public var json: JSONValue {
-            var members = JSONObject()
-            if let value = self.gmsaCredentialSpec { members["gmsaCredentialSpec"] = value.json }
-            if let value = self.gmsaCredentialSpecName { members["gmsaCredentialSpecName"] = value.json }
-            if let value = self.hostProcess { members["hostProcess"] = value.json }
-            if let value = self.runAsUserName { members["runAsUserName"] = value.json }
+            if let value = self.apiVersion { members["apiVersion"] = value.json }
+            if let value = self.kind { members["kind"] = value.json }
+            if let value = self.metadata { members["metadata"] = value.json }
+            if let value = self.template { members["template"] = value.json }
             return .object(members)
         }
     }

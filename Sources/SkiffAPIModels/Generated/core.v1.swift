@@ -34,6 +34,32 @@ extension core.v1 {
             self.volumeID = try fields.required("volumeID")
         }
 
+        public init(reader: inout JSONReader) throws {
+            try reader.expectObject()
+            var v0: String? = nil
+            var v1: Int32? = nil
+            var v2: Bool? = nil
+            var v3: String? = nil
+            try reader.beginObject()
+            while let key = try reader.nextKey() {
+                if key == "fsType" {
+                    v0 = try reader.member("fsType")
+                } else if key == "partition" {
+                    v1 = try reader.member("partition")
+                } else if key == "readOnly" {
+                    v2 = try reader.member("readOnly")
+                } else if key == "volumeID" {
+                    v3 = try reader.member("volumeID")
+                } else {
+                    try reader.skipValue()
+                }
+            }
+            self.fsType = v0
+            self.partition = v1
+            self.readOnly = v2
+            self.volumeID = try requiredMember(v3, "volumeID")
+        }
+
         public var json: JSONValue {
             var members = JSONObject()
             if let value = self.fsType { members["fsType"] = value.json }
@@ -73,6 +99,28 @@ extension core.v1 {
             self.podAntiAffinity = try fields.optional("podAntiAffinity")
         }
 
+        public init(reader: inout JSONReader) throws {
+            try reader.expectObject()
+            var v0: NodeAffinity? = nil
+            var v1: PodAffinity? = nil
+            var v2: PodAntiAffinity? = nil
+            try reader.beginObject()
+            while let key = try reader.nextKey() {
+                if key == "nodeAffinity" {
+                    v0 = try reader.member("nodeAffinity")
+                } else if key == "podAffinity" {
+                    v1 = try reader.member("podAffinity")
+                } else if key == "podAntiAffinity" {
+                    v2 = try reader.member("podAntiAffinity")
+                } else {
+                    try reader.skipValue()
+                }
+            }
+            self.nodeAffinity = v0
+            self.podAffinity = v1
+            self.podAntiAffinity = v2
+        }
+
         public var json: JSONValue {
             var members = JSONObject()
             if let value = self.nodeAffinity { members["nodeAffinity"] = value.json }
@@ -104,6 +152,24 @@ extension core.v1 {
             self.type = try fields.required("type")
         }
 
+        public init(reader: inout JSONReader) throws {
+            try reader.expectObject()
+            var v0: String? = nil
+            var v1: String? = nil
+            try reader.beginObject()
+            while let key = try reader.nextKey() {
+                if key == "localhostProfile" {
+                    v0 = try reader.member("localhostProfile")
+                } else if key == "type" {
+                    v1 = try reader.member("type")
+                } else {
+                    try reader.skipValue()
+                }
+            }
+            self.localhostProfile = v0
+            self.type = try requiredMember(v1, "type")
+        }
+
         public var json: JSONValue {
             var members = JSONObject()
             if let value = self.localhostProfile { members["localhostProfile"] = value.json }
@@ -132,6 +198,24 @@ extension core.v1 {
             let fields = try JSONFields(json)
             self.devicePath = try fields.required("devicePath")
             self.name = try fields.required("name")
+        }
+
+        public init(reader: inout JSONReader) throws {
+            try reader.expectObject()
+            var v0: String? = nil
+            var v1: String? = nil
+            try reader.beginObject()
+            while let key = try reader.nextKey() {
+                if key == "devicePath" {
+                    v0 = try reader.member("devicePath")
+                } else if key == "name" {
+                    v1 = try reader.member("name")
+                } else {
+                    try reader.skipValue()
+                }
+            }
+            self.devicePath = try requiredMember(v0, "devicePath")
+            self.name = try requiredMember(v1, "name")
         }
 
         public var json: JSONValue {
@@ -185,6 +269,40 @@ extension core.v1 {
             self.readOnly = try fields.optional("readOnly")
         }
 
+        public init(reader: inout JSONReader) throws {
+            try reader.expectObject()
+            var v0: String? = nil
+            var v1: String? = nil
+            var v2: String? = nil
+            var v3: String? = nil
+            var v4: String? = nil
+            var v5: Bool? = nil
+            try reader.beginObject()
+            while let key = try reader.nextKey() {
+                if key == "cachingMode" {
+                    v0 = try reader.member("cachingMode")
+                } else if key == "diskName" {
+                    v1 = try reader.member("diskName")
+                } else if key == "diskURI" {
+                    v2 = try reader.member("diskURI")
+                } else if key == "fsType" {
+                    v3 = try reader.member("fsType")
+                } else if key == "kind" {
+                    v4 = try reader.member("kind")
+                } else if key == "readOnly" {
+                    v5 = try reader.member("readOnly")
+                } else {
+                    try reader.skipValue()
+                }
+            }
+            self.cachingMode = v0
+            self.diskName = try requiredMember(v1, "diskName")
+            self.diskURI = try requiredMember(v2, "diskURI")
+            self.fsType = v3
+            self.kind = v4
+            self.readOnly = v5
+        }
+
         public var json: JSONValue {
             var members = JSONObject()
             if let value = self.cachingMode { members["cachingMode"] = value.json }
@@ -230,6 +348,32 @@ extension core.v1 {
             self.shareName = try fields.required("shareName")
         }
 
+        public init(reader: inout JSONReader) throws {
+            try reader.expectObject()
+            var v0: Bool? = nil
+            var v1: String? = nil
+            var v2: String? = nil
+            var v3: String? = nil
+            try reader.beginObject()
+            while let key = try reader.nextKey() {
+                if key == "readOnly" {
+                    v0 = try reader.member("readOnly")
+                } else if key == "secretName" {
+                    v1 = try reader.member("secretName")
+                } else if key == "secretNamespace" {
+                    v2 = try reader.member("secretNamespace")
+                } else if key == "shareName" {
+                    v3 = try reader.member("shareName")
+                } else {
+                    try reader.skipValue()
+                }
+            }
+            self.readOnly = v0
+            self.secretName = try requiredMember(v1, "secretName")
+            self.secretNamespace = v2
+            self.shareName = try requiredMember(v3, "shareName")
+        }
+
         public var json: JSONValue {
             var members = JSONObject()
             if let value = self.readOnly { members["readOnly"] = value.json }
@@ -265,6 +409,28 @@ extension core.v1 {
             self.readOnly = try fields.optional("readOnly")
             self.secretName = try fields.required("secretName")
             self.shareName = try fields.required("shareName")
+        }
+
+        public init(reader: inout JSONReader) throws {
+            try reader.expectObject()
+            var v0: Bool? = nil
+            var v1: String? = nil
+            var v2: String? = nil
+            try reader.beginObject()
+            while let key = try reader.nextKey() {
+                if key == "readOnly" {
+                    v0 = try reader.member("readOnly")
+                } else if key == "secretName" {
+                    v1 = try reader.member("secretName")
+                } else if key == "shareName" {
+                    v2 = try reader.member("shareName")
+                } else {
+                    try reader.skipValue()
+                }
+            }
+            self.readOnly = v0
+            self.secretName = try requiredMember(v1, "secretName")
+            self.shareName = try requiredMember(v2, "shareName")
         }
 
         public var json: JSONValue {
@@ -309,6 +475,32 @@ extension core.v1 {
             self.kind = try fields.optional("kind")
             self.metadata = try fields.optional("metadata")
             self.target = try fields.required("target")
+        }
+
+        public init(reader: inout JSONReader) throws {
+            try reader.expectObject()
+            var v0: String? = nil
+            var v1: String? = nil
+            var v2: meta.v1.ObjectMeta? = nil
+            var v3: ObjectReference? = nil
+            try reader.beginObject()
+            while let key = try reader.nextKey() {
+                if key == "apiVersion" {
+                    v0 = try reader.member("apiVersion")
+                } else if key == "kind" {
+                    v1 = try reader.member("kind")
+                } else if key == "metadata" {
+                    v2 = try reader.member("metadata")
+                } else if key == "target" {
+                    v3 = try reader.member("target")
+                } else {
+                    try reader.skipValue()
+                }
+            }
+            self.apiVersion = v0
+            self.kind = v1
+            self.metadata = v2
+            self.target = try requiredMember(v3, "target")
         }
 
         public var json: JSONValue {
@@ -389,6 +581,56 @@ extension core.v1 {
             self.volumeHandle = try fields.required("volumeHandle")
         }
 
+        public init(reader: inout JSONReader) throws {
+            try reader.expectObject()
+            var v0: SecretReference? = nil
+            var v1: SecretReference? = nil
+            var v2: String? = nil
+            var v3: String? = nil
+            var v4: SecretReference? = nil
+            var v5: SecretReference? = nil
+            var v6: SecretReference? = nil
+            var v7: Bool? = nil
+            var v8: [String: String]? = nil
+            var v9: String? = nil
+            try reader.beginObject()
+            while let key = try reader.nextKey() {
+                if key == "controllerExpandSecretRef" {
+                    v0 = try reader.member("controllerExpandSecretRef")
+                } else if key == "controllerPublishSecretRef" {
+                    v1 = try reader.member("controllerPublishSecretRef")
+                } else if key == "driver" {
+                    v2 = try reader.member("driver")
+                } else if key == "fsType" {
+                    v3 = try reader.member("fsType")
+                } else if key == "nodeExpandSecretRef" {
+                    v4 = try reader.member("nodeExpandSecretRef")
+                } else if key == "nodePublishSecretRef" {
+                    v5 = try reader.member("nodePublishSecretRef")
+                } else if key == "nodeStageSecretRef" {
+                    v6 = try reader.member("nodeStageSecretRef")
+                } else if key == "readOnly" {
+                    v7 = try reader.member("readOnly")
+                } else if key == "volumeAttributes" {
+                    v8 = try reader.member("volumeAttributes")
+                } else if key == "volumeHandle" {
+                    v9 = try reader.member("volumeHandle")
+                } else {
+                    try reader.skipValue()
+                }
+            }
+            self.controllerExpandSecretRef = v0
+            self.controllerPublishSecretRef = v1
+            self.driver = try requiredMember(v2, "driver")
+            self.fsType = v3
+            self.nodeExpandSecretRef = v4
+            self.nodePublishSecretRef = v5
+            self.nodeStageSecretRef = v6
+            self.readOnly = v7
+            self.volumeAttributes = v8
+            self.volumeHandle = try requiredMember(v9, "volumeHandle")
+        }
+
         public var json: JSONValue {
             var members = JSONObject()
             if let value = self.controllerExpandSecretRef { members["controllerExpandSecretRef"] = value.json }
@@ -443,6 +685,36 @@ extension core.v1 {
             self.volumeAttributes = try fields.optional("volumeAttributes")
         }
 
+        public init(reader: inout JSONReader) throws {
+            try reader.expectObject()
+            var v0: String? = nil
+            var v1: String? = nil
+            var v2: LocalObjectReference? = nil
+            var v3: Bool? = nil
+            var v4: [String: String]? = nil
+            try reader.beginObject()
+            while let key = try reader.nextKey() {
+                if key == "driver" {
+                    v0 = try reader.member("driver")
+                } else if key == "fsType" {
+                    v1 = try reader.member("fsType")
+                } else if key == "nodePublishSecretRef" {
+                    v2 = try reader.member("nodePublishSecretRef")
+                } else if key == "readOnly" {
+                    v3 = try reader.member("readOnly")
+                } else if key == "volumeAttributes" {
+                    v4 = try reader.member("volumeAttributes")
+                } else {
+                    try reader.skipValue()
+                }
+            }
+            self.driver = try requiredMember(v0, "driver")
+            self.fsType = v1
+            self.nodePublishSecretRef = v2
+            self.readOnly = v3
+            self.volumeAttributes = v4
+        }
+
         public var json: JSONValue {
             var members = JSONObject()
             members["driver"] = self.driver.json
@@ -474,6 +746,24 @@ extension core.v1 {
             let fields = try JSONFields(json)
             self.add = try fields.optional("add")
             self.drop = try fields.optional("drop")
+        }
+
+        public init(reader: inout JSONReader) throws {
+            try reader.expectObject()
+            var v0: [String]? = nil
+            var v1: [String]? = nil
+            try reader.beginObject()
+            while let key = try reader.nextKey() {
+                if key == "add" {
+                    v0 = try reader.member("add")
+                } else if key == "drop" {
+                    v1 = try reader.member("drop")
+                } else {
+                    try reader.skipValue()
+                }
+            }
+            self.add = v0
+            self.drop = v1
         }
 
         public var json: JSONValue {
@@ -528,6 +818,40 @@ extension core.v1 {
             self.secretFile = try fields.optional("secretFile")
             self.secretRef = try fields.optional("secretRef")
             self.user = try fields.optional("user")
+        }
+
+        public init(reader: inout JSONReader) throws {
+            try reader.expectObject()
+            var v0: [String]? = nil
+            var v1: String? = nil
+            var v2: Bool? = nil
+            var v3: String? = nil
+            var v4: SecretReference? = nil
+            var v5: String? = nil
+            try reader.beginObject()
+            while let key = try reader.nextKey() {
+                if key == "monitors" {
+                    v0 = try reader.member("monitors")
+                } else if key == "path" {
+                    v1 = try reader.member("path")
+                } else if key == "readOnly" {
+                    v2 = try reader.member("readOnly")
+                } else if key == "secretFile" {
+                    v3 = try reader.member("secretFile")
+                } else if key == "secretRef" {
+                    v4 = try reader.member("secretRef")
+                } else if key == "user" {
+                    v5 = try reader.member("user")
+                } else {
+                    try reader.skipValue()
+                }
+            }
+            self.monitors = try requiredMember(v0, "monitors")
+            self.path = v1
+            self.readOnly = v2
+            self.secretFile = v3
+            self.secretRef = v4
+            self.user = v5
         }
 
         public var json: JSONValue {
@@ -588,6 +912,40 @@ extension core.v1 {
             self.user = try fields.optional("user")
         }
 
+        public init(reader: inout JSONReader) throws {
+            try reader.expectObject()
+            var v0: [String]? = nil
+            var v1: String? = nil
+            var v2: Bool? = nil
+            var v3: String? = nil
+            var v4: LocalObjectReference? = nil
+            var v5: String? = nil
+            try reader.beginObject()
+            while let key = try reader.nextKey() {
+                if key == "monitors" {
+                    v0 = try reader.member("monitors")
+                } else if key == "path" {
+                    v1 = try reader.member("path")
+                } else if key == "readOnly" {
+                    v2 = try reader.member("readOnly")
+                } else if key == "secretFile" {
+                    v3 = try reader.member("secretFile")
+                } else if key == "secretRef" {
+                    v4 = try reader.member("secretRef")
+                } else if key == "user" {
+                    v5 = try reader.member("user")
+                } else {
+                    try reader.skipValue()
+                }
+            }
+            self.monitors = try requiredMember(v0, "monitors")
+            self.path = v1
+            self.readOnly = v2
+            self.secretFile = v3
+            self.secretRef = v4
+            self.user = v5
+        }
+
         public var json: JSONValue {
             var members = JSONObject()
             members["monitors"] = self.monitors.json
@@ -632,6 +990,32 @@ extension core.v1 {
             self.volumeID = try fields.required("volumeID")
         }
 
+        public init(reader: inout JSONReader) throws {
+            try reader.expectObject()
+            var v0: String? = nil
+            var v1: Bool? = nil
+            var v2: SecretReference? = nil
+            var v3: String? = nil
+            try reader.beginObject()
+            while let key = try reader.nextKey() {
+                if key == "fsType" {
+                    v0 = try reader.member("fsType")
+                } else if key == "readOnly" {
+                    v1 = try reader.member("readOnly")
+                } else if key == "secretRef" {
+                    v2 = try reader.member("secretRef")
+                } else if key == "volumeID" {
+                    v3 = try reader.member("volumeID")
+                } else {
+                    try reader.skipValue()
+                }
+            }
+            self.fsType = v0
+            self.readOnly = v1
+            self.secretRef = v2
+            self.volumeID = try requiredMember(v3, "volumeID")
+        }
+
         public var json: JSONValue {
             var members = JSONObject()
             if let value = self.fsType { members["fsType"] = value.json }
@@ -674,6 +1058,32 @@ extension core.v1 {
             self.volumeID = try fields.required("volumeID")
         }
 
+        public init(reader: inout JSONReader) throws {
+            try reader.expectObject()
+            var v0: String? = nil
+            var v1: Bool? = nil
+            var v2: LocalObjectReference? = nil
+            var v3: String? = nil
+            try reader.beginObject()
+            while let key = try reader.nextKey() {
+                if key == "fsType" {
+                    v0 = try reader.member("fsType")
+                } else if key == "readOnly" {
+                    v1 = try reader.member("readOnly")
+                } else if key == "secretRef" {
+                    v2 = try reader.member("secretRef")
+                } else if key == "volumeID" {
+                    v3 = try reader.member("volumeID")
+                } else {
+                    try reader.skipValue()
+                }
+            }
+            self.fsType = v0
+            self.readOnly = v1
+            self.secretRef = v2
+            self.volumeID = try requiredMember(v3, "volumeID")
+        }
+
         public var json: JSONValue {
             var members = JSONObject()
             if let value = self.fsType { members["fsType"] = value.json }
@@ -699,6 +1109,20 @@ extension core.v1 {
         public init(json: JSONValue) throws(ModelDecodingError) {
             let fields = try JSONFields(json)
             self.timeoutSeconds = try fields.optional("timeoutSeconds")
+        }
+
+        public init(reader: inout JSONReader) throws {
+            try reader.expectObject()
+            var v0: Int32? = nil
+            try reader.beginObject()
+            while let key = try reader.nextKey() {
+                if key == "timeoutSeconds" {
+                    v0 = try reader.member("timeoutSeconds")
+                } else {
+                    try reader.skipValue()
+                }
+            }
+            self.timeoutSeconds = v0
         }
 
         public var json: JSONValue {
@@ -746,6 +1170,36 @@ extension core.v1 {
             self.signerName = try fields.optional("signerName")
         }
 
+        public init(reader: inout JSONReader) throws {
+            try reader.expectObject()
+            var v0: meta.v1.LabelSelector? = nil
+            var v1: String? = nil
+            var v2: Bool? = nil
+            var v3: String? = nil
+            var v4: String? = nil
+            try reader.beginObject()
+            while let key = try reader.nextKey() {
+                if key == "labelSelector" {
+                    v0 = try reader.member("labelSelector")
+                } else if key == "name" {
+                    v1 = try reader.member("name")
+                } else if key == "optional" {
+                    v2 = try reader.member("optional")
+                } else if key == "path" {
+                    v3 = try reader.member("path")
+                } else if key == "signerName" {
+                    v4 = try reader.member("signerName")
+                } else {
+                    try reader.skipValue()
+                }
+            }
+            self.labelSelector = v0
+            self.name = v1
+            self.optional = v2
+            self.path = try requiredMember(v3, "path")
+            self.signerName = v4
+        }
+
         public var json: JSONValue {
             var members = JSONObject()
             if let value = self.labelSelector { members["labelSelector"] = value.json }
@@ -787,6 +1241,32 @@ extension core.v1 {
             self.message = try fields.optional("message")
             self.status = try fields.required("status")
             self.type = try fields.required("type")
+        }
+
+        public init(reader: inout JSONReader) throws {
+            try reader.expectObject()
+            var v0: String? = nil
+            var v1: String? = nil
+            var v2: String? = nil
+            var v3: String? = nil
+            try reader.beginObject()
+            while let key = try reader.nextKey() {
+                if key == "error" {
+                    v0 = try reader.member("error")
+                } else if key == "message" {
+                    v1 = try reader.member("message")
+                } else if key == "status" {
+                    v2 = try reader.member("status")
+                } else if key == "type" {
+                    v3 = try reader.member("type")
+                } else {
+                    try reader.skipValue()
+                }
+            }
+            self.error = v0
+            self.message = v1
+            self.status = try requiredMember(v2, "status")
+            self.type = try requiredMember(v3, "type")
         }
 
         public var json: JSONValue {
@@ -837,6 +1317,32 @@ extension core.v1 {
             self.metadata = try fields.optional("metadata")
         }
 
+        public init(reader: inout JSONReader) throws {
+            try reader.expectObject()
+            var v0: String? = nil
+            var v1: [ComponentCondition]? = nil
+            var v2: String? = nil
+            var v3: meta.v1.ObjectMeta? = nil
+            try reader.beginObject()
+            while let key = try reader.nextKey() {
+                if key == "apiVersion" {
+                    v0 = try reader.member("apiVersion")
+                } else if key == "conditions" {
+                    v1 = try reader.member("conditions")
+                } else if key == "kind" {
+                    v2 = try reader.member("kind")
+                } else if key == "metadata" {
+                    v3 = try reader.member("metadata")
+                } else {
+                    try reader.skipValue()
+                }
+            }
+            self.apiVersion = v0
+            self.conditions = v1
+            self.kind = v2
+            self.metadata = v3
+        }
+
         public var json: JSONValue {
             var members = JSONObject()
             if let value = self.apiVersion { members["apiVersion"] = value.json }
@@ -880,6 +1386,32 @@ extension core.v1 {
             self.items = try fields.required("items")
             self.kind = try fields.optional("kind")
             self.metadata = try fields.optional("metadata")
+        }
+
+        public init(reader: inout JSONReader) throws {
+            try reader.expectObject()
+            var v0: String? = nil
+            var v1: [ComponentStatus]? = nil
+            var v2: String? = nil
+            var v3: meta.v1.ListMeta? = nil
+            try reader.beginObject()
+            while let key = try reader.nextKey() {
+                if key == "apiVersion" {
+                    v0 = try reader.member("apiVersion")
+                } else if key == "items" {
+                    v1 = try reader.member("items")
+                } else if key == "kind" {
+                    v2 = try reader.member("kind")
+                } else if key == "metadata" {
+                    v3 = try reader.member("metadata")
+                } else {
+                    try reader.skipValue()
+                }
+            }
+            self.apiVersion = v0
+            self.items = try requiredMember(v1, "items")
+            self.kind = v2
+            self.metadata = v3
         }
 
         public var json: JSONValue {
@@ -941,6 +1473,40 @@ extension core.v1 {
             self.metadata = try fields.optional("metadata")
         }
 
+        public init(reader: inout JSONReader) throws {
+            try reader.expectObject()
+            var v0: String? = nil
+            var v1: [String: String]? = nil
+            var v2: [String: String]? = nil
+            var v3: Bool? = nil
+            var v4: String? = nil
+            var v5: meta.v1.ObjectMeta? = nil
+            try reader.beginObject()
+            while let key = try reader.nextKey() {
+                if key == "apiVersion" {
+                    v0 = try reader.member("apiVersion")
+                } else if key == "binaryData" {
+                    v1 = try reader.member("binaryData")
+                } else if key == "data" {
+                    v2 = try reader.member("data")
+                } else if key == "immutable" {
+                    v3 = try reader.member("immutable")
+                } else if key == "kind" {
+                    v4 = try reader.member("kind")
+                } else if key == "metadata" {
+                    v5 = try reader.member("metadata")
+                } else {
+                    try reader.skipValue()
+                }
+            }
+            self.apiVersion = v0
+            self.binaryData = v1
+            self.data = v2
+            self.immutable = v3
+            self.kind = v4
+            self.metadata = v5
+        }
+
         public var json: JSONValue {
             var members = JSONObject()
             if let value = self.apiVersion { members["apiVersion"] = value.json }
@@ -973,6 +1539,24 @@ extension core.v1 {
             let fields = try JSONFields(json)
             self.name = try fields.optional("name")
             self.optional = try fields.optional("optional")
+        }
+
+        public init(reader: inout JSONReader) throws {
+            try reader.expectObject()
+            var v0: String? = nil
+            var v1: Bool? = nil
+            try reader.beginObject()
+            while let key = try reader.nextKey() {
+                if key == "name" {
+                    v0 = try reader.member("name")
+                } else if key == "optional" {
+                    v1 = try reader.member("optional")
+                } else {
+                    try reader.skipValue()
+                }
+            }
+            self.name = v0
+            self.optional = v1
         }
 
         public var json: JSONValue {
@@ -1008,6 +1592,28 @@ extension core.v1 {
             self.key = try fields.required("key")
             self.name = try fields.optional("name")
             self.optional = try fields.optional("optional")
+        }
+
+        public init(reader: inout JSONReader) throws {
+            try reader.expectObject()
+            var v0: String? = nil
+            var v1: String? = nil
+            var v2: Bool? = nil
+            try reader.beginObject()
+            while let key = try reader.nextKey() {
+                if key == "key" {
+                    v0 = try reader.member("key")
+                } else if key == "name" {
+                    v1 = try reader.member("name")
+                } else if key == "optional" {
+                    v2 = try reader.member("optional")
+                } else {
+                    try reader.skipValue()
+                }
+            }
+            self.key = try requiredMember(v0, "key")
+            self.name = v1
+            self.optional = v2
         }
 
         public var json: JSONValue {
@@ -1052,6 +1658,32 @@ extension core.v1 {
             self.items = try fields.required("items")
             self.kind = try fields.optional("kind")
             self.metadata = try fields.optional("metadata")
+        }
+
+        public init(reader: inout JSONReader) throws {
+            try reader.expectObject()
+            var v0: String? = nil
+            var v1: [ConfigMap]? = nil
+            var v2: String? = nil
+            var v3: meta.v1.ListMeta? = nil
+            try reader.beginObject()
+            while let key = try reader.nextKey() {
+                if key == "apiVersion" {
+                    v0 = try reader.member("apiVersion")
+                } else if key == "items" {
+                    v1 = try reader.member("items")
+                } else if key == "kind" {
+                    v2 = try reader.member("kind")
+                } else if key == "metadata" {
+                    v3 = try reader.member("metadata")
+                } else {
+                    try reader.skipValue()
+                }
+            }
+            self.apiVersion = v0
+            self.items = try requiredMember(v1, "items")
+            self.kind = v2
+            self.metadata = v3
         }
 
         public var json: JSONValue {
@@ -1102,6 +1734,36 @@ extension core.v1 {
             self.uid = try fields.optional("uid")
         }
 
+        public init(reader: inout JSONReader) throws {
+            try reader.expectObject()
+            var v0: String? = nil
+            var v1: String? = nil
+            var v2: String? = nil
+            var v3: String? = nil
+            var v4: String? = nil
+            try reader.beginObject()
+            while let key = try reader.nextKey() {
+                if key == "kubeletConfigKey" {
+                    v0 = try reader.member("kubeletConfigKey")
+                } else if key == "name" {
+                    v1 = try reader.member("name")
+                } else if key == "namespace" {
+                    v2 = try reader.member("namespace")
+                } else if key == "resourceVersion" {
+                    v3 = try reader.member("resourceVersion")
+                } else if key == "uid" {
+                    v4 = try reader.member("uid")
+                } else {
+                    try reader.skipValue()
+                }
+            }
+            self.kubeletConfigKey = try requiredMember(v0, "kubeletConfigKey")
+            self.name = try requiredMember(v1, "name")
+            self.namespace = try requiredMember(v2, "namespace")
+            self.resourceVersion = v3
+            self.uid = v4
+        }
+
         public var json: JSONValue {
             var members = JSONObject()
             members["kubeletConfigKey"] = self.kubeletConfigKey.json
@@ -1139,6 +1801,28 @@ extension core.v1 {
             self.items = try fields.optional("items")
             self.name = try fields.optional("name")
             self.optional = try fields.optional("optional")
+        }
+
+        public init(reader: inout JSONReader) throws {
+            try reader.expectObject()
+            var v0: [KeyToPath]? = nil
+            var v1: String? = nil
+            var v2: Bool? = nil
+            try reader.beginObject()
+            while let key = try reader.nextKey() {
+                if key == "items" {
+                    v0 = try reader.member("items")
+                } else if key == "name" {
+                    v1 = try reader.member("name")
+                } else if key == "optional" {
+                    v2 = try reader.member("optional")
+                } else {
+                    try reader.skipValue()
+                }
+            }
+            self.items = v0
+            self.name = v1
+            self.optional = v2
         }
 
         public var json: JSONValue {
@@ -1181,6 +1865,32 @@ extension core.v1 {
             self.items = try fields.optional("items")
             self.name = try fields.optional("name")
             self.optional = try fields.optional("optional")
+        }
+
+        public init(reader: inout JSONReader) throws {
+            try reader.expectObject()
+            var v0: Int32? = nil
+            var v1: [KeyToPath]? = nil
+            var v2: String? = nil
+            var v3: Bool? = nil
+            try reader.beginObject()
+            while let key = try reader.nextKey() {
+                if key == "defaultMode" {
+                    v0 = try reader.member("defaultMode")
+                } else if key == "items" {
+                    v1 = try reader.member("items")
+                } else if key == "name" {
+                    v2 = try reader.member("name")
+                } else if key == "optional" {
+                    v3 = try reader.member("optional")
+                } else {
+                    try reader.skipValue()
+                }
+            }
+            self.defaultMode = v0
+            self.items = v1
+            self.name = v2
+            self.optional = v3
         }
 
         public var json: JSONValue {
@@ -1326,6 +2036,112 @@ extension core.v1 {
             self.workingDir = try fields.optional("workingDir")
         }
 
+        public init(reader: inout JSONReader) throws {
+            try reader.expectObject()
+            var v0: [String]? = nil
+            var v1: [String]? = nil
+            var v2: [EnvVar]? = nil
+            var v3: [EnvFromSource]? = nil
+            var v4: String? = nil
+            var v5: String? = nil
+            var v6: Lifecycle? = nil
+            var v7: Probe? = nil
+            var v8: String? = nil
+            var v9: [ContainerPort]? = nil
+            var v10: Probe? = nil
+            var v11: [ContainerResizePolicy]? = nil
+            var v12: ResourceRequirements? = nil
+            var v13: String? = nil
+            var v14: SecurityContext? = nil
+            var v15: Probe? = nil
+            var v16: Bool? = nil
+            var v17: Bool? = nil
+            var v18: String? = nil
+            var v19: String? = nil
+            var v20: Bool? = nil
+            var v21: [VolumeDevice]? = nil
+            var v22: [VolumeMount]? = nil
+            var v23: String? = nil
+            try reader.beginObject()
+            while let key = try reader.nextKey() {
+                if key == "args" {
+                    v0 = try reader.member("args")
+                } else if key == "command" {
+                    v1 = try reader.member("command")
+                } else if key == "env" {
+                    v2 = try reader.member("env")
+                } else if key == "envFrom" {
+                    v3 = try reader.member("envFrom")
+                } else if key == "image" {
+                    v4 = try reader.member("image")
+                } else if key == "imagePullPolicy" {
+                    v5 = try reader.member("imagePullPolicy")
+                } else if key == "lifecycle" {
+                    v6 = try reader.member("lifecycle")
+                } else if key == "livenessProbe" {
+                    v7 = try reader.member("livenessProbe")
+                } else if key == "name" {
+                    v8 = try reader.member("name")
+                } else if key == "ports" {
+                    v9 = try reader.member("ports")
+                } else if key == "readinessProbe" {
+                    v10 = try reader.member("readinessProbe")
+                } else if key == "resizePolicy" {
+                    v11 = try reader.member("resizePolicy")
+                } else if key == "resources" {
+                    v12 = try reader.member("resources")
+                } else if key == "restartPolicy" {
+                    v13 = try reader.member("restartPolicy")
+                } else if key == "securityContext" {
+                    v14 = try reader.member("securityContext")
+                } else if key == "startupProbe" {
+                    v15 = try reader.member("startupProbe")
+                } else if key == "stdin" {
+                    v16 = try reader.member("stdin")
+                } else if key == "stdinOnce" {
+                    v17 = try reader.member("stdinOnce")
+                } else if key == "terminationMessagePath" {
+                    v18 = try reader.member("terminationMessagePath")
+                } else if key == "terminationMessagePolicy" {
+                    v19 = try reader.member("terminationMessagePolicy")
+                } else if key == "tty" {
+                    v20 = try reader.member("tty")
+                } else if key == "volumeDevices" {
+                    v21 = try reader.member("volumeDevices")
+                } else if key == "volumeMounts" {
+                    v22 = try reader.member("volumeMounts")
+                } else if key == "workingDir" {
+                    v23 = try reader.member("workingDir")
+                } else {
+                    try reader.skipValue()
+                }
+            }
+            self.args = v0
+            self.command = v1
+            self.env = v2
+            self.envFrom = v3
+            self.image = v4
+            self.imagePullPolicy = v5
+            self.lifecycle = v6
+            self.livenessProbe = v7
+            self.name = try requiredMember(v8, "name")
+            self.ports = v9
+            self.readinessProbe = v10
+            self.resizePolicy = v11
+            self.resources = v12
+            self.restartPolicy = v13
+            self.securityContext = v14
+            self.startupProbe = v15
+            self.stdin = v16
+            self.stdinOnce = v17
+            self.terminationMessagePath = v18
+            self.terminationMessagePolicy = v19
+            self.tty = v20
+            self.volumeDevices = v21
+            self.volumeMounts = v22
+            self.workingDir = v23
+        }
+
         public var json: JSONValue {
             var members = JSONObject()
             if let value = self.args { members["args"] = value.json }
@@ -1379,6 +2195,24 @@ extension core.v1 {
             self.sizeBytes = try fields.optional("sizeBytes")
         }
 
+        public init(reader: inout JSONReader) throws {
+            try reader.expectObject()
+            var v0: [String]? = nil
+            var v1: Int64? = nil
+            try reader.beginObject()
+            while let key = try reader.nextKey() {
+                if key == "names" {
+                    v0 = try reader.member("names")
+                } else if key == "sizeBytes" {
+                    v1 = try reader.member("sizeBytes")
+                } else {
+                    try reader.skipValue()
+                }
+            }
+            self.names = v0
+            self.sizeBytes = v1
+        }
+
         public var json: JSONValue {
             var members = JSONObject()
             if let value = self.names { members["names"] = value.json }
@@ -1424,6 +2258,36 @@ extension core.v1 {
             self.`protocol` = try fields.optional("protocol")
         }
 
+        public init(reader: inout JSONReader) throws {
+            try reader.expectObject()
+            var v0: Int32? = nil
+            var v1: String? = nil
+            var v2: Int32? = nil
+            var v3: String? = nil
+            var v4: String? = nil
+            try reader.beginObject()
+            while let key = try reader.nextKey() {
+                if key == "containerPort" {
+                    v0 = try reader.member("containerPort")
+                } else if key == "hostIP" {
+                    v1 = try reader.member("hostIP")
+                } else if key == "hostPort" {
+                    v2 = try reader.member("hostPort")
+                } else if key == "name" {
+                    v3 = try reader.member("name")
+                } else if key == "protocol" {
+                    v4 = try reader.member("protocol")
+                } else {
+                    try reader.skipValue()
+                }
+            }
+            self.containerPort = try requiredMember(v0, "containerPort")
+            self.hostIP = v1
+            self.hostPort = v2
+            self.name = v3
+            self.`protocol` = v4
+        }
+
         public var json: JSONValue {
             var members = JSONObject()
             members["containerPort"] = self.containerPort.json
@@ -1455,6 +2319,24 @@ extension core.v1 {
             let fields = try JSONFields(json)
             self.resourceName = try fields.required("resourceName")
             self.restartPolicy = try fields.required("restartPolicy")
+        }
+
+        public init(reader: inout JSONReader) throws {
+            try reader.expectObject()
+            var v0: String? = nil
+            var v1: String? = nil
+            try reader.beginObject()
+            while let key = try reader.nextKey() {
+                if key == "resourceName" {
+                    v0 = try reader.member("resourceName")
+                } else if key == "restartPolicy" {
+                    v1 = try reader.member("restartPolicy")
+                } else {
+                    try reader.skipValue()
+                }
+            }
+            self.resourceName = try requiredMember(v0, "resourceName")
+            self.restartPolicy = try requiredMember(v1, "restartPolicy")
         }
 
         public var json: JSONValue {
@@ -1492,6 +2374,28 @@ extension core.v1 {
             self.waiting = try fields.optional("waiting")
         }
 
+        public init(reader: inout JSONReader) throws {
+            try reader.expectObject()
+            var v0: ContainerStateRunning? = nil
+            var v1: ContainerStateTerminated? = nil
+            var v2: ContainerStateWaiting? = nil
+            try reader.beginObject()
+            while let key = try reader.nextKey() {
+                if key == "running" {
+                    v0 = try reader.member("running")
+                } else if key == "terminated" {
+                    v1 = try reader.member("terminated")
+                } else if key == "waiting" {
+                    v2 = try reader.member("waiting")
+                } else {
+                    try reader.skipValue()
+                }
+            }
+            self.running = v0
+            self.terminated = v1
+            self.waiting = v2
+        }
+
         public var json: JSONValue {
             var members = JSONObject()
             if let value = self.running { members["running"] = value.json }
@@ -1516,6 +2420,20 @@ extension core.v1 {
         public init(json: JSONValue) throws(ModelDecodingError) {
             let fields = try JSONFields(json)
             self.startedAt = try fields.optional("startedAt")
+        }
+
+        public init(reader: inout JSONReader) throws {
+            try reader.expectObject()
+            var v0: meta.v1.Time? = nil
+            try reader.beginObject()
+            while let key = try reader.nextKey() {
+                if key == "startedAt" {
+                    v0 = try reader.member("startedAt")
+                } else {
+                    try reader.skipValue()
+                }
+            }
+            self.startedAt = v0
         }
 
         public var json: JSONValue {
@@ -1572,6 +2490,44 @@ extension core.v1 {
             self.startedAt = try fields.optional("startedAt")
         }
 
+        public init(reader: inout JSONReader) throws {
+            try reader.expectObject()
+            var v0: String? = nil
+            var v1: Int32? = nil
+            var v2: meta.v1.Time? = nil
+            var v3: String? = nil
+            var v4: String? = nil
+            var v5: Int32? = nil
+            var v6: meta.v1.Time? = nil
+            try reader.beginObject()
+            while let key = try reader.nextKey() {
+                if key == "containerID" {
+                    v0 = try reader.member("containerID")
+                } else if key == "exitCode" {
+                    v1 = try reader.member("exitCode")
+                } else if key == "finishedAt" {
+                    v2 = try reader.member("finishedAt")
+                } else if key == "message" {
+                    v3 = try reader.member("message")
+                } else if key == "reason" {
+                    v4 = try reader.member("reason")
+                } else if key == "signal" {
+                    v5 = try reader.member("signal")
+                } else if key == "startedAt" {
+                    v6 = try reader.member("startedAt")
+                } else {
+                    try reader.skipValue()
+                }
+            }
+            self.containerID = v0
+            self.exitCode = try requiredMember(v1, "exitCode")
+            self.finishedAt = v2
+            self.message = v3
+            self.reason = v4
+            self.signal = v5
+            self.startedAt = v6
+        }
+
         public var json: JSONValue {
             var members = JSONObject()
             if let value = self.containerID { members["containerID"] = value.json }
@@ -1605,6 +2561,24 @@ extension core.v1 {
             let fields = try JSONFields(json)
             self.message = try fields.optional("message")
             self.reason = try fields.optional("reason")
+        }
+
+        public init(reader: inout JSONReader) throws {
+            try reader.expectObject()
+            var v0: String? = nil
+            var v1: String? = nil
+            try reader.beginObject()
+            while let key = try reader.nextKey() {
+                if key == "message" {
+                    v0 = try reader.member("message")
+                } else if key == "reason" {
+                    v1 = try reader.member("reason")
+                } else {
+                    try reader.skipValue()
+                }
+            }
+            self.message = v0
+            self.reason = v1
         }
 
         public var json: JSONValue {
@@ -1700,6 +2674,72 @@ extension core.v1 {
             self.volumeMounts = try fields.optional("volumeMounts")
         }
 
+        public init(reader: inout JSONReader) throws {
+            try reader.expectObject()
+            var v0: [String: Quantity]? = nil
+            var v1: [ResourceStatus]? = nil
+            var v2: String? = nil
+            var v3: String? = nil
+            var v4: String? = nil
+            var v5: ContainerState? = nil
+            var v6: String? = nil
+            var v7: Bool? = nil
+            var v8: ResourceRequirements? = nil
+            var v9: Int32? = nil
+            var v10: Bool? = nil
+            var v11: ContainerState? = nil
+            var v12: ContainerUser? = nil
+            var v13: [VolumeMountStatus]? = nil
+            try reader.beginObject()
+            while let key = try reader.nextKey() {
+                if key == "allocatedResources" {
+                    v0 = try reader.member("allocatedResources")
+                } else if key == "allocatedResourcesStatus" {
+                    v1 = try reader.member("allocatedResourcesStatus")
+                } else if key == "containerID" {
+                    v2 = try reader.member("containerID")
+                } else if key == "image" {
+                    v3 = try reader.member("image")
+                } else if key == "imageID" {
+                    v4 = try reader.member("imageID")
+                } else if key == "lastState" {
+                    v5 = try reader.member("lastState")
+                } else if key == "name" {
+                    v6 = try reader.member("name")
+                } else if key == "ready" {
+                    v7 = try reader.member("ready")
+                } else if key == "resources" {
+                    v8 = try reader.member("resources")
+                } else if key == "restartCount" {
+                    v9 = try reader.member("restartCount")
+                } else if key == "started" {
+                    v10 = try reader.member("started")
+                } else if key == "state" {
+                    v11 = try reader.member("state")
+                } else if key == "user" {
+                    v12 = try reader.member("user")
+                } else if key == "volumeMounts" {
+                    v13 = try reader.member("volumeMounts")
+                } else {
+                    try reader.skipValue()
+                }
+            }
+            self.allocatedResources = v0
+            self.allocatedResourcesStatus = v1
+            self.containerID = v2
+            self.image = try requiredMember(v3, "image")
+            self.imageID = try requiredMember(v4, "imageID")
+            self.lastState = v5
+            self.name = try requiredMember(v6, "name")
+            self.ready = try requiredMember(v7, "ready")
+            self.resources = v8
+            self.restartCount = try requiredMember(v9, "restartCount")
+            self.started = v10
+            self.state = v11
+            self.user = v12
+            self.volumeMounts = v13
+        }
+
         public var json: JSONValue {
             var members = JSONObject()
             if let value = self.allocatedResources { members["allocatedResources"] = value.json }
@@ -1716,1016 +2756,6 @@ extension core.v1 {
             if let value = self.state { members["state"] = value.json }
             if let value = self.user { members["user"] = value.json }
             if let value = self.volumeMounts { members["volumeMounts"] = value.json }
-            return .object(members)
-        }
-    }
-
-    /// ContainerUser represents user identity information
-    public struct ContainerUser: Sendable, Equatable, JSONValueConvertible {
-        /// Linux holds user identity information initially attached to the first process of the containers in Linux.
-        public var linux: LinuxContainerUser?
-
-        /// Makes a `ContainerUser` from its members; optional members default to nil.
-        public init(
-            linux: LinuxContainerUser? = nil
-        ) {
-            self.linux = linux
-        }
-
-        public init(json: JSONValue) throws(ModelDecodingError) {
-            let fields = try JSONFields(json)
-            self.linux = try fields.optional("linux")
-        }
-
-        public var json: JSONValue {
-            var members = JSONObject()
-            if let value = self.linux { members["linux"] = value.json }
-            return .object(members)
-        }
-    }
-
-    /// DaemonEndpoint contains information about a single Daemon endpoint.
-    public struct DaemonEndpoint: Sendable, Equatable, JSONValueConvertible {
-        /// Port number of the given endpoint.
-        public var Port: Int32
-
-        /// Makes a `DaemonEndpoint` from its members; optional members default to nil.
-        public init(
-            Port: Int32
-        ) {
-            self.Port = Port
-        }
-
-        public init(json: JSONValue) throws(ModelDecodingError) {
-            let fields = try JSONFields(json)
-            self.Port = try fields.required("Port")
-        }
-
-        public var json: JSONValue {
-            var members = JSONObject()
-            members["Port"] = self.Port.json
-            return .object(members)
-        }
-    }
-
-    /// Represents downward API info for projecting into a projected volume.
-    public struct DownwardAPIProjection: Sendable, Equatable, JSONValueConvertible {
-        /// Items is a list of DownwardAPIVolume file
-        public var items: [DownwardAPIVolumeFile]?
-
-        /// Makes a `DownwardAPIProjection` from its members; optional members default to nil.
-        public init(
-            items: [DownwardAPIVolumeFile]? = nil
-        ) {
-            self.items = items
-        }
-
-        public init(json: JSONValue) throws(ModelDecodingError) {
-            let fields = try JSONFields(json)
-            self.items = try fields.optional("items")
-        }
-
-        public var json: JSONValue {
-            var members = JSONObject()
-            if let value = self.items { members["items"] = value.json }
-            return .object(members)
-        }
-    }
-
-    /// DownwardAPIVolumeFile represents information to create the file containing the pod field
-    public struct DownwardAPIVolumeFile: Sendable, Equatable, JSONValueConvertible {
-        /// Required: Selects a field of the pod: only annotations, labels, name, namespace and uid are supported.
-        public var fieldRef: ObjectFieldSelector?
-        /// Optional: mode bits used to set permissions on this file, must be an octal value between 0000 and 0777 or a
-        /// decimal value between 0 and 511.
-        public var mode: Int32?
-        /// Required: Path is the relative path name of the file to be created.
-        public var path: String
-        /// Selects a resource of the container: only resources limits and requests (limits.cpu, limits.memory,
-        /// requests.cpu and requests.memory) are currently supported.
-        public var resourceFieldRef: ResourceFieldSelector?
-
-        /// Makes a `DownwardAPIVolumeFile` from its members; optional members default to nil.
-        public init(
-            fieldRef: ObjectFieldSelector? = nil,
-            mode: Int32? = nil,
-            path: String,
-            resourceFieldRef: ResourceFieldSelector? = nil
-        ) {
-            self.fieldRef = fieldRef
-            self.mode = mode
-            self.path = path
-            self.resourceFieldRef = resourceFieldRef
-        }
-
-        public init(json: JSONValue) throws(ModelDecodingError) {
-            let fields = try JSONFields(json)
-            self.fieldRef = try fields.optional("fieldRef")
-            self.mode = try fields.optional("mode")
-            self.path = try fields.required("path")
-            self.resourceFieldRef = try fields.optional("resourceFieldRef")
-        }
-
-        public var json: JSONValue {
-            var members = JSONObject()
-            if let value = self.fieldRef { members["fieldRef"] = value.json }
-            if let value = self.mode { members["mode"] = value.json }
-            members["path"] = self.path.json
-            if let value = self.resourceFieldRef { members["resourceFieldRef"] = value.json }
-            return .object(members)
-        }
-    }
-
-    /// DownwardAPIVolumeSource represents a volume containing downward API info.
-    public struct DownwardAPIVolumeSource: Sendable, Equatable, JSONValueConvertible {
-        /// Optional: mode bits to use on created files by default.
-        public var defaultMode: Int32?
-        /// Items is a list of downward API volume file
-        public var items: [DownwardAPIVolumeFile]?
-
-        /// Makes a `DownwardAPIVolumeSource` from its members; optional members default to nil.
-        public init(
-            defaultMode: Int32? = nil,
-            items: [DownwardAPIVolumeFile]? = nil
-        ) {
-            self.defaultMode = defaultMode
-            self.items = items
-        }
-
-        public init(json: JSONValue) throws(ModelDecodingError) {
-            let fields = try JSONFields(json)
-            self.defaultMode = try fields.optional("defaultMode")
-            self.items = try fields.optional("items")
-        }
-
-        public var json: JSONValue {
-            var members = JSONObject()
-            if let value = self.defaultMode { members["defaultMode"] = value.json }
-            if let value = self.items { members["items"] = value.json }
-            return .object(members)
-        }
-    }
-
-    /// Represents an empty directory for a pod.
-    public struct EmptyDirVolumeSource: Sendable, Equatable, JSONValueConvertible {
-        /// medium represents what type of storage medium should back this directory.
-        public var medium: String?
-        /// sizeLimit is the total amount of local storage required for this EmptyDir volume.
-        public var sizeLimit: Quantity?
-
-        /// Makes a `EmptyDirVolumeSource` from its members; optional members default to nil.
-        public init(
-            medium: String? = nil,
-            sizeLimit: Quantity? = nil
-        ) {
-            self.medium = medium
-            self.sizeLimit = sizeLimit
-        }
-
-        public init(json: JSONValue) throws(ModelDecodingError) {
-            let fields = try JSONFields(json)
-            self.medium = try fields.optional("medium")
-            self.sizeLimit = try fields.optional("sizeLimit")
-        }
-
-        public var json: JSONValue {
-            var members = JSONObject()
-            if let value = self.medium { members["medium"] = value.json }
-            if let value = self.sizeLimit { members["sizeLimit"] = value.json }
-            return .object(members)
-        }
-    }
-
-    /// EndpointAddress is a tuple that describes single IP address.
-    public struct EndpointAddress: Sendable, Equatable, JSONValueConvertible {
-        /// The Hostname of this endpoint
-        public var hostname: String?
-        /// The IP of this endpoint.
-        public var ip: String
-        /// Optional: Node hosting this endpoint.
-        public var nodeName: String?
-        /// Reference to object providing the endpoint.
-        public var targetRef: ObjectReference?
-
-        /// Makes a `EndpointAddress` from its members; optional members default to nil.
-        public init(
-            hostname: String? = nil,
-            ip: String,
-            nodeName: String? = nil,
-            targetRef: ObjectReference? = nil
-        ) {
-            self.hostname = hostname
-            self.ip = ip
-            self.nodeName = nodeName
-            self.targetRef = targetRef
-        }
-
-        public init(json: JSONValue) throws(ModelDecodingError) {
-            let fields = try JSONFields(json)
-            self.hostname = try fields.optional("hostname")
-            self.ip = try fields.required("ip")
-            self.nodeName = try fields.optional("nodeName")
-            self.targetRef = try fields.optional("targetRef")
-        }
-
-        public var json: JSONValue {
-            var members = JSONObject()
-            if let value = self.hostname { members["hostname"] = value.json }
-            members["ip"] = self.ip.json
-            if let value = self.nodeName { members["nodeName"] = value.json }
-            if let value = self.targetRef { members["targetRef"] = value.json }
-            return .object(members)
-        }
-    }
-
-    /// EndpointPort is a tuple that describes a single port.
-    public struct EndpointPort: Sendable, Equatable, JSONValueConvertible {
-        /// The application protocol for this port.
-        public var appProtocol: String?
-        /// The name of this port.
-        public var name: String?
-        /// The port number of the endpoint.
-        public var port: Int32
-        /// The IP protocol for this port.
-        public var `protocol`: String?
-
-        /// Makes a `EndpointPort` from its members; optional members default to nil.
-        public init(
-            appProtocol: String? = nil,
-            name: String? = nil,
-            port: Int32,
-            `protocol`: String? = nil
-        ) {
-            self.appProtocol = appProtocol
-            self.name = name
-            self.port = port
-            self.`protocol` = `protocol`
-        }
-
-        public init(json: JSONValue) throws(ModelDecodingError) {
-            let fields = try JSONFields(json)
-            self.appProtocol = try fields.optional("appProtocol")
-            self.name = try fields.optional("name")
-            self.port = try fields.required("port")
-            self.`protocol` = try fields.optional("protocol")
-        }
-
-        public var json: JSONValue {
-            var members = JSONObject()
-            if let value = self.appProtocol { members["appProtocol"] = value.json }
-            if let value = self.name { members["name"] = value.json }
-            members["port"] = self.port.json
-            if let value = self.`protocol` { members["protocol"] = value.json }
-            return .object(members)
-        }
-    }
-
-    /// EndpointSubset is a group of addresses with a common set of ports.
-    public struct EndpointSubset: Sendable, Equatable, JSONValueConvertible {
-        /// IP addresses which offer the related ports that are marked as ready.
-        public var addresses: [EndpointAddress]?
-        /// IP addresses which offer the related ports but are not currently marked as ready because they have not yet
-        /// finished starting, have recently failed a readiness check, or have recently failed a liveness check.
-        public var notReadyAddresses: [EndpointAddress]?
-        /// Port numbers available on the related IP addresses.
-        public var ports: [EndpointPort]?
-
-        /// Makes a `EndpointSubset` from its members; optional members default to nil.
-        public init(
-            addresses: [EndpointAddress]? = nil,
-            notReadyAddresses: [EndpointAddress]? = nil,
-            ports: [EndpointPort]? = nil
-        ) {
-            self.addresses = addresses
-            self.notReadyAddresses = notReadyAddresses
-            self.ports = ports
-        }
-
-        public init(json: JSONValue) throws(ModelDecodingError) {
-            let fields = try JSONFields(json)
-            self.addresses = try fields.optional("addresses")
-            self.notReadyAddresses = try fields.optional("notReadyAddresses")
-            self.ports = try fields.optional("ports")
-        }
-
-        public var json: JSONValue {
-            var members = JSONObject()
-            if let value = self.addresses { members["addresses"] = value.json }
-            if let value = self.notReadyAddresses { members["notReadyAddresses"] = value.json }
-            if let value = self.ports { members["ports"] = value.json }
-            return .object(members)
-        }
-    }
-
-    /// Endpoints is a collection of endpoints that implement the actual service.
-    public struct Endpoints: KubernetesResource {
-        public static let apiVersion = "v1"
-        public static let kind = "Endpoints"
-        public static let plural = "endpoints"
-        public static let namespaced = true
-        public typealias List = EndpointsList
-
-        /// APIVersion defines the versioned schema of this representation of an object.
-        public var apiVersion: String?
-        /// Kind is a string value representing the REST resource this object represents.
-        public var kind: String?
-        /// Standard object's metadata.
-        public var metadata: meta.v1.ObjectMeta?
-        /// The set of all endpoints is the union of all subsets.
-        public var subsets: [EndpointSubset]?
-
-        /// Makes a `Endpoints` from its members; optional members default to nil.
-        public init(
-            apiVersion: String? = Self.apiVersion,
-            kind: String? = Self.kind,
-            metadata: meta.v1.ObjectMeta? = nil,
-            subsets: [EndpointSubset]? = nil
-        ) {
-            self.apiVersion = apiVersion
-            self.kind = kind
-            self.metadata = metadata
-            self.subsets = subsets
-        }
-
-        public init(json: JSONValue) throws(ModelDecodingError) {
-            let fields = try JSONFields(json)
-            self.apiVersion = try fields.optional("apiVersion")
-            self.kind = try fields.optional("kind")
-            self.metadata = try fields.optional("metadata")
-            self.subsets = try fields.optional("subsets")
-        }
-
-        public var json: JSONValue {
-            var members = JSONObject()
-            if let value = self.apiVersion { members["apiVersion"] = value.json }
-            if let value = self.kind { members["kind"] = value.json }
-            if let value = self.metadata { members["metadata"] = value.json }
-            if let value = self.subsets { members["subsets"] = value.json }
-            return .object(members)
-        }
-    }
-
-    /// EndpointsList is a list of endpoints.
-    public struct EndpointsList: KubernetesList {
-        public static let apiVersion = "v1"
-        public static let kind = "EndpointsList"
-
-        /// APIVersion defines the versioned schema of this representation of an object.
-        public var apiVersion: String?
-        /// List of endpoints.
-        public var items: [Endpoints]
-        /// Kind is a string value representing the REST resource this object represents.
-        public var kind: String?
-        /// Standard list metadata.
-        public var metadata: meta.v1.ListMeta?
-
-        /// Makes a `EndpointsList` from its members; optional members default to nil.
-        public init(
-            apiVersion: String? = Self.apiVersion,
-            items: [Endpoints],
-            kind: String? = Self.kind,
-            metadata: meta.v1.ListMeta? = nil
-        ) {
-            self.apiVersion = apiVersion
-            self.items = items
-            self.kind = kind
-            self.metadata = metadata
-        }
-
-        public init(json: JSONValue) throws(ModelDecodingError) {
-            let fields = try JSONFields(json)
-            self.apiVersion = try fields.optional("apiVersion")
-            self.items = try fields.required("items")
-            self.kind = try fields.optional("kind")
-            self.metadata = try fields.optional("metadata")
-        }
-
-        public var json: JSONValue {
-            var members = JSONObject()
-            if let value = self.apiVersion { members["apiVersion"] = value.json }
-            members["items"] = self.items.json
-            if let value = self.kind { members["kind"] = value.json }
-            if let value = self.metadata { members["metadata"] = value.json }
-            return .object(members)
-        }
-    }
-
-    /// EnvFromSource represents the source of a set of ConfigMaps
-    public struct EnvFromSource: Sendable, Equatable, JSONValueConvertible {
-        /// The ConfigMap to select from
-        public var configMapRef: ConfigMapEnvSource?
-        /// An optional identifier to prepend to each key in the ConfigMap.
-        public var prefix: String?
-        /// The Secret to select from
-        public var secretRef: SecretEnvSource?
-
-        /// Makes a `EnvFromSource` from its members; optional members default to nil.
-        public init(
-            configMapRef: ConfigMapEnvSource? = nil,
-            prefix: String? = nil,
-            secretRef: SecretEnvSource? = nil
-        ) {
-            self.configMapRef = configMapRef
-            self.prefix = prefix
-            self.secretRef = secretRef
-        }
-
-        public init(json: JSONValue) throws(ModelDecodingError) {
-            let fields = try JSONFields(json)
-            self.configMapRef = try fields.optional("configMapRef")
-            self.prefix = try fields.optional("prefix")
-            self.secretRef = try fields.optional("secretRef")
-        }
-
-        public var json: JSONValue {
-            var members = JSONObject()
-            if let value = self.configMapRef { members["configMapRef"] = value.json }
-            if let value = self.prefix { members["prefix"] = value.json }
-            if let value = self.secretRef { members["secretRef"] = value.json }
-            return .object(members)
-        }
-    }
-
-    /// EnvVar represents an environment variable present in a Container.
-    public struct EnvVar: Sendable, Equatable, JSONValueConvertible {
-        /// Name of the environment variable.
-        public var name: String
-        /// Variable references $(VAR_NAME) are expanded using the previously defined environment variables in the
-        /// container and any service environment variables.
-        public var value: String?
-        /// Source for the environment variable's value.
-        public var valueFrom: EnvVarSource?
-
-        /// Makes a `EnvVar` from its members; optional members default to nil.
-        public init(
-            name: String,
-            value: String? = nil,
-            valueFrom: EnvVarSource? = nil
-        ) {
-            self.name = name
-            self.value = value
-            self.valueFrom = valueFrom
-        }
-
-        public init(json: JSONValue) throws(ModelDecodingError) {
-            let fields = try JSONFields(json)
-            self.name = try fields.required("name")
-            self.value = try fields.optional("value")
-            self.valueFrom = try fields.optional("valueFrom")
-        }
-
-        public var json: JSONValue {
-            var members = JSONObject()
-            members["name"] = self.name.json
-            if let value = self.value { members["value"] = value.json }
-            if let value = self.valueFrom { members["valueFrom"] = value.json }
-            return .object(members)
-        }
-    }
-
-    /// EnvVarSource represents a source for the value of an EnvVar.
-    public struct EnvVarSource: Sendable, Equatable, JSONValueConvertible {
-        /// Selects a key of a ConfigMap.
-        public var configMapKeyRef: ConfigMapKeySelector?
-        /// Selects a field of the pod: supports metadata.name, metadata.namespace, `metadata.labels['<KEY>']`,
-        /// `metadata.annotations['<KEY>']`, spec.nodeName, spec.serviceAccountName, status.hostIP, status.podIP,
-        /// status.podIPs.
-        public var fieldRef: ObjectFieldSelector?
-        /// Selects a resource of the container: only resources limits and requests (limits.cpu, limits.memory,
-        /// limits.ephemeral-storage, requests.cpu, requests.memory and requests.ephemeral-storage) are currently
-        /// supported.
-        public var resourceFieldRef: ResourceFieldSelector?
-        /// Selects a key of a secret in the pod's namespace
-        public var secretKeyRef: SecretKeySelector?
-
-        /// Makes a `EnvVarSource` from its members; optional members default to nil.
-        public init(
-            configMapKeyRef: ConfigMapKeySelector? = nil,
-            fieldRef: ObjectFieldSelector? = nil,
-            resourceFieldRef: ResourceFieldSelector? = nil,
-            secretKeyRef: SecretKeySelector? = nil
-        ) {
-            self.configMapKeyRef = configMapKeyRef
-            self.fieldRef = fieldRef
-            self.resourceFieldRef = resourceFieldRef
-            self.secretKeyRef = secretKeyRef
-        }
-
-        public init(json: JSONValue) throws(ModelDecodingError) {
-            let fields = try JSONFields(json)
-            self.configMapKeyRef = try fields.optional("configMapKeyRef")
-            self.fieldRef = try fields.optional("fieldRef")
-            self.resourceFieldRef = try fields.optional("resourceFieldRef")
-            self.secretKeyRef = try fields.optional("secretKeyRef")
-        }
-
-        public var json: JSONValue {
-            var members = JSONObject()
-            if let value = self.configMapKeyRef { members["configMapKeyRef"] = value.json }
-            if let value = self.fieldRef { members["fieldRef"] = value.json }
-            if let value = self.resourceFieldRef { members["resourceFieldRef"] = value.json }
-            if let value = self.secretKeyRef { members["secretKeyRef"] = value.json }
-            return .object(members)
-        }
-    }
-
-    /// An EphemeralContainer is a temporary container that you may add to an existing Pod for user-initiated activities
-    /// such as debugging.
-    public struct EphemeralContainer: Sendable, Equatable, JSONValueConvertible {
-        /// Arguments to the entrypoint.
-        public var args: [String]?
-        /// Entrypoint array.
-        public var command: [String]?
-        /// List of environment variables to set in the container.
-        public var env: [EnvVar]?
-        /// List of sources to populate environment variables in the container.
-        public var envFrom: [EnvFromSource]?
-        /// Container image name.
-        public var image: String?
-        /// Image pull policy.
-        public var imagePullPolicy: String?
-        /// Lifecycle is not allowed for ephemeral containers.
-        public var lifecycle: Lifecycle?
-        /// Probes are not allowed for ephemeral containers.
-        public var livenessProbe: Probe?
-        /// Name of the ephemeral container specified as a DNS_LABEL.
-        public var name: String
-        /// Ports are not allowed for ephemeral containers.
-        public var ports: [ContainerPort]?
-        /// Probes are not allowed for ephemeral containers.
-        public var readinessProbe: Probe?
-        /// Resources resize policy for the container.
-        public var resizePolicy: [ContainerResizePolicy]?
-        /// Resources are not allowed for ephemeral containers.
-        public var resources: ResourceRequirements?
-        /// Restart policy for the container to manage the restart behavior of each container within a pod.
-        public var restartPolicy: String?
-        /// Optional: SecurityContext defines the security options the ephemeral container should be run with.
-        public var securityContext: SecurityContext?
-        /// Probes are not allowed for ephemeral containers.
-        public var startupProbe: Probe?
-        /// Whether this container should allocate a buffer for stdin in the container runtime.
-        public var stdin: Bool?
-        /// Whether the container runtime should close the stdin channel after it has been opened by a single attach.
-        public var stdinOnce: Bool?
-        /// If set, the name of the container from PodSpec that this ephemeral container targets.
-        public var targetContainerName: String?
-        /// Optional: Path at which the file to which the container's termination message will be written is mounted
-        /// into the container's filesystem.
-        public var terminationMessagePath: String?
-        /// Indicate how the termination message should be populated.
-        public var terminationMessagePolicy: String?
-        /// Whether this container should allocate a TTY for itself, also requires 'stdin' to be true.
-        public var tty: Bool?
-        /// volumeDevices is the list of block devices to be used by the container.
-        public var volumeDevices: [VolumeDevice]?
-        /// Pod volumes to mount into the container's filesystem.
-        public var volumeMounts: [VolumeMount]?
-        /// Container's working directory.
-        public var workingDir: String?
-
-        /// Makes a `EphemeralContainer` from its members; optional members default to nil.
-        public init(
-            args: [String]? = nil,
-            command: [String]? = nil,
-            env: [EnvVar]? = nil,
-            envFrom: [EnvFromSource]? = nil,
-            image: String? = nil,
-            imagePullPolicy: String? = nil,
-            lifecycle: Lifecycle? = nil,
-            livenessProbe: Probe? = nil,
-            name: String,
-            ports: [ContainerPort]? = nil,
-            readinessProbe: Probe? = nil,
-            resizePolicy: [ContainerResizePolicy]? = nil,
-            resources: ResourceRequirements? = nil,
-            restartPolicy: String? = nil,
-            securityContext: SecurityContext? = nil,
-            startupProbe: Probe? = nil,
-            stdin: Bool? = nil,
-            stdinOnce: Bool? = nil,
-            targetContainerName: String? = nil,
-            terminationMessagePath: String? = nil,
-            terminationMessagePolicy: String? = nil,
-            tty: Bool? = nil,
-            volumeDevices: [VolumeDevice]? = nil,
-            volumeMounts: [VolumeMount]? = nil,
-            workingDir: String? = nil
-        ) {
-            self.args = args
-            self.command = command
-            self.env = env
-            self.envFrom = envFrom
-            self.image = image
-            self.imagePullPolicy = imagePullPolicy
-            self.lifecycle = lifecycle
-            self.livenessProbe = livenessProbe
-            self.name = name
-            self.ports = ports
-            self.readinessProbe = readinessProbe
-            self.resizePolicy = resizePolicy
-            self.resources = resources
-            self.restartPolicy = restartPolicy
-            self.securityContext = securityContext
-            self.startupProbe = startupProbe
-            self.stdin = stdin
-            self.stdinOnce = stdinOnce
-            self.targetContainerName = targetContainerName
-            self.terminationMessagePath = terminationMessagePath
-            self.terminationMessagePolicy = terminationMessagePolicy
-            self.tty = tty
-            self.volumeDevices = volumeDevices
-            self.volumeMounts = volumeMounts
-            self.workingDir = workingDir
-        }
-
-        public init(json: JSONValue) throws(ModelDecodingError) {
-            let fields = try JSONFields(json)
-            self.args = try fields.optional("args")
-            self.command = try fields.optional("command")
-            self.env = try fields.optional("env")
-            self.envFrom = try fields.optional("envFrom")
-            self.image = try fields.optional("image")
-            self.imagePullPolicy = try fields.optional("imagePullPolicy")
-            self.lifecycle = try fields.optional("lifecycle")
-            self.livenessProbe = try fields.optional("livenessProbe")
-            self.name = try fields.required("name")
-            self.ports = try fields.optional("ports")
-            self.readinessProbe = try fields.optional("readinessProbe")
-            self.resizePolicy = try fields.optional("resizePolicy")
-            self.resources = try fields.optional("resources")
-            self.restartPolicy = try fields.optional("restartPolicy")
-            self.securityContext = try fields.optional("securityContext")
-            self.startupProbe = try fields.optional("startupProbe")
-            self.stdin = try fields.optional("stdin")
-            self.stdinOnce = try fields.optional("stdinOnce")
-            self.targetContainerName = try fields.optional("targetContainerName")
-            self.terminationMessagePath = try fields.optional("terminationMessagePath")
-            self.terminationMessagePolicy = try fields.optional("terminationMessagePolicy")
-            self.tty = try fields.optional("tty")
-            self.volumeDevices = try fields.optional("volumeDevices")
-            self.volumeMounts = try fields.optional("volumeMounts")
-            self.workingDir = try fields.optional("workingDir")
-        }
-
-        public var json: JSONValue {
-            var members = JSONObject()
-            if let value = self.args { members["args"] = value.json }
-            if let value = self.command { members["command"] = value.json }
-            if let value = self.env { members["env"] = value.json }
-            if let value = self.envFrom { members["envFrom"] = value.json }
-            if let value = self.image { members["image"] = value.json }
-            if let value = self.imagePullPolicy { members["imagePullPolicy"] = value.json }
-            if let value = self.lifecycle { members["lifecycle"] = value.json }
-            if let value = self.livenessProbe { members["livenessProbe"] = value.json }
-            members["name"] = self.name.json
-            if let value = self.ports { members["ports"] = value.json }
-            if let value = self.readinessProbe { members["readinessProbe"] = value.json }
-            if let value = self.resizePolicy { members["resizePolicy"] = value.json }
-            if let value = self.resources { members["resources"] = value.json }
-            if let value = self.restartPolicy { members["restartPolicy"] = value.json }
-            if let value = self.securityContext { members["securityContext"] = value.json }
-            if let value = self.startupProbe { members["startupProbe"] = value.json }
-            if let value = self.stdin { members["stdin"] = value.json }
-            if let value = self.stdinOnce { members["stdinOnce"] = value.json }
-            if let value = self.targetContainerName { members["targetContainerName"] = value.json }
-            if let value = self.terminationMessagePath { members["terminationMessagePath"] = value.json }
-            if let value = self.terminationMessagePolicy { members["terminationMessagePolicy"] = value.json }
-            if let value = self.tty { members["tty"] = value.json }
-            if let value = self.volumeDevices { members["volumeDevices"] = value.json }
-            if let value = self.volumeMounts { members["volumeMounts"] = value.json }
-            if let value = self.workingDir { members["workingDir"] = value.json }
-            return .object(members)
-        }
-    }
-
-    /// Represents an ephemeral volume that is handled by a normal storage driver.
-    public struct EphemeralVolumeSource: Sendable, Equatable, JSONValueConvertible {
-        /// Will be used to create a stand-alone PVC to provision the volume.
-        public var volumeClaimTemplate: PersistentVolumeClaimTemplate?
-
-        /// Makes a `EphemeralVolumeSource` from its members; optional members default to nil.
-        public init(
-            volumeClaimTemplate: PersistentVolumeClaimTemplate? = nil
-        ) {
-            self.volumeClaimTemplate = volumeClaimTemplate
-        }
-
-        public init(json: JSONValue) throws(ModelDecodingError) {
-            let fields = try JSONFields(json)
-            self.volumeClaimTemplate = try fields.optional("volumeClaimTemplate")
-        }
-
-        public var json: JSONValue {
-            var members = JSONObject()
-            if let value = self.volumeClaimTemplate { members["volumeClaimTemplate"] = value.json }
-            return .object(members)
-        }
-    }
-
-    /// Event is a report of an event somewhere in the cluster.
-    public struct Event: KubernetesResource {
-        public static let apiVersion = "v1"
-        public static let kind = "Event"
-        public static let plural = "events"
-        public static let namespaced = true
-        public typealias List = EventList
-
-        /// What action was taken/failed regarding to the Regarding object.
-        public var action: String?
-        /// APIVersion defines the versioned schema of this representation of an object.
-        public var apiVersion: String?
-        /// The number of times this event has occurred.
-        public var count: Int32?
-        /// Time when this Event was first observed.
-        public var eventTime: meta.v1.MicroTime?
-        /// The time at which the event was first recorded. (Time of server receipt is in TypeMeta.)
-        public var firstTimestamp: meta.v1.Time?
-        /// The object that this event is about.
-        public var involvedObject: ObjectReference
-        /// Kind is a string value representing the REST resource this object represents.
-        public var kind: String?
-        /// The time at which the most recent occurrence of this event was recorded.
-        public var lastTimestamp: meta.v1.Time?
-        /// A human-readable description of the status of this operation.
-        public var message: String?
-        /// Standard object's metadata.
-        public var metadata: meta.v1.ObjectMeta?
-        /// This should be a short, machine understandable string that gives the reason for the transition into the
-        /// object's current status.
-        public var reason: String?
-        /// Optional secondary object for more complex actions.
-        public var related: ObjectReference?
-        /// Name of the controller that emitted this Event, e.g. `kubernetes.io/kubelet`.
-        public var reportingComponent: String?
-        /// ID of the controller instance, e.g. `kubelet-xyzf`.
-        public var reportingInstance: String?
-        /// Data about the Event series this event represents or nil if it's a singleton Event.
-        public var series: EventSeries?
-        /// The component reporting this event.
-        public var source: EventSource?
-        /// Type of this event (Normal, Warning), new types could be added in the future
-        public var type: String?
-
-        /// Makes a `Event` from its members; optional members default to nil.
-        public init(
-            action: String? = nil,
-            apiVersion: String? = Self.apiVersion,
-            count: Int32? = nil,
-            eventTime: meta.v1.MicroTime? = nil,
-            firstTimestamp: meta.v1.Time? = nil,
-            involvedObject: ObjectReference,
-            kind: String? = Self.kind,
-            lastTimestamp: meta.v1.Time? = nil,
-            message: String? = nil,
-            metadata: meta.v1.ObjectMeta? = nil,
-            reason: String? = nil,
-            related: ObjectReference? = nil,
-            reportingComponent: String? = nil,
-            reportingInstance: String? = nil,
-            series: EventSeries? = nil,
-            source: EventSource? = nil,
-            type: String? = nil
-        ) {
-            self.action = action
-            self.apiVersion = apiVersion
-            self.count = count
-            self.eventTime = eventTime
-            self.firstTimestamp = firstTimestamp
-            self.involvedObject = involvedObject
-            self.kind = kind
-            self.lastTimestamp = lastTimestamp
-            self.message = message
-            self.metadata = metadata
-            self.reason = reason
-            self.related = related
-            self.reportingComponent = reportingComponent
-            self.reportingInstance = reportingInstance
-            self.series = series
-            self.source = source
-            self.type = type
-        }
-
-        public init(json: JSONValue) throws(ModelDecodingError) {
-            let fields = try JSONFields(json)
-            self.action = try fields.optional("action")
-            self.apiVersion = try fields.optional("apiVersion")
-            self.count = try fields.optional("count")
-            self.eventTime = try fields.optional("eventTime")
-            self.firstTimestamp = try fields.optional("firstTimestamp")
-            self.involvedObject = try fields.required("involvedObject")
-            self.kind = try fields.optional("kind")
-            self.lastTimestamp = try fields.optional("lastTimestamp")
-            self.message = try fields.optional("message")
-            self.metadata = try fields.optional("metadata")
-            self.reason = try fields.optional("reason")
-            self.related = try fields.optional("related")
-            self.reportingComponent = try fields.optional("reportingComponent")
-            self.reportingInstance = try fields.optional("reportingInstance")
-            self.series = try fields.optional("series")
-            self.source = try fields.optional("source")
-            self.type = try fields.optional("type")
-        }
-
-        public var json: JSONValue {
-            var members = JSONObject()
-            if let value = self.action { members["action"] = value.json }
-            if let value = self.apiVersion { members["apiVersion"] = value.json }
-            if let value = self.count { members["count"] = value.json }
-            if let value = self.eventTime { members["eventTime"] = value.json }
-            if let value = self.firstTimestamp { members["firstTimestamp"] = value.json }
-            members["involvedObject"] = self.involvedObject.json
-            if let value = self.kind { members["kind"] = value.json }
-            if let value = self.lastTimestamp { members["lastTimestamp"] = value.json }
-            if let value = self.message { members["message"] = value.json }
-            if let value = self.metadata { members["metadata"] = value.json }
-            if let value = self.reason { members["reason"] = value.json }
-            if let value = self.related { members["related"] = value.json }
-            if let value = self.reportingComponent { members["reportingComponent"] = value.json }
-            if let value = self.reportingInstance { members["reportingInstance"] = value.json }
-            if let value = self.series { members["series"] = value.json }
-            if let value = self.source { members["source"] = value.json }
-            if let value = self.type { members["type"] = value.json }
-            return .object(members)
-        }
-    }
-
-    /// EventList is a list of events.
-    public struct EventList: KubernetesList {
-        public static let apiVersion = "v1"
-        public static let kind = "EventList"
-
-        /// APIVersion defines the versioned schema of this representation of an object.
-        public var apiVersion: String?
-        /// List of events
-        public var items: [Event]
-        /// Kind is a string value representing the REST resource this object represents.
-        public var kind: String?
-        /// Standard list metadata.
-        public var metadata: meta.v1.ListMeta?
-
-        /// Makes a `EventList` from its members; optional members default to nil.
-        public init(
-            apiVersion: String? = Self.apiVersion,
-            items: [Event],
-            kind: String? = Self.kind,
-            metadata: meta.v1.ListMeta? = nil
-        ) {
-            self.apiVersion = apiVersion
-            self.items = items
-            self.kind = kind
-            self.metadata = metadata
-        }
-
-        public init(json: JSONValue) throws(ModelDecodingError) {
-            let fields = try JSONFields(json)
-            self.apiVersion = try fields.optional("apiVersion")
-            self.items = try fields.required("items")
-            self.kind = try fields.optional("kind")
-            self.metadata = try fields.optional("metadata")
-        }
-
-        public var json: JSONValue {
-            var members = JSONObject()
-            if let value = self.apiVersion { members["apiVersion"] = value.json }
-            members["items"] = self.items.json
-            if let value = self.kind { members["kind"] = value.json }
-            if let value = self.metadata { members["metadata"] = value.json }
-            return .object(members)
-        }
-    }
-
-    /// EventSeries contain information on series of events, i.e. thing that was/is happening continuously for some
-    /// time.
-    public struct EventSeries: Sendable, Equatable, JSONValueConvertible {
-        /// Number of occurrences in this series up to the last heartbeat time
-        public var count: Int32?
-        /// Time of the last occurrence observed
-        public var lastObservedTime: meta.v1.MicroTime?
-
-        /// Makes a `EventSeries` from its members; optional members default to nil.
-        public init(
-            count: Int32? = nil,
-            lastObservedTime: meta.v1.MicroTime? = nil
-        ) {
-            self.count = count
-            self.lastObservedTime = lastObservedTime
-        }
-
-        public init(json: JSONValue) throws(ModelDecodingError) {
-            let fields = try JSONFields(json)
-            self.count = try fields.optional("count")
-            self.lastObservedTime = try fields.optional("lastObservedTime")
-        }
-
-        public var json: JSONValue {
-            var members = JSONObject()
-            if let value = self.count { members["count"] = value.json }
-            if let value = self.lastObservedTime { members["lastObservedTime"] = value.json }
-            return .object(members)
-        }
-    }
-
-    /// EventSource contains information for an event.
-    public struct EventSource: Sendable, Equatable, JSONValueConvertible {
-        /// Component from which the event is generated.
-        public var component: String?
-        /// Node name on which the event is generated.
-        public var host: String?
-
-        /// Makes a `EventSource` from its members; optional members default to nil.
-        public init(
-            component: String? = nil,
-            host: String? = nil
-        ) {
-            self.component = component
-            self.host = host
-        }
-
-        public init(json: JSONValue) throws(ModelDecodingError) {
-            let fields = try JSONFields(json)
-            self.component = try fields.optional("component")
-            self.host = try fields.optional("host")
-        }
-
-        public var json: JSONValue {
-            var members = JSONObject()
-            if let value = self.component { members["component"] = value.json }
-            if let value = self.host { members["host"] = value.json }
-            return .object(members)
-        }
-    }
-
-    /// ExecAction describes a "run in container" action.
-    public struct ExecAction: Sendable, Equatable, JSONValueConvertible {
-        /// Command is the command line to execute inside the container, the working directory for the command is root
-        /// ('/') in the container's filesystem.
-        public var command: [String]?
-
-        /// Makes a `ExecAction` from its members; optional members default to nil.
-        public init(
-            command: [String]? = nil
-        ) {
-            self.command = command
-        }
-
-        public init(json: JSONValue) throws(ModelDecodingError) {
-            let fields = try JSONFields(json)
-            self.command = try fields.optional("command")
-        }
-
-        public var json: JSONValue {
-            var members = JSONObject()
-            if let value = self.command { members["command"] = value.json }
-            return .object(members)
-        }
-    }
-
-    /// Represents a Fibre Channel volume.
-    public struct FCVolumeSource: Sendable, Equatable, JSONValueConvertible {
-        /// fsType is the filesystem type to mount.
-        public var fsType: String?
-        /// lun is Optional: FC target lun number
-        public var lun: Int32?
-        /// readOnly is Optional: Defaults to false (read/write).
-        public var readOnly: Bool?
-        /// targetWWNs is Optional: FC target worldwide names (WWNs)
-        public var targetWWNs: [String]?
-        /// wwids Optional: FC volume world wide identifiers (wwids) Either wwids or combination of targetWWNs and lun
-        /// must be set, but not both simultaneously.
-        public var wwids: [String]?
-
-        /// Makes a `FCVolumeSource` from its members; optional members default to nil.
-        public init(
-            fsType: String? = nil,
-            lun: Int32? = nil,
-            readOnly: Bool? = nil,
-            targetWWNs: [String]? = nil,
-            wwids: [String]? = nil
-        ) {
-            self.fsType = fsType
-            self.lun = lun
-            self.readOnly = readOnly
-            self.targetWWNs = targetWWNs
-            self.wwids = wwids
-        }
-
-        public init(json: JSONValue) throws(ModelDecodingError) {
-            let fields = try JSONFields(json)
-            self.fsType = try fields.optional("fsType")
-            self.lun = try fields.optional("lun")
-            self.readOnly = try fields.optional("readOnly")
-            self.targetWWNs = try fields.optional("targetWWNs")
-            self.wwids = try fields.optional("wwids")
-        }
-
-        public var json: JSONValue {
-            var members = JSONObject()
-            if let value = self.fsType { members["fsType"] = value.json }
-            if let value = self.lun { members["lun"] = value.json }
-            if let value = self.readOnly { members["readOnly"] = value.json }
-            if let value = self.targetWWNs { members["targetWWNs"] = value.json }
-            if let value = self.wwids { members["wwids"] = value.json }
             return .object(members)
         }
     }

@@ -54,6 +54,48 @@ extension discovery.v1 {
             self.zone = try fields.optional("zone")
         }
 
+        public init(reader: inout JSONReader) throws {
+            try reader.expectObject()
+            var v0: [String]? = nil
+            var v1: EndpointConditions? = nil
+            var v2: [String: String]? = nil
+            var v3: EndpointHints? = nil
+            var v4: String? = nil
+            var v5: String? = nil
+            var v6: core.v1.ObjectReference? = nil
+            var v7: String? = nil
+            try reader.beginObject()
+            while let key = try reader.nextKey() {
+                if key == "addresses" {
+                    v0 = try reader.member("addresses")
+                } else if key == "conditions" {
+                    v1 = try reader.member("conditions")
+                } else if key == "deprecatedTopology" {
+                    v2 = try reader.member("deprecatedTopology")
+                } else if key == "hints" {
+                    v3 = try reader.member("hints")
+                } else if key == "hostname" {
+                    v4 = try reader.member("hostname")
+                } else if key == "nodeName" {
+                    v5 = try reader.member("nodeName")
+                } else if key == "targetRef" {
+                    v6 = try reader.member("targetRef")
+                } else if key == "zone" {
+                    v7 = try reader.member("zone")
+                } else {
+                    try reader.skipValue()
+                }
+            }
+            self.addresses = try requiredMember(v0, "addresses")
+            self.conditions = v1
+            self.deprecatedTopology = v2
+            self.hints = v3
+            self.hostname = v4
+            self.nodeName = v5
+            self.targetRef = v6
+            self.zone = v7
+        }
+
         public var json: JSONValue {
             var members = JSONObject()
             members["addresses"] = self.addresses.json
@@ -96,6 +138,28 @@ extension discovery.v1 {
             self.terminating = try fields.optional("terminating")
         }
 
+        public init(reader: inout JSONReader) throws {
+            try reader.expectObject()
+            var v0: Bool? = nil
+            var v1: Bool? = nil
+            var v2: Bool? = nil
+            try reader.beginObject()
+            while let key = try reader.nextKey() {
+                if key == "ready" {
+                    v0 = try reader.member("ready")
+                } else if key == "serving" {
+                    v1 = try reader.member("serving")
+                } else if key == "terminating" {
+                    v2 = try reader.member("terminating")
+                } else {
+                    try reader.skipValue()
+                }
+            }
+            self.ready = v0
+            self.serving = v1
+            self.terminating = v2
+        }
+
         public var json: JSONValue {
             var members = JSONObject()
             if let value = self.ready { members["ready"] = value.json }
@@ -120,6 +184,20 @@ extension discovery.v1 {
         public init(json: JSONValue) throws(ModelDecodingError) {
             let fields = try JSONFields(json)
             self.forZones = try fields.optional("forZones")
+        }
+
+        public init(reader: inout JSONReader) throws {
+            try reader.expectObject()
+            var v0: [ForZone]? = nil
+            try reader.beginObject()
+            while let key = try reader.nextKey() {
+                if key == "forZones" {
+                    v0 = try reader.member("forZones")
+                } else {
+                    try reader.skipValue()
+                }
+            }
+            self.forZones = v0
         }
 
         public var json: JSONValue {
@@ -159,6 +237,32 @@ extension discovery.v1 {
             self.name = try fields.optional("name")
             self.port = try fields.optional("port")
             self.`protocol` = try fields.optional("protocol")
+        }
+
+        public init(reader: inout JSONReader) throws {
+            try reader.expectObject()
+            var v0: String? = nil
+            var v1: String? = nil
+            var v2: Int32? = nil
+            var v3: String? = nil
+            try reader.beginObject()
+            while let key = try reader.nextKey() {
+                if key == "appProtocol" {
+                    v0 = try reader.member("appProtocol")
+                } else if key == "name" {
+                    v1 = try reader.member("name")
+                } else if key == "port" {
+                    v2 = try reader.member("port")
+                } else if key == "protocol" {
+                    v3 = try reader.member("protocol")
+                } else {
+                    try reader.skipValue()
+                }
+            }
+            self.appProtocol = v0
+            self.name = v1
+            self.port = v2
+            self.`protocol` = v3
         }
 
         public var json: JSONValue {
@@ -219,6 +323,40 @@ extension discovery.v1 {
             self.ports = try fields.optional("ports")
         }
 
+        public init(reader: inout JSONReader) throws {
+            try reader.expectObject()
+            var v0: String? = nil
+            var v1: String? = nil
+            var v2: [Endpoint]? = nil
+            var v3: String? = nil
+            var v4: meta.v1.ObjectMeta? = nil
+            var v5: [EndpointPort]? = nil
+            try reader.beginObject()
+            while let key = try reader.nextKey() {
+                if key == "addressType" {
+                    v0 = try reader.member("addressType")
+                } else if key == "apiVersion" {
+                    v1 = try reader.member("apiVersion")
+                } else if key == "endpoints" {
+                    v2 = try reader.member("endpoints")
+                } else if key == "kind" {
+                    v3 = try reader.member("kind")
+                } else if key == "metadata" {
+                    v4 = try reader.member("metadata")
+                } else if key == "ports" {
+                    v5 = try reader.member("ports")
+                } else {
+                    try reader.skipValue()
+                }
+            }
+            self.addressType = try requiredMember(v0, "addressType")
+            self.apiVersion = v1
+            self.endpoints = try requiredMember(v2, "endpoints")
+            self.kind = v3
+            self.metadata = v4
+            self.ports = v5
+        }
+
         public var json: JSONValue {
             var members = JSONObject()
             members["addressType"] = self.addressType.json
@@ -266,6 +404,32 @@ extension discovery.v1 {
             self.metadata = try fields.optional("metadata")
         }
 
+        public init(reader: inout JSONReader) throws {
+            try reader.expectObject()
+            var v0: String? = nil
+            var v1: [EndpointSlice]? = nil
+            var v2: String? = nil
+            var v3: meta.v1.ListMeta? = nil
+            try reader.beginObject()
+            while let key = try reader.nextKey() {
+                if key == "apiVersion" {
+                    v0 = try reader.member("apiVersion")
+                } else if key == "items" {
+                    v1 = try reader.member("items")
+                } else if key == "kind" {
+                    v2 = try reader.member("kind")
+                } else if key == "metadata" {
+                    v3 = try reader.member("metadata")
+                } else {
+                    try reader.skipValue()
+                }
+            }
+            self.apiVersion = v0
+            self.items = try requiredMember(v1, "items")
+            self.kind = v2
+            self.metadata = v3
+        }
+
         public var json: JSONValue {
             var members = JSONObject()
             if let value = self.apiVersion { members["apiVersion"] = value.json }
@@ -291,6 +455,20 @@ extension discovery.v1 {
         public init(json: JSONValue) throws(ModelDecodingError) {
             let fields = try JSONFields(json)
             self.name = try fields.required("name")
+        }
+
+        public init(reader: inout JSONReader) throws {
+            try reader.expectObject()
+            var v0: String? = nil
+            try reader.beginObject()
+            while let key = try reader.nextKey() {
+                if key == "name" {
+                    v0 = try reader.member("name")
+                } else {
+                    try reader.skipValue()
+                }
+            }
+            self.name = try requiredMember(v0, "name")
         }
 
         public var json: JSONValue {

@@ -105,6 +105,84 @@ extension events.v1 {
             self.type = try fields.optional("type")
         }
 
+        public init(reader: inout JSONReader) throws {
+            try reader.expectObject()
+            var v0: String? = nil
+            var v1: String? = nil
+            var v2: Int32? = nil
+            var v3: meta.v1.Time? = nil
+            var v4: meta.v1.Time? = nil
+            var v5: core.v1.EventSource? = nil
+            var v6: meta.v1.MicroTime? = nil
+            var v7: String? = nil
+            var v8: meta.v1.ObjectMeta? = nil
+            var v9: String? = nil
+            var v10: String? = nil
+            var v11: core.v1.ObjectReference? = nil
+            var v12: core.v1.ObjectReference? = nil
+            var v13: String? = nil
+            var v14: String? = nil
+            var v15: EventSeries? = nil
+            var v16: String? = nil
+            try reader.beginObject()
+            while let key = try reader.nextKey() {
+                if key == "action" {
+                    v0 = try reader.member("action")
+                } else if key == "apiVersion" {
+                    v1 = try reader.member("apiVersion")
+                } else if key == "deprecatedCount" {
+                    v2 = try reader.member("deprecatedCount")
+                } else if key == "deprecatedFirstTimestamp" {
+                    v3 = try reader.member("deprecatedFirstTimestamp")
+                } else if key == "deprecatedLastTimestamp" {
+                    v4 = try reader.member("deprecatedLastTimestamp")
+                } else if key == "deprecatedSource" {
+                    v5 = try reader.member("deprecatedSource")
+                } else if key == "eventTime" {
+                    v6 = try reader.member("eventTime")
+                } else if key == "kind" {
+                    v7 = try reader.member("kind")
+                } else if key == "metadata" {
+                    v8 = try reader.member("metadata")
+                } else if key == "note" {
+                    v9 = try reader.member("note")
+                } else if key == "reason" {
+                    v10 = try reader.member("reason")
+                } else if key == "regarding" {
+                    v11 = try reader.member("regarding")
+                } else if key == "related" {
+                    v12 = try reader.member("related")
+                } else if key == "reportingController" {
+                    v13 = try reader.member("reportingController")
+                } else if key == "reportingInstance" {
+                    v14 = try reader.member("reportingInstance")
+                } else if key == "series" {
+                    v15 = try reader.member("series")
+                } else if key == "type" {
+                    v16 = try reader.member("type")
+                } else {
+                    try reader.skipValue()
+                }
+            }
+            self.action = v0
+            self.apiVersion = v1
+            self.deprecatedCount = v2
+            self.deprecatedFirstTimestamp = v3
+            self.deprecatedLastTimestamp = v4
+            self.deprecatedSource = v5
+            self.eventTime = try requiredMember(v6, "eventTime")
+            self.kind = v7
+            self.metadata = v8
+            self.note = v9
+            self.reason = v10
+            self.regarding = v11
+            self.related = v12
+            self.reportingController = v13
+            self.reportingInstance = v14
+            self.series = v15
+            self.type = v16
+        }
+
         public var json: JSONValue {
             var members = JSONObject()
             if let value = self.action { members["action"] = value.json }
@@ -163,6 +241,32 @@ extension events.v1 {
             self.metadata = try fields.optional("metadata")
         }
 
+        public init(reader: inout JSONReader) throws {
+            try reader.expectObject()
+            var v0: String? = nil
+            var v1: [Event]? = nil
+            var v2: String? = nil
+            var v3: meta.v1.ListMeta? = nil
+            try reader.beginObject()
+            while let key = try reader.nextKey() {
+                if key == "apiVersion" {
+                    v0 = try reader.member("apiVersion")
+                } else if key == "items" {
+                    v1 = try reader.member("items")
+                } else if key == "kind" {
+                    v2 = try reader.member("kind")
+                } else if key == "metadata" {
+                    v3 = try reader.member("metadata")
+                } else {
+                    try reader.skipValue()
+                }
+            }
+            self.apiVersion = v0
+            self.items = try requiredMember(v1, "items")
+            self.kind = v2
+            self.metadata = v3
+        }
+
         public var json: JSONValue {
             var members = JSONObject()
             if let value = self.apiVersion { members["apiVersion"] = value.json }
@@ -194,6 +298,24 @@ extension events.v1 {
             let fields = try JSONFields(json)
             self.count = try fields.required("count")
             self.lastObservedTime = try fields.required("lastObservedTime")
+        }
+
+        public init(reader: inout JSONReader) throws {
+            try reader.expectObject()
+            var v0: Int32? = nil
+            var v1: meta.v1.MicroTime? = nil
+            try reader.beginObject()
+            while let key = try reader.nextKey() {
+                if key == "count" {
+                    v0 = try reader.member("count")
+                } else if key == "lastObservedTime" {
+                    v1 = try reader.member("lastObservedTime")
+                } else {
+                    try reader.skipValue()
+                }
+            }
+            self.count = try requiredMember(v0, "count")
+            self.lastObservedTime = try requiredMember(v1, "lastObservedTime")
         }
 
         public var json: JSONValue {

@@ -72,6 +72,56 @@ extension meta.v1 {
             self.version = try fields.optional("version")
         }
 
+        public init(reader: inout JSONReader) throws {
+            try reader.expectObject()
+            var v0: [String]? = nil
+            var v1: String? = nil
+            var v2: String? = nil
+            var v3: String? = nil
+            var v4: Bool? = nil
+            var v5: [String]? = nil
+            var v6: String? = nil
+            var v7: String? = nil
+            var v8: [String]? = nil
+            var v9: String? = nil
+            try reader.beginObject()
+            while let key = try reader.nextKey() {
+                if key == "categories" {
+                    v0 = try reader.member("categories")
+                } else if key == "group" {
+                    v1 = try reader.member("group")
+                } else if key == "kind" {
+                    v2 = try reader.member("kind")
+                } else if key == "name" {
+                    v3 = try reader.member("name")
+                } else if key == "namespaced" {
+                    v4 = try reader.member("namespaced")
+                } else if key == "shortNames" {
+                    v5 = try reader.member("shortNames")
+                } else if key == "singularName" {
+                    v6 = try reader.member("singularName")
+                } else if key == "storageVersionHash" {
+                    v7 = try reader.member("storageVersionHash")
+                } else if key == "verbs" {
+                    v8 = try reader.member("verbs")
+                } else if key == "version" {
+                    v9 = try reader.member("version")
+                } else {
+                    try reader.skipValue()
+                }
+            }
+            self.categories = v0
+            self.group = v1
+            self.kind = try requiredMember(v2, "kind")
+            self.name = try requiredMember(v3, "name")
+            self.namespaced = try requiredMember(v4, "namespaced")
+            self.shortNames = v5
+            self.singularName = try requiredMember(v6, "singularName")
+            self.storageVersionHash = v7
+            self.verbs = try requiredMember(v8, "verbs")
+            self.version = v9
+        }
+
         public var json: JSONValue {
             var members = JSONObject()
             if let value = self.categories { members["categories"] = value.json }
@@ -124,6 +174,32 @@ extension meta.v1 {
             self.resources = try fields.required("resources")
         }
 
+        public init(reader: inout JSONReader) throws {
+            try reader.expectObject()
+            var v0: String? = nil
+            var v1: String? = nil
+            var v2: String? = nil
+            var v3: [APIResource]? = nil
+            try reader.beginObject()
+            while let key = try reader.nextKey() {
+                if key == "apiVersion" {
+                    v0 = try reader.member("apiVersion")
+                } else if key == "groupVersion" {
+                    v1 = try reader.member("groupVersion")
+                } else if key == "kind" {
+                    v2 = try reader.member("kind")
+                } else if key == "resources" {
+                    v3 = try reader.member("resources")
+                } else {
+                    try reader.skipValue()
+                }
+            }
+            self.apiVersion = v0
+            self.groupVersion = try requiredMember(v1, "groupVersion")
+            self.kind = v2
+            self.resources = try requiredMember(v3, "resources")
+        }
+
         public var json: JSONValue {
             var members = JSONObject()
             if let value = self.apiVersion { members["apiVersion"] = value.json }
@@ -174,6 +250,40 @@ extension meta.v1 {
             self.reason = try fields.required("reason")
             self.status = try fields.required("status")
             self.type = try fields.required("type")
+        }
+
+        public init(reader: inout JSONReader) throws {
+            try reader.expectObject()
+            var v0: Time? = nil
+            var v1: String? = nil
+            var v2: Int64? = nil
+            var v3: String? = nil
+            var v4: String? = nil
+            var v5: String? = nil
+            try reader.beginObject()
+            while let key = try reader.nextKey() {
+                if key == "lastTransitionTime" {
+                    v0 = try reader.member("lastTransitionTime")
+                } else if key == "message" {
+                    v1 = try reader.member("message")
+                } else if key == "observedGeneration" {
+                    v2 = try reader.member("observedGeneration")
+                } else if key == "reason" {
+                    v3 = try reader.member("reason")
+                } else if key == "status" {
+                    v4 = try reader.member("status")
+                } else if key == "type" {
+                    v5 = try reader.member("type")
+                } else {
+                    try reader.skipValue()
+                }
+            }
+            self.lastTransitionTime = try requiredMember(v0, "lastTransitionTime")
+            self.message = try requiredMember(v1, "message")
+            self.observedGeneration = v2
+            self.reason = try requiredMember(v3, "reason")
+            self.status = try requiredMember(v4, "status")
+            self.type = try requiredMember(v5, "type")
         }
 
         public var json: JSONValue {
@@ -241,6 +351,48 @@ extension meta.v1 {
             self.propagationPolicy = try fields.optional("propagationPolicy")
         }
 
+        public init(reader: inout JSONReader) throws {
+            try reader.expectObject()
+            var v0: String? = nil
+            var v1: [String]? = nil
+            var v2: Int64? = nil
+            var v3: Bool? = nil
+            var v4: String? = nil
+            var v5: Bool? = nil
+            var v6: Preconditions? = nil
+            var v7: String? = nil
+            try reader.beginObject()
+            while let key = try reader.nextKey() {
+                if key == "apiVersion" {
+                    v0 = try reader.member("apiVersion")
+                } else if key == "dryRun" {
+                    v1 = try reader.member("dryRun")
+                } else if key == "gracePeriodSeconds" {
+                    v2 = try reader.member("gracePeriodSeconds")
+                } else if key == "ignoreStoreReadErrorWithClusterBreakingPotential" {
+                    v3 = try reader.member("ignoreStoreReadErrorWithClusterBreakingPotential")
+                } else if key == "kind" {
+                    v4 = try reader.member("kind")
+                } else if key == "orphanDependents" {
+                    v5 = try reader.member("orphanDependents")
+                } else if key == "preconditions" {
+                    v6 = try reader.member("preconditions")
+                } else if key == "propagationPolicy" {
+                    v7 = try reader.member("propagationPolicy")
+                } else {
+                    try reader.skipValue()
+                }
+            }
+            self.apiVersion = v0
+            self.dryRun = v1
+            self.gracePeriodSeconds = v2
+            self.ignoreStoreReadErrorWithClusterBreakingPotential = v3
+            self.kind = v4
+            self.orphanDependents = v5
+            self.preconditions = v6
+            self.propagationPolicy = v7
+        }
+
         public var json: JSONValue {
             var members = JSONObject()
             if let value = self.apiVersion { members["apiVersion"] = value.json }
@@ -277,6 +429,24 @@ extension meta.v1 {
             self.matchLabels = try fields.optional("matchLabels")
         }
 
+        public init(reader: inout JSONReader) throws {
+            try reader.expectObject()
+            var v0: [LabelSelectorRequirement]? = nil
+            var v1: [String: String]? = nil
+            try reader.beginObject()
+            while let key = try reader.nextKey() {
+                if key == "matchExpressions" {
+                    v0 = try reader.member("matchExpressions")
+                } else if key == "matchLabels" {
+                    v1 = try reader.member("matchLabels")
+                } else {
+                    try reader.skipValue()
+                }
+            }
+            self.matchExpressions = v0
+            self.matchLabels = v1
+        }
+
         public var json: JSONValue {
             var members = JSONObject()
             if let value = self.matchExpressions { members["matchExpressions"] = value.json }
@@ -311,6 +481,28 @@ extension meta.v1 {
             self.key = try fields.required("key")
             self.`operator` = try fields.required("operator")
             self.values = try fields.optional("values")
+        }
+
+        public init(reader: inout JSONReader) throws {
+            try reader.expectObject()
+            var v0: String? = nil
+            var v1: String? = nil
+            var v2: [String]? = nil
+            try reader.beginObject()
+            while let key = try reader.nextKey() {
+                if key == "key" {
+                    v0 = try reader.member("key")
+                } else if key == "operator" {
+                    v1 = try reader.member("operator")
+                } else if key == "values" {
+                    v2 = try reader.member("values")
+                } else {
+                    try reader.skipValue()
+                }
+            }
+            self.key = try requiredMember(v0, "key")
+            self.`operator` = try requiredMember(v1, "operator")
+            self.values = v2
         }
 
         public var json: JSONValue {
@@ -355,6 +547,32 @@ extension meta.v1 {
             self.remainingItemCount = try fields.optional("remainingItemCount")
             self.resourceVersion = try fields.optional("resourceVersion")
             self.selfLink = try fields.optional("selfLink")
+        }
+
+        public init(reader: inout JSONReader) throws {
+            try reader.expectObject()
+            var v0: String? = nil
+            var v1: Int64? = nil
+            var v2: String? = nil
+            var v3: String? = nil
+            try reader.beginObject()
+            while let key = try reader.nextKey() {
+                if key == "continue" {
+                    v0 = try reader.member("continue")
+                } else if key == "remainingItemCount" {
+                    v1 = try reader.member("remainingItemCount")
+                } else if key == "resourceVersion" {
+                    v2 = try reader.member("resourceVersion")
+                } else if key == "selfLink" {
+                    v3 = try reader.member("selfLink")
+                } else {
+                    try reader.skipValue()
+                }
+            }
+            self.`continue` = v0
+            self.remainingItemCount = v1
+            self.resourceVersion = v2
+            self.selfLink = v3
         }
 
         public var json: JSONValue {
@@ -414,6 +632,44 @@ extension meta.v1 {
             self.operation = try fields.optional("operation")
             self.subresource = try fields.optional("subresource")
             self.time = try fields.optional("time")
+        }
+
+        public init(reader: inout JSONReader) throws {
+            try reader.expectObject()
+            var v0: String? = nil
+            var v1: String? = nil
+            var v2: FieldsV1? = nil
+            var v3: String? = nil
+            var v4: String? = nil
+            var v5: String? = nil
+            var v6: Time? = nil
+            try reader.beginObject()
+            while let key = try reader.nextKey() {
+                if key == "apiVersion" {
+                    v0 = try reader.member("apiVersion")
+                } else if key == "fieldsType" {
+                    v1 = try reader.member("fieldsType")
+                } else if key == "fieldsV1" {
+                    v2 = try reader.member("fieldsV1")
+                } else if key == "manager" {
+                    v3 = try reader.member("manager")
+                } else if key == "operation" {
+                    v4 = try reader.member("operation")
+                } else if key == "subresource" {
+                    v5 = try reader.member("subresource")
+                } else if key == "time" {
+                    v6 = try reader.member("time")
+                } else {
+                    try reader.skipValue()
+                }
+            }
+            self.apiVersion = v0
+            self.fieldsType = v1
+            self.fieldsV1 = v2
+            self.manager = v3
+            self.operation = v4
+            self.subresource = v5
+            self.time = v6
         }
 
         public var json: JSONValue {
@@ -519,6 +775,76 @@ extension meta.v1 {
             self.uid = try fields.optional("uid")
         }
 
+        public init(reader: inout JSONReader) throws {
+            try reader.expectObject()
+            var v0: [String: String]? = nil
+            var v1: Time? = nil
+            var v2: Int64? = nil
+            var v3: Time? = nil
+            var v4: [String]? = nil
+            var v5: String? = nil
+            var v6: Int64? = nil
+            var v7: [String: String]? = nil
+            var v8: [ManagedFieldsEntry]? = nil
+            var v9: String? = nil
+            var v10: String? = nil
+            var v11: [OwnerReference]? = nil
+            var v12: String? = nil
+            var v13: String? = nil
+            var v14: String? = nil
+            try reader.beginObject()
+            while let key = try reader.nextKey() {
+                if key == "annotations" {
+                    v0 = try reader.member("annotations")
+                } else if key == "creationTimestamp" {
+                    v1 = try reader.member("creationTimestamp")
+                } else if key == "deletionGracePeriodSeconds" {
+                    v2 = try reader.member("deletionGracePeriodSeconds")
+                } else if key == "deletionTimestamp" {
+                    v3 = try reader.member("deletionTimestamp")
+                } else if key == "finalizers" {
+                    v4 = try reader.member("finalizers")
+                } else if key == "generateName" {
+                    v5 = try reader.member("generateName")
+                } else if key == "generation" {
+                    v6 = try reader.member("generation")
+                } else if key == "labels" {
+                    v7 = try reader.member("labels")
+                } else if key == "managedFields" {
+                    v8 = try reader.member("managedFields")
+                } else if key == "name" {
+                    v9 = try reader.member("name")
+                } else if key == "namespace" {
+                    v10 = try reader.member("namespace")
+                } else if key == "ownerReferences" {
+                    v11 = try reader.member("ownerReferences")
+                } else if key == "resourceVersion" {
+                    v12 = try reader.member("resourceVersion")
+                } else if key == "selfLink" {
+                    v13 = try reader.member("selfLink")
+                } else if key == "uid" {
+                    v14 = try reader.member("uid")
+                } else {
+                    try reader.skipValue()
+                }
+            }
+            self.annotations = v0
+            self.creationTimestamp = v1
+            self.deletionGracePeriodSeconds = v2
+            self.deletionTimestamp = v3
+            self.finalizers = v4
+            self.generateName = v5
+            self.generation = v6
+            self.labels = v7
+            self.managedFields = v8
+            self.name = v9
+            self.namespace = v10
+            self.ownerReferences = v11
+            self.resourceVersion = v12
+            self.selfLink = v13
+            self.uid = v14
+        }
+
         public var json: JSONValue {
             var members = JSONObject()
             if let value = self.annotations { members["annotations"] = value.json }
@@ -583,6 +909,40 @@ extension meta.v1 {
             self.uid = try fields.required("uid")
         }
 
+        public init(reader: inout JSONReader) throws {
+            try reader.expectObject()
+            var v0: String? = nil
+            var v1: Bool? = nil
+            var v2: Bool? = nil
+            var v3: String? = nil
+            var v4: String? = nil
+            var v5: String? = nil
+            try reader.beginObject()
+            while let key = try reader.nextKey() {
+                if key == "apiVersion" {
+                    v0 = try reader.member("apiVersion")
+                } else if key == "blockOwnerDeletion" {
+                    v1 = try reader.member("blockOwnerDeletion")
+                } else if key == "controller" {
+                    v2 = try reader.member("controller")
+                } else if key == "kind" {
+                    v3 = try reader.member("kind")
+                } else if key == "name" {
+                    v4 = try reader.member("name")
+                } else if key == "uid" {
+                    v5 = try reader.member("uid")
+                } else {
+                    try reader.skipValue()
+                }
+            }
+            self.apiVersion = try requiredMember(v0, "apiVersion")
+            self.blockOwnerDeletion = v1
+            self.controller = v2
+            self.kind = try requiredMember(v3, "kind")
+            self.name = try requiredMember(v4, "name")
+            self.uid = try requiredMember(v5, "uid")
+        }
+
         public var json: JSONValue {
             var members = JSONObject()
             members["apiVersion"] = self.apiVersion.json
@@ -615,6 +975,24 @@ extension meta.v1 {
             let fields = try JSONFields(json)
             self.resourceVersion = try fields.optional("resourceVersion")
             self.uid = try fields.optional("uid")
+        }
+
+        public init(reader: inout JSONReader) throws {
+            try reader.expectObject()
+            var v0: String? = nil
+            var v1: String? = nil
+            try reader.beginObject()
+            while let key = try reader.nextKey() {
+                if key == "resourceVersion" {
+                    v0 = try reader.member("resourceVersion")
+                } else if key == "uid" {
+                    v1 = try reader.member("uid")
+                } else {
+                    try reader.skipValue()
+                }
+            }
+            self.resourceVersion = v0
+            self.uid = v1
         }
 
         public var json: JSONValue {
@@ -680,6 +1058,48 @@ extension meta.v1 {
             self.status = try fields.optional("status")
         }
 
+        public init(reader: inout JSONReader) throws {
+            try reader.expectObject()
+            var v0: String? = nil
+            var v1: Int32? = nil
+            var v2: StatusDetails? = nil
+            var v3: String? = nil
+            var v4: String? = nil
+            var v5: ListMeta? = nil
+            var v6: String? = nil
+            var v7: String? = nil
+            try reader.beginObject()
+            while let key = try reader.nextKey() {
+                if key == "apiVersion" {
+                    v0 = try reader.member("apiVersion")
+                } else if key == "code" {
+                    v1 = try reader.member("code")
+                } else if key == "details" {
+                    v2 = try reader.member("details")
+                } else if key == "kind" {
+                    v3 = try reader.member("kind")
+                } else if key == "message" {
+                    v4 = try reader.member("message")
+                } else if key == "metadata" {
+                    v5 = try reader.member("metadata")
+                } else if key == "reason" {
+                    v6 = try reader.member("reason")
+                } else if key == "status" {
+                    v7 = try reader.member("status")
+                } else {
+                    try reader.skipValue()
+                }
+            }
+            self.apiVersion = v0
+            self.code = v1
+            self.details = v2
+            self.kind = v3
+            self.message = v4
+            self.metadata = v5
+            self.reason = v6
+            self.status = v7
+        }
+
         public var json: JSONValue {
             var members = JSONObject()
             if let value = self.apiVersion { members["apiVersion"] = value.json }
@@ -720,6 +1140,28 @@ extension meta.v1 {
             self.field = try fields.optional("field")
             self.message = try fields.optional("message")
             self.reason = try fields.optional("reason")
+        }
+
+        public init(reader: inout JSONReader) throws {
+            try reader.expectObject()
+            var v0: String? = nil
+            var v1: String? = nil
+            var v2: String? = nil
+            try reader.beginObject()
+            while let key = try reader.nextKey() {
+                if key == "field" {
+                    v0 = try reader.member("field")
+                } else if key == "message" {
+                    v1 = try reader.member("message")
+                } else if key == "reason" {
+                    v2 = try reader.member("reason")
+                } else {
+                    try reader.skipValue()
+                }
+            }
+            self.field = v0
+            self.message = v1
+            self.reason = v2
         }
 
         public var json: JSONValue {
@@ -775,6 +1217,40 @@ extension meta.v1 {
             self.uid = try fields.optional("uid")
         }
 
+        public init(reader: inout JSONReader) throws {
+            try reader.expectObject()
+            var v0: [StatusCause]? = nil
+            var v1: String? = nil
+            var v2: String? = nil
+            var v3: String? = nil
+            var v4: Int32? = nil
+            var v5: String? = nil
+            try reader.beginObject()
+            while let key = try reader.nextKey() {
+                if key == "causes" {
+                    v0 = try reader.member("causes")
+                } else if key == "group" {
+                    v1 = try reader.member("group")
+                } else if key == "kind" {
+                    v2 = try reader.member("kind")
+                } else if key == "name" {
+                    v3 = try reader.member("name")
+                } else if key == "retryAfterSeconds" {
+                    v4 = try reader.member("retryAfterSeconds")
+                } else if key == "uid" {
+                    v5 = try reader.member("uid")
+                } else {
+                    try reader.skipValue()
+                }
+            }
+            self.causes = v0
+            self.group = v1
+            self.kind = v2
+            self.name = v3
+            self.retryAfterSeconds = v4
+            self.uid = v5
+        }
+
         public var json: JSONValue {
             var members = JSONObject()
             if let value = self.causes { members["causes"] = value.json }
@@ -808,6 +1284,24 @@ extension meta.v1 {
             let fields = try JSONFields(json)
             self.object = try fields.required("object")
             self.type = try fields.required("type")
+        }
+
+        public init(reader: inout JSONReader) throws {
+            try reader.expectObject()
+            var v0: RawExtension? = nil
+            var v1: String? = nil
+            try reader.beginObject()
+            while let key = try reader.nextKey() {
+                if key == "object" {
+                    v0 = try reader.member("object")
+                } else if key == "type" {
+                    v1 = try reader.member("type")
+                } else {
+                    try reader.skipValue()
+                }
+            }
+            self.object = try requiredMember(v0, "object")
+            self.type = try requiredMember(v1, "type")
         }
 
         public var json: JSONValue {

@@ -29,6 +29,28 @@ extension networking.v1 {
             self.pathType = try fields.required("pathType")
         }
 
+        public init(reader: inout JSONReader) throws {
+            try reader.expectObject()
+            var v0: IngressBackend? = nil
+            var v1: String? = nil
+            var v2: String? = nil
+            try reader.beginObject()
+            while let key = try reader.nextKey() {
+                if key == "backend" {
+                    v0 = try reader.member("backend")
+                } else if key == "path" {
+                    v1 = try reader.member("path")
+                } else if key == "pathType" {
+                    v2 = try reader.member("pathType")
+                } else {
+                    try reader.skipValue()
+                }
+            }
+            self.backend = try requiredMember(v0, "backend")
+            self.path = v1
+            self.pathType = try requiredMember(v2, "pathType")
+        }
+
         public var json: JSONValue {
             var members = JSONObject()
             members["backend"] = self.backend.json
@@ -53,6 +75,20 @@ extension networking.v1 {
         public init(json: JSONValue) throws(ModelDecodingError) {
             let fields = try JSONFields(json)
             self.paths = try fields.required("paths")
+        }
+
+        public init(reader: inout JSONReader) throws {
+            try reader.expectObject()
+            var v0: [HTTPIngressPath]? = nil
+            try reader.beginObject()
+            while let key = try reader.nextKey() {
+                if key == "paths" {
+                    v0 = try reader.member("paths")
+                } else {
+                    try reader.skipValue()
+                }
+            }
+            self.paths = try requiredMember(v0, "paths")
         }
 
         public var json: JSONValue {
@@ -84,6 +120,24 @@ extension networking.v1 {
             let fields = try JSONFields(json)
             self.cidr = try fields.required("cidr")
             self.except = try fields.optional("except")
+        }
+
+        public init(reader: inout JSONReader) throws {
+            try reader.expectObject()
+            var v0: String? = nil
+            var v1: [String]? = nil
+            try reader.beginObject()
+            while let key = try reader.nextKey() {
+                if key == "cidr" {
+                    v0 = try reader.member("cidr")
+                } else if key == "except" {
+                    v1 = try reader.member("except")
+                } else {
+                    try reader.skipValue()
+                }
+            }
+            self.cidr = try requiredMember(v0, "cidr")
+            self.except = v1
         }
 
         public var json: JSONValue {
@@ -137,6 +191,36 @@ extension networking.v1 {
             self.status = try fields.optional("status")
         }
 
+        public init(reader: inout JSONReader) throws {
+            try reader.expectObject()
+            var v0: String? = nil
+            var v1: String? = nil
+            var v2: meta.v1.ObjectMeta? = nil
+            var v3: IngressSpec? = nil
+            var v4: IngressStatus? = nil
+            try reader.beginObject()
+            while let key = try reader.nextKey() {
+                if key == "apiVersion" {
+                    v0 = try reader.member("apiVersion")
+                } else if key == "kind" {
+                    v1 = try reader.member("kind")
+                } else if key == "metadata" {
+                    v2 = try reader.member("metadata")
+                } else if key == "spec" {
+                    v3 = try reader.member("spec")
+                } else if key == "status" {
+                    v4 = try reader.member("status")
+                } else {
+                    try reader.skipValue()
+                }
+            }
+            self.apiVersion = v0
+            self.kind = v1
+            self.metadata = v2
+            self.spec = v3
+            self.status = v4
+        }
+
         public var json: JSONValue {
             var members = JSONObject()
             if let value = self.apiVersion { members["apiVersion"] = value.json }
@@ -168,6 +252,24 @@ extension networking.v1 {
             let fields = try JSONFields(json)
             self.resource = try fields.optional("resource")
             self.service = try fields.optional("service")
+        }
+
+        public init(reader: inout JSONReader) throws {
+            try reader.expectObject()
+            var v0: core.v1.TypedLocalObjectReference? = nil
+            var v1: IngressServiceBackend? = nil
+            try reader.beginObject()
+            while let key = try reader.nextKey() {
+                if key == "resource" {
+                    v0 = try reader.member("resource")
+                } else if key == "service" {
+                    v1 = try reader.member("service")
+                } else {
+                    try reader.skipValue()
+                }
+            }
+            self.resource = v0
+            self.service = v1
         }
 
         public var json: JSONValue {
@@ -216,6 +318,32 @@ extension networking.v1 {
             self.spec = try fields.optional("spec")
         }
 
+        public init(reader: inout JSONReader) throws {
+            try reader.expectObject()
+            var v0: String? = nil
+            var v1: String? = nil
+            var v2: meta.v1.ObjectMeta? = nil
+            var v3: IngressClassSpec? = nil
+            try reader.beginObject()
+            while let key = try reader.nextKey() {
+                if key == "apiVersion" {
+                    v0 = try reader.member("apiVersion")
+                } else if key == "kind" {
+                    v1 = try reader.member("kind")
+                } else if key == "metadata" {
+                    v2 = try reader.member("metadata")
+                } else if key == "spec" {
+                    v3 = try reader.member("spec")
+                } else {
+                    try reader.skipValue()
+                }
+            }
+            self.apiVersion = v0
+            self.kind = v1
+            self.metadata = v2
+            self.spec = v3
+        }
+
         public var json: JSONValue {
             var members = JSONObject()
             if let value = self.apiVersion { members["apiVersion"] = value.json }
@@ -259,6 +387,32 @@ extension networking.v1 {
             self.items = try fields.required("items")
             self.kind = try fields.optional("kind")
             self.metadata = try fields.optional("metadata")
+        }
+
+        public init(reader: inout JSONReader) throws {
+            try reader.expectObject()
+            var v0: String? = nil
+            var v1: [IngressClass]? = nil
+            var v2: String? = nil
+            var v3: meta.v1.ListMeta? = nil
+            try reader.beginObject()
+            while let key = try reader.nextKey() {
+                if key == "apiVersion" {
+                    v0 = try reader.member("apiVersion")
+                } else if key == "items" {
+                    v1 = try reader.member("items")
+                } else if key == "kind" {
+                    v2 = try reader.member("kind")
+                } else if key == "metadata" {
+                    v3 = try reader.member("metadata")
+                } else {
+                    try reader.skipValue()
+                }
+            }
+            self.apiVersion = v0
+            self.items = try requiredMember(v1, "items")
+            self.kind = v2
+            self.metadata = v3
         }
 
         public var json: JSONValue {
@@ -308,6 +462,36 @@ extension networking.v1 {
             self.scope = try fields.optional("scope")
         }
 
+        public init(reader: inout JSONReader) throws {
+            try reader.expectObject()
+            var v0: String? = nil
+            var v1: String? = nil
+            var v2: String? = nil
+            var v3: String? = nil
+            var v4: String? = nil
+            try reader.beginObject()
+            while let key = try reader.nextKey() {
+                if key == "apiGroup" {
+                    v0 = try reader.member("apiGroup")
+                } else if key == "kind" {
+                    v1 = try reader.member("kind")
+                } else if key == "name" {
+                    v2 = try reader.member("name")
+                } else if key == "namespace" {
+                    v3 = try reader.member("namespace")
+                } else if key == "scope" {
+                    v4 = try reader.member("scope")
+                } else {
+                    try reader.skipValue()
+                }
+            }
+            self.apiGroup = v0
+            self.kind = try requiredMember(v1, "kind")
+            self.name = try requiredMember(v2, "name")
+            self.namespace = v3
+            self.scope = v4
+        }
+
         public var json: JSONValue {
             var members = JSONObject()
             if let value = self.apiGroup { members["apiGroup"] = value.json }
@@ -339,6 +523,24 @@ extension networking.v1 {
             let fields = try JSONFields(json)
             self.controller = try fields.optional("controller")
             self.parameters = try fields.optional("parameters")
+        }
+
+        public init(reader: inout JSONReader) throws {
+            try reader.expectObject()
+            var v0: String? = nil
+            var v1: IngressClassParametersReference? = nil
+            try reader.beginObject()
+            while let key = try reader.nextKey() {
+                if key == "controller" {
+                    v0 = try reader.member("controller")
+                } else if key == "parameters" {
+                    v1 = try reader.member("parameters")
+                } else {
+                    try reader.skipValue()
+                }
+            }
+            self.controller = v0
+            self.parameters = v1
         }
 
         public var json: JSONValue {
@@ -384,6 +586,32 @@ extension networking.v1 {
             self.metadata = try fields.optional("metadata")
         }
 
+        public init(reader: inout JSONReader) throws {
+            try reader.expectObject()
+            var v0: String? = nil
+            var v1: [Ingress]? = nil
+            var v2: String? = nil
+            var v3: meta.v1.ListMeta? = nil
+            try reader.beginObject()
+            while let key = try reader.nextKey() {
+                if key == "apiVersion" {
+                    v0 = try reader.member("apiVersion")
+                } else if key == "items" {
+                    v1 = try reader.member("items")
+                } else if key == "kind" {
+                    v2 = try reader.member("kind")
+                } else if key == "metadata" {
+                    v3 = try reader.member("metadata")
+                } else {
+                    try reader.skipValue()
+                }
+            }
+            self.apiVersion = v0
+            self.items = try requiredMember(v1, "items")
+            self.kind = v2
+            self.metadata = v3
+        }
+
         public var json: JSONValue {
             var members = JSONObject()
             if let value = self.apiVersion { members["apiVersion"] = value.json }
@@ -421,6 +649,28 @@ extension networking.v1 {
             self.ports = try fields.optional("ports")
         }
 
+        public init(reader: inout JSONReader) throws {
+            try reader.expectObject()
+            var v0: String? = nil
+            var v1: String? = nil
+            var v2: [IngressPortStatus]? = nil
+            try reader.beginObject()
+            while let key = try reader.nextKey() {
+                if key == "hostname" {
+                    v0 = try reader.member("hostname")
+                } else if key == "ip" {
+                    v1 = try reader.member("ip")
+                } else if key == "ports" {
+                    v2 = try reader.member("ports")
+                } else {
+                    try reader.skipValue()
+                }
+            }
+            self.hostname = v0
+            self.ip = v1
+            self.ports = v2
+        }
+
         public var json: JSONValue {
             var members = JSONObject()
             if let value = self.hostname { members["hostname"] = value.json }
@@ -445,6 +695,20 @@ extension networking.v1 {
         public init(json: JSONValue) throws(ModelDecodingError) {
             let fields = try JSONFields(json)
             self.ingress = try fields.optional("ingress")
+        }
+
+        public init(reader: inout JSONReader) throws {
+            try reader.expectObject()
+            var v0: [IngressLoadBalancerIngress]? = nil
+            try reader.beginObject()
+            while let key = try reader.nextKey() {
+                if key == "ingress" {
+                    v0 = try reader.member("ingress")
+                } else {
+                    try reader.skipValue()
+                }
+            }
+            self.ingress = v0
         }
 
         public var json: JSONValue {
@@ -483,6 +747,28 @@ extension networking.v1 {
             self.`protocol` = try fields.required("protocol")
         }
 
+        public init(reader: inout JSONReader) throws {
+            try reader.expectObject()
+            var v0: String? = nil
+            var v1: Int32? = nil
+            var v2: String? = nil
+            try reader.beginObject()
+            while let key = try reader.nextKey() {
+                if key == "error" {
+                    v0 = try reader.member("error")
+                } else if key == "port" {
+                    v1 = try reader.member("port")
+                } else if key == "protocol" {
+                    v2 = try reader.member("protocol")
+                } else {
+                    try reader.skipValue()
+                }
+            }
+            self.error = v0
+            self.port = try requiredMember(v1, "port")
+            self.`protocol` = try requiredMember(v2, "protocol")
+        }
+
         public var json: JSONValue {
             var members = JSONObject()
             if let value = self.error { members["error"] = value.json }
@@ -513,6 +799,24 @@ extension networking.v1 {
             self.http = try fields.optional("http")
         }
 
+        public init(reader: inout JSONReader) throws {
+            try reader.expectObject()
+            var v0: String? = nil
+            var v1: HTTPIngressRuleValue? = nil
+            try reader.beginObject()
+            while let key = try reader.nextKey() {
+                if key == "host" {
+                    v0 = try reader.member("host")
+                } else if key == "http" {
+                    v1 = try reader.member("http")
+                } else {
+                    try reader.skipValue()
+                }
+            }
+            self.host = v0
+            self.http = v1
+        }
+
         public var json: JSONValue {
             var members = JSONObject()
             if let value = self.host { members["host"] = value.json }
@@ -541,6 +845,24 @@ extension networking.v1 {
             let fields = try JSONFields(json)
             self.name = try fields.required("name")
             self.port = try fields.optional("port")
+        }
+
+        public init(reader: inout JSONReader) throws {
+            try reader.expectObject()
+            var v0: String? = nil
+            var v1: ServiceBackendPort? = nil
+            try reader.beginObject()
+            while let key = try reader.nextKey() {
+                if key == "name" {
+                    v0 = try reader.member("name")
+                } else if key == "port" {
+                    v1 = try reader.member("port")
+                } else {
+                    try reader.skipValue()
+                }
+            }
+            self.name = try requiredMember(v0, "name")
+            self.port = v1
         }
 
         public var json: JSONValue {
@@ -583,6 +905,32 @@ extension networking.v1 {
             self.tls = try fields.optional("tls")
         }
 
+        public init(reader: inout JSONReader) throws {
+            try reader.expectObject()
+            var v0: IngressBackend? = nil
+            var v1: String? = nil
+            var v2: [IngressRule]? = nil
+            var v3: [IngressTLS]? = nil
+            try reader.beginObject()
+            while let key = try reader.nextKey() {
+                if key == "defaultBackend" {
+                    v0 = try reader.member("defaultBackend")
+                } else if key == "ingressClassName" {
+                    v1 = try reader.member("ingressClassName")
+                } else if key == "rules" {
+                    v2 = try reader.member("rules")
+                } else if key == "tls" {
+                    v3 = try reader.member("tls")
+                } else {
+                    try reader.skipValue()
+                }
+            }
+            self.defaultBackend = v0
+            self.ingressClassName = v1
+            self.rules = v2
+            self.tls = v3
+        }
+
         public var json: JSONValue {
             var members = JSONObject()
             if let value = self.defaultBackend { members["defaultBackend"] = value.json }
@@ -608,6 +956,20 @@ extension networking.v1 {
         public init(json: JSONValue) throws(ModelDecodingError) {
             let fields = try JSONFields(json)
             self.loadBalancer = try fields.optional("loadBalancer")
+        }
+
+        public init(reader: inout JSONReader) throws {
+            try reader.expectObject()
+            var v0: IngressLoadBalancerStatus? = nil
+            try reader.beginObject()
+            while let key = try reader.nextKey() {
+                if key == "loadBalancer" {
+                    v0 = try reader.member("loadBalancer")
+                } else {
+                    try reader.skipValue()
+                }
+            }
+            self.loadBalancer = v0
         }
 
         public var json: JSONValue {
@@ -637,6 +999,24 @@ extension networking.v1 {
             let fields = try JSONFields(json)
             self.hosts = try fields.optional("hosts")
             self.secretName = try fields.optional("secretName")
+        }
+
+        public init(reader: inout JSONReader) throws {
+            try reader.expectObject()
+            var v0: [String]? = nil
+            var v1: String? = nil
+            try reader.beginObject()
+            while let key = try reader.nextKey() {
+                if key == "hosts" {
+                    v0 = try reader.member("hosts")
+                } else if key == "secretName" {
+                    v1 = try reader.member("secretName")
+                } else {
+                    try reader.skipValue()
+                }
+            }
+            self.hosts = v0
+            self.secretName = v1
         }
 
         public var json: JSONValue {
@@ -685,6 +1065,32 @@ extension networking.v1 {
             self.spec = try fields.optional("spec")
         }
 
+        public init(reader: inout JSONReader) throws {
+            try reader.expectObject()
+            var v0: String? = nil
+            var v1: String? = nil
+            var v2: meta.v1.ObjectMeta? = nil
+            var v3: NetworkPolicySpec? = nil
+            try reader.beginObject()
+            while let key = try reader.nextKey() {
+                if key == "apiVersion" {
+                    v0 = try reader.member("apiVersion")
+                } else if key == "kind" {
+                    v1 = try reader.member("kind")
+                } else if key == "metadata" {
+                    v2 = try reader.member("metadata")
+                } else if key == "spec" {
+                    v3 = try reader.member("spec")
+                } else {
+                    try reader.skipValue()
+                }
+            }
+            self.apiVersion = v0
+            self.kind = v1
+            self.metadata = v2
+            self.spec = v3
+        }
+
         public var json: JSONValue {
             var members = JSONObject()
             if let value = self.apiVersion { members["apiVersion"] = value.json }
@@ -718,6 +1124,24 @@ extension networking.v1 {
             self.to = try fields.optional("to")
         }
 
+        public init(reader: inout JSONReader) throws {
+            try reader.expectObject()
+            var v0: [NetworkPolicyPort]? = nil
+            var v1: [NetworkPolicyPeer]? = nil
+            try reader.beginObject()
+            while let key = try reader.nextKey() {
+                if key == "ports" {
+                    v0 = try reader.member("ports")
+                } else if key == "to" {
+                    v1 = try reader.member("to")
+                } else {
+                    try reader.skipValue()
+                }
+            }
+            self.ports = v0
+            self.to = v1
+        }
+
         public var json: JSONValue {
             var members = JSONObject()
             if let value = self.ports { members["ports"] = value.json }
@@ -747,6 +1171,24 @@ extension networking.v1 {
             let fields = try JSONFields(json)
             self.from = try fields.optional("from")
             self.ports = try fields.optional("ports")
+        }
+
+        public init(reader: inout JSONReader) throws {
+            try reader.expectObject()
+            var v0: [NetworkPolicyPeer]? = nil
+            var v1: [NetworkPolicyPort]? = nil
+            try reader.beginObject()
+            while let key = try reader.nextKey() {
+                if key == "from" {
+                    v0 = try reader.member("from")
+                } else if key == "ports" {
+                    v1 = try reader.member("ports")
+                } else {
+                    try reader.skipValue()
+                }
+            }
+            self.from = v0
+            self.ports = v1
         }
 
         public var json: JSONValue {
@@ -792,6 +1234,32 @@ extension networking.v1 {
             self.metadata = try fields.optional("metadata")
         }
 
+        public init(reader: inout JSONReader) throws {
+            try reader.expectObject()
+            var v0: String? = nil
+            var v1: [NetworkPolicy]? = nil
+            var v2: String? = nil
+            var v3: meta.v1.ListMeta? = nil
+            try reader.beginObject()
+            while let key = try reader.nextKey() {
+                if key == "apiVersion" {
+                    v0 = try reader.member("apiVersion")
+                } else if key == "items" {
+                    v1 = try reader.member("items")
+                } else if key == "kind" {
+                    v2 = try reader.member("kind")
+                } else if key == "metadata" {
+                    v3 = try reader.member("metadata")
+                } else {
+                    try reader.skipValue()
+                }
+            }
+            self.apiVersion = v0
+            self.items = try requiredMember(v1, "items")
+            self.kind = v2
+            self.metadata = v3
+        }
+
         public var json: JSONValue {
             var members = JSONObject()
             if let value = self.apiVersion { members["apiVersion"] = value.json }
@@ -829,6 +1297,28 @@ extension networking.v1 {
             self.podSelector = try fields.optional("podSelector")
         }
 
+        public init(reader: inout JSONReader) throws {
+            try reader.expectObject()
+            var v0: IPBlock? = nil
+            var v1: meta.v1.LabelSelector? = nil
+            var v2: meta.v1.LabelSelector? = nil
+            try reader.beginObject()
+            while let key = try reader.nextKey() {
+                if key == "ipBlock" {
+                    v0 = try reader.member("ipBlock")
+                } else if key == "namespaceSelector" {
+                    v1 = try reader.member("namespaceSelector")
+                } else if key == "podSelector" {
+                    v2 = try reader.member("podSelector")
+                } else {
+                    try reader.skipValue()
+                }
+            }
+            self.ipBlock = v0
+            self.namespaceSelector = v1
+            self.podSelector = v2
+        }
+
         public var json: JSONValue {
             var members = JSONObject()
             if let value = self.ipBlock { members["ipBlock"] = value.json }
@@ -864,6 +1354,28 @@ extension networking.v1 {
             self.endPort = try fields.optional("endPort")
             self.port = try fields.optional("port")
             self.`protocol` = try fields.optional("protocol")
+        }
+
+        public init(reader: inout JSONReader) throws {
+            try reader.expectObject()
+            var v0: Int32? = nil
+            var v1: IntOrString? = nil
+            var v2: String? = nil
+            try reader.beginObject()
+            while let key = try reader.nextKey() {
+                if key == "endPort" {
+                    v0 = try reader.member("endPort")
+                } else if key == "port" {
+                    v1 = try reader.member("port")
+                } else if key == "protocol" {
+                    v2 = try reader.member("protocol")
+                } else {
+                    try reader.skipValue()
+                }
+            }
+            self.endPort = v0
+            self.port = v1
+            self.`protocol` = v2
         }
 
         public var json: JSONValue {
@@ -907,6 +1419,32 @@ extension networking.v1 {
             self.policyTypes = try fields.optional("policyTypes")
         }
 
+        public init(reader: inout JSONReader) throws {
+            try reader.expectObject()
+            var v0: [NetworkPolicyEgressRule]? = nil
+            var v1: [NetworkPolicyIngressRule]? = nil
+            var v2: meta.v1.LabelSelector? = nil
+            var v3: [String]? = nil
+            try reader.beginObject()
+            while let key = try reader.nextKey() {
+                if key == "egress" {
+                    v0 = try reader.member("egress")
+                } else if key == "ingress" {
+                    v1 = try reader.member("ingress")
+                } else if key == "podSelector" {
+                    v2 = try reader.member("podSelector")
+                } else if key == "policyTypes" {
+                    v3 = try reader.member("policyTypes")
+                } else {
+                    try reader.skipValue()
+                }
+            }
+            self.egress = v0
+            self.ingress = v1
+            self.podSelector = try requiredMember(v2, "podSelector")
+            self.policyTypes = v3
+        }
+
         public var json: JSONValue {
             var members = JSONObject()
             if let value = self.egress { members["egress"] = value.json }
@@ -937,6 +1475,24 @@ extension networking.v1 {
             let fields = try JSONFields(json)
             self.name = try fields.optional("name")
             self.number = try fields.optional("number")
+        }
+
+        public init(reader: inout JSONReader) throws {
+            try reader.expectObject()
+            var v0: String? = nil
+            var v1: Int32? = nil
+            try reader.beginObject()
+            while let key = try reader.nextKey() {
+                if key == "name" {
+                    v0 = try reader.member("name")
+                } else if key == "number" {
+                    v1 = try reader.member("number")
+                } else {
+                    try reader.skipValue()
+                }
+            }
+            self.name = v0
+            self.number = v1
         }
 
         public var json: JSONValue {

@@ -37,6 +37,32 @@ extension policy.v1 {
             self.metadata = try fields.optional("metadata")
         }
 
+        public init(reader: inout JSONReader) throws {
+            try reader.expectObject()
+            var v0: String? = nil
+            var v1: meta.v1.DeleteOptions? = nil
+            var v2: String? = nil
+            var v3: meta.v1.ObjectMeta? = nil
+            try reader.beginObject()
+            while let key = try reader.nextKey() {
+                if key == "apiVersion" {
+                    v0 = try reader.member("apiVersion")
+                } else if key == "deleteOptions" {
+                    v1 = try reader.member("deleteOptions")
+                } else if key == "kind" {
+                    v2 = try reader.member("kind")
+                } else if key == "metadata" {
+                    v3 = try reader.member("metadata")
+                } else {
+                    try reader.skipValue()
+                }
+            }
+            self.apiVersion = v0
+            self.deleteOptions = v1
+            self.kind = v2
+            self.metadata = v3
+        }
+
         public var json: JSONValue {
             var members = JSONObject()
             if let value = self.apiVersion { members["apiVersion"] = value.json }
@@ -90,6 +116,36 @@ extension policy.v1 {
             self.status = try fields.optional("status")
         }
 
+        public init(reader: inout JSONReader) throws {
+            try reader.expectObject()
+            var v0: String? = nil
+            var v1: String? = nil
+            var v2: meta.v1.ObjectMeta? = nil
+            var v3: PodDisruptionBudgetSpec? = nil
+            var v4: PodDisruptionBudgetStatus? = nil
+            try reader.beginObject()
+            while let key = try reader.nextKey() {
+                if key == "apiVersion" {
+                    v0 = try reader.member("apiVersion")
+                } else if key == "kind" {
+                    v1 = try reader.member("kind")
+                } else if key == "metadata" {
+                    v2 = try reader.member("metadata")
+                } else if key == "spec" {
+                    v3 = try reader.member("spec")
+                } else if key == "status" {
+                    v4 = try reader.member("status")
+                } else {
+                    try reader.skipValue()
+                }
+            }
+            self.apiVersion = v0
+            self.kind = v1
+            self.metadata = v2
+            self.spec = v3
+            self.status = v4
+        }
+
         public var json: JSONValue {
             var members = JSONObject()
             if let value = self.apiVersion { members["apiVersion"] = value.json }
@@ -136,6 +192,32 @@ extension policy.v1 {
             self.metadata = try fields.optional("metadata")
         }
 
+        public init(reader: inout JSONReader) throws {
+            try reader.expectObject()
+            var v0: String? = nil
+            var v1: [PodDisruptionBudget]? = nil
+            var v2: String? = nil
+            var v3: meta.v1.ListMeta? = nil
+            try reader.beginObject()
+            while let key = try reader.nextKey() {
+                if key == "apiVersion" {
+                    v0 = try reader.member("apiVersion")
+                } else if key == "items" {
+                    v1 = try reader.member("items")
+                } else if key == "kind" {
+                    v2 = try reader.member("kind")
+                } else if key == "metadata" {
+                    v3 = try reader.member("metadata")
+                } else {
+                    try reader.skipValue()
+                }
+            }
+            self.apiVersion = v0
+            self.items = try requiredMember(v1, "items")
+            self.kind = v2
+            self.metadata = v3
+        }
+
         public var json: JSONValue {
             var members = JSONObject()
             if let value = self.apiVersion { members["apiVersion"] = value.json }
@@ -178,6 +260,32 @@ extension policy.v1 {
             self.minAvailable = try fields.optional("minAvailable")
             self.selector = try fields.optional("selector")
             self.unhealthyPodEvictionPolicy = try fields.optional("unhealthyPodEvictionPolicy")
+        }
+
+        public init(reader: inout JSONReader) throws {
+            try reader.expectObject()
+            var v0: IntOrString? = nil
+            var v1: IntOrString? = nil
+            var v2: meta.v1.LabelSelector? = nil
+            var v3: String? = nil
+            try reader.beginObject()
+            while let key = try reader.nextKey() {
+                if key == "maxUnavailable" {
+                    v0 = try reader.member("maxUnavailable")
+                } else if key == "minAvailable" {
+                    v1 = try reader.member("minAvailable")
+                } else if key == "selector" {
+                    v2 = try reader.member("selector")
+                } else if key == "unhealthyPodEvictionPolicy" {
+                    v3 = try reader.member("unhealthyPodEvictionPolicy")
+                } else {
+                    try reader.skipValue()
+                }
+            }
+            self.maxUnavailable = v0
+            self.minAvailable = v1
+            self.selector = v2
+            self.unhealthyPodEvictionPolicy = v3
         }
 
         public var json: JSONValue {
@@ -236,6 +344,44 @@ extension policy.v1 {
             self.disruptionsAllowed = try fields.required("disruptionsAllowed")
             self.expectedPods = try fields.required("expectedPods")
             self.observedGeneration = try fields.optional("observedGeneration")
+        }
+
+        public init(reader: inout JSONReader) throws {
+            try reader.expectObject()
+            var v0: [meta.v1.Condition]? = nil
+            var v1: Int32? = nil
+            var v2: Int32? = nil
+            var v3: [String: meta.v1.Time]? = nil
+            var v4: Int32? = nil
+            var v5: Int32? = nil
+            var v6: Int64? = nil
+            try reader.beginObject()
+            while let key = try reader.nextKey() {
+                if key == "conditions" {
+                    v0 = try reader.member("conditions")
+                } else if key == "currentHealthy" {
+                    v1 = try reader.member("currentHealthy")
+                } else if key == "desiredHealthy" {
+                    v2 = try reader.member("desiredHealthy")
+                } else if key == "disruptedPods" {
+                    v3 = try reader.member("disruptedPods")
+                } else if key == "disruptionsAllowed" {
+                    v4 = try reader.member("disruptionsAllowed")
+                } else if key == "expectedPods" {
+                    v5 = try reader.member("expectedPods")
+                } else if key == "observedGeneration" {
+                    v6 = try reader.member("observedGeneration")
+                } else {
+                    try reader.skipValue()
+                }
+            }
+            self.conditions = v0
+            self.currentHealthy = try requiredMember(v1, "currentHealthy")
+            self.desiredHealthy = try requiredMember(v2, "desiredHealthy")
+            self.disruptedPods = v3
+            self.disruptionsAllowed = try requiredMember(v4, "disruptionsAllowed")
+            self.expectedPods = try requiredMember(v5, "expectedPods")
+            self.observedGeneration = v6
         }
 
         public var json: JSONValue {

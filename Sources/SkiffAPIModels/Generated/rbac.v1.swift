@@ -19,6 +19,20 @@ extension rbac.v1 {
             self.clusterRoleSelectors = try fields.optional("clusterRoleSelectors")
         }
 
+        public init(reader: inout JSONReader) throws {
+            try reader.expectObject()
+            var v0: [meta.v1.LabelSelector]? = nil
+            try reader.beginObject()
+            while let key = try reader.nextKey() {
+                if key == "clusterRoleSelectors" {
+                    v0 = try reader.member("clusterRoleSelectors")
+                } else {
+                    try reader.skipValue()
+                }
+            }
+            self.clusterRoleSelectors = v0
+        }
+
         public var json: JSONValue {
             var members = JSONObject()
             if let value = self.clusterRoleSelectors { members["clusterRoleSelectors"] = value.json }
@@ -68,6 +82,36 @@ extension rbac.v1 {
             self.kind = try fields.optional("kind")
             self.metadata = try fields.optional("metadata")
             self.rules = try fields.optional("rules")
+        }
+
+        public init(reader: inout JSONReader) throws {
+            try reader.expectObject()
+            var v0: AggregationRule? = nil
+            var v1: String? = nil
+            var v2: String? = nil
+            var v3: meta.v1.ObjectMeta? = nil
+            var v4: [PolicyRule]? = nil
+            try reader.beginObject()
+            while let key = try reader.nextKey() {
+                if key == "aggregationRule" {
+                    v0 = try reader.member("aggregationRule")
+                } else if key == "apiVersion" {
+                    v1 = try reader.member("apiVersion")
+                } else if key == "kind" {
+                    v2 = try reader.member("kind")
+                } else if key == "metadata" {
+                    v3 = try reader.member("metadata")
+                } else if key == "rules" {
+                    v4 = try reader.member("rules")
+                } else {
+                    try reader.skipValue()
+                }
+            }
+            self.aggregationRule = v0
+            self.apiVersion = v1
+            self.kind = v2
+            self.metadata = v3
+            self.rules = v4
         }
 
         public var json: JSONValue {
@@ -124,6 +168,36 @@ extension rbac.v1 {
             self.subjects = try fields.optional("subjects")
         }
 
+        public init(reader: inout JSONReader) throws {
+            try reader.expectObject()
+            var v0: String? = nil
+            var v1: String? = nil
+            var v2: meta.v1.ObjectMeta? = nil
+            var v3: RoleRef? = nil
+            var v4: [Subject]? = nil
+            try reader.beginObject()
+            while let key = try reader.nextKey() {
+                if key == "apiVersion" {
+                    v0 = try reader.member("apiVersion")
+                } else if key == "kind" {
+                    v1 = try reader.member("kind")
+                } else if key == "metadata" {
+                    v2 = try reader.member("metadata")
+                } else if key == "roleRef" {
+                    v3 = try reader.member("roleRef")
+                } else if key == "subjects" {
+                    v4 = try reader.member("subjects")
+                } else {
+                    try reader.skipValue()
+                }
+            }
+            self.apiVersion = v0
+            self.kind = v1
+            self.metadata = v2
+            self.roleRef = try requiredMember(v3, "roleRef")
+            self.subjects = v4
+        }
+
         public var json: JSONValue {
             var members = JSONObject()
             if let value = self.apiVersion { members["apiVersion"] = value.json }
@@ -170,6 +244,32 @@ extension rbac.v1 {
             self.metadata = try fields.optional("metadata")
         }
 
+        public init(reader: inout JSONReader) throws {
+            try reader.expectObject()
+            var v0: String? = nil
+            var v1: [ClusterRoleBinding]? = nil
+            var v2: String? = nil
+            var v3: meta.v1.ListMeta? = nil
+            try reader.beginObject()
+            while let key = try reader.nextKey() {
+                if key == "apiVersion" {
+                    v0 = try reader.member("apiVersion")
+                } else if key == "items" {
+                    v1 = try reader.member("items")
+                } else if key == "kind" {
+                    v2 = try reader.member("kind")
+                } else if key == "metadata" {
+                    v3 = try reader.member("metadata")
+                } else {
+                    try reader.skipValue()
+                }
+            }
+            self.apiVersion = v0
+            self.items = try requiredMember(v1, "items")
+            self.kind = v2
+            self.metadata = v3
+        }
+
         public var json: JSONValue {
             var members = JSONObject()
             if let value = self.apiVersion { members["apiVersion"] = value.json }
@@ -213,6 +313,32 @@ extension rbac.v1 {
             self.items = try fields.required("items")
             self.kind = try fields.optional("kind")
             self.metadata = try fields.optional("metadata")
+        }
+
+        public init(reader: inout JSONReader) throws {
+            try reader.expectObject()
+            var v0: String? = nil
+            var v1: [ClusterRole]? = nil
+            var v2: String? = nil
+            var v3: meta.v1.ListMeta? = nil
+            try reader.beginObject()
+            while let key = try reader.nextKey() {
+                if key == "apiVersion" {
+                    v0 = try reader.member("apiVersion")
+                } else if key == "items" {
+                    v1 = try reader.member("items")
+                } else if key == "kind" {
+                    v2 = try reader.member("kind")
+                } else if key == "metadata" {
+                    v3 = try reader.member("metadata")
+                } else {
+                    try reader.skipValue()
+                }
+            }
+            self.apiVersion = v0
+            self.items = try requiredMember(v1, "items")
+            self.kind = v2
+            self.metadata = v3
         }
 
         public var json: JSONValue {
@@ -266,6 +392,36 @@ extension rbac.v1 {
             self.verbs = try fields.required("verbs")
         }
 
+        public init(reader: inout JSONReader) throws {
+            try reader.expectObject()
+            var v0: [String]? = nil
+            var v1: [String]? = nil
+            var v2: [String]? = nil
+            var v3: [String]? = nil
+            var v4: [String]? = nil
+            try reader.beginObject()
+            while let key = try reader.nextKey() {
+                if key == "apiGroups" {
+                    v0 = try reader.member("apiGroups")
+                } else if key == "nonResourceURLs" {
+                    v1 = try reader.member("nonResourceURLs")
+                } else if key == "resourceNames" {
+                    v2 = try reader.member("resourceNames")
+                } else if key == "resources" {
+                    v3 = try reader.member("resources")
+                } else if key == "verbs" {
+                    v4 = try reader.member("verbs")
+                } else {
+                    try reader.skipValue()
+                }
+            }
+            self.apiGroups = v0
+            self.nonResourceURLs = v1
+            self.resourceNames = v2
+            self.resources = v3
+            self.verbs = try requiredMember(v4, "verbs")
+        }
+
         public var json: JSONValue {
             var members = JSONObject()
             if let value = self.apiGroups { members["apiGroups"] = value.json }
@@ -313,6 +469,32 @@ extension rbac.v1 {
             self.kind = try fields.optional("kind")
             self.metadata = try fields.optional("metadata")
             self.rules = try fields.optional("rules")
+        }
+
+        public init(reader: inout JSONReader) throws {
+            try reader.expectObject()
+            var v0: String? = nil
+            var v1: String? = nil
+            var v2: meta.v1.ObjectMeta? = nil
+            var v3: [PolicyRule]? = nil
+            try reader.beginObject()
+            while let key = try reader.nextKey() {
+                if key == "apiVersion" {
+                    v0 = try reader.member("apiVersion")
+                } else if key == "kind" {
+                    v1 = try reader.member("kind")
+                } else if key == "metadata" {
+                    v2 = try reader.member("metadata")
+                } else if key == "rules" {
+                    v3 = try reader.member("rules")
+                } else {
+                    try reader.skipValue()
+                }
+            }
+            self.apiVersion = v0
+            self.kind = v1
+            self.metadata = v2
+            self.rules = v3
         }
 
         public var json: JSONValue {
@@ -368,6 +550,36 @@ extension rbac.v1 {
             self.subjects = try fields.optional("subjects")
         }
 
+        public init(reader: inout JSONReader) throws {
+            try reader.expectObject()
+            var v0: String? = nil
+            var v1: String? = nil
+            var v2: meta.v1.ObjectMeta? = nil
+            var v3: RoleRef? = nil
+            var v4: [Subject]? = nil
+            try reader.beginObject()
+            while let key = try reader.nextKey() {
+                if key == "apiVersion" {
+                    v0 = try reader.member("apiVersion")
+                } else if key == "kind" {
+                    v1 = try reader.member("kind")
+                } else if key == "metadata" {
+                    v2 = try reader.member("metadata")
+                } else if key == "roleRef" {
+                    v3 = try reader.member("roleRef")
+                } else if key == "subjects" {
+                    v4 = try reader.member("subjects")
+                } else {
+                    try reader.skipValue()
+                }
+            }
+            self.apiVersion = v0
+            self.kind = v1
+            self.metadata = v2
+            self.roleRef = try requiredMember(v3, "roleRef")
+            self.subjects = v4
+        }
+
         public var json: JSONValue {
             var members = JSONObject()
             if let value = self.apiVersion { members["apiVersion"] = value.json }
@@ -412,6 +624,32 @@ extension rbac.v1 {
             self.items = try fields.required("items")
             self.kind = try fields.optional("kind")
             self.metadata = try fields.optional("metadata")
+        }
+
+        public init(reader: inout JSONReader) throws {
+            try reader.expectObject()
+            var v0: String? = nil
+            var v1: [RoleBinding]? = nil
+            var v2: String? = nil
+            var v3: meta.v1.ListMeta? = nil
+            try reader.beginObject()
+            while let key = try reader.nextKey() {
+                if key == "apiVersion" {
+                    v0 = try reader.member("apiVersion")
+                } else if key == "items" {
+                    v1 = try reader.member("items")
+                } else if key == "kind" {
+                    v2 = try reader.member("kind")
+                } else if key == "metadata" {
+                    v3 = try reader.member("metadata")
+                } else {
+                    try reader.skipValue()
+                }
+            }
+            self.apiVersion = v0
+            self.items = try requiredMember(v1, "items")
+            self.kind = v2
+            self.metadata = v3
         }
 
         public var json: JSONValue {
@@ -459,6 +697,32 @@ extension rbac.v1 {
             self.metadata = try fields.optional("metadata")
         }
 
+        public init(reader: inout JSONReader) throws {
+            try reader.expectObject()
+            var v0: String? = nil
+            var v1: [Role]? = nil
+            var v2: String? = nil
+            var v3: meta.v1.ListMeta? = nil
+            try reader.beginObject()
+            while let key = try reader.nextKey() {
+                if key == "apiVersion" {
+                    v0 = try reader.member("apiVersion")
+                } else if key == "items" {
+                    v1 = try reader.member("items")
+                } else if key == "kind" {
+                    v2 = try reader.member("kind")
+                } else if key == "metadata" {
+                    v3 = try reader.member("metadata")
+                } else {
+                    try reader.skipValue()
+                }
+            }
+            self.apiVersion = v0
+            self.items = try requiredMember(v1, "items")
+            self.kind = v2
+            self.metadata = v3
+        }
+
         public var json: JSONValue {
             var members = JSONObject()
             if let value = self.apiVersion { members["apiVersion"] = value.json }
@@ -494,6 +758,28 @@ extension rbac.v1 {
             self.apiGroup = try fields.required("apiGroup")
             self.kind = try fields.required("kind")
             self.name = try fields.required("name")
+        }
+
+        public init(reader: inout JSONReader) throws {
+            try reader.expectObject()
+            var v0: String? = nil
+            var v1: String? = nil
+            var v2: String? = nil
+            try reader.beginObject()
+            while let key = try reader.nextKey() {
+                if key == "apiGroup" {
+                    v0 = try reader.member("apiGroup")
+                } else if key == "kind" {
+                    v1 = try reader.member("kind")
+                } else if key == "name" {
+                    v2 = try reader.member("name")
+                } else {
+                    try reader.skipValue()
+                }
+            }
+            self.apiGroup = try requiredMember(v0, "apiGroup")
+            self.kind = try requiredMember(v1, "kind")
+            self.name = try requiredMember(v2, "name")
         }
 
         public var json: JSONValue {
@@ -535,6 +821,32 @@ extension rbac.v1 {
             self.kind = try fields.required("kind")
             self.name = try fields.required("name")
             self.namespace = try fields.optional("namespace")
+        }
+
+        public init(reader: inout JSONReader) throws {
+            try reader.expectObject()
+            var v0: String? = nil
+            var v1: String? = nil
+            var v2: String? = nil
+            var v3: String? = nil
+            try reader.beginObject()
+            while let key = try reader.nextKey() {
+                if key == "apiGroup" {
+                    v0 = try reader.member("apiGroup")
+                } else if key == "kind" {
+                    v1 = try reader.member("kind")
+                } else if key == "name" {
+                    v2 = try reader.member("name")
+                } else if key == "namespace" {
+                    v3 = try reader.member("namespace")
+                } else {
+                    try reader.skipValue()
+                }
+            }
+            self.apiGroup = v0
+            self.kind = try requiredMember(v1, "kind")
+            self.name = try requiredMember(v2, "name")
+            self.namespace = v3
         }
 
         public var json: JSONValue {

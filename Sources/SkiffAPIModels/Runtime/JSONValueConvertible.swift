@@ -6,6 +6,10 @@ public protocol JSONValueConvertible: Sendable {
     /// Reads the value; an object ignores members it does not know.
     init(json: JSONValue) throws(ModelDecodingError)
 
+    /// Reads the value straight from JSON bytes, with the same results and errors as `init(json:)` (a
+    /// `JSONParseError` for bytes that are not JSON).
+    init(reader: inout JSONReader) throws
+
     /// The value as JSON; an object omits optional members that are `nil`.
     var json: JSONValue { get }
 

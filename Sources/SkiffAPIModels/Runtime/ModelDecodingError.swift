@@ -59,6 +59,11 @@ public struct ModelDecodingError: Error, Sendable, Equatable, CustomStringConver
         ModelDecodingError(reason: .typeMismatch(expected: expected, found: value.typeName))
     }
 
+    /// A value of the wrong JSON type, as a reader saw it.
+    public static func typeMismatch(expected: String, found kind: JSONReader.Kind) -> ModelDecodingError {
+        ModelDecodingError(reason: .typeMismatch(expected: expected, found: kind.name))
+    }
+
     /// A required field with no zero value that is missing or null.
     public static var missingField: ModelDecodingError { ModelDecodingError(reason: .missingField) }
 

@@ -164,6 +164,40 @@ struct SwiftEmitter {
         out.append("        }")
         out.append("")
 
+        // Decoder from bytes: members as they come, each compared in place, unknown ones skipped.
+        out.append("        public init(reader: inout JSONReader) throws {")
+        out.append("            try reader.expectObject()")
+        for (index, field) in model.fields.enumerated() {
+            let type = typeName(field.type, in: ns)
+            out.append("            var v\(index): \(field.boxed ? "Indirect<\(type)>" : type)? = nil")
+        }
+        out.append("            try reader.beginObject()")
+        out.append("            while let key = try reader.nextKey() {")
+        for (index, field) in model.fields.enumerated() {
+            let keyword = index == 0 ? "if" : "} else if"
+            out.append("                \(keyword) key == \"\(field.jsonName)\" {")
+            out.append("                    v\(index) = try reader.member(\"\(field.jsonName)\")")
+        }
+        if model.fields.isEmpty {
+            out.append("                _ = key")
+            out.append("                try reader.skipValue()")
+        } else {
+            out.append("                } else {")
+            out.append("                    try reader.skipValue()")
+            out.append("                }")
+        }
+        out.append("            }")
+        for (index, field) in model.fields.enumerated() {
+            let target = field.boxed ? "_\(field.swiftName)" : escaped(field.swiftName)
+            if field.required {
+                out.append("            self.\(target) = try requiredMember(v\(index), \"\(field.jsonName)\")")
+            } else {
+                out.append("            self.\(target) = v\(index)")
+            }
+        }
+        out.append("        }")
+        out.append("")
+
         // Encoder.
         out.append("        public var json: JSONValue {")
         if model.fields.isEmpty {
