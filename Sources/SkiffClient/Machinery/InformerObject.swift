@@ -11,9 +11,18 @@ public protocol InformerObject: Sendable {
     var objectLabels: [String: String] { get }
     /// Decodes one object of a list or watch event.
     init(informerJSON json: JSONValue) throws
+
+    /// Decodes one object from its JSON bytes through `transform`; the default parses a `JSONValue` first,
+    /// typed models read the bytes directly.
+    init(informerBytes bytes: [UInt8], transform: InformerTransform?) throws
 }
 
 extension InformerObject {
+    public init(informerBytes bytes: [UInt8], transform: InformerTransform?) throws {
+        let json = try JSONValue(parsing: bytes)
+        try self.init(informerJSON: transform?(json) ?? json)
+    }
+
     public var objectKey: String { objectNamespace.isEmpty ? objectName : "\(objectNamespace)/\(objectName)" }
 }
 

@@ -14,14 +14,34 @@ public struct ListPage<Object: InformerObject>: Sendable {
     }
 }
 
-/// Rewrites an object before an informer caches it, e.g. to drop what no handler reads.
-public typealias InformerTransform = @Sendable (JSONValue) -> JSONValue
+/// Rewrites an object before an informer caches it, e.g. to drop what no handler reads. Typed informers
+/// decode straight from bytes and apply `stripsManagedFields` to the model; a custom `json` rewrite makes
+/// them decode through a `JSONValue` instead.
+public struct InformerTransform: Sendable {
+    /// The rewrite of the JSON form.
+    public let json: @Sendable (JSONValue) -> JSONValue
+    /// Whether this is exactly "drop `metadata.managedFields`", which typed models do without JSON.
+    public let stripsManagedFields: Bool
+
+    /// A custom rewrite.
+    public init(_ json: @escaping @Sendable (JSONValue) -> JSONValue) {
+        self.json = json
+        stripsManagedFields = false
+    }
+
+    init(stripsManagedFields: Bool, json: @escaping @Sendable (JSONValue) -> JSONValue) {
+        self.json = json
+        self.stripsManagedFields = stripsManagedFields
+    }
+
+    public func callAsFunction(_ object: JSONValue) -> JSONValue { json(object) }
+}
 
 /// Transforms informers commonly use.
 public enum InformerTransforms {
     /// Drops `metadata.managedFields`, which controllers never read and which can be half an object's
     /// size (client-go's `TransformStripManagedFields`, used by kube-scheduler and kube-controller-manager).
-    public static let stripManagedFields: InformerTransform = { object in
+    public static let stripManagedFields = InformerTransform(stripsManagedFields: true) { object in
         guard object["metadata"]?["managedFields"] != nil else { return object }
         var copy = object
         copy.setValue(JSONValue?.none, at: ["metadata", "managedFields"])
@@ -92,11 +112,11 @@ extension ListWatch {
             list: { token in
                 var query = fixed + [("limit", "500")]
                 if let token { query.append(("continue", token)) }
-                let list = try await client.json(.GET, path.collection, query: query)
-                let items = try (list["items"]?.arrayValue ?? []).map { try Object(informerJSON: transform?($0) ?? $0) }
-                let token = list["metadata"]?["continue"]?.stringValue
-                return ListPage(items: items, resourceVersion: list["metadata"]?["resourceVersion"]?.stringValue ?? "",
-                                continueToken: token?.isEmpty == false ? token : nil)
+                let response = try await client.send(.GET, path.collection, query: query)
+                guard (200..<300).contains(response.status.code) else {
+                    throw RESTClient.failure(status: response.status, body: response.body)
+                }
+                return try ListPage(listBytes: response.body, transform: transform)
             },
             watch: { resourceVersion in
                 client.watch(path.collection, query: fixed + [("resourceVersion", resourceVersion),
@@ -104,5 +124,40 @@ extension ListWatch {
                                                              ("timeoutSeconds", String(Int.random(in: 300...600)))])
             },
             transform: transform)
+    }
+}
+
+extension ListPage {
+    /// Reads a list response: its metadata, and each item decoded from its own bytes (no `JSONValue` tree of
+    /// the whole list).
+    init(listBytes: [UInt8], transform: InformerTransform?) throws {
+        var items: [Object] = []
+        var resourceVersion = ""
+        var token: String?
+        try JSONReader.read(listBytes) { reader in
+            try reader.beginObject()
+            while let key = try reader.nextKey() {
+                if key == "items", try reader.peek() == .array {
+                    try reader.beginArray()
+                    while try reader.nextElement() {
+                        items.append(try Object(informerBytes: try reader.readRawValue(), transform: transform))
+                    }
+                } else if key == "metadata", try reader.peek() == .object {
+                    try reader.beginObject()
+                    while let field = try reader.nextKey() {
+                        if field == "resourceVersion", try reader.peek() == .string {
+                            resourceVersion = try reader.readString()
+                        } else if field == "continue", try reader.peek() == .string {
+                            token = try reader.readString()
+                        } else {
+                            try reader.skipValue()
+                        }
+                    }
+                } else {
+                    try reader.skipValue()
+                }
+            }
+        }
+        self.init(items: items, resourceVersion: resourceVersion, continueToken: token?.isEmpty == false ? token : nil)
     }
 }

@@ -64,13 +64,16 @@ struct Reflector<Object: InformerObject>: Sendable {
                     case "BOOKMARK":
                         break
                     default:
-                        let object = try Object(informerJSON: listWatch.transform?(event.object) ?? event.object)
+                        let object = try event.decode(Object.self, transform: listWatch.transform)
                         switch event.type {
                         case "ADDED": fifo.add(object)
                         case "MODIFIED": fifo.update(object)
                         case "DELETED": fifo.delete(object)
                         default: break
                         }
+                        let rv = object.objectResourceVersion
+                        if !rv.isEmpty { resourceVersion = rv }
+                        continue
                     }
                     if let rv = event.object["metadata"]?["resourceVersion"]?.stringValue, !rv.isEmpty { resourceVersion = rv }
                 }

@@ -2,14 +2,41 @@ import AsyncHTTPClient
 import NIOCore
 public import SkiffAPI
 
-/// One event of a watch: ADDED, MODIFIED, DELETED, BOOKMARK or ERROR, and its object.
+/// One event of a watch: ADDED, MODIFIED, DELETED, BOOKMARK or ERROR, and its object — kept as the bytes the
+/// server sent when it came over the network, so a typed informer decodes them once, straight into its model.
 public struct WatchEvent: Sendable {
     public var type: String
-    public var object: JSONValue
+    enum Payload: Sendable {
+        case value(JSONValue)
+        case bytes([UInt8])
+    }
+    var payload: Payload
 
     public init(type: String, object: JSONValue) {
         self.type = type
-        self.object = object
+        payload = .value(object)
+    }
+
+    /// An event whose object is still JSON text.
+    public init(type: String, objectBytes: [UInt8]) {
+        self.type = type
+        payload = .bytes(objectBytes)
+    }
+
+    /// The object as a `JSONValue` (parsed on each use when the event holds bytes; `null` if they are not JSON).
+    public var object: JSONValue {
+        switch payload {
+        case .value(let value): value
+        case .bytes(let bytes): (try? JSONValue(parsing: bytes)) ?? .null
+        }
+    }
+
+    /// The object decoded as an informer holds it, through `transform`.
+    public func decode<Object: InformerObject>(_ type: Object.Type, transform: InformerTransform?) throws -> Object {
+        switch payload {
+        case .value(let value): try Object(informerJSON: transform?(value) ?? value)
+        case .bytes(let bytes): try Object(informerBytes: bytes, transform: transform)
+        }
     }
 }
 
@@ -31,8 +58,7 @@ extension RESTClient {
                     var splitter = JSONStreamSplitter()
                     for try await chunk in response.body {
                         for document in splitter.feed(chunk.readableBytesView) {
-                            let value = try JSONValue(parsing: document)
-                            continuation.yield(WatchEvent(type: value["type"]?.stringValue ?? "", object: value["object"] ?? nil))
+                            continuation.yield(try WatchEvent(envelope: document))
                         }
                     }
                     continuation.finish()
@@ -42,6 +68,27 @@ extension RESTClient {
             }
             continuation.onTermination = { _ in task.cancel() }
         }
+    }
+}
+
+extension WatchEvent {
+    /// Reads `{"type":…,"object":…}`, keeping the object's bytes as they are.
+    init(envelope: [UInt8]) throws {
+        var type = ""
+        var object: [UInt8] = Array("null".utf8)
+        try JSONReader.read(envelope) { reader in
+            try reader.beginObject()
+            while let key = try reader.nextKey() {
+                if key == "type", try reader.peek() == .string {
+                    type = try reader.readString()
+                } else if key == "object" {
+                    object = try reader.readRawValue()
+                } else {
+                    try reader.skipValue()
+                }
+            }
+        }
+        self.init(type: type, objectBytes: object)
     }
 }
 

@@ -9,6 +9,16 @@ extension InformerObject where Self: KubernetesObject {
     public var objectLabels: [String: String] { metadata?.labels ?? [:] }
 
     public init(informerJSON json: JSONValue) throws { try self.init(json: json) }
+
+    public init(informerBytes bytes: [UInt8], transform: InformerTransform?) throws {
+        guard let transform, !transform.stripsManagedFields else {
+            try self.init(jsonBytes: bytes)
+            if transform != nil { metadata?.managedFields = nil }
+            return
+        }
+        let json = try JSONValue(parsing: bytes)
+        try self.init(json: transform(json))
+    }
 }
 
 extension SharedInformerFactory {
