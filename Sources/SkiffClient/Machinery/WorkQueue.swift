@@ -1,4 +1,5 @@
 import DequeModule
+import Metrics
 
 /// A work queue with client-go's promises (`k8s.io/client-go/util/workqueue`): fair (first in, first
 /// out), stingy (a key waiting in the queue is queued once however often it is added), and a key is
@@ -19,16 +20,20 @@ public actor WorkQueue<Key: Hashable & Sendable, C: Clock> where C.Duration == D
     private var delayTask: Task<Void, Never>?
     private let clock: C
     private let rateLimiter: ExponentialBackoff
+    /// `workqueue_adds_total{name}` when the queue is named.
+    private let adds: Counter?
 
-    /// A queue whose delays run on `clock`, with retry backoff `rateLimiter`.
-    public init(clock: C, rateLimiter: ExponentialBackoff = ExponentialBackoff()) {
+    /// A queue whose delays run on `clock`, with retry backoff `rateLimiter`; a `name` labels its metrics.
+    public init(clock: C, rateLimiter: ExponentialBackoff = ExponentialBackoff(), name: String? = nil) {
         self.clock = clock
         self.rateLimiter = rateLimiter
+        adds = name.map { Counter(label: "workqueue_adds_total", dimensions: [("name", $0)]) }
     }
 
     /// Queues `key` unless it is already waiting (or the queue is shutting down).
     public func add(_ key: Key) {
         guard !shuttingDown, !dirty.contains(key) else { return }
+        adds?.increment()
         dirty.insert(key)
         if processing.contains(key) { return }
         if let waiter = waiters.popFirst() {
@@ -148,7 +153,7 @@ public struct ExponentialBackoff: Sendable {
 
 extension WorkQueue where C == ContinuousClock {
     /// A queue on the real clock.
-    public init(rateLimiter: ExponentialBackoff = ExponentialBackoff()) {
-        self.init(clock: ContinuousClock(), rateLimiter: rateLimiter)
+    public init(rateLimiter: ExponentialBackoff = ExponentialBackoff(), name: String? = nil) {
+        self.init(clock: ContinuousClock(), rateLimiter: rateLimiter, name: name)
     }
 }

@@ -15,21 +15,10 @@ public struct DisruptionController: Controller {
 
     public func run(context: ControllerContext) async throws {
         let syncer = DisruptionSyncer(context: context)
-        let queue = syncer.queue
-        await withDiscardingTaskGroup { group in
-            group.addTask { await syncer.handleBudgetEvents() }
-            group.addTask { await syncer.handlePodEvents() }
-            group.addTask {
-                while !Task.isCancelled { do { try await Task.sleep(for: .seconds(3600)) } catch { break } }
-                await queue.shutDown()
-            }
-            for _ in 0..<workers {
-                group.addTask {
-                    await syncer.waitForSync()
-                    await runWorker(queue: queue, logger: context.logger) { try await syncer.sync($0) }
-                }
-            }
-        }
+        await ReconcileRunner(name: name, reconciler: syncer, queue: syncer.queue, workers: workers,
+                              caches: [{ await syncer.waitForSync() }],
+                              sources: [{ await syncer.handleBudgetEvents() }, { await syncer.handlePodEvents() }],
+                              logger: context.logger).run()
     }
 }
 
@@ -49,7 +38,7 @@ final class DisruptionSyncer: Sendable {
     let deployments: Informer<JSONValue>
     let statefulSets: Informer<JSONValue>
     let replicationControllers: Informer<JSONValue>
-    let queue = WorkQueue<String, ContinuousClock>(rateLimiter: ExponentialBackoff(base: .milliseconds(5), maximum: .seconds(1000)))
+    let queue = WorkQueue<String, ContinuousClock>(rateLimiter: ExponentialBackoff(base: .milliseconds(5), maximum: .seconds(1000)), name: "disruption")
     let recorder: EventRecorder
     let context: ControllerContext
     let logger: Logger
@@ -255,5 +244,12 @@ final class DisruptionSyncer: Sendable {
     static func reference(_ pdb: JSONValue) -> EventRecorder.ObjectReference {
         EventRecorder.ObjectReference(apiVersion: "policy/v1", kind: "PodDisruptionBudget", namespace: pdb.objectNamespace,
                                       name: pdb.objectName, uid: pdb.uid, resourceVersion: pdb.objectResourceVersion)
+    }
+}
+
+extension DisruptionSyncer: Reconciler {
+    func reconcile(_ key: String) async throws -> Requeue {
+        try await sync(key)
+        return .done
     }
 }

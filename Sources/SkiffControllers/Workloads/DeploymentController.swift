@@ -16,24 +16,10 @@ public struct DeploymentController: Controller {
 
     public func run(context: ControllerContext) async throws {
         let syncer = DeploymentSyncer(context: context)
-        let queue = syncer.queue
-        await withDiscardingTaskGroup { group in
-            group.addTask { await syncer.handleDeploymentEvents() }
-            group.addTask { await syncer.handleReplicaSetEvents() }
-            group.addTask { await syncer.handlePodEvents() }
-            group.addTask {
-                while !Task.isCancelled { do { try await Task.sleep(for: .seconds(3600)) } catch { break } }
-                await queue.shutDown()
-            }
-            for _ in 0..<workers {
-                group.addTask {
-                    await syncer.deployments.waitForSync()
-                    await syncer.replicaSets.waitForSync()
-                    await syncer.pods.waitForSync()
-                    await runWorker(queue: queue, logger: context.logger) { try await syncer.sync($0) }
-                }
-            }
-        }
+        await ReconcileRunner(name: name, reconciler: syncer, queue: syncer.queue, workers: workers,
+                              caches: [{ await syncer.deployments.waitForSync() }, { await syncer.replicaSets.waitForSync() }, { await syncer.pods.waitForSync() }],
+                              sources: [{ await syncer.handleDeploymentEvents() }, { await syncer.handleReplicaSetEvents() }, { await syncer.handlePodEvents() }],
+                              logger: context.logger).run()
     }
 }
 
@@ -43,7 +29,7 @@ final class DeploymentSyncer: Sendable {
     let deployments: Informer<JSONValue>
     let replicaSets: Informer<JSONValue>
     let pods: Informer<JSONValue>
-    let queue = WorkQueue<String, ContinuousClock>(rateLimiter: ExponentialBackoff(base: .milliseconds(5), maximum: .seconds(60)))
+    let queue = WorkQueue<String, ContinuousClock>(rateLimiter: ExponentialBackoff(base: .milliseconds(5), maximum: .seconds(60)), name: "deployment")
     let recorder: EventRecorder
     let logger: Logger
 
@@ -173,5 +159,12 @@ final class DeploymentSyncer: Sendable {
     func refreshed(_ newRS: JSONValue?, _ old: [JSONValue]) -> (JSONValue?, [JSONValue]) {
         func latest(_ rs: JSONValue) -> JSONValue { replicaSets.indexer.get(key: rs.objectKey) ?? rs }
         return (newRS.map(latest), old.map(latest))
+    }
+}
+
+extension DeploymentSyncer: Reconciler {
+    func reconcile(_ key: String) async throws -> Requeue {
+        try await sync(key)
+        return .done
     }
 }

@@ -15,39 +15,10 @@ public struct ReplicaSetController: Controller {
 
     public func run(context: ControllerContext) async throws {
         let syncer = ReplicaSetSyncer(context: context)
-        let queue = syncer.queue
-        await withDiscardingTaskGroup { group in
-            group.addTask { await syncer.handlePodEvents() }
-            group.addTask { await syncer.handleReplicaSetEvents() }
-            group.addTask {
-                while !Task.isCancelled { do { try await Task.sleep(for: .seconds(3600)) } catch { break } }
-                await queue.shutDown()
-            }
-            for _ in 0..<workers {
-                group.addTask {
-                    await syncer.pods.waitForSync()
-                    await syncer.replicaSets.waitForSync()
-                    await runWorker(queue: queue, logger: context.logger) { try await syncer.sync($0) }
-                }
-            }
-        }
-    }
-}
-
-/// Takes keys off `queue` until it shuts down, retrying failed syncs with backoff.
-func runWorker(queue: WorkQueue<String, ContinuousClock>, logger: Logger,
-               sync: @Sendable (String) async throws -> Void) async {
-    while let key = await queue.get() {
-        do {
-            try await sync(key)
-            await queue.forget(key)
-        } catch {
-            if !Task.isCancelled {
-                logger.info("sync failed; retrying", metadata: ["key": "\(key)", "error": "\(error)"])
-                await queue.addRateLimited(key)
-            }
-        }
-        await queue.done(key)
+        await ReconcileRunner(name: name, reconciler: syncer, queue: syncer.queue, workers: workers,
+                              caches: [{ await syncer.pods.waitForSync() }, { await syncer.replicaSets.waitForSync() }],
+                              sources: [{ await syncer.handlePodEvents() }, { await syncer.handleReplicaSetEvents() }],
+                              logger: context.logger).run()
     }
 }
 
@@ -56,7 +27,7 @@ final class ReplicaSetSyncer: Sendable {
     let client: RESTClient
     let pods: Informer<JSONValue>
     let replicaSets: Informer<JSONValue>
-    let queue = WorkQueue<String, ContinuousClock>(rateLimiter: ExponentialBackoff(base: .milliseconds(5), maximum: .seconds(60)))
+    let queue = WorkQueue<String, ContinuousClock>(rateLimiter: ExponentialBackoff(base: .milliseconds(5), maximum: .seconds(60)), name: "replicaset")
     let expectations = ControllerExpectations()
     let recorder: EventRecorder
     let logger: Logger
@@ -306,5 +277,12 @@ final class ReplicaSetSyncer: Sendable {
             }
         }
         return false
+    }
+}
+
+extension ReplicaSetSyncer: Reconciler {
+    func reconcile(_ key: String) async throws -> Requeue {
+        try await sync(key)
+        return .done
     }
 }
