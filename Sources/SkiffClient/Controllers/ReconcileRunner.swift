@@ -63,6 +63,9 @@ public struct ReconcileRunner<R: Reconciler, C: Clock>: Sendable where C.Duratio
                 case .after(let delay):
                     await queue.forget(key)
                     await queue.add(key, after: delay)
+                case .withBackoff:
+                    metrics.retries.increment()
+                    await queue.addRateLimited(key)
                 }
             } catch let error as TerminalError {
                 metrics.errors.increment()

@@ -5,6 +5,8 @@ import Logging
 public enum Requeue: Sendable, Equatable {
     case done
     case after(Duration)
+    /// Again after the key's exponential back-off, without an error (waiting on something else to happen).
+    case withBackoff
 }
 
 /// An error that retrying cannot fix (a spec the controller refuses): logged and counted, the key is not

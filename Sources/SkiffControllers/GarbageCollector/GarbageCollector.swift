@@ -51,8 +51,8 @@ final class CollectorRun: Sendable {
     let absentOwners = Mutex(AbsentOwnerCache())
     let mapper = Mutex(RESTMapper(all: [], preferred: []))
     let lastRefresh = Mutex<ContinuousClock.Instant?>(nil)
-    let deleteQueue = WorkQueue<String, ContinuousClock>()
-    let orphanQueue = WorkQueue<String, ContinuousClock>()
+    let deleteQueue = WorkQueue<String, ContinuousClock>(name: "garbage_collector_attempt_to_delete")
+    let orphanQueue = WorkQueue<String, ContinuousClock>(name: "garbage_collector_attempt_to_orphan")
     /// The monitored resources and their informers.
     let monitors = Mutex<[APIResource: Informer<ObjectMetadata>]>([:])
     let changes: AsyncStream<GraphChange>
@@ -193,31 +193,25 @@ final class CollectorRun: Sendable {
     // MARK: - Workers
 
     func startWorkers() {
-        for _ in 0..<settings.workers {
-            startsContinuation.yield { await self.runAttemptToDeleteWorker() }
-            startsContinuation.yield { await self.runAttemptToOrphanWorker() }
-        }
-    }
-
-    func runAttemptToDeleteWorker() async {
-        while let uid = await deleteQueue.get() {
-            let outcome = await attemptToDelete(uid: uid)
-            switch outcome {
-            case .forget: await deleteQueue.forget(uid)
-            case .requeue: await deleteQueue.addRateLimited(uid)
+        let attemptToDelete = ReconcileFunction { uid in
+            switch await self.attemptToDelete(uid: uid) {
+            case .forget: .done
+            case .requeue: .withBackoff
             }
-            await deleteQueue.done(uid)
         }
-    }
-
-    func runAttemptToOrphanWorker() async {
-        while let uid = await orphanQueue.get() {
-            let outcome = await attemptToOrphan(uid: uid)
-            switch outcome {
-            case .forget: await orphanQueue.forget(uid)
-            case .requeue: await orphanQueue.addRateLimited(uid)
+        let attemptToOrphan = ReconcileFunction { uid in
+            switch await self.attemptToOrphan(uid: uid) {
+            case .forget: .done
+            case .requeue: .withBackoff
             }
-            await orphanQueue.done(uid)
+        }
+        startsContinuation.yield {
+            await ReconcileRunner(name: "garbage_collector_attempt_to_delete", reconciler: attemptToDelete,
+                                  queue: self.deleteQueue, workers: self.settings.workers, logger: self.logger).run()
+        }
+        startsContinuation.yield {
+            await ReconcileRunner(name: "garbage_collector_attempt_to_orphan", reconciler: attemptToOrphan,
+                                  queue: self.orphanQueue, workers: self.settings.workers, logger: self.logger).run()
         }
     }
 

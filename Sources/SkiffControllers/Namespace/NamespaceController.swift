@@ -20,52 +20,39 @@ public struct NamespaceController: Controller {
 
     public func run(context: ControllerContext) async throws {
         let informer = context.informers.informer(JSONValue.self, for: NamespaceContentDeleter.namespaces)
-        let queue = WorkQueue<String, ContinuousClock>(rateLimiter: ExponentialBackoff(base: .milliseconds(5), maximum: .seconds(60)))
+        let queue = WorkQueue<String, ContinuousClock>(rateLimiter: ExponentialBackoff(base: .milliseconds(5), maximum: .seconds(60)),
+                                                       name: "namespace")
         let deleter = NamespaceContentDeleter(client: context.client, logger: context.logger)
         let logger = context.logger
-        await withDiscardingTaskGroup { group in
-            group.addTask {
-                for await event in informer.events() {
-                    if case .deleted = event { continue }
-                    if event.object["metadata"]?["deletionTimestamp"] != nil { await queue.add(event.object.objectName) }
-                }
+        let syncPeriod = syncPeriod
+        let events: @Sendable () async -> Void = {
+            for await event in informer.events() {
+                if case .deleted = event { continue }
+                if event.object["metadata"]?["deletionTimestamp"] != nil { await queue.add(event.object.objectName) }
             }
-            group.addTask {
-                while !Task.isCancelled {
-                    do { try await Task.sleep(for: syncPeriod) } catch { break }
-                    for namespace in informer.indexer.list() where namespace["metadata"]?["deletionTimestamp"] != nil {
-                        await queue.add(namespace.objectName)
-                    }
-                }
-                // Cancelled: workers waiting for a key return once the queue is shut down.
-                await queue.shutDown()
-            }
-            for _ in 0..<workers {
-                group.addTask {
-                    await informer.waitForSync()
-                    while let name = await queue.get() {
-                        await Self.sync(name, deleter: deleter, queue: queue, logger: logger)
-                        await queue.done(name)
-                    }
+        }
+        let resync: @Sendable () async -> Void = {
+            while !Task.isCancelled {
+                do { try await Task.sleep(for: syncPeriod) } catch { return }
+                for namespace in informer.indexer.list() where namespace["metadata"]?["deletionTimestamp"] != nil {
+                    await queue.add(namespace.objectName)
                 }
             }
         }
+        let reconciler = ReconcileFunction { name in try await Self.reconcile(name, deleter: deleter, logger: logger) }
+        await ReconcileRunner(name: name, reconciler: reconciler, queue: queue, workers: workers,
+                              caches: [{ await informer.waitForSync() }], sources: [events, resync], logger: logger).run()
     }
 
-    static func sync(_ name: String, deleter: NamespaceContentDeleter, queue: WorkQueue<String, ContinuousClock>,
-                     logger: Logger) async {
+    /// Empties the namespace; content still going away on its own schedule is looked at again in half the
+    /// estimate.
+    static func reconcile(_ name: String, deleter: NamespaceContentDeleter, logger: Logger) async throws -> Requeue {
         do {
             try await deleter.delete(namespace: name)
-            await queue.forget(name)
+            return .done
         } catch let remaining as ResourcesRemaining {
-            // Content is going away on its own schedule: look again in half the estimate.
             logger.debug("content remaining", metadata: ["namespace": "\(name)", "estimate": "\(remaining.estimate)"])
-            await queue.forget(name)
-            await queue.add(name, after: .seconds(remaining.estimate / 2 + 1))
-        } catch {
-            if Task.isCancelled { return }
-            logger.info("namespace deletion failed; retrying", metadata: ["namespace": "\(name)", "error": "\(error)"])
-            await queue.addRateLimited(name)
+            return .after(.seconds(remaining.estimate / 2 + 1))
         }
     }
 }

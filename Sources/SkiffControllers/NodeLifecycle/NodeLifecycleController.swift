@@ -2,6 +2,7 @@ import Foundation
 import Logging
 import SkiffAPI
 import SkiffClient
+import Synchronization
 
 /// The node lifecycle controller (upstream's `pkg/controller/nodelifecycle`): watches each node's Lease
 /// and Ready heartbeat; a node not heard from for `gracePeriod` (`--node-monitor-grace-period`) gets its
@@ -33,39 +34,49 @@ public struct NodeLifecycleController: Controller {
         // Shared with other controllers, which may have made it first without extra indexers: pods are
         // grouped by node once per round instead.
         let pods = context.informers.informer(JSONValue.self, for: ResourcePath(group: "", version: "v1", resource: "pods"))
-        await nodes.waitForSync()
-        await leases.waitForSync()
-        await pods.waitForSync()
         let events = context.events.recorder(component: "node-controller")
-        var observations: [String: Observation] = [:]
-        while !Task.isCancelled {
-            let now = ContinuousClock.now
-            var seen = Set<String>()
-            var podsByNode: [String: [JSONValue]] = [:]
-            for pod in pods.indexer.list() {
-                guard let node = pod["spec"]?["nodeName"]?.stringValue, !node.isEmpty else { continue }
-                podsByNode[node, default: []].append(pod)
-            }
-            for node in nodes.indexer.list() {
-                let name = node.objectName
-                seen.insert(name)
-                let lease = leases.indexer.get(namespace: "kube-node-lease", name: name)
-                let probe = (lease?["spec"]?["renewTime"]?.stringValue ?? "") + "|"
-                    + (NodeHealth.condition("Ready", of: node)?["lastHeartbeatTime"]?.stringValue ?? "")
-                if let previous = observations[name], previous.probe == probe {
-                    if now - previous.at > gracePeriod {
-                        await markUnknown(node, context: context, events: events)
-                    }
-                } else {
-                    // Heard from (or first seen: the grace starts now, as upstream's does after a restart).
-                    observations[name] = Observation(probe: probe, at: now)
-                }
-                await reconcileTaints(node, context: context)
-                await evict(from: node, pods: podsByNode[name] ?? [], context: context, events: events)
-            }
-            observations = observations.filter { seen.contains($0.key) }
-            do { try await Task.sleep(for: monitorPeriod) } catch { return }
+        // One key, looked at every monitorPeriod: what was last heard from each node survives between looks.
+        let observations = Mutex<[String: Observation]>([:])
+        let queue = WorkQueue<String, ContinuousClock>(name: "node_lifecycle")
+        let reconciler = ReconcileFunction { _ in
+            var current = observations.withLock { $0 }
+            await monitor(nodes: nodes, leases: leases, pods: pods, events: events, context: context, observations: &current)
+            observations.withLock { $0 = current }
+            return .after(monitorPeriod)
         }
+        await ReconcileRunner(name: name, reconciler: reconciler, queue: queue,
+                              caches: [{ await nodes.waitForSync() }, { await leases.waitForSync() }, { await pods.waitForSync() }],
+                              sources: [{ await queue.add("nodes") }], logger: context.logger).run()
+    }
+
+    /// One look at every node: mark the silent ones unknown, keep taints, evict from unready nodes.
+    func monitor(nodes: Informer<JSONValue>, leases: Informer<JSONValue>, pods: Informer<JSONValue>, events: EventRecorder,
+                 context: ControllerContext, observations: inout [String: Observation]) async {
+        let now = ContinuousClock.now
+        var seen = Set<String>()
+        var podsByNode: [String: [JSONValue]] = [:]
+        for pod in pods.indexer.list() {
+            guard let node = pod["spec"]?["nodeName"]?.stringValue, !node.isEmpty else { continue }
+            podsByNode[node, default: []].append(pod)
+        }
+        for node in nodes.indexer.list() {
+            let name = node.objectName
+            seen.insert(name)
+            let lease = leases.indexer.get(namespace: "kube-node-lease", name: name)
+            let probe = (lease?["spec"]?["renewTime"]?.stringValue ?? "") + "|"
+                + (NodeHealth.condition("Ready", of: node)?["lastHeartbeatTime"]?.stringValue ?? "")
+            if let previous = observations[name], previous.probe == probe {
+                if now - previous.at > gracePeriod {
+                    await markUnknown(node, context: context, events: events)
+                }
+            } else {
+                // Heard from (or first seen: the grace starts now, as upstream's does after a restart).
+                observations[name] = Observation(probe: probe, at: now)
+            }
+            await reconcileTaints(node, context: context)
+            await evict(from: node, pods: podsByNode[name] ?? [], context: context, events: events)
+        }
+        observations = observations.filter { seen.contains($0.key) }
     }
 
     func markUnknown(_ node: JSONValue, context: ControllerContext, events: EventRecorder) async {

@@ -2,6 +2,7 @@ import Foundation
 import Logging
 import SkiffAPI
 import SkiffClient
+import Synchronization
 
 /// The pod garbage collector (upstream's `pkg/controller/podgc`): every `checkPeriod` it force-deletes
 /// terminated pods beyond `terminatedPodThreshold` (evicted, then oldest first), pods bound to nodes
@@ -34,15 +35,19 @@ public struct PodGCController: Controller {
     public func run(context: ControllerContext) async throws {
         let pods = context.informers.informer(JSONValue.self, for: Self.pods)
         let nodes = context.informers.informer(JSONValue.self, for: Self.nodes)
-        await pods.waitForSync()
-        await nodes.waitForSync()
-        // When each missing node was first missed (upstream's delaying node queue).
-        var missingSince: [String: ContinuousClock.Instant] = [:]
-        while !Task.isCancelled {
-            await collect(pods: pods.indexer.list(), nodes: nodes.indexer.list(), missingSince: &missingSince,
-                          context: context)
-            do { try await Task.sleep(for: checkPeriod) } catch { return }
+        // One key, looked at every checkPeriod; when each missing node was first missed (upstream's delaying
+        // node queue) survives between looks.
+        let missing = Mutex<[String: ContinuousClock.Instant]>([:])
+        let queue = WorkQueue<String, ContinuousClock>(name: "pod_garbage_collector")
+        let reconciler = ReconcileFunction { _ in
+            var missingSince = missing.withLock { $0 }
+            await collect(pods: pods.indexer.list(), nodes: nodes.indexer.list(), missingSince: &missingSince, context: context)
+            missing.withLock { $0 = missingSince }
+            return .after(checkPeriod)
         }
+        await ReconcileRunner(name: name, reconciler: reconciler, queue: queue,
+                              caches: [{ await pods.waitForSync() }, { await nodes.waitForSync() }],
+                              sources: [{ await queue.add("pods") }], logger: context.logger).run()
     }
 
     /// One round (upstream's `gc`).

@@ -34,7 +34,7 @@ public struct RootCACertPublisher: Controller {
                                        resyncPeriod: resyncPeriod)
         let rootCA = rootCA
         let client = context.client
-        await loop.run(context: context) { namespace, configMaps in
+        await loop.run(name: name, context: context) { namespace, configMaps in
             guard let existing = configMaps.indexer.get(namespace: namespace, name: Self.configMapName) else {
                 do {
                     _ = try await client.json(

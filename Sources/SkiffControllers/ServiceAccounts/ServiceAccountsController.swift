@@ -27,7 +27,7 @@ public struct ServiceAccountsController: Controller {
         let wanted = serviceAccounts
         let client = context.client
         let logger = context.logger
-        await loop.run(context: context) { namespace, accounts in
+        await loop.run(name: name, context: context) { namespace, accounts in
             var failures: [any Error] = []
             for name in wanted where accounts.indexer.get(namespace: namespace, name: name) == nil {
                 do {
