@@ -155,6 +155,12 @@ public final class APIServer: Service, Sendable {
     /// Whether `/readyz` would answer 200.
     public var isReady: Bool { health.isReady }
 
+    /// Sets the readiness check `component/<name>` (a component running in this process: the scheduler,
+    /// the controller manager, a kubelet); a failing one takes `/readyz` down and `?verbose` names it.
+    public func setComponentReady(_ name: String, _ ready: Bool) {
+        health.set("component/\(name)", ok: ready)
+    }
+
     public func run() async throws {
         try await withThrowingDiscardingTaskGroup { group in
             group.addTask { await self.hub.run() }

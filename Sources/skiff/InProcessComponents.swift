@@ -9,7 +9,8 @@ import SkiffScheduler
 
 /// The components `skiff server` runs beside the API server, talking to it through its API like any other
 /// client (the seed: every component lists and watches through the API server), over the server's unix
-/// socket without TLS where it has one.
+/// socket without TLS where it has one. Each runs under a `ComponentSupervisor`: one that dies is restarted
+/// with back-off, and `/readyz` fails (`?verbose` names `component/<name>`) until it runs again.
 struct InProcessComponents: Service {
     let apiServer: APIServer
     let nodes: NodeOptions
@@ -39,16 +40,19 @@ struct InProcessComponents: Service {
                 terminatedPodGCThreshold: controllerOptions.terminatedPodGCThreshold, rootCA: apiServer.pki.caCertificatePEM)
                 + [NodeLifecycleController(gracePeriod: nodes.gracePeriod)]),
             logger: Logger(label: "skiff.controller-manager"))
+        let apiServer = self.apiServer
+        /// Each component restarts with back-off when it dies, and is a `/readyz` check meanwhile.
+        func supervised(_ name: String, _ body: @escaping @Sendable () async throws -> Void) -> @Sendable () async -> Void {
+            let supervisor = ComponentSupervisor(name: name, logger: logger,
+                                                 health: { apiServer.setComponentReady(name, $0) }, run: body)
+            return { await supervisor.run() }
+        }
         await withDiscardingTaskGroup { group in
-            group.addTask {
-                do { try await controllers.run() } catch {
-                    logger.error("controller manager stopped", metadata: ["error": "\(error)"])
-                }
-            }
-            group.addTask {
-                // Leader-elected, so a separate `skiff scheduler` pointed at this server is a hot standby.
-                try? await LeaderElectedScheduler(client: client, logger: Logger(label: "skiff.scheduler")).run()
-            }
+            group.addTask(operation: supervised("controller-manager") { try await controllers.run() })
+            // Leader-elected, so a separate `skiff scheduler` pointed at this server is a hot standby.
+            group.addTask(operation: supervised("scheduler") {
+                try await LeaderElectedScheduler(client: client, logger: Logger(label: "skiff.scheduler")).run()
+            })
             logger.info("local node runtime", metadata: ["runtime": "\(runtime)",
                                                          "chosen": "\(NodeOptions.runtimeOrigin(nodes.runtime))"])
             if runtime == "process" || runtime == "runc" {
@@ -60,9 +64,7 @@ struct InProcessComponents: Service {
                 configuration.clientCAPEM = apiServer.pki.caCertificatePEM
                 do {
                     let kubelet = try NodeOptions.kubelet(runtime: runtime, client: client, configuration: configuration)
-                    group.addTask {
-                        do { try await kubelet.run() } catch { logger.error("kubelet stopped", metadata: ["error": "\(error)"]) }
-                    }
+                    group.addTask(operation: supervised("kubelet") { try await kubelet.run() })
                 } catch {
                     logger.error("cannot start the local node's runtime", metadata: ["runtime": "\(runtime)", "error": "\(error)"])
                 }
@@ -72,9 +74,7 @@ struct InProcessComponents: Service {
                 let heartbeat = min(.seconds(10), nodes.gracePeriod / 4)
                 let pool = SimulatedNodePool(client: client, nodes: specs, heartbeatInterval: heartbeat,
                                              logger: Logger(label: "skiff.simulated-nodes"))
-                group.addTask {
-                    do { try await pool.run() } catch { logger.error("simulated nodes stopped", metadata: ["error": "\(error)"]) }
-                }
+                group.addTask(operation: supervised("simulated-nodes") { try await pool.run() })
             }
         }
         try? await client.shutdown()
