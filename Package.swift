@@ -44,6 +44,9 @@ let package = Package(
             dependencies: ["SkiffJSON", "SkiffAPIModels", "Yams"],
             swiftSettings: upcoming
         ),
+        // What only the API server reads and writes: the embedded OpenAPI documents and their gnostic protobuf
+        // encoding, and the Kubernetes protobuf codec. Clients (agent, scheduler, third-party programs) do not link it.
+        .target(name: "SkiffServerCodecs", dependencies: ["SkiffAPI"], swiftSettings: upcoming),
         .systemLibrary(
             name: "CSQLite",
             path: "Sources/CSQLite",
@@ -66,7 +69,7 @@ let package = Package(
         .target(
             name: "SkiffAPIServer",
             dependencies: [
-                "SkiffAPI", "SkiffStorage",
+                "SkiffAPI", "SkiffServerCodecs", "SkiffStorage",
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "NIOHTTP1", package: "swift-nio"),
@@ -186,9 +189,9 @@ let package = Package(
         ),
         .testTarget(name: "SkiffJSONTests", dependencies: ["SkiffJSON"], swiftSettings: upcoming),
         .testTarget(name: "SkiffAPIModelsTests", dependencies: ["SkiffAPIModels", "SkiffJSON"], swiftSettings: upcoming),
-        .testTarget(name: "SkiffAPITests", dependencies: ["SkiffAPI"], swiftSettings: upcoming),
+        .testTarget(name: "SkiffAPITests", dependencies: ["SkiffAPI", "SkiffServerCodecs"], swiftSettings: upcoming),
         .testTarget(name: "SkiffStorageTests", dependencies: ["SkiffStorage", "SkiffTesting"], swiftSettings: upcoming),
-        .testTarget(name: "SkiffAPIServerTests", dependencies: ["SkiffAPIServer", "SkiffTesting"], swiftSettings: upcoming),
+        .testTarget(name: "SkiffAPIServerTests", dependencies: ["SkiffAPIServer", "SkiffServerCodecs", "SkiffTesting"], swiftSettings: upcoming),
         .testTarget(name: "SkiffClientTests", dependencies: ["SkiffClient", "SkiffTesting", "SkiffBench"], swiftSettings: upcoming),
         .testTarget(name: "SkiffControllersTests",
                     dependencies: ["SkiffControllers", "SkiffClient", "SkiffTesting", .product(name: "Logging", package: "swift-log")],

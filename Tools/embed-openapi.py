@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 """Embeds the official OpenAPI documents (api/openapi) into Swift sources as static strings.
 
-Writes Sources/SkiffAPI/OpenAPI/Generated/:
+Writes Sources/SkiffServerCodecs/OpenAPI/Generated/:
   EmbeddedSwagger.swift   the v2 document, minified, and an index: definition name -> byte range, GVK -> definition
   EmbeddedV3+<gv>.swift   one minified v3 document per served group-version
 Run from the repository root: python3 Tools/embed-openapi.py. The output is deterministic and committed.
@@ -10,7 +10,7 @@ import json, os, sys
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 SRC = os.path.join(ROOT, "api", "openapi")
-OUT = os.path.join(ROOT, "Sources", "SkiffAPI", "OpenAPI", "Generated")
+OUT = os.path.join(ROOT, "Sources", "SkiffServerCodecs", "OpenAPI", "Generated")
 # The group-versions Skiff serves (v3 documents of the others are not embedded).
 SERVED = ["api/v1", "apis/apps/v1", "apis/batch/v1", "apis/coordination.k8s.io/v1", "apis/discovery.k8s.io/v1",
           "apis/events.k8s.io/v1", "apis/policy/v1", "apis/rbac.authorization.k8s.io/v1", "apis/autoscaling/v1",

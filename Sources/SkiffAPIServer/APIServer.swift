@@ -1,3 +1,4 @@
+import SkiffServerCodecs
 public import Foundation
 public import Logging
 public import NIOCore

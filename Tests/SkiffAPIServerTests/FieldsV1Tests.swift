@@ -1,4 +1,5 @@
 import SkiffAPI
+@testable import SkiffServerCodecs
 @testable import SkiffAPIServer
 import Testing
 

@@ -2,6 +2,7 @@ import Foundation
 import Testing
 @testable import SkiffAPIServer
 import SkiffAPI
+@testable import SkiffServerCodecs
 
 @Suite struct SchemaCheckerTests {
     static let registry: SchemaRegistry = {

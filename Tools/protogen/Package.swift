@@ -1,5 +1,5 @@
 // swift-tools-version: 6.1
-// Generates Sources/SkiffAPI/Protobuf/Generated/ from the upstream Kubernetes proto definitions.
+// Generates Sources/SkiffServerCodecs/Protobuf/Generated/ from the upstream Kubernetes proto definitions.
 // Standalone (Foundation only) and not built by CI: run it by hand when the upstream types change (README.md).
 import PackageDescription
 

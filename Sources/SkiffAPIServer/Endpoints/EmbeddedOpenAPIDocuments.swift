@@ -1,3 +1,4 @@
+import SkiffServerCodecs
 import SkiffAPI
 
 /// The official OpenAPI documents compiled into the binary, served as they are.

@@ -1,3 +1,4 @@
+import SkiffServerCodecs
 import NIOCore
 import SkiffAPI
 

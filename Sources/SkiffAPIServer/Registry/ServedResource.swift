@@ -1,3 +1,4 @@
+import SkiffServerCodecs
 import SkiffAPI
 
 /// A resource this server stores and serves: discovery facts, storage layout, kind behaviour,

@@ -1,4 +1,5 @@
 import SkiffAPI
+@testable import SkiffServerCodecs
 import Testing
 
 /// The embedded Kubernetes OpenAPI v2 document, encoded once for all tests here.

@@ -1,4 +1,5 @@
 import SkiffAPI
+@testable import SkiffServerCodecs
 import Testing
 
 private func encode(_ json: String) throws(GnosticEncodingError) -> [UInt8] {

@@ -1,4 +1,5 @@
 import SkiffAPI
+@testable import SkiffServerCodecs
 import Testing
 
 @Suite struct JSONPatchTests {

@@ -1,4 +1,5 @@
 import SkiffAPI
+@testable import SkiffServerCodecs
 import Testing
 
 /// Bodies encoded from the upstream .proto files (Tools/protogen/fixtures/make_fixtures.py), decoded and compared

@@ -1,4 +1,5 @@
 import SkiffAPI
+@testable import SkiffServerCodecs
 import Testing
 
 /// What kubectl 1.32 really sends (Tools/protogen/fixtures/capture_kubectl.py): every body decodes, and where

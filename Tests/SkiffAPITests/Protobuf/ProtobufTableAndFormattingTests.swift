@@ -1,4 +1,5 @@
 @testable import SkiffAPI
+@testable import SkiffServerCodecs
 import Testing
 
 @Suite("Kubernetes protobuf: message table and Go value formatting")

@@ -1,5 +1,6 @@
 import Foundation
 import SkiffAPI
+@testable import SkiffServerCodecs
 
 /// The bytes of a base64 fixture (line breaks allowed).
 func fixtureBytes(_ base64: String) -> [UInt8] {

@@ -1,4 +1,5 @@
 import SkiffAPI
+@testable import SkiffServerCodecs
 import Testing
 
 /// Hand-built bodies for what an encoder may legally send but the fixtures do not: unknown fields, packed and

@@ -125,7 +125,7 @@ func renderSwiftFile(table: String, sourceVersion: String) -> String {
         // To regenerate, check those three repositories out at one tag and run (see Tools/protogen/README.md):
         //   swift run --package-path Tools/protogen protogen --api API --apimachinery APIMACHINERY \\
         //     --apiextensions-apiserver APIEXTENSIONS --source-version TAG \\
-        //     --output Sources/SkiffAPI/Protobuf/Generated/KubernetesProtobufTable.swift
+        //     --output Sources/SkiffServerCodecs/Protobuf/Generated/KubernetesProtobufTable.swift
         //
         \(tableFormat)
 

@@ -1,3 +1,4 @@
+import SkiffAPI
 /// Why an OpenAPI v2 document could not be encoded as a gnostic `openapi_v2.Document`.
 ///
 /// Every case is a fault of the input document, never of the encoder.

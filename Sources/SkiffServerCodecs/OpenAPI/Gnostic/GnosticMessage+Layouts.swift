@@ -1,3 +1,4 @@
+import SkiffAPI
 // Field numbers from gnostic-models `openapiv2/OpenAPIv2.proto`; JSON keys as `openapiv2/OpenAPIv2.go` reads them.
 
 extension GnosticMessage {

@@ -1,3 +1,4 @@
+import SkiffAPI
 /// Turns protobuf-encoded Kubernetes messages into the JSON that Go's encoding/json writes for the decoded Go value.
 ///
 /// A message is read in two steps: its fields are first collected as `Entry`s (wire-type checked, unknown fields

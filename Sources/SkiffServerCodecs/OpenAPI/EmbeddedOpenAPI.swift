@@ -1,3 +1,4 @@
+public import SkiffAPI
 /// The official OpenAPI documents compiled into the binary (see `Tools/embed-openapi.py`): nothing is
 /// read or parsed at start-up; a definition is parsed from its byte range the first time it is needed.
 public enum EmbeddedOpenAPI {

@@ -1,3 +1,4 @@
+import SkiffAPI
 /// Encodes an OpenAPI v2 (Swagger 2.0) JSON document as the protobuf message `openapi.v2.Document` of
 /// google/gnostic-models, the body `/openapi/v2` serves for
 /// `Accept: application/com.github.proto-openapi.spec.v2@v1.0+protobuf` (what kubectl ≤ 1.28 asks for).

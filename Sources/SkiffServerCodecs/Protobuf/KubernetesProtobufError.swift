@@ -1,3 +1,4 @@
+public import SkiffAPI
 /// Why a `application/vnd.kubernetes.protobuf` body could not be turned into JSON.
 ///
 /// Every case is the client's fault (a `400 Bad Request`), except `isInternal`: the built-in message table is broken.

@@ -1,3 +1,4 @@
+import SkiffAPI
 /// Appends protobuf wire-format fields to one growing buffer.
 ///
 /// Which fields to omit (proto3 defaults) is the caller's decision; this type only encodes.

@@ -1,3 +1,5 @@
+import SkiffAPI
+
 extension ProtobufSchema {
     /// Parses the table format that Tools/protogen writes (described at the top of `KubernetesProtobufTable.swift`).
     ///

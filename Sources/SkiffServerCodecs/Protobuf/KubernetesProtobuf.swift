@@ -1,3 +1,4 @@
+public import SkiffAPI
 /// Reads `application/vnd.kubernetes.protobuf` bodies, which client-go's typed clients send for create and update
 /// since v0.32, into the JSON object Go's encoding/json would write for the same decoded object.
 ///

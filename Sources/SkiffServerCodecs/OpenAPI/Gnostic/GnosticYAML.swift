@@ -1,3 +1,4 @@
+import SkiffAPI
 /// Renders a JSON value as the YAML text gnostic stores in `Any.yaml`.
 ///
 /// gnostic parses the document with `yaml.v3`, clears every node's style and marshals the value's node

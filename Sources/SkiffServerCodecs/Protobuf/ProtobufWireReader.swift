@@ -1,3 +1,4 @@
+import SkiffAPI
 /// The protobuf wire types (https://protobuf.dev/programming-guides/encoding/).
 enum ProtobufWireType: UInt8 {
     case varint = 0

@@ -1,3 +1,4 @@
+import SkiffAPI
 /// A proto scalar type and how it travels on the wire.
 enum ProtobufScalar: Sendable {
     case int32, int64, uint32, uint64, sint32, sint64, bool

@@ -1,3 +1,5 @@
+import SkiffAPI
+
 extension ProtobufJSONConverter {
     /// Messages whose Go types write custom JSON (`MarshalJSON`): times, durations, quantities, int-or-strings,
     /// embedded raw JSON and the apiextensions schema unions.

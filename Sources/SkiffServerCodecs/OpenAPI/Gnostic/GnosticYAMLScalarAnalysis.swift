@@ -1,3 +1,4 @@
+import SkiffAPI
 /// Which styles `yaml.v3`'s emitter allows for a string in block context (`yaml_emitter_analyze_scalar`),
 /// and whether a plain string would read back as something else (`resolve`).
 struct GnosticYAMLScalarAnalysis {

@@ -1,3 +1,5 @@
+import SkiffAPI
+
 extension ProtobufJSONConverter {
     /// One scalar as Go's JSON writes the Go field it decodes into.
     func scalarValue(_ scalar: ProtobufScalar, _ entry: Entry) throws(KubernetesProtobufError) -> JSONValue {

@@ -1,3 +1,4 @@
+import SkiffAPI
 /// Walks a parsed Swagger 2.0 document and writes the gnostic messages it maps to, field by field.
 ///
 /// Mirrors gnostic's `openapiv2/OpenAPIv2.go`: proto3 defaults (empty strings, `false`, `0`, empty lists)

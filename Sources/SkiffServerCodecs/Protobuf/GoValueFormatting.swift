@@ -1,3 +1,4 @@
+import SkiffAPI
 /// The text forms Go's standard library gives times and durations, which Kubernetes' JSON uses.
 enum GoValueFormatting {
     /// `time.Time{}` as Unix seconds (January 1, year 1, UTC): metav1 writes it as `null`.

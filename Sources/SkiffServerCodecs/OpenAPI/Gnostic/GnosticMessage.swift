@@ -1,3 +1,4 @@
+import SkiffAPI
 /// The messages of gnostic's `openapiv2/OpenAPIv2.proto` (package `openapi.v2`) that a Swagger 2.0 document maps to.
 ///
 /// Most are "plain": each field comes from the JSON member named like the proto field in lowerCamelCase

@@ -1,3 +1,4 @@
+import SkiffAPI
 // The messages gnostic fills by trying each branch of a `oneof` and keeping the one whose
 // validation passes (the last one, when several do). Here the branch is picked directly from
 // the members that decide it (`in`, `$ref`, `type`, `flow`).
