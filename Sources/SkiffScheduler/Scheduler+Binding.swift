@@ -9,14 +9,8 @@ extension Scheduler {
 
     /// Binds through `pods/binding`; on failure the assumption is undone and the pod retried after backoff.
     func bind(_ pod: PodInfo, to node: String, cycle: Int) async {
-        let path = Self.pods.object(pod.name, namespace: pod.namespace) + "/binding"
-        let body: JSONValue = [
-            "apiVersion": "v1", "kind": "Binding",
-            "metadata": ["name": .string(pod.name), "namespace": .string(pod.namespace)],
-            "target": ["apiVersion": "v1", "kind": "Node", "name": .string(node)],
-        ]
         do {
-            _ = try await client.json(.POST, path, body: body)
+            try await client.pods(pod.namespace).bind(pod.name, to: node)
             recorder.record(reference(pod), type: "Normal", reason: "Scheduled",
                             message: "Successfully assigned \(pod.namespace)/\(pod.name) to \(node)")
         } catch {
@@ -42,9 +36,8 @@ extension Scheduler {
             "lastTransitionTime": .string(Date().formatted(.iso8601)),
         ]
         let patch: JSONValue = ["status": ["conditions": [condition]]]
-        let path = Self.pods.object(pod.name, namespace: pod.namespace) + "/status"
         do {
-            _ = try await client.json(.PATCH, path, body: patch, contentType: "application/strategic-merge-patch+json")
+            _ = try await client.pods(pod.namespace).patch(pod.name, .strategic(patch), subresource: "status")
         } catch {
             logger.debug("could not update pod status", metadata: ["pod": "\(pod.key)", "error": "\(error)"])
         }

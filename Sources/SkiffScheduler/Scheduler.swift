@@ -41,12 +41,10 @@ public final class Scheduler: Service, Sendable {
         (wakeups, wake) = AsyncStream.makeStream(bufferingPolicy: .bufferingNewest(1))
     }
 
-    static let pods = ResourcePath(group: "", version: "v1", resource: "pods")
-    static let nodes = ResourcePath(group: "", version: "v1", resource: "nodes")
 
     public func run() async throws {
-        let podInformer = informers.informer(JSONValue.self, for: Self.pods)
-        let nodeInformer = informers.informer(JSONValue.self, for: Self.nodes)
+        let podInformer = informers.informer(core.v1.Pod.self)
+        let nodeInformer = informers.informer(core.v1.Node.self)
         await withDiscardingTaskGroup { group in
             if ownsInformers { group.addTask { try? await self.informers.run() } }
             group.addTask { await self.recorder.run() }
@@ -77,26 +75,24 @@ public final class Scheduler: Service, Sendable {
         }
     }
 
-    func handleNode(_ event: InformerEvent<JSONValue>) {
+    func handleNode(_ event: InformerEvent<core.v1.Node>) {
         let now = ContinuousClock.now
         switch event {
-        case .added(let json), .updated(_, let json):
-            guard let node = try? core.v1.Node(json: json) else { return }
+        case .added(let node), .updated(_, let node):
             let spec = NodeInfo.Spec(node)
             state.withLock { state in
                 if state.cache.upsertNode(spec) { state.queue.moveAllToActiveOrBackoff(now: now) }
             }
-        case .deleted(let json, _):
-            state.withLock { $0.cache.removeNode(json.objectName) }
+        case .deleted(let node, _):
+            state.withLock { $0.cache.removeNode(node.objectName) }
         }
         wake.yield()
     }
 
-    func handlePod(_ event: InformerEvent<JSONValue>) {
+    func handlePod(_ event: InformerEvent<core.v1.Pod>) {
         let now = ContinuousClock.now
         switch event {
-        case .added(let json), .updated(_, let json):
-            guard let model = try? core.v1.Pod(json: json) else { return }
+        case .added(let model), .updated(_, let model):
             let pod = PodInfo(model)
             state.withLock { state in
                 if !pod.nodeName.isEmpty {
@@ -109,8 +105,8 @@ public final class Scheduler: Service, Sendable {
                     state.queue.remove(key: pod.key)
                 }
             }
-        case .deleted(let json, _):
-            let key = json.objectKey
+        case .deleted(let model, _):
+            let key = model.objectKey
             state.withLock { state in
                 state.queue.remove(key: key)
                 if state.cache.removePod(key: key) { state.queue.moveAllToActiveOrBackoff(now: now) }

@@ -92,4 +92,29 @@ import Testing
             run.cancel()
         }
     }
+
+    @Test func bindingEvictionAndScale() async throws {
+        try await TestAPIServer.withClient { client, _ in
+            let pods = client.pods("default")
+            _ = try await pods.create(Self.pod("p"))
+            try await pods.bind("p", to: "node-1")
+            #expect(try await pods.get("p").spec?.nodeName == "node-1")
+            await #expect { try await pods.bind("p", to: "node-2") } throws: { ($0 as? APIError)?.code == 409 }
+            try await pods.evict("p", options: meta.v1.DeleteOptions(gracePeriodSeconds: 0))
+            await #expect { try await pods.get("p") } throws: { ($0 as? APIError)?.code == 404 }
+
+            let deployment = apps.v1.Deployment(
+                metadata: meta.v1.ObjectMeta(name: "web"),
+                spec: apps.v1.DeploymentSpec(
+                    replicas: 1, selector: meta.v1.LabelSelector(matchLabels: ["app": "web"]),
+                    template: core.v1.PodTemplateSpec(metadata: meta.v1.ObjectMeta(labels: ["app": "web"]),
+                                                      spec: core.v1.PodSpec(containers: [core.v1.Container(image: "nginx", name: "c")]))))
+            let deployments = client.deployments("default")
+            _ = try await deployments.create(deployment)
+            #expect(try await deployments.scale("web").spec?.replicas == 1)
+            try await deployments.scale("web", replicas: 3)
+            #expect(try await deployments.get("web").spec?.replicas == 3)
+            await #expect { try await deployments.scale("web", replicas: -1) } throws: { ($0 as? APIError)?.code == 422 }
+        }
+    }
 }
