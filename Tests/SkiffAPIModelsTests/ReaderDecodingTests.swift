@@ -60,6 +60,12 @@ import Testing
         #expect(bothWays(core.v1.Pod.self, ["metadata": ["labels": ["a": 1]]]) == "metadata.labels[a]: expected string, found number")
         #expect(bothWays(core.v1.ContainerPort.self, ["containerPort": 4_294_967_296]) != nil)
         #expect(bothWays(core.v1.Pod.self, ["metadata": ["labels": [:], "annotations": ["k": "v"]], "spec": ["containers": []]]) == nil)
+        // Times and quantities have readers of their own: same values, same errors.
+        #expect(bothWays(meta.v1.ObjectMeta.self, ["creationTimestamp": "2026-12-07T10:00:00Z", "deletionTimestamp": nil]) == nil)
+        #expect(bothWays(meta.v1.ObjectMeta.self, ["creationTimestamp": "2026-02-30T10:00:00Z"])?.hasPrefix("creationTimestamp") == true)
+        #expect(bothWays(meta.v1.ObjectMeta.self, ["creationTimestamp": 5]) == "creationTimestamp: expected RFC 3339 time string, found number")
+        #expect(bothWays(core.v1.ResourceRequirements.self, ["limits": ["cpu": " 100m ", "memory": 64, "gpu": 1.5]]) == nil)
+        #expect(bothWays(core.v1.ResourceRequirements.self, ["limits": ["cpu": "lots"]]) == "limits[cpu]: invalid quantity \"lots\"")
     }
 
     @Test func bytesThatAreNotJSONAreAParseError() {

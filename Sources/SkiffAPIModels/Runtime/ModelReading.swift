@@ -14,7 +14,9 @@ extension JSONValueConvertible {
 }
 
 extension JSONReader {
-    /// An object member's value, nil for null; a decoding error names the member.
+    /// An object member's value, nil for null; a decoding error names the member. Inlined so that a large
+    /// model is built in place rather than copied out of an optional.
+    @inline(__always)
     public mutating func member<T: JSONValueConvertible>(_ name: String) throws -> T? {
         do {
             if try readNull() { return nil }

@@ -42,6 +42,18 @@ public struct Quantity: Sendable, Hashable, JSONValueConvertible, ExpressibleByS
     public var milliValue: Int64? { ParsedQuantity(string)?.scaledValue(scale: -3) }
 
     /// Reads a string or, as apimachinery also accepts, a JSON number; malformed text is an error.
+    /// Strings (the usual form) are read without a `JSONValue`; numbers go through `init(json:)`.
+    public init(reader: inout JSONReader) throws {
+        guard try reader.peek() == .string else {
+            self = try Quantity(json: try reader.readValue())
+            return
+        }
+        let s = try reader.readString()
+        let trimmed = Quantity.trimmingSpaces(s)
+        guard ParsedQuantity(trimmed) != nil else { throw ModelDecodingError.invalidValue("invalid quantity \"\(s)\"") }
+        self = Quantity(trimmed)
+    }
+
     public init(json: JSONValue) throws(ModelDecodingError) {
         switch json {
         case .string(let s):

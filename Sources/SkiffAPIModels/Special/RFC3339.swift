@@ -18,9 +18,29 @@ enum RFC3339 {
         }
     }
 
+    /// The text of the timestamp that is next in `reader`, as `read(_:)` takes it from a `JSONValue`.
+    static func read(_ reader: inout JSONReader) throws -> String {
+        let kind = try reader.peek()
+        switch kind {
+        case .null:
+            _ = try reader.readNull()
+            return ""
+        case .string:
+            let s = try reader.readString()
+            guard parse(s) != nil else { throw ModelDecodingError.invalidValue("invalid RFC 3339 time \"\(s)\"") }
+            return s
+        default: throw ModelDecodingError.typeMismatch(expected: "RFC 3339 time string", found: kind)
+        }
+    }
+
     /// `2006-01-02T15:04:05[.fraction](Z|±hh:mm)`; nil when malformed or out of range.
     static func parse(_ text: String) -> Date? {
-        let s = Array(text.utf8)
+        var text = text
+        return text.withUTF8 { parse(utf8: $0) }
+    }
+
+    /// `parse` over the text's bytes (no copy, no `Character`s: this runs for every timestamp decoded).
+    static func parse(utf8 s: UnsafeBufferPointer<UInt8>) -> Date? {
         var pos = 0
         func number(_ width: Int) -> Int? {
             guard pos + width <= s.count else { return nil }
@@ -32,8 +52,8 @@ enum RFC3339 {
             pos += width
             return value
         }
-        func expect(_ c: Character) -> Bool {
-            guard pos < s.count, let ascii = c.asciiValue, s[pos] == ascii else { return false }
+        func expect(_ c: Unicode.Scalar) -> Bool {
+            guard pos < s.count, s[pos] == UInt8(c.value) else { return false }
             pos += 1
             return true
         }

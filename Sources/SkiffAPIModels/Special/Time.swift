@@ -35,6 +35,8 @@ extension meta.v1 {
             rfc3339 = try RFC3339.read(json)
         }
 
+        public init(reader: inout JSONReader) throws { rfc3339 = try RFC3339.read(&reader) }
+
         public var json: JSONValue { isZero ? .null : .string(rfc3339) }
 
         public static var valueForAbsentField: Time? { Time(rfc3339: "") }
@@ -67,6 +69,8 @@ extension meta.v1 {
         public init(json: JSONValue) throws(ModelDecodingError) {
             rfc3339 = try RFC3339.read(json)
         }
+
+        public init(reader: inout JSONReader) throws { rfc3339 = try RFC3339.read(&reader) }
 
         public var json: JSONValue { isZero ? .null : .string(rfc3339) }
 
