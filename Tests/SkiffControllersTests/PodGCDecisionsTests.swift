@@ -39,11 +39,11 @@ import Testing
         #expect(pending == ["phase": "Failed"])
     }
 
-    @Test func onlyTerminatingPodsOnOutOfServiceNodesThatAreNotReadyQualify() {
+    @Test func onlyTerminatingPodsOnOutOfServiceNodesThatAreNotReadyQualify() throws {
         let terminating: JSONValue = ["metadata": ["name": "p", "deletionTimestamp": "2026-01-01T00:00:00Z"], "spec": ["nodeName": "n"]]
         let taint: JSONValue = ["taints": [["key": "node.kubernetes.io/out-of-service", "effect": "NoExecute"]]]
-        let notReady: JSONValue = ["spec": taint, "status": ["conditions": [["type": "Ready", "status": "False"]]]]
-        let ready: JSONValue = ["spec": taint, "status": ["conditions": [["type": "Ready", "status": "True"]]]]
+        let notReady = try core.v1.Node(json: ["spec": taint, "status": ["conditions": [["type": "Ready", "status": "False"]]]])
+        let ready = try core.v1.Node(json: ["spec": taint, "status": ["conditions": [["type": "Ready", "status": "True"]]]])
         #expect(PodGCDecisions.terminatingOnOutOfServiceNodes([terminating], nodes: ["n": notReady]).count == 1)
         #expect(PodGCDecisions.terminatingOnOutOfServiceNodes([terminating], nodes: ["n": ready]).isEmpty)
         #expect(PodGCDecisions.terminatingOnOutOfServiceNodes([terminating], nodes: [:]).isEmpty)

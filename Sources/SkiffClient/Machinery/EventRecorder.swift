@@ -37,6 +37,13 @@ public final class EventRecorder: Sendable {
                       uid: metadata?["uid"]?.stringValue ?? "", resourceVersion: metadata?["resourceVersion"]?.stringValue ?? "")
         }
 
+        /// The reference to a typed object.
+        public init<Object: KubernetesObject>(_ object: Object) {
+            let metadata = object.metadata
+            self.init(apiVersion: Object.apiVersion, kind: Object.kind, namespace: metadata?.namespace ?? "",
+                      name: metadata?.name ?? "", uid: metadata?.uid ?? "", resourceVersion: metadata?.resourceVersion ?? "")
+        }
+
         var json: JSONValue {
             var ref: JSONValue = ["kind": .string(kind), "namespace": .string(namespace), "name": .string(name),
                                   "uid": .string(uid), "apiVersion": .string(apiVersion), "resourceVersion": .string(resourceVersion)]

@@ -10,30 +10,29 @@ enum NodeHealth {
     static let kubeletConditions = ["Ready", "MemoryPressure", "DiskPressure", "PIDPressure"]
 
     /// The status of the node's Ready condition ("True", "False", "Unknown"; "Unknown" when missing).
-    static func readyStatus(_ node: JSONValue) -> String {
-        condition("Ready", of: node)?["status"]?.stringValue ?? "Unknown"
+    static func readyStatus(_ node: core.v1.Node) -> String {
+        condition("Ready", of: node)?.status ?? "Unknown"
     }
 
-    static func condition(_ type: String, of node: JSONValue) -> JSONValue? {
-        (node["status"]?["conditions"]?.arrayValue ?? []).first { $0["type"]?.stringValue == type }
+    static func condition(_ type: String, of node: core.v1.Node) -> core.v1.NodeCondition? {
+        node.status?.conditions?.first { $0.type == type }
     }
 
     /// The node's conditions with every kubelet-owned one set to Unknown (upstream's
     /// `NodeStatusUnknown` / "Kubelet stopped posting node status."), or nil when they already are.
-    static func conditionsMarkedUnknown(_ node: JSONValue, now: String) -> [JSONValue]? {
-        var conditions = node["status"]?["conditions"]?.arrayValue ?? []
+    static func conditionsMarkedUnknown(_ node: core.v1.Node, now: meta.v1.Time) -> [core.v1.NodeCondition]? {
+        var conditions = node.status?.conditions ?? []
         var changed = false
         for type in kubeletConditions {
-            if let index = conditions.firstIndex(where: { $0["type"]?.stringValue == type }) {
-                guard conditions[index]["status"]?.stringValue != "Unknown" else { continue }
-                conditions[index]["status"] = "Unknown"
-                conditions[index]["reason"] = "NodeStatusUnknown"
-                conditions[index]["message"] = "Kubelet stopped posting node status."
-                conditions[index]["lastTransitionTime"] = .string(now)
+            if let index = conditions.firstIndex(where: { $0.type == type }) {
+                guard conditions[index].status != "Unknown" else { continue }
+                conditions[index].status = "Unknown"
+                conditions[index].reason = "NodeStatusUnknown"
+                conditions[index].message = "Kubelet stopped posting node status."
+                conditions[index].lastTransitionTime = now
             } else {
-                conditions.append(["type": .string(type), "status": "Unknown", "reason": "NodeStatusNeverUpdated",
-                                   "message": "Kubelet never posted node status.", "lastHeartbeatTime": nil,
-                                   "lastTransitionTime": .string(now)])
+                conditions.append(core.v1.NodeCondition(lastTransitionTime: now, message: "Kubelet never posted node status.",
+                                                        reason: "NodeStatusNeverUpdated", status: "Unknown", type: type))
             }
             changed = true
         }
@@ -51,38 +50,31 @@ enum NodeHealth {
     }
 
     /// `taints` with the not-ready/unreachable ones made to match `wantedKey`; nil when nothing changes.
-    static func reconcileTaints(_ taints: [JSONValue], wantedKey: String?, now: String) -> [JSONValue]? {
+    static func reconcileTaints(_ taints: [core.v1.Taint], wantedKey: String?, now: meta.v1.Time) -> [core.v1.Taint]? {
         let ours: Set<String> = [notReadyTaint, unreachableTaint]
-        var kept = taints.filter { taint in
-            guard let key = taint["key"]?.stringValue, ours.contains(key) else { return true }
-            return key == wantedKey
-        }
+        var kept = taints.filter { !ours.contains($0.key) || $0.key == wantedKey }
         if let wantedKey {
-            for effect in ["NoSchedule", "NoExecute"]
-            where !kept.contains(where: { $0["key"]?.stringValue == wantedKey && $0["effect"]?.stringValue == effect }) {
-                var taint: JSONValue = ["key": .string(wantedKey), "effect": .string(effect)]
-                if effect == "NoExecute" { taint["timeAdded"] = .string(now) }
-                kept.append(taint)
+            for effect in ["NoSchedule", "NoExecute"] where !kept.contains(where: { $0.key == wantedKey && $0.effect == effect }) {
+                kept.append(core.v1.Taint(effect: effect, key: wantedKey, timeAdded: effect == "NoExecute" ? now : nil))
             }
         }
         return kept == taints ? nil : kept
     }
 
-    /// When a pod on a node with `taints` must be evicted (upstream's NoExecuteTaintManager): now when it
-    /// does not tolerate some NoExecute taint, after the smallest `tolerationSeconds` among the tolerations
-    /// that do (counted from the taint's `timeAdded`), never when it tolerates them all for ever.
-    static func evictionTime(pod: JSONValue, taints: [JSONValue], now: Date) -> Date? {
-        let noExecute = taints.filter { $0["effect"]?.stringValue == "NoExecute" }
+    /// When a pod with `tolerations` on a node with `taints` must be evicted (upstream's NoExecuteTaintManager):
+    /// now when it does not tolerate some NoExecute taint, after the smallest `tolerationSeconds` among the
+    /// tolerations that do (counted from the taint's `timeAdded`), never when it tolerates them all for ever.
+    static func evictionTime(tolerations: [core.v1.Toleration], taints: [core.v1.Taint], now: Date) -> Date? {
+        let noExecute = taints.filter { $0.effect == "NoExecute" }
         guard !noExecute.isEmpty else { return nil }
-        let tolerations = pod["spec"]?["tolerations"]?.arrayValue ?? []
         var deadline: Date?
         for taint in noExecute {
             let matching = tolerations.filter { tolerates($0, taint) }
             if matching.isEmpty { return now }
             // Tolerated for ever by any toleration without seconds.
-            if matching.contains(where: { $0["tolerationSeconds"] == nil }) { continue }
-            let seconds = matching.compactMap { $0["tolerationSeconds"]?.intValue }.min() ?? 0
-            let added = taint["timeAdded"]?.stringValue.flatMap(parseTime) ?? now
+            if matching.contains(where: { $0.tolerationSeconds == nil }) { continue }
+            let seconds = matching.compactMap(\.tolerationSeconds).min() ?? 0
+            let added = taint.timeAdded?.date ?? now
             let at = added.addingTimeInterval(TimeInterval(max(0, seconds)))
             deadline = min(deadline ?? at, at)
         }
@@ -90,14 +82,14 @@ enum NodeHealth {
     }
 
     /// Kubernetes' `Toleration.ToleratesTaint`.
-    static func tolerates(_ toleration: JSONValue, _ taint: JSONValue) -> Bool {
-        let effect = toleration["effect"]?.stringValue ?? ""
-        if !effect.isEmpty && effect != taint["effect"]?.stringValue { return false }
-        let key = toleration["key"]?.stringValue ?? ""
-        if !key.isEmpty && key != taint["key"]?.stringValue { return false }
-        switch toleration["operator"]?.stringValue ?? "Equal" {
+    static func tolerates(_ toleration: core.v1.Toleration, _ taint: core.v1.Taint) -> Bool {
+        let effect = toleration.effect ?? ""
+        if !effect.isEmpty && effect != taint.effect { return false }
+        let key = toleration.key ?? ""
+        if !key.isEmpty && key != taint.key { return false }
+        switch toleration.operator ?? "Equal" {
         case "Exists": return true
-        case "Equal", "": return (toleration["value"]?.stringValue ?? "") == (taint["value"]?.stringValue ?? "")
+        case "Equal", "": return (toleration.value ?? "") == (taint.value ?? "")
         default: return false
         }
     }

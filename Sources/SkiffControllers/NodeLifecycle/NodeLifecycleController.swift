@@ -27,10 +27,8 @@ public struct NodeLifecycleController: Controller {
     }
 
     public func run(context: ControllerContext) async throws {
-        let nodes = context.informers.informer(JSONValue.self, for: ResourcePath(group: "", version: "v1", resource: "nodes"))
-        let leases = context.informers.informer(
-            JSONValue.self, for: ResourcePath(group: "coordination.k8s.io", version: "v1", resource: "leases",
-                                              namespace: "kube-node-lease"))
+        let nodes = context.informers.informer(core.v1.Node.self)
+        let leases = context.informers.informer(coordination.v1.Lease.self, namespace: "kube-node-lease")
         // Shared with other controllers, which may have made it first without extra indexers: pods are
         // grouped by node once per round instead.
         let pods = context.informers.informer(JSONValue.self, for: ResourcePath(group: "", version: "v1", resource: "pods"))
@@ -50,7 +48,8 @@ public struct NodeLifecycleController: Controller {
     }
 
     /// One look at every node: mark the silent ones unknown, keep taints, evict from unready nodes.
-    func monitor(nodes: Informer<JSONValue>, leases: Informer<JSONValue>, pods: Informer<JSONValue>, events: EventRecorder,
+    func monitor(nodes: Informer<core.v1.Node>, leases: Informer<coordination.v1.Lease>, pods: Informer<JSONValue>,
+                 events: EventRecorder,
                  context: ControllerContext, observations: inout [String: Observation]) async {
         let now = ContinuousClock.now
         var seen = Set<String>()
@@ -63,8 +62,8 @@ public struct NodeLifecycleController: Controller {
             let name = node.objectName
             seen.insert(name)
             let lease = leases.indexer.get(namespace: "kube-node-lease", name: name)
-            let probe = (lease?["spec"]?["renewTime"]?.stringValue ?? "") + "|"
-                + (NodeHealth.condition("Ready", of: node)?["lastHeartbeatTime"]?.stringValue ?? "")
+            let probe = (lease?.spec?.renewTime?.rfc3339 ?? "") + "|"
+                + (NodeHealth.condition("Ready", of: node)?.lastHeartbeatTime?.rfc3339 ?? "")
             if let previous = observations[name], previous.probe == probe {
                 if now - previous.at > gracePeriod {
                     await markUnknown(node, context: context, events: events)
@@ -79,15 +78,14 @@ public struct NodeLifecycleController: Controller {
         observations = observations.filter { seen.contains($0.key) }
     }
 
-    func markUnknown(_ node: JSONValue, context: ControllerContext, events: EventRecorder) async {
-        let now = NodeHealth.format(Date())
-        guard let conditions = NodeHealth.conditionsMarkedUnknown(node, now: now) else { return }
+    func markUnknown(_ node: core.v1.Node, context: ControllerContext, events: EventRecorder) async {
+        guard let conditions = NodeHealth.conditionsMarkedUnknown(node, now: meta.v1.Time(Date())) else { return }
         do {
-            _ = try await context.client.json(
-                .PATCH, "/api/v1/nodes/\(node.objectName)/status",
-                body: ["metadata": ["resourceVersion": .string(node.objectResourceVersion)],
-                       "status": ["conditions": .array(conditions)]],
-                contentType: "application/merge-patch+json")
+            _ = try await context.client.nodes().patch(
+                node.objectName,
+                .merge(["metadata": ["resourceVersion": .string(node.objectResourceVersion)],
+                        "status": ["conditions": .array(conditions.map(\.json))]]),
+                subresource: "status")
             context.logger.info("node stopped posting status", metadata: ["node": "\(node.objectName)"])
             events.record(EventRecorder.ObjectReference(node), type: "Normal", reason: "NodeNotReady",
                           message: "Node \(node.objectName) status is now: NodeNotReady")
@@ -97,27 +95,28 @@ public struct NodeLifecycleController: Controller {
         }
     }
 
-    func reconcileTaints(_ node: JSONValue, context: ControllerContext) async {
-        let taints = node["spec"]?["taints"]?.arrayValue ?? []
+    func reconcileTaints(_ node: core.v1.Node, context: ControllerContext) async {
+        let taints = node.spec?.taints ?? []
         let wanted = NodeHealth.wantedTaintKey(readyStatus: NodeHealth.readyStatus(node))
-        guard let updated = NodeHealth.reconcileTaints(taints, wantedKey: wanted, now: NodeHealth.format(Date())) else { return }
+        guard let updated = NodeHealth.reconcileTaints(taints, wantedKey: wanted, now: meta.v1.Time(Date())) else { return }
         do {
-            _ = try await context.client.json(
-                .PATCH, "/api/v1/nodes/\(node.objectName)",
-                body: ["metadata": ["resourceVersion": .string(node.objectResourceVersion)],
-                       "spec": ["taints": updated.isEmpty ? nil : .array(updated)]],
-                contentType: "application/merge-patch+json")
+            _ = try await context.client.nodes().patch(
+                node.objectName,
+                .merge(["metadata": ["resourceVersion": .string(node.objectResourceVersion)],
+                        "spec": ["taints": updated.isEmpty ? nil : .array(updated.map(\.json))]]))
         } catch {
             context.logger.debug("updating node taints failed", metadata: ["node": "\(node.objectName)", "error": "\(error)"])
         }
     }
 
-    func evict(from node: JSONValue, pods: [JSONValue], context: ControllerContext, events: EventRecorder) async {
-        let taints = node["spec"]?["taints"]?.arrayValue ?? []
-        guard taints.contains(where: { $0["effect"]?.stringValue == "NoExecute" }) else { return }
+    func evict(from node: core.v1.Node, pods: [JSONValue], context: ControllerContext, events: EventRecorder) async {
+        let taints = node.spec?.taints ?? []
+        guard taints.contains(where: { $0.effect == "NoExecute" }) else { return }
         let now = Date()
         for pod in pods where pod["metadata"]?["deletionTimestamp"] == nil {
-            guard let at = NodeHealth.evictionTime(pod: pod, taints: taints, now: now), at <= now else { continue }
+            // Pods stay untyped here until every controller sharing the pod informer reads typed pods.
+            let tolerations = pod["spec"]?["tolerations"].flatMap { try? [core.v1.Toleration](json: $0) } ?? []
+            guard let at = NodeHealth.evictionTime(tolerations: tolerations, taints: taints, now: now), at <= now else { continue }
             do {
                 _ = try await context.client.json(
                     .DELETE, "/api/v1/namespaces/\(pod.objectNamespace)/pods/\(pod.objectName)",

@@ -30,11 +30,10 @@ public struct PodGCController: Controller {
     }
 
     static let pods = ResourcePath(group: "", version: "v1", resource: "pods")
-    static let nodes = ResourcePath(group: "", version: "v1", resource: "nodes")
 
     public func run(context: ControllerContext) async throws {
         let pods = context.informers.informer(JSONValue.self, for: Self.pods)
-        let nodes = context.informers.informer(JSONValue.self, for: Self.nodes)
+        let nodes = context.informers.informer(core.v1.Node.self)
         // One key, looked at every checkPeriod; when each missing node was first missed (upstream's delaying
         // node queue) survives between looks.
         let missing = Mutex<[String: ContinuousClock.Instant]>([:])
@@ -51,7 +50,7 @@ public struct PodGCController: Controller {
     }
 
     /// One round (upstream's `gc`).
-    func collect(pods: [JSONValue], nodes: [JSONValue], missingSince: inout [String: ContinuousClock.Instant],
+    func collect(pods: [JSONValue], nodes: [core.v1.Node], missingSince: inout [String: ContinuousClock.Instant],
                  context: ControllerContext) async {
         let nodesByName = Dictionary(nodes.map { ($0.objectName, $0) }, uniquingKeysWith: { first, _ in first })
         let overThreshold = PodGCDecisions.terminatedOverThreshold(pods, threshold: terminatedPodThreshold)
@@ -89,7 +88,7 @@ public struct PodGCController: Controller {
         for (node, since) in missingSince where now - since >= quarantine {
             missingSince[node] = nil
             do {
-                _ = try await context.client.json(.GET, Self.nodes.object(node))
+                _ = try await context.client.nodes().get(node)
             } catch let error as APIError where error.isNotFound {
                 gone.insert(node)
             } catch {

@@ -56,12 +56,11 @@ enum PodGCDecisions {
 
     /// Terminating pods on nodes that are not Ready and carry the out-of-service taint: their kubelet
     /// will never finish them (upstream's `gcTerminating`).
-    static func terminatingOnOutOfServiceNodes(_ pods: [JSONValue], nodes: [String: JSONValue]) -> [JSONValue] {
+    static func terminatingOnOutOfServiceNodes(_ pods: [JSONValue], nodes: [String: core.v1.Node]) -> [JSONValue] {
         pods.filter { pod in
             guard isTerminating(pod), let node = nodes[nodeName(pod)] else { return false }
-            let ready = (node["status"]?["conditions"]?.arrayValue ?? [])
-                .first { $0["type"]?.stringValue == "Ready" }?["status"]?.stringValue == "True"
-            let tainted = (node["spec"]?["taints"]?.arrayValue ?? []).contains { $0["key"]?.stringValue == outOfServiceTaint }
+            let ready = NodeHealth.readyStatus(node) == "True"
+            let tainted = (node.spec?.taints ?? []).contains { $0.key == outOfServiceTaint }
             return !ready && tainted
         }.sorted(by: deletedFirst)
     }
