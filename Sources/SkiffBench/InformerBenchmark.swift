@@ -80,8 +80,10 @@ public enum InformerBenchmark {
                         while !gate.isOpen { try? await Task.sleep(for: .milliseconds(1)) }
                         for sequence in 0..<total {
                             if decode {
-                                // The object's bytes, as a watch over HTTP hands them to the reflector to decode.
-                                continuation.yield(WatchEvent(type: "MODIFIED", objectBytes: lines[sequence % lines.count]))
+                                // Decoded from its bytes in the watch's own task, as `ListWatch.rest` does over HTTP.
+                                var event = WatchEvent(type: "MODIFIED", objectBytes: lines[sequence % lines.count])
+                                try event.predecode(Object.self, transform: nil)
+                                continuation.yield(event)
                             } else {
                                 var object = template[sequence % objects]
                                 object.setValue(.string(String(2 + sequence)), at: ["metadata", "resourceVersion"])

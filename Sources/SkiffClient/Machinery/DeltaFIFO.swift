@@ -37,6 +37,8 @@ public final class DeltaFIFO<Object: InformerObject>: Sendable {
         var queue = Deque<String>()
         /// Set by the first replace or add; with `initialCount == 0` means the first list was processed.
         var populated = false
+        /// Keys of the first list popped and not yet `processed()`.
+        var initialInProcess = 0
         var initialCount = 0
         var closed = false
         var waiter: CheckedContinuation<(String, [Delta<Object>])?, Never>?
@@ -128,7 +130,10 @@ public final class DeltaFIFO<Object: InformerObject>: Sendable {
         guard let waiter = state.waiter, let key = state.queue.popFirst() else { return nil }
         state.waiter = nil
         let deltas = state.items.removeValue(forKey: key) ?? []
-        if state.initialCount > 0 { state.initialCount -= 1 }
+        if state.initialCount > 0 {
+            state.initialCount -= 1
+            state.initialInProcess += 1
+        }
         return ((key, deltas), waiter)
     }
 
@@ -139,7 +144,11 @@ public final class DeltaFIFO<Object: InformerObject>: Sendable {
             let ready = state.withLock { state -> (String, [Delta<Object>])?? in
                 if let key = state.queue.popFirst() {
                     let deltas = state.items.removeValue(forKey: key) ?? []
-                    if state.initialCount > 0 { state.initialCount -= 1 }
+                    if state.initialCount > 0 {
+                        // Still unsynced until the consumer says this key is processed.
+                        state.initialCount -= 1
+                        state.initialInProcess += 1
+                    }
                     return .some((key, deltas))
                 }
                 if state.closed { return .some(nil) }
@@ -150,8 +159,14 @@ public final class DeltaFIFO<Object: InformerObject>: Sendable {
         }
     }
 
-    /// Whether every key of the first complete list has been popped (the consumer adds "and processed").
-    public var hasSynced: Bool { state.withLock { $0.populated && $0.initialCount == 0 } }
+    /// Whether every key of the first complete list has been popped and processed (`processed()`).
+    public var hasSynced: Bool { state.withLock { $0.populated && $0.initialCount == 0 && $0.initialInProcess == 0 } }
+
+    /// The consumer finished the key it popped last (applied it to its cache): the first list counts as
+    /// synced only once its last key got here, not when it was popped.
+    public func processed() {
+        state.withLock { if $0.initialInProcess > 0 { $0.initialInProcess -= 1 } }
+    }
 
     public var count: Int { state.withLock { $0.queue.count } }
 

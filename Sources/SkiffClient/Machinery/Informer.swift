@@ -100,6 +100,7 @@ public final class Informer<Object: InformerObject>: Sendable {
         while let (key, deltas) = await fifo.pop() {
             processing.withLock { $0 = true }
             process(key: key, deltas: deltas)
+            fifo.processed()
             processing.withLock { $0 = false }
         }
     }

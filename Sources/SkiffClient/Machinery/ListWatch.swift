@@ -121,7 +121,9 @@ extension ListWatch {
             watch: { resourceVersion in
                 client.watch(path.collection, query: fixed + [("resourceVersion", resourceVersion),
                                                              ("allowWatchBookmarks", "true"),
-                                                             ("timeoutSeconds", String(Int.random(in: 300...600)))])
+                                                             ("timeoutSeconds", String(Int.random(in: 300...600)))]) { event in
+                    try event.predecode(Object.self, transform: transform)
+                }
             },
             transform: transform)
     }

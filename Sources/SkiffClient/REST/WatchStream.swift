@@ -9,6 +9,8 @@ public struct WatchEvent: Sendable {
     enum Payload: Sendable {
         case value(JSONValue)
         case bytes([UInt8])
+        /// Decoded ahead by the task reading the stream (`predecode`), so the reflector does not have to.
+        case decoded(any Sendable, bytes: [UInt8])
     }
     var payload: Payload
 
@@ -27,8 +29,15 @@ public struct WatchEvent: Sendable {
     public var object: JSONValue {
         switch payload {
         case .value(let value): value
-        case .bytes(let bytes): (try? JSONValue(parsing: bytes)) ?? .null
+        case .bytes(let bytes), .decoded(_, let bytes): (try? JSONValue(parsing: bytes)) ?? .null
         }
+    }
+
+    /// Decodes the object now, as `decode` would later: the watch's own task does it, so decoding runs
+    /// beside the informer's processing instead of in front of it.
+    public mutating func predecode<Object: InformerObject>(_ type: Object.Type, transform: InformerTransform?) throws {
+        guard case .bytes(let bytes) = payload, self.type != "BOOKMARK", self.type != "ERROR" else { return }
+        payload = .decoded(try Object(informerBytes: bytes, transform: transform), bytes: bytes)
     }
 
     /// The object decoded as an informer holds it, through `transform`.
@@ -36,14 +45,18 @@ public struct WatchEvent: Sendable {
         switch payload {
         case .value(let value): try Object(informerJSON: transform?(value) ?? value)
         case .bytes(let bytes): try Object(informerBytes: bytes, transform: transform)
+        case .decoded(let value, let bytes):
+            if let object = value as? Object { object } else { try Object(informerBytes: bytes, transform: transform) }
         }
     }
 }
 
 extension RESTClient {
     /// Watches a collection path: events as the server streams them. The stream ends when the server
-    /// closes the watch; a non-2xx answer throws its `APIError` (410 Gone: re-list).
-    public func watch(_ path: String, query: [(String, String)] = []) -> AsyncThrowingStream<WatchEvent, any Error> {
+    /// closes the watch; a non-2xx answer throws its `APIError` (410 Gone: re-list). `prepare` runs on each
+    /// event in the task reading the response (an informer decodes its objects there).
+    public func watch(_ path: String, query: [(String, String)] = [],
+                      prepare: (@Sendable (inout WatchEvent) throws -> Void)? = nil) -> AsyncThrowingStream<WatchEvent, any Error> {
         let request = makeRequest(.GET, path, query: query + [("watch", "true")], body: nil, contentType: "",
                                   accept: "application/json")
         let http = self.http
@@ -58,7 +71,9 @@ extension RESTClient {
                     var splitter = JSONStreamSplitter()
                     for try await chunk in response.body {
                         for document in splitter.feed(chunk.readableBytesView) {
-                            continuation.yield(try WatchEvent(envelope: document))
+                            var event = try WatchEvent(envelope: document)
+                            try prepare?(&event)
+                            continuation.yield(event)
                         }
                     }
                     continuation.finish()
