@@ -12,16 +12,10 @@ import Testing
 /// `kubectl run -it` reach through the kubelet.
 struct ProcessRuntimeStdioTests {
     func withRuntime(_ body: (ProcessRuntime, URL) async throws -> Void) async throws {
-        let data = FileManager.default.temporaryDirectory.appendingPathComponent("skiff-process-stdio-\(UUID().uuidString.prefix(8))")
-        let runtime = ProcessRuntime(dataDirectory: data)
-        defer { try? FileManager.default.removeItem(at: data) }
-        try await body(runtime, data)
-        await runtime.shutdown(grace: .seconds(1))
+        try await withProcessRuntime("process-stdio", body)
     }
 
-    func log(_ runtime: ProcessRuntime, _ uid: String) -> String {
-        (try? String(contentsOf: runtime.logFile(podUID: uid, container: "c", restartCount: 0), encoding: .utf8)) ?? ""
-    }
+    func log(_ runtime: ProcessRuntime, _ uid: String) -> String { containerLog(runtime, uid) }
 
     func write(_ fd: Int32, _ text: String) {
         _ = Array(text.utf8).withUnsafeBytes { Glibc.write(fd, $0.baseAddress, $0.count) }

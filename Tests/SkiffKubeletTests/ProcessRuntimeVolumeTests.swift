@@ -75,16 +75,10 @@ struct ProcessRuntimeVolumeTests {
     }
 
     func withRuntime(_ body: (ProcessRuntime, URL) async throws -> Void) async throws {
-        let data = FileManager.default.temporaryDirectory.appendingPathComponent("skiff-process-volumes-\(UUID().uuidString.prefix(8))")
-        let runtime = ProcessRuntime(dataDirectory: data)
-        defer { try? FileManager.default.removeItem(at: data) }
-        try await body(runtime, data)
-        await runtime.shutdown(grace: .seconds(1))
+        try await withProcessRuntime("process-volumes", body)
     }
 
-    func log(_ runtime: ProcessRuntime, _ uid: String) -> String {
-        (try? String(contentsOf: runtime.logFile(podUID: uid, container: "c", restartCount: 0), encoding: .utf8)) ?? ""
-    }
+    func log(_ runtime: ProcessRuntime, _ uid: String) -> String { containerLog(runtime, uid) }
 
     func output(of process: any ExecProcess) async -> String {
         var bytes: [UInt8] = []
