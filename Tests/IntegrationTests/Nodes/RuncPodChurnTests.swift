@@ -41,6 +41,8 @@ extension RuncKubectlTests {
         // runc creates its container, or once it runs. Half are deleted at once (grace 0: the object goes
         // first), half with a grace period (the kubelet stops the container, then deletes the object).
         var uids: [String] = []
+        // This run's own duration, so a process another run left behind is never counted as ours.
+        let seconds = String(Int.random(in: 3000...3999))
         try await withThrowingTaskGroup(of: String.self) { group in
             for i in 0..<Self.churnPods {
                 if i >= 8 { uids.append(try await group.next() ?? "") }
@@ -50,7 +52,7 @@ extension RuncKubectlTests {
                         "metadata": ["name": .string(name)],
                         "spec": ["terminationGracePeriodSeconds": 1,
                                  "containers": [["name": "c", "image": "busybox", "imagePullPolicy": "Never",
-                                                 "command": ["sleep", "3579"]]]],
+                                                 "command": ["sleep", .string(seconds)]]]],
                     ])
                     try await Task.sleep(for: .milliseconds(Int.random(in: 0...300)))
                     let grace = i % 2 == 0 ? "0" : "1"
@@ -86,7 +88,7 @@ extension RuncKubectlTests {
             #expect(try await RuncRuntimeTests.cgroupDirectories(podUID: uid) == [], "cgroups of \(uid)")
             #expect(!FileManager.default.fileExists(atPath: "/sys/class/net/\(RuncRuntimeTests.hostInterface(uid))"), "veth of \(uid)")
         }
-        let sleeping = try await Kubectl.runProcess("/usr/bin/pgrep", ["-f", "^sleep 3579$"])
+        let sleeping = try await Kubectl.runProcess("/usr/bin/pgrep", ["-f", "^sleep \(seconds)$"])
         #expect(sleeping.stdout.isEmpty, "sleep processes left: \(sleeping.stdout)")
 
         // Nothing went wrong that a user would be told about: no failed sandbox, no runtime error.
