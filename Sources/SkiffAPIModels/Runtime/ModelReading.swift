@@ -26,6 +26,13 @@ extension JSONReader {
         }
     }
 
+    /// The number that is next, or a type mismatch naming what was `expected`.
+    mutating func number(expected: String) throws -> JSONValue {
+        let kind = try peek()
+        guard kind == .number else { throw ModelDecodingError.typeMismatch(expected: expected, found: kind) }
+        return try readNumber()
+    }
+
     /// Throws unless the next value is an object (a model's own check, as `init(json:)` makes it).
     public mutating func expectObject() throws {
         let kind = try peek()
@@ -57,27 +64,15 @@ extension Bool {
 }
 
 extension Int32 {
-    public init(reader: inout JSONReader) throws {
-        let kind = try reader.peek()
-        guard kind == .number else { throw ModelDecodingError.typeMismatch(expected: "integer", found: kind) }
-        try self.init(json: try reader.readNumber())
-    }
+    public init(reader: inout JSONReader) throws { try self.init(json: try reader.number(expected: "integer")) }
 }
 
 extension Int64 {
-    public init(reader: inout JSONReader) throws {
-        let kind = try reader.peek()
-        guard kind == .number else { throw ModelDecodingError.typeMismatch(expected: "integer", found: kind) }
-        try self.init(json: try reader.readNumber())
-    }
+    public init(reader: inout JSONReader) throws { try self.init(json: try reader.number(expected: "integer")) }
 }
 
 extension Double {
-    public init(reader: inout JSONReader) throws {
-        let kind = try reader.peek()
-        guard kind == .number else { throw ModelDecodingError.typeMismatch(expected: "number", found: kind) }
-        try self.init(json: try reader.readNumber())
-    }
+    public init(reader: inout JSONReader) throws { try self.init(json: try reader.number(expected: "number")) }
 }
 
 extension JSONValue {

@@ -7,9 +7,9 @@ import Metrics
 /// looked at again after `d` on the queue's clock (so tests step time instead of sleeping). On cancellation
 /// the queue is shut down, workers finish the key in hand, and `run` returns.
 ///
-/// Exports kube-controller-manager's work queue metrics, labelled `name`: `workqueue_depth`,
-/// `workqueue_adds_total`, `workqueue_retries_total`, `workqueue_work_duration_seconds`, and
-/// `controller_reconcile_errors_total`.
+/// Exports kube-controller-manager's work queue metrics, labelled `name`: `workqueue_retries_total`,
+/// `workqueue_work_duration_seconds` and `controller_reconcile_errors_total`; a named queue adds
+/// `workqueue_depth` and `workqueue_adds_total`.
 public struct ReconcileRunner<R: Reconciler, C: Clock>: Sendable where C.Duration == Duration {
     public let name: String
     public let reconciler: R
@@ -43,12 +43,9 @@ public struct ReconcileRunner<R: Reconciler, C: Clock>: Sendable where C.Duratio
                     await work(metrics: metrics)
                 }
             }
-            // Samples the depth; when cancelled, shuts the queue so idle workers return.
+            // When cancelled, shuts the queue so idle workers return.
             group.addTask {
-                while !Task.isCancelled {
-                    metrics.depth.record(await queue.count)
-                    try? await Task.sleep(for: .seconds(1))
-                }
+                while !Task.isCancelled { try? await Task.sleep(for: .seconds(3600)) }
                 await queue.shutDown()
             }
         }
@@ -87,14 +84,12 @@ public struct ReconcileRunner<R: Reconciler, C: Clock>: Sendable where C.Duratio
 
 /// The runner's metrics (the names kube-controller-manager's work queues export).
 struct RunnerMetrics: Sendable {
-    let depth: Gauge
     let retries: Counter
     let errors: Counter
     let workDuration: Metrics.Timer
 
     init(name: String) {
         let labels = [("name", name)]
-        depth = Gauge(label: "workqueue_depth", dimensions: labels)
         retries = Counter(label: "workqueue_retries_total", dimensions: labels)
         errors = Counter(label: "controller_reconcile_errors_total", dimensions: [("controller", name)])
         workDuration = Metrics.Timer(label: "workqueue_work_duration_seconds", dimensions: labels, preferredDisplayUnit: .seconds)

@@ -9,7 +9,9 @@ import Metrics
 /// Invariants: a key is in `queue` iff it is in `dirty` and not in `processing`; a key in
 /// `processing` and in `dirty` will be queued by `done`.
 public actor WorkQueue<Key: Hashable & Sendable, C: Clock> where C.Duration == Duration {
-    private var queue = Deque<Key>()
+    private var queue = Deque<Key>() {
+        didSet { depth?.record(queue.count) }
+    }
     private var dirty = Set<Key>()
     private var processing = Set<Key>()
     private var waiters = Deque<CheckedContinuation<Key?, Never>>()
@@ -20,14 +22,16 @@ public actor WorkQueue<Key: Hashable & Sendable, C: Clock> where C.Duration == D
     private var delayTask: Task<Void, Never>?
     private let clock: C
     private let rateLimiter: ExponentialBackoff
-    /// `workqueue_adds_total{name}` when the queue is named.
+    /// `workqueue_adds_total{name}` and `workqueue_depth{name}` when the queue is named.
     private let adds: Counter?
+    private let depth: Gauge?
 
     /// A queue whose delays run on `clock`, with retry backoff `rateLimiter`; a `name` labels its metrics.
     public init(clock: C, rateLimiter: ExponentialBackoff = ExponentialBackoff(), name: String? = nil) {
         self.clock = clock
         self.rateLimiter = rateLimiter
         adds = name.map { Counter(label: "workqueue_adds_total", dimensions: [("name", $0)]) }
+        depth = name.map { Gauge(label: "workqueue_depth", dimensions: [("name", $0)]) }
     }
 
     /// Queues `key` unless it is already waiting (or the queue is shutting down).

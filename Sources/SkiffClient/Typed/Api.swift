@@ -49,12 +49,8 @@ public struct Api<Object: KubernetesResource>: Sendable {
 
     /// POST a new object into this namespace (or the object's own when this `Api` spans all of them).
     public func create(_ object: Object, options: WriteOptions = WriteOptions()) async throws -> Object {
-        var target = self
-        if target.namespace == nil, Object.namespaced, let own = object.metadata?.namespace {
-            target = Api(client: client, namespace: own)
-        }
-        return try Object(json: try await client.json(.POST, target.resourcePath.collection, query: options.query,
-                                                      body: object.json))
+        try Object(json: try await client.json(.POST, scoped(to: object).resourcePath.collection, query: options.query,
+                                               body: object.json))
     }
 
     /// PUT the object (its resourceVersion, when set, is the precondition).
@@ -119,12 +115,14 @@ public struct Api<Object: KubernetesResource>: Sendable {
         guard let name = object.metadata?.name, !name.isEmpty else {
             throw APIError(code: 422, reason: "Invalid", message: "\(Object.kind) has no metadata.name to update")
         }
-        var target = self
-        if target.namespace == nil, Object.namespaced, let own = object.metadata?.namespace {
-            target = Api(client: client, namespace: own)
-        }
-        return try Object(json: try await client.json(.PUT, target.path(name, subresource: subresource),
+        return try Object(json: try await client.json(.PUT, scoped(to: object).path(name, subresource: subresource),
                                                       query: options.query, body: object.json))
+    }
+
+    /// This `Api`, or, when it spans all namespaces, the one of the object's own namespace.
+    private func scoped(to object: Object) -> Api {
+        guard namespace == nil, Object.namespaced, let own = object.metadata?.namespace else { return self }
+        return Api(client: client, namespace: own)
     }
 }
 

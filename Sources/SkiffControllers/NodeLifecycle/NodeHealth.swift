@@ -94,7 +94,5 @@ enum NodeHealth {
         }
     }
 
-    static func parseTime(_ text: String) -> Date? { meta.v1.Time(rfc3339: text).date }
-
     static func format(_ date: Date) -> String { meta.v1.Time(date).rfc3339 }
 }
