@@ -4,10 +4,9 @@ import Testing
 @testable import SkiffControllers
 
 @Suite struct PodGCDecisionsTests {
-    func pod(_ name: String, created: String, phase: String = "Succeeded", reason: String? = nil) -> JSONValue {
-        var status: JSONValue = ["phase": .string(phase)]
-        if let reason { status["reason"] = .string(reason) }
-        return ["metadata": ["name": .string(name), "creationTimestamp": .string(created)], "status": status]
+    func pod(_ name: String, created: String, phase: String = "Succeeded", reason: String? = nil) -> core.v1.Pod {
+        core.v1.Pod(metadata: meta.v1.ObjectMeta(creationTimestamp: meta.v1.Time(rfc3339: created), name: name),
+                    status: core.v1.PodStatus(phase: phase, reason: reason))
     }
 
     @Test func evictedPodsGoFirstThenTheOldestThenByName() {
@@ -24,23 +23,29 @@ import Testing
     }
 
     @Test func runningPodsAreMarkedFailedWithTheConditionOnce() throws {
-        let running: JSONValue = ["status": ["phase": "Running", "conditions": [
+        let running = try core.v1.Pod(json: ["status": ["phase": "Running", "conditions": [
             ["type": "Ready", "status": "True"],
             ["type": "DisruptionTarget", "status": "True", "reason": "Other", "lastTransitionTime": "2026-01-01T00:00:00Z"],
-        ]]]
+        ]]])
         let status = try #require(PodGCDecisions.failedStatus(running, condition: PodGCDecisions.orphanCondition, now: "2026-02-02T00:00:00Z"))
-        #expect(status["phase"] == "Failed")
-        let conditions = status["conditions"]?.arrayValue ?? []
+        #expect(status.phase == "Failed")
+        let conditions = status.conditions ?? []
         #expect(conditions.count == 2)
-        #expect(conditions[1]["reason"] == "DeletionByPodGC")
-        #expect(conditions[1]["lastTransitionTime"] == "2026-01-01T00:00:00Z")
-        #expect(PodGCDecisions.failedStatus(["status": ["phase": "Succeeded"]], condition: nil, now: "x") == nil)
-        let pending = try #require(PodGCDecisions.failedStatus(["status": ["phase": "Pending"]], condition: nil, now: "x"))
-        #expect(pending == ["phase": "Failed"])
+        #expect(conditions[1].reason == "DeletionByPodGC")
+        #expect(conditions[1].lastTransitionTime == "2026-01-01T00:00:00Z")
+        // A condition met for the first time is stamped now.
+        let fresh = try #require(PodGCDecisions.failedStatus(pod("p", created: "2026-01-01T00:00:00Z", phase: "Running"),
+                                                             condition: PodGCDecisions.orphanCondition, now: "2026-02-02T00:00:00Z"))
+        #expect(fresh.conditions?.first?.lastTransitionTime == "2026-02-02T00:00:00Z")
+        #expect(PodGCDecisions.failedStatus(pod("done", created: "2026-01-01T00:00:00Z"), condition: nil, now: "x") == nil)
+        let pending = try #require(PodGCDecisions.failedStatus(pod("p", created: "2026-01-01T00:00:00Z", phase: "Pending"),
+                                                               condition: nil, now: "x"))
+        #expect(pending.json == ["phase": "Failed"])
     }
 
     @Test func onlyTerminatingPodsOnOutOfServiceNodesThatAreNotReadyQualify() throws {
-        let terminating: JSONValue = ["metadata": ["name": "p", "deletionTimestamp": "2026-01-01T00:00:00Z"], "spec": ["nodeName": "n"]]
+        let terminating = core.v1.Pod(metadata: meta.v1.ObjectMeta(deletionTimestamp: "2026-01-01T00:00:00Z", name: "p"),
+                                      spec: core.v1.PodSpec(containers: [], nodeName: "n"))
         let taint: JSONValue = ["taints": [["key": "node.kubernetes.io/out-of-service", "effect": "NoExecute"]]]
         let notReady = try core.v1.Node(json: ["spec": taint, "status": ["conditions": [["type": "Ready", "status": "False"]]]])
         let ready = try core.v1.Node(json: ["spec": taint, "status": ["conditions": [["type": "Ready", "status": "True"]]]])

@@ -72,3 +72,57 @@ public enum DisruptionBudgetConditions {
         return condition["status"]?.stringValue == "False" && condition["reason"]?.stringValue == insufficientPods
     }
 }
+
+extension StatusConditions {
+    /// The typed form of `set(_:type:…)` for `[meta.v1.Condition]`; returns whether anything changed.
+    @discardableResult
+    public static func set(_ conditions: inout [meta.v1.Condition], type: String, status: String, reason: String,
+                           message: String, observedGeneration: Int64, now: Date) -> Bool {
+        let generation = observedGeneration == 0 ? nil : observedGeneration
+        guard let index = conditions.firstIndex(where: { $0.type == type }) else {
+            conditions.append(meta.v1.Condition(lastTransitionTime: meta.v1.Time(now), message: message,
+                                                observedGeneration: generation, reason: reason, status: status, type: type))
+            return true
+        }
+        var condition = conditions[index]
+        if condition.status != status {
+            condition.status = status
+            condition.lastTransitionTime = meta.v1.Time(now)
+        }
+        condition.reason = reason
+        condition.message = message
+        condition.observedGeneration = generation
+        let changed = condition != conditions[index]
+        conditions[index] = condition
+        return changed
+    }
+}
+
+extension DisruptionBudgetConditions {
+    /// The typed form of `update(_:now:)`.
+    public static func update(_ pdb: inout policy.v1.PodDisruptionBudget, now: Date) {
+        guard var status = pdb.status else { return }
+        var conditions = status.conditions ?? []
+        let observed = status.observedGeneration ?? 0
+        if status.disruptionsAllowed > 0 {
+            StatusConditions.set(&conditions, type: type, status: "True", reason: sufficientPods, message: "",
+                                 observedGeneration: observed, now: now)
+        } else {
+            StatusConditions.set(&conditions, type: type, status: "False", reason: insufficientPods, message: "",
+                                 observedGeneration: observed, now: now)
+        }
+        status.conditions = conditions
+        pdb.status = status
+    }
+
+    /// The typed form of `upToDate(_:)`.
+    public static func upToDate(_ pdb: policy.v1.PodDisruptionBudget) -> Bool {
+        guard let status = pdb.status, let condition = status.conditions?.first(where: { $0.type == type }),
+              (status.observedGeneration ?? 0) == (pdb.metadata?.generation ?? 0)
+        else { return false }
+        if status.disruptionsAllowed > 0 {
+            return condition.status == "True" && condition.reason == sufficientPods
+        }
+        return condition.status == "False" && condition.reason == insufficientPods
+    }
+}

@@ -22,22 +22,15 @@ public struct DisruptionController: Controller {
     }
 }
 
-/// The collections the disruption controller reads.
-enum DisruptionResources {
-    static let budgets = ResourcePath(group: "policy", version: "v1", resource: "poddisruptionbudgets")
-    static let statefulSets = ResourcePath(group: "apps", version: "v1", resource: "statefulsets")
-    static let replicationControllers = ResourcePath(group: "", version: "v1", resource: "replicationcontrollers")
-}
-
 /// One leadership term's state of the disruption controller.
 final class DisruptionSyncer: Sendable {
     let client: RESTClient
-    let budgets: Informer<JSONValue>
-    let pods: Informer<JSONValue>
-    let replicaSets: Informer<JSONValue>
-    let deployments: Informer<JSONValue>
-    let statefulSets: Informer<JSONValue>
-    let replicationControllers: Informer<JSONValue>
+    let budgets: Informer<policy.v1.PodDisruptionBudget>
+    let pods: Informer<core.v1.Pod>
+    let replicaSets: Informer<apps.v1.ReplicaSet>
+    let deployments: Informer<apps.v1.Deployment>
+    let statefulSets: Informer<apps.v1.StatefulSet>
+    let replicationControllers: Informer<core.v1.ReplicationController>
     let queue = WorkQueue<String, ContinuousClock>(rateLimiter: ExponentialBackoff(base: .milliseconds(5), maximum: .seconds(1000)), name: "disruption")
     let recorder: EventRecorder
     let context: ControllerContext
@@ -46,20 +39,23 @@ final class DisruptionSyncer: Sendable {
     init(context: ControllerContext) {
         self.context = context
         client = context.client
-        budgets = context.informers.informer(JSONValue.self, for: DisruptionResources.budgets)
-        pods = context.informers.informer(JSONValue.self, for: WorkloadResources.pods)
-        replicaSets = context.informers.informer(JSONValue.self, for: WorkloadResources.replicaSets)
-        deployments = context.informers.informer(JSONValue.self, for: WorkloadResources.deployments)
-        statefulSets = context.informers.informer(JSONValue.self, for: DisruptionResources.statefulSets)
-        replicationControllers = context.informers.informer(JSONValue.self, for: DisruptionResources.replicationControllers)
+        budgets = context.informers.informer(policy.v1.PodDisruptionBudget.self)
+        pods = context.informers.informer(core.v1.Pod.self)
+        replicaSets = context.informers.informer(apps.v1.ReplicaSet.self)
+        deployments = context.informers.informer(apps.v1.Deployment.self)
+        statefulSets = context.informers.informer(apps.v1.StatefulSet.self)
+        replicationControllers = context.informers.informer(core.v1.ReplicationController.self)
         recorder = context.events.recorder(component: "controllermanager")
         logger = context.logger
     }
 
     func waitForSync() async {
-        for informer in [budgets, pods, replicaSets, deployments, statefulSets, replicationControllers] {
-            await informer.waitForSync()
-        }
+        await budgets.waitForSync()
+        await pods.waitForSync()
+        await replicaSets.waitForSync()
+        await deployments.waitForSync()
+        await statefulSets.waitForSync()
+        await replicationControllers.waitForSync()
     }
 
     // MARK: - Events
@@ -80,15 +76,14 @@ final class DisruptionSyncer: Sendable {
     }
 
     /// The budgets in the pod's namespace whose selector matches it; a warning event when several do.
-    func budgets(for pod: JSONValue) -> [JSONValue] {
+    func budgets(for pod: core.v1.Pod) -> [policy.v1.PodDisruptionBudget] {
         let labels = pod.objectLabels
-        let matching = budgets.indexer.byIndex(Indexer<JSONValue>.namespaceIndex, pod.objectNamespace).filter { pdb in
+        let matching = budgets.indexer.byIndex(Indexer<policy.v1.PodDisruptionBudget>.namespaceIndex, pod.objectNamespace).filter { pdb in
             guard let selector = try? DisruptionMath.selector(of: pdb) else { return false }
             return selector.matches(labels)
         }.sorted { $0.objectName < $1.objectName }
         if matching.count > 1 {
-            recorder.record(EventRecorder.ObjectReference(apiVersion: "v1", kind: "Pod", namespace: pod.objectNamespace,
-                                                          name: pod.objectName, uid: pod.uid),
+            recorder.record(EventRecorder.ObjectReference(pod),
                             type: "Warning", reason: "MultiplePodDisruptionBudgets",
                             message: "Pod \"\(pod.objectNamespace)\"/\"\(pod.objectName)\" matches multiple PodDisruptionBudgets.  Chose \"\(matching[0].objectName)\" arbitrarily.")
         }
@@ -109,10 +104,10 @@ final class DisruptionSyncer: Sendable {
         }
     }
 
-    func trySync(_ pdb: JSONValue) async throws {
-        let reference = Self.reference(pdb)
+    func trySync(_ pdb: policy.v1.PodDisruptionBudget) async throws {
+        let reference = EventRecorder.ObjectReference(pdb)
         let selector = try DisruptionMath.selector(of: pdb)
-        let selected = pods.indexer.byIndex(Indexer<JSONValue>.namespaceIndex, pdb.objectNamespace)
+        let selected = pods.indexer.byIndex(Indexer<core.v1.Pod>.namespaceIndex, pdb.objectNamespace)
             .filter { selector.matches($0.objectLabels) }
         if selected.isEmpty {
             recorder.record(reference, type: "Normal", reason: "NoPods", message: "No matching pods found")
@@ -139,15 +134,14 @@ final class DisruptionSyncer: Sendable {
     /// (expectedPods, desiredHealthy) as upstream's `getExpectedPodCount`: an integer `minAvailable`
     /// counts the selected pods; `maxUnavailable` and a percentage `minAvailable` need the scale of
     /// the pods' controllers.
-    func expectedPodCount(_ pdb: JSONValue, pods: [JSONValue]) async throws -> (count: Int, desiredHealthy: Int) {
-        let spec = pdb["spec"]
-        if let maxUnavailable = spec?["maxUnavailable"], !maxUnavailable.isNull {
+    func expectedPodCount(_ pdb: policy.v1.PodDisruptionBudget, pods: [core.v1.Pod]) async throws -> (count: Int, desiredHealthy: Int) {
+        if let maxUnavailable = pdb.spec?.maxUnavailable {
             let expected = try await expectedScale(pdb, pods: pods)
             let unavailable = try DisruptionMath.scaledValue(maxUnavailable, total: expected)
             return (expected, max(0, expected - unavailable))
         }
-        if let minAvailable = spec?["minAvailable"], !minAvailable.isNull {
-            if let count = minAvailable.intValue { return (pods.count, Int(count)) }
+        if let minAvailable = pdb.spec?.minAvailable {
+            if case .int(let count) = minAvailable { return (pods.count, Int(count)) }
             let expected = try await expectedScale(pdb, pods: pods)
             return (expected, try DisruptionMath.scaledValue(minAvailable, total: expected))
         }
@@ -156,7 +150,7 @@ final class DisruptionSyncer: Sendable {
 
     /// The sum of the scales of the controllers of `pods` (upstream's `getExpectedScale`); pods
     /// without a controller are reported once and left out.
-    func expectedScale(_ pdb: JSONValue, pods: [JSONValue]) async throws -> Int {
+    func expectedScale(_ pdb: policy.v1.PodDisruptionBudget, pods: [core.v1.Pod]) async throws -> Int {
         var scales: [String: Int] = [:]
         var unmanaged: [String] = []
         for pod in pods {
@@ -164,16 +158,15 @@ final class DisruptionSyncer: Sendable {
                 unmanaged.append(pod.objectName)
                 continue
             }
-            let uid = ref["uid"]?.stringValue ?? ""
-            if scales[uid] != nil { continue }
+            if scales[ref.uid] != nil { continue }
             guard let found = try await controllerScale(ref, namespace: pod.objectNamespace) else {
                 throw DisruptionSyncError(description: "found no controllers for pod \"\(pod.objectName)\"")
             }
             scales[found.uid] = found.scale
         }
         if !unmanaged.isEmpty {
-            let selector = pdb["spec"]?["selector"].map { String(decoding: $0.serialized(), as: UTF8.self) } ?? "nil"
-            recorder.record(Self.reference(pdb), type: "Warning", reason: "UnmanagedPods",
+            let selector = pdb.spec?.selector.map { String(decoding: $0.json.serialized(), as: UTF8.self) } ?? "nil"
+            recorder.record(EventRecorder.ObjectReference(pdb), type: "Warning", reason: "UnmanagedPods",
                             message: "Pods selected by this PodDisruptionBudget (selector: \(selector)) were found to be unmanaged. As a result, the status of the PDB cannot be calculated correctly, which may result in undefined behavior. To account for these pods please set \".spec.minAvailable\" field of the PDB to an integer value.")
         }
         return scales.values.reduce(0, +)
@@ -182,32 +175,26 @@ final class DisruptionSyncer: Sendable {
     /// The controller a pod's controller reference names and its `spec.replicas`, tried as upstream's
     /// finders are: ReplicationController, Deployment (through its ReplicaSet), ReplicaSet,
     /// StatefulSet, then any resource's `scale` subresource.
-    func controllerScale(_ ref: JSONValue, namespace: String) async throws -> (uid: String, scale: Int)? {
-        let kind = ref["kind"]?.stringValue ?? ""
-        let apiVersion = ref["apiVersion"]?.stringValue ?? ""
-        let group = apiVersion.contains("/") ? String(apiVersion.split(separator: "/")[0]) : ""
-        let name = ref["name"]?.stringValue ?? ""
-        let uid = ref["uid"]?.stringValue ?? ""
-        func owned(_ informer: Informer<JSONValue>) -> JSONValue? {
+    func controllerScale(_ ref: meta.v1.OwnerReference, namespace: String) async throws -> (uid: String, scale: Int)? {
+        let (kind, apiVersion, name, uid) = (ref.kind, ref.apiVersion, ref.name, ref.uid)
+        func owned<Object: KubernetesObject & InformerObject>(_ informer: Informer<Object>) -> Object? {
             guard let object = informer.indexer.get(namespace: namespace, name: name), object.uid == uid else { return nil }
             return object
         }
-        switch (kind, group) {
+        switch (kind, ref.group) {
         case ("ReplicationController", ""):
-            if let rc = owned(replicationControllers) { return (rc.uid, rc.specReplicas) }
+            if let rc = owned(replicationControllers) { return (rc.uid, Int(rc.spec?.replicas ?? 1)) }
         case ("ReplicaSet", "apps"), ("ReplicaSet", "extensions"):
             guard let rs = owned(replicaSets) else { break }
-            if let dRef = rs.controllerReference, dRef["kind"]?.stringValue == "Deployment" {
-                let dGroup = dRef["apiVersion"]?.stringValue?.split(separator: "/").first.map(String.init) ?? ""
-                guard dGroup == "apps" || dGroup == "extensions",
-                      let d = deployments.indexer.get(namespace: namespace, name: dRef["name"]?.stringValue ?? ""),
-                      d.uid == dRef["uid"]?.stringValue
+            if let dRef = rs.controllerReference, dRef.kind == "Deployment" {
+                guard dRef.group == "apps" || dRef.group == "extensions",
+                      let d = deployments.indexer.get(namespace: namespace, name: dRef.name), d.uid == dRef.uid
                 else { return nil }
                 return (d.uid, d.specReplicas)
             }
             return (rs.uid, rs.specReplicas)
         case ("StatefulSet", "apps"):
-            if let ss = owned(statefulSets) { return (ss.uid, ss.specReplicas) }
+            if let ss = owned(statefulSets) { return (ss.uid, Int(ss.spec?.replicas ?? 1)) }
         default:
             return try await scaleSubresource(apiVersion: apiVersion, kind: kind, name: name, uid: uid, namespace: namespace)
         }
@@ -222,9 +209,9 @@ final class DisruptionSyncer: Sendable {
             throw DisruptionSyncError(description: "no matches for kind \"\(kind)\" in version \"\(apiVersion)\"")
         }
         do {
-            let scale = try await client.json(.GET, resource.objectPath(name: name, namespace: namespace) + "/scale")
-            guard scale["metadata"]?["uid"]?.stringValue == uid else { return nil }
-            return (uid, Int(scale["spec"]?["replicas"]?.intValue ?? 0))
+            let scale = try autoscaling.v1.Scale(json: try await client.json(.GET, resource.objectPath(name: name, namespace: namespace) + "/scale"))
+            guard scale.uid == uid else { return nil }
+            return (uid, Int(scale.spec?.replicas ?? 0))
         } catch let error as APIError where error.isNotFound {
             return nil
         }
@@ -232,18 +219,12 @@ final class DisruptionSyncer: Sendable {
 
     /// Writes the status through the status subresource; a conflict is retried from the queue
     /// with the newer object (upstream's `writePdbStatus`).
-    func writeStatus(_ pdb: JSONValue) async throws {
-        let path = DisruptionResources.budgets.object(pdb.objectName, namespace: pdb.objectNamespace) + "/status"
+    func writeStatus(_ pdb: policy.v1.PodDisruptionBudget) async throws {
         do {
-            _ = try await client.json(.PUT, path, body: pdb)
+            _ = try await client.api(policy.v1.PodDisruptionBudget.self, namespace: pdb.objectNamespace).updateStatus(pdb)
         } catch let error as APIError where error.isNotFound {
             return
         }
-    }
-
-    static func reference(_ pdb: JSONValue) -> EventRecorder.ObjectReference {
-        EventRecorder.ObjectReference(apiVersion: "policy/v1", kind: "PodDisruptionBudget", namespace: pdb.objectNamespace,
-                                      name: pdb.objectName, uid: pdb.uid, resourceVersion: pdb.objectResourceVersion)
     }
 }
 

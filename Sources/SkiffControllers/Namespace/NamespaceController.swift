@@ -19,7 +19,7 @@ public struct NamespaceController: Controller {
     }
 
     public func run(context: ControllerContext) async throws {
-        let informer = context.informers.informer(JSONValue.self, for: NamespaceContentDeleter.namespaces)
+        let informer = context.informers.informer(core.v1.Namespace.self)
         let queue = WorkQueue<String, ContinuousClock>(rateLimiter: ExponentialBackoff(base: .milliseconds(5), maximum: .seconds(60)),
                                                        name: "namespace")
         let deleter = NamespaceContentDeleter(client: context.client, logger: context.logger)
@@ -28,13 +28,13 @@ public struct NamespaceController: Controller {
         let events: @Sendable () async -> Void = {
             for await event in informer.events() {
                 if case .deleted = event { continue }
-                if event.object["metadata"]?["deletionTimestamp"] != nil { await queue.add(event.object.objectName) }
+                if event.object.isBeingDeleted { await queue.add(event.object.objectName) }
             }
         }
         let resync: @Sendable () async -> Void = {
             while !Task.isCancelled {
                 do { try await Task.sleep(for: syncPeriod) } catch { return }
-                for namespace in informer.indexer.list() where namespace["metadata"]?["deletionTimestamp"] != nil {
+                for namespace in informer.indexer.list() where namespace.isBeingDeleted {
                     await queue.add(namespace.objectName)
                 }
             }

@@ -93,6 +93,4 @@ enum NodeHealth {
         default: return false
         }
     }
-
-    static func format(_ date: Date) -> String { meta.v1.Time(date).rfc3339 }
 }

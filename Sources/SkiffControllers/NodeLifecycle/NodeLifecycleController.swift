@@ -31,7 +31,7 @@ public struct NodeLifecycleController: Controller {
         let leases = context.informers.informer(coordination.v1.Lease.self, namespace: "kube-node-lease")
         // Shared with other controllers, which may have made it first without extra indexers: pods are
         // grouped by node once per round instead.
-        let pods = context.informers.informer(JSONValue.self, for: ResourcePath(group: "", version: "v1", resource: "pods"))
+        let pods = context.informers.informer(core.v1.Pod.self)
         let events = context.events.recorder(component: "node-controller")
         // One key, looked at every monitorPeriod: what was last heard from each node survives between looks.
         let observations = Mutex<[String: Observation]>([:])
@@ -48,14 +48,15 @@ public struct NodeLifecycleController: Controller {
     }
 
     /// One look at every node: mark the silent ones unknown, keep taints, evict from unready nodes.
-    func monitor(nodes: Informer<core.v1.Node>, leases: Informer<coordination.v1.Lease>, pods: Informer<JSONValue>,
+    func monitor(nodes: Informer<core.v1.Node>, leases: Informer<coordination.v1.Lease>, pods: Informer<core.v1.Pod>,
                  events: EventRecorder,
                  context: ControllerContext, observations: inout [String: Observation]) async {
         let now = ContinuousClock.now
         var seen = Set<String>()
-        var podsByNode: [String: [JSONValue]] = [:]
+        var podsByNode: [String: [core.v1.Pod]] = [:]
         for pod in pods.indexer.list() {
-            guard let node = pod["spec"]?["nodeName"]?.stringValue, !node.isEmpty else { continue }
+            let node = pod.nodeName
+            guard !node.isEmpty else { continue }
             podsByNode[node, default: []].append(pod)
         }
         for node in nodes.indexer.list() {
@@ -109,19 +110,16 @@ public struct NodeLifecycleController: Controller {
         }
     }
 
-    func evict(from node: core.v1.Node, pods: [JSONValue], context: ControllerContext, events: EventRecorder) async {
+    func evict(from node: core.v1.Node, pods: [core.v1.Pod], context: ControllerContext, events: EventRecorder) async {
         let taints = node.spec?.taints ?? []
         guard taints.contains(where: { $0.effect == "NoExecute" }) else { return }
         let now = Date()
-        for pod in pods where pod["metadata"]?["deletionTimestamp"] == nil {
-            // Pods stay untyped here until every controller sharing the pod informer reads typed pods.
-            let tolerations = pod["spec"]?["tolerations"].flatMap { try? [core.v1.Toleration](json: $0) } ?? []
+        for pod in pods where !pod.isBeingDeleted {
+            let tolerations = pod.spec?.tolerations ?? []
             guard let at = NodeHealth.evictionTime(tolerations: tolerations, taints: taints, now: now), at <= now else { continue }
             do {
-                _ = try await context.client.json(
-                    .DELETE, "/api/v1/namespaces/\(pod.objectNamespace)/pods/\(pod.objectName)",
-                    body: ["apiVersion": "v1", "kind": "DeleteOptions",
-                           "preconditions": ["uid": pod["metadata"]?["uid"] ?? nil]])
+                try await context.client.pods(pod.objectNamespace).delete(
+                    pod.objectName, options: meta.v1.DeleteOptions(preconditions: meta.v1.Preconditions(uid: pod.uid)))
                 events.record(EventRecorder.ObjectReference(pod), type: "Normal", reason: "TaintManagerEviction",
                               message: "Marking for deletion Pod \(pod.objectNamespace)/\(pod.objectName)")
             } catch {

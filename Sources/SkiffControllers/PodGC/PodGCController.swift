@@ -29,10 +29,8 @@ public struct PodGCController: Controller {
         self.quarantine = quarantine
     }
 
-    static let pods = ResourcePath(group: "", version: "v1", resource: "pods")
-
     public func run(context: ControllerContext) async throws {
-        let pods = context.informers.informer(JSONValue.self, for: Self.pods)
+        let pods = context.informers.informer(core.v1.Pod.self)
         let nodes = context.informers.informer(core.v1.Node.self)
         // One key, looked at every checkPeriod; when each missing node was first missed (upstream's delaying
         // node queue) survives between looks.
@@ -50,7 +48,7 @@ public struct PodGCController: Controller {
     }
 
     /// One round (upstream's `gc`).
-    func collect(pods: [JSONValue], nodes: [core.v1.Node], missingSince: inout [String: ContinuousClock.Instant],
+    func collect(pods: [core.v1.Pod], nodes: [core.v1.Node], missingSince: inout [String: ContinuousClock.Instant],
                  context: ControllerContext) async {
         let nodesByName = Dictionary(nodes.map { ($0.objectName, $0) }, uniquingKeysWith: { first, _ in first })
         let overThreshold = PodGCDecisions.terminatedOverThreshold(pods, threshold: terminatedPodThreshold)
@@ -64,9 +62,9 @@ public struct PodGCController: Controller {
 
         let gone = await deletedNodes(pods: pods, existing: Set(nodesByName.keys), missingSince: &missingSince,
                                       context: context)
-        for pod in pods where gone.contains(PodGCDecisions.nodeName(pod)) {
+        for pod in pods where gone.contains(pod.nodeName) {
             context.logger.info("deleting pod bound to a deleted node",
-                                metadata: ["pod": "\(pod.objectKey)", "node": "\(PodGCDecisions.nodeName(pod))"])
+                                metadata: ["pod": "\(pod.objectKey)", "node": "\(pod.nodeName)"])
             await markFailedAndDelete(pod, condition: PodGCDecisions.orphanCondition, context: context)
         }
 
@@ -78,7 +76,7 @@ public struct PodGCController: Controller {
 
     /// The nodes pods are bound to that have been missing for the quarantine and that the API server
     /// confirms are gone. A node is checked once per quarantine: missed again, it waits another.
-    func deletedNodes(pods: [JSONValue], existing: Set<String>, missingSince: inout [String: ContinuousClock.Instant],
+    func deletedNodes(pods: [core.v1.Pod], existing: Set<String>, missingSince: inout [String: ContinuousClock.Instant],
                       context: ControllerContext) async -> Set<String> {
         let now = ContinuousClock.now
         let missing = PodGCDecisions.missingNodes(pods: pods, existing: existing)
@@ -100,21 +98,19 @@ public struct PodGCController: Controller {
 
     /// Marks `pod` Failed (with `condition`) unless it already finished, then deletes it with no grace
     /// period. The UID precondition spares a new pod of the same name.
-    func markFailedAndDelete(_ pod: JSONValue, condition: JSONValue?, context: ControllerContext) async {
-        let path = Self.pods.object(pod.objectName, namespace: pod.objectNamespace)
-        let uid = pod["metadata"]?["uid"] ?? nil
+    func markFailedAndDelete(_ pod: core.v1.Pod, condition: core.v1.PodCondition?, context: ControllerContext) async {
+        let pods = context.client.pods(pod.objectNamespace)
         do {
-            if let status = PodGCDecisions.failedStatus(pod, condition: condition, now: NodeHealth.format(Date())) {
+            if let status = PodGCDecisions.failedStatus(pod, condition: condition, now: meta.v1.Time(Date())) {
                 // The resourceVersion makes a stale cache fail rather than overwrite newer conditions;
                 // the next round decides again.
-                _ = try await context.client.json(
-                    .PATCH, path + "/status",
-                    body: ["metadata": ["uid": uid, "resourceVersion": .string(pod.objectResourceVersion)], "status": status],
-                    contentType: "application/merge-patch+json")
+                _ = try await pods.patch(pod.objectName, .merge(["metadata": ["uid": .string(pod.uid),
+                                                                              "resourceVersion": .string(pod.objectResourceVersion)],
+                                                                 "status": status.json]),
+                                         subresource: "status")
             }
-            _ = try await context.client.json(
-                .DELETE, path,
-                body: ["apiVersion": "v1", "kind": "DeleteOptions", "gracePeriodSeconds": 0, "preconditions": ["uid": uid]])
+            try await pods.delete(pod.objectName, options: meta.v1.DeleteOptions(gracePeriodSeconds: 0,
+                                                                                 preconditions: meta.v1.Preconditions(uid: pod.uid)))
         } catch let error as APIError where error.isNotFound {
             return
         } catch {
@@ -125,7 +121,7 @@ public struct PodGCController: Controller {
 
     /// Runs `body` for every element at once, as upstream does with one goroutine per pod (a bounded
     /// number of connections limits how many requests are really in flight).
-    func forEachConcurrently(_ items: [JSONValue], _ body: @escaping @Sendable (JSONValue) async -> Void) async {
+    func forEachConcurrently(_ items: [core.v1.Pod], _ body: @escaping @Sendable (core.v1.Pod) async -> Void) async {
         guard !items.isEmpty else { return }
         await withDiscardingTaskGroup { group in
             for item in items { group.addTask { await body(item) } }

@@ -5,11 +5,7 @@ import SkiffClient
 /// The loop shared by controllers that keep named objects in every active namespace (the `default`
 /// ServiceAccount, the `kube-root-ca.crt` ConfigMap): a namespace is synced when it is added or
 /// updated while active, and when one of its objects of those names changes or is deleted.
-struct NamespaceObjectLoop: Sendable {
-    static let namespaces = ResourcePath(group: "", version: "v1", resource: "namespaces")
-
-    /// The objects' collection in all namespaces.
-    var objects: ResourcePath
+struct NamespaceObjectLoop<Object: KubernetesResource & InformerObject>: Sendable {
     /// The names of the objects kept; others are ignored.
     var names: Set<String>
     var workers: Int
@@ -19,11 +15,11 @@ struct NamespaceObjectLoop: Sendable {
     /// Runs until cancelled as the reconciler named `name`. `sync` is called with a namespace that is active
     /// in the cache and the objects informer; a thrown error retries the namespace with backoff.
     func run(name: String, context: ControllerContext,
-             sync: @escaping @Sendable (_ namespace: String, _ objects: Informer<JSONValue>) async throws -> Void) async {
-        let namespaces = context.informers.informer(JSONValue.self, for: Self.namespaces)
+             sync: @escaping @Sendable (_ namespace: String, _ objects: Informer<Object>) async throws -> Void) async {
+        let namespaces = context.informers.informer(core.v1.Namespace.self)
         // One name (the usual case) is watched alone: a cluster's other ConfigMaps can be many and large.
         let selector = names.count == 1 ? names.first.map { "metadata.name=\($0)" } ?? "" : ""
-        let objectInformer = context.informers.informer(JSONValue.self, for: objects, fieldSelector: selector)
+        let objectInformer = context.informers.informer(Object.self, fieldSelector: selector)
         let queue = WorkQueue<String, ContinuousClock>(rateLimiter: ExponentialBackoff(base: .milliseconds(5), maximum: .seconds(300)),
                                                        name: name)
         let names = names
@@ -67,14 +63,13 @@ struct NamespaceObjectLoop: Sendable {
     }
 
     /// Phase Active and not being deleted: the only namespaces new content may go into.
-    static func isActive(_ namespace: JSONValue) -> Bool {
-        let phase = namespace["status"]?["phase"]?.stringValue ?? "Active"
-        return phase == "Active" && (namespace["metadata"]?["deletionTimestamp"].map(\.isNull) ?? true)
+    static func isActive(_ namespace: core.v1.Namespace) -> Bool {
+        (namespace.status?.phase ?? "Active") == "Active" && !namespace.isBeingDeleted
     }
+}
 
-    /// Whether a create failed only because the namespace is gone or going (nothing to retry).
-    static func namespaceIsGoing(_ error: any Error) -> Bool {
-        guard let error = error as? APIError else { return false }
-        return error.isNotFound || error.causes.contains { $0.reason == "NamespaceTerminating" }
-    }
+/// Whether a create failed only because the namespace is gone or going (nothing to retry).
+func namespaceIsGoing(_ error: any Error) -> Bool {
+    guard let error = error as? APIError else { return false }
+    return error.isNotFound || error.causes.contains { $0.reason == "NamespaceTerminating" }
 }

@@ -27,43 +27,38 @@ public struct RootCACertPublisher: Controller {
         self.resyncPeriod = resyncPeriod
     }
 
-    static let configMaps = ResourcePath(group: "", version: "v1", resource: "configmaps")
-
     public func run(context: ControllerContext) async throws {
-        let loop = NamespaceObjectLoop(objects: Self.configMaps, names: [Self.configMapName], workers: workers,
-                                       resyncPeriod: resyncPeriod)
+        let loop = NamespaceObjectLoop<core.v1.ConfigMap>(names: [Self.configMapName], workers: workers, resyncPeriod: resyncPeriod)
         let rootCA = rootCA
         let client = context.client
         await loop.run(name: name, context: context) { namespace, configMaps in
             guard let existing = configMaps.indexer.get(namespace: namespace, name: Self.configMapName) else {
                 do {
-                    _ = try await client.json(
-                        .POST, Self.configMaps.collection(in: namespace),
-                        body: ["apiVersion": "v1", "kind": "ConfigMap",
-                               "metadata": ["name": .string(Self.configMapName),
-                                            "annotations": [Self.descriptionAnnotation: .string(Self.description)]],
-                               "data": ["ca.crt": .string(rootCA)]])
+                    let configMap = core.v1.ConfigMap(
+                        data: ["ca.crt": rootCA],
+                        metadata: meta.v1.ObjectMeta(annotations: [Self.descriptionAnnotation: Self.description], name: Self.configMapName))
+                    _ = try await client.api(core.v1.ConfigMap.self, namespace: namespace).create(configMap)
                 } catch {
                     // A stale cache meets AlreadyExists: the update event that follows syncs again.
-                    if NamespaceObjectLoop.namespaceIsGoing(error) || (error as? APIError)?.isAlreadyExists == true { return }
+                    if namespaceIsGoing(error) || (error as? APIError)?.isAlreadyExists == true { return }
                     throw error
                 }
                 return
             }
             guard let updated = Self.repaired(existing, rootCA: rootCA) else { return }
             // A conflict means a newer version is on its way to the cache, and with it another sync.
-            _ = try await client.json(.PUT, Self.configMaps.object(Self.configMapName, namespace: namespace), body: updated)
+            _ = try await client.api(core.v1.ConfigMap.self, namespace: namespace).update(updated)
         }
     }
 
     /// `configMap` with exactly `ca.crt` as data and the description annotation, or nil when it has both.
-    static func repaired(_ configMap: JSONValue, rootCA: String) -> JSONValue? {
-        let data: JSONValue = ["ca.crt": .string(rootCA)]
-        let described = !(configMap["metadata"]?["annotations"]?[descriptionAnnotation]?.stringValue ?? "").isEmpty
-        if configMap["data"] == data && described { return nil }
+    static func repaired(_ configMap: core.v1.ConfigMap, rootCA: String) -> core.v1.ConfigMap? {
+        let data = ["ca.crt": rootCA]
+        let described = !(configMap.annotations[descriptionAnnotation] ?? "").isEmpty
+        if configMap.data == data && described { return nil }
         var updated = configMap
-        updated["data"] = data
-        updated.setValue(.string(description), at: ["metadata", "annotations", descriptionAnnotation])
+        updated.data = data
+        updated.setAnnotation(descriptionAnnotation, description)
         return updated
     }
 }

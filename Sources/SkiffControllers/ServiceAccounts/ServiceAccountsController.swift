@@ -19,11 +19,8 @@ public struct ServiceAccountsController: Controller {
         self.resyncPeriod = resyncPeriod
     }
 
-    static let serviceAccountsPath = ResourcePath(group: "", version: "v1", resource: "serviceaccounts")
-
     public func run(context: ControllerContext) async throws {
-        let loop = NamespaceObjectLoop(objects: Self.serviceAccountsPath, names: Set(serviceAccounts), workers: workers,
-                                       resyncPeriod: resyncPeriod)
+        let loop = NamespaceObjectLoop<core.v1.ServiceAccount>(names: Set(serviceAccounts), workers: workers, resyncPeriod: resyncPeriod)
         let wanted = serviceAccounts
         let client = context.client
         let logger = context.logger
@@ -31,14 +28,13 @@ public struct ServiceAccountsController: Controller {
             var failures: [any Error] = []
             for name in wanted where accounts.indexer.get(namespace: namespace, name: name) == nil {
                 do {
-                    _ = try await client.json(
-                        .POST, Self.serviceAccountsPath.collection(in: namespace),
-                        body: ["apiVersion": "v1", "kind": "ServiceAccount", "metadata": ["name": .string(name)]])
+                    _ = try await client.api(core.v1.ServiceAccount.self, namespace: namespace)
+                        .create(core.v1.ServiceAccount(metadata: meta.v1.ObjectMeta(name: name)))
                     logger.debug("created service account", metadata: ["namespace": "\(namespace)", "name": "\(name)"])
                 } catch let error as APIError where error.isAlreadyExists {
                     continue
                 } catch {
-                    if !NamespaceObjectLoop.namespaceIsGoing(error) { failures.append(error) }
+                    if !namespaceIsGoing(error) { failures.append(error) }
                 }
             }
             if let first = failures.first { throw first }

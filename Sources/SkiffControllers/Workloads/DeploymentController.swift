@@ -26,18 +26,18 @@ public struct DeploymentController: Controller {
 /// One leadership term's state of the Deployment controller.
 final class DeploymentSyncer: Sendable {
     let client: RESTClient
-    let deployments: Informer<JSONValue>
-    let replicaSets: Informer<JSONValue>
-    let pods: Informer<JSONValue>
+    let deployments: Informer<apps.v1.Deployment>
+    let replicaSets: Informer<apps.v1.ReplicaSet>
+    let pods: Informer<core.v1.Pod>
     let queue = WorkQueue<String, ContinuousClock>(rateLimiter: ExponentialBackoff(base: .milliseconds(5), maximum: .seconds(60)), name: "deployment")
     let recorder: EventRecorder
     let logger: Logger
 
     init(context: ControllerContext) {
         client = context.client
-        deployments = context.informers.informer(JSONValue.self, for: WorkloadResources.deployments)
-        replicaSets = context.informers.informer(JSONValue.self, for: WorkloadResources.replicaSets)
-        pods = context.informers.informer(JSONValue.self, for: WorkloadResources.pods)
+        deployments = context.informers.informer(apps.v1.Deployment.self)
+        replicaSets = context.informers.informer(apps.v1.ReplicaSet.self)
+        pods = context.informers.informer(core.v1.Pod.self)
         recorder = context.events.recorder(component: "deployment-controller")
         logger = context.logger
     }
@@ -59,8 +59,8 @@ final class DeploymentSyncer: Sendable {
                 await queue.add(owner.objectKey)
             } else if rs.controllerReference == nil {
                 let labels = rs.objectLabels
-                for d in deployments.indexer.byIndex(Indexer<JSONValue>.namespaceIndex, rs.objectNamespace)
-                where specSelector(of: d).matches(labels) {
+                for d in deployments.indexer.byIndex(Indexer<apps.v1.Deployment>.namespaceIndex, rs.objectNamespace)
+                where d.selector.matches(labels) {
                     await queue.add(d.objectKey)
                 }
             }
@@ -70,19 +70,17 @@ final class DeploymentSyncer: Sendable {
     /// A Recreate rollout waits for the old pods to be gone: their deletions wake it.
     func handlePodEvents() async {
         for await event in pods.events() {
-            guard case .deleted(let pod, _) = event, let ref = pod.controllerReference,
-                  ref["kind"]?.stringValue == "ReplicaSet", let name = ref["name"]?.stringValue,
-                  let rs = replicaSets.indexer.get(namespace: pod.objectNamespace, name: name),
+            guard case .deleted(let pod, _) = event, let ref = pod.controllerReference, ref.kind == "ReplicaSet",
+                  let rs = replicaSets.indexer.get(namespace: pod.objectNamespace, name: ref.name),
                   let owner = owningDeployment(of: rs)
             else { continue }
             await queue.add(owner.objectKey)
         }
     }
 
-    func owningDeployment(of rs: JSONValue) -> JSONValue? {
-        guard let ref = rs.controllerReference, ref["kind"]?.stringValue == "Deployment",
-              let name = ref["name"]?.stringValue,
-              let d = deployments.indexer.get(namespace: rs.objectNamespace, name: name), d.uid == ref["uid"]?.stringValue
+    func owningDeployment(of rs: apps.v1.ReplicaSet) -> apps.v1.Deployment? {
+        guard let ref = rs.controllerReference, ref.kind == "Deployment",
+              let d = deployments.indexer.get(namespace: rs.objectNamespace, name: ref.name), d.uid == ref.uid
         else { return nil }
         return d
     }
@@ -91,7 +89,7 @@ final class DeploymentSyncer: Sendable {
 
     func sync(_ key: String) async throws {
         guard var d = deployments.indexer.get(key: key) else { return }
-        let selector = specSelector(of: d)
+        let selector = d.selector
         if selector.isEverything || selector.selectsNothing {
             recorder.record(EventRecorder.ObjectReference(d), type: "Warning", reason: "SelectingAll",
                             message: "This deployment is selecting all pods. A non-empty selector is required.")
@@ -103,15 +101,15 @@ final class DeploymentSyncer: Sendable {
             try await syncStatus(&d, newRS: newRS, oldRSs: old, rollout: false)
             return
         }
-        if d["spec"]?["paused"]?.boolValue == true || isScalingEvent(d, rsList) {
+        if d.isPaused || isScalingEvent(d, rsList) {
             let (newRS, old) = try await replicaSetsAndSyncRevision(&d, rsList, create: false)
             try await scale(d, newRS: newRS, oldRSs: old)
-            if d["spec"]?["paused"]?.boolValue == true { try await cleanup(d, oldRSs: old) }
+            if d.isPaused { try await cleanup(d, oldRSs: old) }
             let (latestNew, latestOld) = refreshed(newRS, old)
             try await syncStatus(&d, newRS: latestNew, oldRSs: latestOld, rollout: false)
             return
         }
-        if d["spec"]?["strategy"]?["type"]?.stringValue == "Recreate" {
+        if d.isRecreate {
             try await rolloutRecreate(&d, rsList)
         } else {
             try await rolloutRolling(&d, rsList)
@@ -119,34 +117,32 @@ final class DeploymentSyncer: Sendable {
     }
 
     /// The ReplicaSets `d` controls, after adopting matching orphans and releasing ones that no longer match.
-    func claimReplicaSets(for d: JSONValue, selector: LabelSelector) async throws -> [JSONValue] {
-        var owned: [JSONValue] = []
-        for rs in replicaSets.indexer.byIndex(Indexer<JSONValue>.namespaceIndex, d.objectNamespace) {
+    func claimReplicaSets(for d: apps.v1.Deployment, selector: LabelSelector) async throws -> [apps.v1.ReplicaSet] {
+        var owned: [apps.v1.ReplicaSet] = []
+        for rs in replicaSets.indexer.byIndex(Indexer<apps.v1.ReplicaSet>.namespaceIndex, d.objectNamespace) {
             let matches = selector.matches(rs.objectLabels)
             if let ref = rs.controllerReference {
-                guard ref["uid"]?.stringValue == d.uid else { continue }
+                guard ref.uid == d.uid else { continue }
                 if matches || rs.isBeingDeleted || d.isBeingDeleted { owned.append(rs); continue }
-                _ = try await patchOwners(of: rs, to: rs.ownerReferences.filter { $0["uid"]?.stringValue != d.uid })
+                _ = try await patchOwners(of: rs, to: rs.ownerReferences.filter { $0.uid != d.uid })
                 continue
             }
             guard matches, !rs.isBeingDeleted, !d.isBeingDeleted else { continue }
-            let adopted = rs.ownerReferences + [controllerOwnerReference(to: d, apiVersion: "apps/v1", kind: "Deployment")]
+            let adopted = rs.ownerReferences + [d.controllerOwnerReference]
             if let rs = try await patchOwners(of: rs, to: adopted) { owned.append(rs) }
         }
         return owned
     }
 
-    func patchOwners(of rs: JSONValue, to references: [JSONValue]) async throws -> JSONValue? {
-        let patch = ownerReferencesPatch(of: rs, to: references)
+    func patchOwners(of rs: apps.v1.ReplicaSet, to references: [meta.v1.OwnerReference]) async throws -> apps.v1.ReplicaSet? {
         do {
-            return try await client.json(.PATCH, WorkloadResources.replicaSets.object(rs.objectName, namespace: rs.objectNamespace),
-                                         body: patch, contentType: "application/merge-patch+json")
+            return try await replicaSetsAPI(rs.objectNamespace).patch(rs.objectName, .ownerReferences(of: rs, to: references))
         } catch let error as APIError where error.isNotFound { return nil }
     }
 
     /// Whether the replica count changed since the active ReplicaSets were last sized for it.
-    func isScalingEvent(_ d: JSONValue, _ rsList: [JSONValue]) -> Bool {
-        let (newRS, old) = DeploymentRollout.split(rsList, template: d["spec"]?["template"])
+    func isScalingEvent(_ d: apps.v1.Deployment, _ rsList: [apps.v1.ReplicaSet]) -> Bool {
+        let (newRS, old) = DeploymentRollout.split(rsList, template: d.spec?.template)
         for rs in ([newRS].compactMap { $0 } + old) where rs.specReplicas > 0 {
             if let desired = rs.annotations[WorkloadAnnotations.desiredReplicas].flatMap(Int.init), desired != d.specReplicas {
                 return true
@@ -156,10 +152,13 @@ final class DeploymentSyncer: Sendable {
     }
 
     /// The latest cached copies of ReplicaSets this sync may have changed.
-    func refreshed(_ newRS: JSONValue?, _ old: [JSONValue]) -> (JSONValue?, [JSONValue]) {
-        func latest(_ rs: JSONValue) -> JSONValue { replicaSets.indexer.get(key: rs.objectKey) ?? rs }
+    func refreshed(_ newRS: apps.v1.ReplicaSet?, _ old: [apps.v1.ReplicaSet]) -> (apps.v1.ReplicaSet?, [apps.v1.ReplicaSet]) {
+        func latest(_ rs: apps.v1.ReplicaSet) -> apps.v1.ReplicaSet { replicaSets.indexer.get(key: rs.objectKey) ?? rs }
         return (newRS.map(latest), old.map(latest))
     }
+
+    func replicaSetsAPI(_ namespace: String) -> Api<apps.v1.ReplicaSet> { client.api(apps.v1.ReplicaSet.self, namespace: namespace) }
+    func deploymentsAPI(_ namespace: String) -> Api<apps.v1.Deployment> { client.api(apps.v1.Deployment.self, namespace: namespace) }
 }
 
 extension DeploymentSyncer: Reconciler {

@@ -1,20 +1,24 @@
 import Foundation
 import SkiffAPI
+import SkiffClient
 
 /// The pure arithmetic of the Deployment controller (upstream's `deployment/util`), apart from I/O.
 enum DeploymentMath {
     /// Resolves an int-or-percent (`3`, `"25%"`) against `total`, rounding percentages up or down.
-    static func resolve(_ value: JSONValue?, total: Int, roundUp: Bool, default fallback: String = "25%") -> Int {
-        let value = value ?? .string(fallback)
-        if let int = value.intValue { return Int(int) }
-        guard let text = value.stringValue, text.hasSuffix("%"), let percent = Int(text.dropLast()) else { return 0 }
+    static func resolve(_ value: IntOrString?, total: Int, roundUp: Bool, default fallback: String = "25%") -> Int {
+        let text: String
+        switch value ?? .string(fallback) {
+        case .int(let int): return Int(int)
+        case .string(let string): text = string
+        }
+        guard text.hasSuffix("%"), let percent = Int(text.dropLast()) else { return 0 }
         let scaled = percent * total
         return roundUp ? (scaled + 99) / 100 : scaled / 100
     }
 
     /// maxSurge (rounded up) and maxUnavailable (rounded down) of a rolling update; both zero would
     /// never progress, so maxUnavailable becomes 1 then (upstream's `ResolveFenceposts`).
-    static func fenceposts(maxSurge: JSONValue?, maxUnavailable: JSONValue?, replicas: Int) -> (surge: Int, unavailable: Int) {
+    static func fenceposts(maxSurge: IntOrString?, maxUnavailable: IntOrString?, replicas: Int) -> (surge: Int, unavailable: Int) {
         let surge = resolve(maxSurge, total: replicas, roundUp: true)
         var unavailable = resolve(maxUnavailable, total: replicas, roundUp: false)
         if surge == 0 && unavailable == 0 { unavailable = 1 }
@@ -74,12 +78,12 @@ enum DeploymentMath {
 
     /// Whether two pod templates are the same apart from the `pod-template-hash` label
     /// (upstream's `EqualIgnoreHash`).
-    static func templatesEqualIgnoringHash(_ a: JSONValue?, _ b: JSONValue?) -> Bool {
-        func strip(_ t: JSONValue?) -> JSONValue {
-            var t = t ?? [:]
-            t.setValue(nil, at: ["metadata", "labels", WorkloadAnnotations.podTemplateHash])
-            if t["metadata"]?["labels"]?.objectValue?.isEmpty == true { t.setValue(nil, at: ["metadata", "labels"]) }
-            return canonical(t)
+    static func templatesEqualIgnoringHash(_ a: core.v1.PodTemplateSpec?, _ b: core.v1.PodTemplateSpec?) -> Bool {
+        func strip(_ t: core.v1.PodTemplateSpec?) -> core.v1.PodTemplateSpec {
+            var t = t ?? core.v1.PodTemplateSpec()
+            t.setLabel(WorkloadAnnotations.podTemplateHash, nil)
+            if t.metadata == meta.v1.ObjectMeta() { t.metadata = nil }
+            return t
         }
         return strip(a) == strip(b)
     }

@@ -25,8 +25,8 @@ public struct ReplicaSetController: Controller {
 /// One leadership term's state of the ReplicaSet controller.
 final class ReplicaSetSyncer: Sendable {
     let client: RESTClient
-    let pods: Informer<JSONValue>
-    let replicaSets: Informer<JSONValue>
+    let pods: Informer<core.v1.Pod>
+    let replicaSets: Informer<apps.v1.ReplicaSet>
     let queue = WorkQueue<String, ContinuousClock>(rateLimiter: ExponentialBackoff(base: .milliseconds(5), maximum: .seconds(60)), name: "replicaset")
     let expectations = ControllerExpectations()
     let recorder: EventRecorder
@@ -34,8 +34,8 @@ final class ReplicaSetSyncer: Sendable {
 
     init(context: ControllerContext) {
         client = context.client
-        pods = context.informers.informer(JSONValue.self, for: WorkloadResources.pods)
-        replicaSets = context.informers.informer(JSONValue.self, for: WorkloadResources.replicaSets)
+        pods = context.informers.informer(core.v1.Pod.self)
+        replicaSets = context.informers.informer(apps.v1.ReplicaSet.self)
         recorder = context.events.recorder(component: "replicaset-controller")
         logger = context.logger
     }
@@ -75,7 +75,7 @@ final class ReplicaSetSyncer: Sendable {
                 if let newOwner {
                     await queue.add(newOwner.objectKey)
                     let minReady = newOwner.minReadySeconds
-                    if minReady > 0 && !old.isPodReady && new.isPodReady {
+                    if minReady > 0 && !old.isReady && new.isReady {
                         await queue.add(newOwner.objectKey, after: .seconds(minReady + 1))
                     }
                 } else if new.controllerReference == nil, old.objectLabels != new.objectLabels || old.controllerReference != nil {
@@ -87,26 +87,24 @@ final class ReplicaSetSyncer: Sendable {
         }
     }
 
-    func podDeleted(_ pod: JSONValue) async {
+    func podDeleted(_ pod: core.v1.Pod) async {
         guard let owner = owningReplicaSet(of: pod) else { return }
         expectations.deletionObserved(owner.objectKey, podKey: pod.objectKey)
         await queue.add(owner.objectKey)
     }
 
     /// The ReplicaSet a pod's controller reference names, if it still exists with that uid.
-    func owningReplicaSet(of pod: JSONValue) -> JSONValue? {
-        guard let ref = pod.controllerReference, ref["kind"]?.stringValue == "ReplicaSet",
-              let name = ref["name"]?.stringValue,
-              let rs = replicaSets.indexer.get(namespace: pod.objectNamespace, name: name),
-              rs.uid == ref["uid"]?.stringValue
+    func owningReplicaSet(of pod: core.v1.Pod) -> apps.v1.ReplicaSet? {
+        guard let ref = pod.controllerReference, ref.kind == "ReplicaSet",
+              let rs = replicaSets.indexer.get(namespace: pod.objectNamespace, name: ref.name), rs.uid == ref.uid
         else { return nil }
         return rs
     }
 
-    func matchingReplicaSets(of pod: JSONValue) -> [JSONValue] {
+    func matchingReplicaSets(of pod: core.v1.Pod) -> [apps.v1.ReplicaSet] {
         let labels = pod.objectLabels
-        return replicaSets.indexer.byIndex(Indexer<JSONValue>.namespaceIndex, pod.objectNamespace)
-            .filter { specSelector(of: $0).matches(labels) }
+        return replicaSets.indexer.byIndex(Indexer<apps.v1.ReplicaSet>.namespaceIndex, pod.objectNamespace)
+            .filter { $0.selector.matches(labels) }
     }
 
     // MARK: - Sync
@@ -117,7 +115,7 @@ final class ReplicaSetSyncer: Sendable {
             return
         }
         let needsSync = expectations.satisfied(key) && !rs.isBeingDeleted
-        let candidates = pods.indexer.byIndex(Indexer<JSONValue>.namespaceIndex, rs.objectNamespace).filter(\.isActivePod)
+        let candidates = pods.indexer.byIndex(Indexer<core.v1.Pod>.namespaceIndex, rs.objectNamespace).filter(\.isActive)
         let owned = try await claimPods(candidates, for: rs)
         var manageError: (any Error)?
         if needsSync {
@@ -127,21 +125,21 @@ final class ReplicaSetSyncer: Sendable {
         let updated = try await updateStatus(of: rs, to: status)
         if let manageError { throw manageError }
         let minReady = rs.minReadySeconds
-        if updated, minReady > 0, status["readyReplicas"]?.intValue != status["availableReplicas"]?.intValue {
+        if updated, minReady > 0, status.readyReplicas != status.availableReplicas {
             await queue.add(key, after: .seconds(minReady))
         }
     }
 
     /// The active pods `rs` controls after adopting matching orphans and releasing its pods that no
     /// longer match (upstream's `PodControllerRefManager.ClaimPods`).
-    func claimPods(_ candidates: [JSONValue], for rs: JSONValue) async throws -> [JSONValue] {
-        let selector = specSelector(of: rs)
-        var owned: [JSONValue] = []
+    func claimPods(_ candidates: [core.v1.Pod], for rs: apps.v1.ReplicaSet) async throws -> [core.v1.Pod] {
+        let selector = rs.selector
+        var owned: [core.v1.Pod] = []
         var mayAdopt: Bool?
         for pod in candidates {
             let matches = selector.matches(pod.objectLabels)
             if let ref = pod.controllerReference {
-                guard ref["uid"]?.stringValue == rs.uid else { continue }
+                guard ref.uid == rs.uid else { continue }
                 if matches { owned.append(pod); continue }
                 if pod.isBeingDeleted || rs.isBeingDeleted { continue }
                 try await release(pod, from: rs)
@@ -156,34 +154,32 @@ final class ReplicaSetSyncer: Sendable {
     }
 
     /// Re-reads the owner so nothing is adopted by a ReplicaSet being deleted or replaced.
-    func ownerStillCurrent(_ rs: JSONValue) async throws -> Bool {
+    func ownerStillCurrent(_ rs: apps.v1.ReplicaSet) async throws -> Bool {
         do {
-            let fresh = try await client.json(.GET, WorkloadResources.replicaSets.object(rs.objectName, namespace: rs.objectNamespace))
+            let fresh = try await client.api(apps.v1.ReplicaSet.self, namespace: rs.objectNamespace).get(rs.objectName)
             return fresh.uid == rs.uid && !fresh.isBeingDeleted
         } catch let error as APIError where error.isNotFound { return false }
     }
 
-    func adopt(_ pod: JSONValue, by rs: JSONValue) async throws -> JSONValue? {
-        let references = pod.ownerReferences + [controllerOwnerReference(to: rs, apiVersion: "apps/v1", kind: "ReplicaSet")]
+    func adopt(_ pod: core.v1.Pod, by rs: apps.v1.ReplicaSet) async throws -> core.v1.Pod? {
+        let references = pod.ownerReferences + [rs.controllerOwnerReference]
         return try await patchOwners(of: pod, to: references)
     }
 
-    func release(_ pod: JSONValue, from rs: JSONValue) async throws {
-        _ = try await patchOwners(of: pod, to: pod.ownerReferences.filter { $0["uid"]?.stringValue != rs.uid })
+    func release(_ pod: core.v1.Pod, from rs: apps.v1.ReplicaSet) async throws {
+        _ = try await patchOwners(of: pod, to: pod.ownerReferences.filter { $0.uid != rs.uid })
     }
 
     /// Sets a pod's owner references with a merge patch that names the uid and resourceVersion it
     /// was computed from: a pod changed meanwhile makes it a conflict (retried from the informer),
     /// never an overwrite of someone else's change. A pod gone is nothing to do.
-    func patchOwners(of pod: JSONValue, to references: [JSONValue]) async throws -> JSONValue? {
-        let patch = ownerReferencesPatch(of: pod, to: references)
+    func patchOwners(of pod: core.v1.Pod, to references: [meta.v1.OwnerReference]) async throws -> core.v1.Pod? {
         do {
-            return try await client.json(.PATCH, WorkloadResources.pods.object(pod.objectName, namespace: pod.objectNamespace),
-                                         body: patch, contentType: "application/merge-patch+json")
+            return try await client.pods(pod.objectNamespace).patch(pod.objectName, .ownerReferences(of: pod, to: references))
         } catch let error as APIError where error.isNotFound { return nil }
     }
 
-    func manageReplicas(_ owned: [JSONValue], of rs: JSONValue) async throws {
+    func manageReplicas(_ owned: [core.v1.Pod], of rs: apps.v1.ReplicaSet) async throws {
         let key = rs.objectKey
         let delta = ReplicaSetDecisions.replicaDelta(active: owned.count, desired: rs.specReplicas)
         if delta > 0 {
@@ -198,10 +194,10 @@ final class ReplicaSetSyncer: Sendable {
 
     /// Creates `count` pods in slow-start batches; the first failing batch stops it, and every create
     /// not made lowers the expectations so the next sync can try again.
-    func createPods(_ count: Int, for rs: JSONValue) async throws {
+    func createPods(_ count: Int, for rs: apps.v1.ReplicaSet) async throws {
         let key = rs.objectKey
         let template = ReplicaSetDecisions.pod(from: rs)
-        let path = WorkloadResources.pods.collection(in: rs.objectNamespace)
+        let pods = client.pods(rs.objectNamespace)
         let reference = EventRecorder.ObjectReference(rs)
         var attempted = 0
         for batch in ReplicaSetDecisions.slowStartBatches(count: count) {
@@ -209,7 +205,7 @@ final class ReplicaSetSyncer: Sendable {
                 for _ in 0..<batch {
                     group.addTask {
                         do {
-                            let pod = try await self.client.json(.POST, path, body: template)
+                            let pod = try await pods.create(template)
                             self.recorder.record(reference, type: "Normal", reason: "SuccessfulCreate", message: "Created pod: \(pod.objectName)")
                             return nil
                         } catch {
@@ -231,14 +227,14 @@ final class ReplicaSetSyncer: Sendable {
         }
     }
 
-    func deletePods(_ doomed: [JSONValue], of rs: JSONValue) async throws {
+    func deletePods(_ doomed: [core.v1.Pod], of rs: apps.v1.ReplicaSet) async throws {
         let key = rs.objectKey
         let reference = EventRecorder.ObjectReference(rs)
         let failure = await withTaskGroup(of: (any Error)?.self) { group -> (any Error)? in
             for pod in doomed {
                 group.addTask {
                     do {
-                        _ = try await self.client.json(.DELETE, WorkloadResources.pods.object(pod.objectName, namespace: pod.objectNamespace))
+                        try await self.client.pods(pod.objectNamespace).delete(pod.objectName)
                         self.recorder.record(reference, type: "Normal", reason: "SuccessfulDelete", message: "Deleted pod: \(pod.objectName)")
                         return nil
                     } catch let error as APIError where error.isNotFound {
@@ -260,17 +256,17 @@ final class ReplicaSetSyncer: Sendable {
 
     /// Writes `status` through the status subresource unless it is already there; a conflict re-reads
     /// the ReplicaSet and tries again (a few times), never overwriting a newer spec.
-    func updateStatus(of rs: JSONValue, to status: JSONValue) async throws -> Bool {
-        if ReplicaSetDecisions.statusMatches(rs["status"], status) { return false }
-        let path = WorkloadResources.replicaSets.object(rs.objectName, namespace: rs.objectNamespace)
+    func updateStatus(of rs: apps.v1.ReplicaSet, to status: apps.v1.ReplicaSetStatus) async throws -> Bool {
+        if ReplicaSetDecisions.statusMatches(rs.status, status) { return false }
+        let api = client.api(apps.v1.ReplicaSet.self, namespace: rs.objectNamespace)
         var current = rs
         for attempt in 0..<3 {
-            current["status"] = status
+            current.status = status
             do {
-                _ = try await client.json(.PUT, path + "/status", body: current)
+                _ = try await api.updateStatus(current)
                 return true
             } catch let error as APIError where error.isConflict && attempt < 2 {
-                current = try await client.json(.GET, path)
+                current = try await api.get(rs.objectName)
                 guard current.uid == rs.uid else { return false }
             } catch let error as APIError where error.isNotFound {
                 return false

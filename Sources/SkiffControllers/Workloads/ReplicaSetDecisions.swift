@@ -1,5 +1,6 @@
 import Foundation
 import SkiffAPI
+import SkiffClient
 
 /// The pure decisions of the ReplicaSet controller, apart from any I/O so they can be tested alone.
 enum ReplicaSetDecisions {
@@ -30,10 +31,10 @@ enum ReplicaSetDecisions {
     /// unscheduled before scheduled, pending before unknown before running, not ready before ready,
     /// pods doubled up on a node with more of their siblings, ready for less time, more restarts,
     /// newer before older.
-    static func podsToDelete(_ pods: [JSONValue], count: Int, related: [JSONValue]? = nil) -> [JSONValue] {
+    static func podsToDelete(_ pods: [core.v1.Pod], count: Int, related: [core.v1.Pod]? = nil) -> [core.v1.Pod] {
         guard count < pods.count else { return pods }
         var perNode: [String: Int] = [:]
-        for pod in related ?? pods where pod.isActivePod && !pod.nodeName.isEmpty { perNode[pod.nodeName, default: 0] += 1 }
+        for pod in related ?? pods where pod.isActive && !pod.nodeName.isEmpty { perNode[pod.nodeName, default: 0] += 1 }
         let ranked = pods.map { (pod: $0, rank: $0.nodeName.isEmpty ? 0 : perNode[$0.nodeName, default: 0]) }
         let sorted = ranked.sorted { deleteFirst($0.pod, rank: $0.rank, than: $1.pod, rank: $1.rank) }
         return sorted.prefix(count).map(\.pod)
@@ -48,12 +49,12 @@ enum ReplicaSetDecisions {
         }
     }
 
-    static func deleteFirst(_ a: JSONValue, rank ra: Int, than b: JSONValue, rank rb: Int) -> Bool {
+    static func deleteFirst(_ a: core.v1.Pod, rank ra: Int, than b: core.v1.Pod, rank rb: Int) -> Bool {
         if a.nodeName.isEmpty != b.nodeName.isEmpty { return a.nodeName.isEmpty }
-        if phaseOrder(a.podPhase) != phaseOrder(b.podPhase) { return phaseOrder(a.podPhase) < phaseOrder(b.podPhase) }
-        if a.isPodReady != b.isPodReady { return !a.isPodReady }
+        if phaseOrder(a.phase) != phaseOrder(b.phase) { return phaseOrder(a.phase) < phaseOrder(b.phase) }
+        if a.isReady != b.isReady { return !a.isReady }
         if ra != rb { return ra > rb }
-        if a.isPodReady, let sa = a.readySince, let sb = b.readySince, sa != sb { return sa > sb }
+        if a.isReady, let sa = a.readySince, let sb = b.readySince, sa != sb { return sa > sb }
         if a.restartCount != b.restartCount { return a.restartCount > b.restartCount }
         if a.creationDate != b.creationDate { return a.creationDate > b.creationDate }
         return a.objectName < b.objectName
@@ -61,44 +62,39 @@ enum ReplicaSetDecisions {
 
     /// The status a ReplicaSet should have given its active owned pods (upstream's
     /// `calculateStatus`; conditions are kept as they are).
-    static func status(of replicaSet: JSONValue, activePods: [JSONValue], now: Date = Date()) -> JSONValue {
-        let templateLabels = replicaSet["spec"]?["template"]?["metadata"]?["labels"]?.objectValue ?? [:]
+    static func status(of replicaSet: apps.v1.ReplicaSet, activePods: [core.v1.Pod], now: Date = Date()) -> apps.v1.ReplicaSetStatus {
+        let templateLabels = replicaSet.spec?.template?.metadata?.labels ?? [:]
         let minReady = replicaSet.minReadySeconds
-        var fullyLabeled = 0, ready = 0, available = 0
+        var fullyLabeled: Int32 = 0, ready: Int32 = 0, available: Int32 = 0
         for pod in activePods {
             let labels = pod.objectLabels
-            if templateLabels.allSatisfy({ labels[$0.key] == $0.value.stringValue }) { fullyLabeled += 1 }
-            if pod.isPodReady {
+            if templateLabels.allSatisfy({ labels[$0.key] == $0.value }) { fullyLabeled += 1 }
+            if pod.isReady {
                 ready += 1
-                if pod.isPodAvailable(minReadySeconds: minReady, now: now) { available += 1 }
+                if pod.isAvailable(minReadySeconds: minReady, now: now) { available += 1 }
             }
         }
-        var status: JSONValue = [
-            "replicas": .int(Int64(activePods.count)), "fullyLabeledReplicas": .int(Int64(fullyLabeled)),
-            "readyReplicas": .int(Int64(ready)), "availableReplicas": .int(Int64(available)),
-            "observedGeneration": .int(replicaSet.generation),
-        ]
-        if let conditions = replicaSet["status"]?["conditions"], !conditions.isNull { status["conditions"] = conditions }
-        return status
+        return apps.v1.ReplicaSetStatus(availableReplicas: available, conditions: replicaSet.status?.conditions,
+                                        fullyLabeledReplicas: fullyLabeled, observedGeneration: replicaSet.generation,
+                                        readyReplicas: ready, replicas: Int32(activePods.count))
     }
 
     /// Whether `current` already says what `desired` does (only the fields the controller writes).
-    static func statusMatches(_ current: JSONValue?, _ desired: JSONValue) -> Bool {
-        for field in ["replicas", "fullyLabeledReplicas", "readyReplicas", "availableReplicas", "observedGeneration"] {
-            if (current?[field]?.intValue ?? 0) != (desired[field]?.intValue ?? 0) { return false }
-        }
-        return true
+    static func statusMatches(_ current: apps.v1.ReplicaSetStatus?, _ desired: apps.v1.ReplicaSetStatus) -> Bool {
+        (current?.replicas ?? 0) == desired.replicas
+            && (current?.fullyLabeledReplicas ?? 0) == (desired.fullyLabeledReplicas ?? 0)
+            && (current?.readyReplicas ?? 0) == (desired.readyReplicas ?? 0)
+            && (current?.availableReplicas ?? 0) == (desired.availableReplicas ?? 0)
+            && (current?.observedGeneration ?? 0) == (desired.observedGeneration ?? 0)
     }
 
     /// The pod a ReplicaSet creates from its template (upstream's `GetPodFromTemplate`).
-    static func pod(from replicaSet: JSONValue) -> JSONValue {
-        let template = replicaSet["spec"]?["template"] ?? [:]
-        var metadata: JSONValue = ["generateName": .string(replicaSet.objectName + "-"),
-                                   "namespace": .string(replicaSet.objectNamespace),
-                                   "ownerReferences": [controllerOwnerReference(to: replicaSet, apiVersion: "apps/v1", kind: "ReplicaSet")]]
-        for field in ["labels", "annotations", "finalizers"] {
-            if let value = template["metadata"]?[field], !value.isNull { metadata[field] = value }
-        }
-        return ["apiVersion": "v1", "kind": "Pod", "metadata": metadata, "spec": template["spec"] ?? [:]]
+    static func pod(from replicaSet: apps.v1.ReplicaSet) -> core.v1.Pod {
+        let template = replicaSet.spec?.template
+        let metadata = meta.v1.ObjectMeta(annotations: template?.metadata?.annotations, finalizers: template?.metadata?.finalizers,
+                                          generateName: replicaSet.objectName + "-", labels: template?.metadata?.labels,
+                                          namespace: replicaSet.objectNamespace,
+                                          ownerReferences: [replicaSet.controllerOwnerReference])
+        return core.v1.Pod(metadata: metadata, spec: template?.spec ?? core.v1.PodSpec(containers: []))
     }
 }

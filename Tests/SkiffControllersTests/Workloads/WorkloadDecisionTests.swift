@@ -1,5 +1,6 @@
 import Foundation
 import SkiffAPI
+import SkiffClient
 @testable import SkiffControllers
 import Testing
 
@@ -18,12 +19,12 @@ import Testing
     }
 
     static func pod(_ name: String, node: String = "", phase: String = "Running", ready: Bool = true,
-                    created: String = "2024-01-01T00:00:00Z") -> JSONValue {
-        ["metadata": ["name": .string(name), "namespace": "default", "creationTimestamp": .string(created)],
-         "spec": ["nodeName": .string(node)],
-         "status": ["phase": .string(phase),
-                    "conditions": [["type": "Ready", "status": .string(ready ? "True" : "False"),
-                                    "lastTransitionTime": "2024-01-01T00:00:00Z"]]]]
+                    created: String = "2024-01-01T00:00:00Z") -> core.v1.Pod {
+        core.v1.Pod(metadata: meta.v1.ObjectMeta(creationTimestamp: meta.v1.Time(rfc3339: created), name: name, namespace: "default"),
+                    spec: core.v1.PodSpec(containers: [], nodeName: node),
+                    status: core.v1.PodStatus(conditions: [core.v1.PodCondition(lastTransitionTime: "2024-01-01T00:00:00Z",
+                                                                                status: ready ? "True" : "False", type: "Ready")],
+                                              phase: phase))
     }
 
     @Test func deletesUnscheduledThenPendingThenNotReadyThenNewest() {
@@ -89,9 +90,9 @@ import Testing
     /// `kubectl rollout undo` brings an older ReplicaSet back: it takes the next revision and keeps the ones
     /// it had before in `revision-history`, as upstream's SetNewReplicaSetAnnotations.
     @Test func aReplicaSetBroughtBackKeepsItsOldRevisionsInRevisionHistory() {
-        let deployment: JSONValue = ["metadata": ["annotations": ["kubernetes.io/change-cause": "undo",
-                                                                  "deployment.kubernetes.io/revision": "2"]]]
-        let a: JSONValue = ["metadata": ["name": "web-a", "annotations": ["deployment.kubernetes.io/revision": "1"]]]
+        let deployment = apps.v1.Deployment(metadata: meta.v1.ObjectMeta(annotations: ["kubernetes.io/change-cause": "undo",
+                                                                                        "deployment.kubernetes.io/revision": "2"]))
+        let a = apps.v1.ReplicaSet(metadata: meta.v1.ObjectMeta(annotations: ["deployment.kubernetes.io/revision": "1"], name: "web-a"))
         let back = DeploymentSyncer.newReplicaSetAnnotations(a, deployment: deployment, revision: 3)
         #expect(back.annotations["deployment.kubernetes.io/revision"] == "3")
         #expect(back.annotations["deployment.kubernetes.io/revision-history"] == "1")
@@ -102,7 +103,7 @@ import Testing
         #expect(DeploymentSyncer.newReplicaSetAnnotations(again, deployment: deployment, revision: 5) == again)
     }
 
-    @Test func templateHashIsStableAndSensitive() {
+    @Test func templateHashIsStableAndSensitive() throws {
         let a: JSONValue = ["metadata": ["labels": ["app": "nginx"]], "spec": ["containers": [["name": "nginx", "image": "nginx:1.24"]]]]
         let reordered: JSONValue = ["spec": ["containers": [["image": "nginx:1.24", "name": "nginx"]]], "metadata": ["labels": ["app": "nginx"]]]
         let changed: JSONValue = ["metadata": ["labels": ["app": "nginx"]], "spec": ["containers": [["name": "nginx", "image": "nginx:1.25"]]]]
@@ -111,8 +112,14 @@ import Testing
         #expect(hash != DeploymentMath.podTemplateHash(changed))
         #expect(hash != DeploymentMath.podTemplateHash(a, collisionCount: 1))
         #expect(hash.allSatisfy { "bcdfghjklmnpqrstvwxz2456789".contains($0) })
-        var labelled = a
-        labelled.setValue(.string(hash), at: ["metadata", "labels", "pod-template-hash"])
-        #expect(DeploymentMath.templatesEqualIgnoringHash(labelled, reordered))
+        var labelled = try core.v1.PodTemplateSpec(json: a)
+        labelled.setLabel("pod-template-hash", hash)
+        #expect(DeploymentMath.templatesEqualIgnoringHash(labelled, try core.v1.PodTemplateSpec(json: reordered)))
+        #expect(!DeploymentMath.templatesEqualIgnoringHash(labelled, try core.v1.PodTemplateSpec(json: changed)))
+        // No labels but the hash is the same template as no labels at all.
+        var bare = core.v1.PodTemplateSpec(spec: core.v1.PodSpec(containers: []))
+        let plain = bare
+        bare.setLabel("pod-template-hash", "x")
+        #expect(DeploymentMath.templatesEqualIgnoringHash(bare, plain))
     }
 }
