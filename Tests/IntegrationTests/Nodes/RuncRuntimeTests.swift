@@ -367,7 +367,9 @@ import Testing
 
             let (shared, _) = try f.pod("shared", shareProcessNamespace: true)
             let sleeper = try f.start(shared, "sleeper", "sleep 3600")
-            let looker = try f.start(shared, "looker", "ps -o args")
+            // The sleeper's start may still be on its way from runc's init to `sleep` (busy CI): look for a while.
+            let looker = try f.start(shared, "looker",
+                                     "for i in $(seq 50); do ps -o args | grep -q '^sleep 3600' && break; sleep 0.1; done; ps -o args")
             #expect(await f.exit(looker)?.exitCode == 0)
             #expect(f.lines(shared, "looker").contains("sleep 3600"), "\(f.lines(shared, "looker"))")
             f.runtime.stop(containerID: sleeper.id, force: true)
