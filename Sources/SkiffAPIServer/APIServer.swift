@@ -99,8 +99,18 @@ public final class APIServer: Service, Sendable {
         hub = WatchCacheHub(store: store, caches: registry.caches, logger: logger)
         health.register("watch-cache")
         health.register("bootstrap")
-        let admission = Admission(defaultNotReadyTolerationSeconds: configuration.defaultNotReadyTolerationSeconds,
-                                  defaultUnreachableTolerationSeconds: configuration.defaultUnreachableTolerationSeconds)
+        let namespaces = registry.resource(group: "", resource: "namespaces")?.cache
+        let hub = hub
+        let admission = AdmissionChain.builtin(
+            namespaces: { name in
+                guard let namespaces else { return nil }
+                if let cached = namespaces.get(namespace: "", name: name) { return try cached.parsed() }
+                // Created a moment ago? Catch up with the store before refusing.
+                try await hub.waitUntilFresh()
+                return try namespaces.get(namespace: "", name: name)?.parsed()
+            },
+            notReadyTolerationSeconds: configuration.defaultNotReadyTolerationSeconds,
+            unreachableTolerationSeconds: configuration.defaultUnreachableTolerationSeconds)
         var rest = RESTHandler(store: store, hub: hub, registry: registry, admission: admission, logger: logger,
                                clock: { Date() })
         // The kubelets check this certificate against the cluster CA (upstream's kubelet client certificate).

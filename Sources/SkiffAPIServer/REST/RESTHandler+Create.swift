@@ -25,7 +25,7 @@ extension RESTHandler {
         let context = StrategyContext(namespace: request.namespace, user: request.user, dryRun: dryRun)
         ObjectLifecycle.prepareForCreate(&object, resource: resource, namespace: request.namespace, now: clock())
         resource.strategy.prepareForCreate(&object, context: context)
-        try await admission.admitCreate(&object, resource: resource, namespace: request.namespace, handler: self)
+        try await admission.admitCreate(&object, resource: resource, namespace: request.namespace)
 
         // A generated name that collides is retried with a new one, as upstream's RetryGenerateName does.
         for attempt in 0..<8 {
@@ -81,8 +81,7 @@ extension RESTHandler {
     /// Validates a stored-form object; problems are named by the request's version's field paths.
     func validateCreate(_ object: JSONValue, resource: ServedResource, context: StrategyContext) -> APIError? {
         let storage = resource.storage
-        let problems = ObjectMetaValidation.validateCreate(object, resource: storage)
-            + KindValidation.validateCreate(object, group: storage.group, resource: storage.resource)
+        let problems = ObjectMetaValidation.validateCreate(object, resource: storage) + storage.definition.validate(object)
         if !problems.isEmpty { return invalid(resource, name: object["metadata"]?["name"]?.stringValue ?? "", problems, in: object) }
         return resource.strategy.validateCreate(object, context: context)
     }

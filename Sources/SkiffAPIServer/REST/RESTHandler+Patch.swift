@@ -55,7 +55,7 @@ extension RESTHandler {
                 created = try self.storedCreate(created, resource: resource)
                 ObjectLifecycle.prepareForCreate(&created, resource: resource, namespace: request.namespace, now: self.clock())
                 resource.strategy.prepareForCreate(&created, context: context)
-                try await self.admission.admitCreate(&created, resource: resource, namespace: request.namespace, handler: self)
+                try await self.admission.admitCreate(&created, resource: resource, namespace: request.namespace)
                 if let error = self.validateCreate(created, resource: resource, context: context) { throw error }
                 try resource.strategy.beforeStore(&created, old: nil, dryRun: dryRun)
                 return .create(created)

@@ -62,7 +62,7 @@ extension RESTHandler {
                 var created = try self.storedCreate(served, resource: resource)
                 ObjectLifecycle.prepareForCreate(&created, resource: resource, namespace: request.namespace, now: self.clock())
                 resource.strategy.prepareForCreate(&created, context: context)
-                try await self.admission.admitCreate(&created, resource: resource, namespace: request.namespace, handler: self)
+                try await self.admission.admitCreate(&created, resource: resource, namespace: request.namespace)
                 if let error = self.validateCreate(created, resource: resource, context: context) { throw error }
                 try resource.strategy.beforeStore(&created, old: nil, dryRun: dryRun)
                 return .create(self.recordCreate(created, manager: manager, resource: resource))
@@ -98,14 +98,14 @@ extension RESTHandler {
         ObjectLifecycle.prepareForUpdate(&object, old: old, resource: storage)
         var problems = ObjectMetaValidation.validateUpdate(object, old: old, resource: storage)
         if subresource == nil {
-            problems += KindValidation.validateUpdate(object, old: old, group: storage.group, resource: storage.resource)
+            problems += storage.definition.validateUpdate(object, old: old)
         }
         if !problems.isEmpty { throw invalid(resource, name: name, problems, in: object) }
         let strategyError = subresource == "status"
             ? resource.strategy.validateStatusUpdate(object, old: old, context: context)
             : resource.strategy.validateUpdate(object, old: old, context: context)
         if let strategyError { throw strategyError }
-        try await admission.admitUpdate(&object, old: old, resource: resource, handler: self)
+        try await admission.admitUpdate(&object, old: old, resource: resource)
         try resource.strategy.beforeStore(&object, old: old, dryRun: context.dryRun)
         if let manager {
             object = recordUpdate(object, old: old, manager: manager, subresource: subresource, resource: resource)

@@ -10,7 +10,7 @@ struct RESTHandler: Sendable {
     let store: any Store
     let hub: WatchCacheHub
     let registry: ResourceRegistry
-    let admission: Admission
+    let admission: AdmissionChain
     let logger: Logger
     let clock: @Sendable () -> Date
     /// Reaches kubelets for logs, exec, attach and port-forward (nil: this server cannot).

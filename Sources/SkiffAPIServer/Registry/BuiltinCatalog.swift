@@ -11,11 +11,9 @@ enum BuiltinCatalog {
 
     static func registry(schemas: SchemaRegistry) -> ResourceRegistry {
         let infos = BuiltinResources.infos
-        let allocator = ServiceAllocator()
+        let shared = KindSharedState()
         let served = infos.map {
-            ServedResource(info: $0, strategy: KindBehaviours.strategy(group: $0.group, resource: $0.resource, services: allocator),
-                           fields: KindBehaviours.fields(group: $0.group, resource: $0.resource), 
-                           table: Printers.convertor(group: $0.group, resource: $0.resource),
+            ServedResource(info: $0, definition: BuiltinKinds.definition(group: $0.group, resource: $0.resource), shared: shared,
                            schemas: schemas)
         }
         var all = served
@@ -28,7 +26,7 @@ enum BuiltinCatalog {
         let registry = ResourceRegistry(resources: all, groupOrder: BuiltinResources.groupOrder)
         if let services = registry.resource(group: "", resource: "services") {
             let cache = services.cache
-            allocator.services.withLock { $0 = { cache.list(namespace: nil, atLeast: 0).objects.compactMap { try? $0.parsed() } } }
+            shared.services.services.withLock { $0 = { cache.list(namespace: nil, atLeast: 0).objects.compactMap { try? $0.parsed() } } }
         }
         return registry
     }

@@ -1,29 +1,26 @@
 import SkiffServerCodecs
 import SkiffAPI
 
-/// A resource this server stores and serves: discovery facts, storage layout, kind behaviour,
-/// selectable fields, table columns, and its watch cache.
+/// A resource this server stores and serves: discovery facts, storage layout, its kind's definition
+/// (strategy, selectable fields, table, validation), and its watch cache.
 final class ServedResource: Sendable {
     let info: ResourceInfo
     /// Storage key segment: `pods`, `deployments.apps`.
     let segment: String
+    let definition: KindDefinition
     let strategy: any ResourceStrategy
-    let fields: ResourceFields
-    let table: any TableConvertor
     let cache: ResourceCache
     let schemas: SchemaRegistry
     /// How this version reaches its storage when it is not the storage version; `nil` when it is.
     let conversion: VersionConversion?
 
-    init(info: ResourceInfo, strategy: any ResourceStrategy, fields: ResourceFields, table: any TableConvertor,
-         schemas: SchemaRegistry, windowCapacity: Int = 4096) {
+    init(info: ResourceInfo, definition: KindDefinition, shared: KindSharedState, schemas: SchemaRegistry, windowCapacity: Int = 4096) {
         self.info = info
         self.segment = info.group.isEmpty ? info.resource : "\(info.resource).\(info.group)"
-        self.strategy = strategy
-        self.fields = fields
-        self.table = table
+        self.definition = definition
+        self.strategy = definition.strategy(shared)
         self.schemas = schemas
-        self.cache = ResourceCache(groupResource: segment, fields: fields, windowCapacity: windowCapacity)
+        self.cache = ResourceCache(groupResource: segment, fields: definition.fields, windowCapacity: windowCapacity)
         self.conversion = nil
     }
 
@@ -32,9 +29,8 @@ final class ServedResource: Sendable {
     init(info: ResourceInfo, servingFrom storage: ServedResource, converter: any VersionConverter) {
         self.info = info
         self.segment = storage.segment
+        self.definition = storage.definition
         self.strategy = storage.strategy
-        self.fields = storage.fields
-        self.table = storage.table
         self.schemas = storage.schemas
         self.cache = storage.cache
         self.conversion = VersionConversion(storage: storage, converter: converter,
@@ -43,6 +39,9 @@ final class ServedResource: Sendable {
 
     /// The resource in its storage version (itself unless this version is converted).
     var storage: ServedResource { conversion?.storage ?? self }
+
+    var fields: ResourceFields { definition.fields }
+    var table: any TableConvertor { definition.table }
 
     var group: String { info.group }
     var resource: String { info.resource }

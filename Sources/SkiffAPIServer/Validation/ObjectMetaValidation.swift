@@ -19,21 +19,12 @@ enum ObjectMetaValidation {
         }
     }
 
-    static func nameRule(group: String, resource: String) -> NameRule {
-        switch (group, resource) {
-        case ("", "namespaces"): return .label
-        case ("", "services"): return .dns1035
-        case ("rbac.authorization.k8s.io", _): return .pathSegment
-        default: return .subdomain
-        }
-    }
-
     static let annotationsSizeLimit = 256 * 1024
 
     static func validateCreate(_ object: JSONValue, resource: ServedResource) -> [FieldProblem] {
         let metadata = object["metadata"] ?? [:]
         var problems: [FieldProblem] = []
-        let rule = nameRule(group: resource.group, resource: resource.resource)
+        let rule = resource.definition.nameRule
         let name = metadata["name"]?.stringValue ?? ""
         let generateName = metadata["generateName"]?.stringValue ?? ""
         if !generateName.isEmpty {

@@ -9,37 +9,9 @@ struct ColumnPrinter: TableConvertor {
     func cells(for object: JSONValue, now: Date) -> [JSONValue] { row(object, now) }
 }
 
-/// The per-kind tables `kubectl get` shows (upstream's `pkg/printers/internalversion/printers.go`).
+/// Cells the per-kind tables share (upstream's `pkg/printers/internalversion/printers.go`; each kind's
+/// table is in its `Registry/Kinds` folder).
 enum Printers {
-    static func convertor(group: String, resource: String) -> any TableConvertor {
-        switch (group, resource) {
-        case ("", "pods"): return WorkloadPrinters.pods
-        case ("apps", "deployments"): return WorkloadPrinters.deployments
-        case ("apps", "replicasets"): return WorkloadPrinters.replicaSets
-        case ("", "replicationcontrollers"): return WorkloadPrinters.replicationControllers
-        case ("apps", "statefulsets"): return WorkloadPrinters.statefulSets
-        case ("apps", "daemonsets"): return WorkloadPrinters.daemonSets
-        case ("batch", "jobs"): return WorkloadPrinters.jobs
-        case ("batch", "cronjobs"): return WorkloadPrinters.cronJobs
-        case ("apps", "controllerrevisions"): return WorkloadPrinters.controllerRevisions
-        case ("", "services"): return ClusterPrinters.services
-        case ("", "endpoints"): return ClusterPrinters.endpoints
-        case ("apiregistration.k8s.io", "apiservices"): return ClusterPrinters.apiServices
-        case ("discovery.k8s.io", "endpointslices"): return ClusterPrinters.endpointSlices
-        case ("", "nodes"): return ClusterPrinters.nodes
-        case ("", "namespaces"): return ClusterPrinters.namespaces
-        case ("", "events"): return ClusterPrinters.events
-        case ("autoscaling", "horizontalpodautoscalers"): return AutoscalingPrinters.horizontalPodAutoscalers
-        case ("", "configmaps"): return ClusterPrinters.configMaps
-        case ("", "secrets"): return ClusterPrinters.secrets
-        case ("", "serviceaccounts"): return ClusterPrinters.serviceAccounts
-        case ("coordination.k8s.io", "leases"): return ClusterPrinters.leases
-        case ("", "persistentvolumeclaims"): return ClusterPrinters.persistentVolumeClaims
-        case ("", "persistentvolumes"): return ClusterPrinters.persistentVolumes
-        default: return DefaultTableConvertor()
-        }
-    }
-
     // MARK: - shared cells
 
     static let nameColumn = TableColumn(name: "Name", type: "string", format: "name", description: "Name must be unique within a namespace.")
@@ -75,5 +47,16 @@ enum Printers {
         }
         let text = Selectors.labelSelectorString(value)
         return .string(text.isEmpty ? "<none>" : text)
+    }
+
+    /// `RWO,ROX` from a volume's or claim's access modes.
+    static func accessModes(_ value: JSONValue?) -> String {
+        let short = ["ReadWriteOnce": "RWO", "ReadOnlyMany": "ROX", "ReadWriteMany": "RWX", "ReadWriteOncePod": "RWOP"]
+        return (value?.arrayValue ?? []).compactMap { $0.stringValue.flatMap { short[$0] } }.joined(separator: ",")
+    }
+
+    static func nonEmpty(_ text: String?) -> String {
+        guard let text, !text.isEmpty else { return "<none>" }
+        return text
     }
 }

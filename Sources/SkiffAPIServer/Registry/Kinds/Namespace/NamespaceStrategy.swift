@@ -27,7 +27,7 @@ struct NamespaceStrategy: ResourceStrategy {
 
     func beforeDelete(_ object: inout JSONValue, now: Date, propagationPolicy: String?) throws -> UpdateDecision? {
         let name = object["metadata"]?["name"]?.stringValue ?? ""
-        if Admission.immortalNamespaces.contains(name) {
+        if NamespaceLifecycle.immortalNamespaces.contains(name) {
             throw APIError.forbidden(group: "", resource: "namespaces", name: name, detail: "this namespace may not be deleted")
         }
         if object["metadata"]?["deletionTimestamp"] != nil {

@@ -1,12 +1,17 @@
 import Foundation
 import SkiffAPI
 
-/// The HorizontalPodAutoscaler table (upstream's `printHorizontalPodAutoscaler`), printed from the
-/// stored autoscaling/v2 form for every served version.
-enum AutoscalingPrinters {
+/// HorizontalPodAutoscalers (stored as autoscaling/v2): validation and the table.
+enum HorizontalPodAutoscalerKind {
+    static let definition = KindDefinition(group: "autoscaling", resource: "horizontalpodautoscalers") {
+        $0.strategy = { _ in DefaultingStrategy(tracksGeneration: true, hasStatusSubresource: true) }
+        $0.table = table
+        $0.validate = AutoscalingValidation.validate
+    }
+
     private typealias P = Printers
 
-    static let horizontalPodAutoscalers = ColumnPrinter(
+    static let table = ColumnPrinter(
         columns: [P.nameColumn, P.column("Reference"), P.column("Targets"), P.column("MinPods"), P.column("MaxPods", "integer"),
                   P.column("Replicas", "integer"), P.ageColumn],
         row: { hpa, now in
