@@ -41,25 +41,25 @@ public struct RemoteCommandError: Error, Sendable, Equatable {
     public var message: String
 }
 
-/// The `metav1.Status` objects the error stream carries (upstream's remotecommand server writes the same).
+/// The `metav1.Status` objects the error stream carries (upstream's remotecommand server writes the same:
+/// no kind or apiVersion, an empty `metadata`).
 enum StreamStatus {
-    static let success: JSONValue = ["metadata": [:], "status": "Success"]
+    static let success = meta.v1.Status(apiVersion: nil, kind: nil, metadata: meta.v1.ListMeta(), status: "Success")
 
     /// A command's non-zero exit: kubectl turns this into `command terminated with exit code N`.
-    static func exitCode(_ code: Int32, command: [String]) -> JSONValue {
-        [
-            "metadata": [:], "status": "Failure",
-            "message": .string("command terminated with non-zero exit code: error executing command [\(command.joined(separator: " "))], exit code \(code)"),
-            "reason": "NonZeroExitCode",
-            "details": ["causes": [["reason": "ExitCode", "message": .string(String(code))]]],
-        ]
+    static func exitCode(_ code: Int32, command: [String]) -> meta.v1.Status {
+        meta.v1.Status(
+            apiVersion: nil,
+            details: meta.v1.StatusDetails(causes: [meta.v1.StatusCause(message: String(code), reason: "ExitCode")]),
+            kind: nil,
+            message: "command terminated with non-zero exit code: error executing command [\(command.joined(separator: " "))], exit code \(code)",
+            metadata: meta.v1.ListMeta(), reason: "NonZeroExitCode", status: "Failure")
     }
 
     /// Anything else that went wrong, as `apierrors.NewInternalError` words it.
-    static func internalError(_ message: String) -> JSONValue {
-        [
-            "metadata": [:], "status": "Failure", "message": .string("Internal error occurred: \(message)"),
-            "reason": "InternalError", "details": ["causes": [["message": .string(message)]]], "code": 500,
-        ]
+    static func internalError(_ message: String) -> meta.v1.Status {
+        meta.v1.Status(apiVersion: nil, code: 500, details: meta.v1.StatusDetails(causes: [meta.v1.StatusCause(message: message)]),
+                       kind: nil, message: "Internal error occurred: \(message)", metadata: meta.v1.ListMeta(),
+                       reason: "InternalError", status: "Failure")
     }
 }

@@ -16,7 +16,7 @@ protocol RemoteCommandTransport: Sendable {
     /// Called on a thread that may block, never on an event loop.
     func send(_ stream: RemoteCommandStream, _ bytes: [UInt8]) -> Bool
     /// Writes the final status (`metav1.Status`) on the error stream and closes the connection.
-    func finish(status: JSONValue)
+    func finish(status: meta.v1.Status)
 }
 
 /// One exec or attach: copies the client's stdin to the command and its output to the client, and tells how

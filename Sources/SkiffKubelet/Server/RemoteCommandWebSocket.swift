@@ -59,13 +59,13 @@ struct WebSocketRemoteCommandTransport: RemoteCommandTransport {
         return (try? channel.writeAndFlush(wsProtocol.frame(channel: number, bytes, allocator: channel.allocator)).wait()) != nil
     }
 
-    func finish(status: JSONValue) {
+    func finish(status: meta.v1.Status) {
         var payload: [UInt8] = []
         if wsProtocol.statusObjects {
-            payload = status.serialized()
-        } else if status["status"]?.stringValue != "Success" {
+            payload = status.json.serialized()
+        } else if status.status != "Success" {
             // Before v4 the error channel carried only the message of a failure.
-            payload = Array((status["message"]?.stringValue ?? "").utf8)
+            payload = Array((status.message ?? "").utf8)
         }
         let channel = self.channel
         if !payload.isEmpty {

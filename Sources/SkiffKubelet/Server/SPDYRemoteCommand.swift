@@ -108,12 +108,12 @@ struct SPDYRemoteCommandTransport: RemoteCommandTransport {
         return (try? writer.send(id, bytes).wait()) != nil
     }
 
-    func finish(status: JSONValue) {
+    func finish(status: meta.v1.Status) {
         var payload: [UInt8] = []
         if statusObjects {
-            payload = status.serialized()
-        } else if status["status"]?.stringValue != "Success" {
-            payload = Array((status["message"]?.stringValue ?? "").utf8)
+            payload = status.json.serialized()
+        } else if status.status != "Success" {
+            payload = Array((status.message ?? "").utf8)
         }
         if let error = streams["error"] { writer.send(error, payload, fin: true) }
         for name in ["stdout", "stderr"] {

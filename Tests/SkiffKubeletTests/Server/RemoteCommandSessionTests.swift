@@ -9,9 +9,9 @@ import Testing
 /// An attach session's terminal plumbing, with a transport that only records.
 @Suite struct RemoteCommandSessionTests {
     final class Recorder: RemoteCommandTransport {
-        let finished = Mutex<[JSONValue]>([])
+        let finished = Mutex<[meta.v1.Status]>([])
         func send(_ stream: RemoteCommandStream, _ bytes: [UInt8]) -> Bool { true }
-        func finish(status: JSONValue) { finished.withLock { $0.append(status) } }
+        func finish(status: meta.v1.Status) { finished.withLock { $0.append(status) } }
     }
 
     @Test func aSizeSentBeforeTheAttachReachesTheTerminalAndStdinEndsOnce() async throws {
