@@ -17,24 +17,21 @@ struct NodeInfo: Sendable {
     /// The runtime enforces `resources.limits` (else a `LimitsEnforced=False` condition says it does not).
     var enforcesLimits = true
 
-    func nodeObject(now: Date) -> JSONValue {
-        var object: JSONValue = [
-            "apiVersion": "v1", "kind": "Node",
-            "metadata": ["name": .string(name), "labels": [
-                "kubernetes.io/hostname": .string(name), "kubernetes.io/os": "linux", "kubernetes.io/arch": .string(Self.arch),
-                "beta.kubernetes.io/os": "linux", "beta.kubernetes.io/arch": .string(Self.arch),
-                "node.skiff.dev/runtime": .string(runtimeVersion.components(separatedBy: "://").first ?? ""),
-            ]],
-            "status": status(now: now),
+    func nodeObject(now: Date) -> core.v1.Node {
+        let labels = [
+            "kubernetes.io/hostname": name, "kubernetes.io/os": "linux", "kubernetes.io/arch": Self.arch,
+            "beta.kubernetes.io/os": "linux", "beta.kubernetes.io/arch": Self.arch,
+            "node.skiff.dev/runtime": runtimeVersion.components(separatedBy: "://").first ?? "",
         ]
-        if let podCIDR { object["spec"] = ["podCIDR": .string(podCIDR), "podCIDRs": [.string(podCIDR)]] }
-        return object
+        return core.v1.Node(metadata: meta.v1.ObjectMeta(labels: labels, name: name),
+                            spec: podCIDR.map { core.v1.NodeSpec(podCIDR: $0, podCIDRs: [$0]) },
+                            status: status(now: now))
     }
 
-    func status(now: Date) -> JSONValue {
-        let resources: JSONValue = [
-            "cpu": .string(String(ProcessInfo.processInfo.activeProcessorCount)),
-            "memory": .string("\(Self.memoryKiB())Ki"), "pods": "110",
+    func status(now: Date) -> core.v1.NodeStatus {
+        let resources: [String: Quantity] = [
+            "cpu": Quantity(String(ProcessInfo.processInfo.activeProcessorCount)),
+            "memory": Quantity("\(Self.memoryKiB())Ki"), "pods": "110",
         ]
         var uts = utsname()
         uname(&uts)
@@ -43,19 +40,15 @@ struct NodeInfo: Sendable {
             .trimmingCharacters(in: .whitespacesAndNewlines) ?? name
         let bootID = (try? String(contentsOfFile: "/proc/sys/kernel/random/boot_id", encoding: .utf8))?
             .trimmingCharacters(in: .whitespacesAndNewlines) ?? name
-        return [
-            "capacity": resources, "allocatable": resources,
-            "conditions": NodeRegistration.conditions(now: now, ready: true, enforcesLimits: enforcesLimits),
-            "addresses": [["type": "InternalIP", "address": .string(hostIP)], ["type": "Hostname", "address": .string(name)]],
-            "daemonEndpoints": ["kubeletEndpoint": ["Port": .int(Int64(kubeletPort))]],
-            "nodeInfo": [
-                "machineID": .string(machineID), "systemUUID": .string(machineID), "bootID": .string(bootID),
-                "kernelVersion": .string(kernel), "osImage": .string(Self.osImage()),
-                "containerRuntimeVersion": .string(runtimeVersion),
-                "kubeletVersion": "v1.32.1+skiff", "kubeProxyVersion": "v1.32.1+skiff", "operatingSystem": "linux",
-                "architecture": .string(Self.arch),
-            ],
-        ]
+        return core.v1.NodeStatus(
+            addresses: [core.v1.NodeAddress(address: hostIP, type: "InternalIP"), core.v1.NodeAddress(address: name, type: "Hostname")],
+            allocatable: resources, capacity: resources,
+            conditions: NodeRegistration.conditions(now: now, ready: true, enforcesLimits: enforcesLimits),
+            daemonEndpoints: core.v1.NodeDaemonEndpoints(kubeletEndpoint: core.v1.DaemonEndpoint(Port: Int32(clamping: kubeletPort))),
+            nodeInfo: core.v1.NodeSystemInfo(
+                architecture: Self.arch, bootID: bootID, containerRuntimeVersion: runtimeVersion, kernelVersion: kernel,
+                kubeProxyVersion: "v1.32.1+skiff", kubeletVersion: "v1.32.1+skiff", machineID: machineID,
+                operatingSystem: "linux", osImage: Self.osImage(), systemUUID: machineID))
     }
 
     static var arch: String {

@@ -16,12 +16,12 @@ public struct NodeRegistration: Sendable {
 
     /// Creates the Node (a 409 means an earlier run did), writes its status and renews its Lease; retries
     /// while the API server is unreachable or starting, and throws on a refusal (4xx).
-    public func register(name: String, object: JSONValue, status: @Sendable () -> JSONValue) async throws {
+    public func register(name: String, object: core.v1.Node, status: @Sendable () -> core.v1.NodeStatus) async throws {
         var delay: Duration = .milliseconds(200)
         while true {
             do {
                 do {
-                    _ = try await client.json(.POST, "/api/v1/nodes", body: object)
+                    _ = try await client.nodes().create(object)
                 } catch let error as APIError where error.code == 409 {}
                 try await reportStatus(name: name, status: status())
                 try await renewLease(name: name)
@@ -38,25 +38,21 @@ public struct NodeRegistration: Sendable {
     }
 
     /// Writes the node's status (a merge patch of `status`).
-    public func reportStatus(name: String, status: JSONValue) async throws {
-        _ = try await client.json(.PATCH, "/api/v1/nodes/\(name)/status", body: ["status": status],
-                                  contentType: "application/merge-patch+json")
+    public func reportStatus(name: String, status: core.v1.NodeStatus) async throws {
+        _ = try await client.nodes().patch(name, .merge(["status": status.json]), subresource: "status")
     }
 
     /// Renews (or creates) the node's Lease in `kube-node-lease`, as the kubelet does every 10 s.
     public func renewLease(name: String, durationSeconds: Int = 40) async throws {
-        let now = JSONValue.string(meta.v1.MicroTime(Date()).rfc3339)
+        let now = meta.v1.MicroTime(Date())
+        let leases = client.api(coordination.v1.Lease.self, namespace: "kube-node-lease")
         do {
-            _ = try await client.json(.PATCH, "/apis/coordination.k8s.io/v1/namespaces/kube-node-lease/leases/\(name)",
-                                      body: ["spec": ["holderIdentity": .string(name), "renewTime": now]],
-                                      contentType: "application/merge-patch+json")
+            _ = try await leases.patch(name, .merge(["spec": ["holderIdentity": .string(name), "renewTime": now.json]]))
         } catch let error as APIError where error.code == 404 {
-            _ = try await client.json(.POST, "/apis/coordination.k8s.io/v1/namespaces/kube-node-lease/leases", body: [
-                "apiVersion": "coordination.k8s.io/v1", "kind": "Lease",
-                "metadata": ["name": .string(name), "namespace": "kube-node-lease"],
-                "spec": ["holderIdentity": .string(name), "leaseDurationSeconds": .int(Int64(durationSeconds)),
-                         "renewTime": now],
-            ])
+            let spec = coordination.v1.LeaseSpec(holderIdentity: name, leaseDurationSeconds: Int32(clamping: durationSeconds),
+                                                 renewTime: now)
+            _ = try await leases.create(coordination.v1.Lease(metadata: meta.v1.ObjectMeta(name: name, namespace: "kube-node-lease"),
+                                                              spec: spec))
         }
     }
 
@@ -64,13 +60,13 @@ public struct NodeRegistration: Sendable {
     /// `enforcesLimits: false` adds `LimitsEnforced=False` (a condition of Skiff's own, as node-problem-detector
     /// adds its own): a node whose runtime cannot hold containers to their limits says so where
     /// `kubectl describe node` shows it.
-    public static func conditions(now: Date, ready: Bool, enforcesLimits: Bool = true) -> JSONValue {
-        let time = JSONValue.string(meta.v1.Time(now).rfc3339)
-        func condition(_ type: String, _ status: String, _ reason: String, _ message: String) -> JSONValue {
-            ["type": .string(type), "status": .string(status), "lastHeartbeatTime": time, "lastTransitionTime": time,
-             "reason": .string(reason), "message": .string(message)]
+    public static func conditions(now: Date, ready: Bool, enforcesLimits: Bool = true) -> [core.v1.NodeCondition] {
+        let time = meta.v1.Time(now)
+        func condition(_ type: String, _ status: String, _ reason: String, _ message: String) -> core.v1.NodeCondition {
+            core.v1.NodeCondition(lastHeartbeatTime: time, lastTransitionTime: time, message: message, reason: reason,
+                                  status: status, type: type)
         }
-        var list: [JSONValue] = [
+        var list = [
             condition("MemoryPressure", "False", "KubeletHasSufficientMemory", "kubelet has sufficient memory available"),
             condition("DiskPressure", "False", "KubeletHasNoDiskPressure", "kubelet has no disk pressure"),
             condition("PIDPressure", "False", "KubeletHasSufficientPID", "kubelet has sufficient PID available"),
@@ -81,6 +77,6 @@ public struct NodeRegistration: Sendable {
             list.append(condition("LimitsEnforced", "False", "RuntimeCannotEnforceLimits",
                                   "the process runtime runs containers as plain host processes: resources.limits (cpu, memory) are not enforced"))
         }
-        return .array(list)
+        return list
     }
 }

@@ -35,15 +35,13 @@ public final class SimulatedNodePool: Service, Sendable {
 
     public func run() async throws {
         try await registerAll()
-        let pods = informers.informer(JSONValue.self, for: ResourcePath(group: "", version: "v1", resource: "pods"),
-                                      fieldSelector: "spec.nodeName!=",
-                                      indexers: ["node": { [$0["spec"]?["nodeName"]?.stringValue ?? ""] }])
-        let nodeInformer = informers.informer(JSONValue.self, for: ResourcePath(group: "", version: "v1", resource: "nodes"))
+        let pods = informers.informer(core.v1.Pod.self, fieldSelector: "spec.nodeName!=", indexers: ["node": { [$0.nodeName] }])
+        let nodeInformer = informers.informer(core.v1.Node.self)
         let queue = WorkQueue<String, ContinuousClock>(clock: ContinuousClock())
         await cancelWhenGracefulShutdown { await self.work(pods: pods, nodeInformer: nodeInformer, queue: queue) }
     }
 
-    private func work(pods: Informer<JSONValue>, nodeInformer: Informer<JSONValue>,
+    private func work(pods: Informer<core.v1.Pod>, nodeInformer: Informer<core.v1.Node>,
                       queue: WorkQueue<String, ContinuousClock>) async {
         await withDiscardingTaskGroup { group in
             group.addTask { try? await self.informers.run() }
@@ -51,7 +49,7 @@ public final class SimulatedNodePool: Service, Sendable {
             group.addTask {
                 for await event in pods.events() {
                     let pod = event.object
-                    guard self.nodes[pod["spec"]?["nodeName"]?.stringValue ?? ""] != nil else { continue }
+                    guard self.nodes[pod.nodeName] != nil else { continue }
                     if case .deleted = event { continue }
                     await queue.add(pod.objectKey)
                 }
@@ -86,8 +84,8 @@ public final class SimulatedNodePool: Service, Sendable {
         }
     }
 
-    static func isSilenced(_ node: JSONValue?) -> Bool {
-        node?["metadata"]?["annotations"]?[heartbeatAnnotation]?.stringValue == "stopped"
+    static func isSilenced(_ node: core.v1.Node?) -> Bool {
+        node?.annotations[heartbeatAnnotation] == "stopped"
     }
 
     // MARK: Registration and heartbeats
@@ -122,7 +120,7 @@ public final class SimulatedNodePool: Service, Sendable {
 
     /// Every interval: renew each live node's Lease, and report Ready again where the node lifecycle
     /// controller marked a node that is (again) heartbeating as not ready.
-    func heartbeats(nodes informer: Informer<JSONValue>) async {
+    func heartbeats(nodes informer: Informer<core.v1.Node>) async {
         while !Task.isCancelled {
             await withTaskGroup(of: Void.self) { group in
                 var running = 0
@@ -137,7 +135,7 @@ public final class SimulatedNodePool: Service, Sendable {
                     group.addTask {
                         do {
                             try await self.renewLease(spec.name)
-                            if let node, !Self.isReady(node) { try await self.reportStatus(spec, ready: true) }
+                            if let node, !node.isReady { try await self.reportStatus(spec, ready: true) }
                         } catch {
                             self.logger.debug("heartbeat failed", metadata: ["node": "\(spec.name)", "error": "\(error)"])
                         }
@@ -145,12 +143,6 @@ public final class SimulatedNodePool: Service, Sendable {
                 }
             }
             do { try await Task.sleep(for: heartbeatInterval) } catch { return }
-        }
-    }
-
-    static func isReady(_ node: JSONValue) -> Bool {
-        (node["status"]?["conditions"]?.arrayValue ?? []).contains {
-            $0["type"]?.stringValue == "Ready" && $0["status"]?.stringValue == "True"
         }
     }
 }

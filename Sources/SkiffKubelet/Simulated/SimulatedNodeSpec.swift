@@ -28,36 +28,30 @@ public struct SimulatedNodeSpec: Sendable {
 
     /// The Node object the simulated kubelet registers (status included; it is written again through
     /// `nodes/status`, since a create may drop it).
-    func nodeObject(now: Date) -> JSONValue {
-        var nodeLabels: JSONObject = [
-            "kubernetes.io/hostname": .string(name), "kubernetes.io/os": "linux", "kubernetes.io/arch": "amd64",
+    func nodeObject(now: Date) -> core.v1.Node {
+        var nodeLabels = [
+            "kubernetes.io/hostname": name, "kubernetes.io/os": "linux", "kubernetes.io/arch": "amd64",
             "beta.kubernetes.io/os": "linux", "beta.kubernetes.io/arch": "amd64",
             "node.skiff.dev/runtime": "simulated",
         ]
-        for (key, value) in labels { nodeLabels[key] = .string(value) }
-        return [
-            "apiVersion": "v1", "kind": "Node",
-            "metadata": ["name": .string(name), "labels": .object(nodeLabels)],
-            "spec": ["podCIDR": .string(podCIDR), "podCIDRs": [.string(podCIDR)]],
-            "status": status(now: now, ready: true),
-        ]
+        nodeLabels.merge(labels) { _, own in own }
+        return core.v1.Node(metadata: meta.v1.ObjectMeta(labels: nodeLabels, name: name),
+                            spec: core.v1.NodeSpec(podCIDR: podCIDR, podCIDRs: [podCIDR]),
+                            status: status(now: now, ready: true))
     }
 
     /// The node's status with its Ready condition as given (the others all healthy).
-    func status(now: Date, ready: Bool) -> JSONValue {
-        let resources: JSONValue = ["cpu": .string(cpu), "memory": .string(memory), "pods": .string(String(pods)),
-                                    "ephemeral-storage": "100Gi"]
-        return [
-            "capacity": resources, "allocatable": resources,
-            "conditions": NodeRegistration.conditions(now: now, ready: ready),
-            "addresses": [["type": "InternalIP", "address": .string(internalIP)], ["type": "Hostname", "address": .string(name)]],
-            "daemonEndpoints": ["kubeletEndpoint": ["Port": 10250]],
-            "nodeInfo": [
-                "machineID": .string(name), "systemUUID": .string(name), "bootID": .string(name),
-                "kernelVersion": "simulated", "osImage": "Skiff simulated node", "containerRuntimeVersion": "simulated://0.1.0",
-                "kubeletVersion": "v1.32.1+skiff", "kubeProxyVersion": "v1.32.1+skiff", "operatingSystem": "linux",
-                "architecture": "amd64",
-            ],
-        ]
+    func status(now: Date, ready: Bool) -> core.v1.NodeStatus {
+        let resources: [String: Quantity] = ["cpu": Quantity(cpu), "memory": Quantity(memory), "pods": Quantity(String(pods)),
+                                             "ephemeral-storage": "100Gi"]
+        return core.v1.NodeStatus(
+            addresses: [core.v1.NodeAddress(address: internalIP, type: "InternalIP"), core.v1.NodeAddress(address: name, type: "Hostname")],
+            allocatable: resources, capacity: resources,
+            conditions: NodeRegistration.conditions(now: now, ready: ready),
+            daemonEndpoints: core.v1.NodeDaemonEndpoints(kubeletEndpoint: core.v1.DaemonEndpoint(Port: 10250)),
+            nodeInfo: core.v1.NodeSystemInfo(
+                architecture: "amd64", bootID: name, containerRuntimeVersion: "simulated://0.1.0", kernelVersion: "simulated",
+                kubeProxyVersion: "v1.32.1+skiff", kubeletVersion: "v1.32.1+skiff", machineID: name, operatingSystem: "linux",
+                osImage: "Skiff simulated node", systemUUID: name))
     }
 }
