@@ -63,13 +63,9 @@ public final class Kubelet: Service, Sendable {
         let recorder = EventRecorder(client: client, component: "kubelet", host: name, logger: logger,
                                      holdWhile: { starts.isBusy })
         let client = self.client
-        let configSource = PodConfigSource { resource, namespace, name in
-            do {
-                return try await client.json(.GET, "/api/v1/namespaces/\(namespace)/\(resource)/\(name)")
-            } catch let error as APIError where error.code == 404 {
-                return nil
-            }
-        }
+        let configSource = PodConfigSource(
+            configMap: { namespace, name in try await Self.getUnlessNotFound(client.configMaps(namespace), name) },
+            secret: { namespace, name in try await Self.getUnlessNotFound(client.secrets(namespace), name) })
         let workers = PodWorkers(runtime: runtime, images: images, hostIP: hostIP, logger: logger, configSource: configSource,
                                  podsDirectory: configuration.dataDirectory.appendingPathComponent("pods"),
                                  syncRetry: configuration.syncRetry, syncFrequency: configuration.syncFrequency,
@@ -77,8 +73,6 @@ public final class Kubelet: Service, Sendable {
                                  notify: { uid in Task { await queue.add(uid) } },
                                  record: { pod, event in
                                      var object = EventRecorder.ObjectReference(pod)
-                                     object.kind = "Pod"
-                                     object.apiVersion = "v1"
                                      object.fieldPath = event.fieldPath
                                      recorder.record(object, type: event.type, reason: event.reason, message: event.message)
                                  })
@@ -103,8 +97,7 @@ public final class Kubelet: Service, Sendable {
                                         status: { info.status(now: Date()) })
         logger.info("node registered", metadata: ["node": "\(name)", "runtime": "\(runtime.version)", "ip": "\(hostIP)"])
         let informers = SharedInformerFactory(client: client, transform: InformerTransforms.stripManagedFields, logger: logger)
-        let pods = informers.informer(JSONValue.self, for: ResourcePath(group: "", version: "v1", resource: "pods"),
-                                      fieldSelector: "spec.nodeName=\(name)")
+        let pods = informers.informer(core.v1.Pod.self, fieldSelector: "spec.nodeName=\(name)")
         await cancelWhenGracefulShutdown {
             await withDiscardingTaskGroup { group in
                 group.addTask { try? await informers.run() }
@@ -160,21 +153,19 @@ public final class Kubelet: Service, Sendable {
     /// Writes what a pod needs: its status (merge patch with a uid precondition), or its final deletion.
     func write(_ uid: String, workers: PodWorkers) async throws {
         guard let write = await workers.pendingWrite(uid) else { return }
-        let path = "/api/v1/namespaces/\(write.namespace)/pods/\(write.name)"
+        let pods = client.pods(write.namespace)
         if write.delete {
             do {
-                _ = try await client.json(.DELETE, path, body: [
-                    "apiVersion": "v1", "kind": "DeleteOptions", "gracePeriodSeconds": 0,
-                    "preconditions": ["uid": .string(uid)],
-                ])
+                try await pods.delete(write.name, options: meta.v1.DeleteOptions(gracePeriodSeconds: 0,
+                                                                                 preconditions: meta.v1.Preconditions(uid: uid)))
             } catch let error as APIError where error.code == 404 || error.code == 409 {}
             await workers.written(uid, status: nil, deleted: true)
             return
         }
         guard let status = write.status else { return }
         do {
-            _ = try await client.json(.PATCH, path + "/status", body: ["metadata": ["uid": .string(uid)], "status": status],
-                                      contentType: "application/merge-patch+json")
+            _ = try await pods.patch(write.name, .merge(["metadata": ["uid": .string(uid)], "status": status.json]),
+                                     subresource: "status")
         } catch let error as APIError where error.code == 404 || error.code == 409 {
             return
         }
@@ -204,9 +195,15 @@ public final class Kubelet: Service, Sendable {
     }
 
     func isReady() async throws -> Bool {
-        let node = try await client.json(.GET, "/api/v1/nodes/\(configuration.nodeName)")
-        return (node["status"]?["conditions"]?.arrayValue ?? []).contains {
-            $0["type"]?.stringValue == "Ready" && $0["status"]?.stringValue == "True"
+        try await client.nodes().get(configuration.nodeName).isReady
+    }
+
+    /// The object, or nil when the API server has none of that name.
+    static func getUnlessNotFound<Object>(_ api: Api<Object>, _ name: String) async throws -> Object? {
+        do {
+            return try await api.get(name)
+        } catch let error as APIError where error.code == 404 {
+            return nil
         }
     }
 }

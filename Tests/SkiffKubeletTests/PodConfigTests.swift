@@ -24,18 +24,14 @@ import Testing
     }
 
     @Test func envResolvesValueFromAndReportsMissingObjectsInUpstreamsWords() async throws {
-        let source = PodConfigSource { resource, _, name in
-            switch (resource, name) {
-            case ("configmaps", "cfg"): ["data": ["greeting": "hi", "other": "o"]]
-            case ("secrets", "sec"): ["data": ["token": .string(Data("s3cr3t".utf8).base64EncodedString())]]
-            default: nil
-            }
-        }
-        let pod: JSONValue = ["metadata": ["name": "p", "namespace": "ns", "uid": "u1", "labels": ["app": "web"]],
-                              "spec": ["nodeName": "n1", "serviceAccountName": "default"]]
+        let source = PodConfigSource(
+            configMap: { _, name in name == "cfg" ? core.v1.ConfigMap(data: ["greeting": "hi", "other": "o"]) : nil },
+            secret: { _, name in name == "sec" ? core.v1.Secret(data: ["token": Data("s3cr3t".utf8).base64EncodedString()]) : nil })
+        let pod = try core.v1.Pod(json: ["metadata": ["name": "p", "namespace": "ns", "uid": "u1", "labels": ["app": "web"]],
+                                         "spec": ["nodeName": "n1", "serviceAccountName": "default"]])
         let downward = DownwardAPI(pod: pod, hostIP: "10.0.0.1", podIP: "10.1.0.5", allocatableMilliCPU: 4000,
                                    allocatableMemory: 8 << 30)
-        let container: JSONValue = [
+        let container = try core.v1.Container(json: [
             "name": "c",
             "resources": ["limits": ["memory": "64Mi"], "requests": ["cpu": "250m"]],
             "envFrom": [["configMapRef": ["name": "cfg"], "prefix": "CFG_"], ["secretRef": ["name": "nope", "optional": true]]],
@@ -52,7 +48,7 @@ import Testing
                 ["name": "MSG", "value": "$(GREETING) from $(POD) $$(POD)"],
                 ["name": "MISSING_OK", "valueFrom": ["configMapKeyRef": ["name": "cfg", "key": "x", "optional": true]]],
             ],
-        ]
+        ])
         let objects = PodConfigObjects(source: source, namespace: "ns")
         let env = try await ContainerEnvironment.resolve(container: container, objects: objects, downward: downward)
         #expect(env["CFG_greeting"] == "hi")
@@ -70,10 +66,10 @@ import Testing
 
         func failure(_ env: JSONValue) async -> String? {
             do {
-                _ = try await ContainerEnvironment.resolve(container: ["name": "c", "env": [env]], objects: objects,
-                                                           downward: downward)
+                let container = try core.v1.Container(json: ["name": "c", "env": [env]])
+                _ = try await ContainerEnvironment.resolve(container: container, objects: objects, downward: downward)
                 return nil
-            } catch { return error.description }
+            } catch { return "\(error)" }
         }
         #expect(await failure(["name": "X", "valueFrom": ["configMapKeyRef": ["name": "app-cfg", "key": "k"]]])
             == "configmap \"app-cfg\" not found")
@@ -84,23 +80,30 @@ import Testing
             == "couldn't find key k in Secret ns/sec")
     }
 
-    @Test func resourcesBecomeCgroupSettingsAsTheKubeletComputesThem() {
-        let r = ContainerResources(containerSpec: ["resources": ["limits": ["memory": "32Mi", "cpu": "500m"], "requests": ["cpu": "100m"]]])
+    @Test func resourcesBecomeCgroupSettingsAsTheKubeletComputesThem() throws {
+        func container(_ json: JSONValue) throws -> core.v1.Container { try core.v1.Container(json: json) }
+        func pod(_ json: JSONValue) throws -> core.v1.Pod { try core.v1.Pod(json: json) }
+        let r = ContainerResources(containerSpec: try container(["resources": ["limits": ["memory": "32Mi", "cpu": "500m"],
+                                                                               "requests": ["cpu": "100m"]]]))
         #expect(r.memoryLimitBytes == 32 << 20)
         #expect(r.cpuShares == 102)
         #expect(r.cpuQuotaMicros == 50_000)
         #expect(r.cpuPeriodMicros == 100_000)
-        let none = ContainerResources(containerSpec: ["name": "c"])
+        let none = ContainerResources(containerSpec: core.v1.Container(name: "c"))
         #expect(none.cpuShares == 2)
         #expect(none.memoryLimitBytes == nil && none.cpuQuotaMicros == nil)
-        #expect(ContainerResources(containerSpec: ["resources": ["limits": ["cpu": "1m"]]]).cpuQuotaMicros == 1000, "at least 1 ms")
-        #expect(ContainerResources(containerSpec: ["resources": ["limits": ["cpu": "2"]]]).cpuShares == 2048, "request defaults to limit")
+        #expect(ContainerResources(containerSpec: try container(["resources": ["limits": ["cpu": "1m"]]])).cpuQuotaMicros == 1000,
+                "at least 1 ms")
+        #expect(ContainerResources(containerSpec: try container(["resources": ["limits": ["cpu": "2"]]])).cpuShares == 2048,
+                "request defaults to limit")
+        #expect(ContainerResources(containerSpec: try container(["resources": ["limits": ["cpu": 2, "memory": 1024]]]))
+            == ContainerResources(memoryLimitBytes: 1024, cpuShares: 2048, cpuQuotaMicros: 200_000), "numbers are quantities too")
 
-        let guaranteed: JSONValue = ["spec": ["containers": [["resources": ["limits": ["cpu": "1", "memory": "1Gi"]]]]]]
+        let guaranteed = try pod(["spec": ["containers": [["resources": ["limits": ["cpu": "1", "memory": "1Gi"]]]]]])
         #expect(PodQOS.podClass(guaranteed) == "Guaranteed")
-        let burstable: JSONValue = ["spec": ["containers": [["resources": ["requests": ["cpu": "1"]]], ["name": "b"]]]]
+        let burstable = try pod(["spec": ["containers": [["resources": ["requests": ["cpu": "1"]]], ["name": "b"]]]])
         #expect(PodQOS.podClass(burstable) == "Burstable")
-        #expect(PodQOS.podClass(["spec": ["containers": [["name": "a"]]]]) == "BestEffort")
+        #expect(PodQOS.podClass(try pod(["spec": ["containers": [["name": "a"]]]])) == "BestEffort")
     }
 
     @Test func theAtomicWriterSwapsDataDirectoriesAndKeepsUnchangedPayloads() throws {
@@ -150,18 +153,21 @@ import Testing
         defer { try? FileManager.default.removeItem(atPath: base) }
         try FileManager.default.createSymbolicLink(atPath: base + "/vol/out", withDestinationPath: "/etc")
         let volumes = ["v": PodVolumes.Prepared(hostPath: base + "/vol", readOnly: false)]
-        let container: JSONValue = ["name": "c", "volumeMounts": [
+        let container = try core.v1.Container(json: ["name": "c", "volumeMounts": [
             ["name": "v", "mountPath": "/data", "subPath": "a/b"],
             ["name": "v", "mountPath": "/p", "subPathExpr": "$(POD)", "readOnly": true],
-        ]]
+        ]])
         let mounts = try ContainerMounts.make(container: container, volumes: volumes, environment: ["POD": "web"])
         let real = URL(fileURLWithPath: base).resolvingSymlinksInPath().path
         #expect(mounts == [ContainerMount(hostPath: real + "/vol/a/b", containerPath: "/data"),
                            ContainerMount(hostPath: real + "/vol/web", containerPath: "/p", readOnly: true)])
         #expect(FileManager.default.fileExists(atPath: base + "/vol/a/b"))
         func failure(_ mount: JSONValue) -> String? {
-            do { _ = try ContainerMounts.make(container: ["name": "c", "volumeMounts": [mount]], volumes: volumes, environment: [:]); return nil }
-            catch { return error.description }
+            do {
+                let container = try core.v1.Container(json: ["name": "c", "volumeMounts": [mount]])
+                _ = try ContainerMounts.make(container: container, volumes: volumes, environment: [:])
+                return nil
+            } catch { return "\(error)" }
         }
         #expect(failure(["name": "v", "mountPath": "/x", "subPath": "/abs"]) == "error SubPath `/abs` must not be an absolute path")
         #expect(failure(["name": "v", "mountPath": "/x", "subPath": "a/../.."])?.contains("must not contain '..'") == true)

@@ -16,10 +16,9 @@ import Testing
         return m
     }
 
-    func ready(_ m: PodMachine) -> (container: JSONValue?, condition: JSONValue?) {
+    func ready(_ m: PodMachine) -> (container: Bool?, condition: String?) {
         let status = m.status(now: t0, hostIP: "h", startTime: t0, previous: nil)
-        return (status["containerStatuses"]?[0]?["ready"],
-                status["conditions"]?.arrayValue?.first { $0["type"] == "Ready" }?["status"])
+        return (status.containerStatuses?.first?.ready, status.conditions?.first { $0.type == "Ready" }?.status)
     }
 
     func unhealthy(_ kind: String, _ output: String) -> PodMachine.Action {
@@ -37,9 +36,8 @@ import Testing
         #expect(ready(m).container == false, "not ready until the probe succeeds")
         #expect(ready(m).condition == "False")
         let status = m.status(now: t0, hostIP: "h", startTime: t0, previous: nil)
-        #expect(status["conditions"]?.arrayValue?.first { $0["type"] == "ContainersReady" }?["message"]
-            == "containers with unready status: [c]")
-        #expect(status["containerStatuses"]?[0]?["started"] == true)
+        #expect(status.conditions?.first { $0.type == "ContainersReady" }?.message == "containers with unready status: [c]")
+        #expect(status.containerStatuses?.first?.started == true)
         m.probed(containerID: "x1", kind: .readiness, success: true, output: "", now: t0)
         #expect(ready(m).container == false, "successThreshold 2")
         m.probed(containerID: "x1", kind: .readiness, success: true, output: "", now: t0)
@@ -89,9 +87,9 @@ import Testing
         #expect(!m.wantsProbe(containerID: "x1", kind: .readiness))
         m.probed(containerID: "x1", kind: .liveness, success: false, output: "", now: t0)
         #expect(m.step(now: t0) == [], "liveness is not counted before startup")
-        #expect(m.status(now: t0, hostIP: "h", startTime: t0, previous: nil)["containerStatuses"]?[0]?["started"] == false)
+        #expect(m.status(now: t0, hostIP: "h", startTime: t0, previous: nil).containerStatuses?.first?.started == false)
         m.probed(containerID: "x1", kind: .startup, success: true, output: "", now: t0)
-        #expect(m.status(now: t0, hostIP: "h", startTime: t0, previous: nil)["containerStatuses"]?[0]?["started"] == true)
+        #expect(m.status(now: t0, hostIP: "h", startTime: t0, previous: nil).containerStatuses?.first?.started == true)
         #expect(!m.wantsProbe(containerID: "x1", kind: .startup), "startup stops once it succeeded")
         #expect(m.wantsProbe(containerID: "x1", kind: .liveness))
         #expect(ready(m).container == false, "readiness still to pass")

@@ -30,12 +30,12 @@ import Testing
         started(&m)
         #expect(m.phase == .running)
         let status = m.status(now: t0, hostIP: "10.0.0.1", startTime: t0, previous: nil)
-        #expect(status["initContainerStatuses"]?[0]?["ready"] == true)
-        #expect(status["initContainerStatuses"]?[0]?["state"]?["running"] != nil)
-        let ready = status["conditions"]?.arrayValue?.first { $0["type"] == "Ready" }
-        #expect(ready?["status"] == "True")
-        let initialized = status["conditions"]?.arrayValue?.first { $0["type"] == "Initialized" }
-        #expect(initialized?["status"] == "True")
+        #expect(status.initContainerStatuses?.first?.ready == true)
+        #expect(status.initContainerStatuses?.first?.state?.running != nil)
+        let ready = status.conditions?.first { $0.type == "Ready" }
+        #expect(ready?.status == "True")
+        let initialized = status.conditions?.first { $0.type == "Initialized" }
+        #expect(initialized?.status == "True")
     }
 
     @Test func anExitedSidecarIsRestartedWhateverThePodsPolicyAndTheAppKeepsRunning() {
@@ -45,8 +45,8 @@ import Testing
         #expect(m.step(now: t0) == [.start(container: "proxy", restartCount: 1)])
         #expect(m.phase == .running, "a sidecar's exit does not end or hold back the pod")
         let status = m.status(now: t0, hostIP: "10.0.0.1", startTime: t0, previous: nil)
-        let ready = status["conditions"]?.arrayValue?.first { $0["type"] == "Ready" }
-        #expect(ready?["status"] == "False", "a sidecar that is not running is not ready")
+        let ready = status.conditions?.first { $0.type == "Ready" }
+        #expect(ready?.status == "False", "a sidecar that is not running is not ready")
     }
 
     @Test func whenTheAppCompletesTheSidecarIsStoppedAndThePodSucceeds() {

@@ -44,9 +44,9 @@ import Testing
         #expect(bad.step(now: t0) == [])
         #expect(bad.phase == .failed)
         let status = bad.status(now: t0, hostIP: "10.0.0.1", startTime: t0, previous: nil)
-        let terminated = status["containerStatuses"]?[0]?["state"]?["terminated"]
-        #expect(terminated?["exitCode"] == 3)
-        #expect(terminated?["reason"] == "Error")
+        let terminated = status.containerStatuses?.first?.state?.terminated
+        #expect(terminated?.exitCode == 3)
+        #expect(terminated?.reason == "Error")
     }
 
     @Test func aFailedInitContainerFailsTheNeverPodAndIsRetriedOtherwise() {
@@ -95,7 +95,7 @@ import Testing
         #expect(delays == [0, 10, 20, 40, 80, 160, 300, 300])
         #expect(m.containers[0].restartCount == 7)
         let status = m.status(now: now, hostIP: "h", startTime: t0, previous: nil)
-        #expect(status["containerStatuses"]?[0]?["lastState"]?["terminated"]?["exitCode"] == 1)
+        #expect(status.containerStatuses?.first?.lastState?.terminated?.exitCode == 1)
     }
 
     @Test func onFailureDoesNotRestartASuccess() {
@@ -132,8 +132,8 @@ import Testing
             .wake(at: t0.addingTimeInterval(10)),
         ])
         #expect(m.containers[0].state == .waiting(reason: "ImagePullBackOff", message: backOff))
-        #expect(m.status(now: t0, hostIP: "h", startTime: t0, previous: nil)["containerStatuses"]?[0]?["state"]?["waiting"]
-            == ["reason": "ImagePullBackOff", "message": .string(backOff)])
+        #expect(m.status(now: t0, hostIP: "h", startTime: t0, previous: nil).containerStatuses?.first?.state?.waiting
+            == core.v1.ContainerStateWaiting(message: backOff, reason: "ImagePullBackOff"))
         #expect(m.step(now: t0.addingTimeInterval(6)) == [.wake(at: t0.addingTimeInterval(10))], "entered once")
         // The retry fails again: ErrImagePull, for half of the doubled back-off.
         let retry = t0.addingTimeInterval(10)
@@ -176,28 +176,28 @@ import Testing
         var m = machine(inits: ["i"])
         _ = m.step(now: t0)
         let pending = m.status(now: t0, hostIP: "10.1.2.3", startTime: t0, previous: nil)
-        #expect(pending["phase"] == "Pending")
-        let initialized = pending["conditions"]?.arrayValue?.first { $0["type"] == "Initialized" }
-        #expect(initialized?["status"] == "False")
-        #expect(initialized?["reason"] == "ContainersNotInitialized")
-        #expect(pending["containerStatuses"]?[0]?["state"]?["waiting"]?["reason"] == "PodInitializing")
+        #expect(pending.phase == "Pending")
+        let initialized = pending.conditions?.first { $0.type == "Initialized" }
+        #expect(initialized?.status == "False")
+        #expect(initialized?.reason == "ContainersNotInitialized")
+        #expect(pending.containerStatuses?.first?.state?.waiting?.reason == "PodInitializing")
         m.started("i", containerID: "x", at: t0, image: "busybox", imageID: "id")
         m.exited(containerID: "x", exitCode: 0, at: t0)
         _ = m.step(now: t0)
         m.started("c", containerID: "y", at: t0, image: "busybox", imageID: "id")
         let later = t0.addingTimeInterval(5)
         let running = m.status(now: later, hostIP: "10.1.2.3", startTime: t0, previous: pending)
-        #expect(running["phase"] == "Running")
-        #expect(running["podIP"] == "10.1.2.3")
-        let scheduled = running["conditions"]?.arrayValue?.first { $0["type"] == "PodScheduled" }
-        #expect(scheduled?["lastTransitionTime"] == .string(meta.v1.Time(t0).rfc3339), "unchanged: time kept")
-        let ready = running["conditions"]?.arrayValue?.first { $0["type"] == "Ready" }
-        #expect(ready?["status"] == "True")
-        #expect(ready?["lastTransitionTime"] == .string(meta.v1.Time(later).rfc3339))
-        let c = running["containerStatuses"]?[0]
-        #expect(c?["ready"] == true)
-        #expect(c?["started"] == true)
-        #expect(c?["containerID"] == "y")
-        #expect(running["initContainerStatuses"]?[0]?["state"]?["terminated"]?["reason"] == "Completed")
+        #expect(running.phase == "Running")
+        #expect(running.podIP == "10.1.2.3")
+        let scheduled = running.conditions?.first { $0.type == "PodScheduled" }
+        #expect(scheduled?.lastTransitionTime == meta.v1.Time(t0), "unchanged: time kept")
+        let ready = running.conditions?.first { $0.type == "Ready" }
+        #expect(ready?.status == "True")
+        #expect(ready?.lastTransitionTime == meta.v1.Time(later))
+        let c = running.containerStatuses?.first
+        #expect(c?.ready == true)
+        #expect(c?.started == true)
+        #expect(c?.containerID == "y")
+        #expect(running.initContainerStatuses?.first?.state?.terminated?.reason == "Completed")
     }
 }

@@ -41,21 +41,20 @@ struct PodWorkersStatusHoldTests {
         let workers = PodWorkers(runtime: runtime, images: nil, hostIP: "127.0.0.1", logger: Logger(label: "test"),
                                  notify: { _ in notified.withLock { $0 += 1 } })
         let uid = UUID().uuidString.lowercased()
-        let pod: JSONValue = [
-            "metadata": ["name": "held", "namespace": "default", "uid": .string(uid)],
-            "spec": ["containers": [["name": "c", "image": "busybox", "command": ["sleep", "30"]]]],
-            "status": [:],
-        ]
+        let pod = core.v1.Pod(metadata: meta.v1.ObjectMeta(name: "held", namespace: "default", uid: uid),
+                              spec: core.v1.PodSpec(containers: [core.v1.Container(command: ["sleep", "30"], image: "busybox",
+                                                                                   name: "c")]),
+                              status: core.v1.PodStatus())
         await workers.update(pod)
         // The start is under way (held at the gate): the Pending status would be stale at once.
         let held = try #require(await workers.statusHold(uid))
         #expect(held > .zero && held <= .seconds(1))
-        #expect(await workers.pendingWrite(uid)?.status?["phase"] == "Pending")
+        #expect(await workers.pendingWrite(uid)?.status?.phase == "Pending")
         // A start slower than the hold shows its Pending status after all.
         #expect(await workers.statusHold(uid, now: Date().addingTimeInterval(2)) == nil)
 
         runtime.gate.signal()
-        let started = await waitUntilTrue { await workers.pendingWrite(uid)?.status?["phase"] == "Running" }
+        let started = await waitUntilTrue { await workers.pendingWrite(uid)?.status?.phase == "Running" }
         #expect(started)
         #expect(await workers.statusHold(uid) == nil)
         #expect(notified.withLock { $0 } > 0)

@@ -5,51 +5,51 @@ import SkiffAPI
 /// sources win), then `env` in order, each `value` with `$(VAR)` references expanded and each `valueFrom`
 /// resolved. A missing object or key that is not optional fails the start (`CreateContainerConfigError`).
 enum ContainerEnvironment {
-    static func resolve(container: JSONValue, objects: PodConfigObjects, downward: DownwardAPI) async throws(ConfigFailure)
-        -> [String: String]
+    static func resolve(container: core.v1.Container, objects: PodConfigObjects, downward: DownwardAPI)
+        async throws(ConfigFailure) -> [String: String]
     {
         var env: [String: String] = [:]
-        for source in container["envFrom"]?.arrayValue ?? [] {
-            let prefix = source["prefix"]?.stringValue ?? ""
-            let (kind, ref): (PodConfigObjects.Kind, JSONValue?) = source["configMapRef"] != nil
-                ? (.configMap, source["configMapRef"]) : (.secret, source["secretRef"])
-            guard let ref, let name = ref["name"]?.stringValue else { continue }
+        for source in container.envFrom ?? [] {
+            let prefix = source.prefix ?? ""
+            let (kind, name, optional): (PodConfigObjects.Kind, String?, Bool?) = if let ref = source.configMapRef {
+                (.configMap, ref.name, ref.optional)
+            } else {
+                (.secret, source.secretRef?.name, source.secretRef?.optional)
+            }
+            guard let name else { continue }
             guard let entries = try await objects.entries(kind, name, includeBinary: false) else {
-                if ref["optional"]?.boolValue == true { continue }
+                if optional == true { continue }
                 throw objects.notFound(kind, name)
             }
             for (key, value) in entries { env[prefix + key] = String(decoding: value, as: UTF8.self) }
         }
-        for variable in container["env"]?.arrayValue ?? [] {
-            guard let name = variable["name"]?.stringValue else { continue }
-            if let value = variable["value"]?.stringValue, !value.isEmpty {
+        for variable in container.env ?? [] {
+            let name = variable.name
+            if let value = variable.value, !value.isEmpty {
                 let defined = env
                 env[name] = expand(value) { defined[$0] }
                 continue
             }
-            guard let from = variable["valueFrom"] else {
+            guard let from = variable.valueFrom else {
                 env[name] = ""
                 continue
             }
-            if let field = from["fieldRef"] {
-                do { env[name] = try downward.fieldValue(field["fieldPath"]?.stringValue ?? "") } catch {
+            if let field = from.fieldRef {
+                do { env[name] = try downward.fieldValue(field.fieldPath) } catch {
                     throw ConfigFailure(description: "\(error)")
                 }
-            } else if let resource = from["resourceFieldRef"] {
+            } else if let resource = from.resourceFieldRef {
                 do { env[name] = try downward.resourceValue(resource, container: container) } catch {
                     throw ConfigFailure(description: "\(error)")
                 }
-            } else if let ref = from["configMapKeyRef"] ?? from["secretKeyRef"] {
-                let kind: PodConfigObjects.Kind = from["configMapKeyRef"] != nil ? .configMap : .secret
-                let objectName = ref["name"]?.stringValue ?? ""
-                let key = ref["key"]?.stringValue ?? ""
-                let optional = ref["optional"]?.boolValue == true
+            } else if let ref = keyReference(from) {
+                let (kind, key, objectName) = (ref.kind, ref.key, ref.name ?? "")
                 guard let entries = try await objects.entries(kind, objectName, includeBinary: false) else {
-                    if optional { continue }
+                    if ref.optional == true { continue }
                     throw objects.notFound(kind, objectName)
                 }
                 guard let value = entries[key] else {
-                    if optional { continue }
+                    if ref.optional == true { continue }
                     let kindName = kind == .configMap ? "ConfigMap" : "Secret"
                     throw ConfigFailure(description: "couldn't find key \(key) in \(kindName) \(objects.namespace)/\(objectName)")
                 }
@@ -57,6 +57,15 @@ enum ContainerEnvironment {
             }
         }
         return env
+    }
+
+    /// A `configMapKeyRef` or `secretKeyRef` (the ConfigMap's when both are given).
+    private static func keyReference(_ from: core.v1.EnvVarSource)
+        -> (kind: PodConfigObjects.Kind, name: String?, key: String, optional: Bool?)?
+    {
+        if let ref = from.configMapKeyRef { return (.configMap, ref.name, ref.key, ref.optional) }
+        if let ref = from.secretKeyRef { return (.secret, ref.name, ref.key, ref.optional) }
+        return nil
     }
 
     /// Kubernetes' `$(VAR)` expansion (third_party/forked/golang/expansion): a defined variable is replaced,

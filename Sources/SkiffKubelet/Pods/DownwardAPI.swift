@@ -4,7 +4,7 @@ import SkiffAPI
 /// Values the downward API exposes (env `fieldRef`/`resourceFieldRef`, `downwardAPI` volume items), worked
 /// out as the kubelet's `podFieldSelectorRuntimeValue` and `containerResourceRuntimeValue` do.
 struct DownwardAPI: Sendable {
-    var pod: JSONValue
+    var pod: core.v1.Pod
     var hostIP: String
     /// The pod's IP (the host's for the process runtime and host-network pods).
     var podIP: String
@@ -18,23 +18,23 @@ struct DownwardAPI: Sendable {
 
     /// The value of a `fieldRef.fieldPath`; unknown paths fail as upstream's `unsupported fieldPath`.
     func fieldValue(_ path: String) throws(Failure) -> String {
-        let metadata = pod["metadata"]
+        let metadata = pod.metadata
         switch path {
-        case "spec.nodeName": return pod["spec"]?["nodeName"]?.stringValue ?? ""
-        case "spec.serviceAccountName": return pod["spec"]?["serviceAccountName"]?.stringValue ?? ""
+        case "spec.nodeName": return pod.nodeName
+        case "spec.serviceAccountName": return pod.spec?.serviceAccountName ?? ""
         case "status.hostIP", "status.hostIPs": return hostIP
         case "status.podIP", "status.podIPs": return podIP
-        case "metadata.name": return metadata?["name"]?.stringValue ?? ""
-        case "metadata.namespace": return metadata?["namespace"]?.stringValue ?? ""
-        case "metadata.uid": return metadata?["uid"]?.stringValue ?? ""
-        case "metadata.labels": return Self.formatMap(metadata?["labels"])
-        case "metadata.annotations": return Self.formatMap(metadata?["annotations"])
+        case "metadata.name": return metadata?.name ?? ""
+        case "metadata.namespace": return metadata?.namespace ?? ""
+        case "metadata.uid": return pod.uid
+        case "metadata.labels": return Self.formatMap(metadata?.labels)
+        case "metadata.annotations": return Self.formatMap(metadata?.annotations)
         default:
-            for field in ["labels", "annotations"] {
+            for (field, map) in [("labels", metadata?.labels), ("annotations", metadata?.annotations)] {
                 let prefix = "metadata.\(field)['"
                 if path.hasPrefix(prefix), path.hasSuffix("']"), path.count > prefix.count + 2 {
                     let key = String(path.dropFirst(prefix.count).dropLast(2))
-                    return metadata?[field]?[key]?.stringValue ?? ""
+                    return map?[key] ?? ""
                 }
             }
             throw Failure(description: "unsupported fieldPath: \(path)")
@@ -43,9 +43,8 @@ struct DownwardAPI: Sendable {
 
     /// A label or annotation map as the downward API writes it: `key="value"` lines, sorted by key, with
     /// Go's `%q` quoting.
-    static func formatMap(_ map: JSONValue?) -> String {
-        let entries = (map?.objectValue ?? [:]).compactMap { key, value in value.stringValue.map { (key, $0) } }
-        return entries.sorted { $0.0 < $1.0 }.map { "\($0.0)=\(goQuote($0.1))" }.joined(separator: "\n")
+    static func formatMap(_ map: [String: String]?) -> String {
+        (map ?? [:]).sorted { $0.key < $1.key }.map { "\($0.key)=\(goQuote($0.value))" }.joined(separator: "\n")
     }
 
     static func goQuote(_ text: String) -> String {
@@ -70,20 +69,19 @@ struct DownwardAPI: Sendable {
 
     /// The value of a `resourceFieldRef` (`limits.cpu`, `requests.memory` …) of `container` (or of the
     /// container it names), divided by `divisor` and rounded up, as upstream's `ExtractContainerResourceValue`.
-    func resourceValue(_ ref: JSONValue, container: JSONValue?) throws(Failure) -> String {
+    func resourceValue(_ ref: core.v1.ResourceFieldSelector, container: core.v1.Container?) throws(Failure) -> String {
         var target = container
-        if let name = ref["containerName"]?.stringValue, !name.isEmpty {
-            let all = (pod["spec"]?["containers"]?.arrayValue ?? []) + (pod["spec"]?["initContainers"]?.arrayValue ?? [])
-            guard let found = all.first(where: { $0["name"]?.stringValue == name }) else {
+        if let name = ref.containerName, !name.isEmpty {
+            guard let found = pod.container(named: name) else {
                 throw Failure(description: "container \(name) not found")
             }
             target = found
         }
-        let resource = ref["resource"]?.stringValue ?? ""
-        let divisor = ref["divisor"].map { Quantity($0.stringValue ?? $0.jsonString) }
-        let resources = target?["resources"]
+        let resource = ref.resource
+        let divisor = ref.divisor
+        let resources = target?.resources
         func quantity(_ kind: String, _ name: String) -> Quantity? {
-            resources?[kind]?[name].map { Quantity($0.stringValue ?? $0.jsonString) }
+            (kind == "limits" ? resources?.limits : resources?.requests)?[name]
         }
         func ceilDiv(_ a: Int64, _ b: Int64) -> String {
             guard b > 0 else { return String(a) }

@@ -46,19 +46,16 @@ extension PodMachine {
     /// The pod's `status` as the kubelet reports it. `previous` is the status now stored: a condition that
     /// did not change keeps its `lastTransitionTime`.
     /// `qosClass` is written when the stored status has none.
-    public func status(now: Date, hostIP: String, podIP: String? = nil, startTime: Date, previous: JSONValue?,
-                       qosClass: String? = nil) -> JSONValue {
+    public func status(now: Date, hostIP: String, podIP: String? = nil, startTime: Date, previous: core.v1.PodStatus?,
+                       qosClass: String? = nil) -> core.v1.PodStatus {
         let phase = self.phase
-        let time = { (date: Date) in JSONValue.string(meta.v1.Time(date).rfc3339) }
-        func condition(_ type: String, _ ok: Bool, reason: String?, message: String?) -> JSONValue {
+        func condition(_ type: String, _ ok: Bool, reason: String?, message: String?) -> core.v1.PodCondition {
             let status = ok ? "True" : "False"
-            let old = previous?["conditions"]?.arrayValue?.first { $0["type"]?.stringValue == type }
-            let since = old?["status"]?.stringValue == status ? (old?["lastTransitionTime"] ?? time(now)) : time(now)
-            var object: JSONObject = ["type": .string(type), "status": .string(status), "lastProbeTime": nil,
-                                      "lastTransitionTime": since]
-            if !ok, let reason { object["reason"] = .string(reason) }
-            if !ok, let message { object["message"] = .string(message) }
-            return .object(object)
+            let old = previous?.conditions?.first { $0.type == type }
+            let since = old?.status == status ? (old?.lastTransitionTime ?? meta.v1.Time(now)) : meta.v1.Time(now)
+            // `lastProbeTime` is written as null, as the kubelet's (a zero `metav1.Time`).
+            return core.v1.PodCondition(lastProbeTime: meta.v1.Time(rfc3339: ""), lastTransitionTime: since,
+                                        message: ok ? nil : message, reason: ok ? nil : reason, status: status, type: type)
         }
         let uninitialized = initialized ? []
             : initContainers.filter { $0.isSidecar ? !$0.isStarted : !$0.succeeded }.map(\.name)
@@ -69,9 +66,8 @@ extension PodMachine {
         let notReadyReason = done ? "PodCompleted" : "ContainersNotReady"
         let notReadyMessage = done ? nil : "containers with unready status: [\(unready.joined(separator: " "))]"
         let initialized = uninitialized.isEmpty || done && phase == .succeeded
-        var status: JSONObject = [
-            "phase": .string(phase.rawValue),
-            "conditions": [
+        return core.v1.PodStatus(
+            conditions: [
                 condition("PodReadyToStartContainers", !done, reason: nil, message: nil),
                 condition("Initialized", initialized, reason: "ContainersNotInitialized",
                           message: "containers with incomplete status: [\(uninitialized.joined(separator: " "))]"),
@@ -79,48 +75,44 @@ extension PodMachine {
                 condition("ContainersReady", unready.isEmpty, reason: notReadyReason, message: notReadyMessage),
                 condition("PodScheduled", true, reason: nil, message: nil),
             ],
-            "hostIP": .string(hostIP), "hostIPs": [["ip": .string(hostIP)]],
-            "podIP": .string(podIP ?? hostIP), "podIPs": [["ip": .string(podIP ?? hostIP)]],
-            "startTime": previous?["startTime"] ?? time(startTime),
-            "containerStatuses": .array(containers.map { containerStatus($0, time: time) }),
-        ]
-        if let qos = previous?["qosClass"] ?? qosClass.map(JSONValue.string) { status["qosClass"] = qos }
-        if !initContainers.isEmpty {
-            status["initContainerStatuses"] = .array(initContainers.map { containerStatus($0, time: time) })
-        }
-        return .object(status)
+            containerStatuses: containers.map(containerStatus),
+            hostIP: hostIP, hostIPs: [core.v1.HostIP(ip: hostIP)],
+            initContainerStatuses: initContainers.isEmpty ? nil : initContainers.map(containerStatus),
+            phase: phase.rawValue,
+            podIP: podIP ?? hostIP, podIPs: [core.v1.PodIP(ip: podIP ?? hostIP)],
+            qosClass: previous?.qosClass ?? qosClass,
+            startTime: previous?.startTime ?? meta.v1.Time(startTime))
     }
 
-    func containerStatus(_ container: Container, time: (Date) -> JSONValue) -> JSONValue {
-        func terminated(_ t: Terminated) -> JSONValue {
-            ["exitCode": .int(Int64(t.exitCode)), "reason": .string(t.reason), "startedAt": time(t.startedAt),
-             "finishedAt": time(t.finishedAt), "containerID": .string(t.containerID)]
+    func containerStatus(_ container: Container) -> core.v1.ContainerStatus {
+        func terminated(_ t: Terminated) -> core.v1.ContainerStateTerminated {
+            core.v1.ContainerStateTerminated(containerID: t.containerID, exitCode: t.exitCode, finishedAt: meta.v1.Time(t.finishedAt),
+                                             reason: t.reason, startedAt: meta.v1.Time(t.startedAt))
         }
-        var status: JSONObject = ["name": .string(container.name), "image": .string(container.image),
-                                  "imageID": .string(container.imageID), "restartCount": .int(Int64(container.restartCount))]
+        var status = core.v1.ContainerStatus(image: container.image, imageID: container.imageID, name: container.name,
+                                             ready: false, restartCount: Int32(clamping: container.restartCount))
         var ready = false
         switch container.state {
         case .waiting(let reason, let message):
-            var waiting: JSONObject = ["reason": .string(reason)]
-            if let message { waiting["message"] = .string(message) }
-            status["state"] = ["waiting": .object(waiting)]
+            status.state = core.v1.ContainerState(waiting: core.v1.ContainerStateWaiting(message: message, reason: reason))
         case .running(let id, let startedAt):
-            status["state"] = ["running": ["startedAt": time(startedAt)]]
-            status["containerID"] = .string(id)
+            status.state = core.v1.ContainerState(running: core.v1.ContainerStateRunning(startedAt: meta.v1.Time(startedAt)))
+            status.containerID = id
             ready = (!container.isInit || container.isSidecar) && container.isReady
         case .terminated(let t):
-            status["state"] = ["terminated": terminated(t)]
-            status["containerID"] = .string(t.containerID)
+            status.state = core.v1.ContainerState(terminated: terminated(t))
+            status.containerID = t.containerID
             ready = container.isInit && !container.isSidecar && t.exitCode == 0
         }
         if let last = container.lastTerminated {
-            status["lastState"] = ["terminated": terminated(last)]
-            if status["containerID"] == nil { status["containerID"] = .string(last.containerID) }
+            status.lastState = core.v1.ContainerState(terminated: terminated(last))
+            if status.containerID == nil { status.containerID = last.containerID }
         } else {
-            status["lastState"] = [:]
+            // Written as `{}`, as the kubelet's (a zero `ContainerState`).
+            status.lastState = core.v1.ContainerState()
         }
-        status["ready"] = .bool(ready)
-        status["started"] = .bool(container.isStarted)
-        return .object(status)
+        status.ready = ready
+        status.started = container.isStarted
+        return status
     }
 }

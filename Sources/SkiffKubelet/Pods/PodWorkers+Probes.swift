@@ -7,19 +7,19 @@ import SkiffAPI
 /// before the SIGTERM of a graceful stop.
 extension PodWorkers {
     /// Where the probes of a pod's container reach it.
-    func probeTarget(uid: String, containerID: String, spec: JSONValue) -> Prober.Target {
+    func probeTarget(uid: String, containerID: String, spec: core.v1.Container) -> Prober.Target {
         var ports: [String: Int] = [:]
-        for port in spec["ports"]?.arrayValue ?? [] {
-            if let name = port["name"]?.stringValue, let number = port["containerPort"]?.intValue { ports[name] = Int(number) }
+        for port in spec.ports ?? [] {
+            if let name = port.name { ports[name] = Int(port.containerPort) }
         }
         return Prober.Target(runtime: runtime, containerID: containerID, ip: workers[uid]?.sandbox?.ip ?? hostIP, ports: ports)
     }
 
-    func startProbers(uid: String, containerID: String, spec: JSONValue) {
+    func startProbers(uid: String, containerID: String, spec: core.v1.Container) {
         let target = probeTarget(uid: uid, containerID: containerID, spec: spec)
         var tasks: [Task<Void, Never>] = []
         for kind in PodMachine.ProbeKind.allCases {
-            guard let probe = ProbeSpec(spec["\(kind.rawValue)Probe"]) else { continue }
+            guard let probe = ProbeSpec(spec.probe(kind)) else { continue }
             let prober = self.prober
             tasks.append(Task { [weak self] in
                 try? await Task.sleep(for: probe.initialDelay)
@@ -62,10 +62,10 @@ extension PodWorkers {
     private func podDescription(_ uid: String) -> String { workers[uid]?.machine.podDescription ?? uid }
 
     /// Runs the container's postStart hook (if any); a failure kills it (`FailedPostStartHook`).
-    func runPostStart(uid: String, containerID: String, spec: JSONValue) {
-        guard let handler = ProbeHandler(spec["lifecycle"]?["postStart"]) else { return }
+    func runPostStart(uid: String, containerID: String, spec: core.v1.Container) {
+        guard let handler = ProbeHandler(spec.lifecycle?.postStart) else { return }
         let target = probeTarget(uid: uid, containerID: containerID, spec: spec)
-        let name = spec["name"]?.stringValue ?? ""
+        let name = spec.name
         let pod = podDescription(uid)
         let prober = self.prober
         let task = Task { [weak self] in
@@ -78,7 +78,7 @@ extension PodWorkers {
 
     private func postStartFailed(uid: String, containerID: String, message: String) {
         guard let pod = workers[uid]?.pod else { return }
-        let grace = Duration.seconds(pod["spec"]?["terminationGracePeriodSeconds"]?.intValue ?? 30)
+        let grace = Duration.seconds(pod.terminationGracePeriod)
         workers[uid]?.machine.postStartFailed(containerID: containerID, message: message, grace: grace, now: Date())
         sync(uid)
     }
@@ -88,9 +88,8 @@ extension PodWorkers {
     func stop(uid: String, containerID: String, force: Bool) {
         guard !force, let worker = workers[uid], !worker.preStopped.contains(containerID),
               let name = worker.machine.containerName(running: containerID),
-              let spec = ((worker.pod["spec"]?["containers"]?.arrayValue ?? [])
-                  + (worker.pod["spec"]?["initContainers"]?.arrayValue ?? [])).first(where: { $0["name"]?.stringValue == name }),
-              let handler = ProbeHandler(spec["lifecycle"]?["preStop"])
+              let spec = worker.pod.container(named: name),
+              let handler = ProbeHandler(spec.lifecycle?.preStop)
         else {
             runtime.stop(containerID: containerID, force: force)
             return

@@ -26,7 +26,7 @@ extension PodWorkers {
         return sandbox.map { PodVolumes(podDirectory: $0.directory) }
     }
 
-    private func active(_ uid: String) -> JSONValue? {
+    private func active(_ uid: String) -> core.v1.Pod? {
         guard let worker = workers[uid], !worker.machine.isTerminating, !Task.isCancelled else { return nil }
         return worker.pod
     }
@@ -76,11 +76,12 @@ extension PodWorkers {
             }
         }
         scheduleVolumeResync(uid, pod: pod)
-        let inits = pod["spec"]?["initContainers"]?.arrayValue ?? []
-        let all = inits + (pod["spec"]?["containers"]?.arrayValue ?? [])
+        let inits = pod.initContainers
+        let all = inits + pod.containers
         for start in starts {
-            let spec = all.first { $0["name"]?.stringValue == start.name } ?? [:]
-            let isInit = inits.contains { $0["name"]?.stringValue == start.name }
+            // The machine's containers are the spec's: one is always found.
+            let spec = all.first { $0.name == start.name } ?? core.v1.Container(name: "")
+            let isInit = inits.contains { $0.name == start.name }
             let environment: [String: String]
             let mounts: [ContainerMount]
             do {
@@ -103,10 +104,11 @@ extension PodWorkers {
 
     /// Sets the pod's volumes up again every `syncFrequency` while it runs, as the kubelet's periodic sync
     /// does, so changed ConfigMaps and Secrets reach the files (through the atomic `..data` swap).
-    private func scheduleVolumeResync(_ uid: String, pod: JSONValue) {
-        let kinds = ["configMap", "secret", "downwardAPI", "projected"]
-        let volumes = pod["spec"]?["volumes"]?.arrayValue ?? []
-        guard workers[uid]?.resync == nil, volumes.contains(where: { volume in kinds.contains { volume[$0] != nil } }) else { return }
+    private func scheduleVolumeResync(_ uid: String, pod: core.v1.Pod) {
+        let refreshed = { (volume: core.v1.Volume) in
+            volume.configMap != nil || volume.secret != nil || volume.downwardAPI != nil || volume.projected != nil
+        }
+        guard workers[uid]?.resync == nil, pod.volumes.contains(where: refreshed) else { return }
         let period = syncFrequency
         workers[uid]?.resync = Task { [weak self] in
             while !Task.isCancelled {
@@ -138,9 +140,9 @@ extension PodWorkers {
     }
 
     /// The image decision and the runtime's start, with the kubelet's events.
-    private func launch(uid: String, pod: JSONValue, spec: JSONValue, isInit: Bool, restartCount: Int,
+    private func launch(uid: String, pod: core.v1.Pod, spec: core.v1.Container, isInit: Bool, restartCount: Int,
                         environment: [String: String], mounts: [ContainerMount]) async {
-        let name = spec["name"]?.stringValue ?? ""
+        let name = spec.name
         let event = { (type: String, reason: String, message: String) in
             self.record(pod, PodMachine.Event(container: name, isInit: isInit, type: type, reason: reason, message: message))
         }
@@ -154,11 +156,11 @@ extension PodWorkers {
             }
             event("Warning", "Failed", "Error: \(Self.imageReasons.contains(reason) ? reason : message)")
         }
-        let imageName = spec["image"]?.stringValue ?? ""
+        let imageName = spec.image ?? ""
         var image: Image?
         if let images {
             do {
-                let policy = spec["imagePullPolicy"]?.stringValue.flatMap(PullPolicy.init(rawValue:))
+                let policy = spec.imagePullPolicy.flatMap(PullPolicy.init(rawValue:))
                 switch try images.pullDecision(image: imageName, policy: policy) {
                 case .use(let found, let message):
                     image = found
@@ -175,8 +177,8 @@ extension PodWorkers {
                 return
             }
         }
-        if !runtime.enforcesLimits, restartCount == 0, let limits = spec["resources"]?["limits"]?.objectValue, !limits.isEmpty {
-            let listed = limits.storage.map { "\($0.key): \($0.value.stringValue ?? $0.value.jsonString)" }.sorted().joined(separator: ", ")
+        if !runtime.enforcesLimits, restartCount == 0, let limits = spec.resources?.limits, !limits.isEmpty {
+            let listed = limits.map { "\($0.key): \($0.value)" }.sorted().joined(separator: ", ")
             event("Warning", "LimitsNotEnforced",
                   "The process runtime cannot enforce resources.limits (\(listed)): container \(name) runs without them")
         }
@@ -196,8 +198,7 @@ extension PodWorkers {
             workers[uid]?.machine.started(name, containerID: handle.id, at: handle.startedAt, image: imageName, imageID: imageID)
             // A pod deleted while this start was under way: its next step stops the container; no probes or hooks.
             if workers[uid]?.machine.isTerminating == false {
-                let isSidecar = spec["restartPolicy"]?.stringValue == "Always"
-                if !isInit || isSidecar { startProbers(uid: uid, containerID: handle.id, spec: spec) }
+                if !isInit || spec.isSidecar { startProbers(uid: uid, containerID: handle.id, spec: spec) }
                 runPostStart(uid: uid, containerID: handle.id, spec: spec)
             }
             // A container that ended while this actor awaited its start: its exit applies now.
@@ -215,22 +216,21 @@ extension PodWorkers {
     }
 
     /// The sandbox of a pod: hostname `spec.hostname` or the pod's name (63 characters at most, as the kubelet).
-    static func sandboxConfig(uid: String, pod: JSONValue) -> PodSandboxConfig {
-        let spec = pod["spec"]
-        let hostname = spec?["hostname"]?.stringValue ?? String(pod.objectName.prefix(63))
+    static func sandboxConfig(uid: String, pod: core.v1.Pod) -> PodSandboxConfig {
+        let spec = pod.spec
+        let hostname = spec?.hostname ?? String(pod.objectName.prefix(63))
         return PodSandboxConfig(uid: uid, name: pod.objectName, namespace: pod.objectNamespace,
                                 hostname: String(hostname.prefix(63).drop { $0 == "." || $0 == "-" }),
-                                hostNetwork: spec?["hostNetwork"]?.boolValue ?? false,
-                                shareProcessNamespace: spec?["shareProcessNamespace"]?.boolValue ?? false)
+                                hostNetwork: spec?.hostNetwork ?? false,
+                                shareProcessNamespace: spec?.shareProcessNamespace ?? false)
     }
 
     /// The process to run, as a container runtime builds it: `command` replaces the image's Entrypoint and
     /// drops its Cmd; `args` replaces Cmd, both with `$(VAR)` references to the container's environment
     /// expanded. Env: the image's, then the container's (`resolved` by `ContainerEnvironment`); resources
     /// from `resources`; stdin/tty as the spec says.
-    static func launch(uid: String, spec: JSONValue, image: Image?, restartCount: Int,
+    static func launch(uid: String, spec: core.v1.Container, image: Image?, restartCount: Int,
                        environment resolved: [String: String]) -> ContainerLaunch {
-        let strings = { (value: JSONValue?) in value?.arrayValue?.compactMap(\.stringValue) }
         var environment: [String: String] = ["PATH": ProcessRuntime.defaultPath]
         let config = image?.config
         for entry in config?.Env ?? [] {
@@ -241,20 +241,20 @@ extension PodWorkers {
         let expand = { (args: [String]?) in
             args?.map { ContainerEnvironment.expand($0) { resolved[$0] } }
         }
-        let command = expand(strings(spec["command"]))
-        let args = expand(strings(spec["args"]))
+        let command = expand(spec.command)
+        let args = expand(spec.args)
         let argv: [String]
         if let command, !command.isEmpty {
             argv = command + (args ?? [])
         } else {
             argv = (config?.Entrypoint ?? []) + (args ?? config?.Cmd ?? [])
         }
-        let workingDir = spec["workingDir"]?.stringValue ?? config?.WorkingDir
-        var launch = ContainerLaunch(podUID: uid, name: spec["name"]?.stringValue ?? "", restartCount: restartCount, argv: argv,
+        let workingDir = spec.workingDir ?? config?.WorkingDir
+        var launch = ContainerLaunch(podUID: uid, name: spec.name, restartCount: restartCount, argv: argv,
                                      environment: environment, workingDirectory: workingDir,
                                      imageLayers: image?.layers.map(\.path) ?? [], resources: ContainerResources(containerSpec: spec),
-                                     stdin: spec["stdin"]?.boolValue ?? false, tty: spec["tty"]?.boolValue ?? false)
-        launch.stdinOnce = spec["stdinOnce"]?.boolValue ?? false
+                                     stdin: spec.stdin ?? false, tty: spec.tty ?? false)
+        launch.stdinOnce = spec.stdinOnce ?? false
         return launch
     }
 }

@@ -9,13 +9,13 @@ import Synchronization
 /// kubelet's writer (`pendingWrite`), so the actor never waits on the API server.
 actor PodWorkers {
     struct Worker {
-        var pod: JSONValue
+        var pod: core.v1.Pod
         var machine: PodMachine
         var startTime: Date
         var timer: Task<Void, Never>?
         var timerAt: Date?
         /// The status last written (or read from the API): nothing is written while it is unchanged.
-        var written: JSONValue?
+        var written: core.v1.PodStatus?
         var wantsDelete = false
         /// The object is gone from the API: drop the worker once its containers are.
         var gone = false
@@ -42,8 +42,8 @@ actor PodWorkers {
     let logger: Logger
     /// Called with a pod's uid when it has something to write.
     let notify: @Sendable (String) -> Void
-    /// Records an event about a pod (given as JSON).
-    let record: @Sendable (_ pod: JSONValue, _ event: PodMachine.Event) -> Void
+    /// Records an event about a pod.
+    let record: @Sendable (_ pod: core.v1.Pod, _ event: PodMachine.Event) -> Void
     /// Reads the ConfigMaps and Secrets of env and volumes.
     let configSource: PodConfigSource
     /// `DATA_DIR/pods`: volumes go to `<uid>/volumes/…` (nil: the sandbox's directory).
@@ -68,7 +68,7 @@ actor PodWorkers {
          configSource: PodConfigSource = .none, podsDirectory: URL? = nil, syncRetry: Duration = .seconds(10),
          syncFrequency: Duration = .seconds(60), startsUnderWay: StartsUnderWay = StartsUnderWay(),
          notify: @escaping @Sendable (String) -> Void,
-         record: @escaping @Sendable (_ pod: JSONValue, _ event: PodMachine.Event) -> Void = { _, _ in }) {
+         record: @escaping @Sendable (_ pod: core.v1.Pod, _ event: PodMachine.Event) -> Void = { _, _ in }) {
         self.record = record
         self.runtime = runtime
         self.images = images
@@ -84,46 +84,42 @@ actor PodWorkers {
 
     // MARK: Events
 
-    func update(_ pod: JSONValue) {
-        guard let uid = pod["metadata"]?["uid"]?.stringValue, !uid.isEmpty else { return }
+    func update(_ pod: core.v1.Pod) {
+        let uid = pod.uid
+        guard !uid.isEmpty else { return }
         if workers[uid] == nil {
-            let phase = pod["status"]?["phase"]?.stringValue ?? ""
-            let spec = pod["spec"]
-            let names = { (key: String) in (spec?[key]?.arrayValue ?? []).compactMap { $0["name"]?.stringValue } }
-            let policy = PodMachine.RestartPolicy(rawValue: spec?["restartPolicy"]?.stringValue ?? "") ?? .always
-            let grace = Duration.seconds(spec?["terminationGracePeriodSeconds"]?.intValue ?? 30)
+            let policy = PodMachine.RestartPolicy(rawValue: pod.spec?.restartPolicy ?? "") ?? .always
+            let grace = Duration.seconds(pod.terminationGracePeriod)
             // Native sidecars: init containers that restart Always run beside the containers (with their probes).
-            let sidecars = (spec?["initContainers"]?.arrayValue ?? []).filter { $0["restartPolicy"]?.stringValue == "Always" }
+            let sidecars = pod.initContainers.filter(\.isSidecar)
             var probes: [String: PodMachine.ContainerProbes] = [:]
-            for container in (spec?["containers"]?.arrayValue ?? []) + sidecars {
-                guard let name = container["name"]?.stringValue else { continue }
-                probes[name] = ProbeSpec.machineProbes(container: container, podGrace: grace)
+            for container in pod.containers + sidecars {
+                probes[container.name] = ProbeSpec.machineProbes(container: container, podGrace: grace)
             }
             var machine = PodMachine(podDescription: "\(pod.objectName)_\(pod.objectNamespace)(\(uid))",
-                                     initContainers: names("initContainers"), containers: names("containers"),
+                                     initContainers: pod.initContainers.map(\.name), containers: pod.containers.map(\.name),
                                      restartPolicy: policy, probes: probes, syncRetry: syncRetry,
-                                     sidecars: Set(sidecars.compactMap { $0["name"]?.stringValue }))
+                                     sidecars: Set(sidecars.map(\.name)))
             // Finished before this kubelet started: nothing runs again; only a deletion is left to finish.
-            let dormant = phase == "Succeeded" || phase == "Failed"
+            let dormant = pod.isTerminated
             if dormant { machine.terminate(grace: .zero, now: Date()) }
-            workers[uid] = Worker(pod: pod, machine: machine, startTime: Date(), written: dormant ? pod["status"] : nil,
+            workers[uid] = Worker(pod: pod, machine: machine, startTime: Date(), written: dormant ? pod.status : nil,
                                   dormant: dormant)
         }
         workers[uid]?.pod = pod
-        if workers[uid]?.dormant == true, pod["metadata"]?["deletionTimestamp"] == nil { return }
-        if pod["metadata"]?["deletionTimestamp"] != nil, workers[uid]?.machine.isTerminating == false {
-            let grace = pod["metadata"]?["deletionGracePeriodSeconds"]?.intValue
-                ?? pod["spec"]?["terminationGracePeriodSeconds"]?.intValue ?? 30
+        if workers[uid]?.dormant == true, !pod.isBeingDeleted { return }
+        if pod.isBeingDeleted, workers[uid]?.machine.isTerminating == false {
+            let grace = pod.metadata?.deletionGracePeriodSeconds ?? pod.terminationGracePeriod
             workers[uid]?.machine.terminate(grace: .seconds(grace), now: Date())
         }
         sync(uid)
     }
 
-    func removed(_ pod: JSONValue) {
-        guard let uid = pod["metadata"]?["uid"]?.stringValue, workers[uid] != nil else { return }
+    func removed(_ pod: core.v1.Pod) {
+        let uid = pod.uid
+        guard workers[uid] != nil else { return }
         workers[uid]?.gone = true
-        let grace = pod["spec"]?["terminationGracePeriodSeconds"]?.intValue ?? 30
-        workers[uid]?.machine.terminate(grace: .seconds(grace), now: Date())
+        workers[uid]?.machine.terminate(grace: .seconds(pod.terminationGracePeriod), now: Date())
         sync(uid)
     }
 
@@ -164,7 +160,7 @@ actor PodWorkers {
         var namespace: String
         var name: String
         var uid: String
-        var status: JSONValue?
+        var status: core.v1.PodStatus?
         var delete: Bool
     }
 
@@ -177,7 +173,7 @@ actor PodWorkers {
         }
         if worker.machine.isTerminating && worker.machine.runningContainerIDs.isEmpty && worker.written != nil { return nil }
         let status = worker.machine.status(now: Date(), hostIP: hostIP, podIP: worker.sandbox?.ip, startTime: worker.startTime,
-                                           previous: worker.written ?? pod["status"], qosClass: PodQOS.podClass(pod))
+                                           previous: worker.written ?? pod.status, qosClass: PodQOS.podClass(pod))
         if status == worker.written { return nil }
         return Write(namespace: pod.objectNamespace, name: pod.objectName, uid: uid, status: status, delete: false)
     }
@@ -197,7 +193,7 @@ actor PodWorkers {
     /// See `statusHold`.
     static let firstStatusHold: TimeInterval = 1
 
-    func written(_ uid: String, status: JSONValue?, deleted: Bool) {
+    func written(_ uid: String, status: core.v1.PodStatus?, deleted: Bool) {
         if deleted {
             finish(uid)
         } else if let status {

@@ -32,33 +32,40 @@ enum ProbeHandler: Sendable, Equatable {
     case httpGet(HTTPGet)
     case tcpSocket(host: String?, port: Port)
 
-    /// The handler in a probe or hook (`exec`, `httpGet`, `tcpSocket`); nil for none or one not supported (grpc).
-    init?(_ json: JSONValue?) {
-        guard let json else { return nil }
-        if let exec = json["exec"] {
-            self = .exec((exec["command"]?.arrayValue ?? []).compactMap(\.stringValue))
-        } else if let get = json["httpGet"] {
-            let headers = (get["httpHeaders"]?.arrayValue ?? []).compactMap { header -> (name: String, value: String)? in
-                guard let name = header["name"]?.stringValue else { return nil }
-                return (name: name, value: header["value"]?.stringValue ?? "")
-            }
-            var path = get["path"]?.stringValue ?? "/"
+    /// The handler in a probe (`exec`, `httpGet`, `tcpSocket`); nil for none or one not supported (grpc).
+    init?(_ probe: core.v1.Probe?) {
+        guard let probe else { return nil }
+        self.init(exec: probe.exec, httpGet: probe.httpGet, tcpSocket: probe.tcpSocket)
+    }
+
+    /// The handler in a lifecycle hook; nil for none or one not supported (sleep).
+    init?(_ hook: core.v1.LifecycleHandler?) {
+        guard let hook else { return nil }
+        self.init(exec: hook.exec, httpGet: hook.httpGet, tcpSocket: hook.tcpSocket)
+    }
+
+    private init?(exec: core.v1.ExecAction?, httpGet: core.v1.HTTPGetAction?, tcpSocket: core.v1.TCPSocketAction?) {
+        if let exec {
+            self = .exec(exec.command ?? [])
+        } else if let get = httpGet {
+            let headers = (get.httpHeaders ?? []).map { (name: $0.name, value: $0.value) }
+            var path = get.path ?? "/"
             if !path.hasPrefix("/") { path = "/" + path }
-            self = .httpGet(HTTPGet(scheme: (get["scheme"]?.stringValue ?? "HTTP").lowercased(),
-                                    host: get["host"]?.stringValue.flatMap { $0.isEmpty ? nil : $0 }, path: path,
-                                    port: Self.port(get["port"]), headers: headers))
-        } else if let tcp = json["tcpSocket"] {
-            self = .tcpSocket(host: tcp["host"]?.stringValue.flatMap { $0.isEmpty ? nil : $0 }, port: Self.port(tcp["port"]))
+            self = .httpGet(HTTPGet(scheme: (get.scheme ?? "HTTP").lowercased(), host: get.host.flatMap { $0.isEmpty ? nil : $0 },
+                                    path: path, port: Self.port(get.port), headers: headers))
+        } else if let tcp = tcpSocket {
+            self = .tcpSocket(host: tcp.host.flatMap { $0.isEmpty ? nil : $0 }, port: Self.port(tcp.port))
         } else {
             return nil
         }
     }
 
-    static func port(_ json: JSONValue?) -> Port {
-        if let number = json?.intValue { return .number(Int(number)) }
-        let text = json?.stringValue ?? ""
-        if let number = Int(text) { return .number(number) }
-        return .name(text)
+    /// A number, or a name (a string of digits is a number, as upstream's `FindPort` reads it).
+    static func port(_ port: IntOrString) -> Port {
+        switch port {
+        case .int(let number): return .number(Int(number))
+        case .string(let text): return Int(text).map(Port.number) ?? .name(text)
+        }
     }
 }
 
@@ -73,25 +80,25 @@ struct ProbeSpec: Sendable, Equatable {
     /// The probe's own `terminationGracePeriodSeconds`, overriding the pod's when it kills.
     var terminationGrace: Duration?
 
-    init?(_ json: JSONValue?) {
-        guard let json, let handler = ProbeHandler(json) else { return nil }
-        func seconds(_ key: String, _ fallback: Int64, minimum: Int64) -> Duration {
-            .seconds(max(json[key]?.intValue ?? fallback, minimum))
+    init?(_ probe: core.v1.Probe?) {
+        guard let probe, let handler = ProbeHandler(probe) else { return nil }
+        func seconds(_ value: Int32?, _ fallback: Int32, minimum: Int32) -> Duration {
+            .seconds(max(value ?? fallback, minimum))
         }
         self.handler = handler
-        initialDelay = seconds("initialDelaySeconds", 0, minimum: 0)
-        period = seconds("periodSeconds", 10, minimum: 1)
-        timeout = seconds("timeoutSeconds", 1, minimum: 1)
-        thresholds = PodMachine.ProbeThresholds(success: Int(json["successThreshold"]?.intValue ?? 1),
-                                                failure: Int(json["failureThreshold"]?.intValue ?? 3))
-        terminationGrace = json["terminationGracePeriodSeconds"]?.intValue.map { .seconds($0) }
+        initialDelay = seconds(probe.initialDelaySeconds, 0, minimum: 0)
+        period = seconds(probe.periodSeconds, 10, minimum: 1)
+        timeout = seconds(probe.timeoutSeconds, 1, minimum: 1)
+        thresholds = PodMachine.ProbeThresholds(success: Int(probe.successThreshold ?? 1),
+                                                failure: Int(probe.failureThreshold ?? 3))
+        terminationGrace = probe.terminationGracePeriodSeconds.map { .seconds($0) }
     }
 
     /// The `ContainerProbes` the pod machine counts with, for `container`, with the pod's grace period.
-    static func machineProbes(container: JSONValue, podGrace: Duration) -> PodMachine.ContainerProbes {
-        let liveness = ProbeSpec(container["livenessProbe"])
-        let startup = ProbeSpec(container["startupProbe"])
-        return PodMachine.ContainerProbes(readiness: ProbeSpec(container["readinessProbe"])?.thresholds,
+    static func machineProbes(container: core.v1.Container, podGrace: Duration) -> PodMachine.ContainerProbes {
+        let liveness = ProbeSpec(container.livenessProbe)
+        let startup = ProbeSpec(container.startupProbe)
+        return PodMachine.ContainerProbes(readiness: ProbeSpec(container.readinessProbe)?.thresholds,
                                           liveness: liveness?.thresholds, startup: startup?.thresholds,
                                           killGrace: liveness?.terminationGrace ?? startup?.terminationGrace ?? podGrace)
     }

@@ -4,11 +4,10 @@ extension ContainerResources {
     /// The cgroup limits of a pod spec's container, as the kubelet computes them: memory limit in bytes,
     /// `cpu.shares` from the CPU request (the limit when only that is given; 2 for none), CFS quota from
     /// the CPU limit (at least 1 ms per period).
-    init(containerSpec spec: JSONValue) {
-        let resources = spec["resources"]
+    init(containerSpec spec: core.v1.Container) {
+        let resources = spec.resources
         func quantity(_ group: String, _ name: String) -> Quantity? {
-            guard let value = resources?[group]?[name] else { return nil }
-            return (value.stringValue ?? value.intValue.map { String($0) }).map { Quantity($0) }
+            (group == "limits" ? resources?.limits : resources?.requests)?[name]
         }
         self.init()
         memoryLimitBytes = quantity("limits", "memory")?.value

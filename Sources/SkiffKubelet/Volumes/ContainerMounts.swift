@@ -5,27 +5,26 @@ import SkiffAPI
 /// volume's host path, or with `subPath`/`subPathExpr` the path inside it (created as a directory when
 /// missing, and refused when it would lead out of the volume).
 enum ContainerMounts {
-    static func make(container: JSONValue, volumes: [String: PodVolumes.Prepared], environment: [String: String])
+    static func make(container: core.v1.Container, volumes: [String: PodVolumes.Prepared], environment: [String: String])
         throws(ConfigFailure) -> [ContainerMount]
     {
-        let name = container["name"]?.stringValue ?? ""
+        let name = container.name
         var mounts: [ContainerMount] = []
-        for mount in container["volumeMounts"]?.arrayValue ?? [] {
-            let volumeName = mount["name"]?.stringValue ?? ""
+        for mount in container.volumeMounts ?? [] {
+            let volumeName = mount.name
             guard let volume = volumes[volumeName] else {
                 throw ConfigFailure(description: "cannot find volume \"\(volumeName)\" to mount into container \"\(name)\"")
             }
-            var subPath = mount["subPath"]?.stringValue ?? ""
-            if let expression = mount["subPathExpr"]?.stringValue, !expression.isEmpty {
+            var subPath = mount.subPath ?? ""
+            if let expression = mount.subPathExpr, !expression.isEmpty {
                 subPath = try ContainerEnvironment.expandSubPath(expression, environment: environment)
             }
             var hostPath = volume.hostPath
             if !subPath.isEmpty {
                 hostPath = try resolve(subPath: subPath, in: volume.hostPath, mountName: volumeName, container: name)
             }
-            let readOnly = volume.readOnly || mount["readOnly"]?.boolValue == true
-            mounts.append(ContainerMount(hostPath: hostPath, containerPath: mount["mountPath"]?.stringValue ?? "",
-                                         readOnly: readOnly))
+            let readOnly = volume.readOnly || mount.readOnly == true
+            mounts.append(ContainerMount(hostPath: hostPath, containerPath: mount.mountPath, readOnly: readOnly))
         }
         return mounts
     }

@@ -33,15 +33,15 @@ struct PodVolumes {
     }
 
     /// Sets up every volume of the pod: those ready by name, and every failure.
-    func setUp(pod: JSONValue, objects: PodConfigObjects, downward: DownwardAPI) async
+    func setUp(pod: core.v1.Pod, objects: PodConfigObjects, downward: DownwardAPI) async
         -> (prepared: [String: Prepared], failures: [Failure])
     {
         var prepared: [String: Prepared] = [:]
         var failures: [Failure] = []
-        for volume in pod["spec"]?["volumes"]?.arrayValue ?? [] {
-            guard let name = volume["name"]?.stringValue else { continue }
+        for volume in pod.volumes {
+            let name = volume.name
             do {
-                prepared[name] = try await setUp(volume, name: name, pod: pod, objects: objects, downward: downward)
+                prepared[name] = try await setUp(volume, name: name, objects: objects, downward: downward)
             } catch {
                 failures.append(Failure(volume: name, message: "\(error)"))
             }
@@ -49,50 +49,42 @@ struct PodVolumes {
         return (prepared, failures)
     }
 
-    private func setUp(_ volume: JSONValue, name: String, pod: JSONValue, objects: PodConfigObjects, downward: DownwardAPI)
+    private func setUp(_ volume: core.v1.Volume, name: String, objects: PodConfigObjects, downward: DownwardAPI)
         async throws(ConfigFailure) -> Prepared
     {
-        if let emptyDir = volume["emptyDir"] {
+        if let emptyDir = volume.emptyDir {
             let dir = directory(plugin: "empty-dir", name: name)
             try Self.makeDirectory(dir.path, mode: 0o777)
-            if emptyDir["medium"]?.stringValue == "Memory" {
-                let limit = emptyDir["sizeLimit"].flatMap { Quantity($0.stringValue ?? $0.jsonString).value }
-                try Self.mountTmpfs(at: dir.path, sizeLimit: limit)
+            if emptyDir.medium == "Memory" {
+                try Self.mountTmpfs(at: dir.path, sizeLimit: emptyDir.sizeLimit?.value)
             }
             return Prepared(hostPath: dir.path, readOnly: false)
         }
-        if let hostPath = volume["hostPath"] {
-            let path = hostPath["path"]?.stringValue ?? ""
-            try HostPathType.check(path: path, type: hostPath["type"]?.stringValue ?? "")
-            return Prepared(hostPath: path, readOnly: false)
+        if let hostPath = volume.hostPath {
+            try HostPathType.check(path: hostPath.path, type: hostPath.type ?? "")
+            return Prepared(hostPath: hostPath.path, readOnly: false)
         }
         let plugin: String
         let payload: [String: AtomicWriter.File]
-        if let source = volume["configMap"] {
+        if let source = volume.configMap {
             plugin = "configmap"
-            payload = try await VolumeProjection.objectFiles(.configMap, source: source, volume: name, objects: objects,
-                                                              defaultMode: Self.mode(source["defaultMode"]))
-        } else if let source = volume["secret"] {
+            payload = try await VolumeProjection.objectFiles(
+                .configMap, source: .init(name: source.name, optional: source.optional, items: source.items), volume: name,
+                objects: objects, defaultMode: Self.mode(source.defaultMode))
+        } else if let source = volume.secret {
             plugin = "secret"
-            var ref = source
-            if case .object(var object) = source {
-                object["name"] = source["secretName"] ?? ""
-                ref = .object(object)
-            }
-            payload = try await VolumeProjection.objectFiles(.secret, source: ref, volume: name, objects: objects,
-                                                              defaultMode: Self.mode(source["defaultMode"]))
-        } else if let source = volume["downwardAPI"] {
+            payload = try await VolumeProjection.objectFiles(
+                .secret, source: .init(name: source.secretName, optional: source.optional, items: source.items), volume: name,
+                objects: objects, defaultMode: Self.mode(source.defaultMode))
+        } else if let source = volume.downwardAPI {
             plugin = "downward-api"
-            payload = try VolumeProjection.downwardFiles(source, downward: downward, pod: pod,
-                                                         defaultMode: Self.mode(source["defaultMode"]))
-        } else if let source = volume["projected"] {
+            payload = try VolumeProjection.downwardFiles(source.items, downward: downward, defaultMode: Self.mode(source.defaultMode))
+        } else if let source = volume.projected {
             plugin = "projected"
-            payload = try await VolumeProjection.projectedFiles(source, volume: name, objects: objects, downward: downward,
-                                                                pod: pod)
+            payload = try await VolumeProjection.projectedFiles(source, volume: name, objects: objects, downward: downward)
         } else {
             // Other plugins (persistentVolumeClaim, csi …) are not supported on this node yet.
-            let kind = volume.objectValue?.keys.first { $0 != "name" } ?? "unknown"
-            throw ConfigFailure(description: "volume type \(kind) is not supported by this kubelet")
+            throw ConfigFailure(description: "volume type \(Self.sourceKind(volume)) is not supported by this kubelet")
         }
         let dir = directory(plugin: plugin, name: name)
         if plugin == "secret" || plugin == "projected" {
@@ -104,7 +96,12 @@ struct PodVolumes {
         return Prepared(hostPath: dir.path, readOnly: true)
     }
 
-    static func mode(_ value: JSONValue?) -> Int { Int(value?.intValue ?? 0o644) }
+    /// The member naming a volume's source (`persistentVolumeClaim`, `csi` …), as the pod spec spells it.
+    static func sourceKind(_ volume: core.v1.Volume) -> String {
+        volume.json.objectValue?.keys.first { $0 != "name" } ?? "unknown"
+    }
+
+    static func mode(_ value: Int32?) -> Int { Int(value ?? 0o644) }
 
     static func makeDirectory(_ path: String, mode: Int) throws(ConfigFailure) {
         do {

@@ -50,14 +50,10 @@ struct KubeletServerHarness {
     @discardableResult
     func runPod(_ name: String, command: [String], restartPolicy: String = "Always") async throws -> String {
         let uid = UUID().uuidString.lowercased()
-        let pod: JSONValue = [
-            "metadata": ["name": .string(name), "namespace": "default", "uid": .string(uid)],
-            "spec": [
-                "containers": [["name": "c", "image": "busybox", "command": .array(command.map { .string($0) })]],
-                "restartPolicy": .string(restartPolicy),
-            ],
-            "status": [:],
-        ]
+        let pod = core.v1.Pod(metadata: meta.v1.ObjectMeta(name: name, namespace: "default", uid: uid),
+                              spec: core.v1.PodSpec(containers: [core.v1.Container(command: command, image: "busybox", name: "c")],
+                                                    restartPolicy: restartPolicy),
+                              status: core.v1.PodStatus())
         await workers.update(pod)
         try await waitFor({ $0.runningID != nil || $0.currentRun != nil }, pod: name)
         return uid
