@@ -7,8 +7,8 @@ import Synchronization
 
 /// `kube-controller-manager`: runs a set of controllers, sharing one informer factory, while it holds
 /// the `kube-system/kube-controller-manager` Lease. A second instance is a hot standby that takes over
-/// when the leader stops renewing; every term starts from fresh informers, so nothing a crashed or
-/// deposed leader knew is needed. A `Service`: `run()` returns on graceful shutdown or cancellation.
+/// when the leader stops renewing; every term starts its controllers afresh (and, unless the process shares
+/// one factory among its components, fresh informers), so nothing a crashed or deposed leader knew is needed. A `Service`: `run()` returns on graceful shutdown or cancellation.
 public final class ControllerManager: Service, Sendable {
     /// How the manager runs (defaults are kube-controller-manager's).
     public struct Configuration: Sendable {
@@ -84,11 +84,17 @@ public final class ControllerManager: Service, Sendable {
     public let configuration: Configuration
     let logger: Logger
     let leading = Mutex(false)
+    /// The informers of the whole process (`skiff server`), run by their owner; nil: each term makes its own.
+    let sharedInformers: SharedInformerFactory?
 
-    /// A manager that reaches the API server as `config` says (with a connection pool of its own).
-    public init(config: ClientConfig, configuration: Configuration = Configuration(), logger: Logger) {
+    /// A manager that reaches the API server as `config` says (with a connection pool of its own). With
+    /// `informers`, the controllers read from that factory, which the caller runs (one watch per resource
+    /// for every component of a process); its caches mirror the API server, so a new term may reuse them.
+    public init(config: ClientConfig, configuration: Configuration = Configuration(), informers: SharedInformerFactory? = nil,
+                logger: Logger) {
         source = .config(config)
         self.configuration = configuration
+        self.sharedInformers = informers
         self.logger = logger
     }
 
@@ -97,6 +103,7 @@ public final class ControllerManager: Service, Sendable {
     public init(kubeconfig: URL, configuration: Configuration = Configuration(), logger: Logger) {
         source = .kubeconfig(kubeconfig)
         self.configuration = configuration
+        self.sharedInformers = nil
         self.logger = logger
     }
 
@@ -192,18 +199,19 @@ public final class ControllerManager: Service, Sendable {
         }
     }
 
-    /// Runs the controllers with fresh informers until cancelled.
+    /// Runs the controllers (with fresh informers unless the process shares its own) until cancelled.
     func lead(_ client: RESTClient) async {
         leading.withLock { $0 = true }
         defer { leading.withLock { $0 = false } }
         logger.info("starting controllers", metadata: ["controllers": "\(configuration.controllers.map(\.name))"])
         // Controllers never read managedFields; dropping them roughly halves what the caches hold.
-        let informers = SharedInformerFactory(client: client, resyncPeriod: configuration.resyncPeriod,
-                                              transform: InformerTransforms.stripManagedFields, logger: logger)
+        let owned = sharedInformers == nil
+        let informers = sharedInformers ?? SharedInformerFactory(client: client, resyncPeriod: configuration.resyncPeriod,
+                                                                 transform: InformerTransforms.stripManagedFields, logger: logger)
         let events = EventRecorders(client: client, logger: logger)
         let context = ControllerContext(client: client, informers: informers, events: events, logger: logger)
         await withDiscardingTaskGroup { group in
-            group.addTask { try? await informers.run() }
+            if owned { group.addTask { try? await informers.run() } }
             group.addTask { await events.run() }
             for controller in configuration.controllers {
                 group.addTask { await self.supervise(controller, context: context) }

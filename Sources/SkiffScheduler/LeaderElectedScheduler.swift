@@ -5,20 +5,24 @@ public import SkiffClient
 
 /// The scheduler as `kube-scheduler --leader-elect` runs it: only while holding the
 /// `kube-system/kube-scheduler` Lease, so a second instance is a hot standby. Each term starts a fresh
-/// `Scheduler` (fresh informers), so nothing a deposed leader knew is carried over.
+/// `Scheduler` (with fresh informers unless the process shares one factory), so nothing a deposed leader
+/// knew is carried over.
 public final class LeaderElectedScheduler: Service, Sendable {
     let client: RESTClient
     let schedulerName: String
     /// nil: schedule without campaigning (`--leader-elect=false`).
     let election: LeaderElectionConfig?
     let logger: Logger
+    /// The process's informers, run by their owner; nil: each term's scheduler runs its own.
+    let informers: SharedInformerFactory?
 
     public init(client: RESTClient, schedulerName: String = "default-scheduler",
                 election: LeaderElectionConfig? = LeaderElectionConfig(name: "kube-scheduler", identity: LeaderElectedScheduler.defaultIdentity()),
-                logger: Logger) {
+                informers: SharedInformerFactory? = nil, logger: Logger) {
         self.client = client
         self.schedulerName = schedulerName
         self.election = election
+        self.informers = informers
         self.logger = logger
     }
 
@@ -34,7 +38,7 @@ public final class LeaderElectedScheduler: Service, Sendable {
 
     private func campaign() async {
         guard let election else {
-            do { try await Scheduler(client: client, schedulerName: schedulerName, logger: logger).run() } catch {
+            do { try await Scheduler(client: client, schedulerName: schedulerName, informers: informers, logger: logger).run() } catch {
                 if !Task.isCancelled { logger.error("scheduler stopped", metadata: ["error": "\(error)"]) }
             }
             return
@@ -45,7 +49,8 @@ public final class LeaderElectedScheduler: Service, Sendable {
         while !Task.isCancelled && !Task.isShuttingDownGracefully {
             do {
                 try await elector.runOnce {
-                    try await Scheduler(client: self.client, schedulerName: self.schedulerName, logger: self.logger).run()
+                    try await Scheduler(client: self.client, schedulerName: self.schedulerName, informers: self.informers,
+                                        logger: self.logger).run()
                 }
                 delay = .milliseconds(200)
             } catch {

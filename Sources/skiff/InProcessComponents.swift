@@ -10,7 +10,9 @@ import SkiffScheduler
 /// The components `skiff server` runs beside the API server, talking to it through its API like any other
 /// client (the seed: every component lists and watches through the API server), over the server's unix
 /// socket without TLS where it has one. Each runs under a `ComponentSupervisor`: one that dies is restarted
-/// with back-off, and `/readyz` fails (`?verbose` names `component/<name>`) until it runs again.
+/// with back-off, and `/readyz` fails (`?verbose` names `component/<name>`) until it runs again. The controller
+/// manager, the scheduler and the simulated nodes share one informer factory: one watch and one cache per
+/// resource in the process.
 struct InProcessComponents: Service {
     let apiServer: APIServer
     let nodes: NodeOptions
@@ -34,12 +36,18 @@ struct InProcessComponents: Service {
         for index in 0..<nodes.simulatedNodes {
             specs.append(SimulatedNodeSpec(name: "sim-node-\(index)", index: index + offset))
         }
+        // No component reads managedFields; dropping them roughly halves what the caches hold.
+        // Each watched resource holds a connection (the garbage collector watches them all): the watches get a
+        // pool of their own, so they never wait behind requests or leave requests waiting behind them.
+        let watchClient = try RESTClient(config: config, maximumConnections: 1024)
+        let informers = SharedInformerFactory(client: watchClient, transform: InformerTransforms.stripManagedFields,
+                                              logger: Logger(label: "skiff.informers"))
         let controllers = ControllerManager(
             config: config,
             configuration: .init(controllers: ControllerManager.defaultControllers(
                 terminatedPodGCThreshold: controllerOptions.terminatedPodGCThreshold, rootCA: apiServer.pki.caCertificatePEM)
                 + [NodeLifecycleController(gracePeriod: nodes.gracePeriod)]),
-            logger: Logger(label: "skiff.controller-manager"))
+            informers: informers, logger: Logger(label: "skiff.controller-manager"))
         let apiServer = self.apiServer
         /// Each component restarts with back-off when it dies, and is a `/readyz` check meanwhile.
         func supervised(_ name: String, _ body: @escaping @Sendable () async throws -> Void) -> @Sendable () async -> Void {
@@ -48,10 +56,11 @@ struct InProcessComponents: Service {
             return { await supervisor.run() }
         }
         await withDiscardingTaskGroup { group in
+            group.addTask { try? await informers.run() }
             group.addTask(operation: supervised("controller-manager") { try await controllers.run() })
             // Leader-elected, so a separate `skiff scheduler` pointed at this server is a hot standby.
             group.addTask(operation: supervised("scheduler") {
-                try await LeaderElectedScheduler(client: client, logger: Logger(label: "skiff.scheduler")).run()
+                try await LeaderElectedScheduler(client: client, informers: informers, logger: Logger(label: "skiff.scheduler")).run()
             })
             logger.info("local node runtime", metadata: ["runtime": "\(runtime)",
                                                          "chosen": "\(NodeOptions.runtimeOrigin(nodes.runtime))"])
@@ -72,11 +81,12 @@ struct InProcessComponents: Service {
             if !specs.isEmpty {
                 // The kubelet renews every 10 s against a 40 s grace; keep that proportion for shorter graces.
                 let heartbeat = min(.seconds(10), nodes.gracePeriod / 4)
-                let pool = SimulatedNodePool(client: client, nodes: specs, heartbeatInterval: heartbeat,
+                let pool = SimulatedNodePool(client: client, nodes: specs, heartbeatInterval: heartbeat, informers: informers,
                                              logger: Logger(label: "skiff.simulated-nodes"))
                 group.addTask(operation: supervised("simulated-nodes") { try await pool.run() })
             }
         }
         try? await client.shutdown()
+        try? await watchClient.shutdown()
     }
 }

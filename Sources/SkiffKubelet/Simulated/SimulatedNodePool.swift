@@ -11,7 +11,8 @@ import Synchronization
 /// `sim.skiff.dev/heartbeat=stopped`, so a node failure can be staged.
 ///
 /// The pool shares one pod watch and one node watch among all its nodes, so thousands of nodes cost
-/// two watches, not thousands.
+/// two watches, not thousands; given the process's informer factory (`skiff server`), it shares those with
+/// the controllers and the scheduler too.
 public final class SimulatedNodePool: Service, Sendable {
     /// The annotation that silences a node's kubelet while its value is `stopped`.
     public static let heartbeatAnnotation = "sim.skiff.dev/heartbeat"
@@ -21,21 +22,27 @@ public final class SimulatedNodePool: Service, Sendable {
     let heartbeatInterval: Duration
     let logger: Logger
     let informers: SharedInformerFactory
+    /// Whether the pool runs `informers` itself (it made them) or their owner does.
+    let ownsInformers: Bool
     let podIPs = Mutex<[String: Int]>([:])
     var registration: NodeRegistration { NodeRegistration(client: client, logger: logger) }
 
+    /// Pass `informers` to read from a factory the caller runs; else the pool runs its own.
     public init(client: RESTClient, nodes: [SimulatedNodeSpec], heartbeatInterval: Duration = .seconds(10),
-                logger: Logger) {
+                informers: SharedInformerFactory? = nil, logger: Logger) {
         self.client = client
         self.nodes = Dictionary(nodes.map { ($0.name, $0) }, uniquingKeysWith: { first, _ in first })
         self.heartbeatInterval = heartbeatInterval
         self.logger = logger
-        informers = SharedInformerFactory(client: client, transform: InformerTransforms.stripManagedFields, logger: logger)
+        self.informers = informers ?? SharedInformerFactory(client: client, transform: InformerTransforms.stripManagedFields, logger: logger)
+        ownsInformers = informers == nil
     }
 
     public func run() async throws {
         try await registerAll()
-        let pods = informers.informer(core.v1.Pod.self, fieldSelector: "spec.nodeName!=", indexers: ["node": { [$0.nodeName] }])
+        // Alone, the pool watches only scheduled pods; sharing, it takes the all-pods informer the others hold.
+        let pods = informers.informer(core.v1.Pod.self, fieldSelector: ownsInformers ? "spec.nodeName!=" : "",
+                                      indexers: ["node": { [$0.nodeName] }])
         let nodeInformer = informers.informer(core.v1.Node.self)
         let queue = WorkQueue<String, ContinuousClock>(clock: ContinuousClock())
         await cancelWhenGracefulShutdown { await self.work(pods: pods, nodeInformer: nodeInformer, queue: queue) }
@@ -44,7 +51,7 @@ public final class SimulatedNodePool: Service, Sendable {
     private func work(pods: Informer<core.v1.Pod>, nodeInformer: Informer<core.v1.Node>,
                       queue: WorkQueue<String, ContinuousClock>) async {
         await withDiscardingTaskGroup { group in
-            group.addTask { try? await self.informers.run() }
+            if ownsInformers { group.addTask { try? await self.informers.run() } }
             group.addTask { await self.heartbeats(nodes: nodeInformer) }
             group.addTask {
                 for await event in pods.events() {
