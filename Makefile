@@ -2,7 +2,7 @@
 SWIFT ?= swift
 # OS packages the build needs, and those the tests use (real runc, etcd, busybox, iptables, kubectl's peers).
 BUILD_PACKAGES := libsqlite3-dev zlib1g-dev
-TEST_PACKAGES := $(BUILD_PACKAGES) runc etcd-server etcd-client busybox-static iptables skopeo
+TEST_PACKAGES := $(BUILD_PACKAGES) runc crun etcd-server etcd-client busybox-static iptables skopeo
 
 .PHONY: run test build build-deps test-deps bench clean
 

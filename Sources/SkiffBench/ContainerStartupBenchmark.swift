@@ -9,6 +9,8 @@ public enum ContainerStartupBenchmark {
     public struct Options: Sendable {
         public var binary: String
         public var runtime: String
+        /// `--oci-runtime` for the server (runc or crun); nil leaves the server's default.
+        public var ociRuntime: String?
         public var pods: Int = 30
         /// How long the idle CPU is measured.
         public var idleSeconds: Double = 10
@@ -23,14 +25,15 @@ public enum ContainerStartupBenchmark {
     public static func run(_ options: Options, emit: @Sendable (JSONValue) -> Void) async throws {
         let data = FileManager.default.temporaryDirectory.appendingPathComponent("skiff-bench-\(UUID().uuidString.prefix(8))")
         try importBusybox(binary: options.binary, dataDirectory: data)
-        let server = try await ServerProcess(binary: options.binary, command: "server", arguments: ["--runtime", options.runtime],
+        let server = try await ServerProcess(binary: options.binary, command: "server",
+                                             arguments: ["--runtime", options.runtime] + (options.ociRuntime.map { ["--oci-runtime", $0] } ?? []),
                                              dataDirectory: data)
         defer { server.stop() }
         let target = server.target
         let client = try RESTClient(config: ClientConfig(server: "https://127.0.0.1:\(target.port)",
                                                          certificateAuthorityPEM: target.caPEM, bearerToken: target.token))
         defer { Task { try? await client.shutdown() } }
-        try await waitForReadyNode(client, timeout: options.timeoutSeconds)
+        let containerRuntime = try await waitForReadyNode(client, timeout: options.timeoutSeconds)
         _ = try await client.json(.POST, "/api/v1/namespaces", body: ["metadata": ["name": "bench"]])
 
         // One pod first, so the measured ones find the node warm (image layers mounted once, caches filled).
@@ -57,7 +60,8 @@ public enum ContainerStartupBenchmark {
         let cpuStart = server.cpuSeconds
         try await Task.sleep(for: .seconds(options.idleSeconds))
         let cpuPerSecond = (server.cpuSeconds - cpuStart) / options.idleSeconds
-        emit(["bench": "pods.startup", "runtime": .string(options.runtime), "pods": .int(Int64(options.pods)),
+        emit(["bench": "pods.startup", "runtime": .string(options.runtime), "container_runtime": .string(containerRuntime),
+              "pods": .int(Int64(options.pods)),
               "running": .int(Int64(latencies.count)),
               "first_pod_ms": .double(milliseconds(warm.first ?? .zero)),
               "p50_ms": .double(milliseconds(percentile(latencies, 0.50))),
@@ -102,20 +106,20 @@ public enum ContainerStartupBenchmark {
 
     /// Waits for a Ready node and a scheduler that holds its lease: a node can turn Ready before the scheduler
     /// leads, and a pod created then would wait for it.
-    static func waitForReadyNode(_ client: RESTClient, timeout: Double) async throws {
+    /// Waits for a scheduler to lead and a node to be Ready; returns its container runtime (`crun://1.8.1`).
+    @discardableResult
+    static func waitForReadyNode(_ client: RESTClient, timeout: Double) async throws -> String {
         let start = ContinuousClock.now
         while ContinuousClock.now - start < .seconds(timeout) {
-            let lease = try? await client.json(.GET, "/apis/coordination.k8s.io/v1/namespaces/kube-system/leases/kube-scheduler")
-            guard lease?["spec"]?["holderIdentity"]?.stringValue != nil else {
+            let lease = try? await client.api(coordination.v1.Lease.self, namespace: "kube-system").get("kube-scheduler")
+            guard lease?.spec?.holderIdentity != nil else {
                 try await Task.sleep(for: .milliseconds(100))
                 continue
             }
-            let nodes = try await client.json(.GET, "/api/v1/nodes")["items"]?.arrayValue ?? []
-            if nodes.contains(where: { node in
-                (node["status"]?["conditions"]?.arrayValue ?? []).contains {
-                    $0["type"]?.stringValue == "Ready" && $0["status"]?.stringValue == "True"
-                }
-            }) { return }
+            let nodes = try await client.nodes().list().items
+            if let ready = nodes.first(where: { $0.status?.conditions?.contains { $0.type == "Ready" && $0.status == "True" } == true }) {
+                return ready.status?.nodeInfo?.containerRuntimeVersion ?? ""
+            }
             try await Task.sleep(for: .milliseconds(100))
         }
         throw BenchError("no node became Ready")

@@ -38,6 +38,9 @@ struct AgentCommand: AsyncParsableCommand {
         """)
     var runtime: String?
 
+    @Option(help: "The program that runs containers with --runtime runc: runc or crun (default: crun when installed, else runc).")
+    var ociRuntime: String?
+
     @Option(help: "The node's name (default: the host name).")
     var nodeName: String?
 
@@ -52,6 +55,7 @@ struct AgentCommand: AsyncParsableCommand {
 
     func validate() throws {
         try NodeOptions.checkRuntime(runtime, allowed: ["runc", "process", "simulated"])
+        _ = try NodeOptions.oci(ociRuntime)
         if server == nil, token != nil || certificateAuthority != nil {
             throw ValidationError("--token and --certificate-authority need --server")
         }
@@ -124,8 +128,8 @@ struct AgentCommand: AsyncParsableCommand {
                 logger.warning("no cluster CA known (plain-HTTP --server): the kubelet API is off, so no logs or exec")
             }
             do {
-                services.append(.init(service: try NodeOptions.kubelet(runtime: runtime, client: restClient,
-                                                                       configuration: configuration)))
+                services.append(.init(service: try NodeOptions.kubelet(runtime: runtime, oci: try NodeOptions.oci(ociRuntime),
+                                                                       client: restClient, configuration: configuration)))
             } catch {
                 try? await restClient.shutdown()
                 throw error

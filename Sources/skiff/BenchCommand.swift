@@ -110,10 +110,16 @@ struct PodsBench: AsyncParsableCommand {
     @Option(help: "Runtime of the nodes: simulated, runc or process.")
     var runtime: String = "simulated"
 
+    @Option(help: "With --runtime runc: the program that runs containers, runc or crun (default: the server's choice).")
+    var ociRuntime: String?
+
     func validate() throws {
         guard (replicas ?? 1) > 0, nodes > 0 else { throw ValidationError("--replicas and --nodes must be positive") }
         guard ["simulated", "runc", "process"].contains(runtime) else {
             throw ValidationError("--runtime must be one of simulated, runc, process (got \"\(runtime)\")")
+        }
+        if let ociRuntime, !["runc", "crun"].contains(ociRuntime) {
+            throw ValidationError("--oci-runtime must be runc or crun (got \"\(ociRuntime)\")")
         }
     }
 
@@ -122,6 +128,7 @@ struct PodsBench: AsyncParsableCommand {
         if runtime != "simulated" {
             var options = ContainerStartupBenchmark.Options(binary: BenchCommand.ownBinary, runtime: runtime)
             options.pods = replicas ?? 30
+            options.ociRuntime = ociRuntime
             try await ContainerStartupBenchmark.run(options, emit: emit)
             return
         }

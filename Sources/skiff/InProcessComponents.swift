@@ -72,7 +72,8 @@ struct InProcessComponents: Service {
                 configuration.serverPort = nodes.kubeletPort
                 configuration.clientCAPEM = apiServer.pki.caCertificatePEM
                 do {
-                    let kubelet = try NodeOptions.kubelet(runtime: runtime, client: client, configuration: configuration)
+                    let kubelet = try NodeOptions.kubelet(runtime: runtime, oci: try NodeOptions.oci(nodes.ociRuntime), client: client,
+                                                          configuration: configuration)
                     group.addTask(operation: supervised("kubelet") { try await kubelet.run() })
                 } catch {
                     logger.error("cannot start the local node's runtime", metadata: ["runtime": "\(runtime)", "error": "\(error)"])

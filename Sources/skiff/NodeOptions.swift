@@ -12,6 +12,9 @@ struct NodeOptions: ParsableArguments {
         """)
     var runtime: String?
 
+    @Option(help: "The program that runs containers with --runtime runc: runc or crun (default: crun when installed, else runc).")
+    var ociRuntime: String?
+
     @Option(help: "How many simulated nodes to run in this process besides the local node.")
     var simulatedNodes: Int = 0
 
@@ -30,6 +33,7 @@ struct NodeOptions: ParsableArguments {
 
     func validate() throws {
         try Self.checkRuntime(runtime, allowed: ["runc", "process", "simulated", "none"])
+        _ = try Self.oci(ociRuntime)
         guard try GoDuration.parse(nodeMonitorGracePeriod, option: "--node-monitor-grace-period") > .zero else {
             throw ValidationError("--node-monitor-grace-period must be positive (got \"\(nodeMonitorGracePeriod)\")")
         }
@@ -46,13 +50,24 @@ struct NodeOptions: ParsableArguments {
     /// `--runtime`, or the default for this machine.
     var resolvedRuntime: String { runtime ?? Self.defaultRuntime }
 
-    /// `runc` where the process is root and runc is installed, `process` otherwise (DESIGN.md).
+    /// `runc` where the process is root and runc or crun is installed, `process` otherwise (DESIGN.md).
     static var defaultRuntime: String { RuncRuntime.unavailableReason() == nil ? "runc" : "process" }
+
+    /// `--oci-runtime`, or crun when it is installed and can run here, else runc; an unknown program, or one
+    /// that cannot run here, is refused with the reason.
+    static func oci(_ explicit: String?) throws -> OCIRuntime {
+        guard let explicit else { return .preferred }
+        guard let oci = OCIRuntime(rawValue: explicit) else {
+            throw ValidationError("--oci-runtime must be runc or crun (got \"\(explicit)\")")
+        }
+        if let reason = oci.unavailableReason { throw ValidationError("--oci-runtime \(explicit) cannot run here: \(reason)") }
+        return oci
+    }
 
     /// How the runtime was chosen, for the start-up log.
     static func runtimeOrigin(_ explicit: String?) -> String {
         if explicit != nil { return "--runtime" }
-        return RuncRuntime.unavailableReason().map { "default: \($0)" } ?? "default: root with runc installed"
+        return RuncRuntime.unavailableReason().map { "default: \($0)" } ?? "default: root with \(OCIRuntime.preferred.rawValue) installed"
     }
 
     static func checkRuntime(_ runtime: String?, allowed: [String]) throws {
@@ -65,10 +80,11 @@ struct NodeOptions: ParsableArguments {
         }
     }
 
-    /// The kubelet of a real local node on `runtime` (`runc` or `process`).
-    static func kubelet(runtime: String, client: RESTClient, configuration: Kubelet.Configuration) throws -> Kubelet {
+    /// The kubelet of a real local node on `runtime` (`runc`, with the `oci` program, or `process`).
+    static func kubelet(runtime: String, oci: OCIRuntime = .preferred, client: RESTClient,
+                        configuration: Kubelet.Configuration) throws -> Kubelet {
         let containers: any ContainerRuntime = runtime == "runc"
-            ? try RuncRuntime(dataDirectory: configuration.dataDirectory, podCIDR: configuration.podCIDR)
+            ? try RuncRuntime(dataDirectory: configuration.dataDirectory, podCIDR: configuration.podCIDR, oci: oci)
             : ProcessRuntime(dataDirectory: configuration.dataDirectory)
         return Kubelet(client: client, configuration: configuration, runtime: containers, logger: Logger(label: "skiff.kubelet"))
     }

@@ -106,6 +106,8 @@ import Testing
         (["agent", "--server", "ftp://example"], "--server must be a URL"),
         (["agent", "--server", "https://127.0.0.1:1"], "--server needs --token"),
         (["agent", "--runtime", "docker"], "--runtime must be one of"),
+        (["agent", "--oci-runtime", "youki"], "--oci-runtime must be runc or crun (got \"youki\")"),
+        (["server", "--oci-runtime", "kata"], "--oci-runtime must be runc or crun (got \"kata\")"),
         (["agent", "--node-name", "Bad_Name"], "is not a valid node name"),
         (["agent", "--server", "https://127.0.0.1:1", "--token", "t", "--certificate-authority", "/nonexistent/ca.crt"],
          "cannot read the server's CA"),

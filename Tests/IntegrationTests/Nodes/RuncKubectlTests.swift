@@ -27,7 +27,7 @@ import Testing
         let kubectl = Kubectl(binary: binary, kubeconfig: data.appendingPathComponent("kubeconfig.yaml"))
         let ready = await waitUntil(timeout: .seconds(60)) {
             let nodes = try await kubectl.run("get", "nodes", "-o", "wide", "--no-headers")
-            return nodes.stdout.contains("local") && nodes.stdout.contains(" Ready") && nodes.stdout.contains("runc://")
+            return nodes.stdout.contains("local") && nodes.stdout.contains(" Ready") && nodes.stdout.contains("\(OCIRuntime.preferred.rawValue)://")
         }
         #expect(ready, "server log: \(server.log)")
         #expect(try await kubectl.run("get", "node", "local", "-o", "jsonpath={.spec.podCIDR}").stdout == "10.244.0.0/24")
@@ -93,7 +93,7 @@ import Testing
 
         let deleted = try await kubectl.run(["delete", "pod", "web", "hog", "reader", "--grace-period=1"], timeout: .seconds(60))
         #expect(deleted.succeeded, "\(deleted)")
-        let runc = try await Kubectl.runProcess(RuncRuntime.defaultRuncPath, ["--root", data.appendingPathComponent("run/runc").path, "list", "-q"])
+        let runc = try await Kubectl.runProcess(OCIRuntime.preferred.path, ["--root", data.appendingPathComponent("run/runc").path, "list", "-q"])
         #expect(runc.stdout.isEmpty, "\(runc.stdout)")
         // The sandbox goes once the kubelet saw the object's deletion.
         #expect(await waitUntil(timeout: .seconds(10)) { RuncRuntimeTests.podMounts(under: data) == [] })

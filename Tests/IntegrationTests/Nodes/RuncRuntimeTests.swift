@@ -9,9 +9,9 @@ import Testing
     import Glibc
 #endif
 
-/// The runc runtime against the real runc, as root: namespaces, overlayfs roots, cgroups, bridge
-/// addresses, exits, OOM kills, exec and teardown. Without root or runc the tests pass vacuously, except
-/// in CI (CI=true), where runc is required.
+/// The runc runtime against the real OCI program (crun where it can run, else runc), as root: namespaces,
+/// overlayfs roots, cgroups, bridge addresses, exits, OOM kills, exec and teardown; and each program alone.
+/// Without root or runc the tests pass vacuously, except in CI (CI=true), where runc is required.
 @Suite(.serialized) struct RuncRuntimeTests {
     static let podCIDR = "10.244.250.0/24"
 
@@ -29,13 +29,13 @@ import Testing
             func withLock<T>(_ body: (inout [String: ContainerExit]) -> T) -> T { byID.withLock { body(&$0) } }
         }
 
-        init(podCIDR: String? = RuncRuntimeTests.podCIDR, data existing: URL? = nil) throws {
+        init(podCIDR: String? = RuncRuntimeTests.podCIDR, data existing: URL? = nil, oci: OCIRuntime = .preferred) throws {
             base = existing?.deletingLastPathComponent()
                 ?? FileManager.default.temporaryDirectory.appendingPathComponent("skiff-runc-\(UUID().uuidString.prefix(8))")
             data = base.appendingPathComponent("data")
             layer = base.appendingPathComponent("layer")
             if existing == nil { try Self.makeBusyboxLayer(at: layer) }
-            runtime = try RuncRuntime(dataDirectory: data, podCIDR: podCIDR)
+            runtime = try RuncRuntime(dataDirectory: data, podCIDR: podCIDR, oci: oci)
             let runtime = runtime, exits = exits
             collector = Task {
                 for await exit in runtime.exits { exits.withLock { $0[exit.containerID] = exit } }
@@ -118,8 +118,9 @@ import Testing
         return true
     }
 
+    /// The containers the OCI program (the runtime's default one) lists in the data directory's state.
     static func runcList(_ data: URL) async throws -> String {
-        let result = try await Kubectl.runProcess(RuncRuntime.defaultRuncPath,
+        let result = try await Kubectl.runProcess(OCIRuntime.preferred.path,
                                                   ["--root", data.appendingPathComponent("run/runc").path, "list", "-q"])
         return result.stdout.trimmingCharacters(in: .whitespacesAndNewlines)
     }
@@ -240,6 +241,47 @@ import Testing
             f.runtime.removePod(uid: serverUID)
             f.runtime.removePod(uid: clientUID)
         }
+    }
+
+    /// runc and crun each run the same containers: exit codes and logs, a terminal, exec, an OOM kill, and
+    /// teardown. crun may be missing, or refuse a hybrid cgroup host: then it says which, and runc is chosen.
+    @Test(arguments: OCIRuntime.allCases) func eachOCIProgramRunsContainersTerminalsAndOOMKills(oci: OCIRuntime) async throws {
+        guard Self.available() else { return }
+        if let reason = oci.unavailableReason {
+            #expect(oci == .crun, "\(reason)")
+            #expect(reason.contains("not installed") || reason.contains("hybrid cgroup layout"), "\(reason)")
+            #expect(OCIRuntime.preferred == .runc)
+            return
+        }
+        let f = try Fixture(oci: oci)
+        do {
+            #expect(f.runtime.version.hasPrefix("\(oci.rawValue)://"), "\(f.runtime.version)")
+            let (uid, _) = try f.pod("each")
+            let plain = try f.start(uid, "plain", "echo out; echo err >&2; exit 3")
+            #expect(await f.exit(plain)?.exitCode == 3)
+            #expect(f.lines(uid, "plain") == ["out"] && f.lines(uid, "plain", stream: "stderr") == ["err"])
+            var launch = ContainerLaunch(podUID: uid, name: "term", restartCount: 0, argv: ["sh", "-c", "busybox tty; sleep 3600"],
+                                         imageLayers: [f.layer], tty: true)
+            launch.stdin = true
+            let term = try f.runtime.start(launch)
+            let exec = try f.runtime.exec(containerID: term.id, ExecCommand(argv: ["sh", "-c", "echo in-$HOSTNAME; exit 4"]))
+            #expect(await exec.exitCode() == 4)
+            f.runtime.stop(containerID: term.id, force: true)
+            #expect(await f.exit(term)?.exitCode == 137)
+            #expect(f.lines(uid, "term").first?.hasPrefix("/dev/pts/") == true, "\(f.lines(uid, "term"))")
+            let hog = try f.start(uid, "hog", #"x=$(head -c 134217728 /dev/zero | tr "\0" a); echo survived"#,
+                                  resources: ContainerResources(memoryLimitBytes: 16 << 20))
+            let exit = await f.exit(hog)
+            #expect(exit?.reason == "OOMKilled" && exit?.exitCode == 137, "\(String(describing: exit))")
+            f.runtime.removePod(uid: uid)
+            #expect(try await Self.cgroupDirectories(podUID: uid) == [])
+            let listed = try await Kubectl.runProcess(oci.path, ["--root", f.data.appendingPathComponent("run/runc").path, "list", "-q"])
+            #expect(listed.stdout.trimmingCharacters(in: .whitespacesAndNewlines) == "")
+        } catch {
+            await f.finish()
+            throw error
+        }
+        await f.finish()
     }
 
     @Test func aTTYContainerRunsOnATerminalWhoseInputAndSizeTheKubeletHolds() async throws {

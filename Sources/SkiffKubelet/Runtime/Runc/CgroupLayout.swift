@@ -4,9 +4,10 @@ import Foundation
     import Glibc
 #endif
 
-/// Where runc puts a container's cgroups when given a relative `cgroupsPath` (`skiff/pod<uid>/<id>`): under
-/// this process's own cgroup in every v1 hierarchy, or under its own cgroup's parent in the v2 unified
-/// layout (runc's `fs2` rule: the own cgroup has processes, so it cannot delegate controllers).
+/// Where the OCI runtime puts a container's cgroups when given a relative `cgroupsPath` (`skiff/pod<uid>/<id>`).
+/// runc: under this process's own cgroup in every v1 hierarchy, or under its own cgroup's parent in the v2
+/// unified layout (runc's `fs2` rule: the own cgroup has processes, so it cannot delegate controllers). crun:
+/// under each hierarchy's root (as upstream's kubelet keeps `kubepods` there).
 struct CgroupLayout: Sendable {
     /// One mounted hierarchy: where it is mounted and the directory runc's relative paths start from.
     struct Hierarchy: Sendable, Hashable {
@@ -24,14 +25,15 @@ struct CgroupLayout: Sendable {
     static func containerPath(podUID: String, id: String) -> String { "skiff/pod\(podUID)/\(id)" }
     static func podPath(podUID: String) -> String { "skiff/pod\(podUID)" }
 
-    /// Reads this process's cgroups (`/proc/self/cgroup`) and the mounted hierarchies (`/proc/self/mountinfo`).
-    static func current() -> CgroupLayout {
+    /// Reads this process's cgroups (`/proc/self/cgroup`) and the mounted hierarchies (`/proc/self/mountinfo`);
+    /// `rootBased` for an OCI runtime that joins relative paths to each hierarchy's root (crun).
+    static func current(rootBased: Bool = false) -> CgroupLayout {
         let own = KernelFile.read("/proc/self/cgroup") ?? ""
         let mounts = KernelFile.read("/proc/self/mountinfo") ?? ""
-        return parse(ownCgroups: own, mountInfo: mounts)
+        return parse(ownCgroups: own, mountInfo: mounts, rootBased: rootBased)
     }
 
-    static func parse(ownCgroups: String, mountInfo: String) -> CgroupLayout {
+    static func parse(ownCgroups: String, mountInfo: String, rootBased: Bool = false) -> CgroupLayout {
         // "4:memory:/a/b" → ["memory": "/a/b"]; "0::/x" → ["": "/x"] (v2).
         var ownPaths: [String: String] = [:]
         for line in ownCgroups.split(separator: "\n") {
@@ -67,9 +69,11 @@ struct CgroupLayout: Sendable {
             guard var path = own else { continue }
             // A hierarchy mounted at a sub-cgroup (inside a cgroup namespace's view) shows paths below its root.
             if root != "/", path.hasPrefix(root) { path = String(path.dropFirst(root.count)) }
-            hierarchies.append(Hierarchy(mountPoint: mountPoint, controllers: controllers, base: join(mountPoint, path)))
+            hierarchies.append(Hierarchy(mountPoint: mountPoint, controllers: controllers, base: rootBased ? mountPoint : join(mountPoint, path)))
         }
-        if unified {
+        if unified && rootBased {
+            hierarchies = hierarchies.filter { $0.mountPoint == "/sys/fs/cgroup" }
+        } else if unified {
             hierarchies = hierarchies.filter { $0.mountPoint == "/sys/fs/cgroup" }.map {
                 var hierarchy = $0
                 if hierarchy.base != $0.mountPoint, let slash = hierarchy.base.lastIndex(of: "/") {

@@ -51,9 +51,19 @@ extension RuncRuntime {
         }
     }
 
-    /// Kills and deletes every container runc lists under `root` that this runtime did not start.
+    /// Kills and deletes every container runc or crun lists under `root` that this runtime did not start: each
+    /// program keeps its own state format, and an earlier kubelet may have run the other one.
     private func removeContainers(listedIn root: URL) {
-        guard let listed = try? runc(["list", "--format", "json"], root: root), listed.succeeded,
+        for program in OCIRuntime.allCases where program.isInstalled {
+            removeContainers(listedIn: root, by: program)
+        }
+    }
+
+    private func removeContainers(listedIn root: URL, by program: OCIRuntime) {
+        func run(_ arguments: [String]) throws -> HostCommand.Result {
+            program == oci ? try runc(arguments, root: root) : try HostCommand.run(program.path, ["--root", root.path] + arguments)
+        }
+        guard let listed = try? run(["list", "--format", "json"]), listed.succeeded,
               let entries = try? JSONSerialization.jsonObject(with: listed.stdout) as? [[String: Any]] else { return }
         for entry in entries {
             guard let id = entry["id"] as? String else { continue }
@@ -62,8 +72,8 @@ extension RuncRuntime {
             logger.info("removing a container left by an earlier run", metadata: [
                 "id": "\(id)", "status": "\(entry["status"] as? String ?? "")", "pid": "\(entry["pid"] as? Int ?? 0)",
             ])
-            _ = try? runc(["kill", id, "KILL"], root: root)
-            _ = try? runc(["delete", "--force", id], root: root)
+            _ = try? run(["kill", id, "KILL"])
+            _ = try? run(["delete", "--force", id])
             if let bundle = entry["bundle"] as? String { removeBundle(URL(fileURLWithPath: bundle)) }
         }
     }

@@ -7,7 +7,7 @@ import Synchronization
     import Glibc
 #endif
 
-/// The `runc` runtime: real containers. Each pod has a sandbox of persistent namespace files (network, IPC,
+/// The `runc` runtime: real containers, run by an OCI runtime program (`OCIRuntime`: runc or crun). Each pod has a sandbox of persistent namespace files (network, IPC,
 /// UTS) under `DATA_DIR/run/pods/<uid>/ns/` that its containers join, with an address on the node's bridge
 /// when the node has a pod range. Each container run is an OCI bundle `DATA_DIR/run/pods/<uid>/<container>/
 /// <restartCount>/` whose root is an overlayfs of the image's layers under a writable layer on disk
@@ -31,6 +31,8 @@ public final class RuncRuntime: ContainerRuntime {
     public let runcRoot: URL
     /// Where runc's state was before it moved to the tmpfs; containers an older kubelet left there are removed.
     let legacyRuncRoot: URL
+    /// The OCI runtime program (runc or crun) and where it is.
+    public let oci: OCIRuntime
     let runcPath: String
     /// What runs as runc: a sealed in-memory copy when one could be made (see `SealedExecutable`).
     let runcExecutable: SealedExecutable
@@ -68,30 +70,21 @@ public final class RuncRuntime: ContainerRuntime {
         var stdin: ContainerStdin?
     }
 
-    /// Whether this machine can run the runtime: root, and runc at `runcPath`. Returns why not, or nil.
-    public static func unavailableReason(runcPath: String = RuncRuntime.defaultRuncPath) -> String? {
-        if geteuid() != 0 { return "the runc runtime needs root (this process runs as uid \(geteuid()))" }
-        guard FileManager.default.isExecutableFile(atPath: runcPath) else {
-            return "runc is not installed at \(runcPath) (install the runc package)"
-        }
-        return nil
-    }
+    /// Whether this machine can run the runtime with `oci`: root, and the program installed. Returns why not, or nil.
+    public static func unavailableReason(oci: OCIRuntime = .preferred) -> String? { oci.unavailableReason }
 
-    /// The first `runc` on the usual `PATH` (`/usr/sbin/runc` on Debian).
-    public static var defaultRuncPath: String {
-        for directory in ProcessRuntime.defaultPath.split(separator: ":") {
-            let path = "\(directory)/runc"
-            if FileManager.default.isExecutableFile(atPath: path) { return path }
-        }
-        return "/usr/sbin/runc"
-    }
+    /// Where runc is (`/usr/sbin/runc` on Debian).
+    public static var defaultRuncPath: String { OCIRuntime.runc.path }
 
-    /// A runtime keeping its pods under `dataDirectory/pods`; with `podCIDR` (e.g. `10.244.0.0/24`) pods get
-    /// addresses from it on the bridge `skiff0`. Makes this process the child subreaper.
-    public init(dataDirectory: URL, podCIDR: String? = nil, runcPath: String = RuncRuntime.defaultRuncPath) throws {
-        if let reason = Self.unavailableReason(runcPath: runcPath) {
+    /// A runtime keeping its pods under `dataDirectory/pods`, running containers with `oci` (crun when installed,
+    /// else runc); with `podCIDR` (e.g. `10.244.0.0/24`) pods get addresses from it on the bridge `skiff0`. Makes
+    /// this process the child subreaper.
+    public init(dataDirectory: URL, podCIDR: String? = nil, oci: OCIRuntime = .preferred) throws {
+        if let reason = oci.unavailableReason {
             throw ContainerRuntimeError(reason: "RuntimeUnavailable", message: reason)
         }
+        self.oci = oci
+        let runcPath = oci.path
         podsDirectory = dataDirectory.appendingPathComponent("pods")
         stateDirectory = dataDirectory.appendingPathComponent("run")
         podStatesDirectory = stateDirectory.appendingPathComponent("pods")
@@ -109,10 +102,11 @@ public final class RuncRuntime: ContainerRuntime {
         if let problem = network?.ensureMasquerade() {
             Logger(label: "skiff.kubelet.runc").warning("pods cannot reach beyond the node", metadata: ["reason": "\(problem)"])
         }
-        cgroups = CgroupLayout.current()
+        cgroups = CgroupLayout.current(rootBased: oci == .crun)
         let versionOutput = (try? HostCommand.run(runcPath, ["--version"]))?.stdout ?? Data()
         let firstLine = String(decoding: versionOutput, as: UTF8.self).split(separator: "\n").first ?? ""
-        version = "runc://" + (firstLine.split(separator: " ").last.map(String.init) ?? "unknown")
+        // `runc version 1.1.5+ds1`, `crun version 1.8.1`: the node shows `runc://1.1.5+ds1`, `crun://1.8.1`.
+        version = "\(oci.rawValue)://" + (firstLine.split(separator: " ").last.map(String.init) ?? "unknown")
         (exits, continuation) = AsyncStream.makeStream(of: ContainerExit.self)
         childSignals = Mutex(DispatchSource.makeSignalSource(signal: SIGCHLD, queue: orphanQueue))
         for directory in [podsDirectory, podStatesDirectory, runcRoot] {
@@ -224,21 +218,31 @@ public final class RuncRuntime: ContainerRuntime {
             resources: launch.resources, terminal: launch.tty)
         try HostFiles.write(config.json(), to: bundle.path + "/config.json")
         // A terminal replaces the pipes: runc hands its master over the console socket.
-        let console = launch.tty ? try ConsoleSocket(name: "skiff-console-\(id)") : nil
+        let console = launch.tty
+            ? try ConsoleSocket(name: "skiff-console-\(id)", directory: oci == .crun ? bundle.path : nil) : nil
         let io = try ContainerPipes(stdin: launch.stdin && !launch.tty, pipes: !launch.tty)
         let pidFile = bundle.appendingPathComponent("init.pid")
         let runLog = bundle.appendingPathComponent("runc.log")
-        // One `runc run --detach` instead of `create` + `start`: one Go program fewer per container. The init
+        // One `runc run --detach` instead of `create` + `start`: one Go program fewer per container (crun, which
+        // costs little, runs both; see below). The init
         // may exit before its pid is known here, so the orphan reaper waits while a launch is under way.
         Self.launching.withLock { $0 += 1 }
         defer { Self.launching.withLock { $0 -= 1 } }
-        let ran: HostCommand.Result
+        var ran: HostCommand.Result
         do {
             let consoleArguments = console.map { ["--console-socket", $0.address] } ?? []
-            ran = try runc(["--log", runLog.path, "--log-format", "json", "run", "--detach", "--bundle", bundle.path,
-                            "--pid-file", pidFile.path] + consoleArguments + [id],
-                           stdio: console == nil ? HostCommand.Stdio(stdin: io.childStdin, stdout: io.stdout[1], stderr: io.stderr[1])
-                               : HostCommand.Stdio())
+            let stdio = console == nil ? HostCommand.Stdio(stdin: io.childStdin, stdout: io.stdout[1], stderr: io.stderr[1])
+                : HostCommand.Stdio()
+            let logging = ["--log", runLog.path, "--log-format", "json"]
+            let creation = ["--bundle", bundle.path, "--pid-file", pidFile.path] + consoleArguments + [id]
+            if oci == .crun {
+                // crun's `run --detach` reaps a container that exits before crun does, and its exit code is lost:
+                // `create` leaves the init waiting (reparented here once crun exits), then `start` lets it run.
+                ran = try runc(logging + ["create"] + creation, stdio: stdio)
+                if ran.succeeded { ran = try runc(logging + ["start", id]) }
+            } else {
+                ran = try runc(logging + ["run", "--detach"] + creation, stdio: stdio)
+            }
         } catch {
             io.closeAll()
             throw error
@@ -248,8 +252,9 @@ public final class RuncRuntime: ContainerRuntime {
             io.closeParentEnds()
             _ = try? runc(["delete", "--force", id])
             // containerd creates, then starts: its message names the create, as upstream users see it.
-            let message = (Self.runcError(log: runLog) ?? ran.message)
-                .replacingOccurrences(of: "runc run failed", with: "runc create failed")
+            let logged = Self.runcError(log: runLog) ?? ran.message
+            let message = oci == .crun ? Self.runcWording(ofCrun: logged)
+                : logged.replacingOccurrences(of: "runc run failed", with: "runc create failed")
             throw ContainerRuntimeError(
                 reason: "StartError",
                 message: "failed to create containerd task: failed to create shim task: OCI runtime create failed: \(message): unknown")
@@ -314,6 +319,18 @@ public final class RuncRuntime: ContainerRuntime {
             return message
         }
         return nil
+    }
+
+    /// crun's start errors in runc's words, which upstream users and tools match on: a program that is not
+    /// there (`executable file `/x` not found in $PATH: No such file or directory`) reads as runc's
+    /// `exec: "/x": stat /x: no such file or directory`; anything else keeps crun's wording.
+    static func runcWording(ofCrun message: String) -> String {
+        let prefix = "executable file `", suffix = "` not found in $PATH"
+        guard let start = message.range(of: prefix), let end = message.range(of: suffix, range: start.upperBound..<message.endIndex)
+        else { return message }
+        let program = String(message[start.upperBound..<end.lowerBound])
+        let cause = program.contains("/") ? "stat \(program): no such file or directory" : "executable file not found in $PATH"
+        return "runc create failed: unable to start container process: exec: \"\(program)\": \(cause)"
     }
 
     /// Waits for the container's init on a small thread of its own, then reports its exit (OOMKilled when its
