@@ -6,9 +6,9 @@ import Testing
     @Test func allWellWritesEveryConditionFalse() {
         let (conditions, changed) = NamespaceConditions().apply(to: [], now: "2024-01-01T00:00:00Z")
         #expect(changed)
-        #expect(conditions.compactMap { $0["type"]?.stringValue } == NamespaceConditions.types)
-        #expect(conditions.allSatisfy { $0["status"] == "False" })
-        #expect(conditions.first { $0["type"] == "NamespaceContentRemaining" }?["reason"] == "ContentRemoved")
+        #expect(conditions.map(\.type) == NamespaceConditions.types)
+        #expect(conditions.allSatisfy { $0.status == "False" })
+        #expect(conditions.first { $0.type == "NamespaceContentRemaining" }?.reason == "ContentRemoved")
         // The same again changes nothing.
         #expect(!NamespaceConditions().apply(to: conditions, now: "2024-01-01T00:01:00Z").changed)
     }
@@ -19,33 +19,34 @@ import Testing
                                  finalizers: ["example.com/hold": 2])
         updater.deleteContentFailed("b failed")
         updater.deleteContentFailed("a failed")
-        let (conditions, _) = updater.apply(to: [], now: "t1")
-        func condition(_ type: String) -> JSONValue? { conditions.first { $0["type"]?.stringValue == type } }
-        #expect(condition("NamespaceContentRemaining")?["status"] == "True")
-        #expect(condition("NamespaceContentRemaining")?["reason"] == "SomeResourcesRemain")
-        #expect(condition("NamespaceContentRemaining")?["message"] ==
+        let (conditions, _) = updater.apply(to: [], now: "2024-01-01T00:00:01Z")
+        func condition(_ type: String) -> core.v1.NamespaceCondition? { conditions.first { $0.type == type } }
+        #expect(condition("NamespaceContentRemaining")?.status == "True")
+        #expect(condition("NamespaceContentRemaining")?.reason == "SomeResourcesRemain")
+        #expect(condition("NamespaceContentRemaining")?.message ==
             "Some resources are remaining: configmaps. has 2 resource instances, deployments.apps has 1 resource instances")
-        #expect(condition("NamespaceFinalizersRemaining")?["message"] ==
+        #expect(condition("NamespaceFinalizersRemaining")?.message ==
             "Some finalizers are remaining: example.com/hold in 2 resource instances")
-        #expect(condition("NamespaceDeletionContentFailure")?["message"] ==
+        #expect(condition("NamespaceDeletionContentFailure")?.message ==
             "Failed to delete all resource types, 2 remaining: a failed, b failed")
-        #expect(condition("NamespaceDeletionDiscoveryFailure")?["status"] == "False")
+        #expect(condition("NamespaceDeletionDiscoveryFailure")?.status == "False")
     }
 
     @Test func transitionTimeMovesOnlyWithTheStatus() {
+        let t1: meta.v1.Time = "2024-01-01T00:00:01Z", t2: meta.v1.Time = "2024-01-01T00:00:02Z", t3: meta.v1.Time = "2024-01-01T00:00:03Z"
         var failing = NamespaceConditions()
         failing.contentRemaining(resources: ["configmaps.": 1], finalizers: [:])
-        let (first, _) = failing.apply(to: [], now: "t1")
+        let (first, _) = failing.apply(to: [], now: t1)
         var stillFailing = NamespaceConditions()
         stillFailing.contentRemaining(resources: ["configmaps.": 3], finalizers: [:])
-        let (second, changed) = stillFailing.apply(to: first, now: "t2")
+        let (second, changed) = stillFailing.apply(to: first, now: t2)
         #expect(changed)
-        let remaining = second.first { $0["type"] == "NamespaceContentRemaining" }
-        #expect(remaining?["lastTransitionTime"] == "t1")
-        #expect(remaining?["message"] == "Some resources are remaining: configmaps. has 3 resource instances")
-        let (third, _) = NamespaceConditions().apply(to: second, now: "t3")
-        #expect(third.first { $0["type"] == "NamespaceContentRemaining" }?["lastTransitionTime"] == "t3")
-        #expect(third.first { $0["type"] == "NamespaceContentRemaining" }?["status"] == "False")
+        let remaining = second.first { $0.type == "NamespaceContentRemaining" }
+        #expect(remaining?.lastTransitionTime == t1)
+        #expect(remaining?.message == "Some resources are remaining: configmaps. has 3 resource instances")
+        let (third, _) = NamespaceConditions().apply(to: second, now: t3)
+        #expect(third.first { $0.type == "NamespaceContentRemaining" }?.lastTransitionTime == t3)
+        #expect(third.first { $0.type == "NamespaceContentRemaining" }?.status == "False")
     }
 }
 

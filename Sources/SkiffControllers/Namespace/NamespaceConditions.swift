@@ -50,7 +50,7 @@ struct NamespaceConditions: Sendable {
 
     /// The namespace's conditions updated with these results; `changed` says whether anything differs
     /// (a transition time moves only when a condition's status does).
-    func apply(to conditions: [JSONValue], now: String) -> (conditions: [JSONValue], changed: Bool) {
+    func apply(to conditions: [core.v1.NamespaceCondition], now: meta.v1.Time) -> (conditions: [core.v1.NamespaceCondition], changed: Bool) {
         var failures = self.failures
         if failures[Self.contentFailure] == nil, !contentErrors.isEmpty {
             failures[Self.contentFailure] = ("ContentDeletionFailed",
@@ -62,19 +62,17 @@ struct NamespaceConditions: Sendable {
             let status = failures[type] == nil ? "False" : "True"
             let reason = failures[type]?.reason ?? Self.okReasons[type] ?? ""
             let message = failures[type]?.message ?? Self.okMessages[type] ?? ""
-            if let index = result.firstIndex(where: { $0["type"]?.stringValue == type }) {
+            if let index = result.firstIndex(where: { $0.type == type }) {
                 var condition = result[index]
-                guard condition["status"]?.stringValue != status || condition["reason"]?.stringValue != reason
-                    || condition["message"]?.stringValue != message
-                else { continue }
-                if condition["status"]?.stringValue != status { condition["lastTransitionTime"] = .string(now) }
-                condition["status"] = .string(status)
-                condition["reason"] = .string(reason)
-                condition["message"] = .string(message)
+                guard condition.status != status || condition.reason != reason || condition.message != message else { continue }
+                if condition.status != status { condition.lastTransitionTime = now }
+                condition.status = status
+                condition.reason = reason
+                condition.message = message
                 result[index] = condition
             } else {
-                result.append(["type": .string(type), "status": .string(status), "lastTransitionTime": .string(now),
-                               "reason": .string(reason), "message": .string(message)])
+                result.append(core.v1.NamespaceCondition(lastTransitionTime: now, message: message, reason: reason, status: status,
+                                                         type: type))
             }
             changed = true
         }

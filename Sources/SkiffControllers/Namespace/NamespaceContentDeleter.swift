@@ -20,11 +20,11 @@ struct NamespaceContentDeleter: Sendable {
     /// How long to assume finalizers on remaining items take (upstream: 15 s).
     static let finalizerEstimateSeconds: Int64 = 15
 
-    static let namespaces = ResourcePath(group: "", version: "v1", resource: "namespaces")
+    var namespaces: Api<core.v1.Namespace> { client.api(core.v1.Namespace.self) }
 
     /// Runs one pass for namespace `name`; throws `ResourcesRemaining` when content is still going away.
     func delete(namespace name: String) async throws {
-        guard var namespace = try await get(name), namespace["metadata"]?["deletionTimestamp"] != nil else { return }
+        guard var namespace = try await get(name), namespace.isBeingDeleted else { return }
         namespace = try await markTerminating(namespace)
         guard Self.specFinalizers(namespace).contains(Self.finalizer) else { return }
         let estimate = try await deleteAllContent(namespace)
@@ -33,28 +33,27 @@ struct NamespaceContentDeleter: Sendable {
         logger.info("namespace emptied and finalized", metadata: ["namespace": "\(name)"])
     }
 
-    func get(_ name: String) async throws -> JSONValue? {
-        do { return try await client.json(.GET, Self.namespaces.object(name)) } catch let error as APIError where error.isNotFound {
+    func get(_ name: String) async throws -> core.v1.Namespace? {
+        do { return try await namespaces.get(name) } catch let error as APIError where error.isNotFound {
             return nil
         }
     }
 
-    static func specFinalizers(_ namespace: JSONValue) -> [String] {
-        namespace["spec"]?["finalizers"]?.arrayValue?.compactMap(\.stringValue) ?? []
-    }
+    static func specFinalizers(_ namespace: core.v1.Namespace) -> [String] { namespace.spec?.finalizers ?? [] }
 
     /// Sets `status.phase: Terminating` if the server has not (upstream's `updateNamespaceStatusFunc`).
-    func markTerminating(_ namespace: JSONValue) async throws -> JSONValue {
-        guard namespace["status"]?["phase"]?.stringValue != "Terminating" else { return namespace }
+    func markTerminating(_ namespace: core.v1.Namespace) async throws -> core.v1.Namespace {
+        guard namespace.status?.phase != "Terminating" else { return namespace }
         var updated = namespace
-        updated.setValue("Terminating", at: ["status", "phase"])
-        let name = namespace["metadata"]?["name"]?.stringValue ?? ""
-        return try await client.json(.PUT, Self.namespaces.object(name) + "/status", body: updated)
+        var status = updated.status ?? core.v1.NamespaceStatus()
+        status.phase = "Terminating"
+        updated.status = status
+        return try await namespaces.updateStatus(updated)
     }
 
     /// Deletes everything in the namespace; returns how many seconds until what remains should be gone.
-    func deleteAllContent(_ namespace: JSONValue) async throws -> Int64 {
-        let name = namespace["metadata"]?["name"]?.stringValue ?? ""
+    func deleteAllContent(_ namespace: core.v1.Namespace) async throws -> Int64 {
+        let name = namespace.objectName
         var conditions = NamespaceConditions()
         var resources: [APIResource] = []
         do {
@@ -67,7 +66,7 @@ struct NamespaceContentDeleter: Sendable {
         } catch {
             conditions.discoveryFailed("\(error)")
         }
-        let deletedAt = Self.parseTime(namespace["metadata"]?["deletionTimestamp"]?.stringValue) ?? Date()
+        let deletedAt = namespace.metadata?.deletionTimestamp?.date ?? Date()
         var estimate: Int64 = 0
         var remaining: [String: Int] = [:]
         var finalizers: [String: Int] = [:]
@@ -114,7 +113,7 @@ struct NamespaceContentDeleter: Sendable {
     func deleteAll(_ resource: APIResource, in namespace: String, deletedAt: Date) async throws -> ContentLeft {
         let path = resource.path(namespace: namespace)
         let estimate = resource.group.isEmpty && resource.resource == "pods"
-            ? try await estimateGracefulTermination(path, deletedAt: deletedAt) : 0
+            ? try await estimateGracefulTermination(in: namespace, deletedAt: deletedAt) : 0
         let options: JSONValue = ["kind": "DeleteOptions", "apiVersion": "v1", "propagationPolicy": "Background"]
         if resource.supports("deletecollection", "list") {
             do {
@@ -162,14 +161,10 @@ struct NamespaceContentDeleter: Sendable {
 
     /// The longest grace period of pods still running, less the time since the namespace was deleted
     /// (upstream's `estimateGracefulTerminationForPods`).
-    func estimateGracefulTermination(_ path: ResourcePath, deletedAt: Date) async throws -> Int64 {
-        let pods = try await client.json(.GET, path.collection)["items"]?.arrayValue ?? []
+    func estimateGracefulTermination(in namespace: String, deletedAt: Date) async throws -> Int64 {
         var estimate: Int64 = 0
-        for pod in pods {
-            let phase = pod["status"]?["phase"]?.stringValue
-            if phase == "Succeeded" || phase == "Failed" { continue }
-            let grace = pod["metadata"]?["deletionGracePeriodSeconds"]?.intValue
-                ?? pod["spec"]?["terminationGracePeriodSeconds"]?.intValue ?? 30
+        for pod in try await client.pods(namespace).list().items where !pod.isTerminated {
+            let grace = pod.metadata?.deletionGracePeriodSeconds ?? pod.spec?.terminationGracePeriodSeconds ?? 30
             estimate = max(estimate, grace)
         }
         let elapsed = Int64(Date().timeIntervalSince(deletedAt))
@@ -180,12 +175,13 @@ struct NamespaceContentDeleter: Sendable {
     func updateConditions(_ name: String, _ conditions: NamespaceConditions) async {
         for _ in 0..<3 {
             guard var namespace = try? await get(name) else { return }
-            let now = ObjectMetadataTime.now()
-            let (updated, changed) = conditions.apply(to: namespace["status"]?["conditions"]?.arrayValue ?? [], now: now)
+            let (updated, changed) = conditions.apply(to: namespace.status?.conditions ?? [], now: meta.v1.Time(Date()))
             guard changed else { return }
-            namespace.setValue(.array(updated), at: ["status", "conditions"])
+            var status = namespace.status ?? core.v1.NamespaceStatus()
+            status.conditions = updated
+            namespace.status = status
             do {
-                _ = try await client.json(.PUT, Self.namespaces.object(name) + "/status", body: namespace)
+                _ = try await namespaces.updateStatus(namespace)
                 return
             } catch let error as APIError where error.isConflict {
                 continue
@@ -197,32 +193,28 @@ struct NamespaceContentDeleter: Sendable {
     }
 
     /// Removes our finalizer from `spec.finalizers` through the `finalize` subresource; conflicts read again.
-    func finalize(_ namespace: JSONValue) async throws {
+    func finalize(_ namespace: core.v1.Namespace) async throws {
         var current = namespace
-        let name = namespace["metadata"]?["name"]?.stringValue ?? ""
-        let uid = namespace["metadata"]?["uid"]?.stringValue
+        let name = namespace.objectName
         for attempt in 0..<5 {
             let kept = Self.specFinalizers(current).filter { $0 != Self.finalizer }
             guard kept.count != Self.specFinalizers(current).count else { return }
-            current.setValue(.array(kept.map { .string($0) }), at: ["spec", "finalizers"])
+            var spec = current.spec ?? core.v1.NamespaceSpec()
+            spec.finalizers = kept
+            current.spec = spec
             do {
-                _ = try await client.json(.PUT, Self.namespaces.object(name) + "/finalize", body: current)
+                _ = try await client.json(.PUT, namespaces.path(name, subresource: "finalize"), body: current.json)
                 return
             } catch let error as APIError where error.isNotFound {
                 return
             } catch let error as APIError where error.isConflict && attempt < 4 {
                 guard let latest = try await get(name) else { return }
-                guard latest["metadata"]?["uid"]?.stringValue == uid else {
+                guard latest.uid == namespace.uid else {
                     throw NamespaceDeletionError(message: "namespace uid has changed across retries", count: 1)
                 }
                 current = latest
             }
         }
-    }
-
-    static func parseTime(_ text: String?) -> Date? {
-        guard let text else { return nil }
-        return try? Date(text, strategy: Date.ISO8601FormatStyle())
     }
 }
 
@@ -231,11 +223,4 @@ struct NamespaceDeletionError: Error, CustomStringConvertible {
     var message: String
     var count: Int
     var description: String { count > 1 ? "\(message) (and \(count - 1) more)" : message }
-}
-
-/// `metav1.Time` text: RFC 3339 in UTC with second precision.
-enum ObjectMetadataTime {
-    static func now() -> String {
-        Date().formatted(Date.ISO8601FormatStyle(timeZone: TimeZone(identifier: "UTC") ?? .current))
-    }
 }
