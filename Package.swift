@@ -65,11 +65,24 @@ let package = Package(
             ],
             swiftSettings: upcoming
         ),
+        // What the API server and the kubelet serve HTTPS with: the cluster CA and its certificates, self-signed
+        // serving certificates, and the TLS settings both use.
+        .target(
+            name: "SkiffTLS",
+            dependencies: [
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOSSL", package: "swift-nio-ssl"),
+                .product(name: "X509", package: "swift-certificates"),
+                .product(name: "Crypto", package: "swift-crypto"),
+                .product(name: "SwiftASN1", package: "swift-asn1"),
+            ],
+            swiftSettings: upcoming
+        ),
         // The API server: HTTP, REST, watch cache, admission, discovery, OpenAPI, tables, auth.
         .target(
             name: "SkiffAPIServer",
             dependencies: [
-                "SkiffAPI", "SkiffServerCodecs", "SkiffStorage",
+                "SkiffAPI", "SkiffServerCodecs", "SkiffStorage", "SkiffTLS",
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "NIOHTTP1", package: "swift-nio"),
@@ -77,7 +90,6 @@ let package = Package(
                 .product(name: "NIOSSL", package: "swift-nio-ssl"),
                 .product(name: "X509", package: "swift-certificates"),
                 .product(name: "Crypto", package: "swift-crypto"),
-                .product(name: "SwiftASN1", package: "swift-asn1"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "Metrics", package: "swift-metrics"),
                 .product(name: "Prometheus", package: "swift-prometheus"),
@@ -125,7 +137,7 @@ let package = Package(
         .target(
             name: "SkiffKubelet",
             dependencies: [
-                "SkiffAPI", "SkiffClient", "SkiffImages", "CLinuxExtras", "CSkiffSpawn", "CZlib",
+                "SkiffAPI", "SkiffClient", "SkiffImages", "SkiffTLS", "CLinuxExtras", "CSkiffSpawn", "CZlib",
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
@@ -134,9 +146,6 @@ let package = Package(
                 .product(name: "NIOHTTP1", package: "swift-nio"),
                 .product(name: "NIOWebSocket", package: "swift-nio"),
                 .product(name: "NIOSSL", package: "swift-nio-ssl"),
-                .product(name: "X509", package: "swift-certificates"),
-                .product(name: "Crypto", package: "swift-crypto"),
-                .product(name: "SwiftASN1", package: "swift-asn1"),
             ],
             swiftSettings: upcoming
         ),
@@ -198,7 +207,7 @@ let package = Package(
                     swiftSettings: upcoming),
         .testTarget(name: "SkiffSchedulerTests", dependencies: ["SkiffScheduler", "SkiffTesting"], swiftSettings: upcoming),
         .testTarget(name: "SkiffKubeletTests",
-                    dependencies: ["SkiffKubelet", "SkiffAPI", "SkiffTesting", "SkiffAPIServer",
+                    dependencies: ["SkiffKubelet", "SkiffAPI", "SkiffTesting", "SkiffAPIServer", "SkiffTLS",
                                    .product(name: "Logging", package: "swift-log"),
                                    .product(name: "NIOCore", package: "swift-nio"),
                                    .product(name: "NIOPosix", package: "swift-nio"),

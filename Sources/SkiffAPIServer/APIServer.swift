@@ -6,6 +6,7 @@ public import Prometheus
 public import ServiceLifecycle
 import SkiffAPI
 public import SkiffStorage
+public import SkiffTLS
 import Synchronization
 import NIOHTTP1
 import NIOPosix

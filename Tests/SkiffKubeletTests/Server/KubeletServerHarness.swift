@@ -1,4 +1,5 @@
 import Foundation
+import SkiffTLS
 import Logging
 import SkiffAPI
 import SkiffAPIServer

@@ -1,7 +1,6 @@
 import Crypto
 public import Foundation
 public import NIOSSL
-import NIOCore
 import SwiftASN1
 import X509
 
@@ -87,14 +86,7 @@ public struct PKI: Sendable {
     /// A TLS context serving our certificate that asks for (but does not require) a client certificate
     /// signed by our CA.
     public func makeServerTLSContext() throws -> NIOSSLContext {
-        let chain = try NIOSSLCertificate.fromPEMBytes(Array(servingCertificatePEM.utf8)).map { NIOSSLCertificateSource.certificate($0) }
-        let key = try NIOSSLPrivateKey(bytes: Array(servingKeyPEM.utf8), format: .pem)
-        var configuration = TLSConfiguration.makeServerConfiguration(certificateChain: chain, privateKey: .privateKey(key))
-        configuration.certificateVerification = .optionalVerification
-        configuration.trustRoots = .certificates(try NIOSSLCertificate.fromPEMBytes(Array(caCertificatePEM.utf8)))
-        configuration.applicationProtocols = ["http/1.1"]
-        configuration.minimumTLSVersion = .tlsv12
-        return try NIOSSLContext(configuration: configuration)
+        try ServingTLS.context(certificatePEM: servingCertificatePEM, keyPEM: servingKeyPEM, clientCAPEM: caCertificatePEM)
     }
 
     private func issue(commonName: String, organizations: [String], dnsNames: [String], ipAddresses: [String],
@@ -104,28 +96,8 @@ public struct PKI: Sendable {
             for organization in organizations { OrganizationName(organization) }
             CommonName(commonName)
         }
-        var names: [GeneralName] = dnsNames.map { .dnsName($0) }
-        for ip in ipAddresses {
-            if let bytes = Self.ipBytes(ip) { names.append(.ipAddress(ASN1OctetString(contentBytes: bytes[...]))) }
-        }
-        let now = Date()
-        let certificate = try Certificate(
-            version: .v3,
-            serialNumber: .init(),
-            publicKey: .init(key.publicKey),
-            notValidBefore: now.addingTimeInterval(-3600),
-            notValidAfter: now.addingTimeInterval(365 * 86400),
-            issuer: caCertificate.subject,
-            subject: subject,
-            signatureAlgorithm: .ecdsaWithSHA256,
-            extensions: try Certificate.Extensions {
-                Critical(BasicConstraints.notCertificateAuthority)
-                Critical(KeyUsage(digitalSignature: true, keyEncipherment: true))
-                try ExtendedKeyUsage([usage])
-                if !names.isEmpty { SubjectAlternativeNames(names) }
-            },
-            issuerPrivateKey: .init(caKey)
-        )
+        let certificate = try ServingTLS.leaf(key: key, subject: subject, issuer: caCertificate.subject, issuerKey: caKey,
+                                              dnsNames: dnsNames, ipAddresses: ipAddresses, usage: usage)
         return (try certificate.serializeAsPEM().pemString, key.pemRepresentation)
     }
 
@@ -140,21 +112,7 @@ public struct PKI: Sendable {
             default: break
             }
         }
-        return dnsNames.allSatisfy(haveDNS.contains) && ipAddresses.compactMap(ipBytes).allSatisfy(haveIPs.contains)
-    }
-
-    /// The network-order bytes of an IPv4 or IPv6 address in text form.
-    static func ipBytes(_ text: String) -> [UInt8]? {
-        if let v4 = try? SocketAddress(ipAddress: text, port: 0) {
-            switch v4 {
-            case .v4(let a):
-                return withUnsafeBytes(of: a.address.sin_addr) { Array($0) }
-            case .v6(let a):
-                return withUnsafeBytes(of: a.address.sin6_addr) { Array($0) }
-            default: return nil
-            }
-        }
-        return nil
+        return dnsNames.allSatisfy(haveDNS.contains) && ipAddresses.compactMap(ServingTLS.ipBytes).allSatisfy(haveIPs.contains)
     }
 
     static func write(_ text: String, to url: URL, mode: Int) throws {
