@@ -157,15 +157,15 @@ struct DependencyGraph: Sendable {
         guard let dependent = nodes[uid] else { return }
         var potentiallyInvalid = false
         for owner in owners {
-            guard var ownerNode = nodes[owner.uid] else {
+            // Inserted in place: a copy of the node would share its set, and the insert would then copy all of
+            // it, once per dependent (10,000 pods of one ReplicaSet made that quadratic).
+            guard nodes[owner.uid]?.dependents.insert(uid) != nil, let ownerNode = nodes[owner.uid] else {
                 nodes[owner.uid] = GraphNode(identity: ObjectIdentity(owner, namespace: dependent.identity.namespace),
                                              owners: [], dependents: [uid], virtual: true, beingDeleted: false,
                                              deletingDependents: false)
                 actions.append(.attemptToDelete(owner.uid))
                 continue
             }
-            ownerNode.dependents.insert(uid)
-            nodes[owner.uid] = ownerNode
             if potentiallyInvalid { continue }
             let ownerNamespaced = !ownerNode.identity.namespace.isEmpty
             if ownerNamespaced && ownerNode.identity.namespace != dependent.identity.namespace {
