@@ -4,6 +4,18 @@ import Testing
 
 /// The graph's logic with in-memory inputs: no server, no sockets.
 @Suite struct DependencyGraphTests {
+    /// From bytes the collector reads only `metadata`, and gets what reading the whole object gives.
+    @Test func metadataFromBytesIsTheWholeObjectsMetadata() throws {
+        let text = #"{"kind":"Pod","spec":{"containers":[{"name":"c","image":"i","args":["{\"metadata\":1}"]}]},"#
+            + #""metadata":{"name":"p","namespace":"ns","uid":"u1","resourceVersion":"7","finalizers":["f"],"#
+            + #""deletionTimestamp":"2026-01-01T00:00:00Z","ownerReferences":[{"apiVersion":"apps/v1","kind":"ReplicaSet","#
+            + #""name":"rs","uid":"o1","controller":true,"blockOwnerDeletion":true}]},"status":{"phase":"Running"}}"#
+        let fromBytes = try ObjectMetadata(informerBytes: Array(text.utf8), transform: nil)
+        #expect(fromBytes == ObjectMetadata(object: try JSONValue(parsing: Array(text.utf8))))
+        #expect(fromBytes.ownerReferences.first?.uid == "o1" && fromBytes.isBeingDeleted && fromBytes.resourceVersion == "7")
+        #expect(throws: (any Error).self) { try ObjectMetadata(informerBytes: Array("{\"metadata\":".utf8), transform: nil) }
+    }
+
     static func object(_ name: String, uid: String, namespace: String = "ns", owners: [OwnerReference] = [],
                        finalizers: [String] = [], deleting: Bool = false) -> ObjectMetadata {
         ObjectMetadata(name: name, namespace: namespace, uid: uid, resourceVersion: "1", ownerReferences: owners,

@@ -77,6 +77,19 @@ public struct ObjectMetadata: InformerObject, Hashable {
 
     public init(informerJSON json: JSONValue) { self.init(object: json) }
 
+    /// Reads only the `metadata` member of an object's bytes and skips the rest without building it: the
+    /// collector watches every resource, pods included, and needs nothing else of them.
+    public init(informerBytes bytes: [UInt8], transform: InformerTransform?) throws {
+        var metadata: JSONValue?
+        try JSONReader.read(bytes) { reader in
+            try reader.beginObject()
+            while let key = try reader.nextKey() {
+                if key == "metadata" { metadata = try reader.readValue() } else { try reader.skipValue() }
+            }
+        }
+        self.init(object: ["metadata": metadata ?? [:]])
+    }
+
     public var objectNamespace: String { namespace }
     public var objectName: String { name }
     public var objectResourceVersion: String { resourceVersion }
