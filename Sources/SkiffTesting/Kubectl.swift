@@ -47,46 +47,52 @@ public struct Kubectl: Sendable {
     /// happen on Dispatch threads, never on Swift's cooperative pool (which an in-process server needs).
     public static func runProcess(_ path: String, _ args: [String], environment: [String: String] = [:], stdin: String? = nil,
                                   timeout: Duration = .seconds(60)) async throws -> Result {
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: path)
-        process.arguments = args
         var env = ProcessInfo.processInfo.environment
         for (k, v) in environment { env[k] = v }
-        process.environment = env
-        let out = Pipe()
-        let err = Pipe()
-        let input = Pipe()
-        process.standardOutput = out
-        process.standardError = err
-        process.standardInput = input
-        try process.run()
+        let out = try cloexecPipe(), err = try cloexecPipe(), input = try cloexecPipe()
+        let child: TestChild
+        do {
+            child = try TestChild(path: path, arguments: args, environment: env, stdin: input.read, stdout: out.write, stderr: err.write)
+        } catch {
+            for fd in [out.read, out.write, err.read, err.write, input.read, input.write] { close(fd) }
+            throw error
+        }
+        for fd in [out.write, err.write, input.read] { close(fd) }
         let seconds = Double(timeout.components.seconds)
         return await withCheckedContinuation { continuation in
             DispatchQueue.global().async {
-                if let stdin { input.fileHandleForWriting.write(Data(stdin.utf8)) }
-                try? input.fileHandleForWriting.close()
+                if let stdin {
+                    let bytes = Array(stdin.utf8)
+                    var written = 0
+                    while written < bytes.count {
+                        let count = bytes[written...].withUnsafeBytes { write(input.write, $0.baseAddress, $0.count) }
+                        if count > 0 { written += count } else if count < 0, errno == EINTR { continue } else { break }
+                    }
+                }
+                close(input.write)
                 let group = DispatchGroup()
                 let collected = Mutex<(out: Data, err: Data)>((Data(), Data()))
                 group.enter()
                 DispatchQueue.global().async {
-                    let data = readAll(out.fileHandleForReading.fileDescriptor)
+                    let data = readAll(out.read)
                     collected.withLock { $0.out = data }
                     group.leave()
                 }
                 group.enter()
                 DispatchQueue.global().async {
-                    let data = readAll(err.fileHandleForReading.fileDescriptor)
+                    let data = readAll(err.read)
                     collected.withLock { $0.err = data }
                     group.leave()
                 }
                 if group.wait(timeout: .now() + seconds) == .timedOut {
-                    process.terminate()
+                    child.signal(SIGTERM)
                     group.wait()
                 }
-                process.waitUntilExit()
+                let status = child.wait()
+                close(out.read)
+                close(err.read)
                 let (stdout, stderr) = collected.withLock { ($0.out, $0.err) }
-                continuation.resume(returning: Result(status: process.terminationStatus,
-                                                      stdout: String(decoding: stdout, as: UTF8.self),
+                continuation.resume(returning: Result(status: status, stdout: String(decoding: stdout, as: UTF8.self),
                                                       stderr: String(decoding: stderr, as: UTF8.self)))
             }
         }

@@ -6,7 +6,7 @@ public final class SkiffProcess: Sendable {
     public let arguments: [String]
     /// Where stdout and stderr went, for a failure message.
     public let logFile: URL
-    let process: Process
+    let child: TestChild
 
     /// `SKIFF_BINARY`, else the `skiff` next to the running test bundle (SwiftPM puts every product of a
     /// build in one directory).
@@ -28,24 +28,20 @@ public final class SkiffProcess: Sendable {
         guard FileManager.default.createFile(atPath: logFile.path, contents: nil) else {
             throw TestServerError(message: "cannot create \(logFile.path)")
         }
-        let output = try FileHandle(forWritingTo: logFile)
-        let process = Process()
-        if let first = launcher.first {
-            process.executableURL = URL(fileURLWithPath: first)
-            process.arguments = Array(launcher.dropFirst()) + [binary] + arguments
-        } else {
-            process.executableURL = URL(fileURLWithPath: binary)
-            process.arguments = arguments
+        let output = open(logFile.path, O_WRONLY | O_APPEND | O_CLOEXEC)
+        let null = open("/dev/null", O_RDONLY | O_CLOEXEC)
+        defer {
+            close(output)
+            close(null)
         }
-        process.standardOutput = output
-        process.standardError = output
-        process.standardInput = FileHandle.nullDevice
-        try process.run()
-        try? output.close()
-        self.process = process
+        guard output >= 0, null >= 0 else { throw TestServerError(message: "cannot open \(logFile.path) or /dev/null") }
+        let path = launcher.first ?? binary
+        let argv = launcher.isEmpty ? arguments : Array(launcher.dropFirst()) + [binary] + arguments
+        child = try TestChild(path: path, arguments: argv, environment: ProcessInfo.processInfo.environment,
+                              stdin: null, stdout: output, stderr: output)
     }
 
-    public var isRunning: Bool { process.isRunning }
+    public var isRunning: Bool { child.isRunning }
 
     /// What the process printed so far.
     public var log: String { (try? String(contentsOf: logFile, encoding: .utf8)) ?? "" }
@@ -53,19 +49,16 @@ public final class SkiffProcess: Sendable {
     /// SIGTERM, then SIGKILL after `grace`; waits for the exit off the cooperative pool. The grace is
     /// generous, for a loaded CI machine.
     public func stop(grace: Duration = .seconds(20)) async -> Int32 {
-        let process = self.process
-        if process.isRunning { process.terminate() }
+        let child = self.child
+        child.signal(SIGTERM)
         let deadline = ContinuousClock.now + grace
-        while process.isRunning, ContinuousClock.now < deadline { try? await Task.sleep(for: .milliseconds(20)) }
-        if process.isRunning { kill(process.processIdentifier, SIGKILL) }
-        await withCheckedContinuation { (continuation: CheckedContinuation<Void, Never>) in
-            DispatchQueue.global().async {
-                process.waitUntilExit()
-                continuation.resume()
-            }
+        while child.isRunning, ContinuousClock.now < deadline { try? await Task.sleep(for: .milliseconds(20)) }
+        child.signal(SIGKILL)
+        let status = await withCheckedContinuation { (continuation: CheckedContinuation<Int32, Never>) in
+            DispatchQueue.global().async { continuation.resume(returning: child.wait()) }
         }
         try? FileManager.default.removeItem(at: logFile)
-        return process.terminationStatus
+        return status
     }
 
     /// Runs `skiff arguments...` to completion (a command expected to exit, e.g. on bad flags).

@@ -1,0 +1,93 @@
+import CLinuxExtras
+import Foundation
+import Synchronization
+
+#if canImport(Glibc)
+    import Glibc
+#endif
+
+/// A program a test starts, through `posix_spawn`. Foundation's `Process.run()` reads `/proc/self/fd` past the
+/// end of a buffer and now and then crashes the whole test process (swift-corelibs-foundation#5472, fixed after
+/// Swift 6.3.1; CI met it twice): the test kit does not use it.
+final class TestChild: Sendable {
+    let pid: pid_t
+    /// The wait status, once the child is reaped.
+    private let status = Mutex<Int32?>(nil)
+
+    /// Starts `path` with `arguments` (argv[1...]) and `environment`; its stdin, stdout and stderr are the
+    /// descriptors given, nothing else of this process is inherited.
+    init(path: String, arguments: [String], environment: [String: String], stdin: Int32, stdout: Int32, stderr: Int32) throws {
+        var actions = posix_spawn_file_actions_t()
+        posix_spawn_file_actions_init(&actions)
+        defer { posix_spawn_file_actions_destroy(&actions) }
+        posix_spawn_file_actions_adddup2(&actions, stdin, 0)
+        posix_spawn_file_actions_adddup2(&actions, stdout, 1)
+        posix_spawn_file_actions_adddup2(&actions, stderr, 2)
+        posix_spawn_file_actions_addclosefrom_np(&actions, 3)
+        var attributes = posix_spawnattr_t()
+        posix_spawnattr_init(&attributes)
+        defer { posix_spawnattr_destroy(&attributes) }
+        var defaults = sigset_t()
+        sigfillset(&defaults)
+        var empty = sigset_t()
+        sigemptyset(&empty)
+        posix_spawnattr_setsigdefault(&attributes, &defaults)
+        posix_spawnattr_setsigmask(&attributes, &empty)
+        posix_spawnattr_setflags(&attributes, Int16(POSIX_SPAWN_SETSIGDEF | POSIX_SPAWN_SETSIGMASK))
+        let argv = ([path] + arguments).map { strdup($0) } + [nil]
+        let env = environment.sorted { $0.key < $1.key }.map { strdup("\($0.key)=\($0.value)") } + [nil]
+        defer {
+            for pointer in argv { free(pointer) }
+            for pointer in env { free(pointer) }
+        }
+        var pid: pid_t = 0
+        let result = posix_spawn(&pid, path, &actions, &attributes, argv, env)
+        guard result == 0 else {
+            throw TestServerError(message: "cannot start \(path): \(String(cString: strerror(result)))")
+        }
+        self.pid = pid
+    }
+
+    /// Whether it has not exited yet (an exited child is reaped here).
+    var isRunning: Bool {
+        status.withLock { status in
+            if status != nil { return false }
+            var raw: Int32 = 0
+            let reaped = waitpid(pid, &raw, WNOHANG)
+            if reaped == pid { status = raw }
+            return reaped == 0
+        }
+    }
+
+    func signal(_ number: Int32) { if isRunning { kill(pid, number) } }
+
+    /// Blocks until it exits: its exit code, or the number of the signal that ended it (as Foundation's
+    /// `terminationStatus`).
+    func wait() -> Int32 {
+        if let known = status.withLock({ $0 }) { return Self.terminationStatus(known) }
+        var raw: Int32 = 0
+        while true {
+            let reaped = waitpid(pid, &raw, 0)
+            if reaped == pid { break }
+            if reaped < 0, errno == EINTR { continue }
+            // Reaped meanwhile by `isRunning`, which stores the status before it lets go of the lock.
+            return status.withLock { $0 }.map(Self.terminationStatus) ?? -1
+        }
+        status.withLock { $0 = raw }
+        return Self.terminationStatus(raw)
+    }
+
+    static func terminationStatus(_ raw: Int32) -> Int32 {
+        let signal = raw & 0x7f
+        return signal == 0 ? (raw >> 8) & 0xff : signal
+    }
+}
+
+/// A pipe whose ends are closed on exec (the child gets its end through `dup2`).
+func cloexecPipe() throws -> (read: Int32, write: Int32) {
+    var fds: [Int32] = [-1, -1]
+    guard pipe2(&fds, O_CLOEXEC) == 0 else {
+        throw TestServerError(message: "pipe: \(String(cString: strerror(errno)))")
+    }
+    return (fds[0], fds[1])
+}
