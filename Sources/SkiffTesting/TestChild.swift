@@ -9,14 +9,14 @@ import Synchronization
 /// A program a test starts, through `posix_spawn`. Foundation's `Process.run()` reads `/proc/self/fd` past the
 /// end of a buffer and now and then crashes the whole test process (swift-corelibs-foundation#5472, fixed after
 /// Swift 6.3.1; CI met it twice): the test kit does not use it.
-final class TestChild: Sendable {
-    let pid: pid_t
+public final class TestChild: Sendable {
+    public let pid: Int32
     /// The wait status, once the child is reaped.
     private let status = Mutex<Int32?>(nil)
 
     /// Starts `path` with `arguments` (argv[1...]) and `environment`; its stdin, stdout and stderr are the
     /// descriptors given, nothing else of this process is inherited.
-    init(path: String, arguments: [String], environment: [String: String], stdin: Int32, stdout: Int32, stderr: Int32) throws {
+    public init(path: String, arguments: [String], environment: [String: String], stdin: Int32, stdout: Int32, stderr: Int32) throws {
         var actions = posix_spawn_file_actions_t()
         posix_spawn_file_actions_init(&actions)
         defer { posix_spawn_file_actions_destroy(&actions) }
@@ -40,7 +40,7 @@ final class TestChild: Sendable {
             for pointer in argv { free(pointer) }
             for pointer in env { free(pointer) }
         }
-        var pid: pid_t = 0
+        var pid: Int32 = 0
         let result = posix_spawn(&pid, path, &actions, &attributes, argv, env)
         guard result == 0 else {
             throw TestServerError(message: "cannot start \(path): \(String(cString: strerror(result)))")
@@ -49,7 +49,7 @@ final class TestChild: Sendable {
     }
 
     /// Whether it has not exited yet (an exited child is reaped here).
-    var isRunning: Bool {
+    public var isRunning: Bool {
         status.withLock { status in
             if status != nil { return false }
             var raw: Int32 = 0
@@ -59,11 +59,11 @@ final class TestChild: Sendable {
         }
     }
 
-    func signal(_ number: Int32) { if isRunning { kill(pid, number) } }
+    public func signal(_ number: Int32) { if isRunning { kill(pid, number) } }
 
     /// Blocks until it exits: its exit code, or the number of the signal that ended it (as Foundation's
     /// `terminationStatus`).
-    func wait() -> Int32 {
+    public func wait() -> Int32 {
         if let known = status.withLock({ $0 }) { return Self.terminationStatus(known) }
         var raw: Int32 = 0
         while true {

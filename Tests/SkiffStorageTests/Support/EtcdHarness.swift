@@ -1,13 +1,14 @@
 import Foundation
 import Logging
 import SkiffStorage
+import SkiffTesting
 
 /// A real etcd server for one test: its own temp data dir and free loopback ports, stopped and removed
 /// after. Tests never share one, so revisions and compactions of one test cannot disturb another.
 final class EtcdServer: Sendable {
     let url: String
     let clientPort: Int
-    private let process: Process
+    private let process: TestChild
     private let directory: URL
 
     /// `ETCD_BINARY`, else etcd on the usual paths.
@@ -24,7 +25,7 @@ final class EtcdServer: Sendable {
     /// At most this many etcd processes run at once (the machine has two cores).
     static let slots = Slots(count: 3)
 
-    private init(url: String, clientPort: Int, process: Process, directory: URL) {
+    private init(url: String, clientPort: Int, process: TestChild, directory: URL) {
         self.url = url
         self.clientPort = clientPort
         self.process = process
@@ -45,20 +46,21 @@ final class EtcdServer: Sendable {
             let peerPort = try freePort()
             let client = "http://127.0.0.1:\(clientPort)"
             let peer = "http://127.0.0.1:\(peerPort)"
-            let process = Process()
-            process.executableURL = URL(fileURLWithPath: binary)
-            process.arguments = [
+            let arguments = [
                 "--name", "test", "--data-dir", directory.appendingPathComponent("data").path,
                 "--listen-client-urls", client, "--advertise-client-urls", client,
                 "--listen-peer-urls", peer, "--initial-advertise-peer-urls", peer,
                 "--initial-cluster", "test=\(peer)", "--logger", "zap", "--log-level", "warn",
             ]
             let log = directory.appendingPathComponent("etcd.log")
-            _ = FileManager.default.createFile(atPath: log.path, contents: nil)
-            let handle = try FileHandle(forWritingTo: log)
-            process.standardOutput = handle
-            process.standardError = handle
-            try process.run()
+            let output = open(log.path, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0o644)
+            let null = open("/dev/null", O_RDONLY | O_CLOEXEC)
+            defer {
+                close(output)
+                close(null)
+            }
+            let process = try TestChild(path: binary, arguments: arguments, environment: ProcessInfo.processInfo.environment,
+                                        stdin: null, stdout: output, stderr: output)
             let server = EtcdServer(url: "etcd://127.0.0.1:\(clientPort)", clientPort: clientPort, process: process,
                                     directory: directory)
             if await server.waitUntilReady() { return server }
@@ -90,10 +92,10 @@ final class EtcdServer: Sendable {
     /// Stops etcd (SIGTERM, then SIGKILL if it lingers) and removes its data.
     func stop() async {
         if process.isRunning {
-            process.terminate()
+            process.signal(SIGTERM)
             for _ in 0..<100 where process.isRunning { try? await Task.sleep(for: .milliseconds(50)) }
             if process.isRunning {
-                kill(process.processIdentifier, SIGKILL)
+                process.signal(SIGKILL)
                 for _ in 0..<100 where process.isRunning { try? await Task.sleep(for: .milliseconds(20)) }
             }
         }
