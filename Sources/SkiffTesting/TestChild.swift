@@ -84,7 +84,7 @@ public final class TestChild: Sendable {
 }
 
 /// A pipe whose ends are closed on exec (the child gets its end through `dup2`).
-func cloexecPipe() throws -> (read: Int32, write: Int32) {
+public func cloexecPipe() throws -> (read: Int32, write: Int32) {
     var fds: [Int32] = [-1, -1]
     guard pipe2(&fds, O_CLOEXEC) == 0 else {
         throw TestServerError(message: "pipe: \(String(cString: strerror(errno)))")

@@ -1,5 +1,6 @@
 import Foundation
 import Testing
+import SkiffTesting
 
 @testable import SkiffImages
 
@@ -19,23 +20,35 @@ final class Scratch {
     func sub(_ name: String) -> String { url.appendingPathComponent(name).path }
 }
 
-/// Runs a program to completion; throws with its output when it fails.
+/// Runs a program to completion; throws with its output when it fails. Started through the test kit's
+/// `TestChild` (Foundation's `Process.run` can crash the test process on Linux).
 @discardableResult
-func sh(_ program: String, _ args: [String], cwd: String? = nil) throws -> String {
-    let process = Process()
-    process.executableURL = URL(fileURLWithPath: program)
-    process.arguments = args
-    if let cwd { process.currentDirectoryURL = URL(fileURLWithPath: cwd) }
-    let out = Pipe()
-    process.standardOutput = out
-    process.standardError = out
-    try process.run()
-    let data = out.fileHandleForReading.readDataToEndOfFile()
-    process.waitUntilExit()
+func sh(_ program: String, _ args: [String]) throws -> String {
+    let pipe = try cloexecPipe()
+    let fds = [pipe.read, pipe.write]
+    let null = open("/dev/null", O_RDONLY | O_CLOEXEC)
+    defer { close(null) }
+    let child: TestChild
+    do {
+        child = try TestChild(path: program, arguments: args, environment: ProcessInfo.processInfo.environment,
+                              stdin: null, stdout: fds[1], stderr: fds[1])
+    } catch {
+        close(fds[0])
+        close(fds[1])
+        throw error
+    }
+    close(fds[1])
+    var data = [UInt8]()
+    var buffer = [UInt8](repeating: 0, count: 65_536)
+    while true {
+        let count = buffer.withUnsafeMutableBytes { read(fds[0], $0.baseAddress, $0.count) }
+        if count > 0 { data += buffer[0..<count] } else if count < 0, errno == EINTR { continue } else { break }
+    }
+    close(fds[0])
+    let status = child.wait()
     let text = String(decoding: data, as: UTF8.self)
-    guard process.terminationStatus == 0 else {
-        throw ImageError.badInput(
-            "\(program) \(args.joined(separator: " ")) failed (\(process.terminationStatus)): \(text)")
+    guard status == 0 else {
+        throw ImageError.badInput("\(program) \(args.joined(separator: " ")) failed (\(status)): \(text)")
     }
     return text
 }
