@@ -48,6 +48,15 @@ public final class TestChild: Sendable {
         self.pid = pid
     }
 
+    /// Starts `path` with this process's environment, stdin from /dev/null, and stdout and stderr to `output`
+    /// (/dev/null when nil).
+    public convenience init(_ path: String, _ arguments: [String], output: Int32? = nil) throws {
+        let null = open("/dev/null", O_RDWR | O_CLOEXEC)
+        defer { close(null) }
+        try self.init(path: path, arguments: arguments, environment: ProcessInfo.processInfo.environment,
+                      stdin: null, stdout: output ?? null, stderr: output ?? null)
+    }
+
     /// Whether it has not exited yet (an exited child is reaped here).
     public var isRunning: Bool {
         status.withLock { status in

@@ -165,16 +165,10 @@ import Testing
         try "served by the pod\n".write(to: directory.appendingPathComponent("page.txt"), atomically: true, encoding: .utf8)
         let port = ProcessRuntimeKubectlTests.freePort()
         // busybox-static is one of the packages the tests install.
-        let web = Process()
-        web.executableURL = URL(fileURLWithPath: "/bin/busybox")
-        web.arguments = ["httpd", "-f", "-p", "127.0.0.1:\(port)", "-h", directory.path]
-        web.standardOutput = FileHandle.nullDevice
-        web.standardError = FileHandle.nullDevice
-        try web.run()
-        // SIGKILL: the test runner's threads may block SIGTERM, and a spawned child inherits that mask.
+        let web = try TestChild("/bin/busybox", ["httpd", "-f", "-p", "127.0.0.1:\(port)", "-h", directory.path])
         defer {
-            kill(web.processIdentifier, SIGKILL)
-            web.waitUntilExit()
+            web.signal(SIGKILL)
+            _ = web.wait()
         }
         _ = try await s.client.json(.PATCH, "/api/v1/namespaces/default/pods/web/status",
                                     body: ["status": ["podIP": "127.0.0.1"]], contentType: "application/merge-patch+json")

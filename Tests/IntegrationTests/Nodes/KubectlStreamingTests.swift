@@ -133,20 +133,19 @@ import Testing
         }
         for (name, client) in clients {
             let local = ProcessRuntimeKubectlTests.freePort()
-            let forward = Process()
-            forward.executableURL = URL(fileURLWithPath: client.binary)
-            forward.arguments = ["--kubeconfig", client.kubeconfig.path, "port-forward", "pod/served", "\(local):\(port)"]
-            let output = Pipe()
-            forward.standardOutput = output
-            forward.standardError = output
-            try forward.run()
+            let log = FileManager.default.temporaryDirectory.appendingPathComponent("skiff-pf-\(UUID().uuidString.prefix(8)).log")
+            let output = open(log.path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0o644)
+            defer { try? FileManager.default.removeItem(at: log) }
+            let forward = try TestChild(client.binary, ["--kubeconfig", client.kubeconfig.path, "port-forward", "pod/served", "\(local):\(port)"],
+                                        output: output)
+            close(output)
             let fetched = await waitUntil(timeout: .seconds(20)) {
                 let result = try await Kubectl.runProcess("/usr/bin/curl", ["-s", "--max-time", "3", "http://127.0.0.1:\(local)/"])
                 return result.stdout == "pf-hello\n"
             }
-            forward.terminate()
-            forward.waitUntilExit()
-            let printed = String(decoding: output.fileHandleForReading.availableData, as: UTF8.self)
+            forward.signal(SIGTERM)
+            _ = forward.wait()
+            let printed = (try? String(contentsOf: log, encoding: .utf8)) ?? ""
             #expect(fetched, "\(name): \(printed)\nserver log: \(cluster.server.log.suffix(3000))")
         }
         #expect(await cluster.server.stop() == 0)

@@ -1,6 +1,7 @@
 import Foundation
 import NIOCore
 import NIOPosix
+import SkiffTesting
 import Testing
 
 @testable import SkiffKubelet
@@ -19,16 +20,13 @@ import Testing
         defer { try? FileManager.default.removeItem(at: directory) }
         // A listener alone in a new network namespace, on the port this test's namespace has nothing on.
         let port: UInt16 = 40_000 + UInt16.random(in: 0..<20_000)
-        let server = Process()
-        server.executableURL = URL(fileURLWithPath: "/usr/bin/unshare")
-        server.arguments = ["-n", "sh", "-c", "ip link set lo up && echo inside > \(directory.path)/index.html && "
-                            + "exec busybox httpd -f -p 127.0.0.1:\(port) -h \(directory.path)"]
-        try server.run()
+        let server = try TestChild("/usr/bin/unshare", ["-n", "sh", "-c", "ip link set lo up && echo inside > \(directory.path)/index.html && "
+                                                        + "exec busybox httpd -f -p 127.0.0.1:\(port) -h \(directory.path)"])
         defer {
-            server.terminate()
-            server.waitUntilExit()
+            server.signal(SIGKILL)
+            _ = server.wait()
         }
-        let namespace = "/proc/\(server.processIdentifier)/ns/net"
+        let namespace = "/proc/\(server.pid)/ns/net"
         let loop = MultiThreadedEventLoopGroup.singleton.next()
         var fd: Int32 = -1
         for _ in 0..<50 {
