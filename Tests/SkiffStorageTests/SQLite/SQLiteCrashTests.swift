@@ -1,5 +1,6 @@
 import Foundation
 @testable import SkiffStorage
+import SkiffTesting
 import Synchronization
 import Testing
 
@@ -13,17 +14,16 @@ struct SQLiteCrashTests {
     func killedWriterLosesNoAcknowledgedWrite() async throws {
         try await withTemporaryDirectory { directory in
             let path = directory.appendingPathComponent("skiff.db").path
-            let child = Process()
-            child.executableURL = URL(fileURLWithPath: "/proc/self/exe").resolvingSymlinksInPath()
-            child.arguments = ["--testing-library", "swift-testing", "--filter", "crashChildWriter"]
-            child.environment = ProcessInfo.processInfo.environment.merging([Self.childVariable: path]) { $1 }
-            let output = Pipe()
-            child.standardOutput = output
-            child.standardError = FileHandle.nullDevice
-            let acks = AckCollector(output.fileHandleForReading)
-            try child.run()
+            let output = try cloexecPipe()
+            let null = open("/dev/null", O_RDWR | O_CLOEXEC)
+            defer { close(null) }
+            let child = try TestChild(path: URL(fileURLWithPath: "/proc/self/exe").resolvingSymlinksInPath().path,
+                                      arguments: ["--testing-library", "swift-testing", "--filter", "crashChildWriter"],
+                                      environment: ProcessInfo.processInfo.environment.merging([Self.childVariable: path]) { $1 },
+                                      stdin: null, stdout: output.write, stderr: null)
             // Only the child may hold the write end, or the pipe never reports end of file.
-            try? output.fileHandleForWriting.close()
+            close(output.write)
+            let acks = AckCollector(FileHandle(fileDescriptor: output.read, closeOnDealloc: true))
 
             // Let it commit a good number of batches (and a few compactions), then kill it mid-flight.
             let deadline = ContinuousClock.now + .seconds(120)
@@ -31,7 +31,7 @@ struct SQLiteCrashTests {
                 try await Task.sleep(for: .milliseconds(20))
             }
             #expect(child.isRunning, "the child stopped before it was killed")
-            kill(child.processIdentifier, SIGKILL)
+            child.signal(SIGKILL)
             while child.isRunning { try await Task.sleep(for: .milliseconds(10)) }
             let acknowledged = await acks.finish()
             #expect(acknowledged.count >= 10_000)
