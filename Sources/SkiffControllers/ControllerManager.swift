@@ -32,6 +32,8 @@ public final class ControllerManager: Service, Sendable {
         /// Connections to the API server at most: every watched resource holds one (the garbage
         /// collector watches them all), and requests need more.
         public var maximumConnections: Int
+        /// The clock controllers wait on and stamp objects with (a manual one lets tests step time).
+        public var clock: ControllerClock
 
         public init(leaderElect: Bool = true, leaseNamespace: String = "kube-system",
                     leaseName: String = "kube-controller-manager",
@@ -40,7 +42,7 @@ public final class ControllerManager: Service, Sendable {
                     releaseOnCancel: Bool = true, controllers: [any Controller] = ControllerManager.defaultControllers,
                     resyncPeriod: Duration? = nil,
                     restartBackoff: ExponentialBackoff = ExponentialBackoff(base: .milliseconds(500), maximum: .seconds(30)),
-                    maximumConnections: Int = 1024) {
+                    maximumConnections: Int = 1024, clock: ControllerClock = .system) {
             self.leaderElect = leaderElect
             self.leaseNamespace = leaseNamespace
             self.leaseName = leaseName
@@ -53,6 +55,7 @@ public final class ControllerManager: Service, Sendable {
             self.resyncPeriod = resyncPeriod
             self.restartBackoff = restartBackoff
             self.maximumConnections = maximumConnections
+            self.clock = clock
         }
     }
 
@@ -209,7 +212,8 @@ public final class ControllerManager: Service, Sendable {
         let informers = sharedInformers ?? SharedInformerFactory(client: client, resyncPeriod: configuration.resyncPeriod,
                                                                  transform: InformerTransforms.stripManagedFields, logger: logger)
         let events = EventRecorders(client: client, logger: logger)
-        let context = ControllerContext(client: client, informers: informers, events: events, logger: logger)
+        let context = ControllerContext(client: client, informers: informers, events: events, logger: logger,
+                                        clock: configuration.clock)
         await withDiscardingTaskGroup { group in
             if owned { group.addTask { try? await informers.run() } }
             group.addTask { await events.run() }
@@ -225,7 +229,7 @@ public final class ControllerManager: Service, Sendable {
         var log = context.logger
         log[metadataKey: "controller"] = "\(controller.name)"
         let controllerContext = ControllerContext(client: context.client, informers: context.informers,
-                                                  events: context.events, logger: log)
+                                                  events: context.events, logger: log, clock: context.clock)
         var crashes = 0
         while !Task.isCancelled {
             let started = ContinuousClock.now

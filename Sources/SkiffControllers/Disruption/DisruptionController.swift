@@ -31,12 +31,15 @@ final class DisruptionSyncer: Sendable {
     let deployments: Informer<apps.v1.Deployment>
     let statefulSets: Informer<apps.v1.StatefulSet>
     let replicationControllers: Informer<core.v1.ReplicationController>
-    let queue = WorkQueue<String, ContinuousClock>(rateLimiter: ExponentialBackoff(base: .milliseconds(5), maximum: .seconds(1000)), name: "disruption")
+    let queue: WorkQueue<String, ControllerClock>
     let recorder: EventRecorder
+    let clock: ControllerClock
     let context: ControllerContext
     let logger: Logger
 
     init(context: ControllerContext) {
+        clock = context.clock
+        queue = context.queue(name: "disruption", backoff: ExponentialBackoff(base: .milliseconds(5), maximum: .seconds(1000)))
         self.context = context
         client = context.client
         budgets = context.informers.informer(policy.v1.PodDisruptionBudget.self)
@@ -100,7 +103,7 @@ final class DisruptionSyncer: Sendable {
             throw error
         } catch {
             logger.warning("failed to sync PodDisruptionBudget", metadata: ["key": "\(key)", "error": "\(error)"])
-            try await writeStatus(DisruptionMath.failSafe(pdb, error: "\(error)", now: Date()))
+            try await writeStatus(DisruptionMath.failSafe(pdb, error: "\(error)", now: clock.date))
         }
     }
 
@@ -118,7 +121,7 @@ final class DisruptionSyncer: Sendable {
                             message: "Failed to calculate the number of expected pods: \(error)")
             throw error
         }
-        let now = Date()
+        let now = clock.date
         let (disrupted, recheck) = DisruptionMath.disruptedPods(selected, pdb: pdb, now: now)
         let counts = DisruptionMath.Counts(currentHealthy: DisruptionMath.currentHealthy(selected, disrupted: disrupted, now: now),
                                            desiredHealthy: expected.desiredHealthy, expectedPods: expected.count)

@@ -51,8 +51,8 @@ final class CollectorRun: Sendable {
     let absentOwners = Mutex(AbsentOwnerCache())
     let mapper = Mutex(RESTMapper(all: [], preferred: []))
     let lastRefresh = Mutex<ContinuousClock.Instant?>(nil)
-    let deleteQueue = WorkQueue<String, ContinuousClock>(name: "garbage_collector_attempt_to_delete")
-    let orphanQueue = WorkQueue<String, ContinuousClock>(name: "garbage_collector_attempt_to_orphan")
+    let deleteQueue: WorkQueue<String, ControllerClock>
+    let orphanQueue: WorkQueue<String, ControllerClock>
     /// The monitored resources and their informers.
     let monitors = Mutex<[APIResource: Informer<ObjectMetadata>]>([:])
     let changes: AsyncStream<GraphChange>
@@ -66,6 +66,8 @@ final class CollectorRun: Sendable {
         client = context.client
         informers = context.informers
         logger = context.logger
+        deleteQueue = context.queue(name: "garbage_collector_attempt_to_delete")
+        orphanQueue = context.queue(name: "garbage_collector_attempt_to_orphan")
         (changes, changesContinuation) = AsyncStream.makeStream(bufferingPolicy: .unbounded)
         (starts, startsContinuation) = AsyncStream.makeStream(bufferingPolicy: .unbounded)
     }

@@ -15,6 +15,7 @@ struct ResourcesRemaining: Error, CustomStringConvertible {
 struct NamespaceContentDeleter: Sendable {
     let client: RESTClient
     let logger: Logger
+    var clock: ControllerClock = .system
     /// The finalizer this controller owns.
     static let finalizer = "kubernetes"
     /// How long to assume finalizers on remaining items take (upstream: 15 s).
@@ -66,7 +67,7 @@ struct NamespaceContentDeleter: Sendable {
         } catch {
             conditions.discoveryFailed("\(error)")
         }
-        let deletedAt = namespace.metadata?.deletionTimestamp?.date ?? Date()
+        let deletedAt = namespace.metadata?.deletionTimestamp?.date ?? clock.date
         var estimate: Int64 = 0
         var remaining: [String: Int] = [:]
         var finalizers: [String: Int] = [:]
@@ -167,7 +168,7 @@ struct NamespaceContentDeleter: Sendable {
             let grace = pod.metadata?.deletionGracePeriodSeconds ?? pod.spec?.terminationGracePeriodSeconds ?? 30
             estimate = max(estimate, grace)
         }
-        let elapsed = Int64(Date().timeIntervalSince(deletedAt))
+        let elapsed = Int64(clock.date.timeIntervalSince(deletedAt))
         return max(0, estimate - elapsed)
     }
 
@@ -175,7 +176,7 @@ struct NamespaceContentDeleter: Sendable {
     func updateConditions(_ name: String, _ conditions: NamespaceConditions) async {
         for _ in 0..<3 {
             guard var namespace = try? await get(name) else { return }
-            let (updated, changed) = conditions.apply(to: namespace.status?.conditions ?? [], now: meta.v1.Time(Date()))
+            let (updated, changed) = conditions.apply(to: namespace.status?.conditions ?? [], now: meta.v1.Time(clock.date))
             guard changed else { return }
             var status = namespace.status ?? core.v1.NamespaceStatus()
             status.conditions = updated

@@ -20,9 +20,8 @@ public struct NamespaceController: Controller {
 
     public func run(context: ControllerContext) async throws {
         let informer = context.informers.informer(core.v1.Namespace.self)
-        let queue = WorkQueue<String, ContinuousClock>(rateLimiter: ExponentialBackoff(base: .milliseconds(5), maximum: .seconds(60)),
-                                                       name: "namespace")
-        let deleter = NamespaceContentDeleter(client: context.client, logger: context.logger)
+        let queue = context.queue(name: "namespace", backoff: ExponentialBackoff(base: .milliseconds(5), maximum: .seconds(60)))
+        let deleter = NamespaceContentDeleter(client: context.client, logger: context.logger, clock: context.clock)
         let logger = context.logger
         let syncPeriod = syncPeriod
         let events: @Sendable () async -> Void = {
@@ -33,7 +32,7 @@ public struct NamespaceController: Controller {
         }
         let resync: @Sendable () async -> Void = {
             while !Task.isCancelled {
-                do { try await Task.sleep(for: syncPeriod) } catch { return }
+                do { try await context.clock.sleep(for: syncPeriod) } catch { return }
                 for namespace in informer.indexer.list() where namespace.isBeingDeleted {
                     await queue.add(namespace.objectName)
                 }

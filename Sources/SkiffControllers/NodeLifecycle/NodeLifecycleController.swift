@@ -23,7 +23,7 @@ public struct NodeLifecycleController: Controller {
 
     struct Observation {
         var probe: String
-        var at: ContinuousClock.Instant
+        var at: ControllerClock.Instant
     }
 
     public func run(context: ControllerContext) async throws {
@@ -35,7 +35,7 @@ public struct NodeLifecycleController: Controller {
         let events = context.events.recorder(component: "node-controller")
         // One key, looked at every monitorPeriod: what was last heard from each node survives between looks.
         let observations = Mutex<[String: Observation]>([:])
-        let queue = WorkQueue<String, ContinuousClock>(name: "node_lifecycle")
+        let queue = context.queue(name: "node_lifecycle")
         let reconciler = ReconcileFunction { _ in
             var current = observations.withLock { $0 }
             await monitor(nodes: nodes, leases: leases, pods: pods, events: events, context: context, observations: &current)
@@ -51,7 +51,7 @@ public struct NodeLifecycleController: Controller {
     func monitor(nodes: Informer<core.v1.Node>, leases: Informer<coordination.v1.Lease>, pods: Informer<core.v1.Pod>,
                  events: EventRecorder,
                  context: ControllerContext, observations: inout [String: Observation]) async {
-        let now = ContinuousClock.now
+        let now = context.clock.now
         var seen = Set<String>()
         var podsByNode: [String: [core.v1.Pod]] = [:]
         for pod in pods.indexer.list() {
@@ -80,7 +80,7 @@ public struct NodeLifecycleController: Controller {
     }
 
     func markUnknown(_ node: core.v1.Node, context: ControllerContext, events: EventRecorder) async {
-        guard let conditions = NodeHealth.conditionsMarkedUnknown(node, now: meta.v1.Time(Date())) else { return }
+        guard let conditions = NodeHealth.conditionsMarkedUnknown(node, now: meta.v1.Time(context.clock.date)) else { return }
         do {
             _ = try await context.client.nodes().patch(
                 node.objectName,
@@ -99,7 +99,7 @@ public struct NodeLifecycleController: Controller {
     func reconcileTaints(_ node: core.v1.Node, context: ControllerContext) async {
         let taints = node.spec?.taints ?? []
         let wanted = NodeHealth.wantedTaintKey(readyStatus: NodeHealth.readyStatus(node))
-        guard let updated = NodeHealth.reconcileTaints(taints, wantedKey: wanted, now: meta.v1.Time(Date())) else { return }
+        guard let updated = NodeHealth.reconcileTaints(taints, wantedKey: wanted, now: meta.v1.Time(context.clock.date)) else { return }
         do {
             _ = try await context.client.nodes().patch(
                 node.objectName,
@@ -113,7 +113,7 @@ public struct NodeLifecycleController: Controller {
     func evict(from node: core.v1.Node, pods: [core.v1.Pod], context: ControllerContext, events: EventRecorder) async {
         let taints = node.spec?.taints ?? []
         guard taints.contains(where: { $0.effect == "NoExecute" }) else { return }
-        let now = Date()
+        let now = context.clock.date
         for pod in pods where !pod.isBeingDeleted {
             let tolerations = pod.spec?.tolerations ?? []
             guard let at = NodeHealth.evictionTime(tolerations: tolerations, taints: taints, now: now), at <= now else { continue }

@@ -34,8 +34,8 @@ public struct PodGCController: Controller {
         let nodes = context.informers.informer(core.v1.Node.self)
         // One key, looked at every checkPeriod; when each missing node was first missed (upstream's delaying
         // node queue) survives between looks.
-        let missing = Mutex<[String: ContinuousClock.Instant]>([:])
-        let queue = WorkQueue<String, ContinuousClock>(name: "pod_garbage_collector")
+        let missing = Mutex<[String: ControllerClock.Instant]>([:])
+        let queue = context.queue(name: "pod_garbage_collector")
         let reconciler = ReconcileFunction { _ in
             var missingSince = missing.withLock { $0 }
             await collect(pods: pods.indexer.list(), nodes: nodes.indexer.list(), missingSince: &missingSince, context: context)
@@ -48,7 +48,7 @@ public struct PodGCController: Controller {
     }
 
     /// One round (upstream's `gc`).
-    func collect(pods: [core.v1.Pod], nodes: [core.v1.Node], missingSince: inout [String: ContinuousClock.Instant],
+    func collect(pods: [core.v1.Pod], nodes: [core.v1.Node], missingSince: inout [String: ControllerClock.Instant],
                  context: ControllerContext) async {
         let nodesByName = Dictionary(nodes.map { ($0.objectName, $0) }, uniquingKeysWith: { first, _ in first })
         let overThreshold = PodGCDecisions.terminatedOverThreshold(pods, threshold: terminatedPodThreshold)
@@ -76,9 +76,9 @@ public struct PodGCController: Controller {
 
     /// The nodes pods are bound to that have been missing for the quarantine and that the API server
     /// confirms are gone. A node is checked once per quarantine: missed again, it waits another.
-    func deletedNodes(pods: [core.v1.Pod], existing: Set<String>, missingSince: inout [String: ContinuousClock.Instant],
+    func deletedNodes(pods: [core.v1.Pod], existing: Set<String>, missingSince: inout [String: ControllerClock.Instant],
                       context: ControllerContext) async -> Set<String> {
-        let now = ContinuousClock.now
+        let now = context.clock.now
         let missing = PodGCDecisions.missingNodes(pods: pods, existing: existing)
         missingSince = missingSince.filter { missing.contains($0.key) }
         for node in missing where missingSince[node] == nil { missingSince[node] = now }
@@ -101,7 +101,7 @@ public struct PodGCController: Controller {
     func markFailedAndDelete(_ pod: core.v1.Pod, condition: core.v1.PodCondition?, context: ControllerContext) async {
         let pods = context.client.pods(pod.objectNamespace)
         do {
-            if let status = PodGCDecisions.failedStatus(pod, condition: condition, now: meta.v1.Time(Date())) {
+            if let status = PodGCDecisions.failedStatus(pod, condition: condition, now: meta.v1.Time(context.clock.date)) {
                 // The resourceVersion makes a stale cache fail rather than overwrite newer conditions;
                 // the next round decides again.
                 _ = try await pods.patch(pod.objectName, .merge(["metadata": ["uid": .string(pod.uid),

@@ -20,8 +20,7 @@ struct NamespaceObjectLoop<Object: KubernetesResource & InformerObject>: Sendabl
         // One name (the usual case) is watched alone: a cluster's other ConfigMaps can be many and large.
         let selector = names.count == 1 ? names.first.map { "metadata.name=\($0)" } ?? "" : ""
         let objectInformer = context.informers.informer(Object.self, fieldSelector: selector)
-        let queue = WorkQueue<String, ContinuousClock>(rateLimiter: ExponentialBackoff(base: .milliseconds(5), maximum: .seconds(300)),
-                                                       name: name)
+        let queue = context.queue(name: name, backoff: ExponentialBackoff(base: .milliseconds(5), maximum: .seconds(300)))
         let names = names
         let resyncPeriod = resyncPeriod
         let reconciler = ReconcileFunction { name in
@@ -51,7 +50,7 @@ struct NamespaceObjectLoop<Object: KubernetesResource & InformerObject>: Sendabl
         // A safety net for anything missed.
         let resync: @Sendable () async -> Void = {
             while !Task.isCancelled {
-                do { try await Task.sleep(for: resyncPeriod) } catch { return }
+                do { try await context.clock.sleep(for: resyncPeriod) } catch { return }
                 for namespace in namespaces.indexer.list() where Self.isActive(namespace) {
                     await queue.add(namespace.objectName)
                 }

@@ -29,11 +29,14 @@ final class DeploymentSyncer: Sendable {
     let deployments: Informer<apps.v1.Deployment>
     let replicaSets: Informer<apps.v1.ReplicaSet>
     let pods: Informer<core.v1.Pod>
-    let queue = WorkQueue<String, ContinuousClock>(rateLimiter: ExponentialBackoff(base: .milliseconds(5), maximum: .seconds(60)), name: "deployment")
+    let queue: WorkQueue<String, ControllerClock>
     let recorder: EventRecorder
+    let clock: ControllerClock
     let logger: Logger
 
     init(context: ControllerContext) {
+        clock = context.clock
+        queue = context.queue(name: "deployment", backoff: ExponentialBackoff(base: .milliseconds(5), maximum: .seconds(60)))
         client = context.client
         deployments = context.informers.informer(apps.v1.Deployment.self)
         replicaSets = context.informers.informer(apps.v1.ReplicaSet.self)

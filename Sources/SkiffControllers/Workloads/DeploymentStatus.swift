@@ -5,7 +5,8 @@ import SkiffClient
 extension DeploymentSyncer {
     /// The status the ReplicaSets imply (upstream's `calculateStatus`), with the Available condition.
     func calculateStatus(_ d: apps.v1.Deployment, newRS: apps.v1.ReplicaSet?, oldRSs: [apps.v1.ReplicaSet],
-                         now: Date = Date()) -> apps.v1.DeploymentStatus {
+                         now: Date? = nil) -> apps.v1.DeploymentStatus {
+        let now = now ?? clock.date
         let all = [newRS].compactMap { $0 } + oldRSs
         let available = DeploymentRollout.sum(all, \.availableReplicas)
         let total = DeploymentRollout.sum(all, \.specReplicas)
@@ -30,7 +31,8 @@ extension DeploymentSyncer {
 
     /// Computes and writes the status; with `rollout`, also the Progressing condition.
     func syncStatus(_ d: inout apps.v1.Deployment, newRS: apps.v1.ReplicaSet?, oldRSs: [apps.v1.ReplicaSet], rollout: Bool,
-                    now: Date = Date()) async throws {
+                    now: Date? = nil) async throws {
+        let now = now ?? clock.date
         var status = calculateStatus(d, newRS: newRS, oldRSs: oldRSs, now: now)
         var conditions = status.conditions ?? []
         if d.isPaused {

@@ -27,12 +27,15 @@ final class ReplicaSetSyncer: Sendable {
     let client: RESTClient
     let pods: Informer<core.v1.Pod>
     let replicaSets: Informer<apps.v1.ReplicaSet>
-    let queue = WorkQueue<String, ContinuousClock>(rateLimiter: ExponentialBackoff(base: .milliseconds(5), maximum: .seconds(60)), name: "replicaset")
+    let queue: WorkQueue<String, ControllerClock>
     let expectations = ControllerExpectations()
     let recorder: EventRecorder
+    let clock: ControllerClock
     let logger: Logger
 
     init(context: ControllerContext) {
+        clock = context.clock
+        queue = context.queue(name: "replicaset", backoff: ExponentialBackoff(base: .milliseconds(5), maximum: .seconds(60)))
         client = context.client
         pods = context.informers.informer(core.v1.Pod.self, indexers: [Self.controllerIndex: Self.controllerKeys])
         replicaSets = context.informers.informer(apps.v1.ReplicaSet.self)
@@ -123,7 +126,7 @@ final class ReplicaSetSyncer: Sendable {
             expectations.delete(key)
             return
         }
-        let needsSync = expectations.satisfied(key) && !rs.isBeingDeleted
+        let needsSync = expectations.satisfied(key, now: clock.date) && !rs.isBeingDeleted
         let candidates = (pods.indexer.byIndex(Self.controllerIndex, rs.uid)
             + pods.indexer.byIndex(Self.controllerIndex, "orphan/\(rs.objectNamespace)")).filter(\.isActive)
         let owned = try await claimPods(candidates, for: rs)
@@ -131,7 +134,7 @@ final class ReplicaSetSyncer: Sendable {
         if needsSync {
             do { try await manageReplicas(owned, of: rs) } catch { manageError = error }
         }
-        let status = ReplicaSetDecisions.status(of: rs, activePods: owned)
+        let status = ReplicaSetDecisions.status(of: rs, activePods: owned, now: clock.date)
         let updated = try await updateStatus(of: rs, to: status)
         if let manageError { throw manageError }
         let minReady = rs.minReadySeconds
@@ -193,11 +196,11 @@ final class ReplicaSetSyncer: Sendable {
         let key = rs.objectKey
         let delta = ReplicaSetDecisions.replicaDelta(active: owned.count, desired: rs.specReplicas)
         if delta > 0 {
-            expectations.expectCreations(key, count: delta)
+            expectations.expectCreations(key, count: delta, now: clock.date)
             try await createPods(delta, for: rs)
         } else if delta < 0 {
             let doomed = ReplicaSetDecisions.podsToDelete(owned, count: -delta)
-            expectations.expectDeletions(key, podKeys: Set(doomed.map(\.objectKey)))
+            expectations.expectDeletions(key, podKeys: Set(doomed.map(\.objectKey)), now: clock.date)
             try await deletePods(doomed, of: rs)
         }
     }

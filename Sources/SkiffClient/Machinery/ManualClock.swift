@@ -1,6 +1,7 @@
 import Synchronization
 
-/// A clock tests step by hand: `sleep` suspends until `advance(by:)` moves time past the deadline.
+/// A clock tests step by hand: `sleep` suspends until `advance(by:)` moves time past the deadline. Lives in
+/// `SkiffClient` so a controller can be handed one through `ControllerClock.manual`.
 public final class ManualClock: Clock, Sendable {
     public struct Instant: InstantProtocol {
         public var offset: Duration
