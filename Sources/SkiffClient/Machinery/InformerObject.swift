@@ -15,6 +15,10 @@ public protocol InformerObject: Sendable {
     /// Decodes one object from its JSON bytes through `transform`; the default parses a `JSONValue` first,
     /// typed models read the bytes directly.
     init(informerBytes bytes: [UInt8], transform: InformerTransform?) throws
+
+    /// The `Accept` header of the informer's lists and watches: whole objects, or only their metadata
+    /// (`as=PartialObjectMetadata`, what client-go's metadata informers ask for).
+    static var informerAccept: String { get }
 }
 
 extension InformerObject {
@@ -24,7 +28,14 @@ extension InformerObject {
     }
 
     public var objectKey: String { objectNamespace.isEmpty ? objectName : "\(objectNamespace)/\(objectName)" }
+
+    public static var informerAccept: String { "application/json" }
 }
+
+/// The `Accept` header that asks a server for `PartialObjectMetadata` (or a list of them) and takes whole
+/// objects from a server that cannot (upstream's metadata client sends the same preference list).
+public let partialObjectMetadataAccept = "application/json;as=PartialObjectMetadata;g=meta.k8s.io;v=v1,application/json"
+
 
 extension JSONValue: InformerObject {
     public var objectNamespace: String { self["metadata"]?["namespace"]?.stringValue ?? "" }

@@ -112,7 +112,7 @@ extension ListWatch {
             list: { token in
                 var query = fixed + [("limit", "500")]
                 if let token { query.append(("continue", token)) }
-                let response = try await client.send(.GET, path.collection, query: query)
+                let response = try await client.send(.GET, path.collection, query: query, accept: Object.informerAccept)
                 guard (200..<300).contains(response.status.code) else {
                     throw RESTClient.failure(status: response.status, body: response.body)
                 }
@@ -121,7 +121,8 @@ extension ListWatch {
             watch: { resourceVersion in
                 client.watch(path.collection, query: fixed + [("resourceVersion", resourceVersion),
                                                              ("allowWatchBookmarks", "true"),
-                                                             ("timeoutSeconds", String(Int.random(in: 300...600)))]) { event in
+                                                             ("timeoutSeconds", String(Int.random(in: 300...600)))],
+                             accept: Object.informerAccept) { event in
                     try event.predecode(Object.self, transform: transform)
                 }
             },

@@ -55,10 +55,10 @@ extension RESTClient {
     /// Watches a collection path: events as the server streams them. The stream ends when the server
     /// closes the watch; a non-2xx answer throws its `APIError` (410 Gone: re-list). `prepare` runs on each
     /// event in the task reading the response (an informer decodes its objects there).
-    public func watch(_ path: String, query: [(String, String)] = [],
+    public func watch(_ path: String, query: [(String, String)] = [], accept: String = "application/json",
                       prepare: (@Sendable (inout WatchEvent) throws -> Void)? = nil) -> AsyncThrowingStream<WatchEvent, any Error> {
         let request = makeRequest(.GET, path, query: query + [("watch", "true")], body: nil, contentType: "",
-                                  accept: "application/json")
+                                  accept: accept)
         let http = self.http
         return AsyncThrowingStream { continuation in
             let task = Task {

@@ -98,6 +98,9 @@ public struct ObjectMetadata: InformerObject, Hashable {
 
     public var isBeingDeleted: Bool { deletionTimestamp != nil }
 
+    /// The server sends only metadata: a pod's spec and status never cross the wire to the collector.
+    public static var informerAccept: String { partialObjectMetadataAccept }
+
     public func hasFinalizer(_ finalizer: String) -> Bool { finalizers.contains(finalizer) }
 }
 

@@ -127,19 +127,17 @@ struct NamespaceContentDeleter: Sendable {
         } else {
             return ContentLeft()
         }
-        let items = try await client.json(.GET, path.collection)["items"]?.arrayValue ?? []
+        let items = try await metadata(of: path)
         guard !items.isEmpty else { return ContentLeft() }
         var left = ContentLeft(count: items.count)
         for item in items {
-            for finalizer in item["metadata"]?["finalizers"]?.arrayValue?.compactMap(\.stringValue) ?? [] {
-                left.finalizers[finalizer, default: 0] += 1
-            }
+            for finalizer in item.finalizers { left.finalizers[finalizer, default: 0] += 1 }
         }
         if estimate > 0 {
             left.estimate = estimate
         } else if !left.finalizers.isEmpty {
             left.estimate = Self.finalizerEstimateSeconds
-        } else if items.contains(where: { $0["metadata"]?["deletionTimestamp"] != nil }) {
+        } else if items.contains(where: \.isBeingDeleted) {
             // Graceful deletion still under way (whatever the kind).
             left.estimate = 1
         } else {
@@ -149,15 +147,27 @@ struct NamespaceContentDeleter: Sendable {
     }
 
     func deleteEach(_ path: ResourcePath, options: JSONValue) async throws {
-        let items = try await client.json(.GET, path.collection)["items"]?.arrayValue ?? []
-        for item in items {
-            guard let name = item["metadata"]?["name"]?.stringValue else { continue }
-            do { _ = try await client.json(.DELETE, path.object(name), body: options) } catch let error as APIError
+        for item in try await metadata(of: path) {
+            do { _ = try await client.json(.DELETE, path.object(item.name), body: options) } catch let error as APIError
                 where error.isNotFound || error.isConflict
             {
                 continue
             }
         }
+    }
+
+    /// The metadata of every object in a collection, as `PartialObjectMetadata` pages (upstream's deleter
+    /// lists through the metadata client too): what is left is counted, not read.
+    func metadata(of path: ResourcePath) async throws -> [ObjectMetadata] {
+        let source = ListWatch<ObjectMetadata>.rest(client, path)
+        var items: [ObjectMetadata] = []
+        var token: String?
+        repeat {
+            let page = try await source.list(token)
+            items += page.items
+            token = page.continueToken
+        } while token != nil
+        return items
     }
 
     /// The longest grace period of pods still running, less the time since the namespace was deleted
