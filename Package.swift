@@ -149,6 +149,19 @@ let package = Package(
             ],
             swiftSettings: upcoming
         ),
+        // Services: the proxy that programs nftables from Services and EndpointSlices, and the cluster DNS.
+        .target(
+            name: "SkiffProxy",
+            dependencies: [
+                "SkiffAPI", "SkiffClient",
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "Metrics", package: "swift-metrics"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+            ],
+            swiftSettings: upcoming
+        ),
         .systemLibrary(name: "CZlib", path: "Sources/CZlib", pkgConfig: "zlib", providers: [.apt(["zlib1g-dev"])]),
         // Linux calls the Glibc module leaves out (xattrs, syncfs).
         .systemLibrary(name: "CLinuxExtras", path: "Sources/CLinuxExtras"),
@@ -186,7 +199,7 @@ let package = Package(
             name: "skiff",
             dependencies: [
                 "SkiffAPI", "SkiffStorage", "SkiffAPIServer", "SkiffClient", "SkiffControllers", "SkiffScheduler",
-                "SkiffKubelet", "SkiffBench", "SkiffImages",
+                "SkiffKubelet", "SkiffBench", "SkiffImages", "SkiffProxy",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
@@ -214,6 +227,12 @@ let package = Package(
                                    .product(name: "NIOHTTP1", package: "swift-nio"),
                                    .product(name: "NIOWebSocket", package: "swift-nio"),
                                    .product(name: "NIOSSL", package: "swift-nio-ssl")],
+                    swiftSettings: upcoming),
+        .testTarget(name: "SkiffProxyTests",
+                    dependencies: ["SkiffProxy", "SkiffTesting", "SkiffClient", "SkiffAPI",
+                                   .product(name: "Logging", package: "swift-log"),
+                                   .product(name: "NIOCore", package: "swift-nio"),
+                                   .product(name: "NIOPosix", package: "swift-nio")],
                     swiftSettings: upcoming),
         .testTarget(name: "SkiffImagesTests", dependencies: ["SkiffImages", "SkiffTesting", "CLinuxExtras"], swiftSettings: upcoming),
         .testTarget(name: "IntegrationTests",
