@@ -137,7 +137,7 @@ let package = Package(
         .target(
             name: "SkiffKubelet",
             dependencies: [
-                "SkiffAPI", "SkiffClient", "SkiffImages", "SkiffTLS", "CLinuxExtras", "CSkiffSpawn", "CZlib",
+                "SkiffAPI", "SkiffClient", "SkiffImages", "SkiffTLS", "SkiffHost", "CLinuxExtras", "CSkiffSpawn", "CZlib",
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
@@ -153,7 +153,7 @@ let package = Package(
         .target(
             name: "SkiffProxy",
             dependencies: [
-                "SkiffAPI", "SkiffClient",
+                "SkiffAPI", "SkiffClient", "SkiffHost",
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "Logging", package: "swift-log"),
@@ -162,6 +162,9 @@ let package = Package(
             ],
             swiftSettings: upcoming
         ),
+        // Running host programs (posix_spawn with clean signal state, output collected): the kubelet's runc and
+        // CNI calls, the proxy's `nft`.
+        .target(name: "SkiffHost", dependencies: ["CLinuxExtras"], swiftSettings: upcoming),
         .systemLibrary(name: "CZlib", path: "Sources/CZlib", pkgConfig: "zlib", providers: [.apt(["zlib1g-dev"])]),
         // Linux calls the Glibc module leaves out (xattrs, syncfs).
         .systemLibrary(name: "CLinuxExtras", path: "Sources/CLinuxExtras"),

@@ -1,3 +1,4 @@
+import SkiffHost
 import CLinuxExtras
 public import Foundation
 import Logging

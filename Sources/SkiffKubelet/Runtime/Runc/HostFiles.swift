@@ -1,3 +1,4 @@
+import SkiffHost
 import Foundation
 
 #if canImport(Glibc)

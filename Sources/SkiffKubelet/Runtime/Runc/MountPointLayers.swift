@@ -1,3 +1,4 @@
+import SkiffHost
 import Foundation
 import Synchronization
 

@@ -1,3 +1,4 @@
+import SkiffHost
 import CLinuxExtras
 import Foundation
 import Synchronization

@@ -1,40 +1,46 @@
 import CLinuxExtras
-import Foundation
+public import Foundation
 
 #if canImport(Glibc)
     import Glibc
 #endif
 
-/// A short-lived host program the runc runtime runs and waits for (`runc create`, a CNI plugin, `unshare`):
+/// A short-lived host program Skiff runs and waits for (`runc create`, a CNI plugin, `unshare`, `nft -f`):
 /// its output is collected, its stdin fed from `input`.
-struct HostCommand {
-    struct Result {
-        var status: Int32
-        var stdout: Data
-        var stderr: Data
-        var succeeded: Bool { status == 0 }
+public struct HostCommand {
+    public struct Result: Sendable {
+        public var status: Int32
+        public var stdout: Data
+        public var stderr: Data
+        public var succeeded: Bool { status == 0 }
         /// stderr (else stdout) as trimmed text, for error messages.
-        var message: String {
+        public var message: String {
             let text = String(decoding: stderr.isEmpty ? stdout : stderr, as: UTF8.self)
             return text.trimmingCharacters(in: .whitespacesAndNewlines)
         }
     }
 
     /// Descriptors the program gets as its stdio instead of pipes (e.g. a container's log pipes for `runc create`).
-    struct Stdio {
-        var stdin: Int32?
-        var stdout: Int32?
-        var stderr: Int32?
+    public struct Stdio {
+        public var stdin: Int32?
+        public var stdout: Int32?
+        public var stderr: Int32?
+
+        public init(stdin: Int32? = nil, stdout: Int32? = nil, stderr: Int32? = nil) {
+            self.stdin = stdin
+            self.stdout = stdout
+            self.stderr = stderr
+        }
     }
 
     /// Runs `path` with `arguments` and waits for it. Throws only when it cannot be started.
-    static func run(_ path: String, _ arguments: [String], environment: [String: String]? = nil, input: Data? = nil,
+    public static func run(_ path: String, _ arguments: [String], environment: [String: String]? = nil, input: Data? = nil,
                     stdio: Stdio = Stdio()) throws -> Result {
         var outPipe: [Int32] = [-1, -1], errPipe: [Int32] = [-1, -1], inPipe: [Int32] = [-1, -1]
         defer { for fd in outPipe + errPipe + inPipe where fd >= 0 { close(fd) } }
-        if stdio.stdout == nil, pipe2(&outPipe, O_CLOEXEC) != 0 { throw Self.error("pipe", errno) }
-        if stdio.stderr == nil, pipe2(&errPipe, O_CLOEXEC) != 0 { throw Self.error("pipe", errno) }
-        if input != nil, pipe2(&inPipe, O_CLOEXEC) != 0 { throw Self.error("pipe", errno) }
+        if stdio.stdout == nil, pipe2(&outPipe, O_CLOEXEC) != 0 { throw Self.failure("pipe", errno) }
+        if stdio.stderr == nil, pipe2(&errPipe, O_CLOEXEC) != 0 { throw Self.failure("pipe", errno) }
+        if input != nil, pipe2(&inPipe, O_CLOEXEC) != 0 { throw Self.failure("pipe", errno) }
         let spawned = ChildProcess.spawn(path: path, argv: [path] + arguments,
                                          environment: environment ?? ProcessInfo.processInfo.environment,
                                          newSession: false) { actions in
@@ -52,7 +58,7 @@ struct HostCommand {
         let pid: pid_t
         switch spawned {
         case .success(let child): pid = child
-        case .failure(let error): throw Self.error("cannot run \(path)", error.code)
+        case .failure(let error): throw Self.failure("cannot run \(path)", error.code)
         }
         // Only our ends stay open here, so EOF comes when the program (and what inherited its output) exits.
         for fd in [outPipe[1], errPipe[1], inPipe[0]] where fd >= 0 { close(fd) }
@@ -80,7 +86,7 @@ struct HostCommand {
     }
 
     /// Reads two descriptors (either may be -1) to EOF without letting one fill up while waiting on the other.
-    static func readBoth(_ first: Int32, _ second: Int32) -> (Data, Data) {
+    public static func readBoth(_ first: Int32, _ second: Int32) -> (Data, Data) {
         var outputs = [Data(), Data()]
         var open = [first >= 0, second >= 0]
         var buffer = [UInt8](repeating: 0, count: 16 * 1024)
@@ -103,7 +109,13 @@ struct HostCommand {
         return (outputs[0], outputs[1])
     }
 
-    static func error(_ what: String, _ code: Int32) -> ContainerRuntimeError {
-        ContainerRuntimeError(reason: "RunContainerError", message: "\(what): \(String(cString: strerror(code)))")
+    static func failure(_ what: String, _ code: Int32) -> HostCommandError {
+        HostCommandError(message: "\(what): \(String(cString: strerror(code)))")
     }
+}
+
+/// A host program that could not be started.
+public struct HostCommandError: Error, CustomStringConvertible {
+    public var message: String
+    public var description: String { message }
 }

@@ -1,4 +1,4 @@
-import CLinuxExtras
+public import CLinuxExtras
 import Foundation
 import Synchronization
 
@@ -6,12 +6,12 @@ import Synchronization
     import Glibc
 #endif
 
-/// How the kubelet starts every program (containers of the `process` runtime, exec sessions, `runc`, CNI
-/// plugins): `posix_spawn` with default signal handling and an empty signal mask, whatever the kubelet
+/// How Skiff starts every program (containers of the `process` runtime, exec sessions, `runc`, CNI
+/// plugins, `nft`): `posix_spawn` with default signal handling and an empty signal mask, whatever the kubelet
 /// itself blocks or ignores, optionally in a session of its own; `addActions` sets up the child's descriptors.
-enum ChildProcess {
+public enum ChildProcess {
     /// The child's pid, or the `errno` that kept it from starting.
-    static func spawn(path: String, argv: [String], environment: [String: String], newSession: Bool,
+    public static func spawn(path: String, argv: [String], environment: [String: String], newSession: Bool,
                       actions addActions: (inout posix_spawn_file_actions_t) -> Void) -> Result<pid_t, SpawnError> {
         var actions = posix_spawn_file_actions_t()
         posix_spawn_file_actions_init(&actions)
@@ -39,13 +39,13 @@ enum ChildProcess {
         return result == 0 ? .success(pid) : .failure(SpawnError(code: result))
     }
 
-    struct SpawnError: Error, CustomStringConvertible {
-        var code: Int32
-        var description: String { String(cString: strerror(code)) }
+    public struct SpawnError: Error, CustomStringConvertible {
+        public var code: Int32
+        public var description: String { String(cString: strerror(code)) }
     }
 
     /// A wait status as an exit code: the program's own, or 128 + the signal that killed it.
-    static func exitCode(status: Int32) -> Int32 {
+    public static func exitCode(status: Int32) -> Int32 {
         let signal = status & 0x7f
         return signal == 0 ? (status >> 8) & 0xff : 128 + signal
     }
@@ -53,11 +53,11 @@ enum ChildProcess {
 
 /// Waits for one child on a small thread of its own (a blocked `waitpid` costs nothing meanwhile) and gives
 /// its exit code to every `exitCode()` caller, before or after it ended.
-final class ChildExit: Sendable {
+public final class ChildExit: Sendable {
     private let state = Mutex<(code: Int32?, waiters: [CheckedContinuation<Int32, Never>])>((nil, []))
 
     /// Starts waiting for `pid`; `onExit` runs once it ended, before anyone is told.
-    init(pid: pid_t, threadName: String, onExit: @escaping @Sendable () -> Void = {}) {
+    public init(pid: pid_t, threadName: String, onExit: @escaping @Sendable () -> Void = {}) {
         let thread = Thread { [self] in
             var status: Int32 = 0
             while waitpid(pid, &status, 0) < 0, errno == EINTR {}
@@ -75,9 +75,9 @@ final class ChildExit: Sendable {
         thread.start()
     }
 
-    var hasExited: Bool { state.withLock { $0.code != nil } }
+    public var hasExited: Bool { state.withLock { $0.code != nil } }
 
-    func exitCode() async -> Int32 {
+    public func exitCode() async -> Int32 {
         await withCheckedContinuation { continuation in
             let code = state.withLock { state -> Int32? in
                 if let code = state.code { return code }
