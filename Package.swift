@@ -232,7 +232,7 @@ let package = Package(
                                    .product(name: "NIOSSL", package: "swift-nio-ssl")],
                     swiftSettings: upcoming),
         .testTarget(name: "SkiffProxyTests",
-                    dependencies: ["SkiffProxy", "SkiffTesting", "SkiffClient", "SkiffAPI",
+                    dependencies: ["SkiffProxy", "SkiffTesting", "SkiffClient", "SkiffAPI", "SkiffHost",
                                    .product(name: "Logging", package: "swift-log"),
                                    .product(name: "NIOCore", package: "swift-nio"),
                                    .product(name: "NIOPosix", package: "swift-nio")],

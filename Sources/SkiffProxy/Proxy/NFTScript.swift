@@ -1,0 +1,131 @@
+/// The `nft -f` scripts that put a ruleset in the kernel: the whole table atomically (first sync, or after
+/// anything went wrong), or only what changed since the last ruleset applied, so an endpoint change touches
+/// its chains and map elements and nothing else (kube-proxy's nftables transactions).
+enum NFTScript {
+    /// The fixed part of the table: hooks, the maps Service rules hang from, masquerading, rejection.
+    static func skeleton(_ network: ProxyNetwork) -> String {
+        """
+        table ip \(network.table) {
+            comment "rules for Kubernetes Services, written by skiff proxy"
+            set cluster-ips { type ipv4_addr; comment "allocated ClusterIPs"; }
+            map service-ips { type ipv4_addr . inet_proto . inet_service : verdict; comment "ClusterIP, ExternalIP and LoadBalancer IP traffic"; }
+            map service-nodeports { type inet_proto . inet_service : verdict; comment "NodePort traffic"; }
+            map no-endpoint-services { type ipv4_addr . inet_proto . inet_service : verdict; comment "services without endpoints"; }
+            map no-endpoint-nodeports { type inet_proto . inet_service : verdict; comment "NodePorts without endpoints"; }
+            chain filter-input { type filter hook input priority -110; policy accept;
+                ct state new jump nodeport-endpoints-check
+                ct state new jump service-endpoints-check
+            }
+            chain filter-forward { type filter hook forward priority -110; policy accept;
+                ct state new jump service-endpoints-check
+                ct state new jump cluster-ips-check
+            }
+            chain filter-output { type filter hook output priority -110; policy accept;
+                ct state new jump service-endpoints-check
+            }
+            chain filter-output-post-dnat { type filter hook output priority -90; policy accept;
+                ct state new jump cluster-ips-check
+            }
+            chain nat-prerouting { type nat hook prerouting priority -100; policy accept;
+                jump services
+            }
+            chain nat-output { type nat hook output priority -100; policy accept;
+                jump services
+            }
+            chain nat-postrouting { type nat hook postrouting priority 100; policy accept;
+                jump masquerading
+            }
+            chain masquerading {
+                meta mark & 0x4000 == 0 return
+                meta mark set meta mark ^ 0x4000
+                masquerade fully-random
+            }
+            chain mark-for-masquerade {
+                meta mark set meta mark | 0x4000
+            }
+            chain reject-chain {
+                reject
+            }
+            chain services {
+                ip daddr . meta l4proto . th dport vmap @service-ips
+                fib daddr type local ip daddr != 127.0.0.0/8 meta l4proto . th dport vmap @service-nodeports
+            }
+            chain service-endpoints-check {
+                ip daddr . meta l4proto . th dport vmap @no-endpoint-services
+            }
+            chain nodeport-endpoints-check {
+                fib daddr type local ip daddr != 127.0.0.0/8 meta l4proto . th dport vmap @no-endpoint-nodeports
+            }
+            chain cluster-ips-check {
+                ip daddr @cluster-ips reject comment "a ClusterIP's port without rules"
+                ip daddr \(network.serviceCIDR) reject comment "an unallocated ClusterIP"
+            }
+        }
+
+        """
+    }
+
+    /// The whole table, replacing whatever the kernel has under its name in one transaction.
+    static func full(_ ruleset: NFTRuleset, network: ProxyNetwork) -> String {
+        let table = "ip \(network.table)"
+        var out = "add table \(table)\ndelete table \(table)\n" + skeleton(network)
+        for (set, timeout) in ruleset.affinitySets.sorted(by: { $0.key < $1.key }) {
+            out += affinitySet(set, timeout: timeout, table: table)
+        }
+        let names = ruleset.chains.keys.sorted()
+        for name in names { out += "add chain \(table) \(name)\n" }
+        for name in names {
+            for rule in ruleset.chains[name] ?? [] { out += "add rule \(table) \(name) \(rule)\n" }
+        }
+        for (map, elements) in ruleset.elements.sorted(by: { $0.key < $1.key }) where !elements.isEmpty {
+            out += addElements(map, elements, table: table)
+        }
+        return out
+    }
+
+    /// What turns `old` into `new`; empty when nothing changed. Order matters within the transaction: chains
+    /// are made before elements point at them, and elements and rules stop pointing at chains before they go.
+    static func diff(from old: NFTRuleset, to new: NFTRuleset, network: ProxyNetwork) -> String {
+        let table = "ip \(network.table)"
+        var out = ""
+        for (set, timeout) in new.affinitySets.sorted(by: { $0.key < $1.key }) where old.affinitySets[set] == nil {
+            out += affinitySet(set, timeout: timeout, table: table)
+        }
+        let added = new.chains.keys.filter { old.chains[$0] == nil }.sorted()
+        for name in added { out += "add chain \(table) \(name)\n" }
+        for name in new.chains.keys.sorted() where old.chains[name] != new.chains[name] {
+            if old.chains[name] != nil { out += "flush chain \(table) \(name)\n" }
+            for rule in new.chains[name] ?? [] { out += "add rule \(table) \(name) \(rule)\n" }
+        }
+        for map in Set(old.elements.keys).union(new.elements.keys).sorted() {
+            let before = old.elements[map] ?? [:], after = new.elements[map] ?? [:]
+            let gone = before.filter { after[$0.key] != $0.value }.map(\.key).sorted()
+            if !gone.isEmpty { out += "delete element \(table) \(map) { \(gone.joined(separator: ", ")) }\n" }
+            let fresh = after.filter { before[$0.key] != $0.value }
+            if !fresh.isEmpty { out += addElements(map, fresh, table: table) }
+        }
+        let removed = old.chains.keys.filter { new.chains[$0] == nil }.sorted()
+        // Removed chains may jump to each other: empty them all before deleting any.
+        for name in removed { out += "flush chain \(table) \(name)\n" }
+        for name in removed { out += "delete chain \(table) \(name)\n" }
+        for set in old.affinitySets.keys.sorted() where new.affinitySets[set] == nil { out += "delete set \(table) \(set)\n" }
+        return out
+    }
+
+    static func affinitySet(_ name: String, timeout: Int32, table: String) -> String {
+        "add set \(table) \(name) { type ipv4_addr; flags dynamic,timeout; timeout \(timeout)s; }\n"
+    }
+
+    static func addElements(_ map: String, _ elements: [String: String], table: String) -> String {
+        let items = elements.sorted { $0.key < $1.key }.map { $0.value.isEmpty ? $0.key : "\($0.key) : \($0.value)" }
+        var out = ""
+        // Long element lists in lines of a few hundred: nft parses one huge line slowly.
+        var start = 0
+        while start < items.count {
+            let chunk = items[start..<min(start + 500, items.count)]
+            out += "add element \(table) \(map) { \(chunk.joined(separator: ", ")) }\n"
+            start += 500
+        }
+        return out
+    }
+}

@@ -1,0 +1,128 @@
+public import Logging
+import Foundation
+import Metrics
+import SkiffAPI
+public import SkiffClient
+import Synchronization
+
+/// `skiff proxy` (upstream's kube-proxy in nftables mode): watches Services and EndpointSlices and keeps the
+/// kernel's table in step. The first thing it does is install the table's fixed part, so traffic to the
+/// Service range is rejected here before any Service has rules and never leaves through the uplink. Each
+/// change is applied as the difference from the last ruleset, in one `nft` transaction; changes arriving
+/// meanwhile are coalesced into the next. Rules stay when the proxy stops (connections keep flowing across a
+/// restart, which re-syncs the whole table); `cleanup` removes them.
+public final class ServiceProxy: Sendable {
+    let informers: SharedInformerFactory
+    let ownsInformers: Bool
+    public let network: ProxyNetwork
+    let nftables: NFTables
+    let logger: Logger
+    let state = Mutex<(applied: NFTRuleset?, synced: Bool)>((nil, false))
+    let syncDuration = Timer(label: "kubeproxy_sync_proxy_rules_duration_seconds")
+    let lastSync = Gauge(label: "kubeproxy_sync_proxy_rules_last_timestamp_seconds")
+    let failures = Counter(label: "kubeproxy_sync_proxy_rules_nftables_total", dimensions: [("result", "error")])
+
+    /// A proxy on `informers` (the process's shared factory, or its own from `client` when nil).
+    public init(client: RESTClient, informers: SharedInformerFactory? = nil, network: ProxyNetwork, nftables: NFTables,
+                logger: Logger) {
+        self.informers = informers ?? SharedInformerFactory(client: client, transform: InformerTransforms.stripManagedFields,
+                                                             logger: logger)
+        ownsInformers = informers == nil
+        self.network = network
+        self.nftables = nftables
+        var logger = logger
+        logger[metadataKey: "component"] = "proxy"
+        self.logger = logger
+    }
+
+    /// Whether the kernel has the rules of every Service the caches held at the last sync.
+    public var isSynced: Bool { state.withLock { $0.synced } }
+
+    /// Runs until cancelled.
+    public func run() async throws {
+        try installSkeleton()
+        Self.enableForwarding(logger: logger)
+        let services = informers.informer(core.v1.Service.self)
+        let slices = informers.informer(discovery.v1.EndpointSlice.self)
+        let (changes, signal) = AsyncStream<Void>.makeStream(bufferingPolicy: .bufferingNewest(1))
+        try await withThrowingDiscardingTaskGroup { group in
+            if ownsInformers { group.addTask { try await self.informers.run() } }
+            group.addTask {
+                for await _ in services.events() { signal.yield() }
+            }
+            group.addTask {
+                for await _ in slices.events() { signal.yield() }
+            }
+            group.addTask {
+                await services.waitForSync()
+                await slices.waitForSync()
+                signal.yield()
+                for await _ in changes {
+                    await self.sync(services: services.indexer.list(), slices: slices.indexer.list())
+                }
+            }
+            group.addTask {
+                while !Task.isCancelled { try? await Task.sleep(for: .seconds(3600)) }
+                signal.finish()
+                throw CancellationError()
+            }
+        }
+    }
+
+    /// Puts the fixed chains in place with no Service rules: everything in the Service range is refused.
+    func installSkeleton() throws {
+        try ServiceRoute(device: network.serviceDevice, cidr: network.serviceCIDR).install()
+        try nftables.apply(NFTScript.full(NFTRuleset(services: [], network: network), network: network))
+        state.withLock { $0.applied = NFTRuleset(services: [], network: network) }
+        logger.info("nftables table installed", metadata: ["table": "\(network.table)", "serviceCIDR": "\(network.serviceCIDR)"])
+    }
+
+    /// Programs the kernel for these objects; a failed transaction is retried as a whole-table sync.
+    func sync(services: [core.v1.Service], slices: [discovery.v1.EndpointSlice]) async {
+        let started = DispatchTime.now()
+        let ruleset = NFTRuleset(services: ServicePortInfo.build(services: services, slices: slices), network: network)
+        let previous = state.withLock { $0.applied }
+        let script = previous.map { NFTScript.diff(from: $0, to: ruleset, network: network) }
+            ?? NFTScript.full(ruleset, network: network)
+        do {
+            if !script.isEmpty { try nftables.apply(script) }
+            state.withLock { $0 = (ruleset, true) }
+            syncDuration.recordInterval(since: started)
+            lastSync.record(Date().timeIntervalSince1970)
+        } catch {
+            failures.increment()
+            logger.warning("programming nftables failed; the next sync rewrites the table",
+                           metadata: ["error": "\(error)", "incremental": "\(previous != nil)"])
+            state.withLock { $0 = (nil, false) }
+            do {
+                try nftables.apply(NFTScript.full(ruleset, network: network))
+                state.withLock { $0 = (ruleset, true) }
+            } catch {
+                logger.error("rewriting the nftables table failed", metadata: ["error": "\(error)"])
+            }
+        }
+    }
+
+    /// Pods' traffic to Services is routed through this host, and replies between pods on one bridge must
+    /// pass its connection tracking to be un-NATed (upstream asks for the same two settings).
+    static func enableForwarding(logger: Logger) {
+        for (path, what) in [("/proc/sys/net/ipv4/ip_forward", "IP forwarding"),
+                             ("/proc/sys/net/bridge/bridge-nf-call-iptables", "bridge netfilter (br_netfilter)")] {
+            guard let current = try? String(contentsOfFile: path, encoding: .utf8) else {
+                logger.warning("cannot read \(path): \(what) may be off, and Service traffic between pods of one node may fail")
+                continue
+            }
+            if current.trimmingCharacters(in: .whitespacesAndNewlines) != "1" {
+                do { try Data("1".utf8).write(to: URL(fileURLWithPath: path)) } catch {
+                    logger.warning("cannot turn on \(what) at \(path): \(error)")
+                }
+            }
+        }
+    }
+
+    /// Removes the proxy's table and its route for the Service range (`skiff proxy --cleanup`).
+    public static func cleanup(_ network: ProxyNetwork = ProxyNetwork(), nftables: NFTables) throws {
+        try nftables.deleteTable(network.table)
+        try ServiceRoute(device: network.serviceDevice, cidr: network.serviceCIDR).remove()
+    }
+}
