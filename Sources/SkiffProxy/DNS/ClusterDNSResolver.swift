@@ -4,6 +4,9 @@ public enum ClusterDNSResolution: Sendable {
     case answer(DNSMessage)
     /// The name is not the cluster's: ask the upstream resolvers.
     case forward
+    /// Send this response once the upstream's answers to the question are appended: an ExternalName's CNAME
+    /// leads out of the cluster, and stub resolvers expect the server to follow it (CoreDNS does).
+    case chase(DNSMessage, DNSQuestion)
 }
 
 /// Answers questions about the cluster from the current snapshot, as CoreDNS's `kubernetes` plugin does with
@@ -50,7 +53,7 @@ public struct ClusterDNSResolver: Sendable {
         }
         if let node = snapshot.node(name) {
             if question.type != .cname, let alias = node.records(.cname) {
-                return .answer(Self.reply(to: query, answers: alias.answers))
+                return follow(alias.answers, query: query, type: question.type, snapshot: snapshot)
             }
             guard let set = node.records(question.type), !set.answers.isEmpty else {
                 return .answer(Self.reply(to: query, authorities: [snapshot.soa]))
@@ -58,6 +61,30 @@ public struct ClusterDNSResolver: Sendable {
             return .answer(Self.reply(to: query, answers: set.answers, additionals: set.additionals))
         }
         return .answer(pod(query, name: name, type: question.type, snapshot: snapshot))
+    }
+
+    /// Answers for a CNAME: the chain is followed inside the zone (at most 8 steps); a target outside it is for the
+    /// upstream resolvers, when the question is for addresses.
+    private func follow(_ aliases: [DNSResourceRecord], query: DNSMessage, type: DNSRecordType,
+                        snapshot: ClusterDNSRecords) -> ClusterDNSResolution {
+        var answers = aliases
+        for _ in 0..<8 {
+            guard case .cname(let target) = answers.last?.data else { break }
+            let key = target.lowercased()
+            guard key.isSubdomain(of: snapshot.clusterDomain) else {
+                let response = Self.reply(to: query, answers: answers)
+                guard type == .a || type == .aaaa else { return .answer(response) }
+                return .chase(response, DNSQuestion(name: target, type: type))
+            }
+            guard let node = snapshot.node(key) else { break }
+            if let alias = node.records(.cname) {
+                answers += alias.answers
+            } else {
+                answers += node.records(type)?.answers ?? []
+                break
+            }
+        }
+        return .answer(Self.reply(to: query, answers: answers))
     }
 
     /// Names the snapshot does not hold: `<ns>.svc`, `<ns>.pod` (NODATA when the namespace exists) and

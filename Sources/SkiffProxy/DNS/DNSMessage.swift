@@ -195,27 +195,39 @@ public struct DNSMessage: Sendable, Hashable {
         let optSize = edns.map { 11 + $0.options.count } ?? 0
         let budget = max(maxSize, 12) - optSize
         var truncated = false
-        var sectionCounts: [UInt16] = [0, 0, 0]
-        sections: for (section, records) in [answers, authorities, additionals].enumerated() {
-            for record in records {
+        // Per-section counts as locals, not an array: this runs for every answer sent.
+        var counts: (UInt16, UInt16, UInt16) = (0, 0, 0)
+        func append(_ records: [DNSResourceRecord], cutIsTruncation: Bool) -> Int? {
+            for (index, record) in records.enumerated() {
                 let before = writer.count
                 record.write(to: &writer)
                 if writer.count > budget {
                     writer.truncate(to: before)
-                    truncated = section < 2
-                    break sections
+                    truncated = cutIsTruncation
+                    return index
                 }
-                sectionCounts[section] += 1
             }
+            return nil
         }
         // Leaving out answers or authority records makes the message incomplete: say so. Dropping only
         // additional records does not call for TC (RFC 2181 §9): clients would retry over TCP for nothing.
+        if let cut = append(answers, cutIsTruncation: true) {
+            counts.0 = UInt16(truncatingIfNeeded: cut)
+        } else {
+            counts.0 = UInt16(truncatingIfNeeded: answers.count)
+            if let cut = append(authorities, cutIsTruncation: true) {
+                counts.1 = UInt16(truncatingIfNeeded: cut)
+            } else {
+                counts.1 = UInt16(truncatingIfNeeded: authorities.count)
+                counts.2 = UInt16(truncatingIfNeeded: append(additionals, cutIsTruncation: false) ?? additionals.count)
+            }
+        }
         if truncated {
             writer.set(header.flags | 0x0200, at: 2)
         }
-        writer.set(sectionCounts[0], at: 6)
-        writer.set(sectionCounts[1], at: 8)
-        var additionalCount = sectionCounts[2]
+        writer.set(counts.0, at: 6)
+        writer.set(counts.1, at: 8)
+        var additionalCount = counts.2
         if let edns {
             writer.u8(0)
             writer.u16(DNSRecordType.opt.rawValue)

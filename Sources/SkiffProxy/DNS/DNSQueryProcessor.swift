@@ -45,6 +45,9 @@ final class DNSQueryProcessor: Sendable {
         switch resolver.resolve(query) {
         case .answer(let response):
             return .reply(metrics.counted(response.encoded(maxSize: limit)))
+        case .chase(let response, let question):
+            guard let forwarder else { return .reply(metrics.counted(response.encoded(maxSize: limit))) }
+            return .pending(chase(response, question, forwarder: forwarder, limit: limit, on: eventLoop))
         case .forward:
             guard let forwarder else {
                 let refused = ClusterDNSResolver.reply(to: query, code: .refused)
@@ -68,6 +71,28 @@ final class DNSQueryProcessor: Sendable {
                 .map { metrics.counted($0) }
             return .pending(future)
         }
+    }
+
+    /// `response` (a CNAME out of the cluster) with the upstream's answers for its target appended; the CNAME
+    /// alone when the upstream fails, so the client still learns the alias.
+    private func chase(_ response: DNSMessage, _ question: DNSQuestion, forwarder: DNSForwarder, limit: Int,
+                       on eventLoop: any EventLoop) -> EventLoopFuture<[UInt8]> {
+        var header = DNSHeader()
+        header.recursionDesired = true
+        let query = DNSMessage(header: header, questions: [question], edns: DNSEDNS())
+        metrics.forwarded.increment()
+        let metrics = self.metrics
+        return forwarder.forward(query.encoded(), on: eventLoop)
+            .map { bytes in
+                var chased = response
+                if let upstream = try? DNSMessage(parsing: bytes) {
+                    chased.answers += upstream.answers
+                    chased.responseCode = upstream.responseCode
+                }
+                return chased
+            }
+            .recover { _ in response }
+            .map { metrics.counted($0.encoded(maxSize: limit)) }
     }
 
     /// FORMERR for a query whose header is readable but whose body is not: its id, opcode and RD, no sections.

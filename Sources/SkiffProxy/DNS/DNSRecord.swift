@@ -223,7 +223,11 @@ extension DNSResourceRecord {
         case .soa(let soa):
             writer.name(soa.primary)
             writer.name(soa.mailbox)
-            for value in [soa.serial, soa.refresh, soa.retry, soa.expire, soa.minimum] { writer.u32(value) }
+            writer.u32(soa.serial)
+            writer.u32(soa.refresh)
+            writer.u32(soa.retry)
+            writer.u32(soa.expire)
+            writer.u32(soa.minimum)
         case .srv(let priority, let weight, let port, let target):
             writer.u16(priority)
             writer.u16(weight)

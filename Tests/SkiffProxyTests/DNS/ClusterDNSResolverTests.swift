@@ -10,10 +10,10 @@ import Testing
     }
 
     func ask(_ name: String, _ type: DNSRecordType, using resolver: ClusterDNSResolver? = nil) throws -> DNSMessage {
-        guard case .answer(let response) = (resolver ?? self.resolver).resolve(try DNSFixtures.query(name, type)) else {
-            throw DNSTestClient.Failure(what: "\(name) \(type) was forwarded")
+        switch (resolver ?? self.resolver).resolve(try DNSFixtures.query(name, type)) {
+        case .answer(let response), .chase(let response, _): return response
+        case .forward: throw DNSTestClient.Failure(what: "\(name) \(type) was forwarded")
         }
-        return response
     }
 
     func isForwarded(_ name: String, _ type: DNSRecordType) throws -> Bool {
@@ -73,6 +73,17 @@ import Testing
         #expect(response.answers == [DNSResourceRecord(name: name("ext.default.svc.cluster.local"), ttl: 5,
                                                        data: .cname(name("example.com")))])
         #expect(try ask("ext.default.svc.cluster.local", .cname).answerData == [.cname(name("example.com"))])
+        #expect(try ask("ext.default.svc.cluster.local", .txt).answerData == [.cname(name("example.com"))])
+        // Out of the cluster, address questions are chased upstream; inside it the chain is followed here.
+        guard case .chase(let partial, let question) = resolver.resolve(
+            try DNSFixtures.query("ext.default.svc.cluster.local", .aaaa)) else {
+            Issue.record("an ExternalName out of the cluster is chased")
+            return
+        }
+        #expect(partial.answerData == [.cname(name("example.com"))])
+        #expect(question == DNSQuestion(name: name("example.com"), type: .aaaa))
+        #expect(try ask("inner.default.svc.cluster.local", .a).answerData
+            == [.cname(name("web.default.svc.cluster.local")), v4("10.96.0.10")])
     }
 
     @Test func srvForAClusterIPService() throws {

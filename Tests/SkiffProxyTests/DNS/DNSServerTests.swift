@@ -82,6 +82,19 @@ import Testing
         #expect(try DNSMessage(parsing: overUDP).header.isTruncated)
     }
 
+    @Test func externalNamesLeadingOutOfTheClusterAreChased() async throws {
+        let (upstream, upstreamPort) = try await Self.upstream()
+        defer { Task { await upstream.stop() } }
+        let alias = DNSFixtures.service("alias", type: "ExternalName", externalName: "www.x.svc.upstream.test")
+        let records = try ClusterDNSRecords(services: [alias], endpointSlices: [])
+        let (server, port) = try await Self.server(records: records, forwarder: try Self.forwarder(to: upstreamPort))
+        defer { Task { await server.stop() } }
+        let query = try DNSFixtures.query("alias.default.svc.cluster.local", .a, id: 5)
+        let answer = try DNSMessage(parsing: try DNSTestClient.udp(query.encoded(), port: port))
+        #expect(answer.header.id == 5 && answer.responseCode == .noError)
+        #expect(answer.answerData == [.cname(name("www.x.svc.upstream.test")), v4("192.0.2.1")])
+    }
+
     @Test func silentUpstreamMeansSERVFAIL() async throws {
         // A bound UDP socket nobody reads: queries vanish without an ICMP error.
         let silent = try await DatagramBootstrap(group: MultiThreadedEventLoopGroup.singleton)

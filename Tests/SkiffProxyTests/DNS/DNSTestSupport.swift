@@ -38,6 +38,7 @@ enum DNSFixtures {
         service("db", clusterIP: "None",
                 ports: [core.v1.ServicePort(name: "pg", port: 5432, protocol: "TCP")]),
         service("ext", type: "ExternalName", externalName: "example.com"),
+        service("inner", type: "ExternalName", externalName: "web.default.svc.cluster.local"),
         service("warm", clusterIP: "None", publishNotReady: true),
         service("dual", clusterIP: "10.96.0.20", clusterIPs: ["10.96.0.20", "fd00::20"],
                 ports: [core.v1.ServicePort(port: 443)]),
