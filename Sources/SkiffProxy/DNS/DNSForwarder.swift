@@ -28,6 +28,7 @@ public final class DNSForwarder: Sendable {
     public let timeout: TimeAmount
     private let logger: Logger
 
+    /// A forwarder asking `upstreams` in order, each given `timeout` to answer.
     public init(upstreams: [SocketAddress], timeout: TimeAmount = .seconds(2),
                 logger: Logger = Logger(label: "skiff.dns")) {
         self.upstreams = upstreams

@@ -27,9 +27,12 @@ public struct DNSResponseCode: RawRepresentable, Sendable, Hashable, CustomStrin
 
 /// The 12-byte header's identifier and flags word (RFC 1035 §4.1.1), with accessors for each flag.
 public struct DNSHeader: Sendable, Hashable {
+    /// Matches a response to its query.
     public var id: UInt16
+    /// QR, OPCODE, AA, TC, RD, RA, Z, AD, CD and RCODE, as on the wire.
     public var flags: UInt16
 
+    /// A header with these raw fields.
     public init(id: UInt16 = 0, flags: UInt16 = 0) {
         self.id = id
         self.flags = flags
@@ -66,10 +69,14 @@ public struct DNSHeader: Sendable, Hashable {
 
 /// One question: name, type and class.
 public struct DNSQuestion: Sendable, Hashable {
+    /// The name asked about, in the case the client wrote it.
     public var name: DNSName
+    /// The record type asked for.
     public var type: DNSRecordType
+    /// The class asked in, almost always IN.
     public var questionClass: UInt16
 
+    /// A question, class IN by default.
     public init(name: DNSName, type: DNSRecordType, questionClass: UInt16 = dnsClassIN) {
         self.name = name
         self.type = type
@@ -80,12 +87,18 @@ public struct DNSQuestion: Sendable, Hashable {
 /// The EDNS(0) pseudo-record (RFC 6891): the sender's UDP payload size, extended rcode bits, version, DO bit and
 /// options (kept as bytes).
 public struct DNSEDNS: Sendable, Hashable {
+    /// The largest UDP message the sender can take.
     public var udpPayloadSize: UInt16
+    /// The response code's high 8 bits.
     public var extendedRCode: UInt8
+    /// The EDNS version; only 0 exists.
     public var version: UInt8
+    /// DO: the sender wants DNSSEC records.
     public var dnssecOK: Bool
+    /// The options (code, length, data...), uninterpreted.
     public var options: [UInt8]
 
+    /// An OPT record; the defaults are what the server advertises.
     public init(udpPayloadSize: UInt16 = 1232, extendedRCode: UInt8 = 0, version: UInt8 = 0, dnssecOK: Bool = false,
                 options: [UInt8] = []) {
         self.udpPayloadSize = udpPayloadSize
@@ -98,13 +111,20 @@ public struct DNSEDNS: Sendable, Hashable {
 
 /// A whole DNS message. The OPT record is lifted out of the additional section into `edns`.
 public struct DNSMessage: Sendable, Hashable {
+    /// Id and flags.
     public var header: DNSHeader
+    /// The question section (one question in practice).
     public var questions: [DNSQuestion]
+    /// The answer section.
     public var answers: [DNSResourceRecord]
+    /// The authority section (the SOA of negative answers).
     public var authorities: [DNSResourceRecord]
+    /// The additional section, OPT excluded.
     public var additionals: [DNSResourceRecord]
+    /// The OPT record, when the message has one.
     public var edns: DNSEDNS?
 
+    /// A message from its sections.
     public init(header: DNSHeader = DNSHeader(), questions: [DNSQuestion] = [], answers: [DNSResourceRecord] = [],
                 authorities: [DNSResourceRecord] = [], additionals: [DNSResourceRecord] = [], edns: DNSEDNS? = nil) {
         self.header = header

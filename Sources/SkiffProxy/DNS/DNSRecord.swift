@@ -48,7 +48,9 @@ public let dnsClassIN: UInt16 = 1
 
 /// An IPv4 address as the 32-bit number A records carry.
 public struct DNSIPv4Address: Sendable, Hashable, CustomStringConvertible {
+    /// The address in host order (10.0.0.1 is 0x0A000001).
     public var value: UInt32
+    /// The address of this number.
     public init(_ value: UInt32) { self.value = value }
 
     /// Parses dotted-quad text (`10.0.0.1`); nil for anything else.
@@ -101,14 +103,22 @@ public struct DNSIPv6Address: Sendable, Hashable, CustomStringConvertible {
 
 /// The SOA record's fields (RFC 1035 §3.3.13).
 public struct DNSSOA: Sendable, Hashable {
+    /// MNAME: the zone's primary name server.
     public var primary: DNSName
+    /// RNAME: the administrator's mailbox, `@` written as a dot.
     public var mailbox: DNSName
+    /// The zone's version.
     public var serial: UInt32
+    /// Seconds between secondaries' checks.
     public var refresh: UInt32
+    /// Seconds before a failed check is retried.
     public var retry: UInt32
+    /// Seconds after which a secondary stops answering.
     public var expire: UInt32
+    /// The TTL of negative answers (RFC 2308).
     public var minimum: UInt32
 
+    /// An SOA from its seven fields.
     public init(primary: DNSName, mailbox: DNSName, serial: UInt32, refresh: UInt32, retry: UInt32, expire: UInt32,
                 minimum: UInt32) {
         self.primary = primary
@@ -153,11 +163,16 @@ public enum DNSRecordData: Sendable, Hashable {
 
 /// A resource record: owner name, class, time to live and data.
 public struct DNSResourceRecord: Sendable, Hashable {
+    /// The owner name.
     public var name: DNSName
+    /// The class, IN for everything the cluster serves.
     public var recordClass: UInt16
+    /// Seconds the record may be cached.
     public var ttl: UInt32
+    /// The typed data, which also says the type.
     public var data: DNSRecordData
 
+    /// A record, class IN by default.
     public init(name: DNSName, recordClass: UInt16 = dnsClassIN, ttl: UInt32, data: DNSRecordData) {
         self.name = name
         self.recordClass = recordClass
@@ -165,6 +180,7 @@ public struct DNSResourceRecord: Sendable, Hashable {
         self.data = data
     }
 
+    /// The record type, from its data.
     public var type: DNSRecordType { data.type }
 }
 

@@ -7,6 +7,7 @@ import Synchronization
 /// The cluster DNS server: UDP and TCP on one address and port, answering from a `ClusterDNSResolver` and
 /// forwarding the rest. `run()` serves until cancelled or shut down gracefully; `start()`/`stop()` serve tests.
 public final class DNSServer: Service, Sendable {
+    /// Where the server listens.
     public struct Configuration: Sendable {
         /// The address listened on, for both transports.
         public var host: String
@@ -15,6 +16,7 @@ public final class DNSServer: Service, Sendable {
         /// A TCP connection that sends nothing for this long is closed (RFC 7766 §6.2.3 suggests seconds).
         public var tcpIdleTimeout: TimeAmount
 
+        /// All addresses, port 53 and a 10 s idle limit unless said otherwise.
         public init(host: String = "0.0.0.0", port: Int = 53, tcpIdleTimeout: TimeAmount = .seconds(10)) {
             self.host = host
             self.port = port
@@ -22,6 +24,7 @@ public final class DNSServer: Service, Sendable {
         }
     }
 
+    /// The address and port asked for (see `port` for the one bound).
     public let configuration: Configuration
     private let processor: DNSQueryProcessor
     private let group: any EventLoopGroup

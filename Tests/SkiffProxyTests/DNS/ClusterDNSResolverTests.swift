@@ -159,7 +159,8 @@ import Testing
         #expect(soa.answers.count == 1 && soa.answers[0].type == .soa)
         let ns = try ask("cluster.local", .ns)
         #expect(ns.answerData == [.ns(name("ns.dns.cluster.local"))])
-        #expect(ns.additionals == [DNSResourceRecord(name: name("ns.dns.cluster.local"), ttl: 5, data: v4("10.96.0.53"))])
+        #expect(ns.additionals
+            == [DNSResourceRecord(name: name("ns.dns.cluster.local"), ttl: 5, data: v4("10.96.0.53"))])
         #expect(try ask("ns.dns.cluster.local", .a).answerData == [v4("10.96.0.53")])
         #expect(try ask("kube-dns.kube-system.svc.cluster.local", .a).answerData == [v4("10.96.0.53")])
     }

@@ -22,7 +22,8 @@ import Testing
     static func seeds() throws -> [[UInt8]] {
         let resolver = ClusterDNSResolver(records: ClusterDNSRecordsHolder(try DNSFixtures.records()))
         var seeds = [DNSMessageTests.digQuery, DNSMessageTests.resolverAnswer]
-        for (name, type) in [("web.default.svc.cluster.local", DNSRecordType.srv), ("db.default.svc.cluster.local", .srv),
+        for (name, type) in [("web.default.svc.cluster.local", DNSRecordType.srv),
+                             ("db.default.svc.cluster.local", .srv),
                              ("_pg._tcp.db.default.svc.cluster.local", .srv), ("cluster.local", .ns),
                              ("nope.default.svc.cluster.local", .a), ("10.0.96.10.in-addr.arpa", .ptr),
                              ("dns-version.cluster.local", .txt), ("ext.default.svc.cluster.local", .a)] {

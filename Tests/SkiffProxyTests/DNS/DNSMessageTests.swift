@@ -110,8 +110,8 @@ import Testing
 
     @Test func compressesRepeatedNames() throws {
         let owner = try DNSName("web.default.svc.cluster.local")
-        let message = DNSMessage(questions: [DNSQuestion(name: owner, type: .a)],
-                                 answers: (1...3).map { DNSResourceRecord(name: owner, ttl: 5, data: v4("10.0.0.\($0)")) })
+        let answers = (1...3).map { DNSResourceRecord(name: owner, ttl: 5, data: v4("10.0.0.\($0)")) }
+        let message = DNSMessage(questions: [DNSQuestion(name: owner, type: .a)], answers: answers)
         let bytes = message.encoded()
         // Header 12, question 31 + 4, then each answer is a 2-byte pointer and 14 bytes.
         #expect(bytes.count == 12 + 35 + 3 * 16)

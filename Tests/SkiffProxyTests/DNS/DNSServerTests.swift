@@ -101,8 +101,8 @@ import Testing
             .bind(host: "127.0.0.1", port: 0).get()
         defer { silent.close(promise: nil) }
         let silentPort = try #require(silent.localAddress?.port)
-        let (server, port) = try await Self.server(records: nil,
-                                                   forwarder: try Self.forwarder(to: silentPort, timeout: .milliseconds(200)))
+        let forwarder = try Self.forwarder(to: silentPort, timeout: .milliseconds(200))
+        let (server, port) = try await Self.server(records: nil, forwarder: forwarder)
         defer { Task { await server.stop() } }
         let started = ContinuousClock.now
         let response = try DNSMessage(parsing: try DNSTestClient.udp(try DNSFixtures.query("example.com", .a).encoded(),
@@ -120,7 +120,8 @@ import Testing
         #expect(response.count == 12 && response[0] == 0xAB && response[1] == 0xCD && response[3] & 0xF == 1)
         // Too short for a header: dropped; the server still answers the next query.
         _ = try? DNSTestClient.udpSendOnly([1, 2, 3], port: port)
-        let fine = try DNSTestClient.udp(try DNSFixtures.query("web.default.svc.cluster.local", .a).encoded(), port: port)
+        let query = try DNSFixtures.query("web.default.svc.cluster.local", .a)
+        let fine = try DNSTestClient.udp(query.encoded(), port: port)
         #expect(try DNSMessage(parsing: fine).answerData == [v4("10.96.0.10")])
     }
 

@@ -12,8 +12,9 @@ enum DNSFixtures {
                         clusterIPs: [String]? = nil, type: String? = nil, externalName: String? = nil,
                         ports: [core.v1.ServicePort] = [], publishNotReady: Bool? = nil) -> core.v1.Service {
         core.v1.Service(metadata: meta.v1.ObjectMeta(name: name, namespace: namespace),
-                        spec: core.v1.ServiceSpec(clusterIP: clusterIP, clusterIPs: clusterIPs, externalName: externalName,
-                                                  ports: ports, publishNotReadyAddresses: publishNotReady, type: type))
+                        spec: core.v1.ServiceSpec(clusterIP: clusterIP, clusterIPs: clusterIPs,
+                                                  externalName: externalName, ports: ports,
+                                                  publishNotReadyAddresses: publishNotReady, type: type))
     }
 
     static func slice(_ service: String, _ namespace: String = "default", addressType: String = "IPv4",
