@@ -5,6 +5,7 @@ import SkiffAPIServer
 import SkiffClient
 import SkiffControllers
 import SkiffKubelet
+import SkiffProxy
 import SkiffScheduler
 
 /// The components `skiff server` runs beside the API server, talking to it through its API like any other
@@ -17,6 +18,7 @@ struct InProcessComponents: Service {
     let apiServer: APIServer
     let nodes: NodeOptions
     let controllerOptions: ControllerOptions
+    let serviceOptions: ServiceOptions
     let logger: Logger
 
     func run() async throws {
@@ -79,6 +81,10 @@ struct InProcessComponents: Service {
                     logger.error("cannot start the local node's runtime", metadata: ["runtime": "\(runtime)", "error": "\(error)"])
                 }
             }
+            // Services carry traffic where pods have networks of their own: on a runc node.
+            if runtime == "runc" {
+                addServicePlane(to: &group, client: client, informers: informers, supervised: supervised)
+            }
             if !specs.isEmpty {
                 // The kubelet renews every 10 s against a 40 s grace; keep that proportion for shorter graces.
                 let heartbeat = min(.seconds(10), nodes.gracePeriod / 4)
@@ -89,5 +95,27 @@ struct InProcessComponents: Service {
         }
         try? await client.shutdown()
         try? await watchClient.shutdown()
+    }
+
+    /// The proxy (unless --disable-proxy) and the cluster DNS (unless --disable-cluster-dns) of this node.
+    func addServicePlane(to group: inout DiscardingTaskGroup, client: RESTClient, informers: SharedInformerFactory,
+                         supervised: (String, @escaping @Sendable () async throws -> Void) -> @Sendable () async -> Void) {
+        if !serviceOptions.disableProxy {
+            if let nftables = NFTables.installed() {
+                let proxy = ServiceProxy(client: client, informers: informers,
+                                         network: serviceOptions.proxyNetwork(nodeName: nodes.localNodeName),
+                                         nftables: nftables, logger: Logger(label: "skiff.proxy"))
+                group.addTask(operation: supervised("proxy") { try await proxy.run() })
+            } else {
+                logger.error("the service proxy needs nft (Debian's nftables package); Services carry no traffic on this node")
+            }
+        }
+        if !serviceOptions.disableClusterDNS {
+            let dns = ClusterDNS(client: client, informers: informers, configuration: .init(
+                serviceIP: serviceOptions.clusterDNS, clusterDomain: serviceOptions.clusterDomain,
+                listenAddress: NodeAddress.internalIP(), port: serviceOptions.dnsPort, nodeName: nodes.localNodeName),
+                logger: Logger(label: "skiff.dns"))
+            group.addTask(operation: supervised("cluster-dns") { try await dns.run() })
+        }
     }
 }

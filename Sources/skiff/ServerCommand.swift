@@ -17,6 +17,7 @@ struct ServerCommand: AsyncParsableCommand {
     @OptionGroup var apiOptions: APIServerOptions
     @OptionGroup var nodeOptions: NodeOptions
     @OptionGroup var controllerOptions: ControllerOptions
+    @OptionGroup var serviceOptions: ServiceOptions
 
     func run() async throws {
         let level = try common.validateLogLevel()
@@ -30,6 +31,7 @@ struct ServerCommand: AsyncParsableCommand {
             services.append(.init(service: compactor))
         }
         services.append(.init(service: InProcessComponents(apiServer: apiServer, nodes: nodeOptions, controllerOptions: controllerOptions,
+                                                           serviceOptions: serviceOptions,
                                                            logger: Logger(label: "skiff.components"))))
         let group = ServiceGroup(
             configuration: .init(services: services, gracefulShutdownSignals: [.sigterm, .sigint], logger: logger))

@@ -8,6 +8,6 @@ struct Skiff: AsyncParsableCommand {
         abstract: "Kubernetes, rebuilt in Swift as one small, fast binary.",
         version: "0.1.0 (Kubernetes v1.32)",
         subcommands: [ServerCommand.self, APIServerCommand.self, ControllerManagerCommand.self, SchedulerCommand.self,
-                      AgentCommand.self, ImageCommand.self, BenchCommand.self]
+                      AgentCommand.self, ProxyCommand.self, ImageCommand.self, BenchCommand.self]
     )
 }

@@ -1,4 +1,5 @@
 public import Logging
+public import ServiceLifecycle
 import Foundation
 import Metrics
 import SkiffAPI
@@ -11,7 +12,7 @@ import Synchronization
 /// change is applied as the difference from the last ruleset, in one `nft` transaction; changes arriving
 /// meanwhile are coalesced into the next. Rules stay when the proxy stops (connections keep flowing across a
 /// restart, which re-syncs the whole table); `cleanup` removes them.
-public final class ServiceProxy: Sendable {
+public final class ServiceProxy: Service, Sendable {
     let informers: SharedInformerFactory
     let ownsInformers: Bool
     public let network: ProxyNetwork
@@ -45,6 +46,12 @@ public final class ServiceProxy: Sendable {
         let services = informers.informer(core.v1.Service.self)
         let slices = informers.informer(discovery.v1.EndpointSlice.self)
         let (changes, signal) = AsyncStream<Void>.makeStream(bufferingPolicy: .bufferingNewest(1))
+        // Stops on graceful shutdown as on cancellation; the rules stay in the kernel either way.
+        try await cancelWhenGracefulShutdown { try await self.watch(services: services, slices: slices, changes: changes, signal: signal) }
+    }
+
+    func watch(services: Informer<core.v1.Service>, slices: Informer<discovery.v1.EndpointSlice>,
+               changes: AsyncStream<Void>, signal: AsyncStream<Void>.Continuation) async throws {
         try await withThrowingDiscardingTaskGroup { group in
             if ownsInformers { group.addTask { try await self.informers.run() } }
             group.addTask {
