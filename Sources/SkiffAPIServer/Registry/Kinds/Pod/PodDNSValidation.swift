@@ -16,7 +16,9 @@ enum PodDNSValidation {
     /// The problems of `spec.dnsConfig` under `spec.dnsPolicy`; `path` is the spec's (`spec`, `spec.template.spec`).
     static func validate(_ spec: JSONValue, at path: String) -> [FieldProblem] {
         let field = "\(path).dnsConfig"
-        let config = spec["dnsConfig"].flatMap { $0 == .null ? nil : $0 }
+        // JSON's null is no dnsConfig, as Go decodes it to a nil pointer.
+        var config = spec["dnsConfig"]
+        if config == JSONValue.null { config = Optional.none }
         let nameservers = (config?["nameservers"]?.arrayValue ?? []).map { $0.stringValue ?? "" }
         if spec["dnsPolicy"]?.stringValue == "None" {
             guard config != nil else { return [.required(field, "must provide `dnsConfig` when `dnsPolicy` is None")] }
