@@ -35,7 +35,11 @@ extension PodDNS {
             guard let keyword = fields.first else { continue }
             switch keyword {
             case "nameserver":
-                if fields.count >= 2 { resolver.nameservers.append(fields[1]) } else { errors.append("nameserver list is empty ") }
+                guard fields.count >= 2 else {
+                    errors.append("nameserver list is empty ")
+                    continue
+                }
+                resolver.nameservers.append(fields[1])
             case "search":
                 resolver.searches = fields.dropFirst().map { $0.hasSuffix(".") ? String($0.dropLast()) : $0 }
             case "options":
@@ -81,7 +85,8 @@ extension Kubelet {
         if servers.isEmpty {
             logger.info("no cluster DNS: ClusterFirst pods get the node's resolver configuration")
         }
-        return PodDNS(clusterDNS: servers, clusterDomain: configuration.clusterDomain, resolvConf: configuration.resolvConf)
+        return PodDNS(clusterDNS: servers, clusterDomain: configuration.clusterDomain,
+                      resolvConf: configuration.resolvConf)
     }
 }
 

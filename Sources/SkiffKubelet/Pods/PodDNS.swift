@@ -137,8 +137,9 @@ struct PodDNS: Sendable {
         if config.servers.count > Self.maxNameservers {
             config.servers = Array(config.servers.prefix(Self.maxNameservers))
             let line = config.servers.joined(separator: " ")
-            warnings.append(Warning(reason: "DNSConfigForming", message: "Nameserver limits were exceeded, some nameservers "
-                + "have been omitted, the applied nameserver line is: \(line)"))
+            let message = "Nameserver limits were exceeded, some nameservers have been omitted, the applied "
+                + "nameserver line is: \(line)"
+            warnings.append(Warning(reason: "DNSConfigForming", message: message))
         }
         var searches = Array(config.searches.prefix(Self.maxSearchPaths))
         var exceeded = searches.count < config.searches.count
@@ -153,8 +154,9 @@ struct PodDNS: Sendable {
         config.searches = searches
         if exceeded {
             let line = searches.joined(separator: " ")
-            warnings.append(Warning(reason: "DNSConfigForming", message: "Search Line limits were exceeded, some search "
-                + "paths have been omitted, the applied search line is: \(line)"))
+            let message = "Search Line limits were exceeded, some search paths have been omitted, the applied "
+                + "search line is: \(line)"
+            warnings.append(Warning(reason: "DNSConfigForming", message: message))
         }
         return (config, warnings)
     }

@@ -23,13 +23,15 @@ enum PodDNSValidation {
         if spec["dnsPolicy"]?.stringValue == "None" {
             guard config != nil else { return [.required(field, "must provide `dnsConfig` when `dnsPolicy` is None")] }
             if nameservers.isEmpty {
-                return [.required("\(field).nameservers", "must provide at least one DNS nameserver when `dnsPolicy` is None")]
+                let detail = "must provide at least one DNS nameserver when `dnsPolicy` is None"
+                return [.required("\(field).nameservers", detail)]
             }
         }
         guard let config else { return [] }
         var problems: [FieldProblem] = []
         if nameservers.count > maxNameservers {
-            problems.append(invalidList("\(field).nameservers", nameservers, "must not have more than \(maxNameservers) nameservers"))
+            let detail = "must not have more than \(maxNameservers) nameservers"
+            problems.append(invalidList("\(field).nameservers", nameservers, detail))
         }
         for (i, server) in nameservers.enumerated() where !isIPAddress(server) {
             problems.append(.invalid("\(field).nameservers[\(i)]", .string(server),
@@ -37,26 +39,29 @@ enum PodDNSValidation {
         }
         let searches = (config["searches"]?.arrayValue ?? []).map { $0.stringValue ?? "" }
         if searches.count > maxSearchPaths {
-            problems.append(invalidList("\(field).searches", searches, "must not have more than \(maxSearchPaths) search paths"))
+            let detail = "must not have more than \(maxSearchPaths) search paths"
+            problems.append(invalidList("\(field).searches", searches, detail))
         }
         // The spaces between domains count: glibc reads the line as one buffer.
         if searches.joined(separator: " ").utf8.count > maxSearchListChars {
-            problems.append(invalidList("\(field).searches", searches,
-                                        "must not have more than \(maxSearchListChars) characters (including spaces) in the search list"))
+            let detail = "must not have more than \(maxSearchListChars) characters (including spaces) in the search list"
+            problems.append(invalidList("\(field).searches", searches, detail))
         }
         for (i, search) in searches.enumerated() {
             let domain = search.hasSuffix(".") ? String(search.dropLast()) : search
             problems += FieldProblem.each("\(field).searches[\(i)]", domain, NameValidation.dns1123Subdomain)
         }
-        for (i, option) in (config["options"]?.arrayValue ?? []).enumerated() where (option["name"]?.stringValue ?? "").isEmpty {
-            problems.append(.required("\(field).options[\(i)]", "must not be empty"))
+        for (i, option) in (config["options"]?.arrayValue ?? []).enumerated() {
+            if (option["name"]?.stringValue ?? "").isEmpty { problems.append(.required("\(field).options[\(i)]", "must not be empty")) }
         }
         return problems
     }
 
     /// An Invalid error whose value is a list of strings, printed as Go's `%#v` prints a `[]string`.
     static func invalidList(_ field: String, _ values: [String], _ detail: String) -> FieldProblem {
-        let quoted = values.map { "\"" + $0.replacingOccurrences(of: "\\", with: "\\\\").replacingOccurrences(of: "\"", with: "\\\"") + "\"" }
+        let quoted = values.map { value in
+            "\"" + value.replacingOccurrences(of: "\\", with: "\\\\").replacingOccurrences(of: "\"", with: "\\\"") + "\""
+        }
         return FieldProblem(field: field, reason: "FieldValueInvalid",
                             message: "Invalid value: []string{\(quoted.joined(separator: ", "))}: \(detail)")
     }
