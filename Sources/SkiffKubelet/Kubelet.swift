@@ -28,6 +28,14 @@ public final class Kubelet: Service, Sendable {
         /// accepts (nil: no API, so no logs or exec).
         public var serverPort = 10250
         public var clientCAPEM: String?
+        /// Nameservers of `ClusterFirst` pods (`--cluster-dns`, e.g. `["10.96.0.10"]`); empty: no cluster DNS,
+        /// and those pods get the node's resolver configuration, as upstream falls back to `Default`.
+        public var clusterDNS: [String] = []
+        /// The cluster's domain (`--cluster-domain`): pods search `<ns>.svc.<domain> svc.<domain> <domain>`.
+        public var clusterDomain = "cluster.local"
+        /// The node's resolver file (`--resolv-conf`), the base of `Default` pods and the source of the search
+        /// domains appended for cluster-first pods; empty: none.
+        public var resolvConf = "/etc/resolv.conf"
 
         public init(nodeName: String, dataDirectory: URL) {
             self.nodeName = nodeName
@@ -69,7 +77,7 @@ public final class Kubelet: Service, Sendable {
         let workers = PodWorkers(runtime: runtime, images: images, hostIP: hostIP, logger: logger, configSource: configSource,
                                  podsDirectory: configuration.dataDirectory.appendingPathComponent("pods"),
                                  syncRetry: configuration.syncRetry, syncFrequency: configuration.syncFrequency,
-                                 startsUnderWay: starts,
+                                 startsUnderWay: starts, dns: podDNS(),
                                  notify: { uid in Task { await queue.add(uid) } },
                                  record: { pod, event in
                                      var object = EventRecorder.ObjectReference(pod)

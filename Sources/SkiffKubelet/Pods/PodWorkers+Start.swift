@@ -40,7 +40,7 @@ extension PodWorkers {
         guard let pod = active(uid) else { return }
         if workers[uid]?.sandbox == nil {
             do {
-                let (runtime, config) = (self.runtime, Self.sandboxConfig(uid: uid, pod: pod))
+                let (runtime, config) = (self.runtime, Self.sandboxConfig(uid: uid, pod: pod, dns: try formDNS(pod)))
                 // Awaited first and assigned after: an access to `workers` must not span the suspension.
                 let sandbox = try await BlockingCall.run(.sandbox) { try runtime.preparePod(config) }
                 workers[uid]?.sandbox = sandbox
@@ -215,14 +215,28 @@ extension PodWorkers {
         if startsInFlight == 0 { earlyExits.removeAll() }
     }
 
-    /// The sandbox of a pod: hostname `spec.hostname` or the pod's name (63 characters at most, as the kubelet).
-    static func sandboxConfig(uid: String, pod: core.v1.Pod) -> PodSandboxConfig {
+    /// The sandbox of a pod: hostname `spec.hostname` or the pod's name (63 characters at most, as the kubelet),
+    /// and its resolver configuration (`dns`, from `formDNS`).
+    static func sandboxConfig(uid: String, pod: core.v1.Pod, dns: DNSConfig? = nil) -> PodSandboxConfig {
         let spec = pod.spec
         let hostname = spec?.hostname ?? String(pod.objectName.prefix(63))
         return PodSandboxConfig(uid: uid, name: pod.objectName, namespace: pod.objectNamespace,
                                 hostname: String(hostname.prefix(63).drop { $0 == "." || $0 == "-" }),
                                 hostNetwork: spec?.hostNetwork ?? false,
-                                shareProcessNamespace: spec?.shareProcessNamespace ?? false)
+                                shareProcessNamespace: spec?.shareProcessNamespace ?? false, dns: dns)
+    }
+
+    /// The pod's resolver configuration (`PodDNS`), with its warnings logged and, where upstream records
+    /// them, recorded as events on the pod. Throws when the node's resolver file cannot be used.
+    func formDNS(_ pod: core.v1.Pod) throws -> DNSConfig {
+        let (config, warnings) = try dns.form(for: pod)
+        for warning in warnings {
+            logger.warning("pod DNS: \(warning.message)", metadata: ["pod": "\(pod.objectNamespace)/\(pod.objectName)"])
+            if let reason = warning.reason {
+                record(pod, PodMachine.Event(container: nil, isInit: false, type: "Warning", reason: reason, message: warning.message))
+            }
+        }
+        return config
     }
 
     /// The process to run, as a container runtime builds it: `command` replaces the image's Entrypoint and

@@ -52,6 +52,8 @@ actor PodWorkers {
     let syncRetry: Duration
     /// How often a running pod's configMap, secret and downward API volumes are brought up to date.
     let syncFrequency: Duration
+    /// Forms each sandbox's `/etc/resolv.conf` from the pod's `dnsPolicy` and `dnsConfig`.
+    let dns: PodDNS
     /// Node allocatable, for downward API limits a container does not set.
     let allocatableMilliCPU = Int64(ProcessInfo.processInfo.activeProcessorCount) * 1000
     let allocatableMemory = Int64(NodeInfo.memoryKiB()) * 1024
@@ -67,6 +69,7 @@ actor PodWorkers {
     init(runtime: any ContainerRuntime, images: ImageStore?, hostIP: String, logger: Logger,
          configSource: PodConfigSource = .none, podsDirectory: URL? = nil, syncRetry: Duration = .seconds(10),
          syncFrequency: Duration = .seconds(60), startsUnderWay: StartsUnderWay = StartsUnderWay(),
+         dns: PodDNS = PodDNS(clusterDNS: [], clusterDomain: "cluster.local", resolvConf: "/etc/resolv.conf"),
          notify: @escaping @Sendable (String) -> Void,
          record: @escaping @Sendable (_ pod: core.v1.Pod, _ event: PodMachine.Event) -> Void = { _, _ in }) {
         self.record = record
@@ -78,6 +81,7 @@ actor PodWorkers {
         self.podsDirectory = podsDirectory
         self.syncRetry = syncRetry
         self.syncFrequency = syncFrequency
+        self.dns = dns
         self.notify = notify
         self.startsUnderWay = startsUnderWay
     }

@@ -11,15 +11,19 @@ public struct PodSandboxConfig: Sendable, Hashable {
     public var hostNetwork: Bool
     /// `spec.shareProcessNamespace`: the containers share one PID namespace.
     public var shareProcessNamespace: Bool
+    /// The pod's `/etc/resolv.conf` as the kubelet formed it from `dnsPolicy` and `dnsConfig`; nil or empty:
+    /// the node's `/etc/resolv.conf` as it is.
+    public var dns: DNSConfig?
 
     public init(uid: String, name: String, namespace: String, hostname: String, hostNetwork: Bool = false,
-                shareProcessNamespace: Bool = false) {
+                shareProcessNamespace: Bool = false, dns: DNSConfig? = nil) {
         self.uid = uid
         self.name = name
         self.namespace = namespace
         self.hostname = hostname
         self.hostNetwork = hostNetwork
         self.shareProcessNamespace = shareProcessNamespace
+        self.dns = dns
     }
 }
 

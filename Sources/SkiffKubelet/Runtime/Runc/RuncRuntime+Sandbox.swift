@@ -45,7 +45,8 @@ extension RuncRuntime {
                                             podUID: config.uid, bridge: network)
     }
 
-    /// `/etc/hosts`, `/etc/hostname` and `/etc/resolv.conf` as the kubelet writes them for a pod.
+    /// `/etc/hosts`, `/etc/hostname` and `/etc/resolv.conf` as the kubelet writes them for a pod (the last from the
+    /// `DNSConfig` the kubelet formed, or the node's own when there is none).
     private func writeEtcFiles(_ config: PodSandboxConfig, ip: String?, into etc: URL) throws {
         var hosts: String
         if config.hostNetwork {
@@ -64,7 +65,12 @@ extension RuncRuntime {
             hosts += "\(ip ?? "127.0.1.1")\t\(config.hostname)\n"
         }
         let hostname = config.hostNetwork ? (ProcessInfo.processInfo.hostName + "\n") : (config.hostname + "\n")
-        let resolv = (try? String(contentsOfFile: "/etc/resolv.conf", encoding: .utf8)) ?? ""
+        let resolv: String
+        if let dns = config.dns, !dns.isEmpty {
+            resolv = dns.resolvConf
+        } else {
+            resolv = (try? String(contentsOfFile: "/etc/resolv.conf", encoding: .utf8)) ?? ""
+        }
         // Written once into a new sandbox's directory, before any container sees them: no need for a
         // temporary file and a rename each.
         try HostFiles.write(Array(hosts.utf8), to: etc.path + "/hosts")

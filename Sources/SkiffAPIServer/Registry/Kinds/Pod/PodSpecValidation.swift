@@ -39,6 +39,7 @@ enum PodSpecValidation {
         if let policy = spec["dnsPolicy"]?.stringValue, !dnsPolicies.contains(policy) {
             problems.append(.notSupported("\(path).dnsPolicy", .string(policy), dnsPolicies))
         }
+        problems += PodDNSValidation.validate(spec, at: path)
         if let grace = spec["terminationGracePeriodSeconds"]?.intValue, grace < 0 {
             problems.append(.invalid("\(path).terminationGracePeriodSeconds", .int(grace), "must be greater than or equal to 0"))
         }
