@@ -73,6 +73,9 @@ struct InProcessComponents: Service {
                 configuration.podCIDR = SimulatedNodeSpec(name: nodes.localNodeName, index: 0).podCIDR
                 configuration.serverPort = nodes.kubeletPort
                 configuration.clientCAPEM = apiServer.pki.caCertificatePEM
+                // Pods resolve through the cluster DNS this server runs (only a runc node runs it).
+                if runtime == "runc" && !serviceOptions.disableClusterDNS { configuration.clusterDNS = [serviceOptions.clusterDNS] }
+                configuration.clusterDomain = serviceOptions.clusterDomain
                 do {
                     let kubelet = try NodeOptions.kubelet(runtime: runtime, oci: try NodeOptions.oci(nodes.ociRuntime), client: client,
                                                           configuration: configuration)

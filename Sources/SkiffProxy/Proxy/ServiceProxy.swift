@@ -10,22 +10,26 @@ import Synchronization
 /// kernel's table in step. The first thing it does is install the table's fixed part, so traffic to the
 /// Service range is rejected here before any Service has rules and never leaves through the uplink. Each
 /// change is applied as the difference from the last ruleset, in one `nft` transaction; changes arriving
-/// meanwhile are coalesced into the next. Rules stay when the proxy stops (connections keep flowing across a
+/// meanwhile are coalesced into the next, and every `fullSyncPeriod` the whole table is rewritten. Rules stay when the proxy stops (connections keep flowing across a
 /// restart, which re-syncs the whole table); `cleanup` removes them.
 public final class ServiceProxy: Service, Sendable {
     let informers: SharedInformerFactory
     let ownsInformers: Bool
     public let network: ProxyNetwork
+    /// How often the whole table is rewritten even without changes (kube-proxy's `--sync-period`): rules
+    /// someone else removed or flushed come back.
+    public let fullSyncPeriod: Duration
     let nftables: NFTables
     let logger: Logger
-    let state = Mutex<(applied: NFTRuleset?, synced: Bool)>((nil, false))
+    let state = Mutex<(applied: NFTRuleset?, synced: Bool, full: Bool)>((nil, false, false))
     let syncDuration = Timer(label: "kubeproxy_sync_proxy_rules_duration_seconds")
     let lastSync = Gauge(label: "kubeproxy_sync_proxy_rules_last_timestamp_seconds")
     let failures = Counter(label: "kubeproxy_sync_proxy_rules_nftables_total", dimensions: [("result", "error")])
 
     /// A proxy on `informers` (the process's shared factory, or its own from `client` when nil).
     public init(client: RESTClient, informers: SharedInformerFactory? = nil, network: ProxyNetwork, nftables: NFTables,
-                logger: Logger) {
+                fullSyncPeriod: Duration = .seconds(30), logger: Logger) {
+        self.fullSyncPeriod = fullSyncPeriod
         self.informers = informers ?? SharedInformerFactory(client: client, transform: InformerTransforms.stripManagedFields,
                                                              logger: logger)
         ownsInformers = informers == nil
@@ -69,7 +73,11 @@ public final class ServiceProxy: Service, Sendable {
                 }
             }
             group.addTask {
-                while !Task.isCancelled { try? await Task.sleep(for: .seconds(3600)) }
+                while !Task.isCancelled {
+                    try? await Task.sleep(for: self.fullSyncPeriod)
+                    self.state.withLock { $0.full = true }
+                    signal.yield()
+                }
                 signal.finish()
                 throw CancellationError()
             }
@@ -88,22 +96,25 @@ public final class ServiceProxy: Service, Sendable {
     func sync(services: [core.v1.Service], slices: [discovery.v1.EndpointSlice]) async {
         let started = DispatchTime.now()
         let ruleset = NFTRuleset(services: ServicePortInfo.build(services: services, slices: slices), network: network)
-        let previous = state.withLock { $0.applied }
+        let previous = state.withLock { state -> NFTRuleset? in
+            defer { state.full = false }
+            return state.full ? nil : state.applied
+        }
         let script = previous.map { NFTScript.diff(from: $0, to: ruleset, network: network) }
             ?? NFTScript.full(ruleset, network: network)
         do {
             if !script.isEmpty { try nftables.apply(script) }
-            state.withLock { $0 = (ruleset, true) }
+            state.withLock { $0.applied = ruleset; $0.synced = true }
             syncDuration.recordInterval(since: started)
             lastSync.record(Date().timeIntervalSince1970)
         } catch {
             failures.increment()
             logger.warning("programming nftables failed; the next sync rewrites the table",
                            metadata: ["error": "\(error)", "incremental": "\(previous != nil)"])
-            state.withLock { $0 = (nil, false) }
+            state.withLock { $0.applied = nil; $0.synced = false }
             do {
                 try nftables.apply(NFTScript.full(ruleset, network: network))
-                state.withLock { $0 = (ruleset, true) }
+                state.withLock { $0.applied = ruleset; $0.synced = true }
             } catch {
                 logger.error("rewriting the nftables table failed", metadata: ["error": "\(error)"])
             }
