@@ -1,8 +1,8 @@
 # Two entry points for a fresh Debian machine: `make run` and `make test`.
 SWIFT ?= swift
-# OS packages the build needs, and those the tests use (real runc, etcd, busybox, iptables, kubectl's peers).
+# OS packages the build needs, and those the tests use (real runc, etcd, busybox, iptables and nftables, kubectl's peers).
 BUILD_PACKAGES := libsqlite3-dev zlib1g-dev
-TEST_PACKAGES := $(BUILD_PACKAGES) runc crun etcd-server etcd-client busybox-static iptables skopeo
+TEST_PACKAGES := $(BUILD_PACKAGES) runc crun etcd-server etcd-client busybox-static iptables nftables iproute2 skopeo
 
 .PHONY: run test build build-deps test-deps bench clean
 

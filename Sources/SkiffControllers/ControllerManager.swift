@@ -68,7 +68,7 @@ public final class ControllerManager: Service, Sendable {
         var controllers: [any Controller] = [
             GarbageCollector(), NamespaceController(), ReplicaSetController(), DeploymentController(), DisruptionController(),
             PodGCController(terminatedPodThreshold: terminatedPodGCThreshold), ServiceAccountsController(),
-            EndpointSliceController(), EndpointsController(),
+            EndpointSliceController(), EndpointsController(), ServiceLoadBalancerController(),
         ]
         if let rootCA, !rootCA.isEmpty { controllers.append(RootCACertPublisher(rootCA: rootCA)) }
         return controllers

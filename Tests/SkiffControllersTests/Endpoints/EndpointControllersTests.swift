@@ -111,4 +111,29 @@ import Testing
             await manager.stop()
         }
     }
+
+    @Test func loadBalancerServicesGetTheReadyNodesAddresses() async throws {
+        try await TestCluster.with { cluster in
+            let manager = RunningManager(client: cluster.client, configuration: .init(
+                leaderElect: false, controllers: [ServiceLoadBalancerController()]))
+            for (name, ip, ready) in [("n1", "192.0.2.11", true), ("n2", "192.0.2.12", false)] {
+                _ = try await cluster.client.nodes().create(core.v1.Node(metadata: meta.v1.ObjectMeta(name: name)))
+                try await cluster.mergePatch("/api/v1/nodes/\(name)/status", ["status": [
+                    "addresses": [["type": "InternalIP", "address": .string(ip)]],
+                    "conditions": [["type": "Ready", "status": .string(ready ? "True" : "False")]]]])
+            }
+            _ = try await cluster.client.services("default").create(core.v1.Service(
+                metadata: meta.v1.ObjectMeta(name: "lb"),
+                spec: core.v1.ServiceSpec(ports: [.init(port: 80)], selector: ["app": "web"], type: "LoadBalancer")))
+            func ingress() async throws -> [String] {
+                try await cluster.client.services("default").get("lb").status?.loadBalancer?.ingress?.compactMap(\.ip) ?? []
+            }
+            try await eventually("the Ready node's address is the ingress") { try await ingress() == ["192.0.2.11"] }
+            try await cluster.mergePatch("/api/v1/nodes/n2/status", ["status": ["conditions": [["type": "Ready", "status": "True"]]]])
+            try await eventually("both nodes once both are Ready") { try await ingress() == ["192.0.2.11", "192.0.2.12"] }
+            try await cluster.mergePatch("/api/v1/namespaces/default/services/lb", ["spec": ["type": "ClusterIP"]])
+            try await eventually("no ingress once it is no LoadBalancer") { try await ingress().isEmpty }
+            await manager.stop()
+        }
+    }
 }
