@@ -190,7 +190,7 @@ let package = Package(
         .target(
             name: "SkiffBench",
             dependencies: [
-                "SkiffAPI", "SkiffStorage", "SkiffClient",
+                "SkiffAPI", "SkiffStorage", "SkiffClient", "SkiffProxy", "SkiffHost",
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "NIOHTTP1", package: "swift-nio"),

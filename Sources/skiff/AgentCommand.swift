@@ -5,6 +5,7 @@ import ServiceLifecycle
 import SkiffAPI
 import SkiffClient
 import SkiffKubelet
+import SkiffProxy
 
 /// `skiff agent`: a node that joins a running server (k3s's agent): it registers its Node, renews its
 /// Lease and runs the pods the scheduler binds to it.
@@ -22,6 +23,8 @@ struct AgentCommand: AsyncParsableCommand {
     @OptionGroup var common: CommonOptions
 
     @OptionGroup var client: ClientOptions
+
+    @OptionGroup var serviceOptions: ServiceOptions
 
     @Option(help: "The API server's URL, e.g. https://10.0.0.1:6443 (instead of --kubeconfig).")
     var server: String?
@@ -124,6 +127,9 @@ struct AgentCommand: AsyncParsableCommand {
             // The kubelet API accepts the API server's client certificate, which the cluster CA signed.
             configuration.serverPort = kubeletPort
             configuration.clientCAPEM = restClient.config.certificateAuthorityPEM
+            // The cluster DNS runs beside the API server; pods here reach it through this node's proxy.
+            if runtime == "runc" && !serviceOptions.disableClusterDNS { configuration.clusterDNS = [serviceOptions.clusterDNS] }
+            configuration.clusterDomain = serviceOptions.clusterDomain
             if configuration.clientCAPEM == nil {
                 logger.warning("no cluster CA known (plain-HTTP --server): the kubelet API is off, so no logs or exec")
             }
@@ -133,6 +139,14 @@ struct AgentCommand: AsyncParsableCommand {
             } catch {
                 try? await restClient.shutdown()
                 throw error
+            }
+        }
+        if runtime == "runc" && !serviceOptions.disableProxy {
+            if let nftables = NFTables.installed() {
+                services.append(.init(service: ServiceProxy(client: restClient, network: serviceOptions.proxyNetwork(nodeName: localNodeName),
+                                                            nftables: nftables, logger: Logger(label: "skiff.proxy"))))
+            } else {
+                logger.error("the service proxy needs nft (Debian's nftables package); Services carry no traffic on this node")
             }
         }
         let simulated = runtime == "simulated" ? specs : Array(specs.dropFirst())

@@ -8,7 +8,7 @@ import SkiffScheduler
 struct BenchCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "bench", abstract: "Run a benchmark and print its results as JSON lines.",
-        subcommands: [APIBench.self, SchedulerBench.self, PodsBench.self, InformerBench.self])
+        subcommands: [APIBench.self, SchedulerBench.self, PodsBench.self, InformerBench.self, ServicesBench.self])
 
     /// Writes one result line at once, so a reader sees whole lines as they come. A reader that went away
     /// (`| head -1`) must not kill the benchmark before it stops the server it started.
@@ -178,5 +178,40 @@ struct InformerBench: AsyncParsableCommand {
             if typed { line["target_events_per_s"] = 60000 }
             print(line.jsonString)
         }
+    }
+}
+
+/// `skiff bench services`: the proxy's programming time and change latency, the memory Services add, and the
+/// cluster DNS under dnsperf beside dnsmasq. Needs root and nft; dnsperf and dnsmasq for the DNS part.
+struct ServicesBench: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "services",
+        abstract: "Services: nftables programming time and endpoint-change latency, memory, DNS queries per second.")
+
+    @Option(help: "Services to program.")
+    var services: Int = 1_000
+
+    @Option(help: "Ready endpoints per Service.")
+    var endpoints: Int = 10
+
+    @Option(help: "Single endpoint changes to time.")
+    var changes: Int = 200
+
+    @Option(help: "Seconds per dnsperf run.")
+    var dnsSeconds: Int = 10
+
+    func validate() throws {
+        guard (1...50_000).contains(services) else { throw ValidationError("--services must be between 1 and 50000") }
+        guard (1...1_000).contains(endpoints) else { throw ValidationError("--endpoints must be between 1 and 1000") }
+        guard changes >= 1, dnsSeconds >= 1 else { throw ValidationError("--changes and --dns-seconds must be positive") }
+    }
+
+    func run() async throws {
+        var options = ServicesBenchmark.Options()
+        options.services = services
+        options.endpointsPerService = endpoints
+        options.changes = changes
+        options.dnsSeconds = dnsSeconds
+        try await ServicesBenchmark.run(options) { print($0.jsonString) }
     }
 }

@@ -19,7 +19,7 @@ struct ServiceOptions: ParsableArguments {
     @Flag(help: "Do not run the service proxy (kube-proxy) on this node.")
     var disableProxy = false
 
-    @Flag(name: .customLong("disable-cluster-dns"), help: "Do not run the cluster DNS (skiff server).")
+    @Flag(name: .customLong("disable-cluster-dns"), help: "Run no cluster DNS (skiff server) and give pods the host's resolvers instead.")
     var disableClusterDNS = false
 
     func validate() throws {

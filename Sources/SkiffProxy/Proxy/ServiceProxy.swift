@@ -21,7 +21,8 @@ public final class ServiceProxy: Service, Sendable {
     public let fullSyncPeriod: Duration
     let nftables: NFTables
     let logger: Logger
-    let state = Mutex<(applied: NFTRuleset?, synced: Bool, full: Bool)>((nil, false, false))
+    let state = Mutex<(synced: Bool, full: Bool)>((false, false))
+    let programmer: Mutex<ProxyProgrammer>
     let syncDuration = Timer(label: "kubeproxy_sync_proxy_rules_duration_seconds")
     let lastSync = Gauge(label: "kubeproxy_sync_proxy_rules_last_timestamp_seconds")
     let failures = Counter(label: "kubeproxy_sync_proxy_rules_nftables_total", dimensions: [("result", "error")])
@@ -35,6 +36,7 @@ public final class ServiceProxy: Service, Sendable {
         ownsInformers = informers == nil
         self.network = network
         self.nftables = nftables
+        programmer = Mutex(ProxyProgrammer(network: network, nftables: nftables))
         var logger = logger
         logger[metadataKey: "component"] = "proxy"
         self.logger = logger
@@ -87,37 +89,29 @@ public final class ServiceProxy: Service, Sendable {
     /// Puts the fixed chains in place with no Service rules: everything in the Service range is refused.
     func installSkeleton() throws {
         try ServiceRoute(device: network.serviceDevice, cidr: network.serviceCIDR).install()
-        try nftables.apply(NFTScript.full(NFTRuleset(services: [], network: network), network: network))
-        state.withLock { $0.applied = NFTRuleset(services: [], network: network) }
+        _ = try programmer.withLock { try $0.apply([], full: true) }
         logger.info("nftables table installed", metadata: ["table": "\(network.table)", "serviceCIDR": "\(network.serviceCIDR)"])
     }
 
-    /// Programs the kernel for these objects; a failed transaction is retried as a whole-table sync.
+    /// Programs the kernel for these objects; a failed difference is retried as the whole table.
     func sync(services: [core.v1.Service], slices: [discovery.v1.EndpointSlice]) async {
         let started = DispatchTime.now()
-        let ruleset = NFTRuleset(services: ServicePortInfo.build(services: services, slices: slices), network: network)
-        let previous = state.withLock { state -> NFTRuleset? in
-            defer { state.full = false }
-            return state.full ? nil : state.applied
-        }
-        let script = previous.map { NFTScript.diff(from: $0, to: ruleset, network: network) }
-            ?? NFTScript.full(ruleset, network: network)
+        let ports = ServicePortInfo.build(services: services, slices: slices)
         do {
-            if !script.isEmpty { try nftables.apply(script) }
-            state.withLock { $0.applied = ruleset; $0.synced = true }
+            try programmer.withLock { programmer in
+                let full = state.withLock { state -> Bool in
+                    defer { state.full = false }
+                    return state.full
+                }
+                try programmer.apply(ports, full: full)
+            }
+            state.withLock { $0.synced = true }
             syncDuration.recordInterval(since: started)
             lastSync.record(Date().timeIntervalSince1970)
         } catch {
             failures.increment()
-            logger.warning("programming nftables failed; the next sync rewrites the table",
-                           metadata: ["error": "\(error)", "incremental": "\(previous != nil)"])
-            state.withLock { $0.applied = nil; $0.synced = false }
-            do {
-                try nftables.apply(NFTScript.full(ruleset, network: network))
-                state.withLock { $0.applied = ruleset; $0.synced = true }
-            } catch {
-                logger.error("rewriting the nftables table failed", metadata: ["error": "\(error)"])
-            }
+            state.withLock { $0.synced = false }
+            logger.error("programming nftables failed; the next sync rewrites the table", metadata: ["error": "\(error)"])
         }
     }
 
