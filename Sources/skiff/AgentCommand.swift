@@ -141,6 +141,10 @@ struct AgentCommand: AsyncParsableCommand {
                 throw error
             }
         }
+        if runtime == "runc" {
+            // Pods here reach pods on other nodes through their nodes (flannel's host-gw).
+            services.append(.init(service: NodeRoutes(client: restClient, nodeName: localNodeName, logger: Logger(label: "skiff.routes"))))
+        }
         if runtime == "runc" && !serviceOptions.disableProxy {
             if let nftables = NFTables.installed() {
                 services.append(.init(service: ServiceProxy(client: restClient, network: serviceOptions.proxyNetwork(nodeName: localNodeName),

@@ -100,9 +100,12 @@ struct InProcessComponents: Service {
         try? await watchClient.shutdown()
     }
 
-    /// The proxy (unless --disable-proxy) and the cluster DNS (unless --disable-cluster-dns) of this node.
+    /// Routes to other nodes' pods, the proxy (unless --disable-proxy) and the cluster DNS (unless
+    /// --disable-cluster-dns) of this node.
     func addServicePlane(to group: inout DiscardingTaskGroup, client: RESTClient, informers: SharedInformerFactory,
                          supervised: (String, @escaping @Sendable () async throws -> Void) -> @Sendable () async -> Void) {
+        let routes = NodeRoutes(client: client, informers: informers, nodeName: nodes.localNodeName, logger: Logger(label: "skiff.routes"))
+        group.addTask(operation: supervised("node-routes") { try await routes.run() })
         if !serviceOptions.disableProxy {
             if let nftables = NFTables.installed() {
                 let proxy = ServiceProxy(client: client, informers: informers,

@@ -14,7 +14,12 @@ public struct ServiceRoute: Sendable {
     public init(device: String = "skiff-svc", cidr: String) {
         self.device = device
         self.cidr = cidr
-        ip = ["/usr/sbin/ip", "/sbin/ip", "/usr/bin/ip", "/bin/ip"].first(where: FileManager.default.isExecutableFile(atPath:))
+        ip = Self.ipProgram
+    }
+
+    /// iproute2's `ip`.
+    public static var ipProgram: String {
+        ["/usr/sbin/ip", "/sbin/ip", "/usr/bin/ip", "/bin/ip"].first(where: FileManager.default.isExecutableFile(atPath:))
             ?? "/usr/sbin/ip"
     }
 
