@@ -23,24 +23,75 @@ public struct ProxyNetwork: Sendable, Equatable {
 
 /// The part of the proxy's table that changes with Services (kube-proxy's nftables mode): a chain per
 /// Service port and per endpoint, elements of the verdict maps that lead to them, and affinity sets. The
-/// fixed chains and the maps themselves are in `NFTScript.skeleton`. Chain names carry a hash (nftables
-/// names are at most 256 bytes and must stay unique) and the readable identity.
-struct NFTRuleset: Equatable, Sendable {
+/// fixed chains and the maps themselves are in `NFTScript.skeleton`. Kept per Service port, each with the
+/// `ServicePortInfo` it was made from: a ruleset built beside the last one reuses the parts of unchanged
+/// ports, and the difference between two looks only at the ports that changed.
+struct NFTRuleset: Sendable {
+    struct Entry: Sendable {
+        var info: ServicePortInfo
+        var fragment: NFTFragment
+    }
+
+    /// Service port id → its part of the table.
+    var entries: [String: Entry] = [:]
+
+    static let maps = ["service-ips", "service-nodeports", "no-endpoint-services", "no-endpoint-nodeports", "cluster-ips"]
+
+    init() {}
+
+    /// The ruleset of `services`, reusing `previous`'s parts for ports that did not change.
+    init(services: [ServicePortInfo], network: ProxyNetwork, reusing previous: NFTRuleset? = nil) {
+        entries.reserveCapacity(services.count)
+        for service in services {
+            if let old = previous?.entries[service.id], old.info == service {
+                entries[service.id] = old
+            } else {
+                var fragment = NFTFragment()
+                fragment.add(service, network: network)
+                entries[service.id] = Entry(info: service, fragment: fragment)
+            }
+        }
+    }
+
+    /// Every chain of every port.
+    var chains: [String: [String]] {
+        var all: [String: [String]] = [:]
+        for entry in entries.values { all.merge(entry.fragment.chains) { first, _ in first } }
+        return all
+    }
+
+    /// Every map's elements (each map present, maybe empty).
+    var elements: [String: [String: String]] {
+        var all = Dictionary(uniqueKeysWithValues: Self.maps.map { ($0, [String: String]()) })
+        for entry in entries.values {
+            for (map, elements) in entry.fragment.elements { all[map, default: [:]].merge(elements) { first, _ in first } }
+        }
+        return all
+    }
+
+    var affinitySets: [String: Int32] {
+        var all: [String: Int32] = [:]
+        for entry in entries.values { all.merge(entry.fragment.affinitySets) { first, _ in first } }
+        return all
+    }
+
+    /// The allocated ClusterIPs (a set several ports share).
+    var clusterIPs: Set<String> {
+        var all = Set<String>()
+        for entry in entries.values { all.formUnion(entry.info.clusterIPs) }
+        return all
+    }
+}
+
+/// One Service port's chains, map elements and affinity sets. Chain names carry a hash (nftables names are at
+/// most 256 bytes and must stay unique) and the readable identity.
+struct NFTFragment: Equatable, Sendable {
     /// Chain name → its rules, in order.
     var chains: [String: [String]] = [:]
     /// Map or set name → element → value (`goto chain` for verdict maps, empty for sets).
     var elements: [String: [String: String]] = [:]
     /// Affinity set name → its timeout in seconds.
     var affinitySets: [String: Int32] = [:]
-
-    static let maps = ["service-ips", "service-nodeports", "no-endpoint-services", "no-endpoint-nodeports", "cluster-ips"]
-
-    init() {}
-
-    init(services: [ServicePortInfo], network: ProxyNetwork) {
-        for map in Self.maps { elements[map] = [:] }
-        for service in services { add(service, network: network) }
-    }
 
     mutating func add(_ service: ServicePortInfo, network: ProxyNetwork) {
         let hash = Self.hash(service.id)

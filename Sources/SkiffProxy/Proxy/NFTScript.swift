@@ -83,33 +83,49 @@ enum NFTScript {
         return out
     }
 
-    /// What turns `old` into `new`; empty when nothing changed. Order matters within the transaction: chains
-    /// are made before elements point at them, and elements and rules stop pointing at chains before they go.
+    /// What turns `old` into `new`; empty when nothing changed. Only ports whose `ServicePortInfo` changed are
+    /// looked at. Order matters within the transaction: chains are made before elements point at them, and
+    /// elements and rules stop pointing at chains before they go.
     static func diff(from old: NFTRuleset, to new: NFTRuleset, network: ProxyNetwork) -> String {
         let table = "ip \(network.table)"
-        var out = ""
-        for (set, timeout) in new.affinitySets.sorted(by: { $0.key < $1.key }) where old.affinitySets[set] == nil {
-            out += affinitySet(set, timeout: timeout, table: table)
+        var newSets = "", newChains = "", rewrites = "", deletions = "", additions = "", emptied = "", gone = "", goneSets = ""
+        var removedElements: [String: [String]] = [:]
+        var addedElements: [String: [String: String]] = [:]
+        for id in Set(old.entries.keys).union(new.entries.keys).sorted() {
+            let before = old.entries[id], after = new.entries[id]
+            if let before, let after, before.info == after.info { continue }
+            let was = before?.fragment ?? NFTFragment(), now = after?.fragment ?? NFTFragment()
+            for (set, timeout) in now.affinitySets.sorted(by: { $0.key < $1.key }) where was.affinitySets[set] == nil {
+                newSets += affinitySet(set, timeout: timeout, table: table)
+            }
+            for name in now.chains.keys.sorted() {
+                if was.chains[name] == nil { newChains += "add chain \(table) \(name)\n" }
+                guard was.chains[name] != now.chains[name] else { continue }
+                if was.chains[name] != nil { rewrites += "flush chain \(table) \(name)\n" }
+                for rule in now.chains[name] ?? [] { rewrites += "add rule \(table) \(name) \(rule)\n" }
+            }
+            for map in Set(was.elements.keys).union(now.elements.keys) where map != "cluster-ips" {
+                let earlier = was.elements[map] ?? [:], later = now.elements[map] ?? [:]
+                removedElements[map, default: []] += earlier.filter { later[$0.key] != $0.value }.map(\.key)
+                addedElements[map, default: [:]].merge(later.filter { earlier[$0.key] != $0.value }) { first, _ in first }
+            }
+            // Removed chains may jump to each other: empty them all before deleting any.
+            for name in was.chains.keys.sorted() where now.chains[name] == nil {
+                emptied += "flush chain \(table) \(name)\n"
+                gone += "delete chain \(table) \(name)\n"
+            }
+            for set in was.affinitySets.keys.sorted() where now.affinitySets[set] == nil { goneSets += "delete set \(table) \(set)\n" }
         }
-        let added = new.chains.keys.filter { old.chains[$0] == nil }.sorted()
-        for name in added { out += "add chain \(table) \(name)\n" }
-        for name in new.chains.keys.sorted() where old.chains[name] != new.chains[name] {
-            if old.chains[name] != nil { out += "flush chain \(table) \(name)\n" }
-            for rule in new.chains[name] ?? [] { out += "add rule \(table) \(name) \(rule)\n" }
+        let ipsBefore = old.clusterIPs, ipsAfter = new.clusterIPs
+        removedElements["cluster-ips"] = ipsBefore.subtracting(ipsAfter).sorted()
+        addedElements["cluster-ips"] = Dictionary(uniqueKeysWithValues: ipsAfter.subtracting(ipsBefore).map { ($0, "") })
+        for (map, keys) in removedElements.sorted(by: { $0.key < $1.key }) where !keys.isEmpty {
+            deletions += "delete element \(table) \(map) { \(keys.sorted().joined(separator: ", ")) }\n"
         }
-        for map in Set(old.elements.keys).union(new.elements.keys).sorted() {
-            let before = old.elements[map] ?? [:], after = new.elements[map] ?? [:]
-            let gone = before.filter { after[$0.key] != $0.value }.map(\.key).sorted()
-            if !gone.isEmpty { out += "delete element \(table) \(map) { \(gone.joined(separator: ", ")) }\n" }
-            let fresh = after.filter { before[$0.key] != $0.value }
-            if !fresh.isEmpty { out += addElements(map, fresh, table: table) }
+        for (map, elements) in addedElements.sorted(by: { $0.key < $1.key }) where !elements.isEmpty {
+            additions += addElements(map, elements, table: table)
         }
-        let removed = old.chains.keys.filter { new.chains[$0] == nil }.sorted()
-        // Removed chains may jump to each other: empty them all before deleting any.
-        for name in removed { out += "flush chain \(table) \(name)\n" }
-        for name in removed { out += "delete chain \(table) \(name)\n" }
-        for set in old.affinitySets.keys.sorted() where new.affinitySets[set] == nil { out += "delete set \(table) \(set)\n" }
-        return out
+        return newSets + newChains + rewrites + deletions + additions + emptied + gone + goneSets
     }
 
     static func affinitySet(_ name: String, timeout: Int32, table: String) -> String {

@@ -16,28 +16,33 @@ public struct ProxyProgrammer: Sendable {
         public var full: Bool
         /// The size of the `nft` script (0: nothing changed).
         public var scriptBytes: Int
+        /// Time spent building the ruleset and the script, before `nft` ran.
+        public var computed: Duration = .zero
     }
 
     /// Programs `services`; a failed difference is retried once as the whole table. After a throw, the next
     /// call writes the whole table.
     @discardableResult
     public mutating func apply(_ services: [ServicePortInfo], full: Bool = false) throws -> Outcome {
-        let ruleset = NFTRuleset(services: services, network: network)
+        let started = ContinuousClock.now
+        let ruleset = NFTRuleset(services: services, network: network, reusing: applied)
         if !full, let previous = applied {
             let script = NFTScript.diff(from: previous, to: ruleset, network: network)
+            let computed = ContinuousClock.now - started
             do {
                 if !script.isEmpty { try nftables.apply(script) }
                 applied = ruleset
-                return Outcome(full: false, scriptBytes: script.utf8.count)
+                return Outcome(full: false, scriptBytes: script.utf8.count, computed: computed)
             } catch {
                 applied = nil
             }
         }
         let script = NFTScript.full(ruleset, network: network)
+        let computed = ContinuousClock.now - started
         applied = nil
         try nftables.apply(script)
         applied = ruleset
-        return Outcome(full: true, scriptBytes: script.utf8.count)
+        return Outcome(full: true, scriptBytes: script.utf8.count, computed: computed)
     }
 
     /// Forgets what was applied: the next call writes the whole table.

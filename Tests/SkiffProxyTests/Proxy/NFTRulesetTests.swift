@@ -82,6 +82,20 @@ import Testing
         #expect(NFTScript.diff(from: one, to: one, network: network).isEmpty)
     }
 
+    @Test func aClusterIPStaysAllocatedWhileAnyOfItsPortsIsLeft() {
+        let http = web(endpoints: [.init(ip: "10.244.0.5", port: 8080)])
+        var metrics = http
+        metrics.portName = "metrics"
+        metrics.port = 9090
+        let both = NFTRuleset(services: [http, metrics], network: network)
+        let one = NFTRuleset(services: [http], network: network, reusing: both)
+        let script = NFTScript.diff(from: both, to: one, network: network)
+        #expect(!script.contains("cluster-ips"))
+        #expect(script.contains("delete element ip t service-ips { 10.96.0.20 . tcp . 9090 }"))
+        #expect(NFTScript.diff(from: one, to: NFTRuleset(services: [], network: network), network: network)
+            .contains("delete element ip t cluster-ips { 10.96.0.20 }"))
+    }
+
     @Test func aWholeTableReplacesWhateverWasThereInOneTransaction() {
         let script = NFTScript.full(NFTRuleset(services: [], network: network), network: network)
         #expect(script.hasPrefix("add table ip t\ndelete table ip t\ntable ip t {"))
@@ -89,8 +103,8 @@ import Testing
     }
 
     @Test func chainNamesAreStableAndDistinct() {
-        #expect(NFTRuleset.hash("default/web/tcp/http") == NFTRuleset.hash("default/web/tcp/http"))
-        #expect(NFTRuleset.hash("default/web/tcp/http") != NFTRuleset.hash("default/web/tcp/https"))
-        #expect(NFTRuleset.hash("x").count == 8)
+        #expect(NFTFragment.hash("default/web/tcp/http") == NFTFragment.hash("default/web/tcp/http"))
+        #expect(NFTFragment.hash("default/web/tcp/http") != NFTFragment.hash("default/web/tcp/https"))
+        #expect(NFTFragment.hash("x").count == 8)
     }
 }
