@@ -65,18 +65,26 @@ enum NFTScript {
         """
     }
 
-    /// The whole table, replacing whatever the kernel has under its name in one transaction.
+    /// The whole table, replacing whatever the kernel has under its name in one transaction. Chains are
+    /// written as blocks (`chain NAME { rules }`) rather than one `add rule` line per rule: a third smaller,
+    /// and nft's time goes with the text it parses.
     static func full(_ ruleset: NFTRuleset, network: ProxyNetwork) -> String {
         let table = "ip \(network.table)"
         var out = "add table \(table)\ndelete table \(table)\n" + skeleton(network)
+        out += "table \(table) {\n"
         for (set, timeout) in ruleset.affinitySets.sorted(by: { $0.key < $1.key }) {
-            out += affinitySet(set, timeout: timeout, table: table)
+            out += "set \(set) { type ipv4_addr; flags dynamic,timeout; timeout \(timeout)s; }\n"
         }
-        let names = ruleset.chains.keys.sorted()
-        for name in names { out += "add chain \(table) \(name)\n" }
+        let chains = ruleset.chains
+        let names = chains.keys.sorted()
+        // Every chain exists before any rule jumps to one.
+        for name in names { out += "chain \(name) {}\n" }
         for name in names {
-            for rule in ruleset.chains[name] ?? [] { out += "add rule \(table) \(name) \(rule)\n" }
+            out += "chain \(name) {\n"
+            for rule in chains[name] ?? [] { out += "\(rule)\n" }
+            out += "}\n"
         }
+        out += "}\n"
         for (map, elements) in ruleset.elements.sorted(by: { $0.key < $1.key }) where !elements.isEmpty {
             out += addElements(map, elements, table: table)
         }
