@@ -149,6 +149,8 @@ struct AgentCommand: AsyncParsableCommand {
             if let nftables = NFTables.installed() {
                 services.append(.init(service: ServiceProxy(client: restClient, network: serviceOptions.proxyNetwork(nodeName: localNodeName),
                                                             nftables: nftables, logger: Logger(label: "skiff.proxy"))))
+                services.append(.init(service: NetworkPolicyEnforcer(client: restClient, nodeName: localNodeName, nftables: nftables,
+                                                                     logger: Logger(label: "skiff.network-policy"))))
             } else {
                 logger.error("the service proxy needs nft (Debian's nftables package); Services carry no traffic on this node")
             }

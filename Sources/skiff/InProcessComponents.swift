@@ -112,6 +112,9 @@ struct InProcessComponents: Service {
                                          network: serviceOptions.proxyNetwork(nodeName: nodes.localNodeName),
                                          nftables: nftables, logger: Logger(label: "skiff.proxy"))
                 group.addTask(operation: supervised("proxy") { try await proxy.run() })
+                let policy = NetworkPolicyEnforcer(client: client, informers: informers, nodeName: nodes.localNodeName,
+                                                   nftables: nftables, logger: Logger(label: "skiff.network-policy"))
+                group.addTask(operation: supervised("network-policy") { try await policy.run() })
             } else {
                 logger.error("the service proxy needs nft (Debian's nftables package); Services carry no traffic on this node")
             }

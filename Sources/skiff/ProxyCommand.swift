@@ -14,7 +14,7 @@ struct ProxyCommand: AsyncParsableCommand {
         discussion: """
             Connects with --kubeconfig (else $KUBECONFIG, else DATA_DIR/kubeconfig.yaml when it exists, else \
             ~/.kube/config). Needs root and the nftables package. Its rules live in the `ip skiff-proxy` table \
-            and stay when it stops, so connections keep flowing across a restart; --cleanup removes them and \
+            (Services) and `ip skiff-policy` (NetworkPolicies of this node's pods), and stay when it stops, so connections keep flowing across a restart; --cleanup removes them and \
             exits. `skiff server` and `skiff agent` run the same proxy in their own process.
             """)
 
@@ -41,15 +41,19 @@ struct ProxyCommand: AsyncParsableCommand {
         let network = ProxyNetwork(clusterCIDR: clusterCIDR, nodeName: NodeOptions.nodeName(nodeName))
         if cleanup {
             try ServiceProxy.cleanup(network, nftables: nftables)
-            print("removed the \(network.table) table and the route of \(network.serviceCIDR)")
+            try NetworkPolicyEnforcer.cleanup(nftables: nftables)
+            print("removed the \(network.table) and skiff-policy tables and the route of \(network.serviceCIDR)")
             return
         }
         guard getuid() == 0 else { throw ValidationError("skiff proxy needs root to program nftables") }
         let restClient = try RESTClient(config: client.clientConfig(dataDirectory: common.dataDirectory, userAgent: "skiff-proxy"))
         let proxy = ServiceProxy(client: restClient, network: network, nftables: nftables, logger: logger)
+        let policy = NetworkPolicyEnforcer(client: restClient, nodeName: network.nodeName, nftables: nftables,
+                                           logger: Logger(label: "skiff.network-policy"))
         logger.info("starting", metadata: ["server": "\(restClient.config.server)", "table": "\(network.table)"])
         let group = ServiceGroup(
-            configuration: .init(services: [.init(service: proxy)], gracefulShutdownSignals: [.sigterm, .sigint], logger: logger))
+            configuration: .init(services: [.init(service: proxy), .init(service: policy)], gracefulShutdownSignals: [.sigterm, .sigint],
+                                 logger: logger))
         try await group.run()
         try? await restClient.shutdown()
     }
