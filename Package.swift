@@ -183,7 +183,7 @@ let package = Package(
         // Test kit: an in-process API server on memory storage, helpers to run the real kubectl.
         .target(
             name: "SkiffTesting",
-            dependencies: ["SkiffAPIServer", "SkiffClient", "SkiffStorage", "CLinuxExtras"],
+            dependencies: ["SkiffAPIServer", "SkiffClient", "SkiffStorage", "SkiffHost", "CLinuxExtras"],
             swiftSettings: upcoming
         ),
         // Benchmarks behind `skiff bench`: load generators and measurements, printing JSON.

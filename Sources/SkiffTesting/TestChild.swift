@@ -1,5 +1,6 @@
 import CLinuxExtras
 import Foundation
+import SkiffHost
 import Synchronization
 
 #if canImport(Glibc)
@@ -17,35 +18,16 @@ public final class TestChild: Sendable {
     /// Starts `path` with `arguments` (argv[1...]) and `environment`; its stdin, stdout and stderr are the
     /// descriptors given, nothing else of this process is inherited.
     public init(path: String, arguments: [String], environment: [String: String], stdin: Int32, stdout: Int32, stderr: Int32) throws {
-        var actions = posix_spawn_file_actions_t()
-        posix_spawn_file_actions_init(&actions)
-        defer { posix_spawn_file_actions_destroy(&actions) }
-        posix_spawn_file_actions_adddup2(&actions, stdin, 0)
-        posix_spawn_file_actions_adddup2(&actions, stdout, 1)
-        posix_spawn_file_actions_adddup2(&actions, stderr, 2)
-        posix_spawn_file_actions_addclosefrom_np(&actions, 3)
-        var attributes = posix_spawnattr_t()
-        posix_spawnattr_init(&attributes)
-        defer { posix_spawnattr_destroy(&attributes) }
-        var defaults = sigset_t()
-        sigfillset(&defaults)
-        var empty = sigset_t()
-        sigemptyset(&empty)
-        posix_spawnattr_setsigdefault(&attributes, &defaults)
-        posix_spawnattr_setsigmask(&attributes, &empty)
-        posix_spawnattr_setflags(&attributes, Int16(POSIX_SPAWN_SETSIGDEF | POSIX_SPAWN_SETSIGMASK))
-        let argv = ([path] + arguments).map { strdup($0) } + [nil]
-        let env = environment.sorted { $0.key < $1.key }.map { strdup("\($0.key)=\($0.value)") } + [nil]
-        defer {
-            for pointer in argv { free(pointer) }
-            for pointer in env { free(pointer) }
+        let spawned = ChildProcess.spawn(path: path, argv: [path] + arguments, environment: environment, newSession: false) { actions in
+            posix_spawn_file_actions_adddup2(&actions, stdin, 0)
+            posix_spawn_file_actions_adddup2(&actions, stdout, 1)
+            posix_spawn_file_actions_adddup2(&actions, stderr, 2)
+            posix_spawn_file_actions_addclosefrom_np(&actions, 3)
         }
-        var pid: Int32 = 0
-        let result = posix_spawn(&pid, path, &actions, &attributes, argv, env)
-        guard result == 0 else {
-            throw TestServerError(message: "cannot start \(path): \(String(cString: strerror(result)))")
+        switch spawned {
+        case .success(let pid): self.pid = pid
+        case .failure(let error): throw TestServerError(message: "cannot start \(path): \(error)")
         }
-        self.pid = pid
     }
 
     /// Starts `path` with this process's environment, stdin from /dev/null, and stdout and stderr to `output`

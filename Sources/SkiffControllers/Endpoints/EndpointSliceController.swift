@@ -62,15 +62,7 @@ final class EndpointSliceSyncer: Sendable {
     }
 
     func handlePodEvents() async {
-        for await event in pods.events() {
-            switch event {
-            case .added(let pod), .deleted(let pod, _):
-                for key in serviceKeys(selecting: pod) { await queue.add(key) }
-            case .updated(let old, let new):
-                guard PodEndpointFacts(old) != PodEndpointFacts(new) else { continue }
-                for key in Set(serviceKeys(selecting: old) + serviceKeys(selecting: new)) { await queue.add(key) }
-            }
-        }
+        await ServiceEndpoints.enqueueServices(of: pods, services: services, into: queue)
     }
 
     func handleSliceEvents() async {
@@ -80,11 +72,6 @@ final class EndpointSliceSyncer: Sendable {
                   let service = labels[ServiceEndpoints.serviceNameLabel] else { continue }
             await queue.add("\(event.object.objectNamespace)/\(service)")
         }
-    }
-
-    func serviceKeys(selecting pod: core.v1.Pod) -> [String] {
-        services.indexer.byIndex(Indexer<core.v1.Service>.namespaceIndex, pod.objectNamespace)
-            .filter { ServiceEndpoints.selects($0, pod) }.map(\.objectKey)
     }
 
     // MARK: - Sync

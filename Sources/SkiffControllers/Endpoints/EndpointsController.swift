@@ -52,15 +52,7 @@ final class EndpointsSyncer: Sendable {
     }
 
     func handlePodEvents() async {
-        for await event in pods.events() {
-            switch event {
-            case .added(let pod), .deleted(let pod, _):
-                for key in serviceKeys(selecting: pod) { await queue.add(key) }
-            case .updated(let old, let new):
-                guard PodEndpointFacts(old) != PodEndpointFacts(new) else { continue }
-                for key in Set(serviceKeys(selecting: old) + serviceKeys(selecting: new)) { await queue.add(key) }
-            }
-        }
+        await ServiceEndpoints.enqueueServices(of: pods, services: services, into: queue)
     }
 
     /// An Endpoints object of a Service changed or deleted by someone else is put back; one without a Service
@@ -71,11 +63,6 @@ final class EndpointsSyncer: Sendable {
             guard services.indexer.get(key: event.object.objectKey) != nil else { continue }
             await queue.add(event.object.objectKey)
         }
-    }
-
-    func serviceKeys(selecting pod: core.v1.Pod) -> [String] {
-        services.indexer.byIndex(Indexer<core.v1.Service>.namespaceIndex, pod.objectNamespace)
-            .filter { ServiceEndpoints.selects($0, pod) }.map(\.objectKey)
     }
 
     func sync(_ key: String) async throws -> Requeue {

@@ -1,4 +1,5 @@
 import SkiffAPI
+import SkiffClient
 
 /// What a Service's pods contribute to its endpoints, shared by the EndpointSlice and Endpoints controllers
 /// (upstream's `pkg/controller/util/endpoint` and `endpointslice/util`): which pods count, which address of
@@ -123,5 +124,24 @@ enum ServiceEndpoints {
         }
         if isHeadless(service) { labels[headlessLabel] = "" }
         return labels
+    }
+
+    /// Queues the Services that select a pod whenever what its endpoints show changes (both controllers'
+    /// pod handler: an added or deleted pod, or an update to its labels, addresses, readiness or ports).
+    static func enqueueServices(of pods: Informer<core.v1.Pod>, services: Informer<core.v1.Service>,
+                                into queue: WorkQueue<String, ControllerClock>) async {
+        func keys(_ pod: core.v1.Pod) -> [String] {
+            services.indexer.byIndex(Indexer<core.v1.Service>.namespaceIndex, pod.objectNamespace)
+                .filter { selects($0, pod) }.map(\.objectKey)
+        }
+        for await event in pods.events() {
+            switch event {
+            case .added(let pod), .deleted(let pod, _):
+                for key in keys(pod) { await queue.add(key) }
+            case .updated(let old, let new):
+                guard PodEndpointFacts(old) != PodEndpointFacts(new) else { continue }
+                for key in Set(keys(old) + keys(new)) { await queue.add(key) }
+            }
+        }
     }
 }
