@@ -168,11 +168,11 @@ struct NFTFragment: Equatable, Sendable {
         if let affinity {
             for name in names { rules.append("ip saddr @\(affinitySet(chain: name, timeout: affinity)) goto \(name)") }
         }
-        if names.count == 1 {
-            rules.append("goto \(names[0])")
-        } else {
-            let arms = names.enumerated().map { "\($0.offset) : goto \($0.element)" }.joined(separator: ", ")
-            rules.append("numgen random mod \(names.count) vmap { \(arms) }")
+        // Endpoint i of n is taken with probability 1/(n-i) among those left, so each with 1/n: plain rules
+        // rather than a `numgen … vmap { … }`, whose anonymous map per Service nft reads back on every change.
+        for (index, name) in names.enumerated() {
+            let left = names.count - index
+            rules.append(left == 1 ? "goto \(name)" : "numgen random mod \(left) 0 goto \(name)")
         }
         return rules
     }

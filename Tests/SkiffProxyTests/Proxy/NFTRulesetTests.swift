@@ -19,7 +19,9 @@ import Testing
         let serviceChain = String(verdict.dropFirst("goto ".count))
         let rules = ruleset.chains[serviceChain] ?? []
         #expect(rules.first == "ip saddr != 10.244.0.0/16 jump mark-for-masquerade")
-        #expect(rules.last?.hasPrefix("numgen random mod 2 vmap { 0 : goto endpoint-") == true)
+        #expect(rules.count == 3)
+        #expect(rules[1].hasPrefix("numgen random mod 2 0 goto endpoint-") && rules[1].hasSuffix("__10.244.0.5/8080"))
+        #expect(rules[2].hasPrefix("goto endpoint-") && rules[2].hasSuffix("__10.244.0.6/8080"))
         let endpoint = ruleset.chains.first { $0.key.hasSuffix("__10.244.0.5/8080") }
         #expect(endpoint?.value == ["ip saddr 10.244.0.5 jump mark-for-masquerade", "meta l4proto tcp dnat to 10.244.0.5:8080"])
         #expect(ruleset.elements["cluster-ips"]?["10.96.0.20"] == "")
