@@ -41,7 +41,7 @@ public enum ServicesBenchmark {
         var programmer = ProxyProgrammer(network: network, nftables: nftables)
         try ServiceRoute(device: network.serviceDevice, cidr: network.serviceCIDR).install()
         let started = ContinuousClock.now
-        let first = try programmer.apply(ServicePortInfo.build(services: services, slices: slices))
+        let first = try await programmer.apply(ServicePortInfo.build(services: services, slices: slices))
         let programmed = ContinuousClock.now - started
         report(["bench": "services.program", "services": .int(Int64(options.services)),
                 "endpoints": .int(Int64(options.services * options.endpointsPerService)),
@@ -56,7 +56,7 @@ public enum ServicesBenchmark {
             let endpoint = change % options.endpointsPerService
             ports[service].endpoints[endpoint].ready.toggle()
             let begin = ContinuousClock.now
-            let outcome = try programmer.apply(ports)
+            let outcome = try await programmer.apply(ports)
             latencies.append((ContinuousClock.now - begin).seconds * 1000)
             computing.append(outcome.computed.seconds * 1000)
             largest = max(largest, outcome.scriptBytes)

@@ -1,4 +1,5 @@
 import Foundation
+import SkiffHost
 import Synchronization
 
 /// Runs a blocking runtime call (`runc create`, CNI plugins: tens of milliseconds of other processes' CPU)
@@ -13,12 +14,7 @@ enum BlockingCall {
     static func run<T: Sendable>(_ priority: Priority, _ body: @escaping @Sendable () throws -> T) async throws -> T {
         await limiter.acquire(priority)
         defer { limiter.release() }
-        return try await withCheckedThrowingContinuation { continuation in
-            let thread = Thread { continuation.resume(with: Result { try body() }) }
-            thread.stackSize = 512 * 1024
-            thread.name = "skiff-runtime-call"
-            thread.start()
-        }
+        return try await OwnThread.run("skiff-runtime-call", body)
     }
 
     /// A counting semaphore with one FIFO queue per priority.

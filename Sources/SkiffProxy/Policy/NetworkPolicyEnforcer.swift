@@ -47,7 +47,7 @@ public final class NetworkPolicyEnforcer: Service, Sendable {
                     await namespaces.waitForSync()
                     signal.yield()
                     for await _ in changes {
-                        self.sync(PolicyRuleset(policies: policies.indexer.list(), pods: pods.indexer.list(),
+                        await self.sync(PolicyRuleset(policies: policies.indexer.list(), pods: pods.indexer.list(),
                                                 namespaces: namespaces.indexer.list(), node: self.nodeName))
                     }
                 }
@@ -60,10 +60,10 @@ public final class NetworkPolicyEnforcer: Service, Sendable {
     }
 
     /// Writes `ruleset` unless it is what the kernel already has.
-    func sync(_ ruleset: PolicyRuleset) {
+    func sync(_ ruleset: PolicyRuleset) async {
         guard applied.withLock({ $0 }) != ruleset else { return }
         do {
-            try nftables.apply(ruleset.script(table: table))
+            try await nftables.commit(ruleset.script(table: table))
             applied.withLock { $0 = ruleset }
             logger.debug("network policy rules written", metadata: ["pods": "\(Set(ruleset.ingress.keys).union(ruleset.egress.keys).count)"])
         } catch {

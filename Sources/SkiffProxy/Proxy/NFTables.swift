@@ -14,7 +14,12 @@ public struct NFTables: Sendable {
             .map(NFTables.init(program:))
     }
 
-    /// Applies `script` atomically: all of it or, when nft refuses any line, none.
+    /// Applies `script` atomically on a thread of its own (nft can take a second on a large table).
+    public func commit(_ script: String) async throws {
+        try await OwnThread.run("skiff-nft") { try apply(script) }
+    }
+
+    /// Applies `script` atomically: all of it or, when nft refuses any line, none. Blocks while nft runs.
     public func apply(_ script: String) throws {
         let file = FileManager.default.temporaryDirectory
             .appendingPathComponent("skiff-nft-\(ProcessInfo.processInfo.processIdentifier)-\(UUID().uuidString).nft")

@@ -23,14 +23,14 @@ public struct ProxyProgrammer: Sendable {
     /// Programs `services`; a failed difference is retried once as the whole table. After a throw, the next
     /// call writes the whole table.
     @discardableResult
-    public mutating func apply(_ services: [ServicePortInfo], full: Bool = false) throws -> Outcome {
+    public mutating func apply(_ services: [ServicePortInfo], full: Bool = false) async throws -> Outcome {
         let started = ContinuousClock.now
         let ruleset = NFTRuleset(services: services, network: network, reusing: applied)
         if !full, let previous = applied {
             let script = NFTScript.diff(from: previous, to: ruleset, network: network)
             let computed = ContinuousClock.now - started
             do {
-                if !script.isEmpty { try nftables.apply(script) }
+                if !script.isEmpty { try await nftables.commit(script) }
                 applied = ruleset
                 return Outcome(full: false, scriptBytes: script.utf8.count, computed: computed)
             } catch {
@@ -40,7 +40,7 @@ public struct ProxyProgrammer: Sendable {
         let script = NFTScript.full(ruleset, network: network)
         let computed = ContinuousClock.now - started
         applied = nil
-        try nftables.apply(script)
+        try await nftables.commit(script)
         applied = ruleset
         return Outcome(full: true, scriptBytes: script.utf8.count, computed: computed)
     }

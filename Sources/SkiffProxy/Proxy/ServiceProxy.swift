@@ -4,6 +4,7 @@ import Foundation
 import Metrics
 import SkiffAPI
 public import SkiffClient
+import SkiffHost
 import Synchronization
 
 /// `skiff proxy` (upstream's kube-proxy in nftables mode): watches Services and EndpointSlices and keeps the
@@ -47,7 +48,7 @@ public final class ServiceProxy: Service, Sendable {
 
     /// Runs until cancelled.
     public func run() async throws {
-        try installSkeleton()
+        try await installSkeleton()
         Self.enableForwarding(logger: logger)
         let services = informers.informer(core.v1.Service.self)
         let slices = informers.informer(discovery.v1.EndpointSlice.self)
@@ -87,9 +88,12 @@ public final class ServiceProxy: Service, Sendable {
     }
 
     /// Puts the fixed chains in place with no Service rules: everything in the Service range is refused.
-    func installSkeleton() throws {
-        try ServiceRoute(device: network.serviceDevice, cidr: network.serviceCIDR).install()
-        _ = try programmer.withLock { try $0.apply([], full: true) }
+    func installSkeleton() async throws {
+        let route = ServiceRoute(device: network.serviceDevice, cidr: network.serviceCIDR)
+        try await OwnThread.run("skiff-ip") { try route.install() }
+        var programmer = self.programmer.withLock { $0 }
+        try await programmer.apply([], full: true)
+        self.programmer.withLock { $0 = programmer }
         logger.info("nftables table installed", metadata: ["table": "\(network.table)", "serviceCIDR": "\(network.serviceCIDR)"])
     }
 
@@ -98,13 +102,14 @@ public final class ServiceProxy: Service, Sendable {
         let started = DispatchTime.now()
         let ports = ServicePortInfo.build(services: services, slices: slices)
         do {
-            try programmer.withLock { programmer in
-                let full = state.withLock { state -> Bool in
-                    defer { state.full = false }
-                    return state.full
-                }
-                try programmer.apply(ports, full: full)
+            let full = state.withLock { state -> Bool in
+                defer { state.full = false }
+                return state.full
             }
+            // Only this loop programs: the copy taken out is the one put back.
+            var programmer = self.programmer.withLock { $0 }
+            defer { self.programmer.withLock { $0 = programmer } }
+            try await programmer.apply(ports, full: full)
             state.withLock { $0.synced = true }
             syncDuration.recordInterval(since: started)
             lastSync.record(Date().timeIntervalSince1970)

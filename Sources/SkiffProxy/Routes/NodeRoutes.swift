@@ -38,8 +38,8 @@ public final class NodeRoutes: Service, Sendable {
                 if self.ownsInformers { group.addTask { try? await self.informers.run() } }
                 group.addTask {
                     await nodes.waitForSync()
-                    self.reconcile(nodes.indexer.list())
-                    for await _ in nodes.events() { self.reconcile(nodes.indexer.list()) }
+                    await self.reconcileOnThread(nodes.indexer.list())
+                    for await _ in nodes.events() { await self.reconcileOnThread(nodes.indexer.list()) }
                 }
             }
         }
@@ -73,7 +73,12 @@ public final class NodeRoutes: Service, Sendable {
         })
     }
 
-    /// Brings the routing table in line with `nodes`.
+    /// `reconcile` on a thread of its own: it runs `ip` several times.
+    func reconcileOnThread(_ nodes: [core.v1.Node]) async {
+        _ = try? await OwnThread.run("skiff-ip") { self.reconcile(nodes) }
+    }
+
+    /// Brings the routing table in line with `nodes`. Blocks while `ip` runs.
     func reconcile(_ nodes: [core.v1.Node]) {
         let wanted = Self.desired(nodes, self: nodeName)
         let current = Self.parse(run(["route", "show", "proto", Self.routeProtocol]) ?? "")

@@ -1,5 +1,6 @@
 import Foundation
 import SkiffAPI
+import SkiffHost
 @testable import SkiffProxy
 import SkiffTesting
 import Testing
@@ -81,12 +82,15 @@ import Testing
         try await KernelNetwork.with(subnet: 215, answer: "client") { client in
             try await KernelNetwork.with(subnet: 216, answer: "server") { server in
                 let url = "http://\(server.podAddress):8080/"
-                func fetch() throws -> String {
-                    let result = try? KernelNetwork.run(KernelNetwork.ip, ["netns", "exec", client.name, "/usr/bin/timeout", "3",
-                                                                           KernelNetwork.busybox ?? "busybox", "wget", "-qO-", url])
+                let name = client.name
+                func fetch() async throws -> String {
+                    let result = try? await OwnThread.run("test-wget") {
+                        try KernelNetwork.run(KernelNetwork.ip, ["netns", "exec", name, "/usr/bin/timeout", "3",
+                                                                 KernelNetwork.busybox ?? "busybox", "wget", "-qO-", url])
+                    }
                     return result?.trimmingCharacters(in: .whitespacesAndNewlines) ?? "refused"
                 }
-                #expect(try fetch() == "server")
+                #expect(try await fetch() == "server")
                 let serverPod = Self.pod("server", ip: server.podAddress, labels: ["app": "server"])
                 var clientPod = Self.pod("client", ip: client.podAddress, labels: ["app": "client"])
                 let onlyFriends = Self.policy("friends", selecting: ["app": "server"], ingress: [
@@ -94,15 +98,15 @@ import Testing
                 ])
                 try nft.apply(PolicyRuleset(policies: [onlyFriends], pods: [serverPod, clientPod], namespaces: Self.namespaces,
                                             node: nil).script(table: table))
-                #expect(try fetch() == "refused")
+                #expect(try await fetch() == "refused")
                 clientPod.metadata?.labels?["role"] = "friend"
                 try nft.apply(PolicyRuleset(policies: [onlyFriends], pods: [serverPod, clientPod], namespaces: Self.namespaces,
                                             node: nil).script(table: table))
-                #expect(try fetch() == "server")
+                #expect(try await fetch() == "server")
                 let nowhere = Self.policy("nowhere", selecting: ["app": "client"], egress: [], types: ["Egress"])
                 try nft.apply(PolicyRuleset(policies: [onlyFriends, nowhere], pods: [serverPod, clientPod],
                                             namespaces: Self.namespaces, node: nil).script(table: table))
-                #expect(try fetch() == "refused")
+                #expect(try await fetch() == "refused")
             }
         }
     }

@@ -75,8 +75,13 @@ final class KernelNetwork: Sendable {
         }
     }
 
-    /// What an HTTP GET of `url` from the host returns, or the error busybox wget printed.
-    static func fetch(_ url: String) -> String {
+    /// What an HTTP GET of `url` from the host returns, or the error busybox wget printed; on a thread of its
+    /// own, so the waiting never holds one of the cooperative pool's two threads.
+    static func fetch(_ url: String) async -> String {
+        (try? await OwnThread.run("test-wget") { fetchBlocking(url) }) ?? "cannot run wget"
+    }
+
+    static func fetchBlocking(_ url: String) -> String {
         // busybox's own `-T` crashes the static build: coreutils' timeout bounds it instead.
         guard let result = try? HostCommand.run("/usr/bin/timeout", ["3", busybox ?? "busybox", "wget", "-qO-", url])
         else { return "cannot run wget" }
@@ -88,7 +93,7 @@ final class KernelNetwork: Sendable {
     static func eventually(_ url: String, answers expected: (String) -> Bool) async throws -> String {
         var last = ""
         for _ in 0..<60 {
-            last = fetch(url)
+            last = await fetch(url)
             if expected(last) { return last }
             try await Task.sleep(for: .milliseconds(100))
         }

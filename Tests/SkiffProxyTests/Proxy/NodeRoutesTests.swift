@@ -42,19 +42,19 @@ import Testing
         let client = try RESTClient(config: ClientConfig(server: "https://127.0.0.1:1"))
         defer { Task { try? await client.shutdown() } }
         let routes = NodeRoutes(client: client, nodeName: "me", ip: [ip, "-n", namespace], logger: Logger(label: "test.routes"))
-        routes.reconcile([Self.node("me", cidr: "10.244.0.0/24", address: "192.168.77.1"),
+        await routes.reconcileOnThread([Self.node("me", cidr: "10.244.0.0/24", address: "192.168.77.1"),
                           Self.node("b", cidr: "10.244.1.0/24", address: "192.168.77.2"),
                           Self.node("far", cidr: "10.244.2.0/24", address: "10.9.0.5")])
         let table = try KernelNetwork.run(ip, ["-n", namespace, "route", "show", "proto", NodeRoutes.routeProtocol])
         #expect(NodeRoutes.parse(table) == [.init(cidr: "10.244.1.0/24", via: "192.168.77.2")])
 
         // Node b moves; a new node joins; then everyone else leaves.
-        routes.reconcile([Self.node("b", cidr: "10.244.1.0/24", address: "192.168.77.20"),
+        await routes.reconcileOnThread([Self.node("b", cidr: "10.244.1.0/24", address: "192.168.77.20"),
                           Self.node("c", cidr: "10.244.5.0/24", address: "192.168.77.3")])
         let moved = try KernelNetwork.run(ip, ["-n", namespace, "route", "show", "proto", NodeRoutes.routeProtocol])
         #expect(NodeRoutes.parse(moved) == [.init(cidr: "10.244.1.0/24", via: "192.168.77.20"),
                                              .init(cidr: "10.244.5.0/24", via: "192.168.77.3")])
-        routes.reconcile([])
+        await routes.reconcileOnThread([])
         #expect(try KernelNetwork.run(ip, ["-n", namespace, "route", "show", "proto", NodeRoutes.routeProtocol]).isEmpty)
         // Routes of others are left alone.
         #expect(try KernelNetwork.run(ip, ["-n", namespace, "route", "show", "10.9.0.0/16"]).contains("192.168.77.254"))

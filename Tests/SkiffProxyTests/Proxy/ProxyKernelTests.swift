@@ -1,4 +1,5 @@
 import Foundation
+import SkiffHost
 @testable import SkiffProxy
 import Testing
 
@@ -17,26 +18,26 @@ import Testing
             let empty = ServicePortInfo(namespace: "default", name: "empty", clusterIPs: ["10.96.211.11"], port: 80)
             // The skeleton alone: the whole Service range is refused, nothing is routed out.
             try nft.apply(NFTScript.full(NFTRuleset(services: [], network: network), network: network))
-            #expect(KernelNetwork.fetch("http://10.96.211.10/").contains("refused"))
+            #expect(await KernelNetwork.fetch("http://10.96.211.10/").contains("refused"))
 
             let ruleset = NFTRuleset(services: [service, empty], network: network)
             try nft.apply(NFTScript.diff(from: NFTRuleset(services: [], network: network), to: ruleset, network: network))
             #expect(try await KernelNetwork.eventually("http://10.96.211.10/") { $0 == "pod-a" } == "pod-a")
-            #expect(KernelNetwork.fetch("http://\(pod.hostAddress):30211/") == "pod-a")
-            #expect(KernelNetwork.fetch("http://10.96.211.11/").contains("refused"))
-            #expect(KernelNetwork.fetch("http://10.96.211.10:81/").contains("refused"))
-            #expect(KernelNetwork.fetch("http://10.96.211.99/").contains("refused"))
+            #expect(await KernelNetwork.fetch("http://\(pod.hostAddress):30211/") == "pod-a")
+            #expect(await KernelNetwork.fetch("http://10.96.211.11/").contains("refused"))
+            #expect(await KernelNetwork.fetch("http://10.96.211.10:81/").contains("refused"))
+            #expect(await KernelNetwork.fetch("http://10.96.211.99/").contains("refused"))
 
             // The endpoint goes: refused, not hanging.
             var gone = service
             gone.endpoints = []
             let emptied = NFTRuleset(services: [gone, empty], network: network)
             try nft.apply(NFTScript.diff(from: ruleset, to: emptied, network: network))
-            #expect(KernelNetwork.fetch("http://10.96.211.10/").contains("refused"))
-            #expect(KernelNetwork.fetch("http://\(pod.hostAddress):30211/").contains("refused"))
+            #expect(await KernelNetwork.fetch("http://10.96.211.10/").contains("refused"))
+            #expect(await KernelNetwork.fetch("http://\(pod.hostAddress):30211/").contains("refused"))
             // And comes back.
             try nft.apply(NFTScript.diff(from: emptied, to: ruleset, network: network))
-            #expect(KernelNetwork.fetch("http://10.96.211.10/") == "pod-a")
+            #expect(await KernelNetwork.fetch("http://10.96.211.10/") == "pod-a")
         }
     }
 
@@ -49,8 +50,11 @@ import Testing
             let service = ServicePortInfo(namespace: "default", name: "self", clusterIPs: ["10.96.212.10"], port: 80,
                                           endpoints: [ProxyEndpoint(ip: pod.podAddress, port: 8080)])
             try nft.apply(NFTScript.full(NFTRuleset(services: [service], network: network), network: network))
-            let result = try KernelNetwork.run(KernelNetwork.ip, ["netns", "exec", pod.name, "/usr/bin/timeout", "3",
-                                                                  KernelNetwork.busybox ?? "busybox", "wget", "-qO-", "http://10.96.212.10/"])
+            let name = pod.name
+            let result = try await OwnThread.run("test-wget") {
+                try KernelNetwork.run(KernelNetwork.ip, ["netns", "exec", name, "/usr/bin/timeout", "3",
+                                                         KernelNetwork.busybox ?? "busybox", "wget", "-qO-", "http://10.96.212.10/"])
+            }
             #expect(result.trimmingCharacters(in: .whitespacesAndNewlines) == "self")
         }
     }
