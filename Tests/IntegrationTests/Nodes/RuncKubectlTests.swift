@@ -23,7 +23,7 @@ import Testing
         _ = try ImageStore(dataDirectory: data).importImage(from: rootfs, options: options)
 
         let server = try SkiffProcess(["server", "--data-dir", data.path, "--port", String(ProcessRuntimeKubectlTests.freePort()),
-                                       "--runtime", "runc", "--node-name", "local"])
+                                       "--runtime", "runc", "--node-name", "local", "--disable-proxy", "--disable-cluster-dns"])
         let kubectl = Kubectl(binary: binary, kubeconfig: data.appendingPathComponent("kubeconfig.yaml"))
         let ready = await waitUntil(timeout: .seconds(60)) {
             let nodes = try await kubectl.run("get", "nodes", "-o", "wide", "--no-headers")

@@ -24,7 +24,7 @@ extension RuncKubectlTests {
         options.cmd = ["sh"]
         _ = try ImageStore(dataDirectory: data).importImage(from: rootfs, options: options)
         let server = try SkiffProcess(["server", "--data-dir", data.path, "--port", String(ProcessRuntimeKubectlTests.freePort()),
-                                       "--runtime", "runc", "--node-name", "churn",
+                                       "--runtime", "runc", "--node-name", "churn", "--disable-proxy", "--disable-cluster-dns",
                                        "--kubelet-port", String(ProcessRuntimeKubectlTests.freePort())])
         let kubeconfig = data.appendingPathComponent("kubeconfig.yaml")
         #expect(await waitUntil(timeout: .seconds(60)) { FileManager.default.fileExists(atPath: kubeconfig.path) })
@@ -50,7 +50,8 @@ extension RuncKubectlTests {
                     let name = "churn-\(i)"
                     let created = try await client.json(.POST, "/api/v1/namespaces/default/pods", body: [
                         "metadata": ["name": .string(name)],
-                        "spec": ["terminationGracePeriodSeconds": 1,
+                        // The node's resolvers: this server runs no cluster DNS, and ClusterFirst would rightly warn.
+                        "spec": ["terminationGracePeriodSeconds": 1, "dnsPolicy": "Default",
                                  "containers": [["name": "c", "image": "busybox", "imagePullPolicy": "Never",
                                                  "command": ["sleep", .string(seconds)]]]],
                     ])

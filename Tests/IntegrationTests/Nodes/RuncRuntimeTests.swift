@@ -48,7 +48,8 @@ import Testing
             try FileManager.default.createDirectory(at: layer.appendingPathComponent("etc"), withIntermediateDirectories: true)
             try FileManager.default.createDirectory(at: layer.appendingPathComponent("tmp"), withIntermediateDirectories: true)
             try FileManager.default.copyItem(atPath: "/usr/bin/busybox", toPath: bin.appendingPathComponent("busybox").path)
-            for applet in ["sh", "cat", "echo", "sleep", "hostname", "httpd", "wget", "head", "tr", "ps", "ls", "env", "id", "grep", "wc", "tty", "stty"] {
+            for applet in ["sh", "cat", "echo", "sleep", "hostname", "httpd", "wget", "head", "tr", "ps", "ls", "env", "id", "grep", "wc",
+                           "tty", "stty", "mkdir", "nslookup", "timeout"] {
                 try FileManager.default.createSymbolicLink(atPath: bin.appendingPathComponent(applet).path, withDestinationPath: "busybox")
             }
             try "root:x:0:0:root:/root:/bin/sh\n".write(to: layer.appendingPathComponent("etc/passwd"), atomically: true, encoding: .utf8)
