@@ -130,6 +130,7 @@ struct AgentCommand: AsyncParsableCommand {
             // The cluster DNS runs beside the API server; pods here reach it through this node's proxy.
             if runtime == "runc" && !serviceOptions.disableClusterDNS { configuration.clusterDNS = [serviceOptions.clusterDNS] }
             configuration.clusterDomain = serviceOptions.clusterDomain
+            configuration.resolvConf = serviceOptions.resolvConf
             if configuration.clientCAPEM == nil {
                 logger.warning("no cluster CA known (plain-HTTP --server): the kubelet API is off, so no logs or exec")
             }

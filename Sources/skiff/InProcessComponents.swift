@@ -76,6 +76,7 @@ struct InProcessComponents: Service {
                 // Pods resolve through the cluster DNS this server runs (only a runc node runs it).
                 if runtime == "runc" && !serviceOptions.disableClusterDNS { configuration.clusterDNS = [serviceOptions.clusterDNS] }
                 configuration.clusterDomain = serviceOptions.clusterDomain
+                configuration.resolvConf = serviceOptions.resolvConf
                 do {
                     let kubelet = try NodeOptions.kubelet(runtime: runtime, oci: try NodeOptions.oci(nodes.ociRuntime), client: client,
                                                           configuration: configuration)
@@ -122,7 +123,8 @@ struct InProcessComponents: Service {
         if !serviceOptions.disableClusterDNS {
             let dns = ClusterDNS(client: client, informers: informers, configuration: .init(
                 serviceIP: serviceOptions.clusterDNS, clusterDomain: serviceOptions.clusterDomain,
-                listenAddress: NodeAddress.internalIP(), port: serviceOptions.dnsPort, nodeName: nodes.localNodeName),
+                listenAddress: NodeAddress.internalIP(), port: serviceOptions.dnsPort, nodeName: nodes.localNodeName,
+                resolvConf: serviceOptions.resolvConf),
                 logger: Logger(label: "skiff.dns"))
             group.addTask(operation: supervised("cluster-dns") { try await dns.run() })
         }

@@ -31,6 +31,10 @@ struct ProxyCommand: AsyncParsableCommand {
     @Flag(help: "Remove the proxy's nftables table and Service route, then exit.")
     var cleanup = false
 
+    func validate() throws {
+        try ServiceOptions.checkClusterCIDR(clusterCIDR)
+    }
+
     func run() async throws {
         let level = try common.validateLogLevel()
         Observability.bootstrap(level: level)

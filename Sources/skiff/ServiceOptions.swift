@@ -13,6 +13,9 @@ struct ServiceOptions: ParsableArguments {
     @Option(help: "The port the cluster DNS listens on at the node's address; the kube-dns Service sends port 53 to it.")
     var dnsPort: Int = 53
 
+    @Option(help: "The node's resolver file: pods with dnsPolicy Default get its servers, and the cluster DNS forwards other names to them.")
+    var resolvConf: String = "/etc/resolv.conf"
+
     @Option(help: "The pod range: traffic to a Service from outside it is masqueraded.")
     var clusterCIDR: String = "10.244.0.0/16"
 
@@ -24,13 +27,31 @@ struct ServiceOptions: ParsableArguments {
 
     func validate() throws {
         guard Self.isIPv4(clusterDNS) else { throw ValidationError("--cluster-dns must be an IPv4 address (got \"\(clusterDNS)\")") }
-        guard (try? DNSName(clusterDomain)) != nil, !clusterDomain.isEmpty else {
+        guard Self.isDNSSubdomain(clusterDomain), (try? DNSName(clusterDomain)) != nil else {
             throw ValidationError("--cluster-domain must be a DNS domain such as cluster.local (got \"\(clusterDomain)\")")
         }
+        guard resolvConf.isEmpty || resolvConf.hasPrefix("/") else {
+            throw ValidationError("--resolv-conf must be an absolute path, or empty for none (got \"\(resolvConf)\")")
+        }
         guard (1...65535).contains(dnsPort) else { throw ValidationError("--dns-port must be between 1 and 65535 (got \(dnsPort))") }
-        let parts = clusterCIDR.split(separator: "/")
-        guard parts.count == 2, Self.isIPv4(String(parts[0])), let bits = Int(parts[1]), (0...32).contains(bits) else {
-            throw ValidationError("--cluster-cidr must be an IPv4 range such as 10.244.0.0/16 (got \"\(clusterCIDR)\")")
+        try Self.checkClusterCIDR(clusterCIDR)
+    }
+
+    static func checkClusterCIDR(_ cidr: String) throws {
+        let parts = cidr.split(separator: "/")
+        guard parts.count == 2, isIPv4(String(parts[0])), let bits = Int(parts[1]), (0...32).contains(bits) else {
+            throw ValidationError("--cluster-cidr must be an IPv4 range such as 10.244.0.0/16 (got \"\(cidr)\")")
+        }
+    }
+
+    /// A DNS-1123 subdomain, as the kubelet's `--cluster-domain` must be: dot-separated labels of lowercase
+    /// letters, digits and inner hyphens.
+    static func isDNSSubdomain(_ text: String) -> Bool {
+        guard !text.isEmpty, text.count <= 253 else { return false }
+        return text.split(separator: ".", omittingEmptySubsequences: false).allSatisfy { label in
+            guard let first = label.first, let last = label.last, label.count <= 63 else { return false }
+            let allowed = label.allSatisfy { ($0.isASCII && ($0.isLowercase || $0.isNumber)) || $0 == "-" }
+            return allowed && first != "-" && last != "-"
         }
     }
 

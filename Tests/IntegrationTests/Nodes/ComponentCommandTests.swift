@@ -114,6 +114,12 @@ import Testing
         (["scheduler", "--leader-elect-lease-duration", "1s", "--leader-elect-renew-deadline", "2s"],
          "--leader-elect-lease-duration must be greater than --leader-elect-renew-deadline"),
         (["scheduler", "--leader-elect-retry-period", "soon"], "invalid duration"),
+        (["server", "--cluster-dns", "ten.0.0.1"], "--cluster-dns must be an IPv4 address (got \"ten.0.0.1\")"),
+        (["server", "--cluster-domain", "bad domain"], "--cluster-domain must be a DNS domain"),
+        (["server", "--dns-port", "0"], "--dns-port must be between 1 and 65535 (got 0)"),
+        (["agent", "--cluster-cidr", "10.244.0.0"], "--cluster-cidr must be an IPv4 range"),
+        (["agent", "--resolv-conf", "etc/resolv.conf"], "--resolv-conf must be an absolute path"),
+        (["proxy", "--kubeconfig", "/nonexistent/kubeconfig", "--cluster-cidr", "nope"], "--cluster-cidr"),
     ])
     func badFlagsAreRefusedWithAMessageNamingThem(arguments: [String], message: String) async throws {
         let result = try await SkiffProcess.run(arguments + ["--data-dir", FileManager.default.temporaryDirectory.path + "/skiff-none"],
