@@ -69,38 +69,15 @@ public final class ClusterDNS: Sendable {
         let services = informers.informer(core.v1.Service.self)
         let slices = informers.informer(discovery.v1.EndpointSlice.self)
         let namespaces = informers.informer(core.v1.Namespace.self)
-        let (changes, signal) = AsyncStream<Void>.makeStream(bufferingPolicy: .bufferingNewest(1))
         // Graceful shutdown stops it as cancellation does.
         await cancelWhenGracefulShutdown {
-            await self.follow(services: services, slices: slices, namespaces: namespaces, changes: changes, signal: signal, port: port)
+            await ChangeLoop.run([services, slices, namespaces], owned: self.ownsInformers ? self.informers : nil,
+                                 alongside: { await self.publish(port: port) }) {
+                self.rebuild(services: services.indexer.list(), slices: slices.indexer.list(),
+                             namespaces: namespaces.indexer.list().map(\.objectName))
+            }
         }
         await server.stop()
-    }
-
-    func follow(services: Informer<core.v1.Service>, slices: Informer<discovery.v1.EndpointSlice>,
-                namespaces: Informer<core.v1.Namespace>, changes: AsyncStream<Void>, signal: AsyncStream<Void>.Continuation,
-                port: Int) async {
-        await withDiscardingTaskGroup { group in
-            if ownsInformers { group.addTask { try? await self.informers.run() } }
-            group.addTask { for await _ in services.events() { signal.yield() } }
-            group.addTask { for await _ in slices.events() { signal.yield() } }
-            group.addTask { for await _ in namespaces.events() { signal.yield() } }
-            group.addTask {
-                await services.waitForSync()
-                await slices.waitForSync()
-                await namespaces.waitForSync()
-                signal.yield()
-                for await _ in changes {
-                    self.rebuild(services: services.indexer.list(), slices: slices.indexer.list(),
-                                 namespaces: namespaces.indexer.list().map(\.objectName))
-                }
-            }
-            group.addTask { await self.publish(port: port) }
-            group.addTask {
-                while !Task.isCancelled { try? await Task.sleep(for: .seconds(3600)) }
-                signal.finish()
-            }
-        }
     }
 
     func rebuild(services: [core.v1.Service], slices: [discovery.v1.EndpointSlice], namespaces: [String]) {

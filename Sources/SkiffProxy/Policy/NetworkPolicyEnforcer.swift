@@ -34,27 +34,10 @@ public final class NetworkPolicyEnforcer: Service, Sendable {
         let policies = informers.informer(networking.v1.NetworkPolicy.self)
         let pods = informers.informer(core.v1.Pod.self)
         let namespaces = informers.informer(core.v1.Namespace.self)
-        let (changes, signal) = AsyncStream<Void>.makeStream(bufferingPolicy: .bufferingNewest(1))
         await cancelWhenGracefulShutdown {
-            await withDiscardingTaskGroup { group in
-                if self.ownsInformers { group.addTask { try? await self.informers.run() } }
-                group.addTask { for await _ in policies.events() { signal.yield() } }
-                group.addTask { for await _ in pods.events() { signal.yield() } }
-                group.addTask { for await _ in namespaces.events() { signal.yield() } }
-                group.addTask {
-                    await policies.waitForSync()
-                    await pods.waitForSync()
-                    await namespaces.waitForSync()
-                    signal.yield()
-                    for await _ in changes {
-                        await self.sync(PolicyRuleset(policies: policies.indexer.list(), pods: pods.indexer.list(),
-                                                namespaces: namespaces.indexer.list(), node: self.nodeName))
-                    }
-                }
-                group.addTask {
-                    while !Task.isCancelled { try? await Task.sleep(for: .seconds(3600)) }
-                    signal.finish()
-                }
+            await ChangeLoop.run([policies, pods, namespaces], owned: self.ownsInformers ? self.informers : nil) {
+                await self.sync(PolicyRuleset(policies: policies.indexer.list(), pods: pods.indexer.list(),
+                                              namespaces: namespaces.indexer.list(), node: self.nodeName))
             }
         }
     }

@@ -52,37 +52,11 @@ public final class ServiceProxy: Service, Sendable {
         Self.enableForwarding(logger: logger)
         let services = informers.informer(core.v1.Service.self)
         let slices = informers.informer(discovery.v1.EndpointSlice.self)
-        let (changes, signal) = AsyncStream<Void>.makeStream(bufferingPolicy: .bufferingNewest(1))
         // Stops on graceful shutdown as on cancellation; the rules stay in the kernel either way.
-        try await cancelWhenGracefulShutdown { try await self.watch(services: services, slices: slices, changes: changes, signal: signal) }
-    }
-
-    func watch(services: Informer<core.v1.Service>, slices: Informer<discovery.v1.EndpointSlice>,
-               changes: AsyncStream<Void>, signal: AsyncStream<Void>.Continuation) async throws {
-        try await withThrowingDiscardingTaskGroup { group in
-            if ownsInformers { group.addTask { try await self.informers.run() } }
-            group.addTask {
-                for await _ in services.events() { signal.yield() }
-            }
-            group.addTask {
-                for await _ in slices.events() { signal.yield() }
-            }
-            group.addTask {
-                await services.waitForSync()
-                await slices.waitForSync()
-                signal.yield()
-                for await _ in changes {
-                    await self.sync(services: services.indexer.list(), slices: slices.indexer.list())
-                }
-            }
-            group.addTask {
-                while !Task.isCancelled {
-                    try? await Task.sleep(for: self.fullSyncPeriod)
-                    self.state.withLock { $0.full = true }
-                    signal.yield()
-                }
-                signal.finish()
-                throw CancellationError()
+        await cancelWhenGracefulShutdown {
+            await ChangeLoop.run([services, slices], owned: self.ownsInformers ? self.informers : nil, period: self.fullSyncPeriod,
+                                 onPeriod: { self.state.withLock { $0.full = true } }) {
+                await self.sync(services: services.indexer.list(), slices: slices.indexer.list())
             }
         }
     }

@@ -34,13 +34,8 @@ public final class NodeRoutes: Service, Sendable {
     public func run() async throws {
         let nodes = informers.informer(core.v1.Node.self)
         await cancelWhenGracefulShutdown {
-            await withDiscardingTaskGroup { group in
-                if self.ownsInformers { group.addTask { try? await self.informers.run() } }
-                group.addTask {
-                    await nodes.waitForSync()
-                    await self.reconcileOnThread(nodes.indexer.list())
-                    for await _ in nodes.events() { await self.reconcileOnThread(nodes.indexer.list()) }
-                }
+            await ChangeLoop.run([nodes], owned: self.ownsInformers ? self.informers : nil) {
+                await self.reconcileOnThread(nodes.indexer.list())
             }
         }
     }
